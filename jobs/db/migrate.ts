@@ -1,0 +1,32 @@
+// Schema migrations: numbered `.sql` files in sql/migrations, applied in order by node-pg-migrate
+// (advisory-locked, recorded in `schema_migrations`). Each file adapts itself to TimescaleDB when
+// the extension is installed (see sql/README.md), so the same files serve both paths.
+import path from 'node:path';
+import { runner } from 'node-pg-migrate';
+import { ROOT } from '../config.ts';
+import type { Pool } from './pool.ts';
+
+export const MIGRATIONS_DIR = path.join(ROOT, 'sql', 'migrations');
+export const MIGRATIONS_TABLE = 'schema_migrations';
+
+export async function migrate(databaseUrl: string, log: (m: string) => void = () => {}): Promise<string[]> {
+  const applied = await runner({
+    databaseUrl,
+    dir: MIGRATIONS_DIR,
+    migrationsTable: MIGRATIONS_TABLE,
+    direction: 'up',
+    count: Infinity,
+    checkOrder: true,
+    singleTransaction: false,
+    logger: { debug: () => {}, info: (m: string) => log(m), warn: (m: string) => log(m), error: (m: string) => log(m) }
+  });
+  return applied.map((m) => m.name);
+}
+
+/** The newest applied migration, or null before the first one. */
+export async function schemaVersion(pool: Pool): Promise<string | null> {
+  const exists = await pool.query(`SELECT to_regclass($1) AS t`, [MIGRATIONS_TABLE]);
+  if (!exists.rows[0].t) return null;
+  const r = await pool.query(`SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY id DESC LIMIT 1`);
+  return r.rows[0]?.name ?? null;
+}

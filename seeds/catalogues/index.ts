@@ -1,0 +1,14 @@
+// Reference catalogues (rules.md), shipped as JSON so deployments can extend them without code.
+import schemesJson from './schemes.json' with { type: 'json' };
+import projectsJson from './subsidy-projects.json' with { type: 'json' };
+import evidenceJson from './evidence.json' with { type: 'json' };
+
+export interface Scheme { code: string; name_zh: string; name_en: string; exclusive_group: string | null; is_pension: boolean }
+export interface SubsidyProject { code: string; name_zh: string; name_en: string; per: 'month' | 'event'; amount: string; eligibility: Record<string, unknown> }
+export interface EvidenceKind { kind: string; strength: 'strong' | 'weak'; name_zh: string }
+export interface EvidenceSource { code: string; name_zh: string; department: string }
+
+export const schemes = schemesJson.schemes as Scheme[];
+export const subsidyProjects = projectsJson.projects as SubsidyProject[];
+export const evidenceKinds = evidenceJson.kinds as EvidenceKind[];
+export const evidenceSources = evidenceJson.sources as EvidenceSource[];

