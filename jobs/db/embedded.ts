@@ -33,12 +33,17 @@ function assertReachableByPostgresUser(dir: string): void {
   }
 }
 
-async function portInUse(port: number): Promise<boolean> {
+export async function portInUse(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host: '127.0.0.1' });
     socket.once('connect', () => { socket.destroy(); resolve(true); });
     socket.once('error', () => resolve(false));
   });
+}
+
+/** The URL of the embedded server on a port (same credentials for every Yinling process). */
+export function embeddedUrl(port: number): string {
+  return `postgres://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/postgres`;
 }
 
 export async function startEmbeddedPostgres(opts: { dir: string; port: number; log?: (m: string) => void }): Promise<EmbeddedServer> {
@@ -64,13 +69,12 @@ export async function startEmbeddedPostgres(opts: { dir: string; port: number; l
     onError: (e) => log(String(e))
   });
   if (!fs.existsSync(path.join(dbDir, 'PG_VERSION'))) {
-    if (isRoot()) {
-      fs.mkdirSync(dbDir, { recursive: true });
-      const { uid, gid } = { uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) };
-      fs.chownSync(dbDir, uid, gid);
-      assertReachableByPostgresUser(dbDir);
+    try {
+      await pg.initialise();
+    } catch (e) {
+      assertReachableByPostgresUser(dbDir); // the usual cause when running as root: say so plainly
+      throw new Error(`Could not create the embedded PostgreSQL cluster in ${dbDir}: ${e instanceof Error ? e.message : e}`);
     }
-    await pg.initialise();
   }
   try {
     await pg.start();
@@ -78,7 +82,7 @@ export async function startEmbeddedPostgres(opts: { dir: string; port: number; l
     throw new Error(`The embedded PostgreSQL did not start (data in ${dbDir}). ${e instanceof Error ? e.message : ''}`.trim());
   }
   return {
-    url: `postgres://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${opts.port}/postgres`,
+    url: embeddedUrl(opts.port),
     stop: () => pg.stop()
   };
 }

@@ -1,0 +1,280 @@
+// The CLI's commands. Each parses its own options (UsageError → exit 2) and returns an exit code.
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ROOT, type Config } from '../config.ts';
+import { openDatabase } from '../db/connect.ts';
+import { schemaVersion } from '../db/migrate.ts';
+import { DATASETS, exportDataset } from '../exports.ts';
+import { JOBS, runWithDependents } from '../registry.ts';
+import type { JobResult } from '../runner.ts';
+import { startScheduler } from '../scheduler/index.ts';
+import { isoDateOption, oneOf, parse, UsageError } from './args.ts';
+
+export interface Command {
+  summary: string;
+  usage: string;
+  help?: string;
+  run(argv: string[], config: Config): Promise<number>;
+}
+
+const log = (m: string) => console.log(`[${new Date().toLocaleTimeString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false })}] ${m}`);
+
+function printResults(results: JobResult[], names: string[]): void {
+  results.forEach((r, i) => {
+    const c = r.counts;
+    const extra = Object.keys(c.extra).length ? ' ' + JSON.stringify(c.extra) : '';
+    console.log(`${names[i] ?? 'job'} #${r.runId}: ${r.status} in ${(r.durationMs / 1000).toFixed(1)} s — read ${c.read}, loaded ${c.loaded}, replaced ${c.replaced}, quarantined ${c.quarantined}${extra}${r.error ? `\n  error: ${r.error}` : ''}`);
+  });
+}
+
+async function runAndReport(config: Config, job: string, opts: { asOf?: string; inbox?: string }): Promise<number> {
+  const db = await openDatabase({ config, log, migrate: true });
+  try {
+    const results = await runWithDependents(db.pool, job, { config, asOf: opts.asOf, inbox: opts.inbox, trigger: 'manual', log });
+    printResults(results, results.map((_, i) => (i === 0 ? job : 'then')));
+    return results.some((r) => r.status === 'failed') ? 1 : 0;
+  } finally {
+    await db.close();
+  }
+}
+
+/** Source files newer than the web build mean the build is stale. */
+function webBuildIsCurrent(): boolean {
+  const handler = path.join(ROOT, 'build', 'handler.js');
+  if (!fs.existsSync(handler)) return false;
+  const built = fs.statSync(handler).mtimeMs;
+  const newest = (dir: string): number => {
+    let m = 0;
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
+      const p = path.join(dir, e.name);
+      m = Math.max(m, e.isDirectory() ? newest(p) : fs.statSync(p).mtimeMs);
+    }
+    return m;
+  };
+  const sources = ['dashboard', 'semantic-layer', 'jobs', 'seeds/catalogues'].map((d) => path.join(ROOT, d)).filter((d) => fs.existsSync(d));
+  return Math.max(...sources.map(newest), fs.statSync(path.join(ROOT, 'svelte.config.js')).mtimeMs) <= built;
+}
+
+function buildWeb(): void {
+  log('Building the web app (vite build)…');
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('the web app did not build (see the messages above)');
+}
+
+async function serveWeb(config: Config, databaseUrl: string): Promise<http.Server> {
+  process.env.DATABASE_URL = databaseUrl;
+  const handlerPath = path.join(ROOT, 'build', 'handler.js');
+  if (!fs.existsSync(handlerPath)) throw new Error('the web app is not built: run `npm run build` (or `yinling up`, which builds it)');
+  const { handler } = await import(pathToFileURL(handlerPath).href);
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new Error(`port ${config.port} is already in use: stop the other server or set PORT`) : e));
+    server.listen(config.port, config.host, () => resolve());
+  });
+  return server;
+}
+
+function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+}
+
+export const COMMANDS: Record<string, Command> = {
+  up: {
+    summary: 'start everything: database, migrations, demo data when empty, scheduler and web (what `npm start` runs)',
+    usage: '[--no-demo]',
+    help: 'Starts the embedded PostgreSQL unless DATABASE_URL is set, applies migrations, generates and ingests the\ndemo city when the database holds no persons, then runs the scheduler and the web server on PORT (default 3000).\nCtrl-C stops everything cleanly; the next start reuses the data.',
+    async run(argv, config) {
+      const { values } = parse(argv, { 'no-demo': { type: 'boolean' } });
+      if (!webBuildIsCurrent()) buildWeb();
+      const db = await openDatabase({ config, log, migrate: true });
+      const children: ChildProcess[] = [];
+      let stopping = false;
+      try {
+        log(`Database ready (schema ${await schemaVersion(db.pool)})`);
+        const persons = await db.pool.query(`SELECT EXISTS (SELECT 1 FROM persons) AS any`);
+        if (!persons.rows[0].any && !values['no-demo']) {
+          const hasFiles = fs.existsSync(config.inboxDir) && fs.readdirSync(config.inboxDir).some((f) => !f.startsWith('.'));
+          if (!hasFiles) {
+            log(`Empty database: generating the demo city into ${config.inboxDir}`);
+            const { generateCity } = await import('../../seeds/generator/index.ts');
+            await generateCity({ scale: 'demo', seed: 1, outDir: config.inboxDir });
+          }
+          log('Ingesting the inbox…');
+          const results = await runWithDependents(db.pool, 'ingest', { config, trigger: 'startup', log });
+          printResults(results, ['ingest', 'then']);
+        }
+        const env = { ...process.env, DATABASE_URL: db.url, YINLING_MANAGED_BY_UP: '1' };
+        const bin = path.join(ROOT, 'jobs', 'cli', 'bin.js');
+        const start = (cmd: string): void => {
+          const child = fork(bin, [cmd], { env, stdio: 'inherit' });
+          children.push(child);
+          child.on('exit', (code, signal) => {
+            children.splice(children.indexOf(child), 1);
+            if (stopping) return;
+            log(`${cmd} exited (${signal ?? code}); restarting in 2 s`);
+            setTimeout(() => { if (!stopping) start(cmd); }, 2000);
+          });
+        };
+        start('serve');
+        start('scheduler');
+        log(`Yinling is up: http://localhost:${config.port}/ (health: http://localhost:${config.port}/healthz). Ctrl-C stops.`);
+        const signal = await waitForSignal();
+        log(`${signal}: stopping…`);
+      } finally {
+        stopping = true;
+        await Promise.all(children.map((c) => new Promise<void>((resolve) => {
+          if (c.exitCode !== null) return resolve();
+          const t = setTimeout(() => c.kill('SIGKILL'), 10_000);
+          c.once('exit', () => { clearTimeout(t); resolve(); });
+          c.kill('SIGTERM');
+        })));
+        await db.close();
+        log('Stopped.');
+      }
+      return 0;
+    }
+  },
+
+  serve: {
+    summary: 'run the web server (cockpit, workbench, portal, semantic-layer API) on PORT',
+    usage: '',
+    async run(argv, config) {
+      parse(argv, {});
+      const db = await openDatabase({ config, log, migrate: !process.env.YINLING_MANAGED_BY_UP });
+      const server = await serveWeb(config, db.url);
+      log(`web: listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}/`);
+      await waitForSignal();
+      await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
+      await db.close();
+      return 0;
+    }
+  },
+
+  scheduler: {
+    summary: 'run the scheduled jobs (ingest every few minutes, engines nightly)',
+    usage: '',
+    help: 'Schedules come from YINLING_SCHEDULE_INGEST and YINLING_SCHEDULE_ENGINES (cron syntax, Asia/Shanghai).\nA job never overlaps itself, even across two schedulers (PostgreSQL advisory locks).',
+    async run(argv, config) {
+      parse(argv, {});
+      const db = await openDatabase({ config, log, migrate: !process.env.YINLING_MANAGED_BY_UP });
+      const scheduler = startScheduler(db.pool, config, log);
+      await waitForSignal();
+      await scheduler.stop();
+      await db.close();
+      return 0;
+    }
+  },
+
+  migrate: {
+    summary: 'apply database migrations and load the reference catalogues',
+    usage: '',
+    async run(argv, config) {
+      parse(argv, {});
+      const db = await openDatabase({ config, log, migrate: true });
+      try {
+        const ts = await db.pool.query(`SELECT yinling_has_timescale() AS ts`);
+        console.log(`schema ${await schemaVersion(db.pool)} (${ts.rows[0].ts ? 'TimescaleDB' : 'plain PostgreSQL'})`);
+      } finally {
+        await db.close();
+      }
+      return 0;
+    }
+  },
+
+  seed: {
+    summary: 'generate the synthetic city as feed files (demo or city scale)',
+    usage: '[--scale demo|city|tiny] [--seed N] [--out DIR] [--as-of YYYY-MM-DD]',
+    async run(argv) {
+      const { seedCommand } = await import('../../seeds/generator/cli.ts');
+      return seedCommand(argv);
+    }
+  },
+
+  ingest: {
+    summary: 'load every ready feed file from the inbox now',
+    usage: '[--inbox DIR]',
+    async run(argv, config) {
+      const { values } = parse(argv, { inbox: { type: 'string' } });
+      const inbox = values.inbox ? path.resolve(String(values.inbox)) : config.inboxDir;
+      if (!fs.existsSync(inbox)) throw new UsageError(`the inbox ${inbox} does not exist`);
+      return runAndReport(config, 'ingest', { inbox });
+    }
+  },
+
+  run: {
+    summary: 'run a job now (and the jobs that depend on it)',
+    usage: '<job> [--as-of YYYY-MM-DD]',
+    get help() {
+      return 'Jobs:\n' + Object.entries(JOBS).map(([n, j]) => `  ${n.padEnd(16)} ${j.description}`).join('\n');
+    },
+    async run(argv, config) {
+      const { values, positionals } = parse(argv, { 'as-of': { type: 'string' } }, true);
+      if (positionals.length !== 1) throw new UsageError(`name one job: ${Object.keys(JOBS).join(', ')}`);
+      const job = oneOf(positionals[0], Object.keys(JOBS), 'job');
+      return runAndReport(config, job, { asOf: isoDateOption(values['as-of'] as string | undefined, '--as-of') });
+    }
+  },
+
+  export: {
+    summary: 'write a dataset to stdout as CSV or JSON (personal data masked unless --unmask, which is audit-logged)',
+    usage: '<dataset> [--format csv|json] [--unmask] [--as-of YYYY-MM-DD]',
+    get help() {
+      return 'Datasets:\n' + Object.entries(DATASETS).map(([n, d]) => `  ${n.padEnd(16)} ${d.description}\n  ${''.padEnd(16)} columns: ${d.columns.join(', ')}`).join('\n');
+    },
+    async run(argv, config) {
+      const { values, positionals } = parse(argv, { format: { type: 'string' }, unmask: { type: 'boolean' }, 'as-of': { type: 'string' } }, true);
+      if (positionals.length !== 1) throw new UsageError(`name one dataset: ${Object.keys(DATASETS).join(', ')}`);
+      const dataset = oneOf(positionals[0], Object.keys(DATASETS), 'dataset');
+      const format = oneOf(values.format as string | undefined, ['csv', 'json'] as const, '--format', 'csv');
+      const asOf = isoDateOption(values['as-of'] as string | undefined, '--as-of');
+      const db = await openDatabase({ config, migrate: true, log: (m) => console.error(m) });
+      try {
+        if (values.unmask) {
+          await db.pool.query(
+            `INSERT INTO audit_log (actor_type, actor, action, subject, detail) VALUES ('operator', $1, 'export.unmasked', $2, $3)`,
+            [os.userInfo().username, dataset, JSON.stringify({ format, asOf: asOf ?? null })]
+          );
+        }
+        const rows = await exportDataset(db.pool, dataset, { format, out: process.stdout, unmask: !!values.unmask, asOf });
+        console.error(`${rows} rows`);
+      } finally {
+        await db.close();
+      }
+      return 0;
+    }
+  },
+
+  jobs: {
+    summary: 'list recent job runs with their counts',
+    usage: '[--limit N] [--job NAME]',
+    async run(argv, config) {
+      const { values } = parse(argv, { limit: { type: 'string' }, job: { type: 'string' } });
+      const limit = values.limit === undefined ? 20 : Number(values.limit);
+      if (!Number.isInteger(limit) || limit <= 0) throw new UsageError('--limit must be a positive whole number');
+      const db = await openDatabase({ config, migrate: true });
+      try {
+        const { rows } = await db.pool.query(
+          `SELECT run_id, job, trigger, status, to_char(started_at, 'YYYY-MM-DD HH24:MI:SS') AS started,
+                  round(extract(epoch FROM finished_at - started_at)::numeric, 1) AS seconds,
+                  rows_read, rows_loaded, rows_replaced, rows_quarantined, error
+             FROM job_runs WHERE ($2::text IS NULL OR job = $2) ORDER BY started_at DESC, run_id DESC LIMIT $1`,
+          [limit, values.job ?? null]
+        );
+        if (!rows.length) console.log('no job runs yet');
+        else console.table(rows.map((r) => ({ ...r, error: r.error ?? '' })));
+      } finally {
+        await db.close();
+      }
+      return 0;
+    }
+  }
+};

@@ -1,0 +1,50 @@
+// The jobs Yinling runs, by name: what `yinling run <job>`, the scheduler and `up` call.
+// Each runs through runJob (advisory lock + job_runs row). Engines (certification, risk, policy,
+// reminders) register here as they land.
+import type { Config } from './config.ts';
+import type { Pool } from './db/pool.ts';
+import { runJob, type JobResult } from './runner.ts';
+import { runIngestJob } from './ingest/index.ts';
+import { refreshRollups } from './rollups.ts';
+
+export interface JobRunOptions {
+  config: Config;
+  asOf?: string;
+  trigger?: 'manual' | 'schedule' | 'startup' | 'dependency';
+  log?: (m: string) => void;
+  inbox?: string;
+}
+
+export interface JobDefinition {
+  description: string;
+  run(pool: Pool, opts: JobRunOptions): Promise<JobResult>;
+  /** Jobs to run after this one when it changed data. */
+  then?: string[];
+}
+
+export const JOBS: Record<string, JobDefinition> = {
+  ingest: {
+    description: 'load every ready file in the inbox (feeds.md), quarantine bad rows',
+    run: (pool, o) => runIngestJob(pool, { inbox: o.inbox ?? o.config.inboxDir, trigger: o.trigger, log: o.log }),
+    then: ['refresh-rollups']
+  },
+  'refresh-rollups': {
+    description: 'refresh the monthly rollups (materialized views, or continuous aggregates on TimescaleDB)',
+    run: (pool, o) => runJob(pool, 'refresh-rollups', (ctx) => refreshRollups(pool, ctx), { trigger: o.trigger, log: o.log })
+  }
+};
+
+/** Run a job and, when it changed rows, the jobs that depend on it. */
+export async function runWithDependents(pool: Pool, name: string, opts: JobRunOptions): Promise<JobResult[]> {
+  const job = JOBS[name];
+  if (!job) throw new Error(`unknown job "${name}"`);
+  const result = await job.run(pool, opts);
+  const results = [result];
+  const changed = result.counts.loaded + result.counts.replaced > 0;
+  if (result.status === 'ok' && changed) {
+    for (const next of job.then ?? []) {
+      results.push(...(await runWithDependents(pool, next, { ...opts, trigger: 'dependency' })));
+    }
+  }
+  return results;
+}

@@ -1,0 +1,45 @@
+// The scheduler process: node-cron tasks (Asia/Shanghai) that run jobs through the registry.
+// noOverlap keeps one process from stacking runs; the advisory lock in runJob keeps two
+// scheduler processes from running the same job at once.
+import cron from 'node-cron';
+import type { Config } from '../config.ts';
+import { ConfigError } from '../config.ts';
+import type { Pool } from '../db/pool.ts';
+import { runWithDependents } from '../registry.ts';
+
+export interface ScheduleEntry { job: string; expression: string }
+
+export function schedulesFrom(config: Config): ScheduleEntry[] {
+  const entries = [
+    { job: 'ingest', expression: config.schedules.ingest },
+    { job: 'refresh-rollups', expression: config.schedules.engines }
+  ];
+  for (const e of entries) {
+    if (!cron.validate(e.expression)) throw new ConfigError(`the schedule for ${e.job} is not a valid cron expression: "${e.expression}"`);
+  }
+  return entries;
+}
+
+export function startScheduler(pool: Pool, config: Config, log: (m: string) => void): { stop(): Promise<void> } {
+  const tasks = schedulesFrom(config).map((entry) =>
+    cron.schedule(
+      entry.expression,
+      async () => {
+        try {
+          const results = await runWithDependents(pool, entry.job, { config, trigger: 'schedule', log });
+          const changed = results.some((r) => r.counts.read > 0 || r.status !== 'ok');
+          if (changed) log(`scheduler: ${entry.job} ${results.map((r) => r.status).join(' → ')}`);
+        } catch (e) {
+          log(`scheduler: ${entry.job} could not run: ${e instanceof Error ? e.message : e}`);
+        }
+      },
+      { name: entry.job, timezone: 'Asia/Shanghai', noOverlap: true }
+    )
+  );
+  log(`scheduler: ${schedulesFrom(config).map((e) => `${e.job} "${e.expression}"`).join(', ')} (Asia/Shanghai)`);
+  return {
+    async stop() {
+      await Promise.all(tasks.map((t) => t.stop()));
+    }
+  };
+}
