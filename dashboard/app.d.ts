@@ -1,0 +1,6 @@
+declare global {
+  namespace App {
+    interface Error { message: string; id?: string }
+  }
+}
+export {};
