@@ -35,17 +35,24 @@ export default async function setup(project: TestProject) {
     server = await startEmbeddedPostgres({ dir, port: await freePort() });
     adminUrl = server.url;
   }
-  const admin = createPool(adminUrl, { max: 1 });
   try {
-    await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${TEMPLATE}`);
-  } finally {
-    await admin.end();
+    const admin = createPool(adminUrl, { max: 1 });
+    try {
+      await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)`);
+      await admin.query(`CREATE DATABASE ${TEMPLATE}`);
+    } finally {
+      await admin.end();
+    }
+    const templateUrl = withDatabase(adminUrl, TEMPLATE);
+    await migrate(templateUrl);
+    const pool = createPool(templateUrl, { max: 1 });
+    try { await loadCatalogues(pool); } finally { await pool.end(); }
+  } catch (e) {
+    // Teardown is not called when setup fails: stop the server here, not leave it orphaned.
+    await server?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
   }
-  const templateUrl = withDatabase(adminUrl, TEMPLATE);
-  await migrate(templateUrl);
-  const pool = createPool(templateUrl, { max: 1 });
-  try { await loadCatalogues(pool); } finally { await pool.end(); }
   project.provide('pgAdminUrl', adminUrl);
   project.provide('pgTemplate', TEMPLATE);
   return async () => {

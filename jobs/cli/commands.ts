@@ -13,6 +13,45 @@ import { JOBS, runWithDependents } from '../registry.ts';
 import type { JobResult } from '../runner.ts';
 import { startScheduler } from '../scheduler/index.ts';
 import { isoDateOption, oneOf, parse, UsageError } from './args.ts';
+import * as accounts from '../../dashboard/lib/server/accounts.ts';
+import { ensureDemoAccounts } from '../demo-accounts.ts';
+
+const operator = (): accounts.Actor => ({ type: 'operator', name: os.userInfo().username });
+
+/** Read a password from the environment variable named by --password-env, or a TTY prompt (not echoed). */
+async function readPassword(envName: string | undefined): Promise<string> {
+  if (envName) {
+    const v = process.env[envName];
+    if (!v) throw new UsageError(`the environment variable ${envName} is empty`);
+    return v;
+  }
+  if (!process.stdin.isTTY) throw new UsageError('no terminal to ask for the password: pass --password-env NAME');
+  process.stdout.write('Password (10+ characters): ');
+  process.stdin.setRawMode(true);
+  return new Promise((resolve) => {
+    let pw = '';
+    const onData = (b: Buffer) => {
+      const ch = b.toString('utf8');
+      if (ch === '\r' || ch === '\n') {
+        process.stdin.setRawMode(false); process.stdin.pause(); process.stdin.off('data', onData); process.stdout.write('\n'); resolve(pw);
+      } else if (ch === '\u0003') { process.exit(130); } else if (ch === '\u007f') { pw = pw.slice(0, -1); } else { pw += ch; }
+    };
+    process.stdin.on('data', onData).resume();
+  });
+}
+
+async function withAccounts(config: Config, fn: (pool: import('../db/pool.ts').Pool) => Promise<void>): Promise<number> {
+  const db = await openDatabase({ config, migrate: true });
+  try {
+    await fn(db.pool);
+    return 0;
+  } catch (e) {
+    if (e instanceof accounts.AccountError) throw new UsageError(e.message);
+    throw e;
+  } finally {
+    await db.close();
+  }
+}
 
 export interface Command {
   summary: string;
@@ -111,6 +150,12 @@ export const COMMANDS: Record<string, Command> = {
           log('Ingesting the inbox…');
           const results = await runWithDependents(db.pool, 'ingest', { config, trigger: 'startup', log });
           printResults(results, ['ingest', 'then']);
+          await ensureDemoAccounts(db.pool);
+        }
+        const demo = await db.pool.query(`SELECT count(*)::int AS n FROM staff_users WHERE username LIKE 'demo-%'`);
+        if (demo.rows[0].n > 0) {
+          const lines = await ensureDemoAccounts(db.pool);
+          log(`Demo accounts (sign in at http://localhost:${config.port}/login):\n${lines.join('\n')}`);
         }
         const env = { ...process.env, DATABASE_URL: db.url, YINLING_MANAGED_BY_UP: '1' };
         const bin = path.join(ROOT, 'jobs', 'cli', 'bin.js');
@@ -250,6 +295,60 @@ export const COMMANDS: Record<string, Command> = {
         await db.close();
       }
       return 0;
+    }
+  },
+
+  user: {
+    summary: 'manage staff accounts: add, list, disable, enable',
+    usage: 'add <username> --role leader|auditor|staff|admin --region CODE [--name NAME] [--password-env VAR] | list | disable <username> | enable <username>',
+    help: 'The password is asked for on the terminal, or read from the environment variable named by --password-env.',
+    async run(argv, config) {
+      const { values, positionals } = parse(argv, { role: { type: 'string' }, region: { type: 'string' }, name: { type: 'string' }, 'password-env': { type: 'string' } }, true);
+      const [action, username] = positionals;
+      const sub = oneOf(action, ['add', 'list', 'disable', 'enable'] as const, 'action');
+      if (sub !== 'list' && !username) throw new UsageError(`${sub} needs a user name`);
+      return withAccounts(config, async (pool) => {
+        if (sub === 'list') {
+          const users = await accounts.listUsers(pool);
+          if (!users.length) console.log('no staff accounts');
+          else console.table(users.map((u) => ({ username: u.username, name: u.display_name, role: u.role, region: u.region_code, disabled: u.disabled, locked_until: u.locked_until ?? '', last_login: u.last_login_at ?? '' })));
+        } else if (sub === 'add') {
+          const role = oneOf(values.role as string | undefined, accounts.ROLES, '--role');
+          if (!values.region) throw new UsageError('--region CODE is required (the area this account may see)');
+          const password = await readPassword(values['password-env'] as string | undefined);
+          const u = await accounts.createUser(pool, operator(), { username, role, regionCode: String(values.region), password, displayName: values.name as string | undefined });
+          console.log(`created ${u.username} (${u.role}, region ${u.region_code})`);
+        } else {
+          await accounts.setDisabled(pool, operator(), username, sub === 'disable');
+          console.log(`${username} ${sub}d`);
+        }
+      });
+    }
+  },
+
+  kiosk: {
+    summary: 'manage read-only wall-screen tokens: create, list, revoke',
+    usage: 'create --label TEXT --region CODE [--no-privacy] | list | revoke <id>',
+    help: 'A kiosk token opens /screen read-only for one area: http://HOST:PORT/screen?kiosk=1&token=TOKEN.\nPrivacy mode (no person-level drill-down, names masked) is on unless --no-privacy.',
+    async run(argv, config) {
+      const { values, positionals } = parse(argv, { label: { type: 'string' }, region: { type: 'string' }, 'no-privacy': { type: 'boolean' } }, true);
+      const sub = oneOf(positionals[0], ['create', 'list', 'revoke'] as const, 'action');
+      return withAccounts(config, async (pool) => {
+        if (sub === 'create') {
+          if (!values.label || !values.region) throw new UsageError('create needs --label and --region');
+          const k = await accounts.createKioskToken(pool, operator(), { label: String(values.label), regionCode: String(values.region), privacyMode: !values['no-privacy'] });
+          console.log(`kiosk token #${k.token_id} for ${k.region_code} (${k.privacy_mode ? 'privacy mode' : 'privacy mode OFF'}):\n${k.token}\nShown once; keep it safe.`);
+        } else if (sub === 'list') {
+          const ks = await accounts.listKioskTokens(pool);
+          if (!ks.length) console.log('no kiosk tokens');
+          else console.table(ks);
+        } else {
+          const id = Number(positionals[1]);
+          if (!Number.isInteger(id)) throw new UsageError('revoke needs the token id (see `yinling kiosk list`)');
+          await accounts.revokeKioskToken(pool, operator(), id);
+          console.log(`kiosk token #${id} revoked`);
+        }
+      });
     }
   },
 

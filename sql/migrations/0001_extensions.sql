@@ -37,8 +37,16 @@ END $$;
 -- must join the unique index (the loader still guarantees one current row per key).
 CREATE OR REPLACE FUNCTION yinling_unique_key(tbl regclass, index_name text, key_columns text, time_column text)
 RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  is_hypertable boolean := false;
 BEGIN
-  IF yinling_has_timescale() AND EXISTS (SELECT 1 FROM timescaledb_information.hypertables h WHERE format('%I.%I', h.hypertable_schema, h.hypertable_name)::regclass = tbl) THEN
+  IF yinling_has_timescale() THEN
+    -- dynamic: the catalog view does not exist on plain PostgreSQL, so it must not be planned there
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM timescaledb_information.hypertables h
+                             WHERE format(''%I.%I'', h.hypertable_schema, h.hypertable_name)::regclass = $1)'
+      INTO is_hypertable USING tbl;
+  END IF;
+  IF is_hypertable THEN
     EXECUTE format('CREATE UNIQUE INDEX IF NOT EXISTS %I ON %s (%s, %I)', index_name, tbl, key_columns, time_column);
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s (%s)', index_name || '_key', tbl, key_columns);
   ELSE
