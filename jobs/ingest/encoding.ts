@@ -1,0 +1,247 @@
+// Reading a delivered file, streamed (memory stays at a few chunks whatever the file size; nothing here reads
+// a whole data file): decodedChunks() yields UTF-8 bytes whatever the file's encoding while it hashes the
+// content (SHA-256) and detects the encoding on the way; probeFile() only fingerprints (used when a file of
+// the same size is already known, to skip a duplicate without parsing it, and for rejected files).
+//
+// Encoding detection (feeds.md: UTF-8 with or without BOM, or GB18030/GBK):
+//  * a UTF-8 BOM → UTF-8;
+//  * a UTF-16/32 BOM or a NUL byte in the first MiB → not a CSV text file (rejected whole);
+//  * otherwise the decision is taken on the first MiB that contains non-ASCII bytes (pure ASCII reads the
+//    same in both encodings, so a long ASCII prefix cannot fool it): strict UTF-8 there → UTF-8, else GB18030.
+//    A multibyte character cut by the end of the sample is not held against UTF-8.
+// GB18030 files are decoded with iconv-lite's streaming decoder and re-encoded as UTF-8 for the scanner.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { isAscii, isUtf8 } from 'node:buffer';
+import iconv from 'iconv-lite';
+import type { EncodingCheck } from './csv.ts';
+
+export type FileEncoding = 'utf-8' | 'utf-8-bom' | 'gb18030';
+
+export const SAMPLE_BYTES = 1 << 20;
+export const CHUNK_BYTES = 1 << 20;
+
+export interface FileProbe {
+  sha256: string;
+  size: number;
+  encoding: FileEncoding;
+  /** Why the file is not a CSV text file at all, or null. */
+  notText: string | null;
+}
+
+/** Length of buf without a trailing, incomplete UTF-8 sequence (which a longer read would complete). */
+export function completeUtf8Length(buf: Uint8Array): number {
+  const n = buf.length;
+  for (let back = 1; back <= Math.min(3, n); back++) {
+    const b = buf[n - back];
+    if ((b & 0xc0) === 0x80) continue; // continuation byte: keep looking for the lead
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return need > back ? n - back : n;
+  }
+  return n;
+}
+
+/** Decide between UTF-8 and GB18030 for a sample that starts on a character boundary. */
+export function looksUtf8(sample: Uint8Array, atEndOfFile: boolean): boolean {
+  const len = atEndOfFile ? sample.length : completeUtf8Length(sample);
+  return isUtf8(sample.subarray(0, len));
+}
+
+/** Streaming detector: feed it the file's chunks in order, then ask. */
+export class EncodingDetector {
+  private first = true;
+  private seen = 0;
+  private window: Buffer[] = [];
+  private windowBytes = 0;
+  private decided: FileEncoding | null = null;
+  notText: string | null = null;
+
+  push(chunk: Buffer): void {
+    if (this.first) {
+      this.first = false;
+      if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) this.decided = 'utf-8-bom';
+      else if (chunk.length >= 2 && ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff))) {
+        this.notText = 'the file is UTF-16 or UTF-32 encoded; deliver UTF-8 or GB18030 text';
+      }
+    }
+    if (this.seen < SAMPLE_BYTES && !this.notText) {
+      const head = chunk.subarray(0, Math.min(chunk.length, SAMPLE_BYTES - this.seen));
+      if (head.indexOf(0) >= 0) this.notText = 'the file contains NUL bytes: it is binary, not a CSV text file';
+    }
+    this.seen += chunk.length;
+    if (this.decided || this.notText) return;
+    if (this.windowBytes === 0 && isAscii(chunk)) return;
+    const room = SAMPLE_BYTES - this.windowBytes;
+    this.window.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+    this.windowBytes += Math.min(room, chunk.length);
+    if (this.windowBytes >= SAMPLE_BYTES) this.decide(false);
+  }
+
+  /** The encoding once decided (BOM, or enough non-ASCII content seen), else null. */
+  get current(): FileEncoding | null { return this.decided; }
+
+  private decide(atEnd: boolean): void {
+    const sample = this.window.length === 1 ? this.window[0] : Buffer.concat(this.window);
+    this.decided = looksUtf8(sample, atEnd) ? 'utf-8' : 'gb18030';
+    this.window = [];
+  }
+
+  /** Call after the last chunk. */
+  result(): FileEncoding {
+    if (!this.decided) {
+      if (this.windowBytes > 0) this.decide(true);
+      else this.decided = 'utf-8';
+    }
+    return this.decided!;
+  }
+}
+
+/** Detect the encoding of a whole buffer (tests, small files). */
+export function detectEncoding(buf: Buffer): { encoding: FileEncoding; notText: string | null } {
+  const d = new EncodingDetector();
+  for (let i = 0; i < buf.length || i === 0; i += CHUNK_BYTES) d.push(buf.subarray(i, i + CHUNK_BYTES));
+  return { encoding: d.result(), notText: d.notText };
+}
+
+/** Read a file in chunks (a fresh buffer each, so callers may keep slices of earlier chunks). */
+export async function* fileChunks(path: string, chunkBytes = CHUNK_BYTES): AsyncGenerator<Buffer> {
+  const fh = await fs.promises.open(path, 'r');
+  try {
+    for (;;) {
+      const buf = Buffer.allocUnsafe(chunkBytes);
+      const { bytesRead } = await fh.read(buf, 0, chunkBytes, null);
+      if (bytesRead === 0) return;
+      yield bytesRead === chunkBytes ? buf : buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The fingerprinting pass: content hash, size, encoding, binary check. */
+export async function probeFile(path: string): Promise<FileProbe> {
+  const hash = createHash('sha256');
+  const detector = new EncodingDetector();
+  let size = 0;
+  for await (const b of fileChunks(path, 4 * CHUNK_BYTES)) {
+    hash.update(b);
+    detector.push(b);
+    size += b.length;
+  }
+  return { sha256: hash.digest('hex'), size, encoding: detector.result(), notText: size === 0 ? 'the file is empty (not even a header row)' : detector.notText };
+}
+
+const FFFD = Buffer.from([0xef, 0xbf, 0xbd]);
+
+/** What the scanner checks per region/record: strict UTF-8 for UTF-8 files; no replacement character after GB18030 decoding. */
+export function encodingCheck(encoding: FileEncoding): EncodingCheck {
+  if (encoding === 'gb18030') {
+    const ok = (b: Buffer, s: number, e: number) => { const i = b.indexOf(FFFD, s); return i < 0 || i + 3 > e; };
+    return { region: ok, record: ok };
+  }
+  const ok = (b: Buffer, s: number, e: number) => isUtf8(b.subarray(s, e));
+  return { region: ok, record: ok };
+}
+
+export const ENCODING_PROBLEM: Record<FileEncoding, string> = {
+  'utf-8': 'the line is not valid UTF-8 (the file was read as UTF-8; invalid bytes show as �)',
+  'utf-8-bom': 'the line is not valid UTF-8 (the file has a UTF-8 byte order mark; invalid bytes show as �)',
+  gb18030: 'the line holds bytes that are not valid GB18030 (the file was read as GB18030; they show as �)'
+};
+
+/** The file is not text at all (binary, UTF-16): it is rejected whole. */
+export class NotTextError extends Error {}
+
+/** Filled by decodedChunks() as it reads: complete once the generator has finished. */
+export interface ReadInfo { sha256: string | null; size: number; encoding: FileEncoding | null }
+
+export function newReadInfo(): ReadInfo { return { sha256: null, size: 0, encoding: null }; }
+
+/**
+ * The file's content as UTF-8 chunks (BOM removed), in one streamed pass that also hashes it and detects its
+ * encoding. While the encoding is undecided, pure-ASCII chunks pass through (they read the same in UTF-8 and
+ * GB18030); chunks from the first non-ASCII one on are held until the decision (at most SAMPLE_BYTES).
+ */
+export async function* decodedChunks(path: string, info: ReadInfo): AsyncGenerator<Buffer> {
+  const hash = createHash('sha256');
+  const detector = new EncodingDetector();
+  let held: Buffer[] = [];
+  let decoder: iconv.DecoderStream | null = null;
+  let first = true;
+  const convert = (raw: Buffer): Buffer | null => {
+    const enc = detector.current!;
+    if (first) {
+      first = false;
+      if (enc === 'utf-8-bom' && raw.length >= 3 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf) raw = raw.subarray(3);
+    }
+    if (enc === 'gb18030') {
+      decoder ??= iconv.getDecoder('gb18030');
+      const text = decoder.write(raw);
+      return text.length ? Buffer.from(text, 'utf8') : null;
+    }
+    return raw.length ? raw : null;
+  };
+  for await (const raw of fileChunks(path)) {
+    hash.update(raw);
+    info.size += raw.length;
+    detector.push(raw);
+    if (detector.notText) throw new NotTextError(detector.notText);
+    info.encoding = detector.current;
+    if (!detector.current) {
+      if (held.length === 0 && isAscii(raw)) { first = false; yield raw; continue; }
+      held.push(raw);
+      continue;
+    }
+    for (const b of [...held, raw]) { const out = convert(b); if (out) yield out; }
+    held = [];
+  }
+  info.encoding = detector.result();
+  if (detector.notText) throw new NotTextError(detector.notText);
+  for (const b of held) { const out = convert(b); if (out) yield out; }
+  if (decoder) {
+    const rest = (decoder as iconv.DecoderStream).end();
+    if (rest) yield Buffer.from(rest, 'utf8');
+  }
+  info.sha256 = hash.digest('hex');
+}
+
+/** The scanner's encoding check for a file whose encoding may still be undecided (info read at each call). */
+export function dynamicEncodingCheck(info: ReadInfo): EncodingCheck {
+  const utf8 = encodingCheck('utf-8'), gb = encodingCheck('gb18030');
+  return {
+    region: (b, s, e) => (info.encoding === 'gb18030' ? gb : utf8).region(b, s, e),
+    record: (b, s, e) => (info.encoding === 'gb18030' ? gb : utf8).record(b, s, e)
+  };
+}
+
+/** The file's content as UTF-8 chunks (BOM removed), for a known encoding. */
+export async function* utf8Chunks(path: string, encoding: FileEncoding): AsyncGenerator<Buffer> {
+  const decoder = encoding === 'gb18030' ? iconv.getDecoder('gb18030') : null;
+  let first = true;
+  for await (let chunk of fileChunks(path)) {
+    if (first) {
+      first = false;
+      if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
+    }
+    if (decoder) {
+      const text = decoder.write(chunk);
+      if (text.length) yield Buffer.from(text, 'utf8');
+    } else if (chunk.length) yield chunk;
+  }
+  if (decoder) {
+    const rest = decoder.end();
+    if (rest) yield Buffer.from(rest, 'utf8');
+  }
+}
+
+/** The first line of a file as text (for the quarantine row of a rejected file). */
+export async function firstLine(path: string, encoding: FileEncoding, maxChars = 1000): Promise<string | null> {
+  const stream = fs.createReadStream(path, { start: 0, end: 64 * 1024 - 1 });
+  const parts: Buffer[] = [];
+  for await (const c of stream) parts.push(c as Buffer);
+  let buf = Buffer.concat(parts);
+  if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
+  const text = encoding === 'gb18030' ? iconv.decode(buf, 'gb18030') : buf.toString('utf8');
+  const line = text.split(/\r?\n/, 1)[0] ?? '';
+  return line.replace(/\u0000/g, '\u2400').slice(0, maxChars) || null;
+}

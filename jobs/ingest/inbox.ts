@@ -1,0 +1,77 @@
+// The inbox folder: <inbox>/<feed>/<name>.csv. Lists ready files (never `.part`, never dot-files or
+// dot-folders such as .done, .rejected, .geo) in arrival order, and moves processed files aside.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+export interface InboxFile {
+  /** The folder name (a feed name, or an unknown one). */
+  feed: string;
+  name: string;
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export const DONE_DIR = '.done';
+export const REJECTED_DIR = '.rejected';
+
+function isReady(name: string): boolean {
+  return !name.startsWith('.') && name.toLowerCase().endsWith('.csv');
+}
+
+/** Ready files per folder, each folder's files in arrival order (modification time, then name). */
+export async function listInbox(inbox: string): Promise<Map<string, InboxFile[]>> {
+  const byFeed = new Map<string, InboxFile[]>();
+  let entries;
+  try {
+    entries = await fs.readdir(inbox, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return byFeed;
+    throw e;
+  }
+  for (const dir of entries) {
+    if (!dir.isDirectory() || dir.name.startsWith('.')) continue;
+    const folder = path.join(inbox, dir.name);
+    const files: InboxFile[] = [];
+    for (const f of await fs.readdir(folder, { withFileTypes: true })) {
+      if (!f.isFile() || !isReady(f.name)) continue;
+      const p = path.join(folder, f.name);
+      try {
+        const st = await fs.stat(p);
+        files.push({ feed: dir.name, name: f.name, path: p, size: st.size, mtimeMs: st.mtimeMs });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // moved away meanwhile
+      }
+    }
+    files.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    if (files.length) byFeed.set(dir.name, files);
+  }
+  return byFeed;
+}
+
+/**
+ * Move a processed file to <inbox>/<.done|.rejected>/<feed>/, never overwriting an earlier file of the
+ * same name (a `~<file_id>` suffix then). Returns the new path, or null when the file is already gone.
+ */
+export async function moveAside(inbox: string, file: InboxFile, to: typeof DONE_DIR | typeof REJECTED_DIR, fileId: number | null): Promise<string | null> {
+  const dir = path.join(inbox, to, file.feed);
+  await fs.mkdir(dir, { recursive: true });
+  let dest = path.join(dir, file.name);
+  for (let n = 0; ; n++) {
+    try {
+      await fs.access(dest);
+    } catch {
+      break; // free
+    }
+    const ext = path.extname(file.name);
+    const stem = file.name.slice(0, file.name.length - ext.length);
+    dest = path.join(dir, `${stem}~${fileId ?? 'x'}${n ? `-${n}` : ''}${ext}`);
+  }
+  try {
+    await fs.rename(file.path, dest);
+    return dest;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}

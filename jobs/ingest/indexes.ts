@@ -1,0 +1,171 @@
+// Bulk loads. Maintaining indexes row by row costs about twice what building them once costs, so when a run
+// brings a feed many rows compared with what its table holds (the first city load, a catch-up), the loader
+// drops the table's secondary indexes for the duration and builds them afterwards.
+//
+// When the table is empty at that moment (an initial load) the natural-key index goes too and every file
+// of the batch is COPYed straight in ("append" mode). Keys delivered more than once in the batch are then
+// settled when the unique index is built: if CREATE UNIQUE INDEX meets duplicates, resolveDuplicates()
+// applies exactly the rules of the per-file merge — the last delivery wins (files in load order, then
+// lines), each earlier version that a different later one replaced goes to row_history, identical
+// re-deliveries are "unchanged" — and corrects the counts of the files concerned. Only plain tables with a
+// unique index on exactly the natural key get append mode (not TimescaleDB hypertables).
+//
+// Definitions are kept in ingest_deferred_indexes in the same transaction as the DROP, so an interrupted
+// run loses no index: the next run (and the end of this one) re-creates whatever is listed there, the
+// natural-key index first, with the duplicate resolution if needed.
+import type { Pool, PoolClient } from '../db/pool.ts';
+import { FEEDS, type FeedDef } from './feeds.ts';
+
+/** Estimated bytes of CSV per row, used to compare a pending load with the table. */
+export const BYTES_PER_ROW_ESTIMATE = 100;
+
+export async function estimatedRows(pool: Pool, table: string): Promise<number> {
+  const r = await pool.query(
+    `SELECT c.reltuples::float8 AS reltuples, c.relpages::int AS relpages, yinling_has_timescale() AS ts FROM pg_class c WHERE c.oid = $1::regclass`,
+    [table]
+  );
+  const { reltuples, relpages, ts } = r.rows[0];
+  if (ts) {
+    const h = await pool.query(`SELECT approximate_row_count($1::regclass)::float8 AS n`, [table]).catch(() => null);
+    if (h && Number(h.rows[0].n) > 0) return Number(h.rows[0].n);
+  }
+  if (reltuples >= 0 && !(reltuples === 0 && relpages > 0)) return reltuples;
+  if (relpages === 0) return 0;
+  const c = await pool.query(`SELECT count(*)::float8 AS n FROM ${table}`);
+  return Number(c.rows[0].n);
+}
+
+export async function isEmpty(pool: Pool, table: string): Promise<boolean> {
+  return !(await pool.query(`SELECT EXISTS (SELECT 1 FROM ${table}) AS x`)).rows[0].x;
+}
+
+/** Should this run defer the feed's secondary indexes? */
+export function wantsBulk(pendingBytes: number, tableRows: number, opts: { minRows: number }): boolean {
+  const incoming = pendingBytes / BYTES_PER_ROW_ESTIMATE;
+  return incoming >= opts.minRows && incoming >= 0.5 * tableRows;
+}
+
+/**
+ * Drop the table's secondary indexes (and with `withKey` its unique natural-key index), remembering their
+ * definitions. Returns their names.
+ */
+export async function deferIndexes(pool: Pool, feed: FeedDef, opts: { withKey: boolean }): Promise<string[]> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const r = await client.query(
+      `SELECT ci.relname AS name, pg_get_indexdef(i.indexrelid) AS def, i.indisunique AS uniq
+         FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid
+        WHERE i.indrelid = $1::regclass AND NOT i.indisprimary AND ci.relname <> $2
+          AND (NOT i.indisunique OR ($3 AND i.indpred IS NULL AND i.indexprs IS NULL
+               AND (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a
+                     WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])) = $4::text[]))
+        ORDER BY i.indisunique DESC, ci.relname`,
+      [feed.table, `${feed.table}_key_key`, opts.withKey, [...feed.key].sort()]
+    );
+    for (const { name, def } of r.rows) {
+      await client.query(`INSERT INTO ingest_deferred_indexes (index_name, table_name, definition) VALUES ($1, $2, $3) ON CONFLICT (index_name) DO NOTHING`, [name, feed.table, def]);
+      await client.query(`DROP INDEX IF EXISTS "${name.replace(/"/g, '""')}"`);
+    }
+    await client.query('COMMIT');
+    return r.rows.map((x) => x.name as string);
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
+/** How the duplicate resolution changed a file's counts: `replaced` rows move from loaded to replaced. */
+export interface CountAdjustment { fileId: number; feed: string; replaced: number; unchanged: number }
+
+const q = (name: string) => `"${name}"`;
+
+/**
+ * Settle keys present more than once in the table (an append-mode batch): keep the last delivery, put each
+ * earlier version that a different later one replaced into row_history, delete the earlier versions.
+ * Runs inside the caller's transaction.
+ */
+export async function resolveDuplicates(client: PoolClient, feed: FeedDef): Promise<CountAdjustment[]> {
+  const t = q(feed.table);
+  const key = feed.key.map(q);
+  const row = (a: string) => `ROW(${feed.columns.map((c) => `${a}.${q(c.name)}`).join(', ')})`;
+  const keyText = key.length === 1 ? `x.${key[0]}::text` : `concat_ws('|', ${key.map((k) => `x.${k}::text`).join(', ')})`;
+  await client.query(`DROP TABLE IF EXISTS ingest_dupver`);
+  await client.query(
+    `CREATE TEMP TABLE ingest_dupver ON COMMIT DROP AS
+     SELECT t.file_id, t.line_no, row_number() OVER w AS rn, lead(t.file_id) OVER w AS next_file, lead(t.file_id) OVER w IS NULL AS is_last,
+            lead(${row('t')}) OVER w IS DISTINCT FROM ${row('t')} AS next_differs,
+            ${row('t')} IS DISTINCT FROM lag(${row('t')}) OVER w AS differs_prev
+       FROM ${t} t LEFT JOIN ingest_files f ON f.file_id = t.file_id
+      WHERE (${key.map((k) => `t.${k}`).join(', ')}) IN (SELECT ${key.join(', ')} FROM ${t} GROUP BY ${key.join(', ')} HAVING count(*) > 1)
+     WINDOW w AS (PARTITION BY ${key.map((k) => `t.${k}`).join(', ')} ORDER BY f.loaded_at NULLS FIRST, t.file_id, t.line_no)`
+  );
+  await client.query(
+    `INSERT INTO row_history (feed, natural_key, old_row, replaced_by_file)
+     SELECT $1, ${keyText}, to_jsonb(x), d.next_file FROM ${t} x JOIN ingest_dupver d ON d.file_id = x.file_id AND d.line_no = x.line_no
+      WHERE NOT d.is_last AND d.next_differs`,
+    [feed.feed]
+  );
+  await client.query(`DELETE FROM ${t} x USING ingest_dupver d WHERE d.file_id = x.file_id AND d.line_no = x.line_no AND NOT d.is_last`);
+  const adj = await client.query(
+    `SELECT file_id, count(*) FILTER (WHERE differs_prev)::int AS replaced, count(*) FILTER (WHERE NOT differs_prev)::int AS unchanged
+       FROM ingest_dupver WHERE rn > 1 GROUP BY file_id`
+  );
+  const out: CountAdjustment[] = [];
+  for (const a of adj.rows) {
+    if (a.file_id === null) continue;
+    if (a.replaced) await client.query(`UPDATE ingest_files SET rows_loaded = rows_loaded - $2, rows_replaced = rows_replaced + $2 WHERE file_id = $1`, [a.file_id, a.replaced]);
+    out.push({ fileId: Number(a.file_id), feed: feed.feed, replaced: a.replaced, unchanged: a.unchanged });
+  }
+  return out;
+}
+
+const FEED_BY_TABLE = new Map(FEEDS.map((f) => [f.table, f]));
+
+/**
+ * Re-create deferred indexes (of one table, or all): the unique ones first, each in its own transaction with
+ * its bookkeeping row; a unique index that meets duplicate keys gets them resolved first.
+ */
+export async function restoreIndexes(pool: Pool, table: string | null, log: (m: string) => void): Promise<{ rebuilt: number; adjustments: CountAdjustment[] }> {
+  const r = await pool.query(
+    `SELECT index_name, table_name, definition FROM ingest_deferred_indexes WHERE $1::text IS NULL OR table_name = $1
+      ORDER BY (definition LIKE 'CREATE UNIQUE%') DESC, dropped_at, index_name`,
+    [table]
+  );
+  const adjustments: CountAdjustment[] = [];
+  if (!r.rows.length) return { rebuilt: 0, adjustments };
+  const client = await pool.connect();
+  try {
+    await client.query(`SET maintenance_work_mem = '1GB'`).catch(() => {});
+    for (const { index_name, table_name, definition } of r.rows) {
+      const started = Date.now();
+      for (let attempt = 0; ; attempt++) {
+        await client.query('BEGIN');
+        try {
+          const exists = await client.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [index_name]);
+          const feed = FEED_BY_TABLE.get(table_name);
+          if (attempt > 0 && feed) {
+            const adj = await resolveDuplicates(client, feed);
+            adjustments.push(...adj);
+            const replaced = adj.reduce((n, a) => n + a.replaced, 0), unchanged = adj.reduce((n, a) => n + a.unchanged, 0);
+            log(`ingest: ${feed.feed}: ${replaced + unchanged} row(s) of this bulk load repeated a key; the last delivery kept, ${replaced} earlier version(s) to row_history`);
+          }
+          if (!exists.rows[0].ok) await client.query(definition);
+          await client.query(`DELETE FROM ingest_deferred_indexes WHERE index_name = $1`, [index_name]);
+          await client.query('COMMIT');
+          break;
+        } catch (e) {
+          await client.query('ROLLBACK').catch(() => {});
+          if (attempt === 0 && (e as { code?: string }).code === '23505' && FEED_BY_TABLE.has(table_name)) continue;
+          throw e;
+        }
+      }
+      log(`ingest: rebuilt index ${index_name} on ${table_name} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
+  } finally {
+    client.release();
+  }
+  return { rebuilt: r.rows.length, adjustments };
+}
