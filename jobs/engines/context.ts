@@ -1,0 +1,139 @@
+// What every engine run shares: the as-of date (default today in Asia/Shanghai), the rules in force,
+// one transaction per run (results appear all at once or not at all), and the scope — everyone
+// (full) or only the people whose feed rows changed since the engine's last run on the same as-of
+// date with the same rules (incremental). The scope lives in a temp table `engine_scope` that the
+// SQL files read when :full is false.
+import type { Pool, PoolClient } from '../db/pool.ts';
+import { runJob, type JobContext, type JobResult } from '../runner.ts';
+import { readRules, type EngineRules } from './rules.ts';
+import { addDays, addMonths } from '../domain/certification-rules.ts';
+
+export type EngineMode = 'auto' | 'full' | 'incremental';
+
+export interface EngineOptions {
+  asOf?: string;
+  trigger?: 'manual' | 'schedule' | 'startup' | 'dependency';
+  log?: (m: string) => void;
+  /** auto (default): incremental when the last ok run had the same as-of and rules, else full. */
+  mode?: EngineMode;
+  /** Incremental runs fall back to full when more people than this changed. */
+  maxIncremental?: number;
+  /** detect-risk: rebuild the payment screens from scratch (they are otherwise merged incrementally). */
+  rebuildScreens?: boolean;
+}
+
+export interface EngineRun {
+  client: PoolClient;
+  ctx: JobContext;
+  asOf: string;
+  rules: EngineRules;
+  rulesHash: string;
+  full: boolean;
+  scopeSize: number;
+  /** Start of the oldest transaction open when this run took its snapshot: rows loaded later are for the next run. */
+  watermark: string;
+  opts: EngineOptions;
+  /** The SQL parameters every engine file may use: as_of, as_of_end, as_of_month, prev_month, full, run_id. */
+  params: AsOfParams & { full: boolean; run_id: number };
+}
+
+export interface AsOfParams { as_of: string; as_of_end: string; as_of_month: string; prev_month: string }
+
+/**
+ * Date parameters derived once in TypeScript, so the SQL compares columns with ready constants
+ * (a date → timestamptz cast in a WHERE clause would be re-evaluated for every row: it is only STABLE).
+ * as_of_end = the first instant after the as-of day in Asia/Shanghai.
+ */
+export function asOfParams(asOf: string): AsOfParams {
+  const month = asOf.slice(0, 7) + '-01';
+  return { as_of: asOf, as_of_end: `${addDays(asOf, 1)}T00:00:00+08:00`, as_of_month: month, prev_month: addMonths(month, -1) };
+}
+
+/** Today's date in Asia/Shanghai, YYYY-MM-DD. */
+export function todayShanghai(now: Date = new Date()): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+}
+
+export function assertIsoDate(s: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s) || Number.isNaN(Date.parse(s + 'T00:00:00Z'))) throw new Error(`as-of must be a date YYYY-MM-DD, got "${s}"`);
+  return s;
+}
+
+/**
+ * Which feed tables feed the engine, and how a changed row names its person. Changed = loaded after
+ * the watermark (loaded_at), or an older version replaced after it (row_history, the old id_number).
+ */
+export interface ScopeSource { table: string; feed: string }
+
+async function fillScope(client: PoolClient, sources: ScopeSource[], watermark: string): Promise<number> {
+  for (const s of sources) {
+    await client.query(`INSERT INTO engine_scope SELECT DISTINCT id_number FROM ${s.table} WHERE loaded_at > $1 ON CONFLICT DO NOTHING`, [watermark]);
+  }
+  await client.query(
+    `INSERT INTO engine_scope SELECT DISTINCT old_row->>'id_number' FROM row_history
+      WHERE replaced_at > $1 AND feed = ANY($2) AND old_row ? 'id_number' ON CONFLICT DO NOTHING`,
+    [watermark, sources.map((s) => s.feed)]
+  );
+  await client.query(`ANALYZE engine_scope`);
+  const r = await client.query(`SELECT count(*)::int AS n FROM engine_scope`);
+  return r.rows[0].n;
+}
+
+/**
+ * Run an engine as a recorded job: lock, job_runs row, transaction, scope. `body` does the work and
+ * reports counts through ctx.count.
+ */
+export async function runEngine(
+  pool: Pool,
+  name: string,
+  opts: EngineOptions,
+  sources: ScopeSource[],
+  body: (run: EngineRun) => Promise<void>
+): Promise<JobResult> {
+  const asOf = assertIsoDate(opts.asOf ?? todayShanghai());
+  return runJob(pool, name, async (ctx) => {
+    const client = await pool.connect();
+    try {
+      // One snapshot for the whole run (every step sees the same data), and the watermark for the next
+      // incremental run: the start of the oldest transaction still open now — rows it writes carry a
+      // loaded_at ≥ that, are invisible to this run, and must be picked up by the next one.
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      const snap = await client.query(
+        `SELECT LEAST(now(), (SELECT min(xact_start) FROM pg_stat_activity WHERE xact_start IS NOT NULL AND backend_type = 'client backend' AND pid <> pg_backend_pid())) AS watermark`
+      );
+      // Big set-based steps: give the planner room (transaction-local).
+      await client.query(`SET LOCAL work_mem = '256MB'`);
+      await client.query(`SET LOCAL TimeZone = 'Asia/Shanghai'`);
+      const { rules, hash } = await readRules(client);
+      await client.query(`CREATE TEMP TABLE engine_scope (id_number text PRIMARY KEY) ON COMMIT DROP`);
+      let full = true;
+      let scopeSize = 0;
+      const mode = opts.mode ?? 'auto';
+      if (mode !== 'full' && sources.length) {
+        const prev = await client.query(
+          `SELECT COALESCE((counts->>'watermark')::timestamptz, started_at) AS started_at, counts->>'rules_hash' AS rules_hash FROM job_runs
+            WHERE job = $1 AND status = 'ok' AND as_of = $2 AND run_id <> $3 ORDER BY started_at DESC LIMIT 1`,
+          [name, asOf, ctx.runId]
+        );
+        const usable = prev.rows[0] && prev.rows[0].rules_hash === hash;
+        if (usable) {
+          scopeSize = await fillScope(client, sources, prev.rows[0].started_at);
+          full = scopeSize > (opts.maxIncremental ?? 20_000);
+          if (full) await client.query(`TRUNCATE engine_scope`);
+        } else if (mode === 'incremental') {
+          ctx.log(`${name}: no earlier run on ${asOf} with the same rules — running in full`);
+        }
+      }
+      ctx.count({ extra: { as_of: asOf, rules_hash: hash, mode: full ? 'full' : 'incremental', scope: full ? null : scopeSize, watermark: snap.rows[0].watermark } });
+      ctx.log(`${name}: as of ${asOf}, ${full ? 'full run' : `incremental run over ${scopeSize} people`}`);
+      const watermark = new Date(snap.rows[0].watermark).toISOString();
+      await body({ client, ctx, asOf, rules, rulesHash: hash, full, scopeSize, watermark, opts, params: { ...asOfParams(asOf), full, run_id: ctx.runId } });
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      client.release();
+    }
+  }, { asOf, trigger: opts.trigger, log: opts.log });
+}

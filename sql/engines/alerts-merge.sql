@@ -1,0 +1,85 @@
+-- name: alerts-merge
+-- params: full, run_id, severity
+-- purpose: merge the findings of detect-risk.sql (temp table r_find) into alerts: open new alerts,
+--   update open ones whose amount/periods/evidence changed (alert_transitions row, actor 'system'),
+--   close open ones whose basis disappeared (dismissed, reason 'basis_disappeared: …'). Re-running on
+--   the same data changes nothing. A finding already covered by a closed alert that a person decided
+--   (confirmed, or dismissed for another reason) with at least the same evidence is not re-raised.
+--   A shared_account alert is the account's (matched on rule + account, its person = the smallest member
+--   id, which may change as members change). :full = false only touches alerts of the people in engine_scope (and accounts in r_scope_acct).
+
+-- step: active alerts in scope
+CREATE TEMP TABLE r_active ON COMMIT DROP AS
+SELECT a.alert_id, a.rule, a.id_number, a.dedup_key, a.status, a.amount_at_risk, a.periods, a.evidence
+  FROM alerts a
+ WHERE a.status NOT IN ('confirmed', 'dismissed')
+   AND (:full::boolean OR a.id_number IN (SELECT id_number FROM engine_scope)
+        OR (a.rule = 'shared_account' AND a.dedup_key IN (SELECT account_no FROM r_scope_acct)));
+
+-- step: changed
+CREATE TEMP TABLE r_changed ON COMMIT DROP AS
+SELECT a.alert_id, a.status, a.amount_at_risk AS old_amount, f.amount AS new_amount, a.periods AS old_periods, f.periods AS new_periods,
+       f.evidence, f.detail, f.id_number
+  FROM r_active a JOIN r_find f ON f.rule = a.rule AND f.dedup_key = a.dedup_key AND (f.id_number = a.id_number OR a.rule = 'shared_account')
+ WHERE (a.amount_at_risk, a.periods, a.evidence, a.id_number) IS DISTINCT FROM (f.amount, f.periods, f.evidence, f.id_number);
+
+-- step: update alerts
+UPDATE alerts a
+   SET amount_at_risk = c.new_amount, periods = c.new_periods, evidence = c.evidence, detail = c.detail, id_number = c.id_number,
+       updated_at = now(), last_seen_run = :run_id::bigint
+  FROM r_changed c WHERE a.alert_id = c.alert_id;
+
+-- step: update transitions
+INSERT INTO alert_transitions (alert_id, from_status, to_status, actor, reason)
+SELECT alert_id, status, status, 'system',
+       'evidence_updated: amount_at_risk ' || old_amount::text || ' → ' || new_amount::text
+       || CASE WHEN old_periods IS DISTINCT FROM new_periods
+               THEN ', periods ' || COALESCE(array_to_string(ARRAY(SELECT to_char(x, 'YYYY-MM') FROM unnest(old_periods) x), ';'), '') || ' → '
+                    || COALESCE(array_to_string(ARRAY(SELECT to_char(x, 'YYYY-MM') FROM unnest(new_periods) x), ';'), '')
+               ELSE '' END
+  FROM r_changed;
+
+-- step: open new alerts
+WITH ins AS (
+  INSERT INTO alerts (rule, id_number, dedup_key, severity, status, amount_at_risk, periods, evidence, detail, region_code, run_id, last_seen_run)
+  SELECT f.rule, f.id_number, f.dedup_key, (:severity::jsonb ->> f.rule), 'open', f.amount, f.periods, f.evidence, f.detail,
+         COALESCE(pe.residence_region, pe.hukou_region), :run_id::bigint, :run_id::bigint
+    FROM r_find f
+    LEFT JOIN persons pe ON pe.id_number = f.id_number
+   WHERE NOT EXISTS (SELECT 1 FROM alerts a WHERE a.status NOT IN ('confirmed', 'dismissed')
+                        AND a.rule = f.rule AND a.dedup_key = f.dedup_key AND (a.id_number = f.id_number OR a.rule = 'shared_account'))
+     AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.rule = f.rule AND a.dedup_key = f.dedup_key AND (a.id_number = f.id_number OR a.rule = 'shared_account')
+                        AND (a.status = 'confirmed' OR (a.status = 'dismissed' AND a.close_reason NOT LIKE 'basis_disappeared%'))
+                        AND a.evidence @> f.evidence)
+  RETURNING alert_id
+)
+INSERT INTO alert_transitions (alert_id, from_status, to_status, actor, reason)
+SELECT alert_id, NULL, 'open', 'system', 'detected' FROM ins;
+
+-- step: close vanished
+WITH gone AS (
+  SELECT a.alert_id, a.status,
+         'basis_disappeared: ' || CASE a.rule
+           WHEN 'paid_after_death' THEN CASE WHEN EXISTS (SELECT 1 FROM r_death d WHERE d.id_number = a.id_number)
+                                             THEN 'no paid payment after the death date any more' ELSE 'the death record was withdrawn' END
+           WHEN 'post_death_activity' THEN CASE WHEN EXISTS (SELECT 1 FROM r_death d WHERE d.id_number = a.id_number)
+                                             THEN 'no activity after the death date any more' ELSE 'the death record was withdrawn' END
+           WHEN 'paid_in_custody' THEN 'no paid pension for a period inside a custody record any more (record withdrawn or corrected)'
+           WHEN 'double_receipt' THEN 'no period paid by two exclusive schemes any more'
+           WHEN 'abnormal_amount' THEN 'no payment outside the threshold any more (payments or enrollment corrected)'
+           WHEN 'shared_account' THEN 'the account no longer receives pensions for enough people in one period'
+           WHEN 'no_sign_of_life' THEN 'sign of life found, death recorded, or no longer paid'
+           ELSE 'no longer found' END AS reason
+    FROM r_active a
+   WHERE NOT EXISTS (SELECT 1 FROM r_find f WHERE f.rule = a.rule AND f.dedup_key = a.dedup_key AND (f.id_number = a.id_number OR a.rule = 'shared_account'))
+), upd AS (
+  UPDATE alerts x SET status = 'dismissed', closed_at = now(), close_reason = g.reason, updated_at = now(), last_seen_run = :run_id::bigint
+    FROM gone g WHERE x.alert_id = g.alert_id
+  RETURNING x.alert_id, g.status AS from_status, g.reason
+)
+INSERT INTO alert_transitions (alert_id, from_status, to_status, actor, reason)
+SELECT alert_id, from_status, 'dismissed', 'system', reason FROM upd;
+
+-- step: summary
+SELECT f.rule, count(*) AS findings, sum(f.amount) AS amount
+  FROM r_find f GROUP BY f.rule ORDER BY f.rule;

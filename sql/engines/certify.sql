@@ -1,0 +1,314 @@
+-- name: certify
+-- params: as_of, as_of_month, full, as_of_end, weak_days, weak_min_sources, weak_min_records, lookback_months, validity_months, run_id, reminder_days, reminder_channel, field_days, suspension_days, field_due_days
+-- purpose: silent certification (rules.md 1–8) for every benefit recipient as of :as_of — status,
+--   method, basis date, validity, rule and evidence ids into cert_status; the dated follow-up events
+--   (certified, reminder, field_task, suspension, resumption) into cert_events; field-verification
+--   tasks to the person's community. :full = false limits the run to the people in engine_scope
+--   (a temp table the caller fills). The decisions mirror jobs/domain/certification-rules.ts, whose
+--   header states every reading of rules.md made here.
+
+-- step: population
+-- Recipients: an active or suspended enrollment that has started and not ended by :as_of (a suspended
+-- benefit still needs certification to be resumed).
+CREATE TEMP TABLE c_pop ON COMMIT DROP AS
+SELECT e.id_number, min(e.start_period) AS benefit_start, max(COALESCE(p.residence_region, p.hukou_region)) AS region_code
+  FROM enrollments e
+  LEFT JOIN persons p ON p.id_number = e.id_number
+ WHERE e.status IN ('active', 'suspended') AND e.start_period <= :as_of::date
+   AND (e.end_period IS NULL OR e.end_period >= :as_of_month::date)
+   AND (:full::boolean OR e.id_number IN (SELECT id_number FROM engine_scope))
+ GROUP BY e.id_number;
+CREATE UNIQUE INDEX ON c_pop (id_number);
+ANALYZE c_pop;
+
+-- step: negatives
+-- Death (earliest recorded death date) and custody known on :as_of. custody_end = the latest end of an
+-- ended custody: a basis must be dated after it.
+CREATE TEMP TABLE c_neg ON COMMIT DROP AS
+WITH d AS (
+  SELECT id_number, min(death_date) AS death_date, array_agg(record_id ORDER BY record_id) AS ids,
+         min(COALESCE((recorded_at AT TIME ZONE 'Asia/Shanghai')::date, death_date)) AS known_on
+    FROM deaths
+   WHERE death_date <= :as_of::date AND (recorded_at IS NULL OR recorded_at < :as_of_end::timestamptz)
+     AND id_number IN (SELECT id_number FROM c_pop)
+   GROUP BY id_number
+), i AS (
+  SELECT id_number,
+         array_agg(record_id ORDER BY record_id) FILTER (WHERE end_date IS NULL OR end_date > :as_of::date) AS ongoing_ids,
+         min(start_date) FILTER (WHERE end_date IS NULL OR end_date > :as_of::date) AS ongoing_start,
+         min(COALESCE((recorded_at AT TIME ZONE 'Asia/Shanghai')::date, start_date)) FILTER (WHERE end_date IS NULL OR end_date > :as_of::date) AS ongoing_known_on,
+         max(end_date) FILTER (WHERE end_date <= :as_of::date) AS custody_end,
+         max(start_date) FILTER (WHERE end_date <= :as_of::date) AS last_ended_start
+    FROM imprisonments
+   WHERE start_date <= :as_of::date AND (recorded_at IS NULL OR recorded_at < :as_of_end::timestamptz)
+     AND id_number IN (SELECT id_number FROM c_pop)
+   GROUP BY id_number
+)
+SELECT COALESCE(d.id_number, i.id_number) AS id_number, d.death_date, d.ids AS death_ids, d.known_on AS death_known_on,
+       i.ongoing_ids, i.ongoing_start, i.ongoing_known_on, i.custody_end, i.last_ended_start
+  FROM d FULL JOIN i ON i.id_number = d.id_number;
+CREATE UNIQUE INDEX ON c_neg (id_number);
+ANALYZE c_neg;
+
+-- step: strong
+-- The most recent strong evidence date per person (ever, so a lapse can be dated), after custody ends.
+-- (max of the instants, converted once: the date of the latest instant is the latest date)
+CREATE TEMP TABLE c_strong ON COMMIT DROP AS
+SELECT ev.id_number, (max(ev.occurred_at) AT TIME ZONE 'Asia/Shanghai')::date AS d
+  FROM evidence ev
+  JOIN ref_evidence_kinds k ON k.kind = ev.kind AND k.strength = 'strong'
+  JOIN c_pop USING (id_number)
+  LEFT JOIN c_neg n USING (id_number)
+ WHERE ev.occurred_at < :as_of_end::timestamptz
+   AND (n.custody_end IS NULL OR ev.occurred_at >= (n.custody_end + 1)::timestamptz)
+ GROUP BY ev.id_number;
+CREATE UNIQUE INDEX ON c_strong (id_number);
+ANALYZE c_strong;
+
+-- step: explicit
+-- The most recent passed explicit certification per person (latest timestamp, then smallest id on a day).
+CREATE TEMP TABLE c_explicit ON COMMIT DROP AS
+SELECT DISTINCT ON (c.id_number) c.id_number, (c.certified_at AT TIME ZONE 'Asia/Shanghai')::date AS d, c.method, c.certification_id
+  FROM certifications c
+  JOIN c_pop USING (id_number)
+  LEFT JOIN c_neg n USING (id_number)
+ WHERE c.result = 'pass' AND c.certified_at < :as_of_end::timestamptz
+   AND (n.custody_end IS NULL OR (c.certified_at AT TIME ZONE 'Asia/Shanghai')::date > n.custody_end)
+ ORDER BY c.id_number, (c.certified_at AT TIME ZONE 'Asia/Shanghai')::date DESC, c.certified_at DESC, c.certification_id;
+CREATE UNIQUE INDEX ON c_explicit (id_number);
+ANALYZE c_explicit;
+
+-- step: weak threshold
+-- Weak records that could still make the most recent basis: dated after the person's latest strong and
+-- explicit basis (an earlier window would lose to those anyway) and after custody ends.
+CREATE TEMP TABLE c_thr ON COMMIT DROP AS
+SELECT p.id_number, (GREATEST(n.custody_end, s.d, x.d) + 1)::timestamptz AS after_ts
+  FROM c_pop p
+  LEFT JOIN c_neg n USING (id_number)
+  LEFT JOIN c_strong s USING (id_number)
+  LEFT JOIN c_explicit x USING (id_number)
+ WHERE n.death_date IS NULL AND n.ongoing_ids IS NULL;
+CREATE UNIQUE INDEX ON c_thr (id_number);
+ANALYZE c_thr;
+
+-- step: weak records
+CREATE TEMP TABLE c_weak ON COMMIT DROP AS
+SELECT ev.id_number, ev.source, (ev.occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS d, ev.evidence_id
+  FROM evidence ev
+  JOIN ref_evidence_kinds k ON k.kind = ev.kind AND k.strength = 'weak'
+  JOIN c_thr t USING (id_number)
+ WHERE ev.occurred_at < :as_of_end::timestamptz
+   AND (t.after_ts IS NULL OR ev.occurred_at >= t.after_ts);
+CREATE INDEX ON c_weak (id_number, d);
+ANALYZE c_weak;
+
+-- step: weak corroboration
+-- For each anchor date, the records in [anchor, anchor + window] must reach the minimum number of
+-- records and of distinct sources; the most recent qualifying anchor counts (validity from it).
+-- With at most 2 sources required, "≥ 2 distinct sources" = the smallest and largest source in the
+-- window differ: one window pass (RANGE frame) instead of pairing records.
+CREATE TEMP TABLE c_anchor (id_number text, d date) ON COMMIT DROP;
+INSERT INTO c_anchor
+SELECT id_number, max(d) FROM (
+  SELECT id_number, d,
+         count(*) OVER w AS records, min(source) OVER w AS lo, max(source) OVER w AS hi
+    FROM c_weak
+  WINDOW w AS (PARTITION BY id_number ORDER BY d RANGE BETWEEN CURRENT ROW AND make_interval(days => :weak_days::int) FOLLOWING)
+) x
+ WHERE :weak_min_sources::int <= 2 AND records >= :weak_min_records::int AND (:weak_min_sources::int < 2 OR lo <> hi)
+ GROUP BY id_number;
+INSERT INTO c_anchor
+SELECT DISTINCT ON (a.id_number) a.id_number, a.d
+  FROM (SELECT DISTINCT id_number, d FROM c_weak) a
+  JOIN c_weak w ON w.id_number = a.id_number AND w.d BETWEEN a.d AND a.d + :weak_days::int
+ WHERE :weak_min_sources::int > 2
+ GROUP BY a.id_number, a.d
+HAVING count(*) >= :weak_min_records::int AND count(DISTINCT w.source) >= :weak_min_sources::int
+ ORDER BY a.id_number, a.d DESC;
+CREATE TEMP TABLE c_weakbest ON COMMIT DROP AS
+SELECT a.id_number, a.d, array_agg(DISTINCT w.evidence_id ORDER BY w.evidence_id) AS ids
+  FROM c_anchor a JOIN c_weak w ON w.id_number = a.id_number AND w.d BETWEEN a.d AND a.d + :weak_days::int
+ GROUP BY a.id_number, a.d;
+CREATE UNIQUE INDEX ON c_weakbest (id_number);
+
+-- step: strong evidence ids
+-- Every strong record on the basis date explains a strong basis (for people whose latest basis is strong).
+CREATE TEMP TABLE c_sids ON COMMIT DROP AS
+SELECT c.id_number, array_agg(ev.evidence_id ORDER BY ev.evidence_id) AS ids
+  FROM (SELECT s.id_number, s.d::timestamptz AS t0, (s.d + 1)::timestamptz AS t1
+          FROM c_strong s JOIN c_thr t USING (id_number)
+          LEFT JOIN c_explicit x USING (id_number) LEFT JOIN c_weakbest w USING (id_number)
+         WHERE s.d >= COALESCE(x.d, s.d) AND s.d >= COALESCE(w.d, s.d)) c
+  JOIN evidence ev ON ev.id_number = c.id_number AND ev.occurred_at >= c.t0 AND ev.occurred_at < c.t1
+  JOIN ref_evidence_kinds k ON k.kind = ev.kind AND k.strength = 'strong'
+ GROUP BY c.id_number;
+CREATE UNIQUE INDEX ON c_sids (id_number);
+ANALYZE c_sids;
+
+-- step: decide
+-- Negative first; otherwise the most recent basis (silent beats explicit on the same day, strong beats
+-- weak); certified when it lies in the lookback and is still valid on :as_of.
+CREATE TEMP TABLE c_dec ON COMMIT DROP AS
+WITH b AS (
+  SELECT p.id_number, p.region_code, p.benefit_start, n.death_date, n.death_ids, n.death_known_on,
+         n.ongoing_ids, n.ongoing_start, n.ongoing_known_on,
+         s.d AS strong_d, x.d AS explicit_d, x.method AS explicit_method, x.certification_id, w.d AS weak_d, w.ids AS weak_ids,
+         si.ids AS strong_ids
+    FROM c_pop p
+    LEFT JOIN c_neg n USING (id_number)
+    LEFT JOIN c_strong s USING (id_number)
+    LEFT JOIN c_explicit x USING (id_number)
+    LEFT JOIN c_weakbest w USING (id_number)
+    LEFT JOIN c_sids si USING (id_number)
+), pick AS (
+  SELECT b.*,
+         CASE
+           WHEN strong_d IS NOT NULL AND strong_d >= COALESCE(explicit_d, strong_d) AND strong_d >= COALESCE(weak_d, strong_d) THEN 'strong_evidence'
+           WHEN weak_d IS NOT NULL AND weak_d >= COALESCE(explicit_d, weak_d) THEN 'weak_corroboration'
+           WHEN explicit_d IS NOT NULL THEN 'explicit_certification'
+         END AS basis_rule
+    FROM b
+), basis AS (
+  SELECT pick.*,
+         CASE basis_rule WHEN 'strong_evidence' THEN strong_d WHEN 'weak_corroboration' THEN weak_d WHEN 'explicit_certification' THEN explicit_d END AS basis_d,
+         CASE WHEN basis_rule IS NULL THEN NULL WHEN basis_rule = 'explicit_certification' THEN explicit_method ELSE 'silent' END AS basis_method
+    FROM pick
+)
+SELECT id_number, region_code, benefit_start, death_date, death_known_on, ongoing_start, ongoing_known_on,
+       CASE WHEN death_date IS NOT NULL OR ongoing_ids IS NOT NULL THEN 'negative'
+            WHEN basis_d IS NOT NULL AND basis_d >= (:as_of::date - make_interval(months => :lookback_months::int))::date
+                 AND (basis_d + make_interval(months => :validity_months::int))::date >= :as_of::date THEN 'certified'
+            ELSE 'not_certified' END AS status,
+       CASE WHEN death_date IS NOT NULL THEN 'negative_death'
+            WHEN ongoing_ids IS NOT NULL THEN 'negative_custody'
+            WHEN basis_d IS NULL THEN 'never_certified'
+            WHEN basis_d >= (:as_of::date - make_interval(months => :lookback_months::int))::date
+                 AND (basis_d + make_interval(months => :validity_months::int))::date >= :as_of::date THEN basis_rule
+            ELSE 'expired' END AS rule,
+       CASE WHEN death_date IS NULL AND ongoing_ids IS NULL THEN basis_method END AS basis_method,
+       CASE WHEN death_date IS NULL AND ongoing_ids IS NULL THEN basis_d END AS basis_d,
+       CASE WHEN death_date IS NULL AND ongoing_ids IS NULL THEN (basis_d + make_interval(months => :validity_months::int))::date END AS basis_valid_until,
+       CASE WHEN death_date IS NOT NULL THEN death_ids
+            WHEN ongoing_ids IS NOT NULL THEN ongoing_ids
+            WHEN basis_rule = 'explicit_certification' THEN ARRAY[certification_id]
+            WHEN basis_rule = 'weak_corroboration' THEN weak_ids
+            WHEN basis_rule = 'strong_evidence' THEN strong_ids
+            ELSE NULL END AS ids
+  FROM basis;
+CREATE UNIQUE INDEX ON c_dec (id_number);
+ANALYZE c_dec;
+
+-- step: status
+-- Replace the scope's rows of cert_status (a full run replaces all: people no longer receiving drop out).
+DELETE FROM cert_status s
+ WHERE (:full::boolean OR s.id_number IN (SELECT id_number FROM engine_scope))
+   AND NOT EXISTS (SELECT 1 FROM c_dec d WHERE d.id_number = s.id_number);
+
+-- step: upsert status
+INSERT INTO cert_status AS s (id_number, as_of, status, method, certified_at, valid_until, rule, evidence_ids,
+                              last_certified_at, last_valid_until, region_code, run_id, updated_at)
+SELECT n.* FROM (
+  SELECT id_number, :as_of::date AS as_of, status,
+         CASE WHEN status = 'certified' THEN basis_method END AS method,
+         CASE WHEN status = 'certified' THEN basis_d END AS certified_at,
+         CASE WHEN status = 'certified' THEN basis_valid_until END AS valid_until,
+         rule, COALESCE(ids, '{}') AS evidence_ids, basis_d AS last_certified_at, basis_valid_until AS last_valid_until, region_code,
+         :run_id::bigint AS run_id, now() AS updated_at
+    FROM c_dec) n
+  LEFT JOIN cert_status o USING (id_number)
+ WHERE o.id_number IS NULL
+    OR (o.status, o.method, o.certified_at, o.valid_until, o.rule, o.evidence_ids, o.last_valid_until, o.region_code, o.as_of)
+       IS DISTINCT FROM (n.status, n.method, n.certified_at, n.valid_until, n.rule, n.evidence_ids, n.last_valid_until, n.region_code, n.as_of)
+ON CONFLICT (id_number) DO UPDATE SET
+  as_of = EXCLUDED.as_of, status = EXCLUDED.status, method = EXCLUDED.method, certified_at = EXCLUDED.certified_at,
+  valid_until = EXCLUDED.valid_until, rule = EXCLUDED.rule, evidence_ids = EXCLUDED.evidence_ids,
+  last_certified_at = EXCLUDED.last_certified_at, last_valid_until = EXCLUDED.last_valid_until,
+  region_code = EXCLUDED.region_code, run_id = EXCLUDED.run_id, updated_at = EXCLUDED.updated_at
+WHERE (s.status, s.method, s.certified_at, s.valid_until, s.rule, s.evidence_ids, s.last_valid_until, s.region_code)
+      IS DISTINCT FROM (EXCLUDED.status, EXCLUDED.method, EXCLUDED.certified_at, EXCLUDED.valid_until, EXCLUDED.rule,
+                        EXCLUDED.evidence_ids, EXCLUDED.last_valid_until, EXCLUDED.region_code)
+   OR s.as_of <> EXCLUDED.as_of;
+
+-- step: events
+-- The dated steps, each recorded once (cycle_key = the lapsed valid_until, or the day before the
+-- benefit began for someone never certified; the negative record's date for negatives).
+CREATE TEMP TABLE c_new_events ON COMMIT DROP AS
+WITH lapse AS (
+  SELECT id_number, region_code, status, rule, basis_method, basis_d, ids,
+         COALESCE(basis_valid_until, benefit_start - 1) AS cycle_key,
+         COALESCE(basis_valid_until, benefit_start - 1) + 1 AS lapse_on
+    FROM c_dec WHERE status <> 'negative'
+), steps AS (
+  SELECT id_number, 'certified'::text AS kind, basis_d AS event_date, basis_d AS cycle_key, NULL::text AS reason, basis_method AS method, rule, ids, region_code
+    FROM lapse WHERE status = 'certified'
+  UNION ALL
+  SELECT id_number, 'reminder', lapse_on - :reminder_days::int, cycle_key, 'expiring', :reminder_channel::text, rule, '{}'::text[], region_code
+    FROM lapse WHERE lapse_on - :reminder_days::int <= :as_of::date
+  UNION ALL
+  SELECT id_number, 'field_task', lapse_on + :field_days::int, cycle_key, 'not_certified', 'field_visit', rule, '{}'::text[], region_code
+    FROM lapse WHERE status = 'not_certified' AND lapse_on + :field_days::int <= :as_of::date
+  UNION ALL
+  SELECT id_number, 'suspension', lapse_on + :suspension_days::int, cycle_key, 'not_certified', NULL, rule, '{}'::text[], region_code
+    FROM lapse WHERE status = 'not_certified' AND lapse_on + :suspension_days::int <= :as_of::date
+  UNION ALL
+  SELECT id_number, 'suspension', GREATEST(COALESCE(death_known_on, death_date), death_date), death_date, 'negative_death', NULL, rule, COALESCE(ids, '{}'), region_code
+    FROM c_dec WHERE rule = 'negative_death'
+  UNION ALL
+  SELECT id_number, 'suspension', GREATEST(COALESCE(ongoing_known_on, ongoing_start), ongoing_start), ongoing_start, 'negative_custody', NULL, rule, COALESCE(ids, '{}'), region_code
+    FROM c_dec WHERE rule = 'negative_custody'
+)
+SELECT * FROM steps;
+
+-- step: insert events
+INSERT INTO cert_events (id_number, kind, event_date, cycle_key, reason, method, rule, evidence_ids, region_code, as_of, run_id)
+SELECT e.id_number, e.kind, e.event_date, e.cycle_key, e.reason, e.method, e.rule, COALESCE(e.ids, '{}'), e.region_code, :as_of::date, :run_id::bigint
+  FROM c_new_events e
+ WHERE NOT EXISTS (SELECT 1 FROM cert_events x WHERE x.id_number = e.id_number AND x.kind = e.kind AND x.cycle_key = e.cycle_key)
+ON CONFLICT (id_number, kind, cycle_key) DO NOTHING;
+
+-- step: resumptions
+-- A certified person with a suspension that has not been resumed is resumed (dated when both the
+-- suspension and the new basis exist).
+INSERT INTO cert_events (id_number, kind, event_date, cycle_key, reason, method, rule, evidence_ids, region_code, as_of, run_id)
+SELECT d.id_number, 'resumption', GREATEST(s.event_date, d.basis_d), s.cycle_key, 'certified', d.basis_method, d.rule, COALESCE(d.ids, '{}'), d.region_code, :as_of::date, :run_id::bigint
+  FROM c_dec d
+  JOIN cert_events s ON s.id_number = d.id_number AND s.kind = 'suspension' AND s.reason IN ('not_certified', 'negative_custody')
+ WHERE d.status = 'certified'
+   AND NOT EXISTS (SELECT 1 FROM cert_events r WHERE r.id_number = s.id_number AND r.kind = 'resumption' AND r.cycle_key = s.cycle_key)
+ON CONFLICT (id_number, kind, cycle_key) DO NOTHING;
+
+-- step: field tasks
+-- One field-verification task per lapse, to the grid workers of the person's community.
+INSERT INTO tasks (kind, id_number, region_code, department, status, due_on, dedup_key, detail, created_by, run_id)
+SELECT 'field_verification', e.id_number, e.region_code, 'community_grid', 'open', e.event_date + :field_due_days::int,
+       'cert:' || e.cycle_key::text,
+       jsonb_build_object('reason', 'no valid certification since ' || (e.cycle_key + 1)::text, 'rule', e.rule, 'lapsed_on', (e.cycle_key + 1)::text),
+       'certify', :run_id::bigint
+  FROM c_new_events e
+ WHERE e.kind = 'field_task'
+ON CONFLICT (kind, id_number, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING;
+
+-- step: close field tasks
+-- Open field tasks of people certified again (done when a field visit did it) or now negative (cancelled).
+UPDATE tasks t
+   SET status = CASE WHEN d.status = 'certified' AND d.basis_method = 'field_visit' THEN 'done' ELSE 'cancelled' END,
+       done_at = now(),
+       result = jsonb_build_object('closed_by', 'certify', 'status', d.status, 'rule', d.rule, 'method', d.basis_method,
+                                   'certified_at', d.basis_d, 'evidence_ids', to_jsonb(COALESCE(d.ids, '{}')))
+  FROM c_dec d
+ WHERE t.kind = 'field_verification' AND t.status = 'open' AND t.id_number = d.id_number
+   AND (d.status = 'negative' OR (d.status = 'certified' AND t.dedup_key <> 'cert:' || d.basis_valid_until::text));
+
+-- step: drop-out tasks
+-- Field tasks of people who no longer receive a benefit are cancelled (full runs see everyone).
+UPDATE tasks t SET status = 'cancelled', done_at = now(), result = jsonb_build_object('closed_by', 'certify', 'why', 'no longer a benefit recipient')
+ WHERE :full::boolean AND t.kind = 'field_verification' AND t.status = 'open'
+   AND NOT EXISTS (SELECT 1 FROM c_dec d WHERE d.id_number = t.id_number);
+
+-- step: rate
+SELECT count(*) FILTER (WHERE status = 'certified') AS certified,
+       count(*) FILTER (WHERE status = 'certified' AND method = 'silent') AS silent,
+       count(*) FILTER (WHERE status = 'not_certified') AS not_certified,
+       count(*) FILTER (WHERE status = 'negative') AS negative,
+       count(*) AS recipients
+  FROM cert_status;
