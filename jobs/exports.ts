@@ -6,6 +6,7 @@ import { stringify } from 'csv-stringify';
 import type { Writable } from 'node:stream';
 import type { Pool } from './db/pool.ts';
 import { maskIdNumber, maskName, maskPhone } from './domain/masking.ts';
+import { ENGINE_DATASETS } from './engines/datasets.ts';
 
 export interface Dataset {
   description: string;
@@ -44,9 +45,8 @@ export const DATASETS: Record<string, Dataset> = {
   }
 };
 
-export function registerDataset(name: string, dataset: Dataset): void {
-  DATASETS[name] = dataset;
-}
+// The engines' datasets (alerts, certifications, retirements, subsidy-matches, cases, tasks).
+Object.assign(DATASETS, ENGINE_DATASETS);
 
 function cell(v: unknown): string | null {
   if (v === null || v === undefined) return null;

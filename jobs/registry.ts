@@ -6,6 +6,8 @@ import type { Pool } from './db/pool.ts';
 import { runJob, type JobResult } from './runner.ts';
 import { runIngestJob } from './ingest/index.ts';
 import { refreshRollups } from './rollups.ts';
+import { ENGINE_JOBS } from './engines/index.ts';
+import { runIndicatorFacts } from './indicator-facts.ts';
 
 export interface JobRunOptions {
   config: Config;
@@ -26,11 +28,16 @@ export const JOBS: Record<string, JobDefinition> = {
   ingest: {
     description: 'load every ready file in the inbox (feeds.md), quarantine bad rows',
     run: (pool, o) => runIngestJob(pool, { inbox: o.inbox ?? o.config.inboxDir, trigger: o.trigger, log: o.log }),
-    then: ['refresh-rollups']
+    then: ['refresh-rollups', 'all']
   },
   'refresh-rollups': {
     description: 'refresh the monthly rollups (materialized views, or continuous aggregates on TimescaleDB)',
     run: (pool, o) => runJob(pool, 'refresh-rollups', (ctx) => refreshRollups(pool, ctx), { trigger: o.trigger, log: o.log })
+  },
+  ...Object.fromEntries(Object.entries(ENGINE_JOBS).map(([name, job]) => [name, { ...job, then: name === 'all' ? ['indicator-facts'] : undefined }])),
+  'indicator-facts': {
+    description: 'rebuild the parts of the 41 governance indicators per month and area (after the engines) [--as-of]',
+    run: (pool, o) => runIndicatorFacts(pool, { asOf: o.asOf, trigger: o.trigger, log: o.log })
   }
 };
 
@@ -40,7 +47,8 @@ export async function runWithDependents(pool: Pool, name: string, opts: JobRunOp
   if (!job) throw new Error(`unknown job "${name}"`);
   const result = await job.run(pool, opts);
   const results = [result];
-  const changed = result.counts.loaded + result.counts.replaced > 0;
+  // Engines report no loaded rows: a successful engine run always feeds its dependents.
+  const changed = result.counts.loaded + result.counts.replaced > 0 || (name !== 'ingest' && result.status === 'ok');
   if (result.status === 'ok' && changed) {
     for (const next of job.then ?? []) {
       results.push(...(await runWithDependents(pool, next, { ...opts, trigger: 'dependency' })));

@@ -5,9 +5,11 @@ export class UsageError extends Error {}
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
-export function parse(argv: string[], options: Options, allowPositionals = false) {
+export interface Parsed { values: Record<string, string | boolean | undefined>; positionals: string[] }
+
+export function parse(argv: string[], options: Options, allowPositionals = false): Parsed {
   try {
-    return parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals, strict: true });
+    return parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals, strict: true }) as Parsed;
   } catch (e) {
     throw new UsageError(e instanceof Error ? e.message : String(e));
   }

@@ -1,5 +1,6 @@
 // The CLI's commands. Each parses its own options (UsageError → exit 2) and returns an exit code.
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -15,6 +16,8 @@ import { startScheduler } from '../scheduler/index.ts';
 import { isoDateOption, oneOf, parse, UsageError } from './args.ts';
 import * as accounts from '../../dashboard/lib/server/accounts.ts';
 import { ensureDemoAccounts } from '../demo-accounts.ts';
+import { importGeoJson } from '../geo.ts';
+import { todayShanghai } from '../engines/context.ts';
 
 const operator = (): accounts.Actor => ({ type: 'operator', name: os.userInfo().username });
 
@@ -105,8 +108,20 @@ function buildWeb(): void {
   if (r.status !== 0) throw new Error('the web app did not build (see the messages above)');
 }
 
+/** The semantic layer's token secret: CUBEJS_API_SECRET, else one generated once and kept in the data dir. */
+function ensureApiSecret(config: Config): string {
+  if (process.env.CUBEJS_API_SECRET) return process.env.CUBEJS_API_SECRET;
+  const file = path.join(config.dataDir, 'api-secret');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    fs.writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  }
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
 async function serveWeb(config: Config, databaseUrl: string): Promise<http.Server> {
   process.env.DATABASE_URL = databaseUrl;
+  process.env.CUBEJS_API_SECRET = ensureApiSecret(config);
   const handlerPath = path.join(ROOT, 'build', 'handler.js');
   if (!fs.existsSync(handlerPath)) throw new Error('the web app is not built: run `npm run build` (or `yinling up`, which builds it)');
   const { handler } = await import(pathToFileURL(handlerPath).href);
@@ -145,13 +160,16 @@ export const COMMANDS: Record<string, Command> = {
           if (!hasFiles) {
             log(`Empty database: generating the demo city into ${config.inboxDir}`);
             const { generateCity } = await import('../../seeds/generator/index.ts');
-            await generateCity({ scale: 'demo', seed: 1, outDir: config.inboxDir });
+            await generateCity({ scale: 'demo', seed: 1, outDir: config.inboxDir, asOf: todayShanghai() });
           }
           log('Ingesting the inbox…');
           const results = await runWithDependents(db.pool, 'ingest', { config, trigger: 'startup', log });
           printResults(results, ['ingest', 'then']);
           await ensureDemoAccounts(db.pool);
         }
+        const geo = path.join(config.inboxDir, '.geo', 'city.geojson');
+        const shapes = await db.pool.query(`SELECT EXISTS (SELECT 1 FROM region_shapes) AS any`);
+        if (!shapes.rows[0].any && fs.existsSync(geo)) log(`Imported ${await importGeoJson(db.pool, geo)} region shapes for the map`);
         const demo = await db.pool.query(`SELECT count(*)::int AS n FROM staff_users WHERE username LIKE 'demo-%'`);
         if (demo.rows[0].n > 0) {
           const lines = await ensureDemoAccounts(db.pool);
@@ -241,6 +259,23 @@ export const COMMANDS: Record<string, Command> = {
     async run(argv) {
       const { seedCommand } = await import('../../seeds/generator/cli.ts');
       return seedCommand(argv);
+    }
+  },
+
+  'import-geo': {
+    summary: 'import district/town polygons (GeoJSON FeatureCollection, properties.code) for the map',
+    usage: '<file.geojson>',
+    async run(argv, config) {
+      const { positionals } = parse(argv, {}, true);
+      if (positionals.length !== 1) throw new UsageError('name one GeoJSON file');
+      if (!fs.existsSync(positionals[0])) throw new UsageError(`no file ${positionals[0]}`);
+      const db = await openDatabase({ config, migrate: true });
+      try {
+        console.log(`imported ${await importGeoJson(db.pool, positionals[0])} shapes`);
+      } finally {
+        await db.close();
+      }
+      return 0;
     }
   },
 

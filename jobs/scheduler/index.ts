@@ -12,7 +12,7 @@ export interface ScheduleEntry { job: string; expression: string }
 export function schedulesFrom(config: Config): ScheduleEntry[] {
   const entries = [
     { job: 'ingest', expression: config.schedules.ingest },
-    { job: 'refresh-rollups', expression: config.schedules.engines }
+    { job: 'all', expression: config.schedules.engines }
   ];
   for (const e of entries) {
     if (!cron.validate(e.expression)) throw new ConfigError(`the schedule for ${e.job} is not a valid cron expression: "${e.expression}"`);

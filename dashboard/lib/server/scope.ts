@@ -1,0 +1,72 @@
+// Areas and who may see them. A caller (staff user or kiosk) has a scope region; they may look at
+// that region and everything below it. Region lookups read region_paths (the area tree, not an
+// indicator). The security context handed to the semantic layer carries the same scope, so the
+// engine filters every query too — two independent locks on the same door.
+import type { Pool } from '../../../jobs/db/pool.ts';
+import type { KioskToken, StaffUser } from './accounts.ts';
+
+export interface Region { code: string; name: string; level: 'city' | 'district' | 'town' | 'community'; path: string; parent_code: string | null }
+
+export interface Caller {
+  kind: 'staff' | 'kiosk';
+  name: string;
+  role: 'leader' | 'auditor' | 'staff' | 'admin' | 'kiosk';
+  scope: Region;
+  /** No person-level data at all (kiosk tokens in privacy mode). */
+  privacy: boolean;
+}
+
+export class ScopeError extends Error {
+  constructor(message: string, readonly status: 403 | 404) { super(message); }
+}
+
+export async function regionByCode(pool: Pool, code: string): Promise<Region | null> {
+  const r = await pool.query(`SELECT code, name, level, path, parent_code FROM region_paths WHERE code = $1`, [code]);
+  return r.rows[0] ?? null;
+}
+
+export async function cityRegion(pool: Pool): Promise<Region | null> {
+  const r = await pool.query(`SELECT code, name, level, path, parent_code FROM region_paths WHERE level = 'city' ORDER BY code LIMIT 1`);
+  return r.rows[0] ?? null;
+}
+
+export async function callerFrom(pool: Pool, locals: { user: StaffUser | null; kiosk: KioskToken | null }): Promise<Caller | null> {
+  const who = locals.user ?? locals.kiosk;
+  if (!who) return null;
+  const scope = await regionByCode(pool, who.region_code);
+  if (!scope) throw new ScopeError(`the account's area ${who.region_code} is not in the area tree`, 403);
+  if (locals.user) return { kind: 'staff', name: locals.user.username, role: locals.user.role, scope, privacy: false };
+  return { kind: 'kiosk', name: `kiosk:${locals.kiosk!.label}`, role: 'kiosk', scope, privacy: locals.kiosk!.privacy_mode };
+}
+
+/** The region to show, checked against the caller's scope (403 outside it, 404 unknown). */
+export async function regionInScope(pool: Pool, caller: Caller, code: string | null | undefined): Promise<Region> {
+  if (!code) return caller.scope;
+  if (!/^[0-9A-Za-z]{1,32}$/.test(code)) throw new ScopeError(`"${code}" is not a region code`, 404);
+  const region = await regionByCode(pool, code);
+  if (!region) throw new ScopeError(`no region ${code}`, 404);
+  if (!region.path.startsWith(caller.scope.path)) throw new ScopeError(`region ${code} is outside your area (${caller.scope.name})`, 403);
+  return region;
+}
+
+export async function breadcrumb(pool: Pool, caller: Caller, region: Region): Promise<Pick<Region, 'code' | 'name' | 'level'>[]> {
+  const codes = region.path.split('/').filter(Boolean);
+  const r = await pool.query(`SELECT code, name, level, path FROM region_paths WHERE code = ANY($1)`, [codes]);
+  const byCode = new Map(r.rows.map((x) => [x.code, x]));
+  return codes.map((c) => byCode.get(c)).filter((x) => x && x.path.startsWith(caller.scope.path)).map(({ code, name, level }) => ({ code, name, level }));
+}
+
+export async function children(pool: Pool, region: Region): Promise<Pick<Region, 'code' | 'name' | 'level'>[]> {
+  const r = await pool.query(`SELECT code, name, level FROM region_paths WHERE parent_code = $1 ORDER BY code`, [region.code]);
+  return r.rows;
+}
+
+/** The semantic layer's security context for this caller. */
+export function securityContext(caller: Caller): { role: string; region_code: string; region_level: string; user: string } {
+  return { role: caller.role, region_code: caller.scope.code, region_level: caller.scope.level, user: caller.name };
+}
+
+/** Roles that may see unmasked personal data (on request, audit-logged). */
+export function mayUnmask(caller: Caller): boolean {
+  return caller.kind === 'staff' && (caller.role === 'auditor' || caller.role === 'admin');
+}

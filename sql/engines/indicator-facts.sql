@@ -1,0 +1,325 @@
+-- name: indicator-facts
+-- params: as_of, lookback_months
+-- purpose: the additive parts of the 41 governance indicators (indicators.md) per month and region,
+--   into ind_region_month / ind_project_month (rebuilt for every month from the first payment month
+--   to the as-of month) and ind_region_now (the state as of :as_of, kept per month so history
+--   accrues). A person counts in their region: residence community, else hukou community. Readings
+--   of indicators.md made here:
+--   * recipient in a month = an exclusive-group (ENT/INS/RES/LLF) enrollment covering the month:
+--     start_period ≤ month ≤ end_period; an active one without end runs on; a suspended/terminated
+--     one without end_period ended in the month it was last updated;
+--   * aged 80+ is judged at the end of each month; "living outside" and "community-managed" (the
+--     person's region resolves to a known community) by the current registry;
+--   * S04 "newly found eligible" = people whose first-ever payout of a subsidy project is in the month;
+--   * H01 counts people with an attended checkup from 1 January to the month's end.
+
+-- step: window
+CREATE TEMP TABLE f_window ON COMMIT DROP AS
+SELECT LEAST(COALESCE((SELECT min(period) FROM payments), date_trunc('month', :as_of::date)::date),
+             date_trunc('month', :as_of::date)::date) AS first_period,
+       date_trunc('month', :as_of::date)::date AS last_period;
+
+-- step: person regions
+CREATE TEMP TABLE f_person ON COMMIT DROP AS
+SELECT p.id_number, p.birth_date, p.status,
+       COALESCE(NULLIF(btrim(p.residence_outside), ''), NULL) IS NOT NULL AS outside,
+       COALESCE(rp.code, '') AS region_code, rp.path AS region_path, rp.district_code, rp.town_code,
+       (rp.level = 'community') AS managed
+  FROM persons p
+  LEFT JOIN region_paths rp ON rp.code = COALESCE(p.residence_region, p.hukou_region);
+CREATE UNIQUE INDEX ON f_person (id_number);
+ANALYZE f_person;
+
+-- step: region grid
+CREATE TEMP TABLE f_grid ON COMMIT DROP AS
+WITH r AS (
+  SELECT DISTINCT region_code, region_path, district_code, town_code FROM f_person
+  UNION SELECT '', NULL, NULL, NULL
+)
+SELECT m.period::date AS period, r.region_code, r.region_path, r.district_code, r.town_code
+  FROM r CROSS JOIN f_window w
+ CROSS JOIN LATERAL generate_series(w.first_period, w.last_period, INTERVAL '1 month') AS m(period);
+CREATE UNIQUE INDEX ON f_grid (region_code, period);
+
+-- step: recipient spans
+-- One span per person from the first to the last month of any exclusive-group enrollment (gaps
+-- between enrollments of one person are rare transfers between schemes and count as covered).
+CREATE TEMP TABLE f_span ON COMMIT DROP AS
+SELECT e.id_number, min(e.start_period) AS first_month,
+       max(CASE WHEN e.end_period IS NOT NULL THEN date_trunc('month', e.end_period)::date
+                WHEN e.status = 'active' THEN 'infinity'::date
+                ELSE date_trunc('month', COALESCE(e.updated_at, e.loaded_at) AT TIME ZONE 'Asia/Shanghai')::date END) AS last_month
+  FROM enrollments e
+  JOIN ref_schemes s ON s.scheme_code = e.scheme_code AND s.exclusive_group IS NOT NULL
+ GROUP BY e.id_number;
+CREATE UNIQUE INDEX ON f_span (id_number);
+
+-- step: people by month
+-- Stocks by month from +1/−1 events at span edges, summed cumulatively per region.
+CREATE TEMP TABLE f_people ON COMMIT DROP AS
+WITH s AS (
+  SELECT sp.id_number, GREATEST(sp.first_month, w.first_period) AS a, sp.last_month AS b,
+         date_trunc('month', fp.birth_date + INTERVAL '80 years')::date AS turn80,
+         COALESCE(fp.region_code, '') AS region_code, COALESCE(fp.outside, false) AS outside, COALESCE(fp.managed, false) AS managed
+    FROM f_span sp CROSS JOIN f_window w
+    LEFT JOIN f_person fp ON fp.id_number = sp.id_number
+   WHERE sp.first_month <= w.last_period AND sp.last_month >= w.first_period
+), ev AS (
+  SELECT region_code, a AS period, 1 AS rec, 0 AS old, outside::int AS out, managed::int AS man FROM s
+  UNION ALL
+  SELECT region_code, (b + INTERVAL '1 month')::date, -1, 0, -outside::int, -managed::int FROM s WHERE b <> 'infinity'
+  UNION ALL
+  SELECT region_code, GREATEST(a, turn80), 0, 1, 0, 0 FROM s WHERE turn80 <= b
+  UNION ALL
+  SELECT region_code, (b + INTERVAL '1 month')::date, 0, -1, 0, 0 FROM s WHERE turn80 <= b AND b <> 'infinity'
+), d AS (
+  SELECT region_code, period, sum(rec) AS rec, sum(old) AS old, sum(out) AS out, sum(man) AS man FROM ev GROUP BY 1, 2
+)
+SELECT g.period, g.region_code,
+       sum(COALESCE(d.rec, 0)) OVER w AS recipients,
+       sum(COALESCE(d.old, 0)) OVER w AS aged80,
+       sum(COALESCE(d.out, 0)) OVER w AS living_outside,
+       sum(COALESCE(d.man, 0)) OVER w AS community_managed
+  FROM f_grid g LEFT JOIN d ON d.region_code = g.region_code AND d.period = g.period
+WINDOW w AS (PARTITION BY g.region_code ORDER BY g.period);
+
+-- step: payments by month
+CREATE TEMP TABLE f_pay ON COMMIT DROP AS
+WITH per_person AS (
+  SELECT p.period, p.id_number,
+         sum(p.amount) FILTER (WHERE p.status = 'paid') AS paid,
+         sum(p.amount) FILTER (WHERE p.status = 'paid' AND s.exclusive_group IS NOT NULL) AS pension,
+         count(*) FILTER (WHERE p.status = 'paid') AS n_paid,
+         count(*) FILTER (WHERE p.status IN ('failed', 'returned')) AS n_failed
+    FROM payments p
+    LEFT JOIN ref_schemes s ON s.scheme_code = p.scheme_code
+   WHERE p.period BETWEEN (SELECT first_period FROM f_window) AND (SELECT last_period FROM f_window)
+   GROUP BY p.period, p.id_number
+)
+SELECT pp.period, COALESCE(fp.region_code, '') AS region_code,
+       COALESCE(sum(pp.paid), 0) AS payout_amount, COALESCE(sum(pp.pension), 0) AS pension_payout,
+       count(*) FILTER (WHERE pp.pension IS NOT NULL) AS pension_people_paid,
+       sum(pp.n_paid) AS payments_paid, sum(pp.n_failed) AS payments_failed
+  FROM per_person pp LEFT JOIN f_person fp ON fp.id_number = pp.id_number
+ GROUP BY 1, 2;
+
+-- step: other flows by month
+CREATE TEMP TABLE f_flow ON COMMIT DROP AS
+WITH w AS (SELECT first_period, last_period FROM f_window),
+retired AS (
+  SELECT date_trunc('month', p.retired_on)::date AS period, fp.region_code, count(*) AS n
+    FROM persons p JOIN f_person fp USING (id_number) WHERE p.retired_on IS NOT NULL GROUP BY 1, 2
+), exits AS (
+  SELECT sp.last_month AS period, COALESCE(fp.region_code, '') AS region_code, count(*) AS n
+    FROM f_span sp LEFT JOIN f_person fp USING (id_number) WHERE sp.last_month <> 'infinity' GROUP BY 1, 2
+), face AS (
+  SELECT date_trunc('month', c.certified_at AT TIME ZONE 'Asia/Shanghai')::date AS period, COALESCE(fp.region_code, '') AS region_code,
+         count(DISTINCT c.id_number) AS n
+    FROM certifications c LEFT JOIN f_person fp USING (id_number)
+   WHERE c.method = 'face_online' AND c.result = 'pass' GROUP BY 1, 2
+), deaths AS (
+  SELECT date_trunc('month', rc.recorded_on)::date AS period, COALESCE(fp.region_code, '') AS region_code,
+         count(*) AS n, count(*) FILTER (WHERE rc.stopped_timely) AS timely
+    FROM risk_clock rc LEFT JOIN f_person fp USING (id_number)
+   WHERE rc.event_kind = 'death' AND rc.recorded_on IS NOT NULL GROUP BY 1, 2
+), recovered AS (
+  SELECT date_trunc('month', r.recovered_on)::date AS period, COALESCE(fp.region_code, '') AS region_code, sum(r.amount) AS amount
+    FROM recoveries r JOIN alerts a USING (alert_id) LEFT JOIN f_person fp ON fp.id_number = a.id_number GROUP BY 1, 2
+), closed AS (
+  SELECT date_trunc('month', a.closed_at AT TIME ZONE 'Asia/Shanghai')::date AS period, COALESCE(fp.region_code, '') AS region_code,
+         count(*) AS n, sum(extract(epoch FROM a.closed_at - a.opened_at) / 86400.0) AS days
+    FROM alerts a LEFT JOIN f_person fp USING (id_number)
+   WHERE a.status IN ('confirmed', 'dismissed') AND a.closed_at IS NOT NULL GROUP BY 1, 2
+), subsidy AS (
+  SELECT s.period, COALESCE(fp.region_code, '') AS region_code, sum(s.amount) AS amount
+    FROM subsidies s LEFT JOIN f_person fp USING (id_number) GROUP BY 1, 2
+), subsidy_new AS (
+  SELECT first_period AS period, region_code, count(DISTINCT id_number) AS n
+    FROM (SELECT s.id_number, s.project_code, min(s.period) AS first_period, COALESCE(max(fp.region_code), '') AS region_code
+            FROM subsidies s LEFT JOIN f_person fp USING (id_number) GROUP BY 1, 2) x
+   GROUP BY 1, 2
+), checkup_first AS (
+  -- first attended checkup per person and calendar year
+  SELECT c.id_number, date_trunc('year', c.attended_at AT TIME ZONE 'Asia/Shanghai')::date AS year,
+         min(date_trunc('month', c.attended_at AT TIME ZONE 'Asia/Shanghai'))::date AS period
+    FROM checkups c WHERE c.attended_at IS NOT NULL GROUP BY 1, 2
+), checkup_first_n AS (
+  SELECT cf.period, COALESCE(fp.region_code, '') AS region_code, count(*) AS n
+    FROM checkup_first cf LEFT JOIN f_person fp USING (id_number) GROUP BY 1, 2
+), bookings AS (
+  SELECT date_trunc('month', c.booked_for)::date AS period, COALESCE(fp.region_code, '') AS region_code, count(*) AS n
+    FROM checkups c LEFT JOIN f_person fp USING (id_number) GROUP BY 1, 2
+), results AS (
+  SELECT date_trunc('month', c.attended_at AT TIME ZONE 'Asia/Shanghai')::date AS period, COALESCE(fp.region_code, '') AS region_code,
+         count(*) FILTER (WHERE c.result IN ('normal', 'abnormal')) AS n, count(*) FILTER (WHERE c.result = 'abnormal') AS abnormal
+    FROM checkups c LEFT JOIN f_person fp USING (id_number) WHERE c.attended_at IS NOT NULL GROUP BY 1, 2
+), signups AS (
+  SELECT date_trunc('month', a.signed_up_at AT TIME ZONE 'Asia/Shanghai')::date AS period, COALESCE(fp.region_code, '') AS region_code, count(*) AS n
+    FROM activities a LEFT JOIN f_person fp USING (id_number) GROUP BY 1, 2
+), satisfaction AS (
+  SELECT date_trunc('month', a.attended_at AT TIME ZONE 'Asia/Shanghai')::date AS period, COALESCE(fp.region_code, '') AS region_code,
+         sum(a.satisfaction) AS s, count(a.satisfaction) AS n
+    FROM activities a LEFT JOIN f_person fp USING (id_number)
+   WHERE a.attended_at IS NOT NULL AND a.satisfaction IS NOT NULL GROUP BY 1, 2
+)
+SELECT g.period, g.region_code,
+       COALESCE(retired.n, 0) AS new_retirees, COALESCE(exits.n, 0) AS exits, COALESCE(face.n, 0) AS face_certified,
+       COALESCE(deaths.n, 0) AS deaths_recorded, COALESCE(deaths.timely, 0) AS deaths_timely,
+       COALESCE(recovered.amount, 0) AS recovered_amount, COALESCE(closed.n, 0) AS alerts_closed, COALESCE(closed.days, 0) AS alert_days_sum,
+       COALESCE(subsidy.amount, 0) AS subsidy_payout, COALESCE(subsidy_new.n, 0) AS subsidy_new_people,
+       sum(COALESCE(checkup_first_n.n, 0)) OVER (PARTITION BY g.region_code, date_trunc('year', g.period) ORDER BY g.period) AS checkup_ytd_people,
+       COALESCE(bookings.n, 0) AS checkup_bookings, COALESCE(results.n, 0) AS checkup_results, COALESCE(results.abnormal, 0) AS checkup_abnormal,
+       COALESCE(signups.n, 0) AS signups, COALESCE(satisfaction.s, 0) AS satisfaction_sum, COALESCE(satisfaction.n, 0) AS satisfaction_n
+  FROM f_grid g
+  LEFT JOIN retired USING (period, region_code)
+  LEFT JOIN exits USING (period, region_code)
+  LEFT JOIN face USING (period, region_code)
+  LEFT JOIN deaths USING (period, region_code)
+  LEFT JOIN recovered USING (period, region_code)
+  LEFT JOIN closed USING (period, region_code)
+  LEFT JOIN subsidy USING (period, region_code)
+  LEFT JOIN subsidy_new USING (period, region_code)
+  LEFT JOIN checkup_first_n USING (period, region_code)
+  LEFT JOIN bookings USING (period, region_code)
+  LEFT JOIN results USING (period, region_code)
+  LEFT JOIN signups USING (period, region_code)
+  LEFT JOIN satisfaction USING (period, region_code);
+
+-- step: replace monthly facts
+DELETE FROM ind_region_month;
+
+-- step: monthly facts
+INSERT INTO ind_region_month
+SELECT g.period, g.region_code, g.region_path, g.district_code, g.town_code,
+       COALESCE(pe.recipients, 0), COALESCE(pe.aged80, 0), COALESCE(pe.living_outside, 0), COALESCE(pe.community_managed, 0),
+       f.new_retirees, f.exits,
+       COALESCE(pay.payout_amount, 0), COALESCE(pay.pension_payout, 0), COALESCE(pay.pension_people_paid, 0),
+       COALESCE(pay.payments_paid, 0), COALESCE(pay.payments_failed, 0),
+       f.face_certified, f.deaths_recorded, f.deaths_timely, f.recovered_amount, f.alerts_closed, f.alert_days_sum,
+       f.subsidy_payout, f.subsidy_new_people, f.checkup_ytd_people, f.checkup_bookings, f.checkup_results, f.checkup_abnormal,
+       f.signups, f.satisfaction_sum, f.satisfaction_n
+  FROM f_grid g
+  LEFT JOIN f_people pe USING (period, region_code)
+  LEFT JOIN f_pay pay USING (period, region_code)
+  JOIN f_flow f USING (period, region_code);
+
+-- step: replace project facts
+DELETE FROM ind_project_month;
+
+-- step: project facts
+INSERT INTO ind_project_month
+SELECT s.period, COALESCE(fp.region_code, ''), max(fp.region_path), s.project_code, sum(s.amount), count(*)
+  FROM subsidies s LEFT JOIN f_person fp USING (id_number)
+ WHERE s.period BETWEEN (SELECT first_period FROM f_window) AND (SELECT last_period FROM f_window)
+ GROUP BY s.period, COALESCE(fp.region_code, ''), s.project_code;
+
+-- step: now per person
+-- The state as of :as_of per person: the people behind every "now" count (drill-down lists read
+-- this table, the region totals below are its sums — one definition for both).
+CREATE TEMP TABLE f_now_person ON COMMIT DROP AS
+WITH w AS (SELECT last_period FROM f_window),
+weak_only AS (
+  -- not certified, with weak positive evidence in the lookback window and no strong one
+  SELECT ev.id_number
+    FROM evidence ev JOIN ref_evidence_kinds k ON k.kind = ev.kind
+   WHERE ev.occurred_at > (:as_of::date - make_interval(months => :lookback_months::int))::timestamptz
+     AND ev.occurred_at < (:as_of::date + 1)::timestamptz
+     AND ev.id_number IN (SELECT id_number FROM cert_status WHERE status = 'not_certified')
+   GROUP BY ev.id_number
+  HAVING bool_or(k.strength = 'weak') AND NOT bool_or(k.strength = 'strong')
+), suspended AS (
+  SELECT DISTINCT s.id_number FROM cert_events s
+   WHERE s.kind = 'suspension' AND s.reason = 'not_certified' AND s.event_date <= :as_of::date
+     AND NOT EXISTS (SELECT 1 FROM cert_events r WHERE r.id_number = s.id_number AND r.kind = 'resumption'
+                      AND r.cycle_key = s.cycle_key AND r.event_date <= :as_of::date)
+), rec AS (
+  SELECT sp.id_number FROM f_span sp CROSS JOIN w WHERE sp.first_month <= w.last_period AND sp.last_month >= w.last_period
+), retiring AS (
+  SELECT r.id_number FROM retirements r CROSS JOIN w
+   WHERE r.retirement_month > w.last_period AND r.retirement_month <= (w.last_period + INTERVAL '12 months')::date
+), tasks_open AS (
+  SELECT DISTINCT id_number FROM tasks WHERE kind = 'field_verification' AND status = 'open'
+), hard AS (
+  SELECT DISTINCT id_number FROM hardship WHERE since <= :as_of::date AND (until IS NULL OR until >= :as_of::date)
+), enr AS (
+  SELECT DISTINCT id_number FROM subsidy_matches WHERE category = 'eligible_not_receiving'
+), people AS (
+  SELECT id_number FROM rec UNION SELECT id_number FROM f_person WHERE status = 'insured'
+  UNION SELECT id_number FROM tasks_open UNION SELECT id_number FROM enr
+)
+SELECT :as_of::date AS as_of, pe.id_number, COALESCE(fp.region_code, '') AS region_code, fp.region_path, fp.district_code, fp.town_code,
+       (rec.id_number IS NOT NULL) AS recipient,
+       (rec.id_number IS NOT NULL AND fp.birth_date + INTERVAL '80 years' <= (SELECT (last_period + INTERVAL '1 month' - INTERVAL '1 day') FROM w)) AS aged80,
+       (rec.id_number IS NOT NULL AND COALESCE(fp.outside, false)) AS living_outside,
+       (rec.id_number IS NOT NULL AND COALESCE(fp.managed, false)) AS community_managed,
+       (fp.status = 'insured') AS insured,
+       (rt.id_number IS NOT NULL) AS reaching_retirement,
+       (rec.id_number IS NOT NULL AND cs.status = 'certified' AND cs.valid_until >= :as_of::date) AS cert_valid,
+       (rec.id_number IS NOT NULL AND cs.status = 'certified') AS certified,
+       (rec.id_number IS NOT NULL AND cs.status = 'certified' AND cs.method = 'silent') AS certified_silent,
+       (t.id_number IS NOT NULL) AS field_task_open,
+       (rec.id_number IS NOT NULL AND cs.rule = 'expired') AS cert_expired,
+       (rec.id_number IS NOT NULL AND su.id_number IS NOT NULL) AS suspended_not_certified,
+       (rec.id_number IS NOT NULL AND wo.id_number IS NOT NULL) AS weak_only,
+       (rec.id_number IS NOT NULL AND h.id_number IS NOT NULL) AS hardship,
+       (enr.id_number IS NOT NULL) AS eligible_not_receiving
+  FROM people pe
+  LEFT JOIN f_person fp ON fp.id_number = pe.id_number
+  LEFT JOIN rec ON rec.id_number = pe.id_number
+  LEFT JOIN retiring rt ON rt.id_number = pe.id_number
+  LEFT JOIN cert_status cs ON cs.id_number = pe.id_number
+  LEFT JOIN tasks_open t ON t.id_number = pe.id_number
+  LEFT JOIN suspended su ON su.id_number = pe.id_number
+  LEFT JOIN weak_only wo ON wo.id_number = pe.id_number
+  LEFT JOIN hard h ON h.id_number = pe.id_number
+  LEFT JOIN enr ON enr.id_number = pe.id_number;
+
+-- step: replace person now
+DELETE FROM ind_person_now;
+
+-- step: person now
+INSERT INTO ind_person_now SELECT * FROM f_now_person;
+
+-- step: now
+CREATE TEMP TABLE f_now ON COMMIT DROP AS
+WITH al AS (
+  SELECT COALESCE(fp.region_code, '') AS region_code,
+         count(*) FILTER (WHERE a.rule = 'paid_after_death' AND a.status IN ('open', 'assigned', 'investigating')) AS after_death,
+         count(*) FILTER (WHERE a.rule = 'paid_in_custody' AND a.status IN ('open', 'assigned', 'investigating')) AS custody,
+         count(*) FILTER (WHERE a.rule = 'double_receipt' AND a.status IN ('open', 'assigned', 'investigating')) AS double,
+         count(*) FILTER (WHERE a.rule IN ('abnormal_amount', 'shared_account') AND a.status IN ('open', 'assigned', 'investigating')) AS abnormal,
+         COALESCE(sum(a.amount_at_risk) FILTER (WHERE a.status <> 'dismissed'), 0) AS at_risk,
+         COALESCE(sum(a.amount_due) FILTER (WHERE a.status = 'confirmed'), 0) AS due,
+         COALESCE(sum((SELECT sum(r.amount) FROM recoveries r WHERE r.alert_id = a.alert_id)) FILTER (WHERE a.status = 'confirmed'), 0) AS recovered
+    FROM alerts a LEFT JOIN f_person fp USING (id_number) GROUP BY 1
+), pn AS (
+  SELECT region_code,
+         count(*) FILTER (WHERE recipient) AS recipients, count(*) FILTER (WHERE insured) AS insured,
+         count(*) FILTER (WHERE reaching_retirement) AS reaching_retirement,
+         count(*) FILTER (WHERE cert_valid) AS cert_valid, count(*) FILTER (WHERE certified) AS certified,
+         count(*) FILTER (WHERE certified_silent) AS certified_silent, count(*) FILTER (WHERE field_task_open) AS field_tasks_open,
+         count(*) FILTER (WHERE cert_expired) AS cert_expired, count(*) FILTER (WHERE suspended_not_certified) AS suspended_not_certified,
+         count(*) FILTER (WHERE weak_only) AS weak_only, count(*) FILTER (WHERE hardship) AS hardship,
+         count(*) FILTER (WHERE eligible_not_receiving) AS eligible_not_receiving
+    FROM f_now_person GROUP BY 1
+), regions_all AS (
+  SELECT DISTINCT region_code, region_path, district_code, town_code FROM f_grid
+)
+SELECT (SELECT last_period FROM f_window) AS period, r.region_code, r.region_path, r.district_code, r.town_code, :as_of::date AS as_of,
+       COALESCE(pn.recipients, 0) AS recipients, COALESCE(pn.insured, 0) AS insured, COALESCE(pn.reaching_retirement, 0) AS reaching_retirement,
+       COALESCE(pn.cert_valid, 0) AS cert_valid, COALESCE(pn.certified, 0) AS certified, COALESCE(pn.certified_silent, 0) AS certified_silent,
+       COALESCE(pn.field_tasks_open, 0) AS field_tasks_open, COALESCE(pn.cert_expired, 0) AS cert_expired,
+       COALESCE(pn.suspended_not_certified, 0) AS suspended_not_certified, COALESCE(pn.weak_only, 0) AS weak_only,
+       COALESCE(al.after_death, 0) AS alerts_after_death, COALESCE(al.custody, 0) AS alerts_custody,
+       COALESCE(al.double, 0) AS alerts_double, COALESCE(al.abnormal, 0) AS alerts_abnormal,
+       COALESCE(al.at_risk, 0) AS amount_at_risk, COALESCE(al.recovered, 0) AS recovered_to_date, COALESCE(al.due, 0) AS amount_due,
+       COALESCE(pn.hardship, 0) AS hardship, COALESCE(pn.eligible_not_receiving, 0) AS eligible_not_receiving
+  FROM regions_all r
+  LEFT JOIN pn USING (region_code)
+  LEFT JOIN al USING (region_code);
+
+-- step: replace now facts
+DELETE FROM ind_region_now WHERE period = (SELECT last_period FROM f_window);
+
+-- step: now facts
+INSERT INTO ind_region_now SELECT * FROM f_now;
