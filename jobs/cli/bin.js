@@ -4,4 +4,7 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('./main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// Exit explicitly with the command's code once stdout has drained (long-running commands return
+// only after their own orderly shutdown).
+process.stdout.write('', () => process.exit(code));

