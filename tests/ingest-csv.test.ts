@@ -114,6 +114,17 @@ describe('encoding', () => {
     expect(detectEncoding(Buffer.concat([asciiPrefix, Buffer.from('z,王五\n')])).encoding).toBe('utf-8');
   });
 
+  it('keeps a UTF-8 file with a damaged byte UTF-8 (the damaged line is refused, the names survive)', () => {
+    const names = Array.from({ length: 40 }, (_, i) => `${i},张三丰欧阳娜娜${i}`).join('\n');
+    const damaged = Buffer.concat([Buffer.from('id,name\n' + names + '\n41,'), Buffer.from([0xd5, 0xc5]), Buffer.from('\n', 'utf8')]);
+    expect(detectEncoding(damaged).encoding).toBe('utf-8');
+    const rows = scanChunks([damaged]);
+    expect(rows.filter((r) => r.badEncoding).map((r) => r.lineNo)).toEqual([42]);
+    expect(rows[1].fields[1]).toBe('张三丰欧阳娜娜0');
+    // GBK text stays GB18030 however much of it there is.
+    expect(detectEncoding(iconv.encode('id,name\n' + names + '\n', 'gbk')).encoding).toBe('gb18030');
+  });
+
   it('calls binary and UTF-16 files not text', () => {
     expect(detectEncoding(Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0x08])).notText).toMatch(/NUL/);
     expect(detectEncoding(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a,b\n', 'utf16le')])).notText).toMatch(/UTF-16/);

@@ -1,4 +1,6 @@
 // Value parsers and row validation of jobs/ingest: every accepted form, every reason code.
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkCharacter, makeIdNumber, parseIdNumber, toLegacy15 } from '../jobs/domain/id-number.ts';
 import { CsvScanner } from '../jobs/ingest/csv.ts';
@@ -268,5 +270,15 @@ describe('rows', () => {
     expect(rejection('regions', 'code,name,level,parent_code,CODE\n')).toEqual({ code: 'duplicate_column', message: expect.stringMatching(/code/) });
     expect(rejection('regions', 'code,name,level\n')).toEqual({ code: 'missing_column', message: expect.stringMatching(/parent_code/) });
     expect(rejection('regions', ' Code ,NAME,Level,parent_code,extra\n')).toBeNull();
+  });
+});
+
+describe('reason codes', () => {
+  it('documents every code the loader can write', async () => {
+    const { REASON_CODES } = await import('../jobs/ingest/values.ts');
+    const src = ['values.ts', 'rows.ts', 'load.ts', 'csv.ts'].map((f) => fs.readFileSync(path.join(import.meta.dirname, '../jobs/ingest', f), 'utf8')).join('\n');
+    const used = new Set([...src.matchAll(/code: '([a-z_]+)'|fail\(st, '([a-z_]+)'|FileRejection\('([a-z_]+)'|'(id_length|id_chars|id_birth_date|id_check_char)'/g)].map((m) => m.slice(1).find(Boolean)!));
+    for (const c of used) expect(Object.keys(REASON_CODES), c).toContain(c);
+    expect(used.size).toBeGreaterThan(20);
   });
 });

@@ -138,14 +138,19 @@ describe('ingest: loading and quarantine', () => {
     put(inbox, 'persons', 'gbk.csv', iconv.encode(`ID_NUMBER, Name ,hukou_region,status,remark\n${P1},張三豐,330102,retired,备注\n${P2},欧阳娜娜,330102,insured,\n`.replace('insured', 'insured').replace(',\n', ',\n'), 'gb18030'));
     put(inbox, 'evidence', 'ev.csv', `evidence_id,id_number,source,kind,occurred_at,region,detail\n` +
       `E1,${P1},GOV_APP,face_login,2024-03-05T14:30:00,330102,刷脸\nE2,${P1},GOV_APP,face_login,2024-03-05T06:30:00Z,,\nE3,${P1},GOV_APP,face_login,20240305,,\n`);
+    const details = Array.from({ length: 20 }, (_, i) => `D${i},${P2},GOV_APP,face_login,2024-03-0${1 + (i % 9)},,社区服务中心${i}`).join('\n');
+    put(inbox, 'evidence', 'damaged.csv', Buffer.concat([Buffer.from(`evidence_id,id_number,source,kind,occurred_at,region,detail\n${details}\nD99,${P2},GOV_APP,face_login,2024-03-01,,`), Buffer.from([0xc9, 0xe7, 0xc7, 0xf8]), Buffer.from('\n')]));
     const logs: string[] = [];
     const s = await ingest(db.pool, inbox, { log: (m) => logs.push(m) });
     expect(s.files.find((f) => f.feed === 'persons')).toMatchObject({ encoding: 'gb18030', unknownColumns: ['remark'], loaded: 1, quarantined: 1 });
+    expect(s.files.find((f) => f.file === 'damaged.csv')).toMatchObject({ encoding: 'utf-8', loaded: 20, quarantined: 1, quarantineByCode: { bad_encoding: 1 } });
+    expect((await db.pool.query(`SELECT line_no, reason_code FROM quarantine WHERE file_name = 'damaged.csv'`)).rows).toEqual([{ line_no: 22, reason_code: 'bad_encoding' }]);
+    expect((await db.pool.query(`SELECT detail FROM evidence WHERE evidence_id = 'D7'`)).rows[0].detail).toBe('社区服务中心7');
     expect(logs.filter((l) => l.includes('unknown column'))).toHaveLength(1);
     expect((await db.pool.query(`SELECT name FROM persons`)).rows).toEqual([{ name: '張三豐' }]);
     expect((await db.pool.query(`SELECT unknown_columns FROM ingest_files WHERE feed = 'persons'`)).rows[0].unknown_columns).toEqual(['remark']);
     expect((await db.pool.query(`SELECT reason FROM quarantine WHERE feed = 'persons'`)).rows[0].reason).toBe('retirement_basis is required when status is insured');
-    const ev = (await db.pool.query(`SELECT evidence_id, occurred_at, detail FROM evidence ORDER BY 1`)).rows;
+    const ev = (await db.pool.query(`SELECT evidence_id, occurred_at, detail FROM evidence WHERE evidence_id LIKE 'E%' ORDER BY 1`)).rows;
     expect(ev.map((e) => [e.evidence_id, (e.occurred_at as Date).toISOString(), e.detail])).toEqual([
       ['E1', '2024-03-05T06:30:00.000Z', '刷脸'], ['E2', '2024-03-05T06:30:00.000Z', null], ['E3', '2024-03-04T16:00:00.000Z', null]
     ]);

@@ -7,8 +7,9 @@
 //  * a UTF-8 BOM → UTF-8;
 //  * a UTF-16/32 BOM or a NUL byte in the first MiB → not a CSV text file (rejected whole);
 //  * otherwise the decision is taken on the first MiB that contains non-ASCII bytes (pure ASCII reads the
-//    same in both encodings, so a long ASCII prefix cannot fool it): strict UTF-8 there → UTF-8, else GB18030.
-//    A multibyte character cut by the end of the sample is not held against UTF-8.
+//    same in both encodings, so a long ASCII prefix cannot fool it): UTF-8 there (strictly, or with at most
+//    5% damaged sequences, whose lines are then quarantined) → UTF-8, else GB18030. A multibyte character
+//    cut by the end of the sample is not held against UTF-8.
 // GB18030 files are decoded with iconv-lite's streaming decoder and re-encoded as UTF-8 for the scanner.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -41,10 +42,31 @@ export function completeUtf8Length(buf: Uint8Array): number {
   return n;
 }
 
-/** Decide between UTF-8 and GB18030 for a sample that starts on a character boundary. */
+/** Valid and invalid multibyte UTF-8 sequences in buf (ASCII bytes not counted). */
+export function utf8Sequences(buf: Uint8Array): { valid: number; invalid: number } {
+  let valid = 0, invalid = 0;
+  for (let i = 0; i < buf.length;) {
+    const b = buf[i];
+    if (b < 0x80) { i++; continue; }
+    const need = b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+    let ok = need > 0;
+    for (let k = 1; ok && k <= need; k++) ok = i + k < buf.length && (buf[i + k] & 0xc0) === 0x80;
+    if (ok) { valid++; i += need + 1; } else { invalid++; i++; }
+  }
+  return { valid, invalid };
+}
+
+/**
+ * Decide between UTF-8 and GB18030 for a sample that starts on a character boundary: strict UTF-8, or UTF-8
+ * with a few damaged bytes (≥ 95% of its multibyte sequences valid — GBK text scores ~15%) →
+ * UTF-8, the damaged lines then being quarantined one by one instead of the whole file read as GB18030.
+ */
 export function looksUtf8(sample: Uint8Array, atEndOfFile: boolean): boolean {
   const len = atEndOfFile ? sample.length : completeUtf8Length(sample);
-  return isUtf8(sample.subarray(0, len));
+  const s = sample.subarray(0, len);
+  if (isUtf8(s)) return true;
+  const { valid, invalid } = utf8Sequences(s);
+  return valid >= 8 && invalid * 20 <= valid;
 }
 
 /** Streaming detector: feed it the file's chunks in order, then ask. */

@@ -34,7 +34,21 @@
 //    are new keys or identical re-deliveries (those also counted as `unchanged`). A rejected or duplicate
 //    file reads 0 rows. Blank lines are not rows.
 //  * Line numbers are physical (the header is line 1; a record with a quoted line break spans several lines
-//    and carries the number of its first). Line ends are LF or CRLF.
+//    and carries the number of its first). Line ends are LF or CRLF. A record longer than 1 MiB (in practice
+//    an unclosed quote) is quarantined as `bad_csv` on its first line and reading resumes on the next line.
+//  * Files: only `<inbox>/<folder>/*.csv` (any case) are read; `.part` files, other extensions, dot-files and
+//    dot-folders (.done, .rejected, .geo …) are left alone. A file in a folder that is not a feed is rejected
+//    whole (`unknown_feed`). Rejected files move to `.rejected/<folder>/`, loaded ones to `.done/<folder>/`
+//    (a name already there gets a `~<file_id>` suffix). A file is known by the SHA-256 of its content: the
+//    same content again, under any name, is skipped (a duplicate, counts 0); content rejected under one folder
+//    is judged again when delivered to another. To retry a rejected file unchanged, delete its
+//    quarantine and ingest_files rows.
+//  * Encoding: UTF-8 BOM → UTF-8; NUL bytes or a UTF-16/32 BOM in the first MiB → not a CSV text file
+//    (`not_csv`); otherwise UTF-8 on the first MiB that holds non-ASCII bytes (strictly, or ≥ 95% of its multibyte
+//    sequences: a damaged UTF-8 file) → UTF-8, else GB18030.
+//    A line with bytes invalid in the detected encoding is quarantined (`bad_encoding`), never loaded as mojibake.
+//  * A row PostgreSQL still refuses (a constraint the validator does not know) is quarantined as
+//    `db_rejected` with the server's message and the file is loaded again without it.
 
 export type CatalogueName = 'schemes' | 'subsidy_projects' | 'evidence_kinds' | 'evidence_sources';
 

@@ -256,9 +256,9 @@ export class RowProcessor {
       return this.reject(rec, [refuse.problem]);
     }
     for (let i = 0; i < this.suffix.length; i++) out[o++] = this.suffix[i];
-    let n = rec.lineNo;
+    const n = rec.lineNo;
     if (n < 10) out[o++] = 48 + n;
-    else { const t = String(n); for (let i = 0; i < t.length; i++) out[o++] = t.charCodeAt(i); n = 0; }
+    else { const t = String(n); for (let i = 0; i < t.length; i++) out[o++] = t.charCodeAt(i); }
     out[o++] = 10;
     this.o = o;
     this.counts.valid++;

@@ -15,6 +15,41 @@ export type RowReasonCode =
 
 export interface Problem { code: RowReasonCode; message: string }
 
+/** Every reason code the loader writes to quarantine.reason_code, with what it means (file level: line_no NULL). */
+export const REASON_CODES = {
+  missing_required: 'a required value is empty (or retirement_basis for an insured person, parent_code below the city)',
+  id_length: 'id_number is neither 18 characters nor a 15-digit legacy number',
+  id_chars: 'id_number holds characters other than digits and a final X',
+  id_birth_date: 'id_number holds an impossible birth date',
+  id_check_char: 'id_number check character (ISO 7064 MOD 11-2) is wrong',
+  bad_date: 'not a real calendar date in YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD',
+  bad_timestamp: 'not an ISO-8601 timestamp (or an impossible one)',
+  bad_period: 'not a real month in YYYY-MM or YYYYMM',
+  bad_money: 'not an amount in yuan with at most 2 decimals (or too large)',
+  negative_money: 'a negative amount where amounts are never negative',
+  bad_number: 'not a whole number',
+  out_of_range: 'a number outside its range (satisfaction 1–5)',
+  unknown_enum: 'a value outside the enumeration fixed by the contract',
+  unknown_code: 'a code missing from its catalogue (ref_schemes, ref_subsidy_projects, ref_evidence_kinds, ref_evidence_sources)',
+  bad_region_code: 'a region code that is not a digit string',
+  bad_text: 'free text holding a NUL character',
+  sex_mismatch: 'sex disagrees with the id_number',
+  birth_date_mismatch: 'birth_date disagrees with the id_number',
+  basis_mismatch: 'retirement_basis does not fit the sex (M60 men; F55, F50 women)',
+  bad_parent: 'a city with a parent, or a region that is its own parent',
+  end_before_start: 'an end (end_period, end_date, until) before its start',
+  field_count: 'the line has another number of fields than the header',
+  bad_csv: 'the line breaks RFC 4180 (stray or unclosed quote, over-long record)',
+  bad_encoding: 'the line holds bytes invalid in the file\'s encoding',
+  db_rejected: 'PostgreSQL refused the row (a constraint the validator does not know); its message is the reason',
+  // file level
+  unknown_feed: 'the file lies in a folder that is not a feed',
+  not_csv: 'the file is not CSV text (binary, UTF-16, or an unreadable header row)',
+  empty_file: 'the file has no header row',
+  missing_column: 'the header lacks a required column',
+  duplicate_column: 'the header names a column twice'
+} as const;
+
 /** Mutable scratch shared by the parsers of one row: the first problem of the current field. */
 export interface ParseState { problem: Problem | null }
 
