@@ -1,7 +1,37 @@
-// The single choke point for every request: errors become a plain message with an id the
-// operator can find in the log — never a stack trace in a response.
-import type { HandleServerError } from '@sveltejs/kit';
+// The single choke point for every request: who is asking (staff session or kiosk token →
+// event.locals), a few security headers, and errors as a plain message with an id the operator
+// can find in the log — never a stack trace in a response.
+import { redirect, type Handle, type HandleServerError } from '@sveltejs/kit';
 import { randomUUID } from 'node:crypto';
+import { clearAuthCookies, resolveCaller, setKioskCookie } from '$lib/server/session';
+
+/** Paths that need no caller (and no database round trip). */
+const PUBLIC = [/^\/healthz(\/|$)/, /^\/favicon/, /^\/robots\.txt$/];
+
+export const handle: Handle = async ({ event, resolve }) => {
+  event.locals.user = null;
+  event.locals.kiosk = null;
+  if (!PUBLIC.some((re) => re.test(event.url.pathname))) {
+    const caller = await resolveCaller(event);
+    event.locals.user = caller.user;
+    event.locals.kiosk = caller.kiosk;
+    if (caller.staleCookie) clearAuthCookies(event.cookies, event.url);
+    const isApi = event.url.pathname.startsWith('/api/') || event.url.pathname.startsWith('/cubejs-api/');
+    if (caller.kioskFromQuery && !isApi && event.request.method === 'GET') {
+      // First visit of a wall screen with ?token=…: keep the token in an httpOnly cookie and drop it
+      // from the address bar, so it does not end up in bookmarks, history or screenshots.
+      setKioskCookie(event.cookies, event.url, caller.kioskFromQuery);
+      const clean = new URL(event.url);
+      clean.searchParams.delete('token');
+      redirect(303, clean.pathname + clean.search);
+    }
+  }
+  const response = await resolve(event);
+  response.headers.set('x-content-type-options', 'nosniff');
+  response.headers.set('referrer-policy', 'same-origin');
+  if (!response.headers.has('x-frame-options')) response.headers.set('x-frame-options', 'SAMEORIGIN');
+  return response;
+};
 
 export const handleError: HandleServerError = ({ error, status, message }) => {
   const id = randomUUID().slice(0, 8);

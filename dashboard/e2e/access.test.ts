@@ -1,0 +1,123 @@
+// Sign-in, sign-out and scope in a real browser: plain-word errors and lockout, the (screen) guard,
+// and a district-scoped user who edits the URL towards another district gets a clear 403 — from
+// the page and from the API — never data.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { DEMO, launchBrowser, newContext, poll, shotPath, signIn, startApp, watchConsole, type App } from './support/app.ts';
+import { createUser, MAX_FAILED_LOGINS } from '../lib/server/accounts.ts';
+
+let app: App;
+let browser: Browser;
+let city: string;
+let own: string;
+let other: string;
+let otherTown: string;
+
+beforeAll(async () => {
+  app = await startApp();
+  browser = await launchBrowser();
+  const r = await app.db.pool.query(`SELECT code, level, parent_code FROM regions ORDER BY code`);
+  city = r.rows.find((x) => x.level === 'city').code;
+  const districts = r.rows.filter((x) => x.level === 'district').map((x) => x.code);
+  own = districts[0]; // demo-staff is scoped to the first district
+  other = districts[1];
+  otherTown = r.rows.find((x) => x.level === 'town' && x.parent_code === other).code;
+  await createUser(app.db.pool, { type: 'system', name: 'e2e' }, { username: 'lock.me', role: 'leader', regionCode: city, password: 'the-right-password' });
+}, 600_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+describe('sign-in', () => {
+  it('sends a visitor without a session to the sign-in page and back to the screen afterwards', async () => {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    const seen = watchConsole(page);
+    await page.goto(`${app.url}/screen/${city}`);
+    await poll(() => new URL(page.url()).pathname).toBe('/login');
+    expect(new URL(page.url()).searchParams.get('next')).toBe(`/screen/${city}`);
+    await page.screenshot({ path: shotPath('login.png') });
+    await page.fill('input[name=username]', DEMO.leader.username);
+    await page.fill('input[name=password]', DEMO.leader.password);
+    await page.click('button[type=submit]');
+    await poll(() => new URL(page.url()).pathname).toBe(`/screen/${city}`);
+    const cookies = await context.cookies();
+    const session = cookies.find((c) => c.name === 'yinling_session')!;
+    expect(session.httpOnly).toBe(true);
+    expect(session.sameSite).toBe('Lax');
+    expect(session.secure).toBe(false); // plain http here; https sets Secure
+    expect(seen.errors).toEqual([]);
+    // Sign out: the session ends on the server too.
+    await page.goto(`${app.url}/logout`);
+    await page.click('button[type=submit]');
+    await poll(() => new URL(page.url()).pathname).toBe('/login');
+    await expect(page.locator('[role=status]').textContent()).resolves.toContain('已安全退出');
+    const left = await app.db.pool.query(`SELECT count(*)::int AS n FROM staff_sessions s JOIN staff_users u USING (user_id) WHERE u.username = $1`, [DEMO.leader.username]);
+    expect(left.rows[0].n).toBe(0);
+    await page.goto(`${app.url}/screen/${city}`);
+    await poll(() => new URL(page.url()).pathname).toBe('/login');
+    await context.close();
+  }, 300_000);
+
+  it('says what went wrong in plain words, and locks the account after repeated failures', async () => {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    await page.goto(`${app.url}/login`);
+    for (let i = 1; i < MAX_FAILED_LOGINS; i++) {
+      await page.fill('input[name=username]', 'lock.me');
+      await page.fill('input[name=password]', 'wrong-password');
+      await page.click('button[type=submit]');
+      await poll(() => page.locator('[data-testid=login-error]').textContent()).toContain('用户名或密码不正确');
+    }
+    await page.fill('input[name=username]', 'lock.me');
+    await page.fill('input[name=password]', 'wrong-password');
+    await page.click('button[type=submit]');
+    await poll(() => page.locator('[data-testid=login-error]').textContent()).toContain('账户已暂时锁定');
+    // Even the right password is refused while locked.
+    await page.fill('input[name=username]', 'lock.me');
+    await page.fill('input[name=password]', 'the-right-password');
+    await page.click('button[type=submit]');
+    await poll(() => page.locator('[data-testid=login-error]').textContent()).toContain('账户已暂时锁定');
+    await page.screenshot({ path: shotPath('login-locked.png') });
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await context.close();
+  }, 300_000);
+});
+
+describe('a district-scoped user', () => {
+  it('lands on their own district and cannot reach another one by editing the URL', async () => {
+    const context = await newContext(browser);
+    const page = await signIn(context, app.url, DEMO.staff);
+    const seen = watchConsole(page);
+    await page.goto(`${app.url}/screen`);
+    await poll(() => new URL(page.url()).pathname).toBe(`/screen/${own}`);
+    await poll(() => page.locator('[data-indicator]').count()).toBe(41);
+    // Their breadcrumb starts at their district: no link up to the city.
+    const crumbs = await page.$$eval('[data-testid=breadcrumb] a[data-region]', (as) => as.map((a) => a.getAttribute('data-region')));
+    expect(crumbs).not.toContain(city);
+
+    for (const path of [`/screen/${city}`, `/screen/${other}`, `/screen/${city}/${other}`, `/screen/${own}/${otherTown}`, `/screen/${other}/${otherTown}`,
+      `/screen/${other}/people/P01`]) {
+      const res = await page.goto(`${app.url}${path}`);
+      expect(res!.status(), path).toBe(403);
+      await poll(() => page.locator('[data-testid=error-page]').getAttribute('data-status')).toBe('403');
+      await expect(page.locator('h1').textContent()).resolves.toContain('无权查看该区域');
+      expect(await page.locator('[data-indicator]').count()).toBe(0);
+    }
+    await page.screenshot({ path: shotPath('forbidden-403.png') });
+    // The API refuses too, with no indicator data in the body.
+    for (const url of [`/api/indicators?region=${other}`, `/api/indicators/P01/regions?region=${city}`, `/api/people?indicator=P01&region=${other}`,
+      `/api/alerts/recent?region=${other}`, `/api/geo?region=${city}`]) {
+      const r = await page.evaluate(async (u) => { const res = await fetch(u); return { status: res.status, body: await res.text() }; }, url);
+      expect(r.status, url).toBe(403);
+      expect(r.body).not.toContain('indicators');
+    }
+    // And the "back to my area" link on the 403 page leads home.
+    await page.click('[data-testid=error-page] a');
+    await poll(() => new URL(page.url()).pathname).toBe(`/screen/${own}`);
+    expect(seen.errors).toEqual([]);
+    await context.close();
+  }, 300_000);
+});

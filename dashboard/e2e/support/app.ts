@@ -1,0 +1,172 @@
+// The real application for browser tests: a fresh database (tests/db.ts) loaded with the tiny
+// synthetic city through the real ingestion and engines, the demo accounts, the region shapes,
+// and the built web server (a private build, support/build.ts) as a child process — which a test
+// can stop and start again (server restart) while the browser stays open.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { freshDatabase, type TestDatabase } from '../../../tests/db.ts';
+import { loadConfig } from '../../../jobs/config.ts';
+import { runWithDependents } from '../../../jobs/registry.ts';
+import { ensureDemoAccounts } from '../../../jobs/demo-accounts.ts';
+import { importGeoJson } from '../../../jobs/geo.ts';
+import { todayShanghai } from '../../../jobs/engines/context.ts';
+import { generateCity } from '../../../seeds/generator/index.ts';
+import { ensureBuild, ROOT } from './build.ts';
+
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.ts';
+
+export { CHROMIUM_ARGS };
+export const SHOTS = path.join(ROOT, 'test-results', 'screen');
+export const DEMO = {
+  leader: { username: 'demo-leader', password: 'yinling-leader-demo' },
+  staff: { username: 'demo-staff', password: 'yinling-staff-demo' },
+  auditor: { username: 'demo-auditor', password: 'yinling-auditor-demo' }
+};
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export interface App {
+  url: string;
+  db: TestDatabase;
+  inbox: string;
+  /** Ingest whatever is in the inbox now, with the engines and indicator facts after it. */
+  ingest(): Promise<void>;
+  stopServer(): Promise<void>;
+  startServer(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startApp(opts: { scale?: 'tiny' | 'demo' | 'city'; seed?: number } = {}): Promise<App> {
+  const buildDir = await ensureBuild();
+  const db = await freshDatabase();
+  const inbox = fs.mkdtempSync(path.join(os.tmpdir(), 'yinling-e2e-inbox-'));
+  const config = { ...loadConfig({ ...process.env, DATABASE_URL: db.url }), inboxDir: inbox };
+  const quiet = () => {};
+  await generateCity({ scale: opts.scale ?? 'tiny', seed: opts.seed ?? 11, outDir: inbox, asOf: todayShanghai() });
+  const ingest = async () => {
+    const results = await runWithDependents(db.pool, 'ingest', { config, inbox, trigger: 'manual', log: quiet });
+    const failed = results.filter((r) => r.status === 'failed');
+    if (failed.length) throw new Error(`ingest failed: ${failed.map((r) => r.error).join('; ')}`);
+  };
+  await ingest();
+  await ensureDemoAccounts(db.pool);
+  await importGeoJson(db.pool, path.join(inbox, '.geo', 'city.geojson'));
+
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const log: string[] = [];
+  const env = {
+    ...process.env,
+    DATABASE_URL: db.url,
+    PORT: String(port),
+    CUBEJS_API_SECRET: 'e2e-secret-' + port,
+    YINLING_MODEL_DIR: path.join(ROOT, 'semantic-layer', 'model'),
+    NODE_ENV: 'production'
+  };
+  const url = `http://127.0.0.1:${port}`;
+
+  async function startServer() {
+    child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'dashboard/e2e/support/serve.ts'), buildDir], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = (b: Buffer) => { log.push(b.toString()); if (log.length > 200) log.splice(0, log.length - 200); };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        const r = await fetch(`${url}/healthz`);
+        if (r.ok) return;
+      } catch { /* not up yet */ }
+      if (child.exitCode !== null) throw new Error(`the web server exited (${child.exitCode}):\n${log.join('')}`);
+      if (Date.now() > deadline) throw new Error(`the web server did not start:\n${log.join('')}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  async function stopServer() {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => c.kill('SIGKILL'), 5000);
+      c.once('exit', () => { clearTimeout(t); resolve(); });
+      c.kill('SIGTERM');
+    });
+  }
+  await startServer();
+  return {
+    url, db, inbox, ingest, startServer, stopServer,
+    async close() {
+      await stopServer();
+      await db.drop();
+      fs.rmSync(inbox, { recursive: true, force: true });
+    }
+  };
+}
+
+/** Generous waits: these tests share a small machine with builds and benchmarks. */
+export const WAIT_MS = 60_000;
+
+/** expect.poll with a timeout fit for a loaded machine. */
+export function poll<T>(fn: () => T | Promise<T>, timeout = WAIT_MS) {
+  return expect.poll(fn, { timeout, interval: 200 });
+}
+
+export async function newContext(browser: Browser, opts: BrowserContextOptions = {}): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, ...opts });
+  context.setDefaultTimeout(WAIT_MS);
+  context.setDefaultNavigationTimeout(WAIT_MS);
+  return context;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+/** Console errors and page errors seen by a page (network failures listed separately). */
+export function watchConsole(page: Page): { errors: string[]; network: string[] } {
+  const out = { errors: [] as string[], network: [] as string[] };
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const text = m.text();
+    if (/Failed to load resource/.test(text)) out.network.push(`${text} ${m.location().url}`);
+    else out.errors.push(text);
+  });
+  page.on('pageerror', (e) => out.errors.push(`pageerror: ${e.message}`));
+  return out;
+}
+
+export async function signIn(context: BrowserContext, url: string, who: { username: string; password: string }): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${url}/login`);
+  await page.fill('input[name=username]', who.username);
+  await page.fill('input[name=password]', who.password);
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('button[type=submit]')]);
+  return page;
+}
+
+/** Every chart on the page has rendered (data-chart-ready on all ECharts containers). */
+export async function chartsReady(page: Page, timeout = WAIT_MS): Promise<number> {
+  await page.waitForFunction(() => {
+    const charts = [...document.querySelectorAll('[data-chart-ready]')];
+    return charts.length > 0 && charts.every((c) => c.getAttribute('data-chart-ready') === 'true');
+  }, undefined, { timeout });
+  return page.locator('[data-chart-ready]').count();
+}
+
+export function shotPath(name: string): string {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  return path.join(SHOTS, name);
+}

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import {
+  choroplethOption, funnelOption, funnelWidths, gaugeOption, mapPalette, periodLabels, rankedBars, shareOption, shareRows, trendOption
+} from './options.ts';
+import { sparklinePath } from './sparkline.ts';
+import { centroid } from './geo.ts';
+import { COLORS, SERIES } from './theme.ts';
+
+const ctx = { scale: 1, lang: 'zh' as const };
+const series = (values: (number | null)[]) => values.map((value, i) => ({ period: `2026-${String(i + 1).padStart(2, '0')}`, value }));
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const o = (x: unknown) => x as any;
+
+describe('trend lines', () => {
+  it('puts two series of different magnitude on two axes, labelled the Chinese way', () => {
+    const opt = o(trendOption([
+      { name: '发放总额', unit: 'yuan', data: series([65_000_000, 66_000_000, null]) },
+      { name: '发放人次', unit: 'payments', data: series([20_100, 20_300, 20_250]) }
+    ], ctx));
+    expect(opt.yAxis).toHaveLength(2);
+    expect(opt.series.map((s: { yAxisIndex: number }) => s.yAxisIndex)).toEqual([0, 1]);
+    expect(opt.series[0].data).toEqual([65_000_000, 66_000_000, null]); // a gap stays a gap
+    expect(opt.xAxis.data).toEqual(['26年1月', '2月', '3月']);
+    expect(opt.yAxis[0].axisLabel.formatter(65_000_000)).toBe('6500万');
+    expect(opt.tooltip.formatter([{ seriesIndex: 0, dataIndex: 1, marker: '', value: 66_000_000, axisValueLabel: '2月' }])).toContain('6,600万元');
+  });
+
+  it('scales type with the screen: twice the font at 3840×2160', () => {
+    const small = o(trendOption([{ name: 'a', unit: 'people', data: series([1, 2]) }], ctx));
+    const big = o(trendOption([{ name: 'a', unit: 'people', data: series([1, 2]) }], { scale: 2, lang: 'zh' }));
+    expect(big.xAxis.axisLabel.fontSize).toBe(small.xAxis.axisLabel.fontSize * 2);
+  });
+
+  it('labels January with its year', () => {
+    expect(periodLabels(['2025-11', '2025-12', '2026-01', '2026-02'], ctx)).toEqual(['25年11月', '12月', '26年1月', '2月']);
+  });
+});
+
+describe('gauge', () => {
+  it('colours the bands by the thresholds: red below critical, amber below warn', () => {
+    const opt = o(gaugeOption(96.5, { warn: 97, critical: 95 }, '认证覆盖率', ctx));
+    const s = opt.series[0];
+    expect([s.min, s.max]).toEqual([90, 100]);
+    expect(s.axisLine.lineStyle.color).toEqual([[0.5, COLORS.critical], [0.7, COLORS.warn], [1, COLORS.ok]]);
+    expect(s.detail.formatter(96.5)).toBe('96.5%');
+    expect(o(gaugeOption(null, { warn: 97, critical: 95 }, 'x', ctx)).series[0].detail.formatter(0)).toBe('–');
+  });
+});
+
+describe('certification funnel', () => {
+  it('gives stages log-scaled widths so a handful of suspended people still shows', () => {
+    const stages = [
+      { key: 'silent', label: '无感认证', value: 16_400 }, { key: 'weak', label: '仅弱证据', value: 209 },
+      { key: 'field', label: '转实地核实', value: 849 }, { key: 'suspended', label: '未认证暂停', value: 5 }
+    ];
+    const w = funnelWidths(stages);
+    expect(w[0]).toBe(100);
+    expect(w[3]).toBeGreaterThanOrEqual(8);
+    expect(w[1]).toBeLessThan(w[2]);
+    const opt = o(funnelOption(stages, ctx));
+    expect(opt.series[0].sort).toBe('none'); // the order is the process, not the size
+    expect(opt.series[0].label.formatter({ dataIndex: 0 })).toBe('无感认证  1.64万人');
+  });
+});
+
+describe('subsidy shares', () => {
+  it('drops empty projects, sorts largest first and gives ring and legend the same colours', () => {
+    const rows = shareRows([{ key: 'A', label: 'a', value: 10 }, { key: 'B', label: 'b', value: 48 }, { key: 'C', label: 'c', value: null }, { key: 'D', label: 'd', value: 0 }]);
+    expect(rows.map((r) => [r.key, r.color])).toEqual([['B', SERIES[0]], ['A', SERIES[1]]]);
+    const opt = o(shareOption([{ key: 'A', label: 'a', value: 10 }, { key: 'B', label: 'b', value: 48 }], '%', ctx));
+    expect(opt.series[0].data.map((d: { itemStyle: { color: string } }) => d.itemStyle.color)).toEqual([SERIES[0], SERIES[1]]);
+  });
+});
+
+describe('ranked child regions', () => {
+  it('ranks largest first, missing last, bars relative to the largest', () => {
+    const bars = rankedBars([
+      { code: '1', name: '柯桥区', value: 50, status: 'ok' }, { code: '2', name: '越城区', value: 200, status: 'critical' },
+      { code: '3', name: '上虞区', value: null, status: 'no_data' }
+    ]);
+    expect(bars.map((b) => [b.code, b.rank, b.width])).toEqual([['2', 1, 100], ['1', 2, 25], ['3', 3, 0]]);
+  });
+});
+
+describe('choropleth', () => {
+  it('keys regions by code, outlines breached ones and warms the palette when higher is worse', () => {
+    const opt = o(choroplethOption('m', [
+      { code: 'A', name: 'a', value: 3, status: 'ok' }, { code: 'B', name: 'b', value: 9, status: 'critical' }
+    ], { A: '越城区', B: '柯桥区' }, 'alerts', 'lower_better', ctx, { labels: false }));
+    expect(opt.series[0].nameProperty).toBe('code');
+    expect(opt.series[0].data[1]).toMatchObject({ name: 'B', value: 9, itemStyle: { borderColor: COLORS.critical } });
+    expect(opt.series[0].data[0].itemStyle).toBeUndefined();
+    expect([opt.visualMap.min, opt.visualMap.max]).toEqual([3, 9]);
+    expect(opt.visualMap.inRange.color).toEqual(mapPalette('lower_better'));
+    expect(opt.tooltip.formatter({ name: 'B' })).toContain('柯桥区<br/>9条  ✕ 严重');
+  });
+});
+
+describe('sparklines and centroids', () => {
+  it('draws a path through the points and breaks it at gaps', () => {
+    const s = sparklinePath(series([1, 2, null, 4, 3]), 100, 24, 2);
+    expect(s.line.match(/M/g)).toHaveLength(2);
+    expect(s.last).toEqual({ x: 98, y: expect.closeTo(8.67, 1) }); // 3 on a 1..4 scale
+    expect(sparklinePath(series([null, null])).line).toBe('');
+    expect(sparklinePath(series([5, 5])).line).toBe('M2 12L98 12'); // flat → middle line
+  });
+
+  it('finds the centroid of a polygon and of the largest part of a multipolygon', () => {
+    expect(centroid({ type: 'Polygon', coordinates: [[[0, 0], [4, 0], [4, 2], [0, 2], [0, 0]]] })).toEqual([2, 1]);
+    expect(centroid({ type: 'MultiPolygon', coordinates: [[[[0, 0], [1, 0], [1, 1], [0, 0]]], [[[10, 10], [14, 10], [14, 14], [10, 14], [10, 10]]]] })).toEqual([12, 12]);
+    expect(centroid({ type: 'Point', coordinates: [1, 2] })).toBeNull();
+  });
+});

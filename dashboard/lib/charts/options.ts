@@ -1,0 +1,330 @@
+// Chart options as pure functions of data, language and scale — no DOM, no ECharts import — so
+// they are unit-tested and the one EChart wrapper only renders them. Sizes are design pixels
+// (1920×1080) scaled by ctx.scale; the wrapper renders at devicePixelRatio.
+import type { EChartsOption } from 'echarts';
+import { formatAxis, formatPeriodShort, formatValue, type Unit } from '../format.ts';
+import { t } from '../i18n.ts';
+import { COLORS, SERIES, STATUS_COLOR, STATUS_ICON, px, textStyle, tooltipBase, type ChartContext, type Status } from './theme.ts';
+
+export interface Series { name: string; unit: Unit; data: { period: string; value: number | null }[] }
+
+const axisLabel = (ctx: ChartContext, size = 13) => ({ ...textStyle(ctx, size, COLORS.muted) });
+
+/** Period labels: "3月", with the year at January and at the first point ("25年11月"). */
+export function periodLabels(periods: string[], ctx: ChartContext): string[] {
+  return periods.map((p, i) => formatPeriodShort(p, ctx.lang, i === 0 || p.endsWith('-01')));
+}
+
+/**
+ * Trend lines over the last periods: the first series on the left axis (with an area), the second,
+ * if any, on the right axis — each axis labelled in its own unit.
+ */
+export function trendOption(series: Series[], ctx: ChartContext, opts: { bars?: boolean; compact?: boolean } = {}): EChartsOption {
+  const periods = [...new Set(series.flatMap((s) => s.data.map((d) => d.period)))].sort();
+  const valueAt = (s: Series) => periods.map((p) => s.data.find((d) => d.period === p)?.value ?? null);
+  const dual = series.length > 1 && !opts.bars; // lines of different magnitude get their own axis; bars share one
+  return {
+    animationDuration: 600,
+    grid: { left: px(opts.compact ? 2 : 8, ctx), right: px(opts.compact ? 2 : 8, ctx), top: px(opts.compact ? 20 : 34, ctx), bottom: px(2, ctx), containLabel: true },
+    legend: {
+      top: 0, right: 0, itemWidth: px(opts.compact ? 12 : 16, ctx), itemHeight: px(8, ctx), itemGap: px(14, ctx),
+      textStyle: textStyle(ctx, opts.compact ? 12 : 14, COLORS.muted), data: series.map((s) => s.name)
+    },
+    tooltip: {
+      ...tooltipBase(ctx), trigger: 'axis',
+      valueFormatter: undefined,
+      formatter: (params: unknown) => {
+        const ps = params as { seriesIndex: number; axisValueLabel: string; marker: string; value: number | null }[];
+        if (!ps.length) return '';
+        const head = periods[(ps[0] as unknown as { dataIndex: number }).dataIndex] ?? ps[0].axisValueLabel;
+        return [head, ...ps.map((p) => `${p.marker}${series[p.seriesIndex].name}  ${formatValue(p.value, series[p.seriesIndex].unit, ctx.lang).full}`)].join('<br/>');
+      }
+    },
+    xAxis: {
+      type: 'category', data: periodLabels(periods, ctx), boundaryGap: !!opts.bars,
+      axisLine: { lineStyle: { color: COLORS.axis } }, axisTick: { show: false },
+      axisLabel: { ...axisLabel(ctx, opts.compact ? 12 : 13), hideOverlap: true }
+    },
+    yAxis: series.slice(0, dual ? 2 : 1).map((s, i) => ({
+      type: 'value', scale: !opts.bars, position: i === 0 ? 'left' : 'right',
+      splitLine: { show: i === 0, lineStyle: { color: COLORS.grid } },
+      axisLabel: { ...axisLabel(ctx), show: !opts.compact, formatter: (v: number) => formatAxis(v, ctx.lang) },
+      splitNumber: opts.compact ? 2 : 3
+    })),
+    series: series.map((s, i) => ({
+      id: `s${i}`,
+      name: s.name,
+      type: opts.bars ? 'bar' : 'line',
+      yAxisIndex: dual ? Math.min(i, 1) : 0,
+      data: valueAt(s),
+      smooth: true,
+      showSymbol: false,
+      symbolSize: px(6, ctx),
+      connectNulls: false,
+      barMaxWidth: px(10, ctx),
+      lineStyle: { width: px(i === 0 ? 3 : 2, ctx), color: SERIES[i] },
+      itemStyle: { color: SERIES[i], borderRadius: opts.bars ? [px(2, ctx), px(2, ctx), 0, 0] : 0 },
+      areaStyle: !opts.bars && i === 0 ? {
+        color: { type: 'linear', x: 0, y: 0, x2: 0, y2: 1, colorStops: [{ offset: 0, color: 'rgba(56,182,255,0.35)' }, { offset: 1, color: 'rgba(56,182,255,0.02)' }] }
+      } : undefined
+    }))
+  } as EChartsOption;
+}
+
+/** A gauge for a percentage with its threshold bands (red below critical, amber below warn). */
+export function gaugeOption(value: number | null, limits: { warn: number; critical: number }, title: string, ctx: ChartContext): EChartsOption {
+  const min = Math.max(0, Math.min(90, Math.floor(((value ?? 100) - 1) / 5) * 5));
+  const max = 100;
+  const at = (v: number) => (v - min) / (max - min);
+  return {
+    animationDuration: 600,
+    series: [{
+      id: 'gauge',
+      type: 'gauge',
+      min, max,
+      startAngle: 210, endAngle: -30,
+      radius: '100%',
+      center: ['50%', '62%'],
+      splitNumber: 2,
+      axisLine: {
+        lineStyle: {
+          width: px(14, ctx),
+          color: [[at(limits.critical), COLORS.critical], [at(limits.warn), COLORS.warn], [1, COLORS.ok]]
+        }
+      },
+      progress: { show: false },
+      pointer: { length: '58%', width: px(4, ctx), offsetCenter: [0, '-8%'], itemStyle: { color: COLORS.text } },
+      anchor: { show: true, size: px(8, ctx), offsetCenter: [0, '-8%'], itemStyle: { color: COLORS.text } },
+      axisTick: { show: false },
+      splitLine: { length: px(8, ctx), lineStyle: { color: 'rgba(255,255,255,0.5)', width: px(2, ctx) } },
+      axisLabel: { show: false },
+      title: { show: false },
+      detail: {
+        valueAnimation: true, offsetCenter: [0, '26%'], ...textStyle(ctx, 24, COLORS.text), fontWeight: 700,
+        formatter: (v: number) => (value === null ? '–' : formatValue(v, '%', ctx.lang).full)
+      },
+      data: [{ value: value ?? min, name: title }]
+    }]
+  } as EChartsOption;
+}
+
+export interface FunnelStage { key: string; label: string; value: number | null }
+
+/**
+ * Funnel widths: the stages span orders of magnitude (tens of thousands certified silently, a few
+ * dozen suspended), so widths follow log10 and the labels carry the real numbers.
+ */
+export function funnelWidths(stages: FunnelStage[]): number[] {
+  const logs = stages.map((s) => (s.value && s.value > 0 ? Math.log10(s.value + 1) : 0));
+  const top = Math.max(...logs, 1);
+  return logs.map((l) => Math.max(8, Math.round((l / top) * 100)));
+}
+
+export function funnelOption(stages: FunnelStage[], ctx: ChartContext): EChartsOption {
+  const widths = funnelWidths(stages);
+  return {
+    animationDuration: 600,
+    tooltip: {
+      ...tooltipBase(ctx), trigger: 'item',
+      formatter: (p: unknown) => {
+        const { dataIndex } = p as { dataIndex: number };
+        const s = stages[dataIndex];
+        return `${s.label}：${formatValue(s.value, 'people', ctx.lang).full}`;
+      }
+    },
+    series: [{
+      id: 'funnel',
+      type: 'funnel',
+      sort: 'none',
+      left: '2%', right: '2%', top: px(6, ctx), bottom: px(6, ctx),
+      min: 0, max: 100, minSize: '8%', maxSize: '100%',
+      gap: px(3, ctx),
+      label: {
+        show: true, position: 'inside', ...textStyle(ctx, 14, '#fff'),
+        formatter: (p: unknown) => {
+          const s = stages[(p as { dataIndex: number }).dataIndex];
+          return `${s.label}  ${formatValue(s.value, 'people', ctx.lang).full}`;
+        }
+      },
+      itemStyle: { borderWidth: 0 },
+      data: stages.map((s, i) => ({
+        name: s.label,
+        value: widths[i],
+        itemStyle: { color: ['#1f8fff', '#3aa6ff', '#f5a524', '#2ec4b6', '#ff5b5b'][i % 5], opacity: 0.92 }
+      }))
+    }]
+  } as EChartsOption;
+}
+
+export interface Share { key: string; label: string; value: number | null }
+
+/** The shares worth drawing (positive values), largest first, each with its colour — shared by the ring and its legend. */
+export function shareRows(shares: Share[]): (Share & { value: number; color: string })[] {
+  return shares
+    .filter((s): s is Share & { value: number } => s.value !== null && Number.isFinite(s.value) && s.value > 0)
+    .sort((a, b) => b.value - a.value)
+    .map((s, i) => ({ ...s, color: SERIES[i % SERIES.length] }));
+}
+
+/** A ring of shares (e.g. subsidy projects); the legend with the numbers is drawn beside it in HTML. */
+export function shareOption(shares: Share[], unit: Unit, ctx: ChartContext): EChartsOption {
+  const rows = shareRows(shares);
+  return {
+    animationDuration: 600,
+    tooltip: {
+      ...tooltipBase(ctx), trigger: 'item',
+      formatter: (p: unknown) => {
+        const { name, value, percent } = p as { name: string; value: number; percent: number };
+        return `${name}<br/>${formatValue(value, unit, ctx.lang).full}${unit === '%' ? '' : `（${percent.toFixed(1)}%）`}`;
+      }
+    },
+    series: [{
+      id: 'share',
+      type: 'pie',
+      radius: ['52%', '86%'],
+      center: ['50%', '50%'],
+      minAngle: 3,
+      itemStyle: { borderColor: COLORS.panel, borderWidth: px(2, ctx) },
+      label: { show: false },
+      emphasis: { scale: true, scaleSize: px(4, ctx) },
+      data: rows.map((s) => ({ name: s.label, value: s.value, itemStyle: { color: s.color } }))
+    }]
+  } as EChartsOption;
+}
+
+export interface RankedRow { code: string; name: string; value: number | null; status: Status }
+
+/**
+ * The ranked bar list of child regions (drawn in HTML: every bar is a focusable button): largest
+ * first, missing values last, each bar's length relative to the largest absolute value.
+ */
+export function rankedBars(rows: RankedRow[]): (RankedRow & { rank: number; width: number })[] {
+  const sorted = [...rows].sort((a, b) => (b.value ?? -Infinity) - (a.value ?? -Infinity) || a.name.localeCompare(b.name, 'zh'));
+  const top = Math.max(0, ...sorted.map((r) => Math.abs(r.value ?? 0)));
+  return sorted.map((r, i) => ({ ...r, rank: i + 1, width: r.value === null || top === 0 ? 0 : Math.max(1, Math.round((Math.abs(r.value) / top) * 1000) / 10) }));
+}
+
+/** Sequential colours for the map: cool for neutral/"higher is better", warm when higher is worse. */
+export function mapPalette(direction: 'higher_better' | 'lower_better' | 'neutral'): string[] {
+  return direction === 'lower_better' ? ['#16325c', '#7a4b6b', '#e0664f', '#ff9a5a'] : ['#0f2f5c', '#1b5fa8', '#2e9be6', '#5fe0ff'];
+}
+
+function range(rows: RankedRow[]): [number, number] {
+  const vals = rows.map((r) => r.value).filter((v): v is number => v !== null && Number.isFinite(v));
+  if (!vals.length) return [0, 1];
+  const lo = Math.min(...vals);
+  const hi = Math.max(...vals);
+  return lo === hi ? [lo - 1, hi + 1] : [lo, hi];
+}
+
+/**
+ * 2D choropleth of the child regions (GeoJSON registered as `mapName`, features keyed by
+ * properties.code). Breached regions get an outline in their status colour.
+ */
+export function choroplethOption(mapName: string, rows: RankedRow[], names: Record<string, string>, unit: Unit,
+  direction: 'higher_better' | 'lower_better' | 'neutral', ctx: ChartContext, opts: { labels?: boolean } = {}): EChartsOption {
+  const labels = opts.labels ?? true; // the cockpit draws its own HTML labels (focusable buttons) over the map
+  const [min, max] = range(rows);
+  return {
+    animationDurationUpdate: 500,
+    tooltip: {
+      ...tooltipBase(ctx), trigger: 'item',
+      formatter: (p: unknown) => {
+        const { name } = p as { name: string };
+        const r = rows.find((x) => x.code === name);
+        const status = r?.status ?? 'no_data';
+        return `${names[name] ?? name}<br/>${formatValue(r?.value ?? null, unit, ctx.lang).full}  ${STATUS_ICON[status]} ${t(ctx.lang, `status.${status}`)}`;
+      }
+    },
+    visualMap: {
+      type: 'continuous', min, max, calculable: false, realtime: false,
+      orient: 'horizontal', left: 'center', bottom: 0, itemWidth: px(10, ctx), itemHeight: px(140, ctx),
+      inRange: { color: mapPalette(direction) },
+      text: [formatValue(max, unit, ctx.lang).full, formatValue(min, unit, ctx.lang).full],
+      textStyle: textStyle(ctx, 13, COLORS.muted),
+      seriesIndex: 0
+    },
+    series: [{
+      id: 'map',
+      type: 'map',
+      map: mapName,
+      nameProperty: 'code',
+      roam: false,
+      layoutCenter: ['50%', '45%'],
+      layoutSize: '90%',
+      aspectScale: 0.87,
+      selectedMode: false,
+      cursor: 'pointer',
+      label: {
+        show: labels, ...textStyle(ctx, 14, '#fff'),
+        textBorderColor: 'rgba(0,0,0,0.65)', textBorderWidth: px(2, ctx), lineHeight: px(18, ctx),
+        formatter: (p: unknown) => {
+          const { name } = p as { name: string };
+          const r = rows.find((x) => x.code === name);
+          const flag = r && (r.status === 'warn' || r.status === 'critical') ? STATUS_ICON[r.status] + ' ' : '';
+          return `${names[name] ?? ''}\n${flag}${formatValue(r?.value ?? null, unit, ctx.lang).full}`;
+        }
+      },
+      itemStyle: { borderColor: 'rgba(150, 210, 255, 0.85)', borderWidth: px(1.2, ctx), areaColor: '#10284d' },
+      emphasis: {
+        label: { show: labels, ...textStyle(ctx, 15, '#fff'), fontWeight: 700 },
+        itemStyle: { areaColor: '#ffd166', borderColor: '#fff', borderWidth: px(2, ctx) }
+      },
+      data: rows.map((r) => ({
+        name: r.code,
+        value: r.value ?? undefined,
+        itemStyle: r.status === 'warn' || r.status === 'critical' ? { borderColor: STATUS_COLOR[r.status], borderWidth: px(3, ctx) } : undefined
+      }))
+    }]
+  } as EChartsOption;
+}
+
+/** echarts-gl: the same regions as a 3D map with a bar per region at its centroid. */
+export function bar3dOption(mapName: string, rows: RankedRow[], centroids: Record<string, [number, number]>, names: Record<string, string>,
+  unit: Unit, direction: 'higher_better' | 'lower_better' | 'neutral', ctx: ChartContext): EChartsOption {
+  const [min, max] = range(rows);
+  const data = rows.filter((r) => centroids[r.code] && r.value !== null).map((r) => ({
+    name: names[r.code] ?? r.code, code: r.code, value: [...centroids[r.code], r.value as number]
+  }));
+  return {
+    tooltip: {
+      ...tooltipBase(ctx),
+      formatter: (p: unknown) => {
+        const d = (p as { data: { name: string; value: number[] } }).data;
+        return `${d.name}<br/>${formatValue(d.value[2], unit, ctx.lang).full}`;
+      }
+    },
+    visualMap: {
+      type: 'continuous', min, max, show: true, calculable: false, orient: 'horizontal', left: 'center', bottom: 0,
+      itemWidth: px(10, ctx), itemHeight: px(140, ctx), inRange: { color: mapPalette(direction) }, dimension: 2,
+      text: [formatValue(max, unit, ctx.lang).full, formatValue(min, unit, ctx.lang).full], textStyle: textStyle(ctx, 13, COLORS.muted)
+    },
+    geo3D: {
+      map: mapName, nameProperty: 'code', regionHeight: 1.5, boxWidth: 100, boxHeight: 40, shading: 'lambert',
+      top: 0, bottom: px(26, ctx),
+      itemStyle: { color: '#12305a', borderColor: 'rgba(150,210,255,0.8)', borderWidth: 1 },
+      label: { show: false },
+      emphasis: { label: { show: false }, itemStyle: { color: '#1b4a85' } },
+      light: { main: { intensity: 1.1, shadow: false, alpha: 40, beta: 30 }, ambient: { intensity: 0.45 } },
+      viewControl: { projection: 'perspective', distance: 165, alpha: 50, beta: 0, center: [0, -6, 0], autoRotate: false, rotateSensitivity: 1, zoomSensitivity: 0 },
+      groundPlane: { show: false }
+    },
+    series: [{
+      id: 'bars',
+      type: 'bar3D',
+      coordinateSystem: 'geo3D',
+      shading: 'lambert',
+      barSize: 4,
+      minHeight: 3,
+      bevelSize: 0.4,
+      label: {
+        show: true, distance: 2, formatter: (p: unknown) => {
+          const d = (p as { data: { name: string; value: number[] } }).data;
+          return `${d.name}\n${formatValue(d.value[2], unit, ctx.lang).number}`;
+        },
+        textStyle: { ...textStyle(ctx, 12, '#fff'), backgroundColor: 'rgba(6,20,44,0.75)', padding: [2, 4], lineHeight: px(15, ctx) }
+      },
+      data
+    }]
+  } as unknown as EChartsOption;
+}

@@ -1,0 +1,92 @@
+// The shapes of the cockpit's JSON API (/api/indicators, /api/indicators/<code>/regions, /api/people,
+// /api/alerts/recent, /api/geo) as the screen consumes them. The server owns the contract; this file
+// only mirrors it for the type checker.
+import type { Unit } from '$lib/format';
+import type { Family } from '$lib/i18n';
+
+export type Status = 'ok' | 'warn' | 'critical' | 'no_data';
+export type Level = 'city' | 'district' | 'town' | 'community';
+
+export interface RegionRef { code: string; name: string; level: Level }
+
+export interface Indicator {
+  code: string;
+  family: Family;
+  title_zh: string;
+  title_en: string;
+  unit: Unit;
+  direction: 'higher_better' | 'lower_better' | 'neutral';
+  grain: 'month' | 'now';
+  value: number | null;
+  previous: number | null;
+  lastYear: number | null;
+  mom: number | null;
+  yoy: number | null;
+  zScore: number | null;
+  status: Status;
+  reason_zh: string | null;
+  reason_en: string | null;
+  series: { period: string; value: number | null }[];
+  drillable: boolean;
+  breakdown?: { key: string; label_zh: string; label_en?: string; value: number | null }[];
+}
+
+export interface Freshness { feed: string; title_zh: string; title_en?: string; last_loaded_at: string | null; expected_hours: number; stale: boolean }
+
+export interface IndicatorsResponse {
+  region: RegionRef & { path: string; breadcrumb: RegionRef[]; children: RegionRef[] };
+  period: string;
+  periods: string[];
+  asOf: string | null;
+  privacy: boolean;
+  freshness: Freshness[];
+  indicators: Indicator[];
+}
+
+export interface RegionRow { code: string; name: string; value: number | null; status: Status }
+export interface RegionsResponse { indicator: string; level: Level; rows: RegionRow[] }
+
+export interface AlertRow {
+  alert_id: string | number;
+  rule: string;
+  rule_zh: string;
+  rule_en?: string;
+  name: string | null;
+  amount_at_risk: string | null;
+  opened_at: string;
+  region_name: string | null;
+  severity: string;
+}
+export interface AlertsResponse { rows: AlertRow[] }
+
+export interface PersonRow { id_number: string; name: string; sex: 'M' | 'F' | string; age: number | null; region_name: string | null; detail: string | null }
+export interface PeopleResponse { total: number; rows: PersonRow[]; masked: boolean; may_unmask?: boolean }
+
+export interface GeoFeature {
+  type: 'Feature';
+  properties: { code: string; name: string; level: Level; parent_code: string | null };
+  geometry: { type: 'Polygon' | 'MultiPolygon'; coordinates: unknown };
+}
+export interface GeoCollection { type: 'FeatureCollection'; features: GeoFeature[] }
+
+/** Who is looking, as the (screen) layout tells the page. */
+export interface Viewer {
+  kind: 'staff' | 'kiosk';
+  name: string;
+  role: 'leader' | 'auditor' | 'staff' | 'admin' | 'kiosk';
+  scope: string;
+  /** Kiosk tokens with privacy mode: no person-level drill-down. */
+  privacy: boolean;
+}
+
+/** Display options read from the URL: ?refresh=60&kiosk=1&privacy=1&cycle=15&idle=60&ind=P01&map=3d. */
+export interface ScreenOptions {
+  refreshSeconds: number;
+  kiosk: boolean;
+  privacy: boolean;
+  cycleSeconds: number;
+  idleSeconds: number;
+  indicator: string | null;
+  map3d: boolean;
+  period: string | null;
+}

@@ -1,0 +1,55 @@
+// Shared by the screen and its people list: the display options in the URL, and the area behind a
+// drill path. The loader asks the API for the last area of the path (the API refuses areas outside
+// the caller's scope: 403), then checks the path is that area's real ancestry from the scope root.
+import { error, redirect } from '@sveltejs/kit';
+import { scopeRoot } from '$lib/server/session';
+import type { IndicatorsResponse, RegionRef, ScreenOptions } from '$lib/components/screen/types';
+const CODE = /^\d{6,12}$/;
+const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+export function screenOptions(url: URL): ScreenOptions {
+  const int = (name: string, def: number, min: number, max: number) => {
+    const v = Number(url.searchParams.get(name));
+    return Number.isFinite(v) && v > 0 ? Math.min(max, Math.max(min, Math.round(v))) : def;
+  };
+  const period = url.searchParams.get('period');
+  const ind = url.searchParams.get('ind');
+  return {
+    refreshSeconds: int('refresh', 60, 1, 3600),
+    kiosk: url.searchParams.get('kiosk') === '1',
+    privacy: url.searchParams.get('privacy') === '1',
+    cycleSeconds: int('cycle', 15, 3, 600),
+    idleSeconds: int('idle', 60, 0, 3600),
+    indicator: ind && /^[PACRSH]\d{2}$/.test(ind) ? ind : null,
+    map3d: url.searchParams.get('map') === '3d',
+    period: period && PERIOD.test(period) ? period : null
+  };
+}
+
+/** The chain of areas from the scope root down to the area itself, or null when the root is not an ancestor. */
+export function chainFromRoot(region: IndicatorsResponse['region'], root: string): RegionRef[] | null {
+  const crumbs: RegionRef[] = [...(region.breadcrumb ?? [])];
+  if (!crumbs.length || crumbs[crumbs.length - 1].code !== region.code) crumbs.push({ code: region.code, name: region.name, level: region.level });
+  const i = crumbs.findIndex((r) => r.code === root);
+  return i < 0 ? null : crumbs.slice(i);
+}
+
+export async function loadArea(fetch: typeof globalThis.fetch, locals: App.Locals, codes: string[], period: string | null) {
+  const root = scopeRoot(locals);
+  if (!root) error(401, '请先登录');
+  if (codes.some((c) => !CODE.test(c))) error(404, '区域代码无效 Invalid area code');
+  const region = codes[codes.length - 1];
+  const q = new URLSearchParams({ region });
+  if (period) q.set('period', period);
+  const res = await fetch(`/api/indicators?${q}`);
+  if (res.status === 403) error(403, '无权查看该区域 You may not view this area');
+  if (res.status === 404) error(404, '没有该区域 No such area');
+  if (res.status === 401) redirect(303, '/login?reason=expired');
+  if (!res.ok) error(res.status >= 500 ? 503 : res.status, `指标服务暂不可用 The indicator service is unavailable (${res.status})`);
+  const payload = (await res.json()) as IndicatorsResponse;
+  const chain = chainFromRoot(payload.region, root);
+  // Defence in depth: even if the API answered, an area outside the caller's scope is refused.
+  if (!chain) error(403, '无权查看该区域 You may not view this area');
+  return { payload, chain };
+}
+

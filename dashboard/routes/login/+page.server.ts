@@ -1,0 +1,39 @@
+// Staff sign-in: a thin wrapper over accounts.login (scrypt, lockout, audit) that sets the session cookie.
+import { fail, redirect } from '@sveltejs/kit';
+import { db } from '$lib/server/db';
+import { login, LOCKOUT_MINUTES, MAX_FAILED_LOGINS } from '$lib/server/accounts';
+import { safeNext, setSessionCookie } from '$lib/server/session';
+import { LANG_COOKIE, parseLang } from '$lib/i18n';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async ({ locals, url, cookies }) => {
+  const next = safeNext(url.searchParams.get('next'));
+  if (locals.user) redirect(303, next);
+  return {
+    next,
+    reason: url.searchParams.get('reason'),
+    lang: parseLang(cookies.get(LANG_COOKIE)),
+    maxFailed: MAX_FAILED_LOGINS,
+    lockoutMinutes: LOCKOUT_MINUTES
+  };
+};
+
+export const actions: Actions = {
+  default: async ({ request, cookies, url, getClientAddress }) => {
+    const form = await request.formData();
+    const username = String(form.get('username') ?? '').trim();
+    const password = String(form.get('password') ?? '');
+    const next = safeNext(String(form.get('next') ?? ''));
+    if (!username || !password) return fail(400, { username, error: 'missing' as const });
+    const result = await login(db(), username, password, {
+      ip: getClientAddress(),
+      userAgent: request.headers.get('user-agent') ?? undefined
+    });
+    if (!result.ok) {
+      const lockedUntil = result.lockedUntil ? new Date(result.lockedUntil).toISOString() : null;
+      return fail(result.reason === 'invalid' ? 400 : 403, { username, error: result.reason, lockedUntil });
+    }
+    setSessionCookie(cookies, url, result.sessionToken, result.expiresAt);
+    redirect(303, next);
+  }
+};
