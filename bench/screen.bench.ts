@@ -264,7 +264,7 @@ async function main() {
       const version = await (await fetch(`http://127.0.0.1:${bare.port}/json/version`)).json() as { webSocketDebuggerUrl: string };
       const browserCdp = await Cdp.connect(version.webSocketDebuggerUrl);
       await browserCdp.send('Storage.setCookies', { cookies: session.map((c) => ({ name: c.name, value: c.value, domain: c.domain, path: c.path, httpOnly: c.httpOnly, sameSite: c.sameSite, expires: c.expires })) });
-      const { targetId } = await browserCdp.send<{ targetId: string }>('Target.createTarget', { url: `${setup.url}/screen?refresh=1`, width: 1920, height: 1080 });
+      const { targetId } = await browserCdp.send<{ targetId: string }>('Target.createTarget', { url: `${setup.url}/screen?refresh=1` });
       const targets = await (await fetch(`http://127.0.0.1:${bare.port}/json/list`)).json() as { id: string; webSocketDebuggerUrl: string }[];
       const cdp = await Cdp.connect(targets.find((t) => t.id === targetId)!.webSocketDebuggerUrl);
       await cdp.send('Emulation.setDeviceMetricsOverride', { width: 1920, height: 1080, deviceScaleFactor: 1, mobile: false });

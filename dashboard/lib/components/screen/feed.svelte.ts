@@ -15,6 +15,8 @@ export interface FeedOptions {
   period: string | null;
   refreshSeconds: number;
   initial: IndicatorsResponse;
+  /** What the server already fetched for the first paint (any of it may be missing). */
+  first?: { geo?: GeoCollection | null; regions?: RegionsResponse | null; alerts?: AlertRow[] | null };
   indicator: string;
   alertLimit?: number;
   /** Injected for tests; defaults to the browser's fetch. */
@@ -54,6 +56,12 @@ export class ScreenFeed {
     this.#opts = opts;
     this.data = opts.initial;
     this.indicator = opts.indicator;
+    if (opts.first?.geo) { this.geo = opts.first.geo; geoCache.set(opts.region, opts.first.geo); }
+    if (opts.first?.regions && opts.first.regions.indicator === opts.indicator) this.regions = opts.first.regions;
+    if (opts.first?.alerts) {
+      this.alerts = opts.first.alerts;
+      this.#seenAlerts = new Set(opts.first.alerts.map((a) => String(a.alert_id)));
+    }
     this.#fetch = opts.fetch ?? ((...a) => fetch(...a));
   }
 
@@ -63,7 +71,10 @@ export class ScreenFeed {
 
   /** Load what the first paint did not carry (alerts, the map's regions and polygons), then poll. */
   start(): void {
-    void this.#poll(true);
+    const f = this.#opts.first;
+    const complete = !!f?.alerts && (!this.data.region.children.length || (!!this.geo && !!this.regions));
+    if (complete) this.#schedule(this.refreshMs);
+    else void this.#poll(true);
   }
 
   dispose(): void {
