@@ -90,6 +90,7 @@ async function setUp(): Promise<Setup> {
   const stop = async () => {
     if (web && web.exitCode === null) await new Promise<void>((r) => { web!.once('exit', () => r()); web!.kill('SIGTERM'); });
     await pg?.stop();
+    fs.rmSync(path.join(ROOT, 'test-results', `bench-app-${process.pid}`), { recursive: true, force: true });
     if (!process.env.BENCH_KEEP) fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -113,7 +114,10 @@ async function setUp(): Promise<Setup> {
     await pool.end();
     say(`loaded ${persons.toLocaleString('en-US')} persons in ${((Date.now() - t) / 1000).toFixed(0)} s`);
 
-    const buildDir = await ensureBuild();
+    // A copy of the private build for this run (tests may rebuild theirs meanwhile); inside the
+    // checkout so the server's imports resolve to node_modules.
+    const buildDir = path.join(ROOT, 'test-results', `bench-app-${process.pid}`, 'build');
+    fs.cpSync(await ensureBuild(), buildDir, { recursive: true });
     const port = await freePort();
     web = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'dashboard/e2e/support/serve.ts'), buildDir], {
       cwd: ROOT, stdio: 'ignore',
@@ -196,12 +200,24 @@ async function bareChromium(): Promise<{ port: number; stop: () => void }> {
   return { port, stop: () => { proc.kill('SIGTERM'); setTimeout(() => fs.rmSync(dir, { recursive: true, force: true }), 1000); } };
 }
 
+/** Used JS heap after forced GCs: the median of three samples a second apart (GC timing is noisy). */
 async function heap(cdp: Cdp): Promise<number> {
-  await cdp.send('HeapProfiler.collectGarbage');
-  await cdp.send('HeapProfiler.collectGarbage');
-  const { usedSize } = await cdp.send<{ usedSize: number }>('Runtime.getHeapUsage');
-  return usedSize;
+  const samples: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    await cdp.send('HeapProfiler.collectGarbage');
+    await cdp.send('HeapProfiler.collectGarbage');
+    samples.push((await cdp.send<{ usedSize: number }>('Runtime.getHeapUsage')).usedSize);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return samples.sort((a, b) => a - b)[1];
 }
+
+/** DOM nodes, documents and event listeners: what a leaking screen would pile up. */
+async function domCounters(cdp: Cdp): Promise<{ documents: number; nodes: number; jsEventListeners: number }> {
+  return cdp.send('Memory.getDOMCounters');
+}
+
+const WARM_UP = Number(process.env.BENCH_WARMUP ?? 60);
 
 async function main() {
   const setup = await setUp();
@@ -259,6 +275,8 @@ async function main() {
     let heapStart = 0;
     let heapEnd = 0;
     let connection: string | null = null;
+    let domStart = { documents: 0, nodes: 0, jsEventListeners: 0 };
+    let domEnd = domStart;
     const t0 = Date.now();
     try {
       const version = await (await fetch(`http://127.0.0.1:${bare.port}/json/version`)).json() as { webSocketDebuggerUrl: string };
@@ -271,8 +289,9 @@ async function main() {
       const read = async (expr: string) => (await cdp.send<{ result: { value: unknown } }>('Runtime.evaluate', { expression: expr, returnByValue: true })).result.value;
       const polls = async () => Number(await read(`document.querySelector('[data-testid=cockpit]')?.getAttribute('data-polls') ?? 0`));
       const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-      for (let i = 0; (await polls()) < 20; i++) { if (i > 600) throw new Error('the screen does not refresh'); await sleep(1000); }
-      heapStart = await heap(cdp); // after 20 warm-up refreshes: code compiled, caches filled
+      for (let i = 0; (await polls()) < WARM_UP; i++) { if (i > 1200) throw new Error('the screen does not refresh'); await sleep(1000); }
+      heapStart = await heap(cdp); // after the warm-up refreshes: code compiled, caches filled
+      domStart = await domCounters(cdp);
       const startPolls = await polls();
       let last = 0;
       for (;;) {
@@ -285,6 +304,7 @@ async function main() {
         }
       }
       heapEnd = await heap(cdp);
+      domEnd = await domCounters(cdp);
       connection = String(await read(`document.querySelector('[data-testid=cockpit]')?.getAttribute('data-connection')`));
       cdp.close();
       browserCdp.close();
@@ -292,11 +312,12 @@ async function main() {
       bare.stop();
     }
     const growth = (heapEnd - heapStart) / heapStart;
-    say(`JS heap ${(heapStart / 1048576).toFixed(2)} MB after 20 warm-up refreshes, ${(heapEnd / 1048576).toFixed(2)} MB after ${REFRESHES} more in ${((Date.now() - t0) / 60000).toFixed(1)} min: ${(growth * 100).toFixed(1)} % (connection ${connection})`);
+    say(`DOM nodes ${domStart.nodes} → ${domEnd.nodes}, event listeners ${domStart.jsEventListeners} → ${domEnd.jsEventListeners}, documents ${domStart.documents} → ${domEnd.documents}`);
+    say(`JS heap ${(heapStart / 1048576).toFixed(2)} MB after ${WARM_UP} warm-up refreshes, ${(heapEnd / 1048576).toFixed(2)} MB after ${REFRESHES} more in ${((Date.now() - t0) / 60000).toFixed(1)} min: ${(growth * 100).toFixed(1)} % (connection ${connection})`);
 
     const result = {
       date: new Date().toISOString(), scale: process.env.BENCH_URL ? 'external' : SCALE, viewport: '1920x1080',
-      first, runs, refreshes: REFRESHES, heapStartBytes: heapStart, heapEndBytes: heapEnd, heapGrowth: growth,
+      first, runs, warmUp: WARM_UP, refreshes: REFRESHES, heapStartBytes: heapStart, heapEndBytes: heapEnd, heapGrowth: growth, domStart, domEnd,
       targets: { tilesMs: TARGET_TILES_MS, heapGrowth: TARGET_HEAP_GROWTH },
       pass: first.tilesMs <= TARGET_TILES_MS && growth <= TARGET_HEAP_GROWTH
     };

@@ -24,7 +24,7 @@ export function trendOption(series: Series[], ctx: ChartContext, opts: { bars?: 
   const valueAt = (s: Series) => periods.map((p) => s.data.find((d) => d.period === p)?.value ?? null);
   const dual = series.length > 1 && !opts.bars; // lines of different magnitude get their own axis; bars share one
   return {
-    animationDuration: 600,
+    animationDuration: 400,
     grid: { left: px(opts.compact ? 2 : 8, ctx), right: px(opts.compact ? 2 : 8, ctx), top: px(opts.compact ? 20 : 34, ctx), bottom: px(2, ctx), containLabel: true },
     legend: {
       top: 0, right: 0, itemWidth: px(opts.compact ? 12 : 16, ctx), itemHeight: px(8, ctx), itemGap: px(14, ctx),
@@ -77,7 +77,7 @@ export function gaugeOption(value: number | null, limits: { warn: number; critic
   const max = 100;
   const at = (v: number) => (v - min) / (max - min);
   return {
-    animationDuration: 600,
+    animationDuration: 400,
     series: [{
       id: 'gauge',
       type: 'gauge',
@@ -123,7 +123,7 @@ export function funnelWidths(stages: FunnelStage[]): number[] {
 export function funnelOption(stages: FunnelStage[], ctx: ChartContext): EChartsOption {
   const widths = funnelWidths(stages);
   return {
-    animationDuration: 600,
+    animationDuration: 400,
     tooltip: {
       ...tooltipBase(ctx), trigger: 'item',
       formatter: (p: unknown) => {
@@ -170,7 +170,7 @@ export function shareRows(shares: Share[]): (Share & { value: number; color: str
 export function shareOption(shares: Share[], unit: Unit, ctx: ChartContext): EChartsOption {
   const rows = shareRows(shares);
   return {
-    animationDuration: 600,
+    animationDuration: 400,
     tooltip: {
       ...tooltipBase(ctx), trigger: 'item',
       formatter: (p: unknown) => {
