@@ -12,6 +12,8 @@ import { loadModel, resolveMemberPath, MemberNotFound, type SemanticModel } from
 import { planQuery, type Plan } from './planner.ts';
 import { normalizeQuery, toRestQuery, isLeaf, type NormalizedQuery, type QueryFilter } from './query.ts';
 import { applyRegionRule, callerScope, RegionAccessError, type CallerScope, type RegionScopes } from './region-rule.js';
+import { checkPersonalQuery, PersonalDataError, personalKindOf, type PersonalMembers } from './personal-rule.js';
+import { maskIdNumber, maskName, maskPhone } from '../../jobs/domain/masking.ts';
 
 export type { SecurityContext };
 
@@ -29,6 +31,29 @@ export interface SemanticEngineOptions {
   now?: () => Date;
   /** Where 500s are reported (message only); default console.error. */
   log?: (message: string) => void;
+  /**
+   * Called (and awaited) before a result with unmasked personal values is returned — i.e. for a
+   * security context that may read them (personal-rule.js) — so the caller can audit-log it. If
+   * it throws, the data is not returned. A `load()` call can pass its own hook instead.
+   */
+  onPersonalData?: PersonalDataHook;
+}
+
+export interface PersonalDataEvent {
+  securityContext: SecurityContext;
+  /** The personal members in the result (`cube.member` / `view.member`). */
+  members: string[];
+  rowCount: number;
+  query: NormalizedQuery;
+  /** The result's data, as returned. */
+  data: ResultObject['data'];
+}
+export type PersonalDataHook = (event: PersonalDataEvent) => void | Promise<void>;
+
+export interface LoadOptions {
+  queryType?: 'multi';
+  /** Replaces the engine's onPersonalData hook for this call (e.g. server code that audit-logs itself). */
+  onPersonalData?: PersonalDataHook;
 }
 
 export interface ResultObject {
@@ -70,11 +95,13 @@ export interface SemanticEngine {
   /** Answer a request under `<basePath>/v1/…`. */
   handle(request: Request): Promise<Response>;
   /** What /v1/load answers (single result, or the multi form for `queryType: 'multi'` or a query array). */
-  load(query: unknown, securityContext: SecurityContext, options?: { queryType?: 'multi' }): Promise<ResultObject | MultiResponse>;
+  load(query: unknown, securityContext: SecurityContext, options?: LoadOptions): Promise<ResultObject | MultiResponse>;
   /** What /v1/sql answers. */
   sql(query: unknown, securityContext: SecurityContext): Promise<SqlResponse | SqlResponse[]>;
   /** What /v1/meta answers. */
   meta(): { cubes: MetaCube[] };
+  /** Personal members of the model (`cube.member` / `view.member` → kind), from their meta. */
+  readonly personalMembers: Readonly<PersonalMembers>;
   /** A token the engine accepts (signed with its secret). */
   token(securityContext: SecurityContext, expiresIn?: string | number): Promise<string>;
 }
@@ -82,6 +109,8 @@ export interface SemanticEngine {
 interface Prepared {
   query: NormalizedQuery;
   plan: Plan;
+  /** The caller may read personal values (else they are masked). */
+  unmasked: boolean;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
@@ -100,6 +129,7 @@ export function createSemanticEngine(options: SemanticEngineOptions): SemanticEn
   const scopes: RegionScopes = {};
   for (const c of model.cubes.values()) scopes[c.name] = c.regionScope;
   for (const v of model.views.values()) scopes[v.name] = v.regionScope;
+  const personal = personalMembersOf(model);
 
   /** Every member a query names must exist before the region rule looks at it. */
   function checkMembers(q: NormalizedQuery): void {
@@ -125,10 +155,17 @@ export function createSemanticEngine(options: SemanticEngineOptions): SemanticEn
   function prepare(input: unknown, caller: CallerScope, ctx: SecurityContext): Prepared {
     const first = normalizeQuery(input, { now: now() });
     checkMembers(first);
+    // Personal data: no filter or order key on it without the right (403); values masked later.
+    const { unmasked } = checkPersonalQuery(toRestQuery(first), ctx, personal);
     const rewritten = applyRegionRule(toRestQuery(first), ctx, scopes);
     const query = normalizeQuery(rewritten, { now: now() });
+    if (!unmasked && !query.order) {
+      // Cube's default order would sort by the first dimension; never by a personal one.
+      const order = defaultOrderAvoidingPersonal(query, personal);
+      if (order) query.order = order;
+    }
     const plan = planQuery(model, query, { now: now(), caller });
-    return { query, plan };
+    return { query, plan, unmasked };
   }
 
   function parseQueryParam(raw: unknown): unknown {
@@ -203,13 +240,17 @@ export function createSemanticEngine(options: SemanticEngineOptions): SemanticEn
     });
   }
 
-  async function loadImpl(raw: unknown, ctx: SecurityContext, multi: boolean): Promise<ResultObject | MultiResponse> {
+  async function loadImpl(raw: unknown, ctx: SecurityContext, multi: boolean, hook: PersonalDataHook | undefined = options.onPersonalData): Promise<ResultObject | MultiResponse> {
     const { queryType, prepared } = prepareAll(raw, ctx);
     if (queryType !== 'regularQuery' && !multi) {
       throw new UserError(`'${queryType}' query type is not supported by the client.Please update the client.`);
     }
-    const results = await Promise.all(prepared.map(async ({ query, plan }) => {
+    const results = await Promise.all(prepared.map(async ({ query, plan, unmasked }) => {
       const { rows, total } = await run(plan, !!query.total);
+      const personalColumns = plan.columns.filter((c) => personal[c.member] !== undefined && c.kind !== 'timeDimension');
+      if (!unmasked) {
+        for (const c of personalColumns) for (const r of rows) r[c.alias] = maskValue(personal[c.member], r[c.alias]);
+      }
       const result: ResultObject = {
         query: { ...query, queryType },
         data: transformRows(plan, query, rows, queryType === 'blendingQuery'),
@@ -221,6 +262,9 @@ export function createSemanticEngine(options: SemanticEngineOptions): SemanticEn
         slowQuery: false,
         ...(query.total ? { total: total ?? null } : {})
       };
+      if (unmasked && personalColumns.length && rows.length && hook) {
+        await hook({ securityContext: ctx, members: [...new Set(personalColumns.map((c) => c.member))], rowCount: rows.length, query: result.query, data: result.data });
+      }
       return result;
     }));
     if (!multi) return results[0];
@@ -299,11 +343,52 @@ export function createSemanticEngine(options: SemanticEngineOptions): SemanticEn
   return {
     model,
     handle,
-    load: (query, ctx, opts) => Promise.resolve().then(() => loadImpl(query, ctx, opts?.queryType === 'multi')),
+    load: (query, ctx, opts) => Promise.resolve().then(() => loadImpl(query, ctx, opts?.queryType === 'multi', opts && 'onPersonalData' in opts ? opts.onPersonalData : options.onPersonalData)),
     sql: (query, ctx) => Promise.resolve().then(() => sqlImpl(query, ctx)),
     meta,
+    personalMembers: personal,
     token: (ctx, expiresIn) => signToken(ctx, secret, expiresIn)
   };
+}
+
+/** Personal members of a compiled model: cube members with meta.personal, and the view members over them. */
+export function personalMembersOf(model: SemanticModel): PersonalMembers {
+  const out: PersonalMembers = {};
+  for (const cube of model.cubes.values()) {
+    for (const m of [...cube.dimensions.values(), ...cube.measures.values(), ...cube.segments.values()]) {
+      const kind = personalKindOf(m.meta);
+      if (kind) out[m.path] = kind;
+    }
+  }
+  for (const view of model.views.values()) {
+    for (const vm of [...view.dimensions.values(), ...view.measures.values(), ...view.segments.values()]) {
+      const kind = personalKindOf(vm.target.meta) ?? personalKindOf(vm.meta);
+      if (kind) out[vm.path] = kind;
+    }
+  }
+  return out;
+}
+
+/** Masked value of a personal member: masking.ts for known kinds, all stars otherwise. */
+function maskValue(kind: string, value: unknown): unknown {
+  if (value === null || value === undefined) return value;
+  const s = String(value);
+  if (kind === 'id_number') return maskIdNumber(s);
+  if (kind === 'name') return maskName(s);
+  if (kind === 'phone') return maskPhone(s);
+  return '*'.repeat(Math.min(Array.from(s).length, 8));
+}
+
+/**
+ * For callers who may not read personal data and sent no order: Cube's default order (first
+ * time dimension with granularity, else first measure descending, else first dimension) with
+ * personal dimensions skipped. Undefined when Cube's own default is already safe.
+ */
+function defaultOrderAvoidingPersonal(q: NormalizedQuery, personal: PersonalMembers): { id: string; desc: boolean }[] | undefined {
+  if (q.timeDimensions.some((t) => t.granularity) || (q.measures ?? []).length) return undefined;
+  if (!q.dimensions.length || personal[q.dimensions[0]] === undefined) return undefined;
+  const safe = q.dimensions.find((d) => personal[d] === undefined);
+  return safe ? [{ id: safe, desc: false }] : [];
 }
 
 function pivotQuery(queryType: 'regularQuery' | 'blendingQuery', queries: NormalizedQuery[]): Record<string, unknown> {
@@ -326,7 +411,7 @@ function json(body: unknown, status = 200): Response {
 /** Map any error to Cube's error shapes; never leak a stack or SQL internals. */
 export function errorResponse(e: unknown, log: (m: string) => void = () => {}): Response {
   if (e instanceof UserError) return json({ type: 'UserError', error: e.message }, 400);
-  if (e instanceof ForbiddenError || e instanceof RegionAccessError) return json({ error: (e as Error).message }, 403);
+  if (e instanceof ForbiddenError || e instanceof RegionAccessError || e instanceof PersonalDataError) return json({ error: (e as Error).message }, 403);
   const pgErr = e as { code?: string; message?: string };
   if (typeof pgErr?.code === 'string' && /^22/.test(pgErr.code)) {
     return json({ type: 'UserError', error: `Invalid value in query: ${pgErr.message}` }, 400);
