@@ -1,9 +1,17 @@
 // Lint of the Cube model: the 41 governance indicators of indicators.md, each exactly once, with
-// complete meta; the members the dashboard relies on exist; threshold kinds are known.
+// complete meta; the views per audience (screen, audit, portal) and the members the dashboard
+// relies on exist; no view of the screen or the portal exposes personal data; threshold kinds
+// are known.
+import fs from 'node:fs';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../jobs/config.ts';
-import { loadModel } from './engine/index.ts';
+import { loadModel, personalMembersOf, personalMembersFrom, type SemanticEngine } from './engine/index.ts';
+import { resolveMemberPath } from './engine/model.ts';
+import { buildMetaConfig, visibleMeta } from './engine/meta.ts';
+import { indicatorDefs, SCREEN_MEMBERS, SCREEN_VIEWS } from '../dashboard/lib/server/indicators.ts';
+import { ALERTS_VIEW, PEOPLE_MEMBERS, PEOPLE_VIEW } from '../dashboard/lib/server/people.ts';
 
 // The oracle: indicators.md's table (code → English name, unit).
 const SPEC: [string, string, string][] = [
@@ -25,7 +33,30 @@ const THRESHOLD_KINDS = new Set(['bound', 'mom', 'yoy', 'points', 'fluctuation',
 // Amount and count indicators carry the robust-z fluctuation test (indicators.md), except R07 (neutral).
 const COUNT_UNITS = new Set(['people', 'yuan', 'payments', 'alerts', 'sign-ups']);
 
-const model = loadModel(path.join(ROOT, 'semantic-layer', 'model'));
+const MODEL_DIR = path.join(ROOT, 'semantic-layer', 'model');
+const model = loadModel(MODEL_DIR);
+/** What indicatorDefs needs of an engine: /meta, here without a database. */
+const metaOnly = { meta: () => ({ cubes: visibleMeta(buildMetaConfig(model)) }) } as unknown as SemanticEngine;
+const personal = personalMembersOf(model);
+const AUDIENCES = ['screen', 'audit', 'portal'];
+
+/** The model's YAML definitions as cube.js reads them. */
+function rawModel(): { cubes: unknown[]; views: unknown[] } {
+  const cubes: unknown[] = [], views: unknown[] = [];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (/\.ya?ml$/.test(e.name)) {
+        const doc = (parseYaml(fs.readFileSync(full, 'utf8')) ?? {}) as { cubes?: unknown[]; views?: unknown[] };
+        cubes.push(...(doc.cubes ?? []));
+        views.push(...(doc.views ?? []));
+      }
+    }
+  };
+  walk(MODEL_DIR);
+  return { cubes, views };
+}
 type Meta = Record<string, any>;
 const indicators: { code: string; cube: string; name: string; meta: Meta }[] = [];
 for (const cube of model.cubes.values()) {
@@ -67,5 +98,77 @@ describe('the Cube model', () => {
       expect(model.cubes.get(c)!.dimensions.get((scope as { dimension: string }).dimension), c).toBeDefined();
     }
     expect(model.cubes.get('alerts')!.segments.get('active')).toBeDefined();
+  });
+
+  it('has the views the dashboard reads, and every member it names', () => {
+    for (const v of [...SCREEN_VIEWS, PEOPLE_VIEW, ALERTS_VIEW]) expect(model.views.get(v), v).toBeDefined();
+    for (const m of [...SCREEN_MEMBERS, ...PEOPLE_MEMBERS]) expect(() => resolveMemberPath(model, m), m).not.toThrow();
+    for (const m of PEOPLE_MEMBERS) expect([PEOPLE_VIEW, ALERTS_VIEW], m).toContain(m.split('.')[0]);
+  });
+
+  it('exposes each indicator exactly once in the screen views, with its cube measure\'s meta', () => {
+    const defs = indicatorDefs(metaOnly);
+    expect(defs.map((d) => d.code).sort()).toEqual(SPEC.map((s) => s[0]).sort());
+    for (const d of defs) {
+      const cubeInd = indicators.find((i) => i.code === d.code)!;
+      expect(d.meta.thresholds, d.code).toEqual(cubeInd.meta.thresholds);
+      expect(d.meta.drill, d.code).toEqual(cubeInd.meta.drill);
+      const res = resolveMemberPath(model, d.member);
+      expect(res.target.path, d.code).toBe(`${cubeInd.cube}.${cubeInd.name}`);
+      // Cube paths in the meta are translated to members of the same view.
+      for (const m of [d.meta.share_of?.measure, d.meta.share_of?.by, d.meta.breakdown, d.labels?.zh, d.labels?.en].filter(Boolean) as string[]) {
+        expect(m.split('.')[0], `${d.code} ${m}`).toBe(d.view);
+        expect(() => resolveMemberPath(model, m), `${d.code} ${m}`).not.toThrow();
+      }
+      if (d.meta.share_of || d.meta.breakdown) expect(d.labels, d.code).toBeDefined();
+      // The board's series queries name the view's period (and region path unless city-level).
+      expect(SCREEN_MEMBERS, d.code).toContain(`${d.view}.period`);
+      if (!d.meta.city_level) expect(SCREEN_MEMBERS, d.code).toContain(`${d.view}.region_path`);
+    }
+  });
+
+  it('names every view after its audience, declares its region scope, and resolves every member', () => {
+    expect(model.views.size).toBeGreaterThan(0);
+    for (const v of model.views.values()) {
+      expect(AUDIENCES, v.name).toContain(v.name.split('_')[0]);
+      expect(v.regionScope, `${v.name} declares region_scope`).toBeDefined();
+      for (const m of [...v.measures.values(), ...v.dimensions.values(), ...v.segments.values()]) {
+        expect(resolveMemberPath(model, m.path).target, m.path).toBe(m.target);
+      }
+    }
+    for (const a of AUDIENCES) expect([...model.views.keys()].some((n) => n.startsWith(`${a}_`)), a).toBe(true);
+  });
+
+  it('keeps personal data out of the screen and portal views', () => {
+    expect(Object.keys(personal)).toEqual(expect.arrayContaining(['people_now.id_number', 'people_now.name', 'alerts.id_number', 'alerts.name']));
+    expect(Object.keys(personal)).toEqual(expect.arrayContaining([`${PEOPLE_VIEW}.id_number`, `${ALERTS_VIEW}.name`]));
+    for (const v of model.views.values()) {
+      if (v.name.startsWith('audit_')) continue;
+      for (const m of [...v.measures.values(), ...v.dimensions.values(), ...v.segments.values()]) {
+        expect(personal[m.path], m.path).toBeUndefined();
+        // Not even a non-personal member of a person-level cube.
+        expect(['people_now', 'alerts'], m.path).not.toContain(m.target.cube);
+      }
+    }
+  });
+
+  it('finds the same personal members as cube.js does from the YAML files', () => {
+    const { cubes, views } = rawModel();
+    expect(personalMembersFrom(cubes, views)).toEqual(personal);
+  });
+
+  it('derives no non-personal dimension from a personal column', () => {
+    type RawMember = { name: string; sql?: string; meta?: { personal?: string } };
+    for (const cube of rawModel().cubes as { name: string; dimensions?: RawMember[] }[]) {
+      const dims = cube.dimensions ?? [];
+      const personalDims = dims.filter((d) => d.meta?.personal);
+      for (const d of dims.filter((x) => !x.meta?.personal)) {
+        const sql = String(d.sql ?? '').trim();
+        for (const p of personalDims) {
+          expect(new RegExp(`\\{(CUBE\\.|${cube.name}\\.)?${p.name}\\}`).test(sql), `${cube.name}.${d.name} references ${p.name}`).toBe(false);
+          expect(sql === String(p.sql ?? '').trim(), `${cube.name}.${d.name} repeats the column of ${p.name}`).toBe(false);
+        }
+      }
+    }
   });
 });

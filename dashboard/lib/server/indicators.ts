@@ -2,6 +2,9 @@
 // robust z-score, status and the human reason. Built on the semantic layer only — the indicator
 // definitions (measures) and thresholds (measure meta) come from the Cube model; this module
 // asks the engine for the series and evaluates the thresholds (semantic-layer/thresholds.ts).
+// It reads the screen audience's views only (SCREEN_VIEWS, semantic-layer/model/views/screen.yml):
+// their measures carry the cube measures' meta, and the cube member paths inside that meta
+// (share_of, breakdown) are translated to the view members that alias them.
 import type { SemanticEngine } from '../../../semantic-layer/engine/index.ts';
 import { evaluate, type Status, type Thresholds } from '../../../semantic-layer/thresholds.ts';
 import type { Pool } from '../../../jobs/db/pool.ts';
@@ -27,7 +30,21 @@ export interface IndicatorMeta {
   breakdown?: string;
 }
 
-export interface IndicatorDef { code: string; member: string; cube: string; meta: IndicatorMeta }
+/** The views of the screen audience the board reads, and the members it names itself. */
+export const SCREEN_VIEWS = ['screen_months', 'screen_now', 'screen_projects', 'screen_fund'] as const;
+const PERIODS_VIEW = 'screen_months';
+/** Every member this module names outright (the rest come from the views' indicator meta); linted in semantic-layer/model.test.ts. */
+export const SCREEN_MEMBERS = [
+  `${PERIODS_VIEW}.payments_paid`,
+  ...SCREEN_VIEWS.flatMap((v) => [`${v}.period`, ...(v === 'screen_fund' ? [] : [`${v}.region_path`])])
+];
+
+/** An indicator: `member` is the view measure (`screen_months.recipients`), `view` its view. */
+export interface IndicatorDef {
+  code: string; member: string; view: string; meta: IndicatorMeta;
+  /** For share_of / breakdown indicators: the view's name dimensions of the breakdown key. */
+  labels?: { zh: string; en: string };
+}
 
 export interface IndicatorValue {
   code: string; family: Family; title_zh: string; title_en: string; unit: string; direction: string; grain: 'month' | 'now';
@@ -53,18 +70,44 @@ export interface Board {
 
 export interface Freshness { feed: string; title_zh: string; last_loaded_at: string | null; expected_hours: number; stale: boolean }
 
-/** The indicator definitions in the model, in indicators.md order (by family, then code). */
+const defsCache = new WeakMap<SemanticEngine, IndicatorDef[]>();
+
+/** The indicator definitions of the screen views, in indicators.md order (by family, then code). */
 export function indicatorDefs(engine: SemanticEngine): IndicatorDef[] {
+  const cached = defsCache.get(engine);
+  if (cached) return cached;
   const defs: IndicatorDef[] = [];
-  for (const cube of engine.meta().cubes) {
-    for (const m of cube.measures) {
-      const meta = m.meta as IndicatorMeta | undefined;
-      if (meta?.indicator) defs.push({ code: meta.indicator, member: m.name, cube: cube.name, meta });
+  for (const view of engine.meta().cubes) {
+    if (!(SCREEN_VIEWS as readonly string[]).includes(view.name)) continue;
+    // Cube member path → the view member aliasing it (/meta's aliasMember).
+    const alias = new Map<string, string>();
+    for (const m of [...view.measures, ...view.dimensions]) if (typeof m.aliasMember === 'string') alias.set(m.aliasMember, m.name);
+    const inView = (cubePath: string, code: string) => {
+      const p = alias.get(cubePath);
+      if (!p) throw new Error(`indicator ${code}: view ${view.name} has no member for ${cubePath}`);
+      return p;
+    };
+    const label = (lang: 'zh' | 'en') => view.dimensions.find((d) => String(d.aliasMember ?? '').endsWith(`.name_${lang}`))?.name;
+    for (const m of view.measures) {
+      const cubeMeta = m.meta as IndicatorMeta | undefined;
+      if (!cubeMeta?.indicator) continue;
+      const code = cubeMeta.indicator;
+      const meta: IndicatorMeta = {
+        ...cubeMeta,
+        ...(cubeMeta.share_of ? { share_of: { measure: inView(cubeMeta.share_of.measure, code), by: inView(cubeMeta.share_of.by, code) } } : {}),
+        ...(cubeMeta.breakdown ? { breakdown: inView(cubeMeta.breakdown, code) } : {})
+      };
+      const zh = label('zh'), en = label('en');
+      defs.push({ code, member: m.name, view: view.name, meta, ...((meta.share_of || meta.breakdown) && zh && en ? { labels: { zh, en } } : {}) });
     }
   }
   const fam = (f: string) => FAMILIES.indexOf(f as Family);
-  return defs.sort((a, b) => fam(a.meta.family) - fam(b.meta.family) || a.code.localeCompare(b.code));
+  defs.sort((a, b) => fam(a.meta.family) - fam(b.meta.family) || a.code.localeCompare(b.code));
+  defsCache.set(engine, defs);
+  return defs;
 }
+
+const isNowDef = (d: IndicatorDef) => d.meta.grain === 'now';
 
 const ym = (d: Date) => `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
 export function addMonths(period: string, n: number): string {
@@ -76,12 +119,12 @@ const num = (v: unknown): number | null => (v === null || v === undefined || v =
 /** Which months have data (payout recorded), newest last. */
 export async function availablePeriods(engine: SemanticEngine, caller: Caller): Promise<string[]> {
   const r = (await engine.load({
-    measures: ['region_months.payments_paid'],
-    timeDimensions: [{ dimension: 'region_months.period', granularity: 'month' }],
-    filters: [{ member: 'region_months.payments_paid', operator: 'gt', values: ['0'] }],
+    measures: [`${PERIODS_VIEW}.payments_paid`],
+    timeDimensions: [{ dimension: `${PERIODS_VIEW}.period`, granularity: 'month' }],
+    filters: [{ member: `${PERIODS_VIEW}.payments_paid`, operator: 'gt', values: ['0'] }],
     timezone: 'Asia/Shanghai'
   }, securityContext(caller))) as { data: Record<string, unknown>[] };
-  return r.data.map((row) => String(row['region_months.period.month']).slice(0, 7)).sort();
+  return r.data.map((row) => String(row[`${PERIODS_VIEW}.period.month`]).slice(0, 7)).sort();
 }
 
 function regionFilter(cube: string, region: Region, caller: Caller) {
@@ -115,28 +158,29 @@ export async function buildBoard(engine: SemanticEngine, pool: Pool, caller: Cal
   const period = requested && periods.includes(requested) ? requested : periods[periods.length - 1] ?? ym(new Date());
   const from = addMonths(period, -24);
 
-  // One query per cube: every indicator measure of the cube, by month, for this area.
-  const byCube = new Map<string, IndicatorDef[]>();
-  for (const d of defs) byCube.set(d.cube, [...(byCube.get(d.cube) ?? []), d]);
+  // One query per view: every indicator measure of the view, by month, for this area.
+  const byView = new Map<string, IndicatorDef[]>();
+  for (const d of defs) byView.set(d.view, [...(byView.get(d.view) ?? []), d]);
   const seriesRows = new Map<string, Row[]>();
-  await Promise.all([...byCube.entries()].map(async ([cube, ds]) => {
+  await Promise.all([...byView.entries()].map(async ([view, ds]) => {
     const cityLevel = ds.every((d) => d.meta.city_level);
     const measures = [...new Set(ds.filter((d) => !d.meta.share_of).map((d) => d.member))];
     if (!measures.length) return;
-    const to = cube === 'region_now' ? addMonths(period, 1) : period;
-    seriesRows.set(cube, await monthlySeries(engine, caller, cube, measures, cityLevel ? null : region, from, to));
+    const to = ds.some(isNowDef) ? addMonths(period, 1) : period;
+    seriesRows.set(view, await monthlySeries(engine, caller, view, measures, cityLevel ? null : region, from, to));
   }));
 
-  // The "now" cube's newest snapshot at or after the month shown stands for "now".
-  const nowRows = seriesRows.get('region_now') ?? [];
+  // The "now" view's newest snapshot at or after the month shown stands for "now".
+  const nowView = defs.find(isNowDef)?.view;
+  const nowRows = (nowView && seriesRows.get(nowView)) || [];
   const nowPeriods = nowRows.map((r) => r.__period as string).sort();
   const nowPeriod = nowPeriods.filter((p) => p <= addMonths(period, 1)).pop() ?? null;
 
   const indicators: IndicatorValue[] = [];
   for (const d of defs) {
-    const isNow = d.cube === 'region_now';
+    const isNow = isNowDef(d);
     const at = isNow ? nowPeriod : period;
-    let rows = seriesRows.get(d.cube) ?? [];
+    let rows = seriesRows.get(d.view) ?? [];
     let breakdown: IndicatorValue['breakdown'];
     let value: number | null = null, exact: string | null = null, previous: number | null = null, lastYear: number | null = null;
     let trailing: (number | null)[] = [];
@@ -149,8 +193,9 @@ export async function buildBoard(engine: SemanticEngine, pool: Pool, caller: Cal
     };
     if (d.meta.share_of) {
       // S02: each project's share of all subsidy payout, this month vs last; the tile shows the largest share.
-      const byProject = await monthlySeries(engine, caller, d.cube, [d.meta.share_of.measure], region, addMonths(period, -1), period,
-        [d.meta.share_of.by, 'subsidy_projects.name_zh', 'subsidy_projects.name_en']);
+      const lz = d.labels?.zh ?? d.meta.share_of.by, le = d.labels?.en ?? d.meta.share_of.by;
+      const byProject = await monthlySeries(engine, caller, d.view, [d.meta.share_of.measure], region, addMonths(period, -1), period,
+        [...new Set([d.meta.share_of.by, lz, le])]);
       const total = (p: string) => byProject.filter((r) => r.__period === p).reduce((s, r) => s + (num(r[d.meta.share_of!.measure]) ?? 0), 0);
       const tNow = total(period), tPrev = total(addMonths(period, -1));
       const keys = [...new Set(byProject.map((r) => String(r[d.meta.share_of!.by])))].sort();
@@ -161,7 +206,7 @@ export async function buildBoard(engine: SemanticEngine, pool: Pool, caller: Cal
         const prevShare = prev && tPrev ? (100 * (num(prev[d.meta.share_of!.measure]) ?? 0)) / tPrev : null;
         const e = evaluate(d.meta.thresholds, { value: share, previous: prevShare, lastYear: null, trailing: [] }, '%');
         const label = cur ?? prev;
-        return { key: k, label_zh: String(label?.['subsidy_projects.name_zh'] ?? k), label_en: String(label?.['subsidy_projects.name_en'] ?? k), value: share, status: e.status, reason_zh: e.reason_zh, reason_en: e.reason_en } as NonNullable<IndicatorValue['breakdown']>[number] & { reason_zh: string | null; reason_en: string | null };
+        return { key: k, label_zh: String(label?.[lz] ?? k), label_en: String(label?.[le] ?? k), value: share, status: e.status, reason_zh: e.reason_zh, reason_en: e.reason_en } as NonNullable<IndicatorValue['breakdown']>[number] & { reason_zh: string | null; reason_en: string | null };
       });
       const top = [...breakdown].sort((a, b) => (b.value ?? -1) - (a.value ?? -1))[0];
       value = top?.value ?? null;
@@ -182,8 +227,9 @@ export async function buildBoard(engine: SemanticEngine, pool: Pool, caller: Cal
       trailing = at ? Array.from({ length: 12 }, (_, i) => pick(addMonths(at, -12 + i))) : [];
       series = at ? Array.from({ length: 13 }, (_, i) => ({ period: addMonths(at, -12 + i), value: pick(addMonths(at, -12 + i)) })).filter((s) => s.value !== null || !isNow) : [];
       if (d.meta.breakdown) {
-        const by = await monthlySeries(engine, caller, d.cube, [d.member], null, period, period, [d.meta.breakdown, 'schemes.name_zh', 'schemes.name_en']);
-        breakdown = by.map((r) => ({ key: String(r[d.meta.breakdown!]), label_zh: String(r['schemes.name_zh'] ?? r[d.meta.breakdown!]), label_en: String(r['schemes.name_en'] ?? r[d.meta.breakdown!]), value: num(r[d.member]) }));
+        const key = d.meta.breakdown, lz = d.labels?.zh ?? key, le = d.labels?.en ?? key;
+        const by = await monthlySeries(engine, caller, d.view, [d.member], null, period, period, [...new Set([key, lz, le])]);
+        breakdown = by.map((r) => ({ key: String(r[key]), label_zh: String(r[lz] ?? r[key]), label_en: String(r[le] ?? r[key]), value: num(r[d.member]) }));
       }
     }
     const e = evaluate(d.meta.thresholds, { value, previous, lastYear, trailing }, d.meta.unit === '%' ? '%' : '');
@@ -210,8 +256,8 @@ export async function childValues(engine: SemanticEngine, pool: Pool, caller: Ca
   const period = requested && periods.includes(requested) ? requested : periods[periods.length - 1];
   const rows = await Promise.all(kids.map(async (k) => {
     const child = { ...region, code: k.code, name: k.name, level: k.level as Region['level'], path: `${region.path}${k.code}/`, parent_code: region.code };
-    const data = await monthlySeries(engine, caller, def.cube, [def.member], child, addMonths(period, -12), def.cube === 'region_now' ? addMonths(period, 1) : period);
-    const at = def.cube === 'region_now' ? data.map((r) => r.__period as string).sort().pop() ?? null : period;
+    const data = await monthlySeries(engine, caller, def.view, [def.member], child, addMonths(period, -12), isNowDef(def) ? addMonths(period, 1) : period);
+    const at = isNowDef(def) ? data.map((r) => r.__period as string).sort().pop() ?? null : period;
     const get = (p: string | null) => { const r = p ? data.find((x) => x.__period === p) : undefined; return r ? num(r[def.member]) : null; };
     const value = get(at);
     const e = evaluate(def.meta.thresholds, { value, previous: at ? get(addMonths(at, -1)) : null, lastYear: at ? get(addMonths(at, -12)) : null, trailing: at ? Array.from({ length: 12 }, (_, i) => get(addMonths(at, -12 + i))) : [] });

@@ -1,13 +1,23 @@
 // Person-level lists behind the numbers: the people behind a "now" count (drill-down) and the
-// newest alerts (ticker). Read through the semantic layer; personal data masked unless the caller's
-// role may see it and asks (?unmask=1), and every unmasked view is audit-logged.
+// newest alerts (ticker). Read through the audit audience's views of the semantic layer
+// (semantic-layer/model/views/audit.yml). The engine masks personal data unless the security
+// context carries `unmask: true` (only for an auditor/admin who asks, ?unmask=1); every unmasked
+// list is audit-logged once, by the hook this module hands to the engine for that query.
 import type { SemanticEngine } from '../../../semantic-layer/engine/index.ts';
 import type { Pool } from '../../../jobs/db/pool.ts';
-import { maskIdNumber, maskName } from '../../../jobs/domain/masking.ts';
 import { audit } from './accounts.ts';
 import { indicatorDefs } from './indicators.ts';
 import { mayUnmask, securityContext, type Caller, type Region } from './scope.ts';
 import { ApiError } from './errors.ts';
+
+/** The views this module reads, and every member it names (linted in semantic-layer/model.test.ts). */
+export const PEOPLE_VIEW = 'audit_people';
+export const ALERTS_VIEW = 'audit_alerts';
+const P = (m: string) => `${PEOPLE_VIEW}.${m}`;
+const A = (m: string) => `${ALERTS_VIEW}.${m}`;
+const PEOPLE_DIMENSIONS = ['id_number', 'name', 'sex', 'birth_date', 'region_name'].map(P);
+const ALERT_DIMENSIONS = ['alert_id', 'rule', 'name', 'amount_at_risk', 'opened_at', 'region_name', 'severity'].map(A);
+export const PEOPLE_MEMBERS = [...PEOPLE_DIMENSIONS, P('region_path'), P('list_order'), ...ALERT_DIMENSIONS, A('region_path'), A('active')];
 
 const RULES_ZH: Record<string, string> = {
   paid_after_death: '死亡后仍领取', paid_in_custody: '服刑期间领取', double_receipt: '重复领取', abnormal_amount: '发放金额异常',
@@ -32,41 +42,45 @@ export async function peopleBehind(engine: SemanticEngine, pool: Pool, caller: C
   if (!def) throw new ApiError(404, `no indicator ${code}`);
   if (!def.meta.drill) throw new ApiError(400, `${code} ${def.meta.title_zh} has no list of people behind it`);
   if (opts.unmask && !mayUnmask(caller)) throw new ApiError(403, '您的角色不能查看完整身份信息 Your role may not see unmasked personal data');
-  const r = (await engine.load({
-    dimensions: ['people_now.id_number', 'people_now.name', 'people_now.sex', 'people_now.birth_date', 'people_now.region_name'],
-    segments: [`people_now.${def.meta.drill.flag}`],
-    filters: scopeFilter('people_now.region_path', region, caller),
-    order: [['people_now.region_name', 'asc'], ['people_now.id_number', 'asc']],
-    limit: opts.limit, offset: opts.offset, total: true, timezone: 'Asia/Shanghai'
-  }, securityContext(caller))) as { data: Record<string, string | null>[]; total?: number | null };
   const unmasked = opts.unmask && mayUnmask(caller);
-  if (unmasked) {
-    await audit(pool, { type: caller.kind, name: caller.name, ip: opts.ip }, 'unmask.people', code,
-      { region: region.code, offset: opts.offset, ids: r.data.map((x) => x['people_now.id_number']) });
-  }
+  const r = (await engine.load({
+    dimensions: PEOPLE_DIMENSIONS,
+    segments: [P(def.meta.drill.flag)],
+    filters: scopeFilter(P('region_path'), region, caller),
+    // A stable order that is not an order on a personal member (refused unless unmasked).
+    order: [[P('region_name'), 'asc'], [P('list_order'), 'asc']],
+    limit: opts.limit, offset: opts.offset, total: true, timezone: 'Asia/Shanghai'
+  }, securityContext(caller, { unmask: unmasked }), {
+    // The engine calls this before it hands over unmasked rows: one audit entry per list shown
+    // (instead of the web server's generic hook).
+    onPersonalData: async ({ data }) => {
+      await audit(pool, { type: caller.kind, name: caller.name, ip: opts.ip }, 'unmask.people', code,
+        { region: region.code, offset: opts.offset, ids: (data as Record<string, unknown>[]).map((x) => x[P('id_number')]) });
+    }
+  })) as { data: Record<string, string | null>[]; total?: number | null };
   return {
     indicator: code, title_zh: def.meta.title_zh, title_en: def.meta.title_en, total: r.total ?? r.data.length, masked: !unmasked, may_unmask: mayUnmask(caller),
     rows: r.data.map((x) => ({
-      id_number: unmasked ? x['people_now.id_number'] : maskIdNumber(x['people_now.id_number'] ?? ''),
-      name: unmasked ? x['people_now.name'] : maskName(x['people_now.name']),
-      sex: x['people_now.sex'], age: ageAt(x['people_now.birth_date']), region_name: x['people_now.region_name'], detail: def.meta.title_zh
+      id_number: x[P('id_number')], name: x[P('name')],
+      sex: x[P('sex')], age: ageAt(x[P('birth_date')]), region_name: x[P('region_name')], detail: def.meta.title_zh
     }))
   };
 }
 
 export async function recentAlerts(engine: SemanticEngine, caller: Caller, region: Region, limit: number) {
+  // The ticker never unmasks: the name comes back masked by the engine.
   const r = (await engine.load({
-    dimensions: ['alerts.alert_id', 'alerts.rule', 'alerts.name', 'alerts.amount_at_risk', 'alerts.opened_at', 'alerts.region_name', 'alerts.severity'],
-    segments: ['alerts.active'],
-    filters: scopeFilter('alerts.region_path', region, caller),
-    order: [['alerts.opened_at', 'desc'], ['alerts.alert_id', 'desc']],
+    dimensions: ALERT_DIMENSIONS,
+    segments: [A('active')],
+    filters: scopeFilter(A('region_path'), region, caller),
+    order: [[A('opened_at'), 'desc'], [A('alert_id'), 'desc']],
     limit, timezone: 'Asia/Shanghai'
   }, securityContext(caller))) as { data: Record<string, string | null>[] };
   return {
     rows: r.data.map((x) => ({
-      alert_id: Number(x['alerts.alert_id']), rule: x['alerts.rule'], rule_zh: RULES_ZH[x['alerts.rule'] ?? ''] ?? x['alerts.rule'],
-      name: maskName(x['alerts.name']), amount_at_risk: x['alerts.amount_at_risk'], opened_at: x['alerts.opened_at'],
-      region_name: x['alerts.region_name'], severity: x['alerts.severity']
+      alert_id: Number(x[A('alert_id')]), rule: x[A('rule')], rule_zh: RULES_ZH[x[A('rule')] ?? ''] ?? x[A('rule')],
+      name: x[A('name')], amount_at_risk: x[A('amount_at_risk')], opened_at: x[A('opened_at')],
+      region_name: x[A('region_name')], severity: x[A('severity')]
     }))
   };
 }

@@ -3,7 +3,8 @@
 // indicator). The security context handed to the semantic layer carries the same scope, so the
 // engine filters every query too — two independent locks on the same door.
 import type { Pool } from '../../../jobs/db/pool.ts';
-import type { KioskToken, StaffUser } from './accounts.ts';
+import type { PersonalDataHook } from '../../../semantic-layer/engine/index.ts';
+import { audit, type Actor, type KioskToken, type StaffUser } from './accounts.ts';
 
 export interface Region { code: string; name: string; level: 'city' | 'district' | 'town' | 'community'; path: string; parent_code: string | null }
 
@@ -61,12 +62,38 @@ export async function children(pool: Pool, region: Region): Promise<Pick<Region,
   return r.rows;
 }
 
-/** The semantic layer's security context for this caller. */
-export function securityContext(caller: Caller): { role: string; region_code: string; region_level: string; user: string } {
-  return { role: caller.role, region_code: caller.scope.code, region_level: caller.scope.level, user: caller.name };
+export interface SemanticContext { role: string; region_code: string; region_level: string; user: string; kind: Caller['kind']; unmask?: true; [claim: string]: unknown }
+
+/**
+ * The semantic layer's security context for this caller. `unmask: true` (the engine then returns
+ * personal data unmasked and calls its audit hook) only when asked for and the role may.
+ */
+export function securityContext(caller: Caller, opts: { unmask?: boolean } = {}): SemanticContext {
+  const ctx: SemanticContext = { role: caller.role, region_code: caller.scope.code, region_level: caller.scope.level, user: caller.name, kind: caller.kind };
+  if (opts.unmask && mayUnmask(caller)) ctx.unmask = true;
+  return ctx;
 }
 
 /** Roles that may see unmasked personal data (on request, audit-logged). */
 export function mayUnmask(caller: Caller): boolean {
   return caller.kind === 'staff' && (caller.role === 'auditor' || caller.role === 'admin');
+}
+
+/**
+ * The semantic engine's onPersonalData hook of the web process: one audit_log entry
+ * ('unmask.semantic', subject = the personal members) per result the engine returns unmasked —
+ * written before the data leaves the engine (a failed write means no data).
+ */
+export function personalDataAuditor(pool: Pool): PersonalDataHook {
+  const kinds: Actor['type'][] = ['staff', 'kiosk', 'resident', 'operator', 'system'];
+  return async (e) => {
+    const ctx = e.securityContext;
+    const type = kinds.includes(ctx.kind as Actor['type']) ? (ctx.kind as Actor['type']) : 'staff';
+    const name = typeof ctx.user === 'string' && ctx.user ? ctx.user : `role:${String(ctx.role)}`;
+    const q = e.query;
+    await audit(pool, { type, name }, 'unmask.semantic', e.members.join(','), {
+      role: ctx.role, region_code: ctx.region_code, rows: e.rowCount,
+      query: { measures: q.measures, dimensions: q.dimensions, segments: q.segments, filters: q.filters, limit: q.limit, offset: q.offset }
+    });
+  };
 }

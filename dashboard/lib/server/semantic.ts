@@ -1,11 +1,15 @@
 // The web process's semantic-layer engine, created on first use: Cube's REST API over the
 // model in semantic-layer/model (YINLING_MODEL_DIR overrides it), on the shared pool, with
 // tokens signed by CUBEJS_API_SECRET. Server code can use engine.load(query, securityContext).
+// Whenever the engine returns unmasked personal data (a token of an auditor/admin with
+// `unmask: true`) it first calls onPersonalData, which writes an audit_log entry
+// (scope.ts personalDataAuditor); server code that logs in its own words passes its own hook.
 import path from 'node:path';
 import { env } from '$env/dynamic/private';
 import { ROOT } from '../../../jobs/config.ts';
 import { createSemanticEngine, errorResponse, type SemanticEngine } from '../../../semantic-layer/engine/index.ts';
 import { db } from './db.ts';
+import { personalDataAuditor } from './scope.ts';
 
 let engine: SemanticEngine | undefined;
 
@@ -16,7 +20,8 @@ export function semanticEngine(): SemanticEngine {
     engine = createSemanticEngine({
       modelDir: env.YINLING_MODEL_DIR || path.join(ROOT, 'semantic-layer', 'model'),
       pool: db(),
-      apiSecret
+      apiSecret,
+      onPersonalData: personalDataAuditor(db())
     });
   }
   return engine;
