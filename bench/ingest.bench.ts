@@ -10,7 +10,6 @@
 //
 // Environment: BENCH_SCALE=city|demo|tiny (default city), BENCH_SEED (1), BENCH_KEEP=1 keeps the scratch dir.
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -27,6 +26,7 @@ import { FEED_BY_NAME, type FeedDef } from '../jobs/ingest/feeds.ts';
 import { runIngestJob, type IngestSummary } from '../jobs/ingest/index.ts';
 import { feedSql } from '../jobs/ingest/merge-sql.ts';
 import { FileRejection, RowProcessor, type Catalogues } from '../jobs/ingest/rows.ts';
+import { freePort } from './support.ts';
 
 const SCALE = (process.env.BENCH_SCALE ?? 'city') as 'city' | 'demo' | 'tiny';
 const SEED = Number(process.env.BENCH_SEED ?? 1);
@@ -37,14 +37,6 @@ const secs = (ms: number) => (ms / 1000).toFixed(1) + ' s';
 const rate = (rows: number, ms: number) => Math.round(rows / (ms / 1000)).toLocaleString('en-US') + ' rows/s';
 const mb = (kb: number) => Math.round(kb / 1024) + ' MB';
 const say = (m: string) => console.log(m);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address() as net.AddressInfo; srv.close(() => resolve(port)); });
-    srv.on('error', reject);
-  });
-}
 
 /** The generated city (cached), or a synthetic payments/evidence inbox when the generator is not available. */
 async function cityInbox(): Promise<{ dir: string; synthetic: boolean }> {

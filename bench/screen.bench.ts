@@ -13,22 +13,16 @@
 // demo leader) it measures a server that is already running.
 // Results: printed, and written to test-results/bench-screen.json.
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chromium } from 'playwright-core';
-import { ROOT, loadConfig } from '../jobs/config.ts';
-import { loadCatalogues } from '../jobs/db/catalogues.ts';
-import { scratchDir, startEmbeddedPostgres, type EmbeddedServer } from '../jobs/db/embedded.ts';
-import { migrate } from '../jobs/db/migrate.ts';
-import { createPool, withDatabase } from '../jobs/db/pool.ts';
-import { runWithDependents } from '../jobs/registry.ts';
+import { ROOT } from '../jobs/config.ts';
 import { ensureDemoAccounts } from '../jobs/demo-accounts.ts';
 import { importGeoJson } from '../jobs/geo.ts';
-import { todayShanghai } from '../jobs/engines/context.ts';
 import { ensureBuild } from '../dashboard/e2e/support/build.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../dashboard/e2e/support/chromium.ts';
+import { cityDatabase, freePort, SCALE } from './support.ts';
 
 // The memory phase talks to Chromium over a bare DevTools WebSocket (no Network domain: Playwright's
 // network tracking keeps response bodies in the page's inspector buffers, which would show up as
@@ -42,33 +36,12 @@ if (typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'undefined' && 
   process.exit(r.status ?? 1);
 }
 
-const SCALE = (process.env.BENCH_SCALE ?? 'city') as 'city' | 'demo' | 'tiny';
-const SEED = Number(process.env.BENCH_SEED ?? 1);
 const REFRESHES = Number(process.env.BENCH_REFRESHES ?? Infinity);
 const MINUTES = Number(process.env.BENCH_MINUTES ?? 120);
 const TARGET_TILES_MS = 2000;
 const TARGET_HEAP_GROWTH = 0.1;
 const say = (m: string) => console.log(`[bench:screen] ${m}`);
 const kb = (b: number) => `${(b / 1024).toFixed(0)} KB`;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address() as net.AddressInfo; srv.close(() => resolve(port)); });
-    srv.on('error', reject);
-  });
-}
-
-/** Hard-link a cached inbox into a fresh directory (ingestion moves files; the cache stays intact). */
-function linkTree(from: string, to: string): void {
-  fs.mkdirSync(to, { recursive: true });
-  for (const e of fs.readdirSync(from, { withFileTypes: true })) {
-    const a = path.join(from, e.name);
-    const b = path.join(to, e.name);
-    if (e.isDirectory()) linkTree(a, b);
-    else fs.linkSync(a, b);
-  }
-}
 
 interface Setup { url: string; user: string; password: string; stop(): Promise<void> }
 
@@ -77,45 +50,16 @@ async function setUp(): Promise<Setup> {
   const password = process.env.BENCH_PASSWORD ?? 'yinling-leader-demo';
   if (process.env.BENCH_URL) return { url: process.env.BENCH_URL.replace(/\/$/, ''), user, password, stop: async () => {} };
 
-  const asOf = todayShanghai();
-  const cache = path.join(ROOT, '.cache', 'bench', `screen-${SCALE}-seed${SEED}-${asOf}`);
-  if (!fs.existsSync(path.join(cache, '.ground-truth.json'))) {
-    say(`generating the ${SCALE} city (seed ${SEED}, as of ${asOf}) into ${path.relative(ROOT, cache)} …`);
-    const { generateCity } = await import('../seeds/generator/index.ts');
-    await generateCity({ scale: SCALE, seed: SEED, outDir: cache, asOf, clean: true });
-  }
-  const dir = scratchDir('yinling-bench-screen-');
-  const inbox = path.join(dir, 'inbox');
-  linkTree(cache, inbox);
-  let pg: EmbeddedServer | undefined;
+  const db = await cityDatabase('screen', say);
   let web: ChildProcess | undefined;
   const stop = async () => {
     if (web && web.exitCode === null) await new Promise<void>((r) => { web!.once('exit', () => r()); web!.kill('SIGTERM'); });
-    await pg?.stop();
     fs.rmSync(path.join(ROOT, 'test-results', `bench-app-${process.pid}`), { recursive: true, force: true });
-    if (!process.env.BENCH_KEEP) fs.rmSync(dir, { recursive: true, force: true });
+    await db.stop();
   };
   try {
-    pg = await startEmbeddedPostgres({ dir, port: await freePort() });
-    const admin = createPool(pg.url, { max: 1 });
-    await admin.query('CREATE DATABASE bench_screen');
-    await admin.end();
-    const url = withDatabase(pg.url, 'bench_screen');
-    await migrate(url);
-    const pool = createPool(url, { max: 6 });
-    await loadCatalogues(pool);
-    say('ingesting the city and running the engines …');
-    const t = Date.now();
-    const config = { ...loadConfig({ ...process.env, DATABASE_URL: url }), inboxDir: inbox };
-    const results = await runWithDependents(pool, 'ingest', { config, inbox, trigger: 'manual', log: () => {} });
-    const failed = results.filter((r) => r.status === 'failed');
-    if (failed.length) throw new Error(failed.map((r) => r.error).join('; '));
-    await ensureDemoAccounts(pool);
-    await importGeoJson(pool, path.join(inbox, '.geo', 'city.geojson'));
-    const persons = (await pool.query('SELECT count(*)::int AS n FROM persons')).rows[0].n;
-    await pool.end();
-    say(`loaded ${persons.toLocaleString('en-US')} persons in ${((Date.now() - t) / 1000).toFixed(0)} s`);
-
+    await ensureDemoAccounts(db.pool);
+    await importGeoJson(db.pool, path.join(db.inbox, '.geo', 'city.geojson'));
     // A copy of the private build for this run (tests may rebuild theirs meanwhile); inside the
     // checkout so the server's imports resolve to node_modules.
     const buildDir = path.join(ROOT, 'test-results', `bench-app-${process.pid}`, 'build');
@@ -123,7 +67,7 @@ async function setUp(): Promise<Setup> {
     const port = await freePort();
     web = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'dashboard/e2e/support/serve.ts'), buildDir], {
       cwd: ROOT, stdio: 'ignore',
-      env: { ...process.env, DATABASE_URL: url, PORT: String(port), CUBEJS_API_SECRET: 'bench-' + port, YINLING_MODEL_DIR: path.join(ROOT, 'semantic-layer', 'model'), NODE_ENV: 'production' }
+      env: { ...process.env, DATABASE_URL: db.url, PORT: String(port), CUBEJS_API_SECRET: 'bench-' + port, YINLING_MODEL_DIR: path.join(ROOT, 'semantic-layer', 'model'), NODE_ENV: 'production' }
     });
     const base = `http://127.0.0.1:${port}`;
     for (let i = 0; ; i++) {
