@@ -26,6 +26,8 @@ export interface Config {
   inboxDir: string;
   port: number;
   host: string;
+  /** The built web app `serve` runs (`up` keeps ROOT/build current). */
+  webBuildDir: string;
   /** node-cron expressions per scheduled job. */
   schedules: { ingest: string; engines: string };
 }
@@ -39,6 +41,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inboxDir: path.resolve(env.YINLING_INBOX || path.join(dataDir, 'inbox')),
     port: intEnv('PORT', 3000),
     host: env.HOST || '0.0.0.0',
+    webBuildDir: path.resolve(env.YINLING_WEB_BUILD || path.join(ROOT, 'build')),
     schedules: {
       ingest: env.YINLING_SCHEDULE_INGEST || '*/5 * * * *',
       engines: env.YINLING_SCHEDULE_ENGINES || '30 2 * * *'

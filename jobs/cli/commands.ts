@@ -5,7 +5,6 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { ROOT, type Config } from '../config.ts';
 import { openDatabase } from '../db/connect.ts';
 import { schemaVersion } from '../db/migrate.ts';
@@ -13,6 +12,7 @@ import { DATASETS, exportDataset } from '../exports.ts';
 import { JOBS, runWithDependents } from '../registry.ts';
 import type { JobResult } from '../runner.ts';
 import { startScheduler } from '../scheduler/index.ts';
+import { createWebServer } from '../web/http-server.ts';
 import { isoDateOption, oneOf, parse, UsageError } from './args.ts';
 import * as accounts from '../../dashboard/lib/server/accounts.ts';
 import { ensureDemoAccounts } from '../demo-accounts.ts';
@@ -122,10 +122,10 @@ function ensureApiSecret(config: Config): string {
 async function serveWeb(config: Config, databaseUrl: string): Promise<http.Server> {
   process.env.DATABASE_URL = databaseUrl;
   process.env.CUBEJS_API_SECRET = ensureApiSecret(config);
-  const handlerPath = path.join(ROOT, 'build', 'handler.js');
-  if (!fs.existsSync(handlerPath)) throw new Error('the web app is not built: run `npm run build` (or `yinling up`, which builds it)');
-  const { handler } = await import(pathToFileURL(handlerPath).href);
-  const server = http.createServer(handler);
+  if (!fs.existsSync(path.join(config.webBuildDir, 'handler.js'))) {
+    throw new Error(`the web app is not built in ${config.webBuildDir}: run \`npm run build\` (or \`yinling up\`, which builds it)`);
+  }
+  const server = await createWebServer(config.webBuildDir);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
       reject(e.code === 'EADDRINUSE' ? new Error(`port ${config.port} is already in use: stop the other server or set PORT`) : e));

@@ -1,0 +1,74 @@
+// `yinling serve` — the command `npm start` runs for the web — answers a sign-in over plain HTTP
+// (the browser tests use the same server code through support/serve.ts; this pins the command).
+// A sign-in form POST from the page's own origin must pass SvelteKit's CSRF check and set the
+// session cookie; one from another origin must not.
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshDatabase, type TestDatabase } from '../../tests/db.ts';
+import { ensureDemoAccounts } from '../../jobs/demo-accounts.ts';
+import { ensureBuild, ROOT } from './support/build.ts';
+import { DEMO } from './support/app.ts';
+
+let db: TestDatabase;
+let child: ChildProcess | undefined;
+let url = '';
+const output: string[] = [];
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address() as net.AddressInfo; srv.close(() => resolve(port)); });
+    srv.on('error', reject);
+  });
+}
+
+beforeAll(async () => {
+  const buildDir = await ensureBuild();
+  db = await freshDatabase();
+  await db.pool.query(`INSERT INTO regions (code, name, level) VALUES ('330600000000', '示例市', 'city')`);
+  await db.pool.query(`REFRESH MATERIALIZED VIEW region_paths`);
+  await ensureDemoAccounts(db.pool);
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  child = spawn(process.execPath, [path.join(ROOT, 'jobs', 'cli', 'bin.js'), 'serve'], {
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', YINLING_WEB_BUILD: buildDir, CUBEJS_API_SECRET: 'serve-cli-test', NODE_ENV: 'production' }
+  });
+  child.stdout!.on('data', (b: Buffer) => output.push(b.toString()));
+  child.stderr!.on('data', (b: Buffer) => output.push(b.toString()));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try { if ((await fetch(`${url}/healthz`)).ok) break; } catch { /* not up yet */ }
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`yinling serve did not start:\n${output.join('')}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}, 600_000);
+
+afterAll(async () => {
+  if (child && child.exitCode === null) await new Promise<void>((r) => { child!.once('exit', () => r()); child!.kill('SIGTERM'); });
+  await db?.drop();
+});
+
+const signIn = (origin: string) => fetch(`${url}/login`, {
+  method: 'POST', redirect: 'manual',
+  headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', origin },
+  body: new URLSearchParams({ username: DEMO.leader.username, password: DEMO.leader.password })
+});
+
+describe('yinling serve', () => {
+  it('signs a demo account in over plain HTTP from its own origin', async () => {
+    const r = await signIn(url);
+    expect(r.status, await r.clone().text()).toBe(303);
+    expect(r.headers.get('set-cookie')).toMatch(/yinling_session=/);
+    const screen = await fetch(`${url}/screen`, { redirect: 'manual', headers: { cookie: r.headers.get('set-cookie')!.split(';')[0] } });
+    expect(screen.status).toBeLessThan(400);
+  });
+
+  it('refuses the same form posted from another origin', async () => {
+    const r = await signIn('http://evil.example');
+    expect(r.status).toBe(403);
+    expect(r.headers.get('set-cookie')).toBeNull();
+  });
+});
