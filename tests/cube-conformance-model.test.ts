@@ -5,8 +5,9 @@
 // (semantic-layer/test-model/cube-oracle.ts) and by the embedded engine with a region breakdown
 // and the month time dimension where the cube or view has one; both SQL statements run on the
 // same database and the rows must be identical. Plus the people drill (every segment, counts and
-// the drill list), the alerts, and every indicator again for a district caller (the engine's
-// region rule vs Cube compiling the rewritten query, as real Cube's queryRewrite would).
+// the drill list, unmasked for an auditor who asked; for a leader the same rows with the personal
+// values masked by the engine), the alerts, and every indicator again for a district caller (the
+// engine's region rule vs Cube compiling the rewritten query, as real Cube's queryRewrite would).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -145,11 +146,12 @@ describe('conformance with Cube\'s schema-compiler on the real model', () => {
     expect(nonEmpty).toBe(indicators().length);
   });
 
-  it('the people drill: every segment, counts by region and the drill list (unmasked auditor)', async () => {
+  it('the people drill: every segment, counts by region and the drill list (unmasked auditor; masked for a leader)', async () => {
     const auditor = { ...CITY_CTX, role: 'auditor', unmask: true };
     const owners = cubes.filter((c) => c.segments.length && c.measures.some((m) => short(m.name) === 'count'));
     expect(owners.length).toBeGreaterThan(0);
     let checked = 0;
+    let maskedChecked = 0;
     for (const owner of owners) {
       const count = owner.measures.find((m) => short(m.name) === 'count')!.name;
       const region = owner.dimensions.find((d) => short(d.name) === 'region_code' || short(d.name) === 'rule');
@@ -164,9 +166,21 @@ describe('conformance with Cube\'s schema-compiler on the real model', () => {
         if (key) expect(list.mine, `${seg.name} drill list`).toEqual(list.cube);
         else expect(canon(list.mine), `${seg.name} drill list`).toEqual(canon(list.cube));
         if (list.cube.length) checked += 1;
+        // A caller without the right to unmask gets the same rows with the personal values masked.
+        const personal = owner.dimensions.filter((d) => d.meta?.personal).map((d) => d.name);
+        if (!personal.some((m) => members.includes(m))) continue;
+        const masked = await both({ dimensions: members, segments: [seg.name], limit: 50000 }, CITY_CTX);
+        const strip = (rows: Row[]) => rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !personal.includes(k))));
+        expect(canon(strip(masked.mine)), `${seg.name} masked list`).toEqual(canon(strip(masked.cube)));
+        for (const m of personal) {
+          const raw = new Set(masked.cube.map((r) => r[m]).filter((v) => v !== null && v !== undefined));
+          expect(masked.mine.filter((r) => raw.has(r[m])), `${seg.name} ${m} unmasked`).toEqual([]);
+          if (raw.size) maskedChecked += 1;
+        }
       }
     }
     expect(checked).toBeGreaterThan(3);
+    expect(maskedChecked).toBeGreaterThan(3);
   });
 
   it('the alerts: counts and amounts by rule and status, the active queue, the ticker list', async () => {
