@@ -24,6 +24,8 @@ async function freePort(): Promise<number> {
   });
 }
 
+const withoutModelDir = (env: NodeJS.ProcessEnv) => Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'YINLING_MODEL_DIR'));
+
 beforeAll(async () => {
   const buildDir = await ensureBuild();
   db = await freshDatabase();
@@ -34,7 +36,7 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${port}`;
   child = spawn(process.execPath, [path.join(ROOT, 'jobs', 'cli', 'bin.js'), 'serve'], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', YINLING_WEB_BUILD: buildDir, CUBEJS_API_SECRET: 'serve-cli-test', NODE_ENV: 'production' }
+    env: { ...withoutModelDir(process.env), DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', YINLING_WEB_BUILD: buildDir, CUBEJS_API_SECRET: 'serve-cli-test', NODE_ENV: 'production' }
   });
   child.stdout!.on('data', (b: Buffer) => output.push(b.toString()));
   child.stderr!.on('data', (b: Buffer) => output.push(b.toString()));
@@ -64,6 +66,11 @@ describe('yinling serve', () => {
     expect(r.headers.get('set-cookie')).toMatch(/yinling_session=/);
     const screen = await fetch(`${url}/screen`, { redirect: 'manual', headers: { cookie: r.headers.get('set-cookie')!.split(';')[0] } });
     expect(screen.status).toBeLessThan(400);
+    // The semantic layer finds its model from the bundled build (YINLING_MODEL_DIR is not set here).
+    const board = await fetch(`${url}/api/indicators`, { headers: { cookie: r.headers.get('set-cookie')!.split(';')[0] } });
+    const body = await board.json() as { indicators?: unknown[] };
+    expect(board.status, JSON.stringify(body).slice(0, 300)).toBe(200);
+    expect(body.indicators).toHaveLength(41);
   });
 
   it('refuses the same form posted from another origin', async () => {

@@ -74,7 +74,6 @@ export async function startApp(opts: { scale?: 'tiny' | 'demo' | 'city'; seed?: 
     DATABASE_URL: db.url,
     PORT: String(port),
     CUBEJS_API_SECRET: 'e2e-secret-' + port,
-    YINLING_MODEL_DIR: path.join(ROOT, 'semantic-layer', 'model'),
     NODE_ENV: 'production'
   };
   const url = `http://127.0.0.1:${port}`;

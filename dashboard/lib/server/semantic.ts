@@ -18,6 +18,7 @@ export function semanticEngine(): SemanticEngine {
     const apiSecret = env.CUBEJS_API_SECRET;
     if (!apiSecret) throw new Error('CUBEJS_API_SECRET is not set: the semantic layer cannot verify API tokens without it.');
     engine = createSemanticEngine({
+      // `yinling serve` sets YINLING_MODEL_DIR (jobs/web/http-server.ts); ROOT is right only unbundled (vite dev).
       modelDir: env.YINLING_MODEL_DIR || path.join(ROOT, 'semantic-layer', 'model'),
       pool: db(),
       apiSecret,
