@@ -173,7 +173,7 @@ describe('conformance with Cube\'s schema-compiler on the real model', () => {
         const strip = (rows: Row[]) => rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !personal.includes(k))));
         expect(canon(strip(masked.mine)), `${seg.name} masked list`).toEqual(canon(strip(masked.cube)));
         for (const m of personal) {
-          const raw = new Set(masked.cube.map((r) => r[m]).filter((v) => v !== null && v !== undefined));
+          const raw = new Set<unknown>(masked.cube.map((r) => r[m]).filter((v) => v !== null && v !== undefined));
           expect(masked.mine.filter((r) => raw.has(r[m])), `${seg.name} ${m} unmasked`).toEqual([]);
           if (raw.size) maskedChecked += 1;
         }
