@@ -88,6 +88,7 @@ export async function cityDatabase(name: string, say: (m: string) => void): Prom
       pool = createPool(url, { max: 6 });
       const persons = (await pool.query('SELECT count(*)::int AS n FROM persons').catch(() => ({ rows: [{ n: 0 }] }))).rows[0].n;
       if (persons) {
+        await migrate(url); // migrations added since the city was ingested
         say(`reusing the city in ${dir} (${persons.toLocaleString('en-US')} persons)`);
         return { dir, inbox, asOf, pg, url, pool, stop };
       }

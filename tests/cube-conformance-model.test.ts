@@ -107,6 +107,15 @@ describe('conformance with Cube\'s schema-compiler on the real model', () => {
     expect(codes).toHaveLength(41);
   });
 
+  it('the fact tables name the same district and town for a region as the area tree', async () => {
+    const r = await db.pool.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE f.district_code IS DISTINCT FROM rp.district_code OR f.town_code IS DISTINCT FROM rp.town_code)::int AS bad
+      FROM (SELECT region_code, district_code, town_code FROM ind_project_month UNION ALL SELECT region_code, district_code, town_code FROM ind_region_month
+            UNION ALL SELECT region_code, district_code, town_code FROM ind_region_now) f
+      JOIN region_paths rp ON rp.code = f.region_code`);
+    expect(r.rows[0].n).toBeGreaterThan(0);
+    expect(r.rows[0].bad).toBe(0);
+  });
+
   it('every indicator measure, by region and month, city-wide', async () => {
     const failures: string[] = [];
     let nonEmpty = 0;
