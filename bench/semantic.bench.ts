@@ -20,7 +20,9 @@
 // Data: bench/support.ts (the city generated once into .cache/bench, ingested with every dependent
 // job into an embedded PostgreSQL in a scratch dir). BENCH_SCALE=city|demo|tiny (default city),
 // BENCH_SEED (1), BENCH_REPEATS (warm repeats per query, default 5), BENCH_KEEP=1 keeps the scratch
-// dir. Results: printed, and written to test-results/bench-semantic.json.
+// dir, BENCH_DIR=<dir> keeps the cluster there and reuses the ingested city on the next run (PostgreSQL
+// restarts, so its shared buffers start empty; the OS cache does not). Results: printed, and written
+// to test-results/bench-semantic.json.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
