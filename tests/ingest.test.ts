@@ -425,11 +425,11 @@ describe('ingest: interrupted loads', () => {
     put(inbox, 'payments', 'jan.csv', [PAY_HEADER, pay('P-1', P1, '2024-01', '100')].join('\n'));
     const logs: string[] = [];
     await ingest(db.pool, inbox, { bulk: 'always', log: (m) => logs.push(m) });
-    expect(logs.some((l) => l.includes('rebuilt index payments_period_status'))).toBe(true);
+    expect(logs.some((l) => l.includes('rebuilt index payments_person_scheme_period'))).toBe(true);
     expect(await indexes()).toEqual(before);
     // An interrupted bulk load: the definition is remembered, the index gone. The next run restores it.
-    await db.pool.query(`INSERT INTO ingest_deferred_indexes (index_name, table_name, definition) SELECT indexname, tablename, indexdef FROM pg_indexes WHERE indexname = 'payments_account_period'`);
-    await db.pool.query(`DROP INDEX payments_account_period`);
+    await db.pool.query(`INSERT INTO ingest_deferred_indexes (index_name, table_name, definition) SELECT indexname, tablename, indexdef FROM pg_indexes WHERE indexname = 'payments_account'`);
+    await db.pool.query(`DROP INDEX payments_account`);
     await ingest(db.pool, newInbox());
     expect(await indexes()).toEqual(before);
     expect(await count(db.pool, `SELECT count(*) AS n FROM ingest_deferred_indexes`)).toBe(0);

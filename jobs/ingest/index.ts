@@ -158,6 +158,7 @@ export async function ingestInbox(pool: Pool, opts: IngestOptions): Promise<Inge
   }
   const loadedSomething = summary.totals.filesLoaded > 0;
   if (opts.countUnresolved ?? loadedSomething) {
+    const t0 = Date.now();
     let total = 0;
     for (const feed of PERSON_REF_FEEDS) {
       const n = Number((await pool.query(feedSql(feed).unresolved!)).rows[0].n);
@@ -165,6 +166,7 @@ export async function ingestInbox(pool: Pool, opts: IngestOptions): Promise<Inge
       total += n;
     }
     summary.unresolvedPersonRefs = total;
+    log(`ingest: counted rows with unknown person in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
   summary.durationMs = Date.now() - started;
   const t = summary.totals;
