@@ -8,7 +8,8 @@
 // the loader is made of hard links, so the cache is never moved or copied. Without the generator the bench
 // falls back to a synthetic payments/evidence inbox of the same size.
 //
-// Environment: BENCH_SCALE=city|demo|tiny (default city), BENCH_SEED (1), BENCH_KEEP=1 keeps the scratch dir.
+// Environment: BENCH_SCALE=city|demo|tiny (default city), BENCH_SEED (1), BENCH_KEEP=1 keeps the scratch dir,
+// BENCH_ONLY=ratio|city runs one of the two parts, BENCH_VERBOSE=1 prints the loader's log.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +33,7 @@ const SCALE = (process.env.BENCH_SCALE ?? 'city') as 'city' | 'demo' | 'tiny';
 const SEED = Number(process.env.BENCH_SEED ?? 1);
 const CACHE = path.join(ROOT, '.cache', 'bench', `${SCALE}-seed${SEED}`);
 const RATIO_FEEDS = ['payments', 'evidence'];
+const ONLY = process.env.BENCH_ONLY ?? '';
 
 const secs = (ms: number) => (ms / 1000).toFixed(1) + ' s';
 const rate = (rows: number, ms: number) => Math.round(rows / (ms / 1000)).toLocaleString('en-US') + ' rows/s';
@@ -39,6 +41,7 @@ const mb = (kb: number) => Math.round(kb / 1024) + ' MB';
 const say = (m: string) => console.log(m);
 
 /** The generated city (cached), or a synthetic payments/evidence inbox when the generator is not available. */
+let generatedHere = false;
 async function cityInbox(): Promise<{ dir: string; synthetic: boolean }> {
   if (fs.existsSync(path.join(CACHE, '.ground-truth.json'))) return { dir: CACHE, synthetic: false };
   let generator: typeof import('../seeds/generator/index.ts') | null = null;
@@ -51,6 +54,7 @@ async function cityInbox(): Promise<{ dir: string; synthetic: boolean }> {
     say(`generating the ${SCALE} city (seed ${SEED}) once into ${path.relative(ROOT, CACHE)} …`);
     const t = Date.now();
     await generator.generateCity({ scale: SCALE, seed: SEED, outDir: CACHE, clean: true });
+    generatedHere = true;
     say(`  generated in ${secs(Date.now() - t)}`);
     return { dir: CACHE, synthetic: false };
   }
@@ -233,59 +237,63 @@ async function main(): Promise<void> {
   const results: string[] = [];
   try {
     // ---------------------------------------------------------------- payments + evidence vs raw COPY
-    let pool = await freshDb(server.url, 'bench_ratio');
-    const cats = await catalogues(pool);
-    const feeds = RATIO_FEEDS.filter((f) => fs.existsSync(path.join(city, f)));
-    const canon: { feed: FeedDef; file: string; rows: number }[] = [];
-    for (const f of feeds) {
-      const feed = FEED_BY_NAME.get(f)!;
-      const file = path.join(work, `${f}.copy`);
-      canon.push({ feed, file, rows: await canonicalRows(feed, path.join(city, f), cats, file) });
-    }
-    const rows = canon.reduce((n, c) => n + c.rows, 0);
-    say(`rows (valid) in ${feeds.join(' + ')}: ${rows.toLocaleString('en-US')}`);
-    const rawParallel = await rawCopy(pool, canon, true, cpu);
-    const rawSerial = await rawCopy(pool, canon, false, cpu);
-    const rawParallelMs = rawParallel.ms, rawSerialMs = rawSerial.ms;
-    for (const c of canon) fs.rmSync(c.file);
-    const inboxA = path.join(work, 'inbox-ratio');
-    linkInbox(city, inboxA, feeds);
-    const rebuilds: number[] = [];
-    await pool.query('CHECKPOINT');
-    const cA = cpu();
-    const tA = Date.now();
-    const logTimes: { at: number; kind: 'file' | 'rebuild' }[] = [];
-    const jobA = await runIngestJob(pool, {
-      inbox: inboxA,
-      log: (m) => {
-        const r = /rebuilt index .* in ([\d.]+) s/.exec(m);
-        if (r) { rebuilds.push(Number(r[1]) * 1000); logTimes.push({ at: Date.now(), kind: 'rebuild' }); }
-        if (/: read \d+, loaded/.test(m)) logTimes.push({ at: Date.now(), kind: 'file' });
-        if (process.env.BENCH_VERBOSE) say('  ' + m);
+    let pool: Pool;
+    if (ONLY !== 'city') {
+      pool = await freshDb(server.url, 'bench_ratio');
+      const cats = await catalogues(pool);
+      const feeds = RATIO_FEEDS.filter((f) => fs.existsSync(path.join(city, f)));
+      const canon: { feed: FeedDef; file: string; rows: number }[] = [];
+      for (const f of feeds) {
+        const feed = FEED_BY_NAME.get(f)!;
+        const file = path.join(work, `${f}.copy`);
+        canon.push({ feed, file, rows: await canonicalRows(feed, path.join(city, f), cats, file) });
       }
-    });
-    const ingestMs = Date.now() - tA;
-    const ingestCpu = cpuDelta(cA, cpu());
-    if (jobA.status !== 'ok') throw new Error(`ingest failed: ${jobA.error}`);
-    const sA = jobA.summary!;
-    const loadedA = sA.totals.loaded + sA.totals.replaced;
-    const rebuildMs = rebuilds.reduce((a, b) => a + b, 0);
-    // Rebuilds that ran after the last file of the ratio feeds was loaded are pure rebuild time.
-    const loadPhaseRebuildMs = tailRebuildMs(logTimes);
-    await pool.end();
+      const rows = canon.reduce((n, c) => n + c.rows, 0);
+      say(`rows (valid) in ${feeds.join(' + ')}: ${rows.toLocaleString('en-US')}`);
+      const rawParallel = await rawCopy(pool, canon, true, cpu);
+      const rawSerial = await rawCopy(pool, canon, false, cpu);
+      const rawParallelMs = rawParallel.ms, rawSerialMs = rawSerial.ms;
+      for (const c of canon) fs.rmSync(c.file);
+      const inboxA = path.join(work, 'inbox-ratio');
+      linkInbox(city, inboxA, feeds);
+      const rebuilds: number[] = [];
+      await pool.query('CHECKPOINT');
+      const cA = cpu();
+      const tA = Date.now();
+      const logTimes: { at: number; kind: 'file' | 'rebuild' }[] = [];
+      const jobA = await runIngestJob(pool, {
+        inbox: inboxA,
+        log: (m) => {
+          const r = /rebuilt index .* in ([\d.]+) s/.exec(m);
+          if (r) { rebuilds.push(Number(r[1]) * 1000); logTimes.push({ at: Date.now(), kind: 'rebuild' }); }
+          if (/: read \d+, loaded/.test(m)) logTimes.push({ at: Date.now(), kind: 'file' });
+          if (process.env.BENCH_VERBOSE) say('  ' + m);
+        }
+      });
+      const ingestMs = Date.now() - tA;
+      const ingestCpu = cpuDelta(cA, cpu());
+      if (jobA.status !== 'ok') throw new Error(`ingest failed: ${jobA.error}`);
+      const sA = jobA.summary!;
+      const loadedA = sA.totals.loaded + sA.totals.replaced;
+      const rebuildMs = rebuilds.reduce((a, b) => a + b, 0);
+      // Rebuilds that ran after the last file of the ratio feeds was loaded are pure rebuild time.
+      const loadPhaseRebuildMs = tailRebuildMs(logTimes);
+      await pool.end();
 
-    results.push(
-      `payments + evidence: ${loadedA.toLocaleString('en-US')} rows loaded (${sA.totals.read.toLocaleString('en-US')} read, ${sA.totals.quarantined} quarantined)`,
-      `  raw COPY, unindexed, 2 connections : ${secs(rawParallelMs)}  ${rate(rows, rawParallelMs)}${rawParallel.cpu}`,
-      `  raw COPY, unindexed, 1 connection  : ${secs(rawSerialMs)}  ${rate(rows, rawSerialMs)}${rawSerial.cpu}`,
-      `  ingest (read, hash, detect, parse, validate, COPY, merge, quarantine, indexes): ${secs(ingestMs)}  ${rate(loadedA, ingestMs)}${ingestCpu}`,
-      `    of which the tail after the last file, when only index builds ran: ${secs(loadPhaseRebuildMs)} (${rebuilds.length} indexes built, ${secs(rebuildMs)} summed over concurrent builds)`,
-      `  ratio ingest / raw COPY (2 connections): ${(rawParallelMs / ingestMs).toFixed(2)}   (target ≥ 0.5)`,
-      `  ratio ingest / raw COPY (1 connection) : ${(rawSerialMs / ingestMs).toFixed(2)}`,
-      `  ratio excluding the index rebuilds (load phase, 2 connections): ${(rawParallelMs / Math.max(1, ingestMs - loadPhaseRebuildMs)).toFixed(2)}`,
-      `  (load average at the end: ${loadAvg()} on ${os.availableParallelism()} CPUs)`
-    );
-    say(results.join('\n'));
+      results.push(
+        `payments + evidence: ${loadedA.toLocaleString('en-US')} rows loaded (${sA.totals.read.toLocaleString('en-US')} read, ${sA.totals.quarantined} quarantined)`,
+        `  raw COPY, unindexed, 2 connections : ${secs(rawParallelMs)}  ${rate(rows, rawParallelMs)}${rawParallel.cpu}`,
+        `  raw COPY, unindexed, 1 connection  : ${secs(rawSerialMs)}  ${rate(rows, rawSerialMs)}${rawSerial.cpu}`,
+        `  ingest (read, hash, detect, parse, validate, COPY, merge, quarantine, indexes): ${secs(ingestMs)}  ${rate(loadedA, ingestMs)}${ingestCpu}`,
+        `    of which the tail after the last file, when only index builds ran: ${secs(loadPhaseRebuildMs)} (${rebuilds.length} indexes built, ${secs(rebuildMs)} summed over concurrent builds)`,
+        `  ratio ingest / raw COPY (2 connections): ${(rawParallelMs / ingestMs).toFixed(2)}   (target ≥ 0.5)`,
+        `  ratio ingest / raw COPY (1 connection) : ${(rawSerialMs / ingestMs).toFixed(2)}`,
+        `  ratio excluding the index rebuilds (load phase, 2 connections): ${(rawParallelMs / Math.max(1, ingestMs - loadPhaseRebuildMs)).toFixed(2)}`,
+        `  (load average at the end: ${loadAvg()} on ${os.availableParallelism()} CPUs; node peak RSS so far ${mb(process.resourceUsage().maxRSS)}${generatedHere ? ', with the city generated in this process' : ''})`
+      );
+      say(results.join('\n'));
+    }
+    if (ONLY === 'ratio') return;
 
     // ---------------------------------------------------------------- the whole inbox
     pool = await freshDb(server.url, 'bench_city');
@@ -304,7 +312,8 @@ async function main(): Promise<void> {
       `  rows read ${sB.totals.read.toLocaleString('en-US')}, loaded ${sB.totals.loaded.toLocaleString('en-US')}, replaced ${sB.totals.replaced}, quarantined ${sB.totals.quarantined}; ` +
         `files loaded ${sB.totals.filesLoaded}, rejected ${sB.totals.filesRejected}, duplicate ${sB.totals.filesDuplicate}; unresolved person refs ${sB.unresolvedPersonRefs}`,
       ...Object.entries(sB.byFeed).map(([f, c]) => `    ${f.padEnd(15)} read ${String(c.read).padStart(11)}  loaded ${String(c.loaded).padStart(11)}  replaced ${String(c.replaced).padStart(4)}  quarantined ${String(c.quarantined).padStart(4)}`),
-      `node peak RSS (process.resourceUsage().maxRSS, whole bench): ${mb(process.resourceUsage().maxRSS)}   (target < 500 MB)`
+      `node peak RSS (process.resourceUsage().maxRSS, whole bench): ${mb(process.resourceUsage().maxRSS)}   (target < 500 MB)` +
+        (generatedHere ? '  — includes generating the city in this process; run again for the ingestion alone' : '')
     ];
     results.push(...lines);
     say(lines.join('\n'));
