@@ -90,6 +90,26 @@ describe('the Cube model', () => {
     for (const i of indicators.filter((x) => x.meta.drill)) expect(segments, i.code).toContain(i.meta.drill.flag);
   });
 
+  it('gives every month-grain drill-down the filters of a month, on non-personal people members of the audit view', () => {
+    type F = { member?: string; operator?: string; values?: string[]; or?: F[]; and?: F[] };
+    const leaves = (fs: F[]): F[] => fs.flatMap((f) => (f.or ? leaves(f.or) : f.and ? leaves(f.and) : [f]));
+    const people = model.cubes.get('people_now')!;
+    const monthly = indicators.filter((x) => x.meta.drill && x.meta.grain !== 'now');
+    expect(monthly.map((x) => x.code).sort()).toEqual(['P01', 'P04', 'P05']);
+    for (const i of monthly) {
+      const month = i.meta.drill.month as F[] | undefined;
+      expect(month?.length, `${i.code} drill.month`).toBeGreaterThan(0);
+      const all = leaves(month!);
+      // The month itself is a parameter: every list is the month's.
+      expect(all.some((f) => f.values?.includes('$period')), i.code).toBe(true);
+      for (const f of all) {
+        expect(people.dimensions.get(f.member!), `${i.code} ${f.member}`).toBeDefined();
+        expect(personal[`people_now.${f.member}`], `${i.code} ${f.member} is personal`).toBeUndefined();
+        expect(() => resolveMemberPath(model, `${PEOPLE_VIEW}.${f.member}`), `${i.code} ${f.member}`).not.toThrow();
+      }
+    }
+  });
+
   it('has the cubes and members the dashboard queries', () => {
     for (const c of ['region_months', 'region_now', 'project_months', 'fund', 'people_now', 'alerts', 'regions']) expect(model.cubes.get(c), c).toBeDefined();
     for (const c of ['region_months', 'region_now', 'project_months', 'people_now', 'alerts']) {

@@ -158,22 +158,26 @@ describe('the wall screen', () => {
     await expectTilesMatch(page, await apiIndicators(page, community));
     await page.screenshot({ path: shotPath('drill-3-community.png') });
 
-    // Community → the people behind P01 (masked).
+    // Community → the people behind P01 (masked): the list of the month the tile shows, as many
+    // people as the tile says (the link carries the month).
+    const shown = await page.getAttribute('article.tile[data-indicator="P01"]', 'data-value');
+    const month = await page.getAttribute('[data-testid=cockpit]', 'data-period');
     await page.locator('[data-indicator="P01"] [data-testid=people-link]').click();
-    await page.waitForURL(`**/screen/${city}/${district}/${town}/${community}/people/P01`);
+    await page.waitForURL((u) => u.pathname.endsWith(`/screen/${city}/${district}/${town}/${community}/people/P01`) && u.searchParams.get('period') === month);
     await poll(() => page.locator('[data-testid=people-table] tbody tr').count()).toBeGreaterThan(0);
+    expect(await page.getAttribute('[data-testid=people-total]', 'data-total')).toBe(shown);
     const ids = await page.$$eval('[data-testid=people-table] td.id', (tds) => tds.map((td) => td.textContent ?? ''));
     expect(ids.every((id) => id.includes('*'))).toBe(true);
     await page.screenshot({ path: shotPath('drill-4-people.png') });
 
-    // Back up via the breadcrumb to the district; a reload of that URL (a bookmark) shows the same area.
+    // Back up via the breadcrumb to the district (same month); a reload of that URL (a bookmark) shows the same area.
     await page.locator(`[data-testid=breadcrumb] a[data-region="${district}"]`).click();
-    await page.waitForURL(`**/screen/${city}/${district}`);
+    await page.waitForURL((u) => u.pathname.endsWith(`/screen/${city}/${district}`) && u.searchParams.get('period') === month);
     await poll(() => page.getAttribute('[data-testid=cockpit]', 'data-region')).toBe(district);
     await page.reload();
     await poll(() => page.getAttribute('[data-testid=cockpit]', 'data-region')).toBe(district);
     await page.locator(`[data-testid=breadcrumb] a[data-region="${city}"]`).click();
-    await page.waitForURL(`**/screen/${city}`);
+    await page.waitForURL((u) => u.pathname.endsWith(`/screen/${city}`));
     expect(seen.errors).toEqual([]);
     expect(seen.network).toEqual([]);
     await context.close();

@@ -10,6 +10,9 @@
 --     one without end_period ended in the month it was last updated;
 --   * aged 80+ is judged at the end of each month; "living outside" and "community-managed" (the
 --     person's region resolves to a known community) by the current registry;
+--   * the month stocks (recipients, aged 80+, living outside) count exactly the people whose span,
+--     turns80 and outside columns in ind_person_now put them in the month (the drill-down lists of
+--     P01/P04/P05 for a month filter on those columns: the model's drill meta);
 --   * S04 "newly found eligible" = people whose first-ever payout of a subsidy project is in the month;
 --   * H01 counts people with an attended checkup from 1 January to the month's end.
 
@@ -55,7 +58,9 @@ SELECT e.id_number, min(e.start_period) AS first_month,
 CREATE UNIQUE INDEX ON f_span (id_number);
 
 -- step: people by month
--- Stocks by month from +1/−1 events at span edges, summed cumulatively per region.
+-- Stocks by month from +1/−1 events at span edges, summed cumulatively per region. A person counts
+-- in month m when first_month ≤ m ≤ last_month (aged 80+: also turn80 ≤ m); a span that ends before
+-- it starts covers no month (without the guard its events would count −1 in between).
 CREATE TEMP TABLE f_people ON COMMIT DROP AS
 WITH s AS (
   SELECT sp.id_number, GREATEST(sp.first_month, w.first_period) AS a, sp.last_month AS b,
@@ -63,7 +68,7 @@ WITH s AS (
          COALESCE(fp.region_code, '') AS region_code, COALESCE(fp.outside, false) AS outside, COALESCE(fp.managed, false) AS managed
     FROM f_span sp CROSS JOIN f_window w
     LEFT JOIN f_person fp ON fp.id_number = sp.id_number
-   WHERE sp.first_month <= w.last_period AND sp.last_month >= w.first_period
+   WHERE sp.first_month <= w.last_period AND sp.last_month >= w.first_period AND sp.first_month <= sp.last_month
 ), ev AS (
   SELECT region_code, a AS period, 1 AS rec, 0 AS old, outside::int AS out, managed::int AS man FROM s
   UNION ALL
@@ -215,7 +220,11 @@ SELECT s.period, COALESCE(fp.region_code, ''), max(fp.region_path), s.project_co
 
 -- step: now per person
 -- The state as of :as_of per person: the people behind every "now" count (drill-down lists read
--- this table, the region totals below are its sums — one definition for both).
+-- this table, the region totals below are its sums — one definition for both). Also everyone with
+-- a recipient span in the window, with the span (recipient_from..recipient_until, NULL = runs on),
+-- the month they turn 80 and whether they live outside: the people behind the month stocks of
+-- "people by month" for any month of the window, by the same rules (people whose span ended no
+-- longer count "now" and have every flag false).
 CREATE TEMP TABLE f_now_person ON COMMIT DROP AS
 WITH w AS (SELECT last_period FROM f_window),
 weak_only AS (
@@ -243,9 +252,13 @@ weak_only AS (
   SELECT DISTINCT id_number FROM hardship WHERE since <= :as_of::date AND (until IS NULL OR until >= :as_of::date)
 ), enr AS (
   SELECT DISTINCT id_number FROM subsidy_matches WHERE category = 'eligible_not_receiving'
+), spans AS (
+  SELECT sp.id_number, sp.first_month, NULLIF(sp.last_month, 'infinity') AS last_month
+    FROM f_span sp CROSS JOIN f_window w
+   WHERE sp.first_month <= w.last_period AND sp.last_month >= w.first_period AND sp.first_month <= sp.last_month
 ), people AS (
   SELECT id_number FROM rec UNION SELECT id_number FROM f_person WHERE status = 'insured'
-  UNION SELECT id_number FROM tasks_open UNION SELECT id_number FROM enr
+  UNION SELECT id_number FROM tasks_open UNION SELECT id_number FROM enr UNION SELECT id_number FROM spans
 )
 SELECT :as_of::date AS as_of, pe.id_number, COALESCE(fp.region_code, '') AS region_code, fp.region_path, fp.district_code, fp.town_code,
        (rec.id_number IS NOT NULL) AS recipient,
@@ -262,7 +275,10 @@ SELECT :as_of::date AS as_of, pe.id_number, COALESCE(fp.region_code, '') AS regi
        (rec.id_number IS NOT NULL AND su.id_number IS NOT NULL) AS suspended_not_certified,
        (rec.id_number IS NOT NULL AND wo.id_number IS NOT NULL) AS weak_only,
        (rec.id_number IS NOT NULL AND h.id_number IS NOT NULL) AS hardship,
-       (enr.id_number IS NOT NULL) AS eligible_not_receiving
+       (enr.id_number IS NOT NULL) AS eligible_not_receiving,
+       spans.first_month AS recipient_from, spans.last_month AS recipient_until,
+       date_trunc('month', fp.birth_date + INTERVAL '80 years')::date AS turns80,
+       COALESCE(fp.outside, false) AS outside
   FROM people pe
   LEFT JOIN f_person fp ON fp.id_number = pe.id_number
   LEFT JOIN rec ON rec.id_number = pe.id_number
@@ -272,13 +288,20 @@ SELECT :as_of::date AS as_of, pe.id_number, COALESCE(fp.region_code, '') AS regi
   LEFT JOIN suspended su ON su.id_number = pe.id_number
   LEFT JOIN weak_only wo ON wo.id_number = pe.id_number
   LEFT JOIN hard h ON h.id_number = pe.id_number
-  LEFT JOIN enr ON enr.id_number = pe.id_number;
+  LEFT JOIN enr ON enr.id_number = pe.id_number
+  LEFT JOIN spans ON spans.id_number = pe.id_number;
 
 -- step: replace person now
 DELETE FROM ind_person_now;
 
 -- step: person now
-INSERT INTO ind_person_now SELECT * FROM f_now_person;
+INSERT INTO ind_person_now (as_of, id_number, region_code, region_path, district_code, town_code, recipient, aged80, living_outside,
+  community_managed, insured, reaching_retirement, cert_valid, certified, certified_silent, field_task_open, cert_expired,
+  suspended_not_certified, weak_only, hardship, eligible_not_receiving, recipient_from, recipient_until, turns80, outside)
+SELECT as_of, id_number, region_code, region_path, district_code, town_code, recipient, aged80, living_outside,
+  community_managed, insured, reaching_retirement, cert_valid, certified, certified_silent, field_task_open, cert_expired,
+  suspended_not_certified, weak_only, hardship, eligible_not_receiving, recipient_from, recipient_until, turns80, outside
+  FROM f_now_person;
 
 -- step: now
 CREATE TEMP TABLE f_now ON COMMIT DROP AS

@@ -24,11 +24,16 @@ export interface IndicatorMeta {
   direction: 'higher_better' | 'lower_better' | 'neutral';
   grain?: 'month' | 'now';
   thresholds: Thresholds;
-  drill?: { flag: string };
+  /** The people behind the number (people_now): `flag`, the segment of "now"; `month`, for a month-grain
+   *  indicator, the filters that pick the people counted in a month (`$period` = 'YYYY-MM'). */
+  drill?: { flag: string; month?: DrillFilter[] };
   share_of?: { measure: string; by: string };
   city_level?: boolean;
   breakdown?: string;
 }
+
+/** A filter of people_now members, as declared in the model (`$period` stands for the month shown). */
+export type DrillFilter = { member: string; operator: string; values?: string[] } | { or: DrillFilter[] } | { and: DrillFilter[] };
 
 /** The views of the screen audience the board reads, and the members it names itself. */
 export const SCREEN_VIEWS = ['screen_months', 'screen_now', 'screen_projects', 'screen_fund'] as const;
@@ -127,6 +132,12 @@ export async function availablePeriods(engine: SemanticEngine, caller: Caller): 
   return r.data.map((row) => String(row[`${PERIODS_VIEW}.period.month`]).slice(0, 7)).sort();
 }
 
+/** The month the board shows: the one asked for if it has data, else the newest with data. */
+export async function boardPeriod(engine: SemanticEngine, caller: Caller, requested: string | null): Promise<{ period: string; periods: string[] }> {
+  const periods = await availablePeriods(engine, caller);
+  return { period: requested && periods.includes(requested) ? requested : periods[periods.length - 1] ?? ym(new Date()), periods };
+}
+
 function regionFilter(cube: string, region: Region, caller: Caller) {
   // The whole city includes people whose area is unknown; any smaller area is its path prefix.
   if (region.level === 'city' && region.code === caller.scope.code && caller.scope.level === 'city') return [];
@@ -154,8 +165,7 @@ function worst(statuses: Status[]): Status {
 
 export async function buildBoard(engine: SemanticEngine, pool: Pool, caller: Caller, region: Region, requested: string | null): Promise<Board> {
   const defs = indicatorDefs(engine);
-  const periods = await availablePeriods(engine, caller);
-  const period = requested && periods.includes(requested) ? requested : periods[periods.length - 1] ?? ym(new Date());
+  const { period, periods } = await boardPeriod(engine, caller, requested);
   const from = addMonths(period, -24);
 
   // One query per view: every indicator measure of the view, by month, for this area.

@@ -1,12 +1,15 @@
-// Person-level lists behind the numbers: the people behind a "now" count (drill-down) and the
-// newest alerts (ticker). Read through the audit audience's views of the semantic layer
-// (semantic-layer/model/views/audit.yml). The engine masks personal data unless the security
-// context carries `unmask: true` (only for an auditor/admin who asks, ?unmask=1); every unmasked
-// list is audit-logged once, by the hook this module hands to the engine for that query.
+// Person-level lists behind the numbers: the people behind a count (drill-down) and the newest
+// alerts (ticker). A "now" count lists the people of the last indicator-facts run (the indicator's
+// drill segment); a month stock (P01, P04, P05) lists exactly the people counted in the month the
+// board shows — the indicator's `drill.month` filters for that month (model meta, one definition).
+// Read through the audit audience's views of the semantic layer (semantic-layer/model/views/audit.yml).
+// The engine masks personal data unless the security context carries `unmask: true` (only for an
+// auditor/admin who asks, ?unmask=1); every unmasked list is audit-logged once, by the hook this
+// module hands to the engine for that query.
 import type { SemanticEngine } from '../../../semantic-layer/engine/index.ts';
 import type { Pool } from '../../../jobs/db/pool.ts';
 import { audit } from './accounts.ts';
-import { indicatorDefs } from './indicators.ts';
+import { boardPeriod, indicatorDefs, type DrillFilter } from './indicators.ts';
 import { mayUnmask, securityContext, type Caller, type Region } from './scope.ts';
 import { ApiError } from './errors.ts';
 
@@ -36,17 +39,37 @@ const ageAt = (birth: string | null, today = new Date()) => {
   return a;
 };
 
+/** The model's month-drill filters (`drill.month`) on the people view, for one month ('YYYY-MM'). */
+export function monthFilters(filters: DrillFilter[], period: string): DrillFilter[] {
+  return filters.map((f) => 'or' in f ? { or: monthFilters(f.or, period) }
+    : 'and' in f ? { and: monthFilters(f.and, period) }
+    : { ...f, member: P(f.member), ...(f.values ? { values: f.values.map((v) => (v === '$period' ? period : v)) } : {}) });
+}
+
+/**
+ * The people behind indicator `code` in an area. For a month-grain indicator, those counted in
+ * `opts.period` ('YYYY-MM'; the board's rule: a month without data, or none, means the board's
+ * default month — the newest with payouts); a "now" indicator lists the latest snapshot.
+ */
 export async function peopleBehind(engine: SemanticEngine, pool: Pool, caller: Caller, region: Region, code: string,
-  opts: { offset: number; limit: number; unmask: boolean; ip?: string }) {
+  opts: { offset: number; limit: number; unmask: boolean; ip?: string; period?: string | null }) {
   const def = indicatorDefs(engine).find((d) => d.code === code);
   if (!def) throw new ApiError(404, `no indicator ${code}`);
-  if (!def.meta.drill) throw new ApiError(400, `${code} ${def.meta.title_zh} has no list of people behind it`);
+  const drill = def.meta.drill;
+  if (!drill) throw new ApiError(400, `${code} ${def.meta.title_zh} has no list of people behind it`);
   if (opts.unmask && !mayUnmask(caller)) throw new ApiError(403, '您的角色不能查看完整身份信息 Your role may not see unmasked personal data');
   const unmasked = opts.unmask && mayUnmask(caller);
+  const grain = def.meta.grain === 'now' ? 'now' : 'month';
+  let period: string | null = null;
+  if (grain === 'month') {
+    // A month's list without the model's month filters would silently be the "now" list: refuse.
+    if (!drill.month?.length) throw new Error(`model: ${code} is a month-grain indicator without drill.month filters`);
+    period = (await boardPeriod(engine, caller, opts.period ?? null)).period;
+  }
   const r = (await engine.load({
     dimensions: PEOPLE_DIMENSIONS,
-    segments: [P(def.meta.drill.flag)],
-    filters: scopeFilter(P('region_path'), region, caller),
+    segments: grain === 'now' ? [P(drill.flag)] : [],
+    filters: [...scopeFilter(P('region_path'), region, caller), ...(period ? monthFilters(drill.month!, period) : [])],
     // A stable order that is not an order on a personal member (refused unless unmasked).
     order: [[P('region_name'), 'asc'], [P('list_order'), 'asc']],
     limit: opts.limit, offset: opts.offset, total: true, timezone: 'Asia/Shanghai'
@@ -55,11 +78,12 @@ export async function peopleBehind(engine: SemanticEngine, pool: Pool, caller: C
     // (instead of the web server's generic hook).
     onPersonalData: async ({ data }) => {
       await audit(pool, { type: caller.kind, name: caller.name, ip: opts.ip }, 'unmask.people', code,
-        { region: region.code, offset: opts.offset, ids: (data as Record<string, unknown>[]).map((x) => x[P('id_number')]) });
+        { region: region.code, ...(period ? { period } : {}), offset: opts.offset, ids: (data as Record<string, unknown>[]).map((x) => x[P('id_number')]) });
     }
   })) as { data: Record<string, string | null>[]; total?: number | null };
   return {
-    indicator: code, title_zh: def.meta.title_zh, title_en: def.meta.title_en, total: r.total ?? r.data.length, masked: !unmasked, may_unmask: mayUnmask(caller),
+    indicator: code, title_zh: def.meta.title_zh, title_en: def.meta.title_en, grain, period,
+    total: r.total ?? r.data.length, masked: !unmasked, may_unmask: mayUnmask(caller),
     rows: r.data.map((x) => ({
       id_number: x[P('id_number')], name: x[P('name')],
       sex: x[P('sex')], age: ageAt(x[P('birth_date')]), region_name: x[P('region_name')], detail: def.meta.title_zh

@@ -60,7 +60,8 @@ export interface AlertRow {
 export interface AlertsResponse { rows: AlertRow[] }
 
 export interface PersonRow { id_number: string; name: string; sex: 'M' | 'F' | string; age: number | null; region_name: string | null; detail: string | null }
-export interface PeopleResponse { total: number; rows: PersonRow[]; masked: boolean; may_unmask?: boolean }
+/** `period`: for a month-grain indicator, the month whose people are listed; null for "now" (the latest snapshot). */
+export interface PeopleResponse { total: number; rows: PersonRow[]; masked: boolean; may_unmask?: boolean; grain?: 'month' | 'now'; period?: string | null }
 
 export interface GeoFeature {
   type: 'Feature';

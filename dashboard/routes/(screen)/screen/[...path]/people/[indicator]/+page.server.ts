@@ -1,5 +1,7 @@
 // The people behind a count indicator for one area: masked names and ID numbers (the API unmasks
 // only for roles that may, and audit-logs it). Never shown in privacy mode (public wall screens).
+// The month is the board's for ?period= (the tiles' links carry the month they show; without it,
+// the board's default month): a month stock lists exactly the people counted in that month.
 import { error } from '@sveltejs/kit';
 import type { PeopleResponse } from '$lib/components/screen/types';
 import { loadArea, screenOptions } from '../../../area.server';

@@ -1,0 +1,132 @@
+// Every number traceable to rows: the list of people behind a drillable indicator has exactly as
+// many people as the board shows, for the month the board shows (the default month and an earlier
+// one), in the whole city (people whose area is unknown included) and in one community. Month-grain
+// stocks (P01, P04's numerator, P05) list the people counted in that month; "now" counts list the
+// people of the latest snapshot, whatever month is shown.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshDatabase, type TestDatabase } from './db.ts';
+import { generateCity } from '../seeds/generator/index.ts';
+import { ingestInbox } from '../jobs/ingest/index.ts';
+import { runAllEngines } from '../jobs/engines/index.ts';
+import { refreshRollups } from '../jobs/rollups.ts';
+import { buildIndicatorFacts } from '../jobs/indicator-facts.ts';
+import { ROOT } from '../jobs/config.ts';
+import { createSemanticEngine, type SemanticEngine } from '../semantic-layer/engine/index.ts';
+import { addMonths, buildBoard, indicatorDefs, type Board, type IndicatorValue } from '../dashboard/lib/server/indicators.ts';
+import { monthFilters, peopleBehind, PEOPLE_VIEW } from '../dashboard/lib/server/people.ts';
+import { securityContext } from '../dashboard/lib/server/scope.ts';
+import { regionByCode, type Caller, type Region } from '../dashboard/lib/server/scope.ts';
+
+let db: TestDatabase;
+let engine: SemanticEngine;
+let dir: string;
+let city: Caller;
+let community: Region;
+let board: Board;
+let earlier: string;
+
+const noLog = () => {};
+const ind = (b: Board, code: string) => b.indicators.find((i) => i.code === code)!;
+
+/** The number of people behind an indicator's value: P04 is a share of P01, its list is the numerator. */
+function peopleCount(b: Board, i: IndicatorValue): number | null {
+  if (i.value === null) return null;
+  if (i.unit !== '%') return i.value;
+  const base = ind(b, 'P01').value;
+  return base === null ? null : Math.round((i.value * base) / 100);
+}
+
+beforeAll(async () => {
+  db = await freshDatabase();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yinling-drill-'));
+  const truth = await generateCity({ scale: 'tiny', seed: 7, outDir: dir });
+  await ingestInbox(db.pool, { inbox: dir });
+  await refreshRollups(db.pool, { runId: 0, job: 'test', asOf: null, log: noLog, count: noLog });
+  expect((await runAllEngines(db.pool, { asOf: truth.asOf })).status).toBe('ok');
+  // Some people whose area is unknown (they count in the city, in no district): current and former
+  // recipients, and one living outside the city.
+  const ex = `SELECT e.id_number FROM enrollments e JOIN ref_schemes s ON s.scheme_code = e.scheme_code AND s.exclusive_group IS NOT NULL`;
+  await db.pool.query(`UPDATE persons SET residence_region = NULL, hukou_region = '000000000000' WHERE id_number IN (
+    (${ex} WHERE e.end_period IS NULL AND e.status = 'active' ORDER BY 1 LIMIT 2) UNION (${ex} WHERE e.end_period IS NOT NULL ORDER BY 1 LIMIT 2)
+    UNION (${ex} JOIN persons p ON p.id_number = e.id_number WHERE p.residence_outside IS NOT NULL ORDER BY 1 LIMIT 1))`);
+  await buildIndicatorFacts(db.pool, truth.asOf);
+  engine = createSemanticEngine({ modelDir: path.join(ROOT, 'semantic-layer', 'model'), pool: db.pool, apiSecret: 'test-secret', log: noLog });
+  const r = await db.pool.query(`SELECT code, name, level, path, parent_code FROM region_paths WHERE level = 'city'`);
+  city = { kind: 'staff', name: 'leader', role: 'leader', scope: r.rows[0], privacy: false };
+  board = await buildBoard(engine, db.pool, city, city.scope, null);
+  // An earlier month with people whose pension ended since (so "now" and that month differ).
+  earlier = board.periods.includes(addMonths(board.period, -6)) ? addMonths(board.period, -6) : board.periods[0];
+  // The community with the most recipients in the month shown.
+  const c = await db.pool.query(`SELECT region_code FROM ind_region_month m JOIN region_paths rp ON rp.code = m.region_code
+    WHERE rp.level = 'community' AND m.period = $1::date ORDER BY m.recipients DESC, m.region_code LIMIT 1`, [board.period + '-01']);
+  community = (await regionByCode(db.pool, c.rows[0].region_code))!;
+}, 240_000);
+
+afterAll(async () => {
+  await db?.drop();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the people behind a number', () => {
+  it('has test data that tells the months apart', async () => {
+    expect(earlier < board.period).toBe(true);
+    // Some recipient of the earlier month no longer is one, and someone whose area is unknown receives.
+    const ended = await db.pool.query(`SELECT sum(exits)::int AS n FROM ind_region_month WHERE period >= $1::date AND period <= $2::date`,
+      [earlier + '-01', board.period + '-01']);
+    expect(ended.rows[0].n).toBeGreaterThan(0);
+    const unknown = await db.pool.query(`SELECT sum(recipients)::int AS n FROM ind_region_month WHERE region_code = '' AND period = $1::date`, [board.period + '-01']);
+    expect(unknown.rows[0].n).toBeGreaterThan(0);
+    expect(ind(board, 'P01').value).not.toBe(ind(await buildBoard(engine, db.pool, city, city.scope, earlier), 'P01').value);
+  });
+
+  for (const where of ['city', 'community'] as const) {
+    for (const which of ['default', 'earlier'] as const) {
+      it(`lists as many people as every drillable indicator shows (${where}, ${which} month)`, async () => {
+        const region = where === 'city' ? city.scope : community;
+        const period = which === 'default' ? board.period : earlier;
+        const b = await buildBoard(engine, db.pool, city, region, period);
+        expect(b.period).toBe(period);
+        // "now" counts are the latest snapshot's, whatever month is shown: compare with the default board's.
+        const now = which === 'default' ? b : await buildBoard(engine, db.pool, city, region, null);
+        const drillable = b.indicators.filter((i) => i.drillable);
+        expect(drillable.map((i) => i.code)).toEqual(expect.arrayContaining(['P01', 'P04', 'P05', 'C05']));
+        const mismatches: string[] = [];
+        for (const i of drillable) {
+          const shown = i.grain === 'now' ? peopleCount(now, ind(now, i.code)) : peopleCount(b, i);
+          const list = await peopleBehind(engine, db.pool, city, region, i.code, { offset: 0, limit: 1, unmask: false, period });
+          if (list.total !== (shown ?? 0)) mismatches.push(`${i.code} ${i.grain}: board ${shown}, list ${list.total}`);
+        }
+        expect(mismatches).toEqual([]);
+        expect(peopleCount(b, ind(b, 'P01'))).toBeGreaterThan(0);
+      }, 120_000);
+    }
+  }
+
+  it('reproduces the month stocks of every month and area of the window from the rows (unknown area included)', async () => {
+    const column: Record<string, string> = { P01: 'recipients', P04: 'aged80', P05: 'living_outside' };
+    const facts = await db.pool.query(`SELECT to_char(period, 'YYYY-MM') AS period, region_code, recipients, aged80, living_outside
+      FROM ind_region_month WHERE recipients + aged80 + living_outside > 0`);
+    const monthly = indicatorDefs(engine).filter((d) => d.meta.drill && d.meta.grain !== 'now');
+    expect(monthly.map((d) => d.code).sort()).toEqual(['P01', 'P04', 'P05']);
+    for (const d of monthly) {
+      for (const period of board.periods) {
+        const r = (await engine.load({
+          measures: [`${PEOPLE_VIEW}.count`], dimensions: [`${PEOPLE_VIEW}.region_code`],
+          filters: monthFilters(d.meta.drill!.month!, period), limit: 50000
+        }, securityContext(city))) as { data: Record<string, string>[] };
+        const fromRows = Object.fromEntries(r.data.map((x) => [x[`${PEOPLE_VIEW}.region_code`], Number(x[`${PEOPLE_VIEW}.count`])]));
+        const fromFacts = Object.fromEntries(facts.rows.filter((x) => x.period === period && Number(x[column[d.code]]) > 0)
+          .map((x) => [x.region_code, Number(x[column[d.code]])]));
+        expect(fromRows, `${d.code} ${period}`).toEqual(fromFacts);
+      }
+    }
+  }, 120_000);
+
+  it('defaults to the month the board shows by default', async () => {
+    const list = await peopleBehind(engine, db.pool, city, city.scope, 'P01', { offset: 0, limit: 1, unmask: false });
+    expect(list.total).toBe(ind(board, 'P01').value);
+  });
+});
