@@ -121,3 +121,28 @@ describe('a district-scoped user', () => {
     await context.close();
   }, 300_000);
 });
+
+describe('people lists', () => {
+  it('are masked; an auditor may unmask (audit-logged), a leader may not', async () => {
+    const leader = await newContext(browser);
+    const lp = await signIn(leader, app.url, DEMO.leader);
+    await lp.goto(`${app.url}/screen/${city}/people/P01`);
+    await poll(() => lp.locator('[data-testid=people-table] tbody tr').count()).toBe(50);
+    expect((await lp.$$eval('td.id', (tds) => tds.map((t) => t.textContent ?? ''))).every((id) => id.includes('*'))).toBe(true);
+    expect(await lp.locator('a.unmask').count()).toBe(0);
+    await lp.click('text=下一页');
+    await poll(() => new URL(lp.url()).searchParams.get('offset')).toBe('50');
+    await leader.close();
+
+    const auditor = await newContext(browser);
+    const ap = await signIn(auditor, app.url, DEMO.auditor);
+    await ap.goto(`${app.url}/screen/${city}/people/P01`);
+    await ap.click('a.unmask');
+    await poll(() => new URL(ap.url()).searchParams.get('unmask')).toBe('1');
+    await poll(async () => (await ap.$$eval('td.id', (tds) => tds.map((t) => t.textContent ?? ''))).every((id) => /^\d{17}[\dX]$/.test(id.trim()))).toBe(true);
+    await ap.screenshot({ path: shotPath('people-unmasked-auditor.png') });
+    const logged = await app.db.pool.query(`SELECT count(*)::int AS n FROM audit_log WHERE actor = $1 AND action LIKE 'unmask%'`, [DEMO.auditor.username]);
+    expect(logged.rows[0].n).toBeGreaterThan(0);
+    await auditor.close();
+  }, 300_000);
+});

@@ -152,7 +152,12 @@ export async function signIn(context: BrowserContext, url: string, who: { userna
   await page.goto(`${url}/login`);
   await page.fill('input[name=username]', who.username);
   await page.fill('input[name=password]', who.password);
-  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('button[type=submit]')]);
+  await page.click('button[type=submit]');
+  // Signed in = we left /login; a refusal shows its reason — fail with that, not a bare timeout.
+  const error = page.locator('[data-testid=login-error]');
+  await expect.poll(async () => !new URL(page.url()).pathname.startsWith('/login') || (await error.count()) > 0, { timeout: WAIT_MS }).toBe(true);
+  if (new URL(page.url()).pathname.startsWith('/login')) throw new Error(`sign-in as ${who.username} refused: ${await error.textContent()}`);
+  await page.waitForLoadState('load');
   return page;
 }
 
