@@ -1,5 +1,5 @@
 // The personal-data rule, shared by the embedded engine and by semantic-layer/cube.js (real
-// Cube), next to the area rule (region-rule.js). Plain JavaScript without dependencies: Cube
+// Cube), next to the area rule (region-rule.js, whose model reader it shares). Plain JavaScript: Cube
 // loads it untranspiled.
 //
 // Convention (see ../README.md, "Personal data"):
@@ -17,6 +17,8 @@
 //         never falls on a personal dimension for them either.
 //       - real Cube (cube.js): Cube cannot rewrite result values in queryRewrite, so any query
 //         naming a personal member anywhere is refused (403).
+
+import { readModelFiles } from './region-rule.js';
 
 export const UNMASK_ROLES = ['auditor', 'admin'];
 export const PERSONAL_KINDS = ['id_number', 'name', 'phone'];
@@ -96,22 +98,7 @@ export function personalMembersFrom(cubes, views = []) {
 
 /** Read the personal members straight from the model's YAML files (used by cube.js). */
 export async function loadPersonalMembers(modelDir, parseYaml) {
-  const fs = await import('node:fs');
-  const path = await import('node:path');
-  const cubes = [];
-  const views = [];
-  const walk = (dir) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (/\.ya?ml$/.test(entry.name)) {
-        const doc = parseYaml(fs.readFileSync(full, 'utf8')) || {};
-        cubes.push(...(doc.cubes || []));
-        views.push(...(doc.views || []));
-      }
-    }
-  };
-  walk(modelDir);
+  const { cubes, views } = await readModelFiles(modelDir, parseYaml);
   return personalMembersFrom(cubes, views);
 }
 

@@ -19,6 +19,7 @@ export declare class RegionAccessError extends Error {
 
 export declare function regionScopeOf(meta: unknown): RegionScope | undefined;
 export declare function regionScopesFrom(definitions: { name?: unknown; meta?: unknown }[]): RegionScopes;
+export declare function readModelFiles(modelDir: string, parseYaml: (text: string) => unknown): Promise<{ cubes: unknown[]; views: unknown[] }>;
 export declare function loadRegionScopes(modelDir: string, parseYaml: (text: string) => unknown): Promise<RegionScopes>;
 export declare function callerScope(securityContext: unknown): CallerScope;
 export declare function ownersTouched(query: Record<string, unknown>): Set<string>;

@@ -55,23 +55,31 @@ export function regionScopesFrom(definitions) {
   return scopes;
 }
 
-/** Read the scopes straight from the model's YAML files (used by cube.js). */
-export async function loadRegionScopes(modelDir, parseYaml) {
+/** The cubes and views of the model's YAML files, read straight from disk (for cube.js's rules). */
+export async function readModelFiles(modelDir, parseYaml) {
   const fs = await import('node:fs');
   const path = await import('node:path');
-  const definitions = [];
+  const cubes = [];
+  const views = [];
   const walk = (dir) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
       else if (/\.ya?ml$/.test(entry.name)) {
         const doc = parseYaml(fs.readFileSync(full, 'utf8')) || {};
-        definitions.push(...(doc.cubes || []), ...(doc.views || []));
+        cubes.push(...(doc.cubes || []));
+        views.push(...(doc.views || []));
       }
     }
   };
   walk(modelDir);
-  return regionScopesFrom(definitions);
+  return { cubes, views };
+}
+
+/** Read the scopes straight from the model's YAML files (used by cube.js). */
+export async function loadRegionScopes(modelDir, parseYaml) {
+  const { cubes, views } = await readModelFiles(modelDir, parseYaml);
+  return regionScopesFrom([...cubes, ...views]);
 }
 
 /** Validate the caller's scope claims; throws RegionAccessError. */
