@@ -61,6 +61,24 @@ describe('sign-in', () => {
     await context.close();
   }, 300_000);
 
+  it('keeps what was typed before the page finished loading (slow screen PCs type ahead of the script)', async () => {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    await page.route('**/_app/immutable/**', async (route) => { await gate; await route.continue(); });
+    await page.goto(`${app.url}/login`, { waitUntil: 'commit' });
+    await page.waitForSelector('input[name=username]');
+    await page.fill('input[name=username]', DEMO.leader.username);
+    await page.fill('input[name=password]', DEMO.leader.password);
+    release();
+    await page.waitForLoadState('networkidle');
+    await page.waitForTimeout(500); // hydration runs after the scripts arrive
+    expect(await page.inputValue('input[name=username]')).toBe(DEMO.leader.username);
+    expect(await page.inputValue('input[name=password]')).toBe(DEMO.leader.password);
+    await context.close();
+  }, 300_000);
+
   it('says what went wrong in plain words, and locks the account after repeated failures', async () => {
     const context = await newContext(browser);
     const page = await context.newPage();

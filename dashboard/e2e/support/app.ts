@@ -152,12 +152,13 @@ export async function signIn(context: BrowserContext, url: string, who: { userna
   await page.goto(`${url}/login`);
   await page.fill('input[name=username]', who.username);
   await page.fill('input[name=password]', who.password);
-  await page.click('button[type=submit]');
-  // Signed in = we left /login; a refusal shows its reason — fail with that, not a bare timeout.
+  await page.click('button[type=submit]', { noWaitAfter: true });
+  // Signed in = the session cookie is set (by the POST's 303, before the landing page renders,
+  // which can take long on a loaded machine); a refusal shows its reason — fail with that.
   const error = page.locator('[data-testid=login-error]');
-  await expect.poll(async () => !new URL(page.url()).pathname.startsWith('/login') || (await error.count()) > 0, { timeout: WAIT_MS }).toBe(true);
-  if (new URL(page.url()).pathname.startsWith('/login')) throw new Error(`sign-in as ${who.username} refused: ${await error.textContent()}`);
-  await page.waitForLoadState('load');
+  const signedIn = async () => (await context.cookies()).some((c) => c.name === 'yinling_session');
+  await expect.poll(async () => (await signedIn()) || (await error.count()) > 0, { timeout: WAIT_MS }).toBe(true);
+  if (!(await signedIn())) throw new Error(`sign-in as ${who.username} refused: ${await error.textContent()}`);
   return page;
 }
 
