@@ -246,17 +246,6 @@ const en: Record<Key, string> = {
 
 const DICT: Record<Lang, Record<Key, string>> = { zh, en };
 
-/** Risk rules in English, for alerts that arrive with only a Chinese name. */
-export const RULE_EN: Record<string, string> = {
-  paid_after_death: 'Paid after death',
-  paid_in_custody: 'Paid in custody',
-  double_receipt: 'Double receipt',
-  abnormal_amount: 'Abnormal amount',
-  shared_account: 'Shared account',
-  post_death_activity: 'Activity after death',
-  no_sign_of_life: 'No sign of life'
-};
-
 /** Look a key up and fill {placeholders}. */
 export function t(lang: Lang, key: Key, vars?: Record<string, string | number>): string {
   let s: string = DICT[lang][key] ?? zh[key];

@@ -12,6 +12,7 @@ import { audit } from './accounts.ts';
 import { boardPeriod, indicatorDefs, type DrillFilter } from './indicators.ts';
 import { mayUnmask, securityContext, type Caller, type Region } from './scope.ts';
 import { ApiError } from './errors.ts';
+import { alertRuleNames } from '../../../seeds/catalogues/index.ts';
 
 /** The views this module reads, and every member it names (linted in semantic-layer/model.test.ts). */
 export const PEOPLE_VIEW = 'audit_people';
@@ -21,11 +22,6 @@ const A = (m: string) => `${ALERTS_VIEW}.${m}`;
 const PEOPLE_DIMENSIONS = ['id_number', 'name', 'sex', 'birth_date', 'region_name'].map(P);
 const ALERT_DIMENSIONS = ['alert_id', 'rule', 'name', 'amount_at_risk', 'opened_at', 'region_name', 'severity'].map(A);
 export const PEOPLE_MEMBERS = [...PEOPLE_DIMENSIONS, P('region_path'), P('list_order'), ...ALERT_DIMENSIONS, A('region_path'), A('active')];
-
-const RULES_ZH: Record<string, string> = {
-  paid_after_death: '死亡后仍领取', paid_in_custody: '服刑期间领取', double_receipt: '重复领取', abnormal_amount: '发放金额异常',
-  shared_account: '多人共用账户', post_death_activity: '死亡后仍有活动', no_sign_of_life: '百岁以上无生存迹象'
-};
 
 function scopeFilter(member: string, region: Region, caller: Caller) {
   return region.level === 'city' && caller.scope.level === 'city' ? [] : [{ member, operator: 'startsWith', values: [region.path] }];
@@ -102,7 +98,7 @@ export async function recentAlerts(engine: SemanticEngine, caller: Caller, regio
   }, securityContext(caller))) as { data: Record<string, string | null>[] };
   return {
     rows: r.data.map((x) => ({
-      alert_id: Number(x[A('alert_id')]), rule: x[A('rule')], rule_zh: RULES_ZH[x[A('rule')] ?? ''] ?? x[A('rule')],
+      alert_id: Number(x[A('alert_id')]), rule: x[A('rule')], rule_zh: alertRuleNames.get(x[A('rule')] ?? '')?.name_zh ?? x[A('rule')], rule_en: alertRuleNames.get(x[A('rule')] ?? '')?.name_en,
       name: x[A('name')], amount_at_risk: x[A('amount_at_risk')], opened_at: x[A('opened_at')],
       region_name: x[A('region_name')], severity: x[A('severity')]
     }))
