@@ -4,7 +4,11 @@
 //  * JavaScript transferred (bytes on the wire) for the first view and in total;
 //  * the page's JS heap (after a forced GC) at start and after many accelerated refreshes
 //    (refresh=1 s for BENCH_MINUTES, default 120 = 2 hours, or until BENCH_REFRESHES polls if set
-//    first) — growth ≤ 10 %.
+//    first) — growth ≤ 10 %. Meanwhile the data changes every BENCH_CHANGE_SECONDS (default 10), as
+//    if a feed had landed: the bench moves a few figures behind the screen (a month's recipients and
+//    payout, certified people, a paid-after-death count, the newest alert's amount) back and forth
+//    by one, so tiles, trend charts, the gauge, the map, the ranked bars and the ticker all redraw —
+//    a screen that only ever saw identical answers would skip its redraws and prove little.
 //
 // Without BENCH_URL it builds everything itself: an embedded PostgreSQL in a scratch dir, the
 // synthetic city (BENCH_SCALE=city|demo|tiny, default city; generated once into .cache/bench and
@@ -43,12 +47,38 @@ const TARGET_HEAP_GROWTH = 0.1;
 const say = (m: string) => console.log(`[bench:screen] ${m}`);
 const kb = (b: number) => `${(b / 1024).toFixed(0)} KB`;
 
-interface Setup { url: string; user: string; password: string; stop(): Promise<void> }
+interface Setup {
+  url: string; user: string; password: string; stop(): Promise<void>;
+  /** Moves the figures behind the screen by +1 (up) or back (down); absent when the bench has no database. */
+  change?: (up: boolean) => Promise<void>;
+}
+
+/** The figures the memory phase moves back and forth (see the header). One community's row of the
+ *  newest month and of the newest "now" snapshot, and the newest open alert. */
+function dataChanger(pool: import('../jobs/db/pool.ts').Pool): (up: boolean) => Promise<void> {
+  return async (up) => {
+    const d = up ? 1 : -1;
+    await pool.query(`
+      UPDATE ind_region_month m SET recipients = recipients + $1, payout_amount = payout_amount + $1
+       WHERE (period, region_code) = (SELECT period, region_code FROM ind_region_month ORDER BY period DESC, region_code LIMIT 1)`, [d]);
+    await pool.query(`
+      UPDATE ind_region_now n SET cert_valid = cert_valid + $1, alerts_after_death = alerts_after_death + $1
+       WHERE (period, region_code) = (SELECT period, region_code FROM ind_region_now WHERE cert_valid > 0 ORDER BY period DESC, region_code LIMIT 1)`, [d]);
+    await pool.query(`
+      UPDATE alerts SET amount_at_risk = amount_at_risk + $1
+       WHERE alert_id = (SELECT alert_id FROM alerts WHERE status = 'open' ORDER BY opened_at DESC, alert_id DESC LIMIT 1)`, [d]);
+  };
+}
 
 async function setUp(): Promise<Setup> {
   const user = process.env.BENCH_USER ?? 'demo-leader';
   const password = process.env.BENCH_PASSWORD ?? 'yinling-leader-demo';
-  if (process.env.BENCH_URL) return { url: process.env.BENCH_URL.replace(/\/$/, ''), user, password, stop: async () => {} };
+  if (process.env.BENCH_URL) {
+    // An external server: its data moves only when BENCH_DATABASE_URL says where the data is.
+    const { createPool } = await import('../jobs/db/pool.ts');
+    const pool = process.env.BENCH_DATABASE_URL ? createPool(process.env.BENCH_DATABASE_URL, { max: 1 }) : undefined;
+    return { url: process.env.BENCH_URL.replace(/\/$/, ''), user, password, stop: async () => { await pool?.end(); }, change: pool && dataChanger(pool) };
+  }
 
   const db = await cityDatabase('screen', say);
   let web: ChildProcess | undefined;
@@ -75,7 +105,7 @@ async function setUp(): Promise<Setup> {
       if (i > 300) throw new Error('the web server did not start');
       await new Promise((r) => setTimeout(r, 200));
     }
-    return { url: base, user, password, stop };
+    return { url: base, user, password, stop, change: dataChanger(db.pool) };
   } catch (e) {
     await stop();
     throw e;
@@ -164,6 +194,7 @@ async function domCounters(cdp: Cdp): Promise<{ documents: number; nodes: number
 }
 
 const WARM_UP = Number(process.env.BENCH_WARMUP ?? 60);
+const CHANGE_SECONDS = Number(process.env.BENCH_CHANGE_SECONDS ?? 10);
 
 async function main() {
   const setup = await setUp();
@@ -225,6 +256,8 @@ async function main() {
     let domEnd = domStart;
     let tMem = Date.now();
     let refreshed = 0;
+    let changes = 0;
+    let seen = 0;
     try {
       const version = await (await fetch(`http://127.0.0.1:${bare.port}/json/version`)).json() as { webSocketDebuggerUrl: string };
       const browserCdp = await Cdp.connect(version.webSocketDebuggerUrl);
@@ -236,21 +269,43 @@ async function main() {
       const read = async (expr: string) => (await cdp.send<{ result: { value: unknown } }>('Runtime.evaluate', { expression: expr, returnByValue: true })).result.value;
       const polls = async () => Number(await read(`document.querySelector('[data-testid=cockpit]')?.getAttribute('data-polls') ?? 0`));
       const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-      for (let i = 0; (await polls()) < WARM_UP; i++) { if (i > 1200) throw new Error('the screen does not refresh'); await sleep(1000); }
-      heapStart = await heap(cdp); // after the warm-up refreshes: code compiled, caches filled
-      domStart = await domCounters(cdp);
-      const startPolls = await polls();
-      tMem = Date.now();
-      let last = 0;
-      for (;;) {
-        await sleep(5000);
-        const done = (await polls()) - startPolls;
-        refreshed = done;
-        if (done >= REFRESHES || Date.now() - tMem >= MINUTES * 60_000) break;
-        if (done - last >= Number(process.env.BENCH_EVERY ?? 300)) {
-          say(`  ${done} refreshes in ${((Date.now() - tMem) / 60000).toFixed(0)} min, heap ${((await heap(cdp)) / 1048576).toFixed(2)} MB`);
-          last = done;
+      // The data moves every CHANGE_SECONDS from the warm-up on; `seen` counts the moves of R01 the
+      // page showed (each check is 5 s apart, the page refreshes every second).
+      const r01 = async () => String(await read(`document.querySelector('[data-indicator="R01"]')?.getAttribute('data-value')`));
+      let up = false;
+      let lastChange = Date.now();
+      for (let i = 0; ['undefined', 'null'].includes(await r01()); i++) { if (i > 120) throw new Error('the screen shows no R01 tile'); await sleep(1000); }
+      let shown = await r01();
+      const tick = async () => {
+        if (setup.change && CHANGE_SECONDS > 0 && Date.now() - lastChange >= CHANGE_SECONDS * 1000) {
+          up = !up;
+          await setup.change(up);
+          changes += 1;
+          lastChange = Date.now();
         }
+        const now = await r01();
+        if (now !== shown) { seen += 1; shown = now; }
+      };
+      try {
+        for (let i = 0; (await polls()) < WARM_UP; i++) { if (i > 240) throw new Error('the screen does not refresh'); await sleep(5000); await tick(); }
+        heapStart = await heap(cdp); // after the warm-up refreshes: code compiled, caches filled
+        domStart = await domCounters(cdp);
+        const startPolls = await polls();
+        tMem = Date.now();
+        let last = 0;
+        for (;;) {
+          await sleep(5000);
+          await tick();
+          const done = (await polls()) - startPolls;
+          refreshed = done;
+          if (done >= REFRESHES || Date.now() - tMem >= MINUTES * 60_000) break;
+          if (done - last >= Number(process.env.BENCH_EVERY ?? 300)) {
+            say(`  ${done} refreshes in ${((Date.now() - tMem) / 60000).toFixed(0)} min, heap ${((await heap(cdp)) / 1048576).toFixed(2)} MB, ${seen} of ${changes} data changes shown`);
+            last = done;
+          }
+        }
+      } finally {
+        if (up) await setup.change!(false); // leave the data as it was
       }
       heapEnd = await heap(cdp);
       domEnd = await domCounters(cdp);
@@ -263,15 +318,20 @@ async function main() {
     const growth = (heapEnd - heapStart) / heapStart;
     say(`DOM nodes ${domStart.nodes} → ${domEnd.nodes}, event listeners ${domStart.jsEventListeners} → ${domEnd.jsEventListeners}, documents ${domStart.documents} → ${domEnd.documents}`);
     say(`JS heap ${(heapStart / 1048576).toFixed(2)} MB after ${WARM_UP} warm-up refreshes, ${(heapEnd / 1048576).toFixed(2)} MB after ${refreshed} more in ${((Date.now() - tMem) / 60000).toFixed(1)} min: ${(growth * 100).toFixed(1)} % (connection ${connection})`);
+    say(setup.change
+      ? `data changed ${changes} times (every ${CHANGE_SECONDS} s); the page showed ${seen} of them`
+      : 'the data did not change (external server without BENCH_DATABASE_URL): refreshes brought identical answers');
+    const missed = setup.change && CHANGE_SECONDS > 0 ? changes - seen > 1 : false;
 
     const result = {
       date: new Date().toISOString(), scale: process.env.BENCH_URL ? 'external' : SCALE, viewport: '1920x1080',
-      first, runs, warmUp: WARM_UP, refreshes: refreshed, minutes: (Date.now() - tMem) / 60000, heapStartBytes: heapStart, heapEndBytes: heapEnd, heapGrowth: growth, domStart, domEnd,
+      first, runs, warmUp: WARM_UP, refreshes: refreshed, dataChanges: changes, dataChangesShown: seen, changeSeconds: setup.change ? CHANGE_SECONDS : null, minutes: (Date.now() - tMem) / 60000, heapStartBytes: heapStart, heapEndBytes: heapEnd, heapGrowth: growth, domStart, domEnd,
       targets: { tilesMs: TARGET_TILES_MS, heapGrowth: TARGET_HEAP_GROWTH },
-      pass: first.tilesMs <= TARGET_TILES_MS && growth <= TARGET_HEAP_GROWTH
+      pass: first.tilesMs <= TARGET_TILES_MS && growth <= TARGET_HEAP_GROWTH && !missed
     };
     fs.mkdirSync(path.join(ROOT, 'test-results'), { recursive: true });
     fs.writeFileSync(path.join(ROOT, 'test-results', 'bench-screen.json'), JSON.stringify(result, null, 2));
+    if (missed) say(`FAIL: the page missed data changes (${seen} of ${changes} shown): it is not updating`);
     say(`${result.pass ? 'PASS' : 'FAIL'}: tiles ${first.tilesMs.toFixed(0)} ms (target ≤ ${TARGET_TILES_MS}), heap growth ${(growth * 100).toFixed(1)} % (target ≤ ${TARGET_HEAP_GROWTH * 100} %)`);
     process.exitCode = result.pass ? 0 : 1;
   } finally {

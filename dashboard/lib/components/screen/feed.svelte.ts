@@ -4,7 +4,10 @@
 //     (2 s, 4 s, 8 s … capped at the refresh interval); the first success catches everything up;
 //   - 401 (session ended, kiosk token revoked) sends the browser to the sign-in page;
 //   - state is replaced, never appended (the alert list is capped by the API's limit), in-flight
-//     requests are aborted on dispose, and the one timer is cleared — memory stays flat.
+//     requests are aborted on dispose, and the one timer is cleared — memory stays flat;
+//   - a response identical to the previous one (byte for byte) keeps the previous object, so
+//     nothing re-renders: feeds land every few minutes, most refreshes bring no news, and a wall
+//     screen's small CPU should not redraw six charts and a map to show the same numbers.
 import type { AlertRow, GeoCollection, IndicatorsResponse, RegionsResponse } from './types.ts';
 
 export type Connection = 'ok' | 'reconnecting';
@@ -51,6 +54,8 @@ export class ScreenFeed {
   #disposed = false;
   #seenAlerts = new Set<string>();
   #fetch: typeof fetch;
+  /** The last body and parsed value per endpoint kind (identical bodies reuse the value). */
+  #last = new Map<string, { text: string; value: unknown }>();
 
   constructor(opts: FeedOptions) {
     this.#opts = opts;
@@ -90,14 +95,22 @@ export class ScreenFeed {
     void this.#loadRegions().catch(() => { /* the next poll retries */ });
   }
 
-  async #json<T>(url: string, signal?: AbortSignal): Promise<T> {
+  /** GET a JSON endpoint. With `kind`, a body identical to the last one of that kind returns the
+   *  very same object as before (callers skip the state update, so nothing re-renders). */
+  async #json<T>(url: string, signal?: AbortSignal, kind?: string): Promise<T> {
     const res = await this.#fetch(url, { signal, headers: { accept: 'application/json' }, cache: 'no-store' });
     if (res.status === 401) {
       this.#opts.onUnauthorized?.();
       throw new HttpError(401, url);
     }
     if (!res.ok) throw new HttpError(res.status, url);
-    return (await res.json()) as T;
+    const text = await res.text();
+    if (!kind) return JSON.parse(text) as T;
+    const last = this.#last.get(kind);
+    if (last && last.text === text) return last.value as T;
+    const value = JSON.parse(text) as T;
+    this.#last.set(kind, { text, value });
+    return value;
   }
 
   #query(extra: Record<string, string> = {}): string {
@@ -109,8 +122,8 @@ export class ScreenFeed {
   async #loadRegions(signal?: AbortSignal): Promise<void> {
     const code = this.indicator;
     if (!this.data.region.children.length) { this.regions = null; return; }
-    const r = await this.#json<RegionsResponse>(`/api/indicators/${encodeURIComponent(code)}/regions?${this.#query()}`, signal);
-    if (!this.#disposed && code === this.indicator) this.regions = r;
+    const r = await this.#json<RegionsResponse>(`/api/indicators/${encodeURIComponent(code)}/regions?${this.#query()}`, signal, 'regions');
+    if (!this.#disposed && code === this.indicator && r !== this.regions) this.regions = r;
   }
 
   async #loadGeo(signal?: AbortSignal): Promise<void> {
@@ -126,8 +139,13 @@ export class ScreenFeed {
 
   async #loadAlerts(signal?: AbortSignal): Promise<void> {
     const limit = String(this.#opts.alertLimit ?? 20);
-    const r = await this.#json<{ rows: AlertRow[] }>(`/api/alerts/recent?${new URLSearchParams({ region: this.#opts.region, limit })}`, signal);
+    const r = await this.#json<{ rows: AlertRow[] }>(`/api/alerts/recent?${new URLSearchParams({ region: this.#opts.region, limit })}`, signal, 'alerts');
     if (this.#disposed) return;
+    if (r.rows === this.alerts) {
+      // Nothing new: the highlight of the previous poll's arrivals ends.
+      if (this.freshAlerts.size) this.freshAlerts = new Set();
+      return;
+    }
     const ids = r.rows.map((a) => String(a.alert_id));
     // First load: nothing is "new". Afterwards: ids not seen before are highlighted.
     const fresh = this.#seenAlerts.size ? new Set(ids.filter((id) => !this.#seenAlerts.has(id))) : new Set<string>();
@@ -146,8 +164,8 @@ export class ScreenFeed {
       const tasks: Promise<unknown>[] = [this.#loadAlerts(abort.signal), this.#loadRegions(abort.signal)];
       if (!this.geo) tasks.push(this.#loadGeo(abort.signal));
       if (!first) {
-        tasks.push(this.#json<IndicatorsResponse>(`/api/indicators?${this.#query()}`, abort.signal).then((d) => {
-          if (!this.#disposed) this.data = d;
+        tasks.push(this.#json<IndicatorsResponse>(`/api/indicators?${this.#query()}`, abort.signal, 'indicators').then((d) => {
+          if (!this.#disposed && d !== this.data) this.data = d;
         }));
       }
       await Promise.all(tasks);

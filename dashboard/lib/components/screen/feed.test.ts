@@ -83,6 +83,33 @@ describe('the live feed', () => {
     expect(api.state.calls.length).toBe(after); // nothing runs after dispose
   });
 
+  it('keeps the very same objects when a refresh brings nothing new (nothing re-renders), and swaps them when it does', async () => {
+    const api = fakeApi();
+    const feed = new ScreenFeed({ region: 'C', period: null, refreshSeconds: 60, initial: board(100), indicator: 'P01', fetch: api.fetch });
+    feed.start();
+    await vi.advanceTimersByTimeAsync(10);
+    await vi.advanceTimersByTimeAsync(60_000); // the first full poll: a new (equal) board replaces the server's
+    const [data, regions, alerts] = [feed.data, feed.regions, feed.alerts];
+    expect(feed.polls).toBe(2);
+    await vi.advanceTimersByTimeAsync(60_000 * 3);
+    expect(feed.polls).toBe(5);
+    expect(feed.data).toBe(data);
+    expect(feed.regions).toBe(regions);
+    expect(feed.alerts).toBe(alerts);
+    expect(feed.freshAlerts.size).toBe(0);
+
+    api.state.value = 102;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(feed.data).not.toBe(data);
+    expect(feed.data.indicators[0].value).toBe(102);
+    expect(feed.regions?.rows[0].value).toBe(102);
+    expect(feed.freshAlerts.has('102')).toBe(true);
+    await vi.advanceTimersByTimeAsync(60_000); // unchanged again: the arrival highlight ends, values stay
+    expect(feed.freshAlerts.size).toBe(0);
+    expect(feed.alerts[0].alert_id).toBe(102);
+    feed.dispose();
+  });
+
   it('hands over to sign-in on 401 and stops polling', async () => {
     const api = fakeApi();
     const onUnauthorized = vi.fn();
