@@ -58,6 +58,13 @@ describe('the governance board', () => {
     expect(noData.filter((c) => !['R08', 'R09'].includes(c))).toEqual([]);
   });
 
+  it('carries each indicator\'s fixed limits from the model (the coverage gauge draws them)', () => {
+    const model = fs.readFileSync(path.join(ROOT, 'semantic-layer/model/cubes/region_now.yml'), 'utf8');
+    const c01 = /indicator: C01[\s\S]*?thresholds: \{ bound: \{ below: \{ warn: (\d+), critical: (\d+) \} \} \}/.exec(model)!;
+    expect(ind(board, 'C01').bounds).toEqual({ below: { warn: Number(c01[1]), critical: Number(c01[2]) } });
+    expect(ind(board, 'A01').bounds ?? null).toBe(null);
+  });
+
   it('shows the newest month with payments and its values equal the raw tables', async () => {
     const last = await db.pool.query(`SELECT to_char(max(period), 'YYYY-MM') AS p FROM payments WHERE status = 'paid'`);
     expect(board.period).toBe(last.rows[0].p);

@@ -45,6 +45,10 @@ describe('gauge', () => {
     expect(s.detail.formatter(96.5)).toBe('96.5%');
     expect(o(gaugeOption(null, { warn: 97, critical: 95 }, 'x', ctx)).series[0].detail.formatter(0)).toBe('–');
   });
+  it('draws only the limits the model gives', () => {
+    expect(o(gaugeOption(99, { critical: 95 }, 'x', ctx)).series[0].axisLine.lineStyle.color).toEqual([[0.5, COLORS.critical], [1, COLORS.ok]]);
+    expect(o(gaugeOption(99, undefined, 'x', ctx)).series[0].axisLine.lineStyle.color).toEqual([[1, COLORS.ok]]);
+  });
 });
 
 describe('certification funnel', () => {

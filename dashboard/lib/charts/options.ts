@@ -72,10 +72,16 @@ export function trendOption(series: Series[], ctx: ChartContext, opts: { bars?: 
 }
 
 /** A gauge for a percentage with its threshold bands (red below critical, amber below warn). */
-export function gaugeOption(value: number | null, limits: { warn: number; critical: number }, title: string, ctx: ChartContext): EChartsOption {
+/** `limits`: the indicator's lower bounds from the model (bounds.below); bands are drawn for those present. */
+export function gaugeOption(value: number | null, limits: { warn?: number; critical?: number } | undefined, title: string, ctx: ChartContext): EChartsOption {
   const min = Math.max(0, Math.min(90, Math.floor(((value ?? 100) - 1) / 5) * 5));
   const max = 100;
-  const at = (v: number) => (v - min) / (max - min);
+  const at = (v: number) => Math.min(1, Math.max(0, (v - min) / (max - min)));
+  const bands: [number, string][] = [
+    ...(limits?.critical !== undefined ? [[at(limits.critical), COLORS.critical] as [number, string]] : []),
+    ...(limits?.warn !== undefined ? [[at(limits.warn), COLORS.warn] as [number, string]] : []),
+    [1, COLORS.ok]
+  ];
   return {
     animationDuration: 400,
     series: [{
@@ -89,7 +95,7 @@ export function gaugeOption(value: number | null, limits: { warn: number; critic
       axisLine: {
         lineStyle: {
           width: px(14, ctx),
-          color: [[at(limits.critical), COLORS.critical], [at(limits.warn), COLORS.warn], [1, COLORS.ok]]
+          color: bands
         }
       },
       progress: { show: false },

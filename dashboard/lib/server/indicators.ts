@@ -59,6 +59,8 @@ export interface IndicatorValue {
   series: { period: string; value: number | null }[];
   drillable: boolean;
   city_level: boolean;
+  /** The model's fixed limits (thresholds.bound), for charts that draw them (the coverage gauge). */
+  bounds: Thresholds['bound'] | null;
   breakdown?: { key: string; label_zh: string; label_en: string; value: number | null; status?: Status }[];
 }
 
@@ -247,7 +249,7 @@ export async function buildBoard(engine: SemanticEngine, pool: Pool, caller: Cal
       code: d.code, family: d.meta.family, title_zh: d.meta.title_zh, title_en: d.meta.title_en, unit: d.meta.unit, direction: d.meta.direction,
       grain: isNow ? 'now' : 'month', value, exact, previous, lastYear, mom: e.mom, yoy: e.yoy, zScore: e.zScore,
       status: status ?? e.status, reason_zh: reasons ? reasons.zh : e.reason_zh, reason_en: reasons ? reasons.en : e.reason_en,
-      series, drillable: !!d.meta.drill && !caller.privacy, city_level: !!d.meta.city_level, breakdown
+      series, drillable: !!d.meta.drill && !caller.privacy, city_level: !!d.meta.city_level, bounds: d.meta.thresholds?.bound ?? null, breakdown
     });
   }
 
