@@ -31,6 +31,17 @@ class HttpError extends Error {
   constructor(public status: number, url: string) { super(`${status} ${url}`); }
 }
 
+/** A changed board keeps the previous object of every indicator whose content is the same, so
+ *  only the tiles and charts of the indicators that moved redraw (Svelte compares by identity). */
+export function shareUnchanged(next: IndicatorsResponse, prev: IndicatorsResponse): IndicatorsResponse {
+  const old = new Map(prev.indicators.map((i) => [i.code, i]));
+  next.indicators = next.indicators.map((i) => {
+    const o = old.get(i.code);
+    return o && JSON.stringify(o) === JSON.stringify(i) ? o : i;
+  });
+  return next;
+}
+
 const GEO_CACHE_MAX = 6;
 const geoCache = new Map<string, GeoCollection>();
 
@@ -165,7 +176,7 @@ export class ScreenFeed {
       if (!this.geo) tasks.push(this.#loadGeo(abort.signal));
       if (!first) {
         tasks.push(this.#json<IndicatorsResponse>(`/api/indicators?${this.#query()}`, abort.signal, 'indicators').then((d) => {
-          if (!this.#disposed && d !== this.data) this.data = d;
+          if (!this.#disposed && d !== this.data) this.data = shareUnchanged(d, this.data);
         }));
       }
       await Promise.all(tasks);

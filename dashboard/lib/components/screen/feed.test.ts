@@ -13,6 +13,7 @@ import type { IndicatorsResponse } from './types.ts';
 // (strip types, then Svelte's module compiler) and import the result.
 type FeedModule = typeof import('./feed.svelte.ts');
 let ScreenFeed: FeedModule['ScreenFeed'];
+let shareUnchanged: FeedModule['shareUnchanged'];
 beforeAll(async () => {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const ts = fs.readFileSync(path.join(here, 'feed.svelte.ts'), 'utf8');
@@ -21,7 +22,7 @@ beforeAll(async () => {
   const out = path.resolve(here, '../../../../test-results', `feed-${process.pid}.compiled.mjs`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, compiled);
-  ({ ScreenFeed } = (await import(pathToFileURL(out).href)) as FeedModule);
+  ({ ScreenFeed, shareUnchanged } = (await import(pathToFileURL(out).href)) as FeedModule);
 });
 
 function board(value: number): IndicatorsResponse {
@@ -108,6 +109,19 @@ describe('the live feed', () => {
     expect(feed.freshAlerts.size).toBe(0);
     expect(feed.alerts[0].alert_id).toBe(102);
     feed.dispose();
+  });
+
+  it('keeps the objects of the indicators that did not change when others did (only those redraw)', () => {
+    const two = (p01: number, a01: number): IndicatorsResponse => {
+      const b = board(p01);
+      b.indicators.push({ ...b.indicators[0], code: 'A01', family: 'A', value: a01 });
+      return b;
+    };
+    const prev = two(100, 5);
+    const next = shareUnchanged(two(100, 6), prev);
+    expect(next.indicators[0]).toBe(prev.indicators[0]);
+    expect(next.indicators[1]).not.toBe(prev.indicators[1]);
+    expect(next.indicators[1].value).toBe(6);
   });
 
   it('hands over to sign-in on 401 and stops polling', async () => {
