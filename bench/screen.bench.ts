@@ -134,10 +134,12 @@ class Cdp {
   #ws: WebSocket;
   #id = 0;
   #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  #listeners = new Map<string, (params: Record<string, unknown>) => void>();
   private constructor(ws: WebSocket) {
     this.#ws = ws;
     ws.onmessage = (m) => {
       const msg = JSON.parse(String(m.data));
+      if (msg.method) { this.#listeners.get(msg.method)?.(msg.params); return; }
       const p = msg.id !== undefined ? this.#pending.get(msg.id) : undefined;
       if (!p) return;
       this.#pending.delete(msg.id);
@@ -157,13 +159,62 @@ class Cdp {
     this.#ws.send(JSON.stringify({ id, method, params }));
     return new Promise((resolve, reject) => this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject }));
   }
+  on(method: string, listener: (params: Record<string, unknown>) => void): void { this.#listeners.set(method, listener); }
   close(): void { this.#ws.close(); }
+}
+
+/** A heap snapshot summed by V8 node type and by constructor name, so a growth can be told apart:
+ *  compiled code (V8's JIT output, which grows as functions tier up and is bounded by the code
+ *  there is) from JavaScript objects (where a leak of ours would show). */
+async function heapBreakdown(cdp: Cdp): Promise<Map<string, number>> {
+  let json = '';
+  cdp.on('HeapProfiler.addHeapSnapshotChunk', (p) => { json += String(p.chunk); });
+  await cdp.send('HeapProfiler.collectGarbage');
+  await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false, captureNumericValue: false });
+  const snap = JSON.parse(json) as { snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }; nodes: number[]; strings: string[] };
+  const f = snap.snapshot.meta.node_fields;
+  const [iType, iName, iSize] = [f.indexOf('type'), f.indexOf('name'), f.indexOf('self_size')];
+  const types = snap.snapshot.meta.node_types[0];
+  const sums = new Map<string, number>();
+  for (let i = 0; i < snap.nodes.length; i += f.length) {
+    const type = types[snap.nodes[i + iType]];
+    const name = type === 'object' || type === 'native' || type === 'code' || type === 'hidden' ? snap.strings[snap.nodes[i + iName]].slice(0, 60) : '';
+    const size = snap.nodes[i + iSize];
+    sums.set(`${type}`, (sums.get(`${type}`) ?? 0) + size);
+    if (name) sums.set(`${type}:${name}`, (sums.get(`${type}:${name}`) ?? 0) + size);
+  }
+  return sums;
+}
+
+/** V8 heap parts of a snapshot: compiled code, and everything else the page's JavaScript holds. */
+function heapParts(m: Map<string, number>): { code: number; objects: number } {
+  let objects = 0;
+  for (const [k, v] of m) if (!k.includes(':') && !['code', 'native', 'synthetic'].includes(k)) objects += v;
+  return { code: m.get('code') ?? 0, objects };
+}
+
+function sayBreakdown(a: Map<string, number>, b: Map<string, number>): void {
+  const keys = new Set([...a.keys(), ...b.keys()]);
+  const d = [...keys].map((k) => ({ k, a: a.get(k) ?? 0, b: b.get(k) ?? 0 })).map((x) => ({ ...x, d: x.b - x.a }));
+  say('heap snapshot by node type (start → end, KB):');
+  for (const x of d.filter((x) => !x.k.includes(':')).sort((p, q) => q.b - p.b)) say(`  ${x.k.padEnd(20)} ${(x.a / 1024).toFixed(0).padStart(7)} → ${(x.b / 1024).toFixed(0).padStart(7)}  (${x.d >= 0 ? '+' : ''}${(x.d / 1024).toFixed(0)})`);
+  say('largest growths by constructor / kind (KB):');
+  for (const x of d.filter((x) => x.k.includes(':')).sort((p, q) => q.d - p.d).slice(0, 15)) say(`  ${x.k.slice(0, 70).padEnd(70)} ${(x.a / 1024).toFixed(0).padStart(6)} → ${(x.b / 1024).toFixed(0).padStart(6)}  (+${(x.d / 1024).toFixed(0)})`);
 }
 
 /** A Chromium of our own with a DevTools port, for the memory run. */
 async function bareChromium(): Promise<{ port: number; stop: () => void }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yinling-bench-chromium-'));
-  const proc = spawn(CHROMIUM, [...CHROMIUM_ARGS, '--remote-debugging-port=0', `--user-data-dir=${dir}`, '--window-size=1920,1080', 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // BENCH_JS_FLAGS (e.g. "--trace-opt --trace-deopt") passes V8 flags to the page and keeps
+  // Chromium's output in test-results/bench-chromium.log: a diagnostic for what V8 compiles.
+  const jsFlags = process.env.BENCH_JS_FLAGS ? [`--js-flags=${process.env.BENCH_JS_FLAGS}`] : [];
+  const proc = spawn(CHROMIUM, [...CHROMIUM_ARGS, ...jsFlags, '--remote-debugging-port=0', `--user-data-dir=${dir}`, '--window-size=1920,1080', 'about:blank'], { stdio: ['ignore', jsFlags.length ? 'pipe' : 'ignore', 'pipe'] });
+  if (jsFlags.length) {
+    fs.mkdirSync(path.join(ROOT, 'test-results'), { recursive: true });
+    const log = fs.createWriteStream(path.join(ROOT, 'test-results', 'bench-chromium.log'));
+    proc.stdout!.pipe(log);
+    proc.stderr!.pipe(log);
+  }
   const port = await new Promise<number>((resolve, reject) => {
     let err = '';
     proc.stderr!.on('data', (b: Buffer) => {
@@ -195,6 +246,8 @@ async function domCounters(cdp: Cdp): Promise<{ documents: number; nodes: number
 
 const WARM_UP = Number(process.env.BENCH_WARMUP ?? 60);
 const CHANGE_SECONDS = Number(process.env.BENCH_CHANGE_SECONDS ?? 10);
+/** Heap snapshots at start and end (BENCH_SNAPSHOT=0 skips them): what the growth is made of. */
+const SNAPSHOT = process.env.BENCH_SNAPSHOT !== '0';
 
 async function main() {
   const setup = await setUp();
@@ -258,6 +311,8 @@ async function main() {
     let refreshed = 0;
     let changes = 0;
     let seen = 0;
+    let snapStart: Map<string, number> | undefined;
+    let snapEnd: Map<string, number> | undefined;
     try {
       const version = await (await fetch(`http://127.0.0.1:${bare.port}/json/version`)).json() as { webSocketDebuggerUrl: string };
       const browserCdp = await Cdp.connect(version.webSocketDebuggerUrl);
@@ -289,6 +344,7 @@ async function main() {
       try {
         for (let i = 0; (await polls()) < WARM_UP; i++) { if (i > 240) throw new Error('the screen does not refresh'); await sleep(5000); await tick(); }
         heapStart = await heap(cdp); // after the warm-up refreshes: code compiled, caches filled
+        if (SNAPSHOT) snapStart = await heapBreakdown(cdp);
         domStart = await domCounters(cdp);
         const startPolls = await polls();
         tMem = Date.now();
@@ -308,6 +364,7 @@ async function main() {
         if (up) await setup.change!(false); // leave the data as it was
       }
       heapEnd = await heap(cdp);
+      if (SNAPSHOT) snapEnd = await heapBreakdown(cdp);
       domEnd = await domCounters(cdp);
       connection = String(await read(`document.querySelector('[data-testid=cockpit]')?.getAttribute('data-connection')`));
       cdp.close();
@@ -318,6 +375,13 @@ async function main() {
     const growth = (heapEnd - heapStart) / heapStart;
     say(`DOM nodes ${domStart.nodes} → ${domEnd.nodes}, event listeners ${domStart.jsEventListeners} → ${domEnd.jsEventListeners}, documents ${domStart.documents} → ${domEnd.documents}`);
     say(`JS heap ${(heapStart / 1048576).toFixed(2)} MB after ${WARM_UP} warm-up refreshes, ${(heapEnd / 1048576).toFixed(2)} MB after ${refreshed} more in ${((Date.now() - tMem) / 60000).toFixed(1)} min: ${(growth * 100).toFixed(1)} % (connection ${connection})`);
+    const parts = snapStart && snapEnd ? { start: heapParts(snapStart), end: heapParts(snapEnd) } : null;
+    if (snapStart && snapEnd) sayBreakdown(snapStart, snapEnd);
+    if (parts) {
+      const pct = (x: number, y: number) => `${(((y - x) / x) * 100).toFixed(1)} %`;
+      say(`of the JS heap (snapshots): compiled code ${(parts.start.code / 1048576).toFixed(2)} → ${(parts.end.code / 1048576).toFixed(2)} MB (${pct(parts.start.code, parts.end.code)}), ` +
+        `JavaScript objects ${(parts.start.objects / 1048576).toFixed(2)} → ${(parts.end.objects / 1048576).toFixed(2)} MB (${pct(parts.start.objects, parts.end.objects)})`);
+    }
     say(setup.change
       ? `data changed ${changes} times (every ${CHANGE_SECONDS} s); the page showed ${seen} of them`
       : 'the data did not change (external server without BENCH_DATABASE_URL): refreshes brought identical answers');
@@ -325,7 +389,7 @@ async function main() {
 
     const result = {
       date: new Date().toISOString(), scale: process.env.BENCH_URL ? 'external' : SCALE, viewport: '1920x1080',
-      first, runs, warmUp: WARM_UP, refreshes: refreshed, dataChanges: changes, dataChangesShown: seen, changeSeconds: setup.change ? CHANGE_SECONDS : null, minutes: (Date.now() - tMem) / 60000, heapStartBytes: heapStart, heapEndBytes: heapEnd, heapGrowth: growth, domStart, domEnd,
+      first, runs, warmUp: WARM_UP, refreshes: refreshed, dataChanges: changes, dataChangesShown: seen, heapParts: parts, changeSeconds: setup.change ? CHANGE_SECONDS : null, minutes: (Date.now() - tMem) / 60000, heapStartBytes: heapStart, heapEndBytes: heapEnd, heapGrowth: growth, domStart, domEnd,
       targets: { tilesMs: TARGET_TILES_MS, heapGrowth: TARGET_HEAP_GROWTH },
       pass: first.tilesMs <= TARGET_TILES_MS && growth <= TARGET_HEAP_GROWTH && !missed
     };
