@@ -57,6 +57,9 @@ describe('the wall screen', () => {
       await expectTilesMatch(page, api);
       const charts = await chartsReady(page);
       expect(charts).toBeGreaterThanOrEqual(6); // people flow, payout trend, gauge, funnel, subsidy ring, map
+      // The gauge's limits are the model's (C01's thresholds.bound), not a copy in the page.
+      const below = api.indicators.find((i) => i.code === 'C01')!.bounds!.below!;
+      expect(await page.textContent('.gauge .limits')).toBe(`预警<${below.warn} 严重<${below.critical}`);
       // 1rem = 100 design px × scale: 100px at 1920×1080, 200px at 3840×2160 — type scales, not pixels.
       const rootPx = await page.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize));
       expect(rootPx).toBeCloseTo(100 * (width / 1920), 0);
