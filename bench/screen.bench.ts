@@ -74,7 +74,9 @@ async function setUp(): Promise<Setup> {
   const user = process.env.BENCH_USER ?? 'demo-leader';
   const password = process.env.BENCH_PASSWORD ?? 'yinling-leader-demo';
   if (process.env.BENCH_URL) {
-    // An external server: its data moves only when BENCH_DATABASE_URL says where the data is.
+    // An external server: its data moves only when BENCH_DATABASE_URL says where the data is —
+    // a test copy, never a production database (the figures are moved back at the end, but a
+    // screen watching meanwhile would show them).
     const { createPool } = await import('../jobs/db/pool.ts');
     const pool = process.env.BENCH_DATABASE_URL ? createPool(process.env.BENCH_DATABASE_URL, { max: 1 }) : undefined;
     return { url: process.env.BENCH_URL.replace(/\/$/, ''), user, password, stop: async () => { await pool?.end(); }, change: pool && dataChanger(pool) };
