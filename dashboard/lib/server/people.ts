@@ -97,10 +97,13 @@ export async function recentAlerts(engine: SemanticEngine, caller: Caller, regio
     limit, timezone: 'Asia/Shanghai'
   }, securityContext(caller))) as { data: Record<string, string | null>[] };
   return {
-    rows: r.data.map((x) => ({
-      alert_id: Number(x[A('alert_id')]), rule: x[A('rule')], rule_zh: alertRuleNames.get(x[A('rule')] ?? '')?.name_zh ?? x[A('rule')], rule_en: alertRuleNames.get(x[A('rule')] ?? '')?.name_en,
-      name: x[A('name')], amount_at_risk: x[A('amount_at_risk')], opened_at: x[A('opened_at')],
-      region_name: x[A('region_name')], severity: x[A('severity')]
-    }))
+    rows: r.data.map((x) => {
+      const names = alertRuleNames.get(x[A('rule')] ?? '');
+      return {
+        alert_id: Number(x[A('alert_id')]), rule: x[A('rule')], rule_zh: names?.name_zh ?? x[A('rule')], rule_en: names?.name_en,
+        name: x[A('name')], amount_at_risk: x[A('amount_at_risk')], opened_at: x[A('opened_at')],
+        region_name: x[A('region_name')], severity: x[A('severity')]
+      };
+    })
   };
 }
