@@ -149,7 +149,11 @@ export async function signIn(context: BrowserContext, url: string, who: { userna
   const signedIn = async () => (await context.cookies()).some((c) => c.name === 'yinling_session');
   await expect.poll(async () => (await signedIn()) || (await error.count()) > 0, { timeout: WAIT_MS }).toBe(true);
   if (!(await signedIn())) throw new Error(`sign-in as ${who.username} refused: ${await error.textContent()}`);
-  return page;
+  // The landing navigation (303 → /screen → 307 → /screen/<area>) may still be under way; a test's
+  // own goto would race it ("navigation interrupted by another navigation"). The cookie belongs to
+  // the context: hand back a fresh page and drop the one that signed in.
+  await page.close();
+  return context.newPage();
 }
 
 /** Every chart on the page has rendered (data-chart-ready on all ECharts containers). */
