@@ -168,11 +168,17 @@ class Cdp {
 /** A heap snapshot summed by V8 node type and by constructor name, so a growth can be told apart:
  *  compiled code (V8's JIT output, which grows as functions tier up and is bounded by the code
  *  there is) from JavaScript objects (where a leak of ours would show). */
-async function heapBreakdown(cdp: Cdp): Promise<Map<string, number>> {
+async function heapBreakdown(cdp: Cdp, label: string): Promise<Map<string, number>> {
   let json = '';
   cdp.on('HeapProfiler.addHeapSnapshotChunk', (p) => { json += String(p.chunk); });
   await cdp.send('HeapProfiler.collectGarbage');
   await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false, captureNumericValue: false });
+  // BENCH_KEEP_SNAPSHOTS=DIR keeps the snapshots (open them in DevTools' Memory panel, or
+  // `tsx bench/code-growth.ts START END` for which functions the compiled code belongs to).
+  if (process.env.BENCH_KEEP_SNAPSHOTS) {
+    fs.mkdirSync(process.env.BENCH_KEEP_SNAPSHOTS, { recursive: true });
+    fs.writeFileSync(path.join(process.env.BENCH_KEEP_SNAPSHOTS, `screen-${label}.heapsnapshot`), json);
+  }
   const snap = JSON.parse(json) as { snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }; nodes: number[]; strings: string[] };
   const f = snap.snapshot.meta.node_fields;
   const [iType, iName, iSize] = [f.indexOf('type'), f.indexOf('name'), f.indexOf('self_size')];
@@ -343,7 +349,7 @@ async function main() {
       try {
         for (let i = 0; (await polls()) < WARM_UP; i++) { if (i > 240) throw new Error('the screen does not refresh'); await sleep(5000); await tick(); }
         heapStart = await heap(cdp); // after the warm-up refreshes: code compiled, caches filled
-        if (SNAPSHOT) snapStart = await heapBreakdown(cdp);
+        if (SNAPSHOT) snapStart = await heapBreakdown(cdp, 'start');
         domStart = await domCounters(cdp);
         const startPolls = await polls();
         tMem = Date.now();
@@ -363,7 +369,7 @@ async function main() {
         if (up) await setup.change!(false); // leave the data as it was
       }
       heapEnd = await heap(cdp);
-      if (SNAPSHOT) snapEnd = await heapBreakdown(cdp);
+      if (SNAPSHOT) snapEnd = await heapBreakdown(cdp, 'end');
       domEnd = await domCounters(cdp);
       connection = String(await read(`document.querySelector('[data-testid=cockpit]')?.getAttribute('data-connection')`));
       cdp.close();
