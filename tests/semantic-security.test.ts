@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import cube from '@cubejs-client/core';
 import { freshDatabase, type TestDatabase } from './db.ts';
 import { createSemanticEngine, signToken, type ResultObject, type SemanticEngine } from '../semantic-layer/engine/index.ts';
-import { seedTestData, serve, TEST_MODEL_DIR, TEST_SECRET, CITY } from '../semantic-layer/test-model/fixture.ts';
+import { seedTestData, serve, TEST_MODEL_DIR, TEST_SECRET, CITY, REGIONS, regionPath } from '../semantic-layer/test-model/fixture.ts';
 
 let db: TestDatabase;
 let engine: SemanticEngine;
@@ -54,6 +54,23 @@ describe('area rule on hostile queries', () => {
     expect(await inArea('330602')).toBeGreaterThan(20);
     expect(await count(q, CTX.city)).toBe(await direct('true'));
     expect(await direct('region_path IS NULL')).toBeGreaterThan(0);
+  });
+
+  it('a caller carrying its region path (prefix filter) sees exactly what the code alone shows', async () => {
+    const q = { measures: ['orders.count'] };
+    const ids = async (ctx: Record<string, unknown>) => (await rows({ dimensions: ['orders.id'], limit: 50000 }, ctx)).map((r) => r['orders.id']).sort();
+    for (const r of REGIONS.filter((x) => x.level !== 'city')) {
+      const ctx = { role: 'staff', region_code: r.code, region_level: r.level };
+      const withPath = { ...ctx, region_path: regionPath(r.code) };
+      expect(await count(q, withPath)).toBe(await inArea(r.code));
+      expect(await ids(withPath)).toEqual(await ids(ctx));
+    }
+    const res = (await engine.load({ measures: ['orders.count'] }, { ...CTX.district, region_path: regionPath('330602') })) as ResultObject;
+    expect(res.query.filters).toEqual([{ member: 'orders.region_path', operator: 'startsWith', values: [regionPath('330602')] }]);
+    // A path that is not the code's own (here: the city's) is refused, never used to widen.
+    await expect(engine.load(q, { ...CTX.district, region_path: `/${CITY}/` })).rejects.toThrow(/region_path must be the path of its region_code/);
+    const token = await signToken({ ...CTX.district, region_path: `/${CITY}/` }, TEST_SECRET);
+    expect((await fetch(`${server.url}/cubejs-api/v1/load?query=${encodeURIComponent(JSON.stringify(q))}`, { headers: { authorization: token } })).status).toBe(403);
   });
 
   it('a code that merely starts like another never matches it', async () => {

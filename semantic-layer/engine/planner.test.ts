@@ -146,6 +146,10 @@ describe('planQuery', () => {
     expect(() => plan({ measures: ['audit_notes.count'] }, district)).toThrow(RegionAccessError);
     expect(plan({ measures: ['audit_notes.count'] }, callerScope({ region_code: '330600', region_level: 'city' })).params).toEqual([]);
     expect(plan({ measures: ['fund_ledger.balance'] }, district).params).toEqual([]);
+    // With the caller's path the SQL-level condition is a prefix too.
+    const withPath = plan({ measures: ['orders.count'] }, callerScope({ region_code: '330602', region_level: 'district', region_path: '/330600/330602/' }));
+    expect(withPath.sql).toContain(`("orders".region_path ILIKE $1 || '%')`);
+    expect(withPath.params).toEqual(['/330600/330602/']);
   });
 });
 
@@ -158,6 +162,13 @@ describe('region rule (shared with cube.js)', () => {
       ...q, filters: [...q.filters, { member: 'orders.region_path', operator: 'contains', values: ['/330602/'] }]
     });
     expect(applyRegionRule(q, { region_code: '330600', region_level: 'city' }, scopes)).toBe(q);
+  });
+
+  it('filters by prefix when the caller carries its region path (an index can serve it)', () => {
+    const q = { measures: ['orders.count'] };
+    expect(applyRegionRule(q, { region_code: '330602', region_level: 'district', region_path: '/330600/330602/' }, scopes)).toEqual({
+      ...q, filters: [{ member: 'orders.region_path', operator: 'startsWith', values: ['/330600/330602/'] }]
+    });
   });
 
   it('finds owners in filters, or/and groups, time dimensions, segments and order', () => {
@@ -175,7 +186,12 @@ describe('region rule (shared with cube.js)', () => {
     expect(() => callerScope({ region_code: '33%' })).toThrow(/no valid region_code/);
     expect(() => callerScope({ region_code: '330602/' })).toThrow(/no valid region_code/);
     expect(() => callerScope({ region_code: '330602', region_level: 'planet' })).toThrow(/unknown region_level/);
-    expect(callerScope({ region_code: '330602' })).toEqual({ regionCode: '330602', regionLevel: null, cityWide: false });
+    expect(callerScope({ region_code: '330602' })).toEqual({ regionCode: '330602', regionLevel: null, cityWide: false, regionPath: null });
+    // A path claim must be the path of region_code: one that ends elsewhere could widen the area.
+    expect(callerScope({ region_code: '330602', region_path: '/330600/330602/' }).regionPath).toBe('/330600/330602/');
+    for (const bad of ['/330600/', '/330600/330602', '330600/330602/', '/330600/3306022/', '/330600/%/330602/', '//330602/', 330602]) {
+      expect(() => callerScope({ region_code: '330602', region_level: 'district', region_path: bad })).toThrow(/region_path must be the path of its region_code/);
+    }
   });
 
   it('reads region_scope from meta', () => {

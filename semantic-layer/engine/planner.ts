@@ -413,7 +413,9 @@ class Planner {
       if (scope?.mode === 'none' || out.has(owner.name)) continue;
       if (!scope) throw new RegionAccessError(`'${owner.name}' has no region scope; only city-wide callers may query it`);
       const dim = owner.kind === 'cube' ? owner.dimensions.get(scope.dimension)! : (owner.dimensions.get(scope.dimension)!.target as DimensionDef);
-      out.set(owner.name, `${this.dimensionSql(dim)} ILIKE '%' || ${this.param(`/${caller.regionCode}/`)} || '%'`);
+      out.set(owner.name, caller.regionPath
+        ? `${this.dimensionSql(dim)} ILIKE ${this.param(caller.regionPath)} || '%'`
+        : `${this.dimensionSql(dim)} ILIKE '%' || ${this.param(`/${caller.regionCode}/`)} || '%'`);
     }
     for (const name of joinedCubes) {
       if (!this.model.cubes.get(name)!.regionScope) throw new RegionAccessError(`'${name}' has no region scope; only city-wide callers may query it`);

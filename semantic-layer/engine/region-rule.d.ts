@@ -8,6 +8,8 @@ export interface CallerScope {
   regionCode: string;
   regionLevel: RegionLevel | null;
   cityWide: boolean;
+  /** The caller's region path when the context carries one (then the rule filters by prefix). */
+  regionPath: string | null;
 }
 
 export declare const REGION_LEVELS: RegionLevel[];

@@ -62,14 +62,15 @@ export async function children(pool: Pool, region: Region): Promise<Pick<Region,
   return r.rows;
 }
 
-export interface SemanticContext { role: string; region_code: string; region_level: string; user: string; kind: Caller['kind']; unmask?: true; [claim: string]: unknown }
+export interface SemanticContext { role: string; region_code: string; region_level: string; region_path?: string; user: string; kind: Caller['kind']; unmask?: true; [claim: string]: unknown }
 
 /**
  * The semantic layer's security context for this caller. `unmask: true` (the engine then returns
  * personal data unmasked and calls its audit hook) only when asked for and the role may.
  */
 export function securityContext(caller: Caller, opts: { unmask?: boolean } = {}): SemanticContext {
-  const ctx: SemanticContext = { role: caller.role, region_code: caller.scope.code, region_level: caller.scope.level, user: caller.name, kind: caller.kind };
+  // region_path lets the area rule filter by prefix, which the path indexes serve.
+  const ctx: SemanticContext = { role: caller.role, region_code: caller.scope.code, region_level: caller.scope.level, region_path: caller.scope.path, user: caller.name, kind: caller.kind };
   if (opts.unmask && mayUnmask(caller)) ctx.unmask = true;
   return ctx;
 }
