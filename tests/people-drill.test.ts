@@ -125,6 +125,19 @@ describe('the people behind a number', () => {
     }
   }, 120_000);
 
+  it('pages through a list in a stable order: area, then birth date, then ID number', async () => {
+    const auditor: Caller = { ...city, name: 'auditor', role: 'auditor' };
+    const page = async (offset: number, limit: number) =>
+      (await peopleBehind(engine, db.pool, auditor, community, 'P01', { offset, limit, unmask: true })).rows.map((r) => r.id_number);
+    const month = board.period + '-01';
+    const expected = (await db.pool.query(`SELECT n.id_number FROM ind_person_now n JOIN persons p ON p.id_number = n.id_number
+      WHERE n.region_path LIKE $1 || '%' AND n.recipient_from <= $2::date AND (n.recipient_until IS NULL OR n.recipient_until >= $2::date)
+      ORDER BY n.region_path, p.birth_date, n.id_number`, [community.path, month])).rows.map((r) => r.id_number);
+    expect(expected.length).toBeGreaterThan(20);
+    expect([...(await page(0, 10)), ...(await page(10, 10))]).toEqual(expected.slice(0, 20));
+    expect(await page(0, expected.length)).toEqual(expected);
+  });
+
   it('defaults to the month the board shows by default', async () => {
     const list = await peopleBehind(engine, db.pool, city, city.scope, 'P01', { offset: 0, limit: 1, unmask: false });
     expect(list.total).toBe(ind(board, 'P01').value);

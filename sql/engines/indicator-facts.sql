@@ -297,11 +297,13 @@ DELETE FROM ind_person_now;
 -- step: person now
 INSERT INTO ind_person_now (as_of, id_number, region_code, region_path, district_code, town_code, recipient, aged80, living_outside,
   community_managed, insured, reaching_retirement, cert_valid, certified, certified_silent, field_task_open, cert_expired,
-  suspended_not_certified, weak_only, hardship, eligible_not_receiving, recipient_from, recipient_until, turns80, outside)
-SELECT as_of, id_number, region_code, region_path, district_code, town_code, recipient, aged80, living_outside,
-  community_managed, insured, reaching_retirement, cert_valid, certified, certified_silent, field_task_open, cert_expired,
-  suspended_not_certified, weak_only, hardship, eligible_not_receiving, recipient_from, recipient_until, turns80, outside
-  FROM f_now_person;
+  suspended_not_certified, weak_only, hardship, eligible_not_receiving, recipient_from, recipient_until, turns80, outside, list_order)
+SELECT f.as_of, f.id_number, f.region_code, f.region_path, f.district_code, f.town_code, f.recipient, f.aged80, f.living_outside,
+  f.community_managed, f.insured, f.reaching_retirement, f.cert_valid, f.certified, f.certified_silent, f.field_task_open, f.cert_expired,
+  f.suspended_not_certified, f.weak_only, f.hardship, f.eligible_not_receiving, f.recipient_from, f.recipient_until, f.turns80, f.outside,
+  -- the lists' stable order without a personal member (see migration 0013)
+  row_number() OVER (ORDER BY f.region_path, p.birth_date, f.id_number)
+  FROM f_now_person f LEFT JOIN persons p ON p.id_number = f.id_number;
 
 -- step: now
 CREATE TEMP TABLE f_now ON COMMIT DROP AS

@@ -63,11 +63,15 @@ export async function peopleBehind(engine: SemanticEngine, pool: Pool, caller: C
     period = (await boardPeriod(engine, caller, opts.period ?? null)).period;
   }
   const r = (await engine.load({
-    dimensions: PEOPLE_DIMENSIONS,
+    // list_order is selected too: an order key outside the select list is dropped (Cube's rule),
+    // and pages would then overlap or skip people.
+    dimensions: [...PEOPLE_DIMENSIONS, P('list_order')],
     segments: grain === 'now' ? [P(drill.flag)] : [],
     filters: [...scopeFilter(P('region_path'), region, caller), ...(period ? monthFilters(drill.month!, period) : [])],
     // A stable order that is not an order on a personal member (refused unless unmasked).
     order: [[P('region_name'), 'asc'], [P('list_order'), 'asc']],
+    // One row per person already (id_number is the key): no GROUP BY over the whole area.
+    ungrouped: true,
     limit: opts.limit, offset: opts.offset, total: true, timezone: 'Asia/Shanghai'
   }, securityContext(caller, { unmask: unmasked }), {
     // The engine calls this before it hands over unmasked rows: one audit entry per list shown

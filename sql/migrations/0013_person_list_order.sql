@@ -1,0 +1,14 @@
+-- Up Migration
+-- 0013 person list order: the stable order of the people lists (by area path, birth date, ID
+-- number — an order that does not expose a personal member) is written by the indicator-facts
+-- job instead of computed by the people_now cube. As a window function in the cube's SQL it kept
+-- PostgreSQL from pushing a list's area and segment filters into the scan: every list, even a
+-- community's seven people, joined and numbered the whole table first (7 s at city scale).
+ALTER TABLE ind_person_now ADD COLUMN list_order bigint;
+UPDATE ind_person_now n SET list_order = o.list_order
+  FROM (SELECT n2.id_number, row_number() OVER (ORDER BY n2.region_path, p.birth_date, n2.id_number) AS list_order
+          FROM ind_person_now n2 LEFT JOIN persons p ON p.id_number = n2.id_number) o
+ WHERE o.id_number = n.id_number;
+
+-- Down Migration
+ALTER TABLE ind_person_now DROP COLUMN IF EXISTS list_order;
