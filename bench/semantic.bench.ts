@@ -12,6 +12,10 @@
 //  (c) rollups vs raw tables: a few heavy indicators computed through the engine (rollup cubes) and
 //      by a hand-written SQL on the raw tables (payments / evidence / subsidies joined to
 //      person_regions) in the same run — the figures are compared, the ratio raw/rollup printed.
+//  (d) the lists of people behind a number (dashboard/lib/server/people.ts peopleBehind, first page
+//      of 50 with its total): P01 (a month's recipients) and C05 (certification expired, "now") for
+//      the district, its largest town and that town's largest community, each with a caller of that
+//      area; next to a hand-written SQL giving the same page and total straight from the tables.
 // "Cold" = the first execution of each query on a fresh engine with a fresh connection pool (no
 // plan or connection reuse); PostgreSQL's shared buffers and the OS page cache are not flushed
 // (the embedded server cannot be restarted without its cache in the OS, and pg_prewarm is not
@@ -32,6 +36,7 @@ import { readRules } from '../jobs/engines/rules.ts';
 import { createSemanticEngine, type ResultObject, type SemanticEngine } from '../semantic-layer/engine/index.ts';
 import { addMonths, buildBoard } from '../dashboard/lib/server/indicators.ts';
 import { securityContext, type Caller, type Region } from '../dashboard/lib/server/scope.ts';
+import { peopleBehind } from '../dashboard/lib/server/people.ts';
 import { cityDatabase, SCALE } from './support.ts';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
@@ -226,12 +231,53 @@ async function main(): Promise<void> {
     }
     await c0.pool.end();
 
+    // ---- (d) people lists ----
+    const d0 = freshEngine(db.url);
+    const town = (await d0.pool.query(`SELECT code, name, level, path, parent_code FROM region_paths WHERE code = (
+      SELECT town_code FROM person_regions WHERE district_code = $1 AND town_code IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1)`, [district.code])).rows[0] as Region;
+    const community = (await d0.pool.query(`SELECT code, name, level, path, parent_code FROM region_paths WHERE code = (
+      SELECT region_code FROM person_regions WHERE town_code = $1 GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1)`, [town.code])).rows[0] as Region;
+    const monthStart = `${period}-01`;
+    // The same page and total straight from the tables (the model's drill rules written out by hand).
+    const listSql = (code: 'P01' | 'C05') => {
+      const where = `n.region_path LIKE $1 || '%' AND ` + (code === 'P01'
+        ? `n.recipient_from <= $2::date AND (n.recipient_until IS NULL OR n.recipient_until >= $2::date)`
+        : `n.cert_expired AND $2::date IS NOT NULL`);
+      return [
+        `SELECT n.id_number, p.name, p.sex, p.birth_date, rp.name AS region_name FROM ind_person_now n
+           LEFT JOIN persons p ON p.id_number = n.id_number LEFT JOIN region_paths rp ON rp.code = n.region_code
+          WHERE ${where} ORDER BY rp.name, n.list_order LIMIT 50`,
+        `SELECT count(*) FROM ind_person_now n WHERE ${where}`
+      ];
+    };
+    interface ListResult { code: string; area: string; total: number; engine: { cold: number; warm: number }; raw: { cold: number; warm: number } }
+    const lists: ListResult[] = [];
+    for (const area of [district, town, community]) {
+      const caller: Caller = { kind: 'staff', name: `bench-${area.level}`, role: 'auditor', scope: area, privacy: false };
+      for (const code of ['P01', 'C05'] as const) {
+        const run = () => peopleBehind(d0.engine, d0.pool, caller, area, code, { offset: 0, limit: 50, unmask: false, period });
+        const [pageSql, totalSql] = listSql(code);
+        const raw = () => Promise.all([d0.pool.query(pageSql, [area.path, monthStart]), d0.pool.query(totalSql, [area.path, monthStart])]);
+        const ec = await timed(run);
+        const xc = await timed(raw);
+        const ew: number[] = [], xw: number[] = [];
+        for (let i = 0; i < REPEATS; i++) { ew.push((await timed(run)).ms); xw.push((await timed(raw)).ms); }
+        const total = ec.value.total;
+        const rawTotal = Number(xc.value[1].rows[0].count);
+        if (total !== rawTotal) throw new Error(`${code} ${area.code}: the list says ${total} people, the tables ${rawTotal}`);
+        lists.push({ code, area: `${area.level} ${area.code}`, total, engine: { cold: ec.ms, warm: median(ew) }, raw: { cold: xc.ms, warm: median(xw) } });
+        say(`people list ${code}, ${area.level} ${area.code} (${total} people, first page of 50): cold ${f1(ec.ms)} / warm ${f1(median(ew))} ms; same page by hand-written SQL cold ${f1(xc.ms)} / warm ${f1(median(xw))} ms`);
+      }
+    }
+    await d0.pool.end();
+
     // ---- verdict ----
     const passSingle = single.cold.p95 <= TARGET_SINGLE_P95_MS && single.warm.p95 <= TARGET_SINGLE_P95_MS;
     const passBoard = boardCold.ms <= TARGET_BOARD_COLD_MS;
     console.log('\n| measurement | cold | warm p50 | warm p95 | target | |\n|---|---:|---:|---:|---|---|');
     console.log(`| single indicator, p95 over ${singles.length} queries | p50 ${f1(single.cold.p50)} / p95 ${f1(single.cold.p95)} ms | ${f1(single.warm.p50)} ms | ${f1(single.warm.p95)} ms | p95 ≤ ${TARGET_SINGLE_P95_MS} ms | ${passSingle ? 'PASS' : 'FAIL'} |`);
     console.log(`| board, 41 indicators, district ${district.code} (${boardQueries} engine queries) | ${f1(boardCold.ms)} ms | ${f1(median(boardWarm))} ms | ${f1(pct(boardWarm, 95))} ms | cold ≤ ${TARGET_BOARD_COLD_MS} ms | ${passBoard ? 'PASS' : 'FAIL'} |`);
+    for (const l of lists) console.log(`| people list ${l.code}, ${l.area} (${l.total} people): engine vs SQL by hand | ${f1(l.engine.cold)} vs ${f1(l.raw.cold)} ms | ${f1(l.engine.warm)} vs ${f1(l.raw.warm)} ms | | | |`);
     for (const r of rawResults) console.log(`| ${r.name}: rollup vs raw | ${f1(r.rollup.cold)} vs ${f1(r.raw.cold)} ms (×${r.ratioCold.toFixed(0)}) | ${f1(r.rollup.warm)} vs ${f1(r.raw.warm)} ms (×${r.ratioWarm.toFixed(0)}) | | ${r.same ? 'same figures' : 'FIGURES DIFFER'} | |`);
     console.log(`\n${SCALE} scale, ${JSON.stringify(sizes)}; ${os.cpus().length} CPUs; cold = first execution on a fresh engine and pool (server caches not flushed)`);
     console.log(`SINGLE ${passSingle ? 'PASS' : 'FAIL'}, BOARD ${passBoard ? 'PASS' : 'FAIL'}`);
@@ -242,7 +288,7 @@ async function main(): Promise<void> {
       targets: { singleP95Ms: TARGET_SINGLE_P95_MS, boardColdMs: TARGET_BOARD_COLD_MS },
       single: { ...single, perQuery: singles.map((s) => ({ code: s.code, member: s.member, scope: s.scope, rows: s.rows, coldMs: s.cold, warmMedianMs: median(s.warm) })) },
       board: { coldMs: boardCold.ms, warmMedianMs: median(boardWarm), warmP95Ms: pct(boardWarm, 95), engineQueries: boardQueries, indicators: boardCold.value.indicators.length, noData },
-      rollupVsRaw: rawResults,
+      rollupVsRaw: rawResults, peopleLists: lists,
       pass: { single: passSingle, board: passBoard }
     };
     fs.mkdirSync(path.join(ROOT, 'test-results'), { recursive: true });
