@@ -169,6 +169,8 @@ describe('the wall screen', () => {
     await page.waitForURL((u) => u.pathname.endsWith(`/screen/${city}/${district}/${town}/${community}/people/P01`) && u.searchParams.get('period') === month);
     await poll(() => page.locator('[data-testid=people-table] tbody tr').count()).toBeGreaterThan(0);
     expect(await page.getAttribute('[data-testid=people-total]', 'data-total')).toBe(shown);
+    // The count is said once ("共 41 人", not "共 41 人（41人）").
+    expect((await page.textContent('[data-testid=people-total]'))!.trim()).toBe(`共 ${Number(shown).toLocaleString('en-US')} 人`);
     const ids = await page.$$eval('[data-testid=people-table] td.id', (tds) => tds.map((td) => td.textContent ?? ''));
     expect(ids.every((id) => id.includes('*'))).toBe(true);
     await page.screenshot({ path: shotPath('drill-4-people.png') });
