@@ -246,7 +246,7 @@ async function main(): Promise<void> {
       return [
         `SELECT n.id_number, p.name, p.sex, p.birth_date, rp.name AS region_name FROM ind_person_now n
            LEFT JOIN persons p ON p.id_number = n.id_number LEFT JOIN region_paths rp ON rp.code = n.region_code
-          WHERE ${where} ORDER BY rp.name, n.list_order LIMIT 50`,
+          WHERE ${where} ORDER BY n.list_order LIMIT 50`,
         `SELECT count(*) FROM ind_person_now n WHERE ${where}`
       ];
     };

@@ -68,8 +68,9 @@ export async function peopleBehind(engine: SemanticEngine, pool: Pool, caller: C
     dimensions: [...PEOPLE_DIMENSIONS, P('list_order')],
     segments: grain === 'now' ? [P(drill.flag)] : [],
     filters: [...scopeFilter(P('region_path'), region, caller), ...(period ? monthFilters(drill.month!, period) : [])],
-    // A stable order that is not an order on a personal member (refused unless unmasked).
-    order: [[P('region_name'), 'asc'], [P('list_order'), 'asc']],
+    // A stable order that is not an order on a personal member (refused unless unmasked): the area
+    // tree's (communities of a town together, towns of a district together), then birth date.
+    order: [[P('list_order'), 'asc']],
     // One row per person already (id_number is the key): no GROUP BY over the whole area.
     ungrouped: true,
     limit: opts.limit, offset: opts.offset, total: true, timezone: 'Asia/Shanghai'
