@@ -51,9 +51,9 @@ beforeAll(async () => {
       [p.id, p.name, `${p.id.slice(6, 10)}-${p.id.slice(10, 12)}-${p.id.slice(12, 14)}`, p.community]);
     await q(`INSERT INTO ind_person_now (as_of, id_number, region_code, region_path, district_code, town_code, recipient, aged80, living_outside,
         community_managed, insured, reaching_retirement, cert_valid, certified, certified_silent, field_task_open, cert_expired,
-        suspended_not_certified, weak_only, hardship, eligible_not_receiving, recipient_from)
+        suspended_not_certified, weak_only, hardship, eligible_not_receiving, recipient_from, recipient_from_month)
       SELECT current_date, $1, code, path, district_code, town_code, true, false, false, true, false, false, true, true, true, false, false, false, false, false, false,
-             DATE '2020-01-01'
+             DATE '2020-01-01', '2020-01'
         FROM region_paths WHERE code = $2`, [p.id, p.community]);
     await q(`INSERT INTO alerts (rule, id_number, severity, status, amount_at_risk, region_code) VALUES ('paid_after_death', $1, 'high', 'open', 1234.5, $2)`, [p.id, p.community]);
   }

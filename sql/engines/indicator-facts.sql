@@ -297,12 +297,15 @@ DELETE FROM ind_person_now;
 -- step: person now
 INSERT INTO ind_person_now (as_of, id_number, region_code, region_path, district_code, town_code, recipient, aged80, living_outside,
   community_managed, insured, reaching_retirement, cert_valid, certified, certified_silent, field_task_open, cert_expired,
-  suspended_not_certified, weak_only, hardship, eligible_not_receiving, recipient_from, recipient_until, turns80, outside, list_order)
+  suspended_not_certified, weak_only, hardship, eligible_not_receiving, recipient_from, recipient_until, turns80, outside, list_order,
+  recipient_from_month, recipient_until_month, turns80_month)
 SELECT f.as_of, f.id_number, f.region_code, f.region_path, f.district_code, f.town_code, f.recipient, f.aged80, f.living_outside,
   f.community_managed, f.insured, f.reaching_retirement, f.cert_valid, f.certified, f.certified_silent, f.field_task_open, f.cert_expired,
   f.suspended_not_certified, f.weak_only, f.hardship, f.eligible_not_receiving, f.recipient_from, f.recipient_until, f.turns80, f.outside,
   -- the lists' stable order without a personal member (see migration 0013)
-  row_number() OVER (ORDER BY f.region_path, p.birth_date, f.id_number)
+  row_number() OVER (ORDER BY f.region_path, p.birth_date, f.id_number),
+  -- the months the lists filter on, as the people_now cube compares them ('YYYY-MM')
+  to_char(f.recipient_from, 'YYYY-MM'), to_char(f.recipient_until, 'YYYY-MM'), to_char(f.turns80, 'YYYY-MM')
   FROM f_now_person f LEFT JOIN persons p ON p.id_number = f.id_number;
 
 -- step: now
