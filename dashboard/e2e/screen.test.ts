@@ -151,6 +151,7 @@ describe('the wall screen', () => {
     await poll(() => page.locator('[data-testid=region-map]').count()).toBe(0);
     const bar = page.locator('[data-testid=ranked-bars] a[data-region]').first();
     await poll(() => bar.count()).toBe(1);
+    await chartsReady(page); // the artifact shows finished charts, not their entry animation
     await page.screenshot({ path: shotPath('drill-2-town.png') });
 
     // Town → community: click a bar.
@@ -159,6 +160,7 @@ describe('the wall screen', () => {
     await page.waitForURL(`**/screen/${city}/${district}/${town}/${community}`);
     await poll(() => page.getAttribute('[data-testid=cockpit]', 'data-region')).toBe(community);
     await expectTilesMatch(page, await apiIndicators(page, community));
+    await chartsReady(page);
     await page.screenshot({ path: shotPath('drill-3-community.png') });
 
     // Community → the people behind P01 (masked): the list of the month the tile shows, as many
