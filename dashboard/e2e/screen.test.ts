@@ -43,6 +43,29 @@ async function expectTilesMatch(page: Page, api: IndicatorsResponse): Promise<vo
   }
 }
 
+/**
+ * The header's three parts — area, title, period/freshness/clock — must not run into each other. Each
+ * part's extent is the union of its descendants' boxes (a grid cell's own box hides content that
+ * overflows it). Returns the pairs that overlap, e.g. ["title/side"]; the English title once ran under
+ * the period and the clock.
+ */
+async function headerOverlaps(page: Page): Promise<string[]> {
+  return page.$$eval('header.top > *', (parts) => {
+    const spans = parts.map((part) => {
+      let left = Infinity, right = -Infinity;
+      for (const el of [part, ...part.querySelectorAll('*')]) {
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 || getComputedStyle(el).visibility === 'hidden') continue;
+        left = Math.min(left, r.left); right = Math.max(right, r.right);
+      }
+      return { name: part.className.split(' ')[0], left, right };
+    });
+    const out: string[] = [];
+    for (let i = 0; i + 1 < spans.length; i++) if (spans[i].right > spans[i + 1].left) out.push(`${spans[i].name}/${spans[i + 1].name}`);
+    return out;
+  });
+}
+
 describe('the wall screen', () => {
   for (const [width, height] of [[1920, 1080], [3840, 2160]] as const) {
     it(`renders all 41 indicators equal to /api/indicators at ${width}×${height}, crisp, with no console errors`, async () => {
@@ -71,6 +94,7 @@ describe('the wall screen', () => {
       // Nothing spills out of the viewport (no scrollbars on a wall).
       const overflow = await page.evaluate(() => [document.documentElement.scrollWidth - innerWidth, document.documentElement.scrollHeight - innerHeight]);
       expect(overflow).toEqual([0, 0]);
+      expect(await headerOverlaps(page)).toEqual([]);
       await page.screenshot({ path: shotPath(`screen-city-${width}x${height}.png`) });
       expect(seen.errors).toEqual([]);
       expect(seen.network).toEqual([]);
@@ -85,7 +109,12 @@ describe('the wall screen', () => {
     await chartsReady(page);
     const c = await page.$eval('[data-testid=chart-payout] canvas', (el) => ({ w: (el as HTMLCanvasElement).width, css: el.getBoundingClientRect().width }));
     expect(Math.abs(c.w - c.css * 2)).toBeLessThanOrEqual(2);
+    expect(await headerOverlaps(page)).toEqual([]);
     await page.screenshot({ path: shotPath('screen-laptop-1440x900@2x.png') });
+    // The English header is longer: it must still fit at the laptop's narrower aspect.
+    await page.click('[data-testid=lang-toggle]');
+    await poll(() => page.locator('[data-family="P"] h2').textContent()).toContain('People');
+    expect(await headerOverlaps(page)).toEqual([]);
     await context.close();
   }, 300_000);
 
@@ -218,6 +247,7 @@ describe('the wall screen', () => {
     await page.click('[data-testid=lang-toggle]');
     await poll(() => page.locator('[data-family="P"] h2').textContent()).toContain('People');
     await chartsReady(page);
+    expect(await headerOverlaps(page)).toEqual([]);
     await page.screenshot({ path: shotPath('screen-city-english.png') });
     await page.reload();
     await poll(() => page.locator('[data-family="P"] h2').textContent()).toContain('People');
