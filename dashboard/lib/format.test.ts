@@ -86,6 +86,7 @@ describe('changes, periods and times', () => {
     expect(formatPeriod('bad')).toBe(MISSING);
     expect(formatPeriodShort('2026-03')).toBe('3月');
     expect(formatPeriodShort('2026-01', 'zh', true)).toBe('26年1月');
+    expect(formatPeriodShort('2025-11', 'en', true)).toBe("Nov '25"); // ASCII: the CJK font draws ’ full-width
   });
 
   it('tells time in Beijing whatever the machine zone', () => {

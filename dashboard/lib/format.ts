@@ -144,7 +144,8 @@ export function formatPeriodShort(period: string, lang: Lang = 'zh', withYear = 
   const m = /^(\d{4})-(\d{2})/.exec(period);
   if (!m) return period;
   const month = Number(m[2]);
-  if (lang === 'en') return withYear ? `${EN_MONTHS[month - 1]} ’${m[1].slice(2)}` : EN_MONTHS[month - 1];
+  // ASCII apostrophe: the CJK font the screen uses draws ’ full-width ("Nov’ 25")
+  if (lang === 'en') return withYear ? `${EN_MONTHS[month - 1]} '${m[1].slice(2)}` : EN_MONTHS[month - 1];
   return withYear ? `${m[1].slice(2)}年${month}月` : `${month}月`;
 }
 

@@ -29,6 +29,9 @@ describe('trend lines', () => {
     const small = o(trendOption([{ name: 'a', unit: 'people', data: series([1, 2]) }], ctx));
     const big = o(trendOption([{ name: 'a', unit: 'people', data: series([1, 2]) }], { scale: 2, lang: 'zh' }));
     expect(big.xAxis.axisLabel.fontSize).toBe(small.xAxis.axisLabel.fontSize * 2);
+    // and the gaps between the axes and their labels with it (a fixed gap let the labels collide at 4K)
+    expect(big.xAxis.axisLabel.margin).toBe(small.xAxis.axisLabel.margin * 2);
+    expect(big.yAxis[0].axisLabel.margin).toBe(small.yAxis[0].axisLabel.margin * 2);
   });
 
   it('labels January with its year', () => {

@@ -8,7 +8,9 @@ import { COLORS, SERIES, STATUS_COLOR, STATUS_ICON, px, textStyle, tooltipBase, 
 
 export interface Series { name: string; unit: Unit; data: { period: string; value: number | null }[] }
 
-const axisLabel = (ctx: ChartContext, size = 13) => ({ ...textStyle(ctx, size, COLORS.muted) });
+// The gap between an axis and its labels scales with the text (ECharts' default is a fixed 8 px, so at
+// 3840×2160 the value axis's bottom label ran into the period labels).
+const axisLabel = (ctx: ChartContext, size = 13) => ({ ...textStyle(ctx, size, COLORS.muted), margin: px(8, ctx) });
 
 /** Period labels: "3月", with the year at January and at the first point ("25年11月"). */
 export function periodLabels(periods: string[], ctx: ChartContext): string[] {
@@ -43,7 +45,8 @@ export function trendOption(series: Series[], ctx: ChartContext, opts: { bars?: 
     xAxis: {
       type: 'category', data: periodLabels(periods, ctx), boundaryGap: !!opts.bars,
       axisLine: { lineStyle: { color: COLORS.axis } }, axisTick: { show: false },
-      axisLabel: { ...axisLabel(ctx, opts.compact ? 12 : 13), hideOverlap: true }
+      // a little further down than the value axes' gap, so the first period label stays clear of the lowest value label
+      axisLabel: { ...axisLabel(ctx, opts.compact ? 12 : 13), margin: px(10, ctx), hideOverlap: true }
     },
     yAxis: series.slice(0, dual ? 2 : 1).map((s, i) => ({
       type: 'value', scale: !opts.bars, position: i === 0 ? 'left' : 'right',
