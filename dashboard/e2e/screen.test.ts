@@ -159,6 +159,10 @@ describe('the wall screen', () => {
     await page.goto(`${app.url}/screen`);
     const city = (await page.getAttribute('[data-testid=cockpit]', 'data-region'))!;
     await chartsReady(page);
+    // The fund's figures are city-level (indicators.md): on the city's screen nothing needs saying …
+    const cityLevel = (await apiIndicators(page, city)).indicators.filter((i) => i.city_level).map((i) => i.code).sort();
+    expect(cityLevel).toEqual(['A06', 'A07']);
+    expect(await page.locator('[data-testid=city-wide]').count()).toBe(0);
 
     // City → district: click the district on the map.
     const districtSpot = page.locator('[data-testid=region-map] a[data-region]').first();
@@ -167,6 +171,11 @@ describe('the wall screen', () => {
     await page.waitForURL(`**/screen/${city}/${district}`);
     await poll(() => page.getAttribute('[data-testid=cockpit]', 'data-region')).toBe(district);
     await expectTilesMatch(page, await apiIndicators(page, district));
+    // … on a district's screen their tiles say they show the city's figure, and the tip says why.
+    expect((await page.$$eval('[data-testid=city-wide]', (els) => els.map((e) => e.closest('[data-indicator]')!.getAttribute('data-indicator')))).sort()).toEqual(cityLevel);
+    await page.locator('[data-indicator="A07"]').hover();
+    await poll(() => page.locator('[data-testid=city-wide-hint]').textContent()).toContain('全市统筹');
+    await page.mouse.move(5, 5);
     await chartsReady(page);
     await page.screenshot({ path: shotPath('drill-1-district.png') });
 

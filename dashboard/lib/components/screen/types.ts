@@ -28,6 +28,8 @@ export interface Indicator {
   reason_en: string | null;
   series: { period: string; value: number | null }[];
   drillable: boolean;
+  /** A city-wide figure (the fund ledger is pooled per scheme, A06/A07): the same on every area's screen. */
+  city_level?: boolean;
   /** Fixed limits from the model (thresholds.bound): the gauge draws them. */
   bounds?: { below?: { warn?: number; critical?: number }; above?: { warn?: number; critical?: number } } | null;
   breakdown?: { key: string; label_zh: string; label_en?: string; value: number | null }[];
