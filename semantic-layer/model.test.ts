@@ -110,6 +110,22 @@ describe('the Cube model', () => {
     }
   });
 
+  it("names only non-personal people members, titled in both languages, as a list's columns", () => {
+    const people = model.cubes.get('people_now')!;
+    const withColumns = indicators.filter((x) => x.meta.drill?.columns);
+    expect(withColumns.length).toBeGreaterThan(0);
+    for (const i of withColumns) {
+      for (const m of i.meta.drill.columns as string[]) {
+        const d = people.dimensions.get(m);
+        expect(d, `${i.code} ${m}`).toBeDefined();
+        expect(personal[`people_now.${m}`], `${i.code} ${m} is personal`).toBeUndefined();
+        expect(d!.title, `${i.code} ${m} title`).toBeTruthy();
+        expect((d!.meta as { title_en?: string } | undefined)?.title_en, `${i.code} ${m} meta.title_en`).toBeTruthy();
+        expect(() => resolveMemberPath(model, `${PEOPLE_VIEW}.${m}`), `${i.code} ${m}`).not.toThrow();
+      }
+    }
+  });
+
   it('has the cubes and members the dashboard queries', () => {
     for (const c of ['region_months', 'region_now', 'project_months', 'fund', 'people_now', 'alerts', 'regions']) expect(model.cubes.get(c), c).toBeDefined();
     for (const c of ['region_months', 'region_now', 'project_months', 'people_now', 'alerts']) {

@@ -138,6 +138,22 @@ describe('the people behind a number', () => {
     expect(await page(0, expected.length)).toEqual(expected);
   });
 
+  it("shows each list's own columns from the model: when a recipient started (P01), when an 80+ person turned 80 (P04)", async () => {
+    const month = board.period;
+    const p01 = await peopleBehind(engine, db.pool, city, community, 'P01', { offset: 0, limit: 1000, unmask: false, period: month });
+    expect(p01.columns).toEqual([{ key: 'recipient_from', title_zh: '领取起始月', title_en: 'Recipient since' }]);
+    expect(p01.rows.length).toBeGreaterThan(0);
+    // Every recipient of the month started in it or before — the value is the row's, not decoration.
+    for (const r of p01.rows) expect(r.columns.recipient_from! <= month, `${r.columns.recipient_from} ≤ ${month}`).toBe(true);
+    const p04 = await peopleBehind(engine, db.pool, city, city.scope, 'P04', { offset: 0, limit: 1000, unmask: false, period: month });
+    expect(p04.columns.map((c) => c.key)).toEqual(['turns80']);
+    expect(p04.rows.length).toBeGreaterThan(0);
+    for (const r of p04.rows) expect(r.columns.turns80! <= month, `${r.columns.turns80} ≤ ${month}`).toBe(true);
+    // A list without columns in the model shows none (no filler column).
+    const c05 = await peopleBehind(engine, db.pool, city, city.scope, 'C05', { offset: 0, limit: 1, unmask: false });
+    expect(c05.columns).toEqual([]);
+  });
+
   it('defaults to the month the board shows by default', async () => {
     const list = await peopleBehind(engine, db.pool, city, city.scope, 'P01', { offset: 0, limit: 1, unmask: false });
     expect(list.total).toBe(ind(board, 'P01').value);

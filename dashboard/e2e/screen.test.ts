@@ -213,6 +213,10 @@ describe('the wall screen', () => {
     expect((await page.textContent('[data-testid=people-total]'))!.trim()).toBe(`共 ${Number(shown).toLocaleString('en-US')} 人`);
     const ids = await page.$$eval('[data-testid=people-table] td.id', (tds) => tds.map((td) => td.textContent ?? ''));
     expect(ids.every((id) => id.includes('*'))).toBe(true);
+    // The list's own column from the model: when each recipient started, as a Chinese month.
+    expect(await page.textContent('[data-testid=people-table] th[data-column=recipient_from]')).toBe('领取起始月');
+    const since = await page.$$eval('[data-testid=people-table] tbody tr', (trs) => trs.map((tr) => tr.lastElementChild!.textContent!.trim()));
+    expect(since.every((s) => /^\d{4}年\d{1,2}月$/.test(s)), since.join(' ')).toBe(true);
     await page.screenshot({ path: shotPath('drill-4-people.png') });
 
     // Back up via the breadcrumb to the district (same month); a reload of that URL (a bookmark) shows the same area.

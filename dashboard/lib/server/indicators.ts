@@ -25,8 +25,9 @@ export interface IndicatorMeta {
   grain?: 'month' | 'now';
   thresholds: Thresholds;
   /** The people behind the number (people_now): `flag`, the segment of "now"; `month`, for a month-grain
-   *  indicator, the filters that pick the people counted in a month (`$period` = 'YYYY-MM'). */
-  drill?: { flag: string; month?: DrillFilter[] };
+   *  indicator, the filters that pick the people counted in a month (`$period` = 'YYYY-MM'); `columns`,
+   *  members the list shows for each person. */
+  drill?: { flag: string; month?: DrillFilter[]; columns?: string[] };
   share_of?: { measure: string; by: string };
   city_level?: boolean;
   breakdown?: string;

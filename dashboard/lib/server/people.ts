@@ -62,10 +62,17 @@ export async function peopleBehind(engine: SemanticEngine, pool: Pool, caller: C
     if (!drill.month?.length) throw new Error(`model: ${code} is a month-grain indicator without drill.month filters`);
     period = (await boardPeriod(engine, caller, opts.period ?? null)).period;
   }
+  // The model's columns for this list (drill.columns), titled by their members' titles.
+  const viewMeta = engine.meta().cubes.find((c) => c.name === PEOPLE_VIEW);
+  const columns = (drill.columns ?? []).map((m) => {
+    const d = viewMeta?.dimensions.find((x) => x.name === P(m));
+    if (!d) throw new Error(`model: ${code} drill.columns names ${m}, which ${PEOPLE_VIEW} does not have`);
+    return { key: m, title_zh: d.shortTitle ?? m, title_en: String((d.meta as { title_en?: string } | undefined)?.title_en ?? d.shortTitle ?? m) };
+  });
   const r = (await engine.load({
     // list_order is selected too: an order key outside the select list is dropped (Cube's rule),
     // and pages would then overlap or skip people.
-    dimensions: [...PEOPLE_DIMENSIONS, P('list_order')],
+    dimensions: [...PEOPLE_DIMENSIONS, P('list_order'), ...columns.map((c) => P(c.key))],
     segments: grain === 'now' ? [P(drill.flag)] : [],
     filters: [...scopeFilter(P('region_path'), region, caller), ...(period ? monthFilters(drill.month!, period) : [])],
     // A stable order that is not an order on a personal member (refused unless unmasked): the area
@@ -84,10 +91,11 @@ export async function peopleBehind(engine: SemanticEngine, pool: Pool, caller: C
   })) as { data: Record<string, string | null>[]; total?: number | null };
   return {
     indicator: code, title_zh: def.meta.title_zh, title_en: def.meta.title_en, grain, period,
-    total: r.total ?? r.data.length, masked: !unmasked, may_unmask: mayUnmask(caller),
+    total: r.total ?? r.data.length, masked: !unmasked, may_unmask: mayUnmask(caller), columns,
     rows: r.data.map((x) => ({
       id_number: x[P('id_number')], name: x[P('name')],
-      sex: x[P('sex')], age: ageAt(x[P('birth_date')]), region_name: x[P('region_name')], detail: def.meta.title_zh
+      sex: x[P('sex')], age: ageAt(x[P('birth_date')]), region_name: x[P('region_name')],
+      columns: Object.fromEntries(columns.map((c) => [c.key, x[P(c.key)] ?? null]))
     }))
   };
 }

@@ -63,9 +63,12 @@ export interface AlertRow {
 }
 export interface AlertsResponse { rows: AlertRow[] }
 
-export interface PersonRow { id_number: string; name: string; sex: 'M' | 'F' | string; age: number | null; region_name: string | null; detail: string | null }
+/** `columns`: the values of the list's extra columns (PeopleResponse.columns), by key. */
+export interface PersonRow { id_number: string; name: string; sex: 'M' | 'F' | string; age: number | null; region_name: string | null; columns: Record<string, string | null> }
+/** An extra column of a list, from the model (the indicator's drill.columns): what makes a person count. */
+export interface PeopleColumn { key: string; title_zh: string; title_en: string }
 /** `period`: for a month-grain indicator, the month whose people are listed; null for "now" (the latest snapshot). */
-export interface PeopleResponse { total: number; rows: PersonRow[]; masked: boolean; may_unmask?: boolean; grain?: 'month' | 'now'; period?: string | null }
+export interface PeopleResponse { total: number; rows: PersonRow[]; columns: PeopleColumn[]; masked: boolean; may_unmask?: boolean; grain?: 'month' | 'now'; period?: string | null }
 
 export interface GeoFeature {
   type: 'Feature';
