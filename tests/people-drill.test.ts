@@ -149,9 +149,34 @@ describe('the people behind a number', () => {
     expect(p04.columns.map((c) => c.key)).toEqual(['turns80']);
     expect(p04.rows.length).toBeGreaterThan(0);
     for (const r of p04.rows) expect(r.columns.turns80! <= month, `${r.columns.turns80} ≤ ${month}`).toBe(true);
-    // A list without columns in the model shows none (no filler column).
-    const c05 = await peopleBehind(engine, db.pool, city, city.scope, 'C05', { offset: 0, limit: 1, unmask: false });
-    expect(c05.columns).toEqual([]);
+  });
+
+  it('shows on each "now" list the date that puts a person on it, as the engines recorded it', async () => {
+    const asOf = (await db.pool.query(`SELECT to_char(max(as_of), 'YYYY-MM-DD') AS d FROM ind_person_now`)).rows[0].d as string;
+    // Tasks carry the wall-clock time they were issued (the engines here run as of a fixed past date).
+    const today = (await db.pool.query(`SELECT to_char((now() AT TIME ZONE 'Asia/Shanghai')::date, 'YYYY-MM-DD') AS d`)).rows[0].d as string;
+    const auditor: Caller = { ...city, name: 'auditor', role: 'auditor' };
+    const list = async (code: string) => peopleBehind(engine, db.pool, auditor, city.scope, code, { offset: 0, limit: 5000, unmask: true });
+    const fromDb = async (sql: string) => new Map((await db.pool.query(sql)).rows.map((r) => [r.id_number as string, r.v as string]));
+    const cases: [string, string, string, (v: string) => boolean][] = [
+      ['C04', 'field_task_since', `SELECT id_number, to_char(min((created_at AT TIME ZONE 'Asia/Shanghai')::date), 'YYYY-MM-DD') AS v
+         FROM tasks WHERE kind = 'field_verification' AND status = 'open' GROUP BY 1`, (v) => v <= today],
+      ['C05', 'cert_valid_until', `SELECT id_number, to_char(COALESCE(valid_until, last_valid_until), 'YYYY-MM-DD') AS v FROM cert_status`, (v) => v < asOf],
+      ['C06', 'suspended_since', `SELECT id_number, to_char(max(event_date), 'YYYY-MM-DD') AS v FROM cert_events
+         WHERE kind = 'suspension' AND reason = 'not_certified' GROUP BY 1`, (v) => v <= asOf],
+      ['P07', 'retirement_month', `SELECT id_number, to_char(retirement_month, 'YYYY-MM') AS v FROM retirements`, (v) => v > board.period]
+    ];
+    for (const [code, column, sql, plausible] of cases) {
+      const l = await list(code);
+      expect(l.columns.map((c) => c.key), code).toEqual([column]);
+      expect(l.rows.length, `${code} has people in the test data`).toBeGreaterThan(0);
+      const truth = await fromDb(sql);
+      for (const r of l.rows) {
+        const v = r.columns[column]!;
+        expect(v, `${code} ${r.id_number}`).toBe(truth.get(r.id_number!));
+        expect(plausible(v), `${code} ${r.id_number} ${column} ${v} (as of ${asOf})`).toBe(true);
+      }
+    }
   });
 
   it('defaults to the month the board shows by default', async () => {

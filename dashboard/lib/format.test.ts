@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   shortReason, chineseMagnitude, formatAgo, formatAxis, formatChange, formatClock, formatDateTime, formatPercentNumber, formatPeriod,
-  formatPeriodShort, formatValue, formatYuan, formatYuanExact, MISSING
+  formatDay, formatPeriodShort, formatValue, formatYuan, formatYuanExact, MISSING
 } from './format.ts';
 
 describe('Chinese magnitudes', () => {
@@ -86,6 +86,9 @@ describe('changes, periods and times', () => {
     expect(formatPeriod('bad')).toBe(MISSING);
     expect(formatPeriodShort('2026-03')).toBe('3月');
     expect(formatPeriodShort('2026-01', 'zh', true)).toBe('26年1月');
+    expect(formatDay('2026-03-05')).toBe('2026年3月5日');
+    expect(formatDay('2026-03-05', 'en')).toBe('5 Mar 2026');
+    expect(formatDay('2026-03')).toBe(MISSING);
     expect(formatPeriodShort('2025-11', 'en', true)).toBe("Nov '25"); // ASCII: the CJK font draws ’ full-width
   });
 

@@ -139,6 +139,14 @@ export function formatPeriod(period: string | null | undefined, lang: Lang = 'zh
   return lang === 'zh' ? `${m[1]}年${month}月` : `${EN_MONTHS[month - 1]} ${m[1]}`;
 }
 
+/** A calendar day "2026-03-05" → "2026年3月5日" / "5 Mar 2026". */
+export function formatDay(day: string | null | undefined, lang: Lang = 'zh'): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day ?? '');
+  if (!m) return MISSING;
+  const month = Number(m[2]), d = Number(m[3]);
+  return lang === 'zh' ? `${m[1]}年${month}月${d}日` : `${d} ${EN_MONTHS[month - 1]} ${m[1]}`;
+}
+
 /** Short period for chart axes: "10月" (or "26年1月" at a year change) / "Oct". */
 export function formatPeriodShort(period: string, lang: Lang = 'zh', withYear = false): string {
   const m = /^(\d{4})-(\d{2})/.exec(period);

@@ -237,17 +237,19 @@ weak_only AS (
    GROUP BY ev.id_number
   HAVING bool_or(k.strength = 'weak') AND NOT bool_or(k.strength = 'strong')
 ), suspended AS (
-  SELECT DISTINCT s.id_number FROM cert_events s
+  SELECT s.id_number, max(s.event_date) AS since FROM cert_events s
    WHERE s.kind = 'suspension' AND s.reason = 'not_certified' AND s.event_date <= :as_of::date
      AND NOT EXISTS (SELECT 1 FROM cert_events r WHERE r.id_number = s.id_number AND r.kind = 'resumption'
                       AND r.cycle_key = s.cycle_key AND r.event_date <= :as_of::date)
+   GROUP BY s.id_number
 ), rec AS (
   SELECT sp.id_number FROM f_span sp CROSS JOIN w WHERE sp.first_month <= w.last_period AND sp.last_month >= w.last_period
 ), retiring AS (
-  SELECT r.id_number FROM retirements r CROSS JOIN w
+  SELECT r.id_number, r.retirement_month FROM retirements r CROSS JOIN w
    WHERE r.retirement_month > w.last_period AND r.retirement_month <= (w.last_period + INTERVAL '12 months')::date
 ), tasks_open AS (
-  SELECT DISTINCT id_number FROM tasks WHERE kind = 'field_verification' AND status = 'open'
+  SELECT id_number, min((created_at AT TIME ZONE 'Asia/Shanghai')::date) AS since FROM tasks
+   WHERE kind = 'field_verification' AND status = 'open' GROUP BY id_number
 ), hard AS (
   SELECT DISTINCT id_number FROM hardship WHERE since <= :as_of::date AND (until IS NULL OR until >= :as_of::date)
 ), enr AS (
@@ -278,7 +280,12 @@ SELECT :as_of::date AS as_of, pe.id_number, COALESCE(fp.region_code, '') AS regi
        (enr.id_number IS NOT NULL) AS eligible_not_receiving,
        spans.first_month AS recipient_from, spans.last_month AS recipient_until,
        date_trunc('month', fp.birth_date + INTERVAL '80 years')::date AS turns80,
-       COALESCE(fp.outside, false) AS outside
+       COALESCE(fp.outside, false) AS outside,
+       -- what puts a person on a "now" list (the lists' columns, migration 0014)
+       to_char(t.since, 'YYYY-MM-DD') AS field_task_since,
+       to_char(COALESCE(cs.valid_until, cs.last_valid_until), 'YYYY-MM-DD') AS cert_valid_until,
+       to_char(su.since, 'YYYY-MM-DD') AS suspended_since,
+       to_char(rt.retirement_month, 'YYYY-MM') AS retirement_month
   FROM people pe
   LEFT JOIN f_person fp ON fp.id_number = pe.id_number
   LEFT JOIN rec ON rec.id_number = pe.id_number
@@ -298,14 +305,15 @@ DELETE FROM ind_person_now;
 INSERT INTO ind_person_now (as_of, id_number, region_code, region_path, district_code, town_code, recipient, aged80, living_outside,
   community_managed, insured, reaching_retirement, cert_valid, certified, certified_silent, field_task_open, cert_expired,
   suspended_not_certified, weak_only, hardship, eligible_not_receiving, recipient_from, recipient_until, turns80, outside, list_order,
-  recipient_from_month, recipient_until_month, turns80_month)
+  recipient_from_month, recipient_until_month, turns80_month, field_task_since, cert_valid_until, suspended_since, retirement_month)
 SELECT f.as_of, f.id_number, f.region_code, f.region_path, f.district_code, f.town_code, f.recipient, f.aged80, f.living_outside,
   f.community_managed, f.insured, f.reaching_retirement, f.cert_valid, f.certified, f.certified_silent, f.field_task_open, f.cert_expired,
   f.suspended_not_certified, f.weak_only, f.hardship, f.eligible_not_receiving, f.recipient_from, f.recipient_until, f.turns80, f.outside,
   -- the lists' stable order without a personal member (see migration 0013)
   row_number() OVER (ORDER BY f.region_path, p.birth_date, f.id_number),
   -- the months the lists filter on, as the people_now cube compares them ('YYYY-MM')
-  to_char(f.recipient_from, 'YYYY-MM'), to_char(f.recipient_until, 'YYYY-MM'), to_char(f.turns80, 'YYYY-MM')
+  to_char(f.recipient_from, 'YYYY-MM'), to_char(f.recipient_until, 'YYYY-MM'), to_char(f.turns80, 'YYYY-MM'),
+  f.field_task_since, f.cert_valid_until, f.suspended_since, f.retirement_month
   FROM f_now_person f LEFT JOIN persons p ON p.id_number = f.id_number;
 
 -- step: now
