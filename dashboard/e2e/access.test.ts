@@ -3,7 +3,7 @@
 // the page and from the API — never data.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { DEMO, launchBrowser, newContext, poll, shotPath, signIn, startApp, watchConsole, type App } from './support/app.ts';
+import { chartsReady, DEMO, launchBrowser, newContext, poll, shotPath, signIn, startApp, watchConsole, type App } from './support/app.ts';
 import { createUser, MAX_FAILED_LOGINS } from '../lib/server/accounts.ts';
 
 let app: App;
@@ -58,6 +58,38 @@ describe('sign-in', () => {
     expect(left.rows[0].n).toBe(0);
     await page.goto(`${app.url}/screen/${city}`);
     await poll(() => new URL(page.url()).pathname).toBe('/login');
+    await context.close();
+  }, 300_000);
+
+  it('serves a Content-Security-Policy under which the screen runs whole and an injected script does not', async () => {
+    const context = await newContext(browser); // reports CSP violations as console errors
+    const page = await signIn(context, app.url, DEMO.leader);
+    const seen = watchConsole(page);
+    const res = await page.goto(`${app.url}/screen/${city}`);
+    const csp = res!.headers()['content-security-policy'] ?? '';
+    const scriptSrc = /script-src ([^;]+)/.exec(csp)?.[1] ?? '';
+    expect(scriptSrc).toMatch(/^'self' .*'nonce-[^']+'/);
+    expect(scriptSrc).not.toContain('unsafe-inline');
+    expect(csp).toContain("object-src 'none'");
+    expect(csp).toContain("frame-ancestors 'self'");
+    await chartsReady(page);
+    await page.locator('[data-indicator="P01"] [data-testid=people-link]').click();
+    await poll(() => page.locator('[data-testid=people-table] tbody tr').count()).toBeGreaterThan(0);
+    await page.goBack();
+    await chartsReady(page);
+    expect(seen.errors).toEqual([]);
+    // A script somebody managed to put into the page does not run.
+    const ran = await page.evaluate(async () => {
+      const s = document.createElement('script');
+      s.textContent = 'window.__injected = true';
+      document.head.appendChild(s);
+      await new Promise((r) => setTimeout(r, 100));
+      return (window as unknown as { __injected?: boolean }).__injected === true;
+    });
+    expect(ran).toBe(false);
+    // … and is reported (Chromium's own console message and ours), nothing else.
+    await poll(() => seen.errors.some((e) => /^CSP violation: script-src-elem /.test(e))).toBe(true);
+    expect(seen.errors.every((e) => /CSP violation|Content Security Policy/.test(e)), seen.errors.join('\n')).toBe(true);
     await context.close();
   }, 300_000);
 

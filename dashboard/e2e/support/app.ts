@@ -117,6 +117,13 @@ export async function newContext(browser: Browser, opts: BrowserContextOptions =
   const context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, ...opts });
   context.setDefaultTimeout(WAIT_MS);
   context.setDefaultNavigationTimeout(WAIT_MS);
+  // Content-Security-Policy violations become console errors, so every test that checks for
+  // console errors also fails when the policy blocks something the page needs (Chromium reports
+  // some, e.g. a blocked eval, nowhere else).
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) =>
+      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`));
+  });
   return context;
 }
 
