@@ -5,7 +5,7 @@
 // Screenshots go to test-results/screen/.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { chartsReady, DEMO, launchBrowser, newContext, poll, shotPath, signIn, startApp, watchConsole, type App } from './support/app.ts';
+import { bounded, chartsReady, DEMO, launchBrowser, newContext, poll, shotPath, signIn, startApp, watchConsole, type App } from './support/app.ts';
 import { formatValue } from '../lib/format.ts';
 import type { IndicatorsResponse } from '../lib/components/screen/types.ts';
 
@@ -50,7 +50,7 @@ async function expectTilesMatch(page: Page, api: IndicatorsResponse): Promise<vo
  * the period and the clock.
  */
 async function headerOverlaps(page: Page): Promise<string[]> {
-  return page.$$eval('header.top > *', (parts) => {
+  return bounded('measuring the header', page.$$eval('header.top > *', (parts) => {
     const spans = parts.map((part) => {
       let left = Infinity, right = -Infinity;
       for (const el of [part, ...part.querySelectorAll('*')]) {
@@ -63,7 +63,7 @@ async function headerOverlaps(page: Page): Promise<string[]> {
     const out: string[] = [];
     for (let i = 0; i + 1 < spans.length; i++) if (spans[i].right > spans[i + 1].left) out.push(`${spans[i].name}/${spans[i + 1].name}`);
     return out;
-  });
+  }));
 }
 
 describe('the wall screen', () => {
@@ -107,7 +107,7 @@ describe('the wall screen', () => {
     const page = await signIn(context, app.url, DEMO.leader);
     await page.goto(`${app.url}/screen`);
     await chartsReady(page);
-    const c = await page.$eval('[data-testid=chart-payout] canvas', (el) => ({ w: (el as HTMLCanvasElement).width, css: el.getBoundingClientRect().width }));
+    const c = await bounded('measuring the payout canvas', page.$eval('[data-testid=chart-payout] canvas', (el) => ({ w: (el as HTMLCanvasElement).width, css: el.getBoundingClientRect().width })));
     expect(Math.abs(c.w - c.css * 2)).toBeLessThanOrEqual(2);
     expect(await headerOverlaps(page)).toEqual([]);
     await page.screenshot({ path: shotPath('screen-laptop-1440x900@2x.png') });
@@ -115,7 +115,7 @@ describe('the wall screen', () => {
     await page.click('[data-testid=lang-toggle]');
     await poll(() => page.locator('[data-family="P"] h2').textContent()).toContain('People');
     expect(await headerOverlaps(page)).toEqual([]);
-    await context.close();
+    await bounded('closing the laptop context', context.close());
   }, 300_000);
 
   it('shows a breached threshold in red with its icon and reason, on hover and on keyboard focus', async () => {

@@ -108,6 +108,23 @@ export async function startApp(opts: { scale?: 'tiny' | 'demo' | 'city'; seed?: 
 /** Generous waits: these tests share a small machine with builds and benchmarks. */
 export const WAIT_MS = 60_000;
 
+/**
+ * Playwright's evaluate, $eval and close have no timeout of their own: on a stalled renderer such a
+ * step would hang its test until vitest's limit, saying only "timed out" (this happened once, in
+ * CI, in the laptop test). Bounded, it fails within WAIT_MS and names the step.
+ */
+export async function bounded<T>(what: string, step: Promise<T>, ms = WAIT_MS): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s (the browser's renderer stalled?)`)), ms);
+  });
+  try {
+    return await Promise.race([step, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** expect.poll with a timeout fit for a loaded machine. */
 export function poll<T>(fn: () => T | Promise<T>, timeout = WAIT_MS) {
   return expect.poll(fn, { timeout, interval: 200 });
@@ -159,7 +176,7 @@ export async function signIn(context: BrowserContext, url: string, who: { userna
   // The landing navigation (303 → /screen → 307 → /screen/<area>) may still be under way; a test's
   // own goto would race it ("navigation interrupted by another navigation"). The cookie belongs to
   // the context: hand back a fresh page and drop the one that signed in.
-  await page.close();
+  await bounded('closing the sign-in page', page.close());
   return context.newPage();
 }
 
