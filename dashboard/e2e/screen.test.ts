@@ -44,6 +44,46 @@ async function expectTilesMatch(page: Page, api: IndicatorsResponse): Promise<vo
 }
 
 /**
+ * The gauge, funnel and ring are drawn by the page itself (SVG/HTML): check what they show against
+ * /api/indicators — the gauge's value, needle and bands (C01 and its limits), the funnel's stages
+ * (C07 weak-only, C04 field tasks, C06 suspended) and the ring's sectors (S02's breakdown, largest
+ * first, each sweep in proportion).
+ */
+async function expectShapesMatch(page: Page, api: IndicatorsResponse): Promise<void> {
+  const by = (code: string) => api.indicators.find((i) => i.code === code)!;
+  const c01 = by('C01');
+  const v = Number(c01.value);
+  const gauge = await page.$eval('[data-testid=chart-coverage]', (el) => ({
+    label: el.getAttribute('aria-label'), min: Number(el.getAttribute('data-min')), needle: Number(el.getAttribute('data-needle')),
+    bands: [...el.querySelectorAll('path[data-band]')].map((b) => [Number(b.getAttribute('data-from')), Number(b.getAttribute('data-to'))])
+  }));
+  expect(gauge.label).toContain(formatValue(v, '%', 'zh').full);
+  expect(v).toBeGreaterThanOrEqual(gauge.min);
+  expect(gauge.needle).toBeCloseTo(((v - gauge.min) / (100 - gauge.min)) * 240 - 120, 1);
+  const below = c01.bounds!.below!;
+  expect(gauge.bands.map((b) => b[1])).toEqual([below.critical, below.warn, 100].filter((x) => x! > gauge.min));
+
+  const stages = Object.fromEntries(await page.$$eval('[data-testid=chart-funnel] li', (lis) => lis.map((li) => [li.getAttribute('data-stage'), li.getAttribute('data-value')])));
+  expect(Object.keys(stages)[0]).toBe('silent');
+  expect(stages.weak).toBe(String(by('C07').value));
+  expect(stages.field).toBe(String(by('C04').value));
+  expect(stages.suspended).toBe(String(by('C06').value));
+
+  const parts = (by('S02').breakdown ?? []).filter((b) => b.value !== null && b.value > 0).sort((a, b) => b.value! - a.value!);
+  const total = parts.reduce((a, b) => a + b.value!, 0);
+  const sectors = await page.$$eval('[data-testid=chart-subsidy] path[data-share]', (ps) => ps.map((p) => ({
+    key: p.getAttribute('data-share'), sweep: Number(p.getAttribute('data-to')) - Number(p.getAttribute('data-from'))
+  })));
+  expect(sectors.map((s) => s.key)).toEqual(parts.map((p) => p.key));
+  expect(parts.length).toBeGreaterThan(1);
+  for (const [i, s] of sectors.entries()) {
+    const share = (parts[i].value! / total) * 360;
+    if (share > 3) expect(Math.abs(s.sweep - share)).toBeLessThan(3 * parts.length); // proportional, less what tiny slivers borrow
+  }
+  expect(sectors.reduce((a, s) => a + s.sweep, 0)).toBeCloseTo(360, 0);
+}
+
+/**
  * The header's three parts — area, title, period/freshness/clock — must not run into each other. Each
  * part's extent is the union of its descendants' boxes (a grid cell's own box hides content that
  * overflows it). Returns the pairs that overlap, e.g. ["title/side"]; the English title once ran under
@@ -83,6 +123,7 @@ describe('the wall screen', () => {
       // The gauge's limits are the model's (C01's thresholds.bound), not a copy in the page.
       const below = api.indicators.find((i) => i.code === 'C01')!.bounds!.below!;
       expect(await page.textContent('.gauge .limits')).toBe(`预警<${below.warn} 严重<${below.critical}`);
+      await expectShapesMatch(page, api);
       // 1rem = 100 design px × scale: 100px at 1920×1080, 200px at 3840×2160 — type scales, not pixels.
       const rootPx = await page.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize));
       expect(rootPx).toBeCloseTo(100 * (width / 1920), 0);

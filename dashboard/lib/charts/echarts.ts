@@ -1,12 +1,13 @@
 // The only place ECharts is assembled: `echarts/core` plus exactly the charts and components the
 // cockpit draws (tree-shaken), and echarts-gl on demand (it touches `window` on import, so it is
-// loaded lazily in the browser only, when someone switches the map to 3D).
+// loaded lazily in the browser only, when someone switches the map to 3D). The gauge, funnel and
+// ring are drawn as SVG/HTML from charts/shapes.ts, not by ECharts.
 import * as echarts from 'echarts/core';
-import { BarChart, FunnelChart, GaugeChart, LineChart, MapChart, PieChart } from 'echarts/charts';
+import { BarChart, LineChart, MapChart } from 'echarts/charts';
 import { GridComponent, LegendComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
 
-echarts.use([LineChart, BarChart, PieChart, GaugeChart, FunnelChart, MapChart, GridComponent, LegendComponent, TooltipComponent, VisualMapComponent, CanvasRenderer]);
+echarts.use([LineChart, BarChart, MapChart, GridComponent, LegendComponent, TooltipComponent, VisualMapComponent, CanvasRenderer]);
 
 export { echarts };
 

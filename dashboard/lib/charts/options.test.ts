@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
-  choroplethOption, funnelOption, funnelWidths, gaugeOption, mapPalette, periodLabels, rankedBars, shareOption, shareRows, trendOption
+  choroplethOption, mapPalette, periodLabels, rankedBars, trendOption
 } from './options.ts';
 import { sparklinePath } from './sparkline.ts';
 import { centroid } from './geo.ts';
-import { COLORS, SERIES } from './theme.ts';
+import { COLORS } from './theme.ts';
 
 const ctx = { scale: 1, lang: 'zh' as const };
 const series = (values: (number | null)[]) => values.map((value, i) => ({ period: `2026-${String(i + 1).padStart(2, '0')}`, value }));
@@ -39,45 +39,6 @@ describe('trend lines', () => {
   });
 });
 
-describe('gauge', () => {
-  it('colours the bands by the thresholds: red below critical, amber below warn', () => {
-    const opt = o(gaugeOption(96.5, { warn: 97, critical: 95 }, '认证覆盖率', ctx));
-    const s = opt.series[0];
-    expect([s.min, s.max]).toEqual([90, 100]);
-    expect(s.axisLine.lineStyle.color).toEqual([[0.5, COLORS.critical], [0.7, COLORS.warn], [1, COLORS.ok]]);
-    expect(s.detail.formatter(96.5)).toBe('96.5%');
-    expect(o(gaugeOption(null, { warn: 97, critical: 95 }, 'x', ctx)).series[0].detail.formatter(0)).toBe('–');
-  });
-  it('draws only the limits the model gives', () => {
-    expect(o(gaugeOption(99, { critical: 95 }, 'x', ctx)).series[0].axisLine.lineStyle.color).toEqual([[0.5, COLORS.critical], [1, COLORS.ok]]);
-    expect(o(gaugeOption(99, undefined, 'x', ctx)).series[0].axisLine.lineStyle.color).toEqual([[1, COLORS.ok]]);
-  });
-});
-
-describe('certification funnel', () => {
-  it('gives stages log-scaled widths so a handful of suspended people still shows', () => {
-    const stages = [
-      { key: 'silent', label: '无感认证', value: 16_400 }, { key: 'weak', label: '仅弱证据', value: 209 },
-      { key: 'field', label: '转实地核实', value: 849 }, { key: 'suspended', label: '未认证暂停', value: 5 }
-    ];
-    const w = funnelWidths(stages);
-    expect(w[0]).toBe(100);
-    expect(w[3]).toBeGreaterThanOrEqual(8);
-    expect(w[1]).toBeLessThan(w[2]);
-    const opt = o(funnelOption(stages, ctx));
-    expect(opt.series[0].sort).toBe('none'); // the order is the process, not the size
-    expect(opt.series[0].label.formatter({ dataIndex: 0 })).toBe('无感认证  1.64万人');
-  });
-});
-
-describe('subsidy shares', () => {
-  it('drops empty projects, sorts largest first and gives ring and legend the same colours', () => {
-    const rows = shareRows([{ key: 'A', label: 'a', value: 10 }, { key: 'B', label: 'b', value: 48 }, { key: 'C', label: 'c', value: null }, { key: 'D', label: 'd', value: 0 }]);
-    expect(rows.map((r) => [r.key, r.color])).toEqual([['B', SERIES[0]], ['A', SERIES[1]]]);
-    const opt = o(shareOption([{ key: 'A', label: 'a', value: 10 }, { key: 'B', label: 'b', value: 48 }], '%', ctx));
-    expect(opt.series[0].data.map((d: { itemStyle: { color: string } }) => d.itemStyle.color)).toEqual([SERIES[0], SERIES[1]]);
-  });
-});
 
 describe('ranked child regions', () => {
   it('ranks largest first, missing last, bars relative to the largest', () => {
