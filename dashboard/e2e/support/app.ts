@@ -180,7 +180,7 @@ export async function signIn(context: BrowserContext, url: string, who: { userna
   return context.newPage();
 }
 
-/** Every chart on the page has rendered (data-chart-ready on all ECharts containers). */
+/** Every chart on the page has rendered (data-chart-ready on each: the ECharts containers, and the SVG/HTML shapes the page draws itself). */
 export async function chartsReady(page: Page, timeout = WAIT_MS): Promise<number> {
   await page.waitForFunction(() => {
     const charts = [...document.querySelectorAll('[data-chart-ready]')];
