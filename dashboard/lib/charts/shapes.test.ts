@@ -94,11 +94,11 @@ describe('subsidy ring', () => {
   it('drops empty projects, sorts largest first and gives ring and legend the same colours', () => {
     const shares = [{ key: 'A', label: 'a', value: 10 }, { key: 'B', label: 'b', value: 48 }, { key: 'C', label: 'c', value: null }, { key: 'D', label: 'd', value: 0 }];
     expect(shareRows(shares).map((r) => [r.key, r.color])).toEqual([['B', SERIES[0]], ['A', SERIES[1]]]);
-    expect(ringSectors(shares).map((r) => [r.key, r.color])).toEqual([['B', SERIES[0]], ['A', SERIES[1]]]);
+    expect(ringSectors(shareRows(shares)).map((r) => [r.key, r.color])).toEqual([['B', SERIES[0]], ['A', SERIES[1]]]);
   });
 
   it('sweeps in proportion to the values, all the way round', () => {
-    const s = ringSectors([{ key: 'A', label: 'a', value: 25 }, { key: 'B', label: 'b', value: 75 }]);
+    const s = ringSectors(shareRows([{ key: 'A', label: 'a', value: 25 }, { key: 'B', label: 'b', value: 75 }]));
     expect(s.map((x) => [x.key, x.from, x.to])).toEqual([['B', 0, 270], ['A', 270, 360]]);
     // B: from 12 o'clock clockwise to 9 o'clock, the long way round (large-arc flag set)
     const [o0, o1, i1, i0] = points(s[0].d);
@@ -118,7 +118,7 @@ describe('subsidy ring', () => {
   });
 
   it('draws a single project as a whole ring', () => {
-    const [s] = ringSectors([{ key: 'A', label: 'a', value: 5 }]);
+    const [s] = ringSectors(shareRows([{ key: 'A', label: 'a', value: 5 }]));
     expect([s.from, s.to]).toEqual([0, 360]);
     for (const p of points(s.d)) {
       const r = dist(p, RING.c, RING.c);
@@ -128,6 +128,6 @@ describe('subsidy ring', () => {
   });
 
   it('draws nothing when there is nothing to share', () => {
-    expect(ringSectors([{ key: 'A', label: 'a', value: null }])).toEqual([]);
+    expect(ringSectors(shareRows([{ key: 'A', label: 'a', value: null }]))).toEqual([]);
   });
 });

@@ -100,8 +100,10 @@ export function funnelBands(stages: FunnelStage[]): (FunnelStage & { top: number
 
 export interface Share { key: string; label: string; value: number | null }
 
+export type ShareRow = Share & { value: number; color: string };
+
 /** The shares worth drawing (positive values), largest first, each with its colour — shared by the ring and its legend. */
-export function shareRows(shares: Share[]): (Share & { value: number; color: string })[] {
+export function shareRows(shares: Share[]): ShareRow[] {
   return shares
     .filter((s): s is Share & { value: number } => s.value !== null && Number.isFinite(s.value) && s.value > 0)
     .sort((a, b) => b.value - a.value)
@@ -143,9 +145,8 @@ export function sectorPath(s0: number, s1: number, outer: number = RING.outer, i
   return `M${ox0} ${oy0}A${outer} ${outer} 0 ${large} 1 ${ox1} ${oy1}L${ix1} ${iy1}A${inner} ${inner} 0 ${large} 0 ${ix0} ${iy0}Z`;
 }
 
-/** The ring's sectors, in the order and colours of shareRows (so ring and legend agree). */
-export function ringSectors(shares: Share[]): (Share & { value: number; color: string; d: string; from: number; to: number })[] {
-  const rows = shareRows(shares);
+/** The ring's sectors for shareRows' rows: the legend is drawn from the same rows, so they agree. */
+export function ringSectors(rows: ShareRow[]): (ShareRow & { d: string; from: number; to: number })[] {
   const sweeps = ringSweeps(rows.map((r) => r.value));
   let at = 0;
   return rows.map((r, i) => {
