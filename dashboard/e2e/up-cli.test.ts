@@ -1,0 +1,73 @@
+// `yinling up` — what `npm start` runs — stopped the way an operator stops it: Ctrl-C in the terminal,
+// which sends SIGINT to the whole foreground process group. The embedded PostgreSQL must not be in that
+// group: the web server and the scheduler stop first, with the database still there for them, then the
+// database. Nothing may be left running, and the log must not show connections cut by the shutdown.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scratchDir } from '../../jobs/db/embedded.ts';
+import { freePort } from '../../tests/free-port.ts';
+import { ensureBuild, ROOT } from './support/build.ts';
+
+let child: ChildProcess | undefined;
+let dataDir = '';
+let url = '';
+const output: string[] = [];
+const text = () => output.join('');
+
+/** Field 5 of /proc/PID/stat: the process group. */
+const processGroup = (pid: number) => Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[2]);
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const postmasterPid = () => Number(fs.readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+
+beforeAll(async () => {
+  const buildDir = await ensureBuild();
+  dataDir = scratchDir('yinling-up-');
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'YINLING_MODEL_DIR', 'YINLING_INBOX'].includes(k)));
+  // detached: `up` leads its own process group, as a command started from a shell does.
+  child = spawn(process.execPath, [path.join(ROOT, 'jobs', 'cli', 'bin.js'), 'up', '--no-demo'], {
+    cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...env, YINLING_DATA_DIR: dataDir, PORT: String(port), YINLING_PG_PORT: String(await freePort()), HOST: '127.0.0.1', YINLING_WEB_BUILD: buildDir, NODE_ENV: 'production' }
+  });
+  child.stdout!.on('data', (b: Buffer) => output.push(b.toString()));
+  child.stderr!.on('data', (b: Buffer) => output.push(b.toString()));
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try { if ((await fetch(`${url}/healthz`)).ok) break; } catch { /* not up yet */ }
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`yinling up did not start:\n${text()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}, 600_000);
+
+afterAll(async () => {
+  if (child && child.exitCode === null) {
+    await new Promise<void>((r) => { child!.once('exit', () => r()); process.kill(-child!.pid!, 'SIGKILL'); });
+  }
+  try { const pm = postmasterPid(); if (alive(pm)) process.kill(pm, 'SIGQUIT'); } catch { /* stopped */ }
+  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('yinling up, stopped with Ctrl-C', () => {
+  it('keeps the database out of the terminal’s process group and stops it last, cleanly', async () => {
+    const health = await (await fetch(`${url}/healthz`)).json() as { database?: { status?: string; schemaVersion?: string } };
+    expect(health.database?.status, JSON.stringify(health)).toBe('ok');
+    expect(health.database?.schemaVersion).toMatch(/^\d{4}_/);
+    const pm = postmasterPid();
+    expect(alive(pm)).toBe(true);
+    expect(processGroup(child!.pid!)).toBe(child!.pid);
+    expect(processGroup(pm), 'the postmaster must lead its own process group').toBe(pm);
+
+    const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
+    process.kill(-child!.pid!, 'SIGINT'); // what the terminal does on Ctrl-C
+    const code = await exited;
+    const log = text();
+    expect(code, log).toBe(0);
+    expect(log).toMatch(/SIGINT: stopping…[\s\S]*Stopped\./);
+    expect(log, 'a connection was cut by the database shutting down first').not.toMatch(/idle connection error|terminating connection|connection terminated/i);
+    expect(alive(pm), 'the postmaster outlived yinling up').toBe(false);
+    expect(fs.existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
+  }, 120_000);
+});
