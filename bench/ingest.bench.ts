@@ -249,7 +249,8 @@ async function main(): Promise<void> {
         canon.push({ feed, file, rows: await canonicalRows(feed, path.join(city, f), cats, file) });
       }
       const rows = canon.reduce((n, c) => n + c.rows, 0);
-      say(`rows (valid) in ${feeds.join(' + ')}: ${rows.toLocaleString('en-US')}`);
+      const walLevel = (await pool.query('SHOW wal_level')).rows[0].wal_level as string;
+      say(`rows (valid) in ${feeds.join(' + ')}: ${rows.toLocaleString('en-US')}; server wal_level=${walLevel}`);
       const rawParallel = await rawCopy(pool, canon, true, cpu);
       const rawSerial = await rawCopy(pool, canon, false, cpu);
       const rawParallelMs = rawParallel.ms, rawSerialMs = rawSerial.ms;
@@ -281,7 +282,7 @@ async function main(): Promise<void> {
       await pool.end();
 
       results.push(
-        `payments + evidence: ${loadedA.toLocaleString('en-US')} rows loaded (${sA.totals.read.toLocaleString('en-US')} read, ${sA.totals.quarantined} quarantined)`,
+        `payments + evidence: ${loadedA.toLocaleString('en-US')} rows loaded (${sA.totals.read.toLocaleString('en-US')} read, ${sA.totals.quarantined} quarantined); server wal_level=${walLevel}`,
         `  raw COPY, unindexed, 2 connections : ${secs(rawParallelMs)}  ${rate(rows, rawParallelMs)}${rawParallel.cpu}`,
         `  raw COPY, unindexed, 1 connection  : ${secs(rawSerialMs)}  ${rate(rows, rawSerialMs)}${rawSerial.cpu}`,
         `  ingest (read, hash, detect, parse, validate, COPY, merge, quarantine, indexes): ${secs(ingestMs)}  ${rate(loadedA, ingestMs)}${ingestCpu}`,

@@ -125,6 +125,14 @@ export async function resolveDuplicates(client: PoolClient, feed: FeedDef): Prom
 
 const FEED_BY_TABLE = new Map(FEEDS.map((f) => [f.table, f]));
 
+/** How long an index takes to build, in rank only: unique first, then wider B-trees, then one-pass kinds. */
+export function buildWeight(definition: string): number {
+  if (/^CREATE UNIQUE /.test(definition)) return 1000;
+  const m = / USING (\w+) \((.*?)\)(?: WITH | WHERE |$)/.exec(definition);
+  if (!m || m[1] === 'brin' || m[1] === 'hash') return 0;
+  return 1 + m[2].split(',').length;
+}
+
 /**
  * How deferred indexes are rebuilt. On a machine with few cores the cheapest schedule is one build per core,
  * each without parallel workers: a parallel build costs ~10% more CPU (worker start-up, the extra merge) and
@@ -190,7 +198,10 @@ export async function restoreIndexes(pool: Pool, table: string | null, log: (m: 
       client.release();
     }
   };
-  const rows = r.rows as Row[];
+  // Longest first, so that the builds running side by side end close together: the unique key (its
+  // duplicate resolution must come first anyway), then B-trees by their number of key columns, BRIN and
+  // hash last (one cheap pass over the table).
+  const rows = (r.rows as Row[]).map((x) => ({ ...x, weight: buildWeight(x.definition) })).sort((a, b) => b.weight - a.weight);
   let next = 0;
   let failure: unknown = null;
   await Promise.all(Array.from({ length: Math.min(BUILD_CONCURRENCY, rows.length) }, () => withClient(async (c) => {
