@@ -135,7 +135,7 @@ async function spawnPostmaster(dbDir: string, port: number, log: (m: string) => 
       log(message);
       if (ready) return;
       early = (early + message).slice(-4000);
-      if (message.includes('database system is ready to accept connections')) { ready = true; resolve(child); }
+      if (early.includes('database system is ready to accept connections')) { ready = true; resolve(child); } // may span chunks
     });
     child.once('error', (e) => { if (!ready) reject(e); });
     child.once('exit', (code, signal) => {
