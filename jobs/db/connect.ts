@@ -26,7 +26,12 @@ export async function openDatabase(opts: { config?: Config; log?: (m: string) =>
     log(`Using the embedded PostgreSQL already running on port ${config.embeddedPgPort}`);
   } else {
     log(`Starting the embedded PostgreSQL (data in ${config.dataDir}/pg)`);
-    const server = await startEmbeddedPostgres({ dir: config.dataDir, port: config.embeddedPgPort });
+    // The server's own log is not shown, except a recovery after a crash: it can take minutes and would
+    // otherwise look like a hang. (A failed start reports the server's last lines in its error.)
+    const serverLog = (m: string) => {
+      for (const line of m.split('\n')) if (/recovery|not properly shut down|PANIC/.test(line)) log(`[postgres] ${line.replace(/^.*? LOG: */, '')}`);
+    };
+    const server = await startEmbeddedPostgres({ dir: config.dataDir, port: config.embeddedPgPort, log: serverLog });
     url = server.url;
     stop = () => server.stop();
   }
