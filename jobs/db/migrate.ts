@@ -1,6 +1,6 @@
 // Schema migrations: numbered `.sql` files in sql/migrations, applied in order by node-pg-migrate
 // (advisory-locked, recorded in `schema_migrations`). Each file adapts itself to TimescaleDB when
-// the extension is installed (see sql/README.md), so the same files serve both paths.
+// the extension is installed (README.md, "TimescaleDB or plain PostgreSQL"), so the same files serve both paths.
 import path from 'node:path';
 import { runner } from 'node-pg-migrate';
 import { ROOT } from '../config.ts';
