@@ -25,6 +25,7 @@ import { ROOT } from '../jobs/config.ts';
 import { ensureDemoAccounts } from '../jobs/demo-accounts.ts';
 import { importGeoJson } from '../jobs/geo.ts';
 import { ensureBuild } from '../dashboard/e2e/support/build.ts';
+import { untilHealthy } from '../dashboard/e2e/support/health.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../dashboard/e2e/support/chromium.ts';
 import { cityDatabase, freePort, SCALE } from './support.ts';
 
@@ -102,11 +103,7 @@ async function setUp(): Promise<Setup> {
       env: { ...process.env, DATABASE_URL: db.url, PORT: String(port), CUBEJS_API_SECRET: 'bench-' + port, YINLING_MODEL_DIR: path.join(ROOT, 'semantic-layer', 'model'), NODE_ENV: 'production' }
     });
     const base = `http://127.0.0.1:${port}`;
-    for (let i = 0; ; i++) {
-      try { if ((await fetch(`${base}/healthz`)).ok) break; } catch { /* starting */ }
-      if (i > 300) throw new Error('the web server did not start');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await untilHealthy(base, 'the web server', { child: web, ms: 60_000 });
     return { url: base, user, password, stop, change: dataChanger(db.pool) };
   } catch (e) {
     await stop();

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from '../../tests/db.ts';
 import { ensureDemoAccounts } from '../../jobs/demo-accounts.ts';
 import { ensureBuild, ROOT } from './support/build.ts';
+import { untilHealthy } from './support/health.ts';
 import { DEMO } from './support/app.ts';
 
 let db: TestDatabase;
@@ -33,12 +34,7 @@ beforeAll(async () => {
   });
   child.stdout!.on('data', (b: Buffer) => output.push(b.toString()));
   child.stderr!.on('data', (b: Buffer) => output.push(b.toString()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try { if ((await fetch(`${url}/healthz`)).ok) break; } catch { /* not up yet */ }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`yinling serve did not start:\n${output.join('')}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await untilHealthy(url, 'yinling serve', { child, output: () => output.join('') });
 }, 600_000);
 
 afterAll(async () => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scratchDir } from '../../jobs/db/embedded.ts';
 import { freePort } from '../../tests/free-port.ts';
 import { ensureBuild, ROOT } from './support/build.ts';
+import { untilHealthy } from './support/health.ts';
 
 let child: ChildProcess | undefined;
 let dataDir = '';
@@ -34,12 +35,7 @@ beforeAll(async () => {
   });
   child.stdout!.on('data', (b: Buffer) => output.push(b.toString()));
   child.stderr!.on('data', (b: Buffer) => output.push(b.toString()));
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try { if ((await fetch(`${url}/healthz`)).ok) break; } catch { /* not up yet */ }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`yinling up did not start:\n${text()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await untilHealthy(url, 'yinling up', { child, output: text, ms: 120_000 });
 }, 600_000);
 
 afterAll(async () => {

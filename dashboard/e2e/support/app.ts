@@ -17,6 +17,7 @@ import { importGeoJson } from '../../../jobs/geo.ts';
 import { todayShanghai } from '../../../jobs/engines/context.ts';
 import { generateCity } from '../../../seeds/generator/index.ts';
 import { ensureBuild, ROOT } from './build.ts';
+import { untilHealthy } from './health.ts';
 
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium.ts';
 
@@ -73,16 +74,7 @@ export async function startApp(opts: { scale?: 'tiny' | 'demo' | 'city'; seed?: 
     const keep = (b: Buffer) => { log.push(b.toString()); if (log.length > 200) log.splice(0, log.length - 200); };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      try {
-        const r = await fetch(`${url}/healthz`);
-        if (r.ok) return;
-      } catch { /* not up yet */ }
-      if (child.exitCode !== null) throw new Error(`the web server exited (${child.exitCode}):\n${log.join('')}`);
-      if (Date.now() > deadline) throw new Error(`the web server did not start:\n${log.join('')}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await untilHealthy(url, 'the web server', { child, output: () => log.join('') });
   }
   async function stopServer() {
     const c = child;
