@@ -85,11 +85,11 @@ async function runAndReport(config: Config, job: string, opts: { asOf?: string; 
 }
 
 /**
- * Source files newer than the web build mean the build is stale. A build named by YINLING_WEB_BUILD is the
- * operator's (or a test's): used as it is, never rebuilt.
+ * Source files newer than the web build mean the build is stale. `up` builds only ./build; a build elsewhere
+ * (YINLING_WEB_BUILD) is the operator's or a test's, used as it is.
  */
 function webBuildIsCurrent(config: Config): boolean {
-  if (process.env.YINLING_WEB_BUILD) return true;
+  if (config.webBuildDir !== path.join(ROOT, 'build')) return true;
   const handler = path.join(config.webBuildDir, 'handler.js');
   if (!fs.existsSync(handler)) return false;
   const built = fs.statSync(handler).mtimeMs;
