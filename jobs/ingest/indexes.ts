@@ -161,13 +161,13 @@ const BUILD_MEM = process.env.INGEST_INDEX_MEM ?? '16MB';
  */
 export async function restoreIndexes(pool: Pool, table: string | null, log: (m: string) => void): Promise<{ rebuilt: number; adjustments: CountAdjustment[] }> {
   const r = await pool.query(
-    `SELECT index_name, table_name, definition, definition LIKE 'CREATE UNIQUE%' AS uniq FROM ingest_deferred_indexes
+    `SELECT index_name, table_name, definition FROM ingest_deferred_indexes
       WHERE $1::text IS NULL OR table_name = $1
-      ORDER BY definition LIKE 'CREATE UNIQUE%' DESC, definition ~ ' USING (brin|hash) ', dropped_at, index_name`,
+      ORDER BY dropped_at, index_name`, // the order among builds of equal buildWeight
     [table]
   );
   const adjustments: CountAdjustment[] = [];
-  type Row = { index_name: string; table_name: string; definition: string; uniq: boolean };
+  type Row = { index_name: string; table_name: string; definition: string };
   const build = async (client: PoolClient, { index_name, table_name, definition }: Row) => {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
