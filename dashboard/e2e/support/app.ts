@@ -165,11 +165,14 @@ export async function signIn(context: BrowserContext, url: string, who: { userna
   const signedIn = async () => (await context.cookies()).some((c) => c.name === 'yinling_session');
   await expect.poll(async () => (await signedIn()) || (await error.count()) > 0, { timeout: WAIT_MS }).toBe(true);
   if (!(await signedIn())) throw new Error(`sign-in as ${who.username} refused: ${await error.textContent()}`);
-  // The landing navigation (303 → /screen → 307 → /screen/<area>) may still be under way; a test's
-  // own goto would race it ("navigation interrupted by another navigation"). The cookie belongs to
-  // the context: hand back a fresh page and drop the one that signed in.
-  await bounded('closing the sign-in page', page.close());
-  return context.newPage();
+  // The landing navigation (303 → /screen → 307 → /screen/<area>) may still be under way: wait for
+  // it to end on this page and hand the page back. Not a close, nor a test's own goto, meanwhile:
+  // a goto would race it ("navigation interrupted by another navigation"), and Chromium drops a
+  // close that coincides with a navigation commit, so page.close() never returns
+  // (crbug.com/536385539, playwright#42068): that hung CI, and closing at varied delays after the
+  // sign-in reproduced it in 25 of 90 tries.
+  await page.waitForURL((u) => u.pathname !== '/login', { waitUntil: 'load' });
+  return page;
 }
 
 /** Every chart on the page has rendered (data-chart-ready on each: the ECharts containers, and the SVG/HTML shapes the page draws itself). */
