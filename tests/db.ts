@@ -1,7 +1,7 @@
 // A fresh, migrated database for one test suite, cloned from the run's template.
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { createPool, withDatabase, type Pool } from '../jobs/db/pool.ts';
+import { createPool, endPool, withDatabase, type Pool } from '../jobs/db/pool.ts';
 
 export interface TestDatabase { url: string; pool: Pool; drop(): Promise<void> }
 
@@ -20,7 +20,7 @@ export async function freshDatabase(): Promise<TestDatabase> {
     url,
     pool,
     async drop() {
-      await pool.end();
+      await endPool(pool); // closed before the FORCE below, which would cut them
       const a = createPool(adminUrl, { max: 1 });
       try { await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); } finally { await a.end(); }
     }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from './db.ts';
 import { schemaVersion } from '../jobs/db/migrate.ts';
+import { createPool, endPool } from '../jobs/db/pool.ts';
 import { alertRuleNames } from '../seeds/catalogues/index.ts';
 
 let db: TestDatabase;
@@ -25,5 +26,26 @@ describe('schema', () => {
     const r = await db.pool.query(`SELECT yinling_has_timescale() AS ts, current_setting('TimeZone') AS tz`);
     expect(r.rows[0].tz).toBe('Asia/Shanghai');
     expect(typeof r.rows[0].ts).toBe('boolean');
+  });
+});
+
+describe('ending a pool', () => {
+  // `yinling up` stops its embedded server right after ending its pool: the connections must be gone by then.
+  it('returns only once the server has seen every connection close', async () => {
+    const name = 'yinling-endpool-' + process.pid;
+    const pool = createPool(db.url, { max: 4, applicationName: name });
+    const clients = await Promise.all([1, 2, 3, 4].map(() => pool.connect()));
+    await Promise.all(clients.map((c) => c.query('SELECT 1')));
+    let ended = 0;
+    for (const c of clients) { c.on('end', () => ended++); c.release(); }
+    const errors: string[] = [];
+    pool.on('error', (e) => errors.push(e.message));
+    await endPool(pool);
+    expect(ended, 'connections still open when the pool said it had ended').toBe(4);
+    // What a fast shutdown does to whatever is still connected.
+    const cut = await db.pool.query(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1`, [name]);
+    expect(cut.rows[0].n).toBe(0);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(errors).toEqual([]);
   });
 });

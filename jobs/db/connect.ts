@@ -4,7 +4,7 @@ import { loadConfig, type Config } from '../config.ts';
 import { embeddedUrl, portInUse, startEmbeddedPostgres } from './embedded.ts';
 import { migrate } from './migrate.ts';
 import { loadCatalogues } from './catalogues.ts';
-import { createPool, type Pool } from './pool.ts';
+import { createPool, endPool, type Pool } from './pool.ts';
 
 export interface Database {
   url: string;
@@ -44,7 +44,7 @@ export async function openDatabase(opts: { config?: Config; log?: (m: string) =>
     if (opts.migrate) await loadCatalogues(pool);
     await pool.query('SELECT 1');
   } catch (e) {
-    await pool.end();
+    await endPool(pool);
     await stop?.();
     throw e;
   }
@@ -53,7 +53,7 @@ export async function openDatabase(opts: { config?: Config; log?: (m: string) =>
     pool,
     ownsServer: !!stop,
     async close() {
-      await pool.end();
+      await endPool(pool);
       await stop?.();
     }
   };

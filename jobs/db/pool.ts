@@ -21,6 +21,26 @@ export function createPool(url: string, opts: { max?: number; applicationName?: 
   return pool;
 }
 
+/**
+ * End the pool and wait until its connections have closed. pool.end() resolves once it has asked each
+ * client to end, before the server has seen them go: a database stopped right after (`yinling up` stopping
+ * its embedded server) cut them, and each showed up as "[db] idle connection error: terminating connection
+ * due to administrator command". The pool says 'remove' when a client's connection has closed.
+ */
+export async function endPool(pool: pg.Pool, ms = 10_000): Promise<void> {
+  const open = pool.totalCount;
+  let closed = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const allClosed = new Promise<void>((resolve) => {
+    if (open === 0) return resolve();
+    pool.on('remove', () => { if (++closed >= open) resolve(); });
+    timer = setTimeout(resolve, ms); // a connection that never answers must not hold up a shutdown
+  });
+  await pool.end();
+  await allClosed;
+  clearTimeout(timer);
+}
+
 /** Run fn inside a transaction on one client. */
 export async function withTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
