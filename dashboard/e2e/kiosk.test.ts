@@ -93,12 +93,17 @@ describe('a wall screen with a kiosk token', () => {
     const seen = watchConsole(page);
     await page.goto(`${app.url}/screen?token=${kiosk.token}&refresh=1`);
     await poll(() => page.locator('[data-indicator]').count()).toBe(41);
+    // The tiles come with the server's HTML; the app that keeps them live must have started too.
+    await page.waitForSelector('html[data-app-started]', { state: 'attached' });
     const p01 = await tileValue(page, 'P01');
     await app.stopServer();
-    await poll(() => page.getAttribute('[data-testid=cockpit]', 'data-connection')).toBe('reconnecting');
-    await page.screenshot({ path: shotPath('kiosk-reconnecting.png') });
-    expect(await tileValue(page, 'P01')).toBe(p01); // last values stay on screen
-    await app.startServer();
+    try {
+      await poll(() => page.getAttribute('[data-testid=cockpit]', 'data-connection')).toBe('reconnecting');
+      await page.screenshot({ path: shotPath('kiosk-reconnecting.png') });
+      expect(await tileValue(page, 'P01')).toBe(p01); // last values stay on screen
+    } finally {
+      await app.startServer(); // the next tests need it
+    }
     await poll(() => page.getAttribute('[data-testid=cockpit]', 'data-connection'), 90_000).toBe('ok');
     const polls = Number(await page.getAttribute('[data-testid=cockpit]', 'data-polls'));
     await poll(async () => Number(await page.getAttribute('[data-testid=cockpit]', 'data-polls'))).toBeGreaterThan(polls);
@@ -106,6 +111,32 @@ describe('a wall screen with a kiosk token', () => {
     expect(await tileValue(page, 'P01')).toBe(p01);
     // Only the expected network failures while the server was down; no script errors.
     expect(seen.errors).toEqual([]);
+    await context.close();
+  }, 300_000);
+
+  it('recovers when its code could not load because the server stopped during the first load', async () => {
+    const kiosk = await createKioskToken(app.db.pool, op, { label: 'boot', regionCode: city });
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    // Hold the app's code back until the server is gone, as on a restart at the wrong moment.
+    let held = true;
+    await page.route('**/_app/immutable/**', async (route) => {
+      while (held) await new Promise((r) => setTimeout(r, 100));
+      await route.continue().catch(() => route.abort().catch(() => {}));
+    });
+    await page.goto(`${app.url}/screen?token=${kiosk.token}&refresh=1`, { waitUntil: 'commit' });
+    await poll(() => page.locator('[data-indicator]').count()).toBe(41); // the server's picture
+    await app.stopServer();
+    try {
+      held = false; // the code requests now fail
+      await page.waitForTimeout(6000);
+      expect(await page.locator('html[data-app-started]').count()).toBe(0); // a still picture
+    } finally {
+      await app.startServer();
+    }
+    // The boot guard reloads once /healthz answers: the screen is live again.
+    await poll(async () => Number(await page.getAttribute('[data-testid=cockpit]', 'data-polls')), 90_000).toBeGreaterThan(0);
+    expect(await page.locator('html[data-app-started]').count()).toBe(1);
     await context.close();
   }, 300_000);
 
