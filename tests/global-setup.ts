@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { freePort } from './free-port.ts';
 import type { TestProject } from 'vitest/node';
 import { scratchDir, startEmbeddedPostgres, type EmbeddedServer } from '../jobs/db/embedded.ts';
-import { createPool, withDatabase } from '../jobs/db/pool.ts';
+import { createPool, endPool, withDatabase } from '../jobs/db/pool.ts';
 import { migrate } from '../jobs/db/migrate.ts';
 import { loadCatalogues } from '../jobs/db/catalogues.ts';
 
@@ -36,7 +36,8 @@ export default async function setup(project: TestProject) {
     const templateUrl = withDatabase(adminUrl, TEMPLATE);
     await migrate(templateUrl);
     const pool = createPool(templateUrl, { max: 1 });
-    try { await loadCatalogues(pool); } finally { await pool.end(); }
+    // Closed for real before the suites clone it: CREATE DATABASE … TEMPLATE refuses a template in use.
+    try { await loadCatalogues(pool); } finally { await endPool(pool); }
   } catch (e) {
     // Teardown is not called when setup fails: stop the server here, not leave it orphaned.
     await server?.stop();
