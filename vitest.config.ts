@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['jobs/**/*.test.ts', 'seeds/**/*.test.ts', 'semantic-layer/**/*.test.ts', 'dashboard/**/*.test.ts', 'tests/**/*.test.ts'],
+    include: ['core/**/*.test.ts', 'jobs/**/*.test.ts', 'seeds/**/*.test.ts', 'semantic-layer/**/*.test.ts', 'dashboard/**/*.test.ts', 'tests/**/*.test.ts'],
     globalSetup: ['tests/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 300_000,

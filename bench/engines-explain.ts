@@ -3,8 +3,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startEmbeddedPostgres, portInUse, embeddedUrl } from '../jobs/db/embedded.ts';
-import { createPool, withDatabase } from '../jobs/db/pool.ts';
+import { startEmbeddedPostgres, portInUse, embeddedUrl } from '../core/db/embedded.ts';
+import { createPool, withDatabase } from '../core/db/pool.ts';
 import { bindNames, splitStatements } from '../jobs/engines/sql.ts';
 
 const PG_DIR = process.env.YINLING_BENCH_PG_DIR ?? path.join(os.tmpdir(), 'yinling-bench-engines');

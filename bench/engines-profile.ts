@@ -2,9 +2,9 @@
 //   tsx bench/engines-profile.ts <certify|detect-risk|match-subsidies|…> [full|auto]
 import os from 'node:os';
 import path from 'node:path';
-import { startEmbeddedPostgres, portInUse, embeddedUrl } from '../jobs/db/embedded.ts';
-import { createPool, withDatabase } from '../jobs/db/pool.ts';
-import { migrate } from '../jobs/db/migrate.ts';
+import { startEmbeddedPostgres, portInUse, embeddedUrl } from '../core/db/embedded.ts';
+import { createPool, withDatabase } from '../core/db/pool.ts';
+import { migrate } from '../core/db/migrate.ts';
 import { ENGINES } from '../jobs/engines/index.ts';
 
 const PG_DIR = process.env.YINLING_BENCH_PG_DIR ?? path.join(os.tmpdir(), 'yinling-bench-engines');

@@ -13,12 +13,12 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT } from '../jobs/config.ts';
-import { startEmbeddedPostgres, portInUse, embeddedUrl } from '../jobs/db/embedded.ts';
-import { createPool, withDatabase, type Pool } from '../jobs/db/pool.ts';
-import { migrate } from '../jobs/db/migrate.ts';
-import { loadCatalogues } from '../jobs/db/catalogues.ts';
-import { loadRules } from '../jobs/engines/rules.ts';
+import { ROOT } from '../core/config.ts';
+import { startEmbeddedPostgres, portInUse, embeddedUrl } from '../core/db/embedded.ts';
+import { createPool, withDatabase, type Pool } from '../core/db/pool.ts';
+import { migrate } from '../core/db/migrate.ts';
+import { loadCatalogues } from '../core/reference/load.ts';
+import { loadRules } from '../core/reference/rules.ts';
 import { runCertify, runDetectRisk, runMatchSubsidies, type EngineOptions } from '../jobs/engines/index.ts';
 import type { JobResult } from '../jobs/runner.ts';
 

@@ -21,8 +21,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chromium } from 'playwright-core';
-import { ROOT } from '../jobs/config.ts';
-import { ensureDemoAccounts } from '../jobs/demo-accounts.ts';
+import { ROOT } from '../core/config.ts';
+import { ensureDemoAccounts } from '../core/demo-accounts.ts';
 import { importGeoJson } from '../jobs/geo.ts';
 import { ensureBuild } from '../dashboard/e2e/support/build.ts';
 import { untilHealthy } from '../dashboard/e2e/support/health.ts';
@@ -56,7 +56,7 @@ interface Setup {
 
 /** The figures the memory phase moves back and forth (see the header). One community's row of the
  *  newest month and of the newest "now" snapshot, and the newest open alert. */
-function dataChanger(pool: import('../jobs/db/pool.ts').Pool): (up: boolean) => Promise<void> {
+function dataChanger(pool: import('../core/db/pool.ts').Pool): (up: boolean) => Promise<void> {
   return async (up) => {
     const d = up ? 1 : -1;
     await pool.query(`
@@ -78,7 +78,7 @@ async function setUp(): Promise<Setup> {
     // An external server: its data moves only when BENCH_DATABASE_URL says where the data is —
     // a test copy, never a production database (the figures are moved back at the end, but a
     // screen watching meanwhile would show them).
-    const { createPool } = await import('../jobs/db/pool.ts');
+    const { createPool } = await import('../core/db/pool.ts');
     const pool = process.env.BENCH_DATABASE_URL ? createPool(process.env.BENCH_DATABASE_URL, { max: 1 }) : undefined;
     return { url: process.env.BENCH_URL.replace(/\/$/, ''), user, password, stop: async () => { await pool?.end(); }, change: pool && dataChanger(pool) };
   }

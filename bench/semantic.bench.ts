@@ -30,9 +30,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT } from '../jobs/config.ts';
-import { createPool, type Pool } from '../jobs/db/pool.ts';
-import { readRules } from '../jobs/engines/rules.ts';
+import { ROOT } from '../core/config.ts';
+import { createPool, type Pool } from '../core/db/pool.ts';
+import { readRules } from '../core/reference/rules.ts';
 import { createSemanticEngine, type ResultObject, type SemanticEngine } from '../semantic-layer/engine/index.ts';
 import { addMonths, buildBoard } from '../dashboard/lib/server/indicators.ts';
 import { securityContext, type Caller, type Region } from '../dashboard/lib/server/scope.ts';

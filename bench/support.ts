@@ -7,11 +7,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../tests/free-port.ts';
-import { ROOT, loadConfig } from '../jobs/config.ts';
-import { loadCatalogues } from '../jobs/db/catalogues.ts';
-import { scratchDir, startEmbeddedPostgres, type EmbeddedServer } from '../jobs/db/embedded.ts';
-import { migrate } from '../jobs/db/migrate.ts';
-import { createPool, withDatabase, type Pool } from '../jobs/db/pool.ts';
+import { ROOT, loadConfig } from '../core/config.ts';
+import { loadCatalogues } from '../core/reference/load.ts';
+import { scratchDir, startEmbeddedPostgres, type EmbeddedServer } from '../core/db/embedded.ts';
+import { migrate } from '../core/db/migrate.ts';
+import { createPool, withDatabase, type Pool } from '../core/db/pool.ts';
 import { runWithDependents } from '../jobs/registry.ts';
 import { todayShanghai } from '../jobs/engines/context.ts';
 

@@ -4,8 +4,8 @@
 import Cursor from 'pg-cursor';
 import { stringify } from 'csv-stringify';
 import type { Writable } from 'node:stream';
-import type { Pool } from './db/pool.ts';
-import { maskIdNumber, maskName, maskPhone } from './domain/masking.ts';
+import type { Pool } from '../core/db/pool.ts';
+import { maskIdNumber, maskName, maskPhone } from '../core/domain/masking.ts';
 import { ENGINE_DATASETS } from './engines/datasets.ts';
 
 export interface Dataset {

@@ -1,7 +1,7 @@
 // Imports region polygons (a GeoJSON FeatureCollection whose features carry properties.code) into
 // region_shapes; replaces shapes of the same codes. Invalid input gets a specific error.
 import fs from 'node:fs';
-import type { Pool } from './db/pool.ts';
+import type { Pool } from '../core/db/pool.ts';
 
 export async function importGeoJson(pool: Pool, file: string): Promise<number> {
   let doc: { type?: string; features?: { properties?: Record<string, unknown>; geometry?: unknown }[] };

@@ -1,12 +1,12 @@
 // The `indicator-facts` job: rebuilds the additive parts of the 41 indicators
 // (sql/engines/indicator-facts.sql) after the engines, in one transaction so the cockpit never
 // sees a half-built month. Every indicator is then a sum or ratio of sums in the Cube model.
-import type { Pool } from './db/pool.ts';
-import { withTransaction } from './db/pool.ts';
+import type { Pool } from '../core/db/pool.ts';
+import { withTransaction } from '../core/db/pool.ts';
 import { runJob, type JobResult } from './runner.ts';
 import { runSqlFile, stepCount } from './engines/sql.ts';
 import { todayShanghai } from './engines/context.ts';
-import { readRules } from './engines/rules.ts';
+import { readRules } from '../core/reference/rules.ts';
 
 export async function buildIndicatorFacts(pool: Pool, asOf: string, log?: (m: string) => void): Promise<{ months: number; nowRows: number }> {
   return withTransaction(pool, async (client) => {

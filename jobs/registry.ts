@@ -1,8 +1,8 @@
 // The jobs Yinling runs, by name: what `yinling run <job>`, the scheduler and `up` call.
 // Each runs through runJob (advisory lock + job_runs row). Engines (certification, risk, policy,
 // reminders) register here as they land.
-import type { Config } from './config.ts';
-import type { Pool } from './db/pool.ts';
+import type { Config } from '../core/config.ts';
+import type { Pool } from '../core/db/pool.ts';
 import { runJob, type JobResult } from './runner.ts';
 import { runIngestJob } from './ingest/index.ts';
 import { refreshRollups } from './rollups.ts';

@@ -1,7 +1,7 @@
 // Monthly rollups behind the heavy indicators. On TimescaleDB they are continuous aggregates kept
 // fresh by their policies (refreshed here too, right after a load); on plain PostgreSQL they are
 // materialized views refreshed by this job. Names come from the rollup_registry table (sql/0005).
-import type { Pool } from './db/pool.ts';
+import type { Pool } from '../core/db/pool.ts';
 import type { JobContext } from './runner.ts';
 
 export async function refreshRollups(pool: Pool, ctx: JobContext): Promise<void> {

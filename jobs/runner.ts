@@ -6,7 +6,7 @@
 // The job function gets a JobContext to report its counts; the row in job_runs is finished with
 // status ok/failed, the counts and the error message (never a stack trace for the operator).
 import os from 'node:os';
-import type { Pool } from './db/pool.ts';
+import type { Pool } from '../core/db/pool.ts';
 
 export interface JobCounts {
   read?: number;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from './db.ts';
 import {
   createKioskToken, createUser, kioskByToken, login, logout, MAX_FAILED_LOGINS, revokeKioskToken, sessionUser, setDisabled, verifyPassword
-} from '../dashboard/lib/server/accounts.ts';
+} from '../core/accounts.ts';
 
 let db: TestDatabase;
 const op = { type: 'operator' as const, name: 'test' };

@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../jobs/config.ts';
+import { ROOT } from '../core/config.ts';
 import { COMMANDS } from '../jobs/cli/commands.ts';
 
 const run = (args: string[], env: Record<string, string> = {}) =>

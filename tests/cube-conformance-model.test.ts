@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from './db.ts';
-import { ROOT, loadConfig } from '../jobs/config.ts';
+import { ROOT, loadConfig } from '../core/config.ts';
 import { runWithDependents } from '../jobs/registry.ts';
 import { generateCity } from '../seeds/generator/index.ts';
 import { createSemanticEngine, type ResultObject, type SemanticEngine } from '../semantic-layer/engine/index.ts';

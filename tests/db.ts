@@ -1,7 +1,7 @@
 // A fresh, migrated database for one test suite, cloned from the run's template.
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { createPool, endPool, withDatabase, type Pool } from '../jobs/db/pool.ts';
+import { createPool, endPool, withDatabase, type Pool } from '../core/db/pool.ts';
 
 export interface TestDatabase { url: string; pool: Pool; drop(): Promise<void> }
 

@@ -1,11 +1,11 @@
 // certify on real PostgreSQL: hand-built timelines, follow-up events and tasks, idempotent re-runs,
-// and agreement with the pure reference (jobs/domain/certification-rules.ts) on random timelines.
+// and agreement with the pure reference (core/domain/certification-rules.ts) on random timelines.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from './db.ts';
 import { enroll, evidence, insert, person, pid } from './engines-helpers.ts';
 import { runCertify } from '../jobs/engines/certify.ts';
-import { DEFAULT_RULES } from '../jobs/engines/rules.ts';
-import { addDays, decideCertification, type Timeline } from '../jobs/domain/certification-rules.ts';
+import { DEFAULT_RULES } from '../core/reference/rules.ts';
+import { addDays, decideCertification, type Timeline } from '../core/domain/certification-rules.ts';
 
 let db: TestDatabase;
 beforeAll(async () => { db = await freshDatabase(); });

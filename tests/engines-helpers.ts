@@ -1,6 +1,6 @@
 // Helpers for the engines' integration tests: terse inserts of hand-built feed rows.
-import type { Pool } from '../jobs/db/pool.ts';
-import { makeIdNumber } from '../jobs/domain/id-number.ts';
+import type { Pool } from '../core/db/pool.ts';
+import { makeIdNumber } from '../core/domain/id-number.ts';
 
 let seq = 0;
 /** A valid id number: sex M/F, birth date. */

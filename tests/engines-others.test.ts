@@ -9,8 +9,8 @@ import { runRemindRetirement } from '../jobs/engines/remind-retirement.ts';
 import { runAssignCommunity } from '../jobs/engines/assign-community.ts';
 import { reportDeath, runAfterDeath } from '../jobs/engines/after-death.ts';
 import { runAllEngines, ENGINE_DATASETS } from '../jobs/engines/index.ts';
-import { retirementMonth } from '../jobs/domain/retirement-age.ts';
-import { makeIdNumber } from '../jobs/domain/id-number.ts';
+import { retirementMonth } from '../core/domain/retirement-age.ts';
+import { makeIdNumber } from '../core/domain/id-number.ts';
 import { exportDataset, type Dataset } from '../jobs/exports.ts';
 import { Writable } from 'node:stream';
 

@@ -3,10 +3,10 @@
 import fs from 'node:fs';
 import { freePort } from './free-port.ts';
 import type { TestProject } from 'vitest/node';
-import { scratchDir, startEmbeddedPostgres, type EmbeddedServer } from '../jobs/db/embedded.ts';
-import { createPool, endPool, withDatabase } from '../jobs/db/pool.ts';
-import { migrate } from '../jobs/db/migrate.ts';
-import { loadCatalogues } from '../jobs/db/catalogues.ts';
+import { scratchDir, startEmbeddedPostgres, type EmbeddedServer } from '../core/db/embedded.ts';
+import { createPool, endPool, withDatabase } from '../core/db/pool.ts';
+import { migrate } from '../core/db/migrate.ts';
+import { loadCatalogues } from '../core/reference/load.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext { pgAdminUrl: string; pgTemplate: string }

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkCharacter, makeIdNumber, parseIdNumber, toLegacy15 } from '../jobs/domain/id-number.ts';
+import { checkCharacter, makeIdNumber, parseIdNumber, toLegacy15 } from '../core/domain/id-number.ts';
 import { CsvScanner } from '../jobs/ingest/csv.ts';
 import { FEED_BY_NAME } from '../jobs/ingest/feeds.ts';
 import { FileRejection, RowProcessor, type Catalogues } from '../jobs/ingest/rows.ts';

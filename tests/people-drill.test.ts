@@ -13,7 +13,7 @@ import { ingestInbox } from '../jobs/ingest/index.ts';
 import { runAllEngines } from '../jobs/engines/index.ts';
 import { refreshRollups } from '../jobs/rollups.ts';
 import { buildIndicatorFacts } from '../jobs/indicator-facts.ts';
-import { ROOT } from '../jobs/config.ts';
+import { ROOT } from '../core/config.ts';
 import { createSemanticEngine, type SemanticEngine } from '../semantic-layer/engine/index.ts';
 import { addMonths, buildBoard, indicatorDefs, type Board, type IndicatorValue } from '../dashboard/lib/server/indicators.ts';
 import { monthFilters, peopleBehind, PEOPLE_VIEW } from '../dashboard/lib/server/people.ts';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from './db.ts';
-import { schemaVersion } from '../jobs/db/migrate.ts';
-import { createPool, endPool } from '../jobs/db/pool.ts';
-import { alertRuleNames } from '../seeds/catalogues/index.ts';
+import { schemaVersion } from '../core/db/migrate.ts';
+import { createPool, endPool } from '../core/db/pool.ts';
+import { alertRuleNames } from '../core/reference/index.ts';
 
 let db: TestDatabase;
 beforeAll(async () => { db = await freshDatabase(); });

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { chartsReady, DEMO, launchBrowser, newContext, poll, shotPath, signIn, startApp, watchConsole, type App } from './support/app.ts';
-import { createUser, MAX_FAILED_LOGINS } from '../lib/server/accounts.ts';
+import { createUser, MAX_FAILED_LOGINS } from '../../core/accounts.ts';
 
 let app: App;
 let browser: Browser;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { chartsReady, launchBrowser, newContext, poll, shotPath, startApp, watchConsole, type App } from './support/app.ts';
-import { createKioskToken, revokeKioskToken } from '../lib/server/accounts.ts';
+import { createKioskToken, revokeKioskToken } from '../../core/accounts.ts';
 
 let app: App;
 let browser: Browser;

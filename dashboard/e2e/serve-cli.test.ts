@@ -7,7 +7,7 @@ import { freePort } from '../../tests/free-port.ts';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from '../../tests/db.ts';
-import { ensureDemoAccounts } from '../../jobs/demo-accounts.ts';
+import { ensureDemoAccounts } from '../../core/demo-accounts.ts';
 import { ensureBuild, ROOT } from './support/build.ts';
 import { untilHealthy } from './support/health.ts';
 import { DEMO } from './support/app.ts';

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scratchDir } from '../../jobs/db/embedded.ts';
+import { scratchDir } from '../../core/db/embedded.ts';
 import { freePort } from '../../tests/free-port.ts';
 import { ensureBuild, ROOT } from './support/build.ts';
 import { untilHealthy } from './support/health.ts';

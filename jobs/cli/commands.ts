@@ -5,21 +5,22 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, type Config } from '../config.ts';
-import { openDatabase } from '../db/connect.ts';
-import { schemaVersion } from '../db/migrate.ts';
+import { ROOT, type Config } from '../../core/config.ts';
+import { openDatabase } from '../../core/db/connect.ts';
+import { schemaVersion } from '../../core/db/migrate.ts';
 import { DATASETS, exportDataset } from '../exports.ts';
 import { JOBS, runWithDependents } from '../registry.ts';
 import type { JobResult } from '../runner.ts';
 import { startScheduler } from '../scheduler/index.ts';
 import { createWebServer } from '../web/http-server.ts';
 import { isoDateOption, oneOf, parse, UsageError } from './args.ts';
-import * as accounts from '../../dashboard/lib/server/accounts.ts';
-import { ensureDemoAccounts } from '../demo-accounts.ts';
+import * as accounts from '../../core/accounts.ts';
+import { audit, type Actor } from '../../core/audit.ts';
+import { ensureDemoAccounts } from '../../core/demo-accounts.ts';
 import { importGeoJson } from '../geo.ts';
 import { todayShanghai } from '../engines/context.ts';
 
-const operator = (): accounts.Actor => ({ type: 'operator', name: os.userInfo().username });
+const operator = (): Actor => ({ type: 'operator', name: os.userInfo().username });
 
 /** Read a password from the environment variable named by --password-env, or a TTY prompt (not echoed). */
 async function readPassword(envName: string | undefined): Promise<string> {
@@ -43,7 +44,7 @@ async function readPassword(envName: string | undefined): Promise<string> {
   });
 }
 
-async function withAccounts(config: Config, fn: (pool: import('../db/pool.ts').Pool) => Promise<void>): Promise<number> {
+async function withAccounts(config: Config, fn: (pool: import('../../core/db/pool.ts').Pool) => Promise<void>): Promise<number> {
   const db = await openDatabase({ config, migrate: true });
   try {
     await fn(db.pool);
@@ -102,7 +103,7 @@ function webBuildIsCurrent(config: Config): boolean {
     }
     return m;
   };
-  const sources = ['dashboard', 'semantic-layer', 'jobs', 'seeds/catalogues'].map((d) => path.join(ROOT, d)).filter((d) => fs.existsSync(d));
+  const sources = ['dashboard', 'semantic-layer', 'jobs', 'core'].map((d) => path.join(ROOT, d)).filter((d) => fs.existsSync(d));
   return Math.max(...sources.map(newest), fs.statSync(path.join(ROOT, 'svelte.config.js')).mtimeMs) <= built;
 }
 
@@ -324,10 +325,7 @@ export const COMMANDS: Record<string, Command> = {
       const db = await openDatabase({ config, migrate: true, log: (m) => console.error(m) });
       try {
         if (values.unmask) {
-          await db.pool.query(
-            `INSERT INTO audit_log (actor_type, actor, action, subject, detail) VALUES ('operator', $1, 'export.unmasked', $2, $3)`,
-            [os.userInfo().username, dataset, JSON.stringify({ format, asOf: asOf ?? null })]
-          );
+          await audit(db.pool, { type: 'operator', name: os.userInfo().username }, 'export.unmasked', dataset, { format, asOf: asOf ?? null });
         }
         const rows = await exportDataset(db.pool, dataset, { format, out: process.stdout, unmask: !!values.unmask, asOf });
         console.error(`${rows} rows`);

@@ -1,6 +1,6 @@
 // `yinling <command>`: the operators' CLI. Exit codes: 0 ok, 1 failure, 2 bad usage.
 // Errors reach the operator as one clear line (never a stack trace; set YINLING_DEBUG=1 for one).
-import { ConfigError, loadConfig } from '../config.ts';
+import { ConfigError, loadConfig } from '../../core/config.ts';
 import { UsageError } from './args.ts';
 import { COMMANDS } from './commands.ts';
 

@@ -13,13 +13,14 @@
 // enrollment runs past the death), recover_overpayment, funeral_grant, account_balance
 // (social_security), stop_subsidies (civil_affairs, when subsidies were paid after the death),
 // cancel_household (public_security, when its own record is missing).
-import type { Pool } from '../db/pool.ts';
-import { withTransaction } from '../db/pool.ts';
-import { parseIdNumber } from '../domain/id-number.ts';
+import type { Pool } from '../../core/db/pool.ts';
+import { withTransaction } from '../../core/db/pool.ts';
+import { parseIdNumber } from '../../core/domain/id-number.ts';
+import { audit } from '../../core/audit.ts';
 import type { JobResult } from '../runner.ts';
 import { runEngine, todayShanghai, type EngineOptions, type EngineRun } from './context.ts';
 import { runSqlFile, stepCount } from './sql.ts';
-import { readRules } from './rules.ts';
+import { readRules } from '../../core/reference/rules.ts';
 
 export const AFTER_DEATH_SOURCES = [
   { table: 'deaths', feed: 'deaths' },
@@ -91,10 +92,8 @@ export async function reportDeath(pool: Pool, report: DeathReport): Promise<Deat
       );
       result = { case_id: caseId, status: 'reported', created: true };
     }
-    await c.query(
-      `INSERT INTO audit_log (actor_type, actor, action, subject, detail) VALUES ('resident', $1, 'death.report', $2, $3)`,
-      [reportJson.reporter, id.value, JSON.stringify({ relation: reportJson.relation, death_date: report.death_date, case_id: result.case_id, created: result.created })]
-    );
+    await audit(c, { type: 'resident', name: reportJson.reporter }, 'death.report', id.value,
+      { relation: reportJson.relation, death_date: report.death_date, case_id: result.case_id, created: result.created });
     return result;
   });
 }

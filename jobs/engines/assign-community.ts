@@ -3,7 +3,7 @@
 // (retired within `community.new_retiree_months`) get a report-in record and task; moving reassigns.
 // Readings: retirees with a death record are not assigned; every other retiree is assigned on the
 // first run (the management relationship), but only new retirees and movers owe a report-in.
-import type { Pool } from '../db/pool.ts';
+import type { Pool } from '../../core/db/pool.ts';
 import type { JobResult } from '../runner.ts';
 import { runEngine, type EngineOptions, type EngineRun } from './context.ts';
 import { runSqlFile, stepCount } from './sql.ts';

@@ -1,6 +1,6 @@
 // certify — silent certification (rules.md 1–8) for every benefit recipient, set-based in
 // sql/engines/certify.sql; the decisions and every reading of rules.md are stated in
-// jobs/domain/certification-rules.ts (the pure reference the SQL is tested against).
+// core/domain/certification-rules.ts (the pure reference the SQL is tested against).
 // Output: cert_status (one row per recipient), cert_events (dated reminders, field tasks,
 // suspensions, resumptions), field-verification tasks; returns the silent-certification rate.
 //
@@ -9,7 +9,7 @@
 // certified lapses on the day their benefit began. The engine cannot suspend a payment itself
 // (enrollments belong to the provincial system): the suspension/resumption events are the
 // instruction list for the payment run, with reason not_certified / negative_death / negative_custody.
-import type { Pool } from '../db/pool.ts';
+import type { Pool } from '../../core/db/pool.ts';
 import type { JobResult } from '../runner.ts';
 import { runEngine, type EngineOptions, type EngineRun } from './context.ts';
 import { runSqlFile, stepCount, stepRows } from './sql.ts';

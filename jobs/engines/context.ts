@@ -3,10 +3,10 @@
 // (full) or only the people whose feed rows changed since the engine's last run on the same as-of
 // date with the same rules (incremental). The scope lives in a temp table `engine_scope` that the
 // SQL files read when :full is false.
-import type { Pool, PoolClient } from '../db/pool.ts';
+import type { Pool, PoolClient } from '../../core/db/pool.ts';
 import { runJob, type JobContext, type JobResult } from '../runner.ts';
-import { readRules, type EngineRules } from './rules.ts';
-import { addDays, addMonths } from '../domain/certification-rules.ts';
+import { readRules, type EngineRules } from '../../core/reference/rules.ts';
+import { addDays, addMonths } from '../../core/domain/certification-rules.ts';
 
 export type EngineMode = 'auto' | 'full' | 'incremental';
 

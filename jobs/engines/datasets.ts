@@ -3,7 +3,7 @@
 // ids prefixed with what they are (payment:, death:, custody:, evidence:, certification:, person:).
 // Datasets that take --as-of use it as an upper bound (NULL = everything).
 import type { Dataset } from '../exports.ts';
-import { maskIdNumber, maskName } from '../domain/masking.ts';
+import { maskIdNumber, maskName } from '../../core/domain/masking.ts';
 
 const id = (v: string | null) => (v === null ? null : maskIdNumber(v));
 const idList = (v: string | null) => (v === null ? null : v.replace(/\d{6}(\d{8})\d{3}[\dXx]/g, (m) => maskIdNumber(m.toUpperCase())));

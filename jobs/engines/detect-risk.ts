@@ -29,11 +29,11 @@
 // - Severity per rule from rules.json. A finding already decided by a person (confirmed, or dismissed
 //   for another reason than basis_disappeared) with the same or more evidence is not raised again;
 //   a finding that grew beyond it opens a new alert.
-import type { Pool } from '../db/pool.ts';
+import type { Pool } from '../../core/db/pool.ts';
 import type { JobResult } from '../runner.ts';
 import { runEngine, type EngineOptions, type EngineRun } from './context.ts';
 import { runSqlFile, stepCount, stepRows } from './sql.ts';
-import { addMonths } from '../domain/certification-rules.ts';
+import { addMonths } from '../../core/domain/certification-rules.ts';
 
 export const RISK_SOURCES = [
   { table: 'payments', feed: 'payments' },

@@ -3,7 +3,7 @@
 // taking an as-of date (default today in Asia/Shanghai); `all` runs them in dependency order:
 // certify (negatives and certification first) → detect-risk (alerts, clock) → after-death (cases for
 // confirmed deaths) → match-subsidies → assign-community → remind-retirement.
-import type { Pool } from '../db/pool.ts';
+import type { Pool } from '../../core/db/pool.ts';
 import { runJob, type JobResult } from '../runner.ts';
 import type { EngineOptions } from './context.ts';
 import { runCertify } from './certify.ts';
@@ -16,7 +16,7 @@ import { todayShanghai } from './context.ts';
 
 export { ENGINE_DATASETS } from './datasets.ts';
 export { reportDeath, type DeathReport, type DeathReportResult } from './after-death.ts';
-export { loadRules, readRules, DEFAULT_RULES, type EngineRules } from './rules.ts';
+export { loadRules, readRules, DEFAULT_RULES, type EngineRules } from '../../core/reference/rules.ts';
 export { runCertify, runDetectRisk, runMatchSubsidies, runRemindRetirement, runAssignCommunity, runAfterDeath, todayShanghai };
 export type { EngineOptions };
 

@@ -15,7 +15,7 @@
 // - HOSP is per event: each hospital_admission in the last `admission_within_days` days of a person
 //   with an active hardship of the listed kinds qualifies once; it is on the payout list until a
 //   HOSP payout for the admission month or later exists.
-import type { Pool } from '../db/pool.ts';
+import type { Pool } from '../../core/db/pool.ts';
 import type { JobResult } from '../runner.ts';
 import { runEngine, type EngineOptions, type EngineRun } from './context.ts';
 import { runSqlFile, stepCount, stepRows } from './sql.ts';

@@ -1,5 +1,5 @@
 // remind-retirement — statutory retirement month of every insured person (2025 gradual reform,
-// jobs/domain/retirement-age.ts is the pure statement; sql/engines/remind-retirement.sql runs the
+// core/domain/retirement-age.ts is the pure statement; sql/engines/remind-retirement.sql runs the
 // same arithmetic set-based with the table from rules.json) and reminders at the configured
 // milestones (12/6/3/1 months before), once each.
 //
@@ -8,7 +8,7 @@
 // counted as `basis_missing`. Months to retirement = retirement month − as-of month; reminders go to
 // people 1…horizon months ahead, for the milestone in force (the smallest milestone ≥ months left),
 // never backfilling milestones already passed.
-import type { Pool } from '../db/pool.ts';
+import type { Pool } from '../../core/db/pool.ts';
 import type { JobResult } from '../runner.ts';
 import { runEngine, type EngineOptions, type EngineRun } from './context.ts';
 import { runSqlFile, stepCount, stepRows } from './sql.ts';

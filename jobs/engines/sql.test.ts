@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bindNames, ENGINE_SQL_DIR, loadSqlFile, splitStatements } from './sql.ts';
-import { DEFAULT_RULES, flattenRules, unflattenRules, validateRules } from './rules.ts';
+import { DEFAULT_RULES, flattenRules, unflattenRules, validateRules } from '../../core/reference/rules.ts';
 
 describe('engine SQL files', () => {
   it('splits on top-level semicolons only and keeps step labels', () => {

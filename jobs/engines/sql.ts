@@ -5,16 +5,15 @@
 // into SQL text. Files are parsed once and cached.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT } from '../config.ts';
+import { ROOT } from '../../core/config.ts';
 
 export const ENGINE_SQL_DIR = path.join(ROOT, 'sql', 'engines');
 
 export interface SqlStep { label: string; text: string; params: string[] }
 export interface SqlFile { name: string; header: Record<string, string>; steps: SqlStep[] }
 
-export interface Queryable {
-  query(text: string, values?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
-}
+import type { Queryable } from '../../core/db/pool.ts';
+export type { Queryable };
 
 /** Split SQL text into statements on top-level `;` (outside quotes, dollar quotes and comments). */
 export function splitStatements(sql: string): { text: string; label: string | null }[] {

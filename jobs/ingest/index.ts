@@ -7,7 +7,7 @@
 // `concurrency` feeds at a time on separate connections (files of one feed always one after the other,
 // in arrival order, so "the later delivery wins" holds).
 import os from 'node:os';
-import type { Pool } from '../db/pool.ts';
+import type { Pool } from '../../core/db/pool.ts';
 import { runJob, type JobResult, type RunJobOptions } from '../runner.ts';
 import { FEED_BY_NAME, FEED_ORDER, PERSON_REF_FEEDS, type CatalogueName, CATALOGUES } from './feeds.ts';
 import { listInbox, type InboxFile } from './inbox.ts';

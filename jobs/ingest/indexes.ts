@@ -14,7 +14,7 @@
 // run loses no index: the next run (and the end of this one) re-creates whatever is listed there, the
 // natural-key index first, with the duplicate resolution if needed.
 import os from 'node:os';
-import type { Pool, PoolClient } from '../db/pool.ts';
+import type { Pool, PoolClient } from '../../core/db/pool.ts';
 import { FEEDS, type FeedDef } from './feeds.ts';
 
 /** Estimated bytes of CSV per row, used to compare a pending load with the table. */

@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { from as copyFrom, type CopyStreamQuery } from 'pg-copy-streams';
 import type { DatabaseError } from 'pg';
-import type { Pool, PoolClient } from '../db/pool.ts';
+import type { Pool, PoolClient } from '../../core/db/pool.ts';
 import { CsvScanner, type CsvRecord } from './csv.ts';
 import {
   ENCODING_PROBLEM, NotTextError, decodedChunks, dynamicEncodingCheck, firstLine, newReadInfo, probeFile, type FileEncoding, type FileProbe, type ReadInfo

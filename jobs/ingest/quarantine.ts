@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { PoolClient } from '../db/pool.ts';
+import type { PoolClient } from '../../core/db/pool.ts';
 import type { Problem } from './values.ts';
 
 const SPILL_BYTES = 8 << 20;

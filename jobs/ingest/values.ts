@@ -3,7 +3,7 @@
 // output buffer, so the hot path allocates no strings. On failure they return -1 and leave a Problem
 // (stable reason code + human-readable message) in the state object. String wrappers (parseDate, …)
 // exist for tests and for code that holds strings.
-import { parseIdNumber } from '../domain/id-number.ts';
+import { parseIdNumber } from '../../core/domain/id-number.ts';
 
 /** Stable reason codes stored in quarantine.reason_code (row level) — see REASONS for their meaning. */
 export type RowReasonCode =

@@ -2,9 +2,9 @@
 // noOverlap keeps one process from stacking runs; the advisory lock in runJob keeps two
 // scheduler processes from running the same job at once.
 import cron from 'node-cron';
-import type { Config } from '../config.ts';
-import { ConfigError } from '../config.ts';
-import type { Pool } from '../db/pool.ts';
+import type { Config } from '../../core/config.ts';
+import { ConfigError } from '../../core/config.ts';
+import type { Pool } from '../../core/db/pool.ts';
 import { runWithDependents } from '../registry.ts';
 
 export interface ScheduleEntry { job: string; expression: string }

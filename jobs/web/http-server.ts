@@ -12,7 +12,7 @@
 import http from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT } from '../config.ts';
+import { ROOT } from '../../core/config.ts';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 

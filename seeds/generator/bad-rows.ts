@@ -2,7 +2,7 @@
 // among good rows at fixed positions (or at the end of a file when it is shorter). Every bad row has
 // its own natural key, so quarantining it leaves the good data — and so the rest of the ground
 // truth — unchanged. The same inventory is planted at every scale.
-import { checkCharacter, makeIdNumber } from '../../jobs/domain/id-number.ts';
+import { checkCharacter, makeIdNumber } from '../../core/domain/id-number.ts';
 import { fmtDay, type Day } from './calendar.ts';
 import { csvField, type CsvFile } from './csv-writer.ts';
 import type { Person } from './person.ts';

@@ -8,8 +8,8 @@ import path from 'node:path';
 import iconv from 'iconv-lite';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseIdNumber } from '../../jobs/domain/id-number.ts';
-import { evidenceKinds, evidenceSources, schemes, subsidyProjects } from '../catalogues/index.ts';
+import { parseIdNumber } from '../../core/domain/id-number.ts';
+import { evidenceKinds, evidenceSources, schemes, subsidyProjects } from '../../core/reference/index.ts';
 import { FEEDS, generateCity, readGroundTruth, SCALES, type GroundTruth } from './index.ts';
 import { retirementMonth, statutoryAgeMonths } from './retirement.ts';
 

@@ -66,7 +66,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { makeIdNumber } from '../../jobs/domain/id-number.ts';
+import { makeIdNumber } from '../../core/domain/id-number.ts';
 import { BAD_ROWS, phantomFactory, resetBadRowKeys, type BadRowContext, type QuarantineTruth, type ReasonKind } from './bad-rows.ts';
 import {
   addMonths, ageOn, day, dayInMonth, fmtDay, fmtDayCompact, fmtDaySlash, fmtMonth, fmtMonthCompact, fmtTs,

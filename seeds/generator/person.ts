@@ -1,8 +1,8 @@
 // One person of the synthetic city, built in memory from (seed, index, role) alone: registry data,
 // enrollments, the payment schedule, life events, evidence, certifications, hardship, subsidies,
 // checkups and activities. Nothing here writes files; index.ts streams the result out.
-import { makeIdNumber } from '../../jobs/domain/id-number.ts';
-import { subsidyProjects } from '../catalogues/index.ts';
+import { makeIdNumber } from '../../core/domain/id-number.ts';
+import { subsidyProjects } from '../../core/reference/index.ts';
 import {
   addMonths, ageOn, dayFromParts, dayInMonth, firstDay, lastDay, monthOf, parts, yearOfMonth,
   type Day, type Month,

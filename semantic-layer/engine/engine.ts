@@ -13,7 +13,7 @@ import { planQuery, type Plan } from './planner.ts';
 import { normalizeQuery, toRestQuery, isLeaf, type NormalizedQuery, type QueryFilter } from './query.ts';
 import { applyRegionRule, callerScope, RegionAccessError, type CallerScope, type RegionScopes } from './region-rule.js';
 import { checkPersonalQuery, PersonalDataError, personalKindOf, type PersonalMembers } from './personal-rule.js';
-import { maskIdNumber, maskName, maskPhone } from '../../jobs/domain/masking.ts';
+import { maskIdNumber, maskName, maskPhone } from '../../core/domain/masking.ts';
 
 export type { SecurityContext };
 

@@ -1,7 +1,7 @@
 // The web process's database pool, created once from the environment. The `up` command sets
 // DATABASE_URL for the web server after it has started the embedded PostgreSQL.
 import { env } from '$env/dynamic/private';
-import { createPool, type Pool } from '../../../jobs/db/pool.ts';
+import { createPool, type Pool } from '../../../core/db/pool.ts';
 
 let pool: Pool | undefined;
 

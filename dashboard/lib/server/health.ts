@@ -1,6 +1,6 @@
 // Health report for operators and load balancers: database reachable, schema version, latest job runs.
-import type { Pool } from '../../../jobs/db/pool.ts';
-import { schemaVersion } from '../../../jobs/db/migrate.ts';
+import type { Pool } from '../../../core/db/pool.ts';
+import { schemaVersion } from '../../../core/db/migrate.ts';
 
 export interface Health {
   status: 'ok' | 'degraded' | 'down';

@@ -7,10 +7,10 @@
 // (share_of, breakdown) are translated to the view members that alias them.
 import type { SemanticEngine } from '../../../semantic-layer/engine/index.ts';
 import { evaluate, type Status, type Thresholds } from '../../../semantic-layer/thresholds.ts';
-import type { Pool } from '../../../jobs/db/pool.ts';
+import type { Pool } from '../../../core/db/pool.ts';
 import { breadcrumb, children, securityContext, type Caller, type Region } from './scope.ts';
 // How many hours until a feed counts as stale (one reviewed config).
-import feedsConfig from '../../../seeds/catalogues/feeds.json' with { type: 'json' };
+import feedsConfig from '../../../core/reference/feeds.json' with { type: 'json' };
 
 export const FAMILIES = ['P', 'A', 'C', 'R', 'S', 'H'] as const;
 export type Family = (typeof FAMILIES)[number];

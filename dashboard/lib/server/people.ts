@@ -7,12 +7,12 @@
 // auditor/admin who asks, ?unmask=1); every unmasked list is audit-logged once, by the hook this
 // module hands to the engine for that query.
 import type { SemanticEngine } from '../../../semantic-layer/engine/index.ts';
-import type { Pool } from '../../../jobs/db/pool.ts';
-import { audit } from './accounts.ts';
+import type { Pool } from '../../../core/db/pool.ts';
+import { audit } from '../../../core/audit.ts';
 import { boardPeriod, indicatorDefs, type DrillFilter } from './indicators.ts';
 import { mayUnmask, securityContext, type Caller, type Region } from './scope.ts';
 import { ApiError } from './errors.ts';
-import { alertRuleNames } from '../../../seeds/catalogues/index.ts';
+import { alertRuleNames } from '../../../core/reference/index.ts';
 
 /** The views this module reads, and every member it names (linted in semantic-layer/model.test.ts). */
 export const PEOPLE_VIEW = 'audit_people';

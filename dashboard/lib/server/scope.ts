@@ -2,9 +2,10 @@
 // that region and everything below it. Region lookups read region_paths (the area tree, not an
 // indicator). The security context handed to the semantic layer carries the same scope, so the
 // engine filters every query too — two independent locks on the same door.
-import type { Pool } from '../../../jobs/db/pool.ts';
+import type { Pool } from '../../../core/db/pool.ts';
 import type { PersonalDataHook } from '../../../semantic-layer/engine/index.ts';
-import { audit, type Actor, type KioskToken, type StaffUser } from './accounts.ts';
+import { audit, type Actor } from '../../../core/audit.ts';
+import type { KioskToken, StaffUser } from '../../../core/accounts.ts';
 
 export interface Region { code: string; name: string; level: 'city' | 'district' | 'town' | 'community'; path: string; parent_code: string | null }
 

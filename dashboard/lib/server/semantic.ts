@@ -6,7 +6,7 @@
 // (scope.ts personalDataAuditor); server code that logs in its own words passes its own hook.
 import path from 'node:path';
 import { env } from '$env/dynamic/private';
-import { ROOT } from '../../../jobs/config.ts';
+import { ROOT } from '../../../core/config.ts';
 import { createSemanticEngine, errorResponse, type SemanticEngine } from '../../../semantic-layer/engine/index.ts';
 import { db } from './db.ts';
 import { personalDataAuditor } from './scope.ts';

@@ -4,7 +4,7 @@
 // (accounts.ts), so the cookies carry the token itself, httpOnly and sameSite=lax.
 import type { Cookies, RequestEvent } from '@sveltejs/kit';
 import { db } from './db.ts';
-import { kioskByToken, sessionUser, type KioskToken, type StaffUser } from './accounts.ts';
+import { kioskByToken, sessionUser, type KioskToken, type StaffUser } from '../../../core/accounts.ts';
 
 export const SESSION_COOKIE = 'yinling_session';
 export const KIOSK_COOKIE = 'yinling_kiosk';

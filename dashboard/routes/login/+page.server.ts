@@ -1,7 +1,7 @@
 // Staff sign-in: a thin wrapper over accounts.login (scrypt, lockout, audit) that sets the session cookie.
 import { fail, redirect } from '@sveltejs/kit';
 import { db } from '$lib/server/db';
-import { login, LOCKOUT_MINUTES, MAX_FAILED_LOGINS } from '$lib/server/accounts';
+import { login, LOCKOUT_MINUTES, MAX_FAILED_LOGINS } from '../../../core/accounts.ts';
 import { safeNext, setSessionCookie } from '$lib/server/session';
 import { LANG_COOKIE, parseLang } from '$lib/i18n';
 import type { Actions, PageServerLoad } from './$types';

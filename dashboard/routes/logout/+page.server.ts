@@ -2,7 +2,7 @@
 // GET shows a confirmation button; only POST signs out (no sign-out by a stray link or prefetch).
 import { redirect } from '@sveltejs/kit';
 import { db } from '$lib/server/db';
-import { logout } from '$lib/server/accounts';
+import { logout } from '../../../core/accounts.ts';
 import { clearAuthCookies, SESSION_COOKIE } from '$lib/server/session';
 import { LANG_COOKIE, parseLang } from '$lib/i18n';
 import type { Actions, PageServerLoad } from './$types';

@@ -1,7 +1,7 @@
 // Demo staff accounts, one per role, created with the demo city so a fresh `npm start` can be
 // signed into at once. Their passwords are public (printed at start, in the README): demo only.
 import type { Pool } from './db/pool.ts';
-import { createUser, type Role } from '../dashboard/lib/server/accounts.ts';
+import { createUser, type Role } from './accounts.ts';
 
 export const DEMO_ACCOUNTS: { username: string; role: Role; scope: 'city' | 'district'; password: string; displayName: string }[] = [
   { username: 'demo-leader', role: 'leader', scope: 'city', password: 'yinling-leader-demo', displayName: '演示·局领导' },

@@ -1,13 +1,13 @@
-// Rule configuration (rules.md: "every rule is configuration"): seeds/catalogues/rules.json is the
+// Rule configuration (rules.md: "every rule is configuration"): core/reference/rules.json is the
 // one reviewed place; loadRules() writes it into ref_rules (one row per leaf, key = dotted path);
 // the engines read ref_rules through readRules(), validate it, and pass the numbers to their SQL
 // as parameters. Changing a number is a change of rules.json (or of a ref_rules row), never code.
 // loadRules keeps rows a deployment edited in the database unless `overwrite` (the default when
 // called from catalogue loading after a migration, where the file is the source of truth).
 import crypto from 'node:crypto';
-import rulesJson from '../../seeds/catalogues/rules.json' with { type: 'json' };
+import rulesJson from './rules.json' with { type: 'json' };
 import { validateRetirementTable, type RetirementTable } from '../domain/retirement-age.ts';
-import type { Queryable } from './sql.ts';
+import type { Queryable } from '../db/pool.ts';
 
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export const RISK_RULES = ['paid_after_death', 'paid_in_custody', 'double_receipt', 'abnormal_amount', 'shared_account', 'post_death_activity', 'no_sign_of_life'] as const;

@@ -9,6 +9,11 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
 
+/** Anything that runs a query: a pool, a client inside a transaction. */
+export interface Queryable {
+  query(text: string, values?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
+}
+
 export function createPool(url: string, opts: { max?: number; applicationName?: string } = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,

@@ -1,8 +1,8 @@
-// Loads the reference catalogues (seeds/catalogues/*.json) into ref_* tables. Idempotent:
+// Loads the reference catalogues (core/reference/*.json) into ref_* tables. Idempotent:
 // run after every migration so a deployment's edited catalogue takes effect on restart.
-import { evidenceKinds, evidenceSources, schemes, subsidyProjects } from '../../seeds/catalogues/index.ts';
-import { withTransaction, type Pool } from './pool.ts';
-import { loadRules } from '../engines/rules.ts';
+import { evidenceKinds, evidenceSources, schemes, subsidyProjects } from './index.ts';
+import { withTransaction, type Pool } from '../db/pool.ts';
+import { loadRules } from './rules.ts';
 
 export async function loadCatalogues(pool: Pool): Promise<void> {
   await withTransaction(pool, async (c) => {
@@ -33,7 +33,7 @@ export async function loadCatalogues(pool: Pool): Promise<void> {
        ON CONFLICT (source_code) DO UPDATE SET name_zh = EXCLUDED.name_zh, department = EXCLUDED.department`,
       [JSON.stringify(evidenceSources)]
     );
-    // The engines' rule configuration (seeds/catalogues/rules.json): an edited file takes effect on restart.
+    // The engines' rule configuration (core/reference/rules.json): an edited file takes effect on restart.
     await loadRules(c, { overwrite: true });
   });
 }

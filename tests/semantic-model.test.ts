@@ -6,10 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../jobs/config.ts';
-import { loadModel, personalMembersOf, personalMembersFrom, type SemanticEngine } from './engine/index.ts';
-import { resolveMemberPath } from './engine/model.ts';
-import { buildMetaConfig, visibleMeta } from './engine/meta.ts';
+import { ROOT } from '../core/config.ts';
+import { loadModel, personalMembersOf, personalMembersFrom, type SemanticEngine } from '../semantic-layer/engine/index.ts';
+import { resolveMemberPath } from '../semantic-layer/engine/model.ts';
+import { buildMetaConfig, visibleMeta } from '../semantic-layer/engine/meta.ts';
 import { indicatorDefs, SCREEN_MEMBERS, SCREEN_VIEWS } from '../dashboard/lib/server/indicators.ts';
 import { ALERTS_VIEW, PEOPLE_MEMBERS, PEOPLE_VIEW } from '../dashboard/lib/server/people.ts';
 

@@ -3,7 +3,7 @@
 import { loadConfig, type Config } from '../config.ts';
 import { embeddedUrl, portInUse, startEmbeddedPostgres } from './embedded.ts';
 import { migrate } from './migrate.ts';
-import { loadCatalogues } from './catalogues.ts';
+import { loadCatalogues } from '../reference/load.ts';
 import { createPool, endPool, type Pool } from './pool.ts';
 
 export interface Database {

@@ -1,6 +1,6 @@
 // Statutory retirement age under the 2025 gradual reform (渐进式延迟法定退休年龄), rules.md.
 // Pure and I/O-free. The table (original age, first affected birth month, birth months per +1
-// month, final age) is configuration: seeds/catalogues/rules.json `retirement.bases`; the
+// month, final age) is configuration: core/reference/rules.json `retirement.bases`; the
 // remind-retirement engine runs the same arithmetic in SQL with the same parameters, and
 // tests/engines-others.test.ts checks the two agree on every birth month 1960-01…1990-12.
 //
@@ -8,7 +8,7 @@
 // the age rises by one month for each `step` birth months (the start month itself already gets
 // +1), capped at the final age. Retirement month = birth month + statutory age (in months).
 // Birth months are 'YYYY-MM'; the day of birth does not matter (the reform counts by month).
-import rulesJson from '../../seeds/catalogues/rules.json' with { type: 'json' };
+import rulesJson from '../reference/rules.json' with { type: 'json' };
 
 export type RetirementBasis = 'M60' | 'F55' | 'F50';
 

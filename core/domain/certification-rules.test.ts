@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RULES } from '../engines/rules.ts';
+import { DEFAULT_RULES } from '../reference/rules.ts';
 import { addMonths, decideCertification, followUpDates, type Timeline, type TimelineEvidence } from './certification-rules.ts';
 
 const cfg = DEFAULT_RULES.certification;

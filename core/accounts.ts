@@ -5,7 +5,8 @@
 // add-on to install. Sessions and kiosk tokens: 32 random bytes given to the client once; only their
 // SHA-256 is stored. Lockout: 5 failed sign-ins lock the account for 15 minutes.
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import type { Pool } from '../../../jobs/db/pool.ts';
+import type { Pool } from './db/pool.ts';
+import { audit, type Actor } from './audit.ts';
 
 export const ROLES = ['leader', 'auditor', 'staff', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -39,13 +40,6 @@ export async function verifyPassword(password: string, stored: string): Promise<
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-
-export interface Actor { type: 'staff' | 'kiosk' | 'resident' | 'operator' | 'system'; name: string; ip?: string }
-
-export async function audit(pool: Pool, actor: Actor, action: string, subject: string | null, detail: Record<string, unknown> = {}): Promise<void> {
-  await pool.query(`INSERT INTO audit_log (actor_type, actor, action, subject, detail, ip) VALUES ($1, $2, $3, $4, $5, $6)`,
-    [actor.type, actor.name, action, subject, JSON.stringify(detail), actor.ip ?? null]);
-}
 
 export interface StaffUser { user_id: number; username: string; display_name: string; role: Role; region_code: string; disabled: boolean }
 
