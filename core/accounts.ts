@@ -7,6 +7,7 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import type { Pool } from './db/pool.ts';
 import { audit, type Actor } from './audit.ts';
+import { HttpError } from './errors.ts';
 
 export const ROLES = ['leader', 'auditor', 'staff', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -17,7 +18,6 @@ export const MAX_FAILED_LOGINS = 5;
 export const LOCKOUT_MINUTES = 15;
 export const SESSION_HOURS = 12;
 
-export class AccountError extends Error {}
 
 function scryptAsync(password: string, salt: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => scrypt(password, salt, KEYLEN, SCRYPT, (err, key) => (err ? reject(err) : resolve(key))));
@@ -44,11 +44,11 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 export interface StaffUser { user_id: number; username: string; display_name: string; role: Role; region_code: string; disabled: boolean }
 
 export async function createUser(pool: Pool, actor: Actor, u: { username: string; displayName?: string; role: string; regionCode: string; password: string }): Promise<StaffUser> {
-  if (!/^[A-Za-z0-9_.-]{3,40}$/.test(u.username)) throw new AccountError('the user name must be 3–40 letters, digits, dots, dashes or underscores');
-  if (!(ROLES as readonly string[]).includes(u.role)) throw new AccountError(`the role must be one of ${ROLES.join(', ')}`);
-  if (u.password.length < 10) throw new AccountError('the password must have at least 10 characters');
+  if (!/^[A-Za-z0-9_.-]{3,40}$/.test(u.username)) throw new HttpError(400, 'the user name must be 3–40 letters, digits, dots, dashes or underscores', 'invalid_username');
+  if (!(ROLES as readonly string[]).includes(u.role)) throw new HttpError(400, `the role must be one of ${ROLES.join(', ')}`, 'invalid_role');
+  if (u.password.length < 10) throw new HttpError(400, 'the password must have at least 10 characters', 'weak_password');
   const region = await pool.query(`SELECT 1 FROM regions WHERE code = $1`, [u.regionCode]);
-  if (!region.rowCount) throw new AccountError(`no region with code ${u.regionCode}`);
+  if (!region.rowCount) throw new HttpError(404, `no region with code ${u.regionCode}`, 'unknown_region');
   const hash = await hashPassword(u.password);
   try {
     const r = await pool.query(
@@ -58,7 +58,7 @@ export async function createUser(pool: Pool, actor: Actor, u: { username: string
     await audit(pool, actor, 'user.create', u.username, { role: u.role, region_code: u.regionCode });
     return { ...r.rows[0], user_id: Number(r.rows[0].user_id) };
   } catch (e) {
-    if ((e as { code?: string }).code === '23505') throw new AccountError(`the user ${u.username} exists already`);
+    if ((e as { code?: string }).code === '23505') throw new HttpError(409, `the user ${u.username} exists already`, 'user_exists');
     throw e;
   }
 }
@@ -70,7 +70,7 @@ export async function listUsers(pool: Pool): Promise<(StaffUser & { last_login_a
 
 export async function setDisabled(pool: Pool, actor: Actor, username: string, disabled: boolean): Promise<void> {
   const r = await pool.query(`UPDATE staff_users SET disabled = $2 WHERE username = $1`, [username, disabled]);
-  if (!r.rowCount) throw new AccountError(`no user ${username}`);
+  if (!r.rowCount) throw new HttpError(404, `no user ${username}`, 'unknown_user');
   if (disabled) await pool.query(`DELETE FROM staff_sessions WHERE user_id = (SELECT user_id FROM staff_users WHERE username = $1)`, [username]);
   await audit(pool, actor, disabled ? 'user.disable' : 'user.enable', username);
 }
@@ -134,7 +134,7 @@ export interface KioskToken { token_id: number; label: string; region_code: stri
 
 export async function createKioskToken(pool: Pool, actor: Actor, k: { label: string; regionCode: string; privacyMode?: boolean }): Promise<KioskToken & { token: string }> {
   const region = await pool.query(`SELECT 1 FROM regions WHERE code = $1`, [k.regionCode]);
-  if (!region.rowCount) throw new AccountError(`no region with code ${k.regionCode}`);
+  if (!region.rowCount) throw new HttpError(404, `no region with code ${k.regionCode}`, 'unknown_region');
   const token = 'kiosk_' + randomBytes(24).toString('base64url');
   const r = await pool.query(
     `INSERT INTO kiosk_tokens (token_hash, label, region_code, privacy_mode, created_by) VALUES ($1, $2, $3, $4, $5)
@@ -145,7 +145,7 @@ export async function createKioskToken(pool: Pool, actor: Actor, k: { label: str
 
 export async function revokeKioskToken(pool: Pool, actor: Actor, tokenId: number): Promise<void> {
   const r = await pool.query(`UPDATE kiosk_tokens SET revoked_at = now() WHERE token_id = $1 AND revoked_at IS NULL`, [tokenId]);
-  if (!r.rowCount) throw new AccountError(`no active kiosk token #${tokenId}`);
+  if (!r.rowCount) throw new HttpError(404, `no active kiosk token #${tokenId}`, 'unknown_kiosk_token');
   await audit(pool, actor, 'kiosk.revoke', String(tokenId));
 }
 

@@ -15,7 +15,7 @@ import { ROOT } from '../core/config.ts';
 import { createSemanticEngine, type SemanticEngine } from '../semantic-layer/engine/index.ts';
 import { buildBoard, childValues, type Board } from '../dashboard/lib/server/indicators.ts';
 import { peopleBehind, recentAlerts } from '../dashboard/lib/server/people.ts';
-import { regionByCode, regionInScope, ScopeError, type Caller } from '../dashboard/lib/server/scope.ts';
+import { regionByCode, regionInScope, type Caller } from '../dashboard/lib/server/scope.ts';
 
 let db: TestDatabase;
 let engine: SemanticEngine;
@@ -115,7 +115,7 @@ describe('the governance board', () => {
   it('keeps a district user inside their district', async () => {
     const [a, b] = board.region.children;
     const scoped: Caller = { kind: 'staff', name: 'staff', role: 'staff', scope: (await regionByCode(db.pool, a.code))!, privacy: false };
-    await expect(regionInScope(db.pool, scoped, b.code)).rejects.toBeInstanceOf(ScopeError);
+    await expect(regionInScope(db.pool, scoped, b.code)).rejects.toMatchObject({ status: 403, code: 'outside_scope' });
     await expect(regionInScope(db.pool, scoped, city.scope.code)).rejects.toThrow(/outside your area/);
     const own = await buildBoard(engine, db.pool, scoped, scoped.scope, board.period);
     const fromCity = await buildBoard(engine, db.pool, city, scoped.scope, board.period);

@@ -202,7 +202,8 @@ describe('error shapes', () => {
     try {
       const res = await broken.handle(new Request('http://x/cubejs-api/v1/load?query=' + encodeURIComponent(JSON.stringify({ measures: ['audit_notes.count'] })), { headers: { authorization: cityToken } }));
       expect(res.status).toBe(500);
-      expect(await res.json()).toEqual({ error: 'Internal Server Error' });
+      const body = await res.json();
+      expect(body).toEqual({ error: expect.stringMatching(/^Internal Server Error \(ref [0-9a-z]+\)$/), code: 'internal' });
     } finally {
       await db.pool.query('ALTER TABLE sl_audit_notes_moved RENAME TO sl_audit_notes');
     }

@@ -152,7 +152,7 @@ describe('area rule on hostile queries', () => {
     ]) {
       const res = await engine.handle(new Request(`http://x/cubejs-api/v1/load?query=${encodeURIComponent(JSON.stringify(query))}`, { headers: { authorization: await signToken(CTX.district, TEST_SECRET) } }));
       expect(res.status).toBe(403);
-      expect(await res.json()).toEqual({ error: "'audit_notes' has no region scope; only city-wide callers may query it" });
+      expect(await res.json()).toEqual({ error: "'audit_notes' has no region scope; only city-wide callers may query it", code: 'forbidden' });
     }
     expect(await rows({ measures: ['audit_notes.count'] }, CTX.city)).toEqual([{ 'audit_notes.count': '4' }]);
     expect((await rows({ measures: ['fund_ledger.balance'], dimensions: ['fund_ledger.scheme'] }, CTX.community)).length).toBe(2);

@@ -1,7 +1,9 @@
 // Small argument helpers shared by the CLI commands: one place for usage errors (exit 2).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
-export class UsageError extends Error {}
+import { UsageError } from '../../core/errors.ts';
+
+export { UsageError };
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 

@@ -16,6 +16,7 @@ import { createWebServer } from '../web/http-server.ts';
 import { isoDateOption, oneOf, parse, UsageError } from './args.ts';
 import * as accounts from '../../core/accounts.ts';
 import { audit, type Actor } from '../../core/audit.ts';
+import { HttpError } from '../../core/errors.ts';
 import { ensureDemoAccounts } from '../../core/demo-accounts.ts';
 import { importGeoJson } from '../geo.ts';
 import { todayShanghai } from '../engines/context.ts';
@@ -50,7 +51,7 @@ async function withAccounts(config: Config, fn: (pool: import('../../core/db/poo
     await fn(db.pool);
     return 0;
   } catch (e) {
-    if (e instanceof accounts.AccountError) throw new UsageError(e.message);
+    if (e instanceof HttpError && e.status < 500) throw new UsageError(e.message); // a bad name, role or region the operator typed
     throw e;
   } finally {
     await db.close();

@@ -1,7 +1,7 @@
 // `yinling <command>`: the operators' CLI. Exit codes: 0 ok, 1 failure, 2 bad usage.
 // Errors reach the operator as one clear line (never a stack trace; set YINLING_DEBUG=1 for one).
-import { ConfigError, loadConfig } from '../../core/config.ts';
-import { UsageError } from './args.ts';
+import { loadConfig } from '../../core/config.ts';
+import { UsageError } from '../../core/errors.ts';
 import { COMMANDS } from './commands.ts';
 
 function usage(): string {
@@ -32,16 +32,18 @@ export async function main(argv: string[]): Promise<number> {
     console.log(`Usage: yinling ${name} ${command.usage}\n\n${command.summary}\n${command.help ? '\n' + command.help + '\n' : ''}`);
     return 0;
   }
+  let config;
   try {
-    const config = loadConfig();
+    config = loadConfig();
+  } catch (e) {
+    console.error(`yinling: configuration error: ${e instanceof Error ? e.message : String(e)}`);
+    return 2;
+  }
+  try {
     return await command.run(rest, config);
   } catch (e) {
     if (e instanceof UsageError) {
       console.error(`yinling ${name}: ${e.message}\nUsage: yinling ${name} ${command.usage}`);
-      return 2;
-    }
-    if (e instanceof ConfigError) {
-      console.error(`yinling: configuration error: ${e.message}`);
       return 2;
     }
     console.error(`yinling ${name}: ${e instanceof Error ? e.message : String(e)}`);

@@ -3,7 +3,7 @@
 // scheduler processes from running the same job at once.
 import cron from 'node-cron';
 import type { Config } from '../../core/config.ts';
-import { ConfigError } from '../../core/config.ts';
+import { UsageError } from '../../core/errors.ts';
 import type { Pool } from '../../core/db/pool.ts';
 import { runWithDependents } from '../registry.ts';
 
@@ -15,7 +15,7 @@ export function schedulesFrom(config: Config): ScheduleEntry[] {
     { job: 'all', expression: config.schedules.engines }
   ];
   for (const e of entries) {
-    if (!cron.validate(e.expression)) throw new ConfigError(`the schedule for ${e.job} is not a valid cron expression: "${e.expression}"`);
+    if (!cron.validate(e.expression)) throw new UsageError(`the schedule for ${e.job} is not a valid cron expression: "${e.expression}"`);
   }
   return entries;
 }

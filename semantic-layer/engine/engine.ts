@@ -6,9 +6,10 @@
 // Errors: 400 {type: "UserError", error}, 403 {error}, 500 {error} — never a stack.
 import pg from 'pg';
 import { signToken, tokenFromHeaders, verifyToken, type SecurityContext } from './auth.ts';
-import { ForbiddenError, ModelError, UserError } from './errors.ts';
+import { ForbiddenError, UserError } from './errors.ts';
+import { errorResponse as coreErrorResponse } from '../../core/errors.ts';
 import { buildMetaConfig, prepareAnnotation, visibleMembers, visibleMeta, type Annotation, type MetaCube, type MetaMember } from './meta.ts';
-import { loadModel, resolveMemberPath, MemberNotFound, type SemanticModel } from './model.ts';
+import { loadModel, resolveMemberPath, type SemanticModel } from './model.ts';
 import { planQuery, type Plan } from './planner.ts';
 import { normalizeQuery, toRestQuery, isLeaf, type NormalizedQuery, type QueryFilter } from './query.ts';
 import { applyRegionRule, callerScope, RegionAccessError, type CallerScope, type RegionScopes } from './region-rule.js';
@@ -143,12 +144,7 @@ export function createSemanticEngine(options: SemanticEngineOptions): SemanticEn
     walk(q.filters);
     for (const o of q.order ?? []) if (o.id.split('.').length >= 2) paths.push(o.id.split('.').slice(0, 2).join('.'));
     for (const p of paths) {
-      try {
-        resolveMemberPath(model, p);
-      } catch (e) {
-        if (e instanceof MemberNotFound) throw new UserError(e.message);
-        throw e;
-      }
+      resolveMemberPath(model, p); // an unknown member is a UserError
     }
   }
 
@@ -412,17 +408,9 @@ function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });
 }
 
-/** Map any error to Cube's error shapes; never leak a stack or SQL internals. */
+/** Any error as Cube's error shapes (core/errors.ts, the one mapping); never a stack or SQL internals. */
 export function errorResponse(e: unknown, log: (m: string) => void = () => {}): Response {
-  if (e instanceof UserError) return json({ type: 'UserError', error: e.message }, 400);
-  if (e instanceof ForbiddenError || e instanceof RegionAccessError || e instanceof PersonalDataError) return json({ error: (e as Error).message }, 403);
-  const pgErr = e as { code?: string; message?: string };
-  if (typeof pgErr?.code === 'string' && /^22/.test(pgErr.code)) {
-    return json({ type: 'UserError', error: `Invalid value in query: ${pgErr.message}` }, 400);
-  }
-  if (pgErr?.code === '57014') return json({ error: 'Query timeout' }, 500);
-  log(e instanceof ModelError ? e.message : `${(e as Error)?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`);
-  return json({ error: 'Internal Server Error' }, 500);
+  return coreErrorResponse(e, log);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ModelError } from './errors.ts';
+import { ModelError, UserError } from './errors.ts';
 import { isRef, parseTemplate, type Template } from './template.ts';
 import { regionScopeOf, type RegionScope } from './region-rule.js';
 
@@ -869,19 +869,18 @@ export function resolveMemberPath(model: SemanticModel, memberPath: string): Res
   const [ownerName, memberName, ...rest] = memberPath.split('.');
   const owner = ownerOf(model, ownerName);
   if (!owner || rest.length) {
-    throw new MemberNotFound(`Cube '${ownerName}' not found for path '${memberPath}'`);
+    throw new UserError(`Cube '${ownerName}' not found for path '${memberPath}'`);
   }
   if (owner.kind === 'cube') {
     const m = findMember(owner, memberName);
-    if (!m) throw new MemberNotFound(`'${memberName}' not found for path '${memberPath}'`);
+    if (!m) throw new UserError(`'${memberName}' not found for path '${memberPath}'`);
     return { owner, kind: m.kind, path: memberPath, target: m, hint: owner.name };
   }
   const vm = owner.dimensions.get(memberName) ?? owner.measures.get(memberName) ?? owner.segments.get(memberName);
-  if (!vm) throw new MemberNotFound(`'${memberName}' not found for path '${memberPath}'`);
+  if (!vm) throw new UserError(`'${memberName}' not found for path '${memberPath}'`);
   return { owner, kind: vm.kind, path: memberPath, target: vm.target, hint: vm.joinPath.length > 1 ? vm.joinPath : vm.joinPath[0], viewMember: vm };
 }
 
-export class MemberNotFound extends Error {}
 
 /** Cube's default visibility: members are public unless said otherwise; primary keys are not. */
 export function isMemberVisible(owner: Owner, member: CubeMember | ViewMemberDef): boolean {

@@ -8,7 +8,7 @@
 import { formatFilterBound, localToUtcIso } from './dates.ts';
 import { UserError } from './errors.ts';
 import {
-  isMemberVisible, MemberNotFound, resolveMemberPath, resolveRef,
+  isMemberVisible, resolveMemberPath, resolveRef,
   type CubeDef, type CubeMember, type DimensionDef, type JoinDef, type MeasureDef, type ResolvedMember,
   type SegmentDef, type SemanticModel
 } from './model.ts';
@@ -103,13 +103,7 @@ class Planner {
   }
 
   private resolve(path: string, expect: string[], role: string): QMember {
-    let res: ResolvedMember;
-    try {
-      res = resolveMemberPath(this.model, path);
-    } catch (e) {
-      if (e instanceof MemberNotFound) throw new UserError(e.message);
-      throw e;
-    }
+    const res: ResolvedMember = resolveMemberPath(this.model, path); // an unknown member is a UserError
     if (!expect.includes(res.kind)) {
       throw new UserError(`'${path}' is a ${res.kind} and cannot be used as ${role}`);
     }

@@ -9,6 +9,8 @@ import type { SemanticEngine } from '../../../semantic-layer/engine/index.ts';
 import { evaluate, type Status, type Thresholds } from '../../../semantic-layer/thresholds.ts';
 import type { Pool } from '../../../core/db/pool.ts';
 import { breadcrumb, children, securityContext, type Caller, type Region } from './scope.ts';
+import type { Freshness, Indicator, IndicatorsResponse, Level, RegionsResponse } from '../api-types.ts';
+import type { Unit } from '../format.ts';
 // How many hours until a feed counts as stale (one reviewed config).
 import feedsConfig from '../../../core/reference/feeds.json' with { type: 'json' };
 
@@ -52,31 +54,8 @@ export interface IndicatorDef {
   labels?: { zh: string; en: string };
 }
 
-export interface IndicatorValue {
-  code: string; family: Family; title_zh: string; title_en: string; unit: string; direction: string; grain: 'month' | 'now';
-  value: number | null; exact: string | null; previous: number | null; lastYear: number | null;
-  mom: number | null; yoy: number | null; zScore: number | null;
-  status: Status; reason_zh: string | null; reason_en: string | null;
-  series: { period: string; value: number | null }[];
-  drillable: boolean;
-  city_level: boolean;
-  /** The model's fixed limits (thresholds.bound), for charts that draw them (the coverage gauge). */
-  bounds: Thresholds['bound'] | null;
-  breakdown?: { key: string; label_zh: string; label_en: string; value: number | null; status?: Status }[];
-}
-
-export interface Board {
-  region: Region & { breadcrumb: { code: string; name: string; level: string }[]; children: { code: string; name: string; level: string }[] };
-  period: string;
-  periods: string[];
-  nowPeriod: string | null;
-  asOf: string | null;
-  privacy: boolean;
-  freshness: Freshness[];
-  indicators: IndicatorValue[];
-}
-
-export interface Freshness { feed: string; title_zh: string; last_loaded_at: string | null; expected_hours: number; stale: boolean }
+/** The board as the API and the page load return it (one definition: $lib/api-types). */
+export type { IndicatorsResponse as Board, Indicator as IndicatorValue, Freshness } from '../api-types.ts';
 
 const defsCache = new WeakMap<SemanticEngine, IndicatorDef[]>();
 
@@ -166,7 +145,7 @@ function worst(statuses: Status[]): Status {
   return statuses.reduce<Status>((w, s) => (rank[s] > rank[w] ? s : w), 'no_data');
 }
 
-export async function buildBoard(engine: SemanticEngine, pool: Pool, caller: Caller, region: Region, requested: string | null): Promise<Board> {
+export async function buildBoard(engine: SemanticEngine, pool: Pool, caller: Caller, region: Region, requested: string | null): Promise<IndicatorsResponse> {
   const defs = indicatorDefs(engine);
   const { period, periods } = await boardPeriod(engine, caller, requested);
   const from = addMonths(period, -24);
@@ -189,12 +168,12 @@ export async function buildBoard(engine: SemanticEngine, pool: Pool, caller: Cal
   const nowPeriods = nowRows.map((r) => r.__period as string).sort();
   const nowPeriod = nowPeriods.filter((p) => p <= addMonths(period, 1)).pop() ?? null;
 
-  const indicators: IndicatorValue[] = [];
+  const indicators: Indicator[] = [];
   for (const d of defs) {
     const isNow = isNowDef(d);
     const at = isNow ? nowPeriod : period;
     let rows = seriesRows.get(d.view) ?? [];
-    let breakdown: IndicatorValue['breakdown'];
+    let breakdown: Indicator['breakdown'];
     let value: number | null = null, exact: string | null = null, previous: number | null = null, lastYear: number | null = null;
     let trailing: (number | null)[] = [];
     let series: { period: string; value: number | null }[] = [];
@@ -219,14 +198,14 @@ export async function buildBoard(engine: SemanticEngine, pool: Pool, caller: Cal
         const prevShare = prev && tPrev ? (100 * (num(prev[d.meta.share_of!.measure]) ?? 0)) / tPrev : null;
         const e = evaluate(d.meta.thresholds, { value: share, previous: prevShare, lastYear: null, trailing: [] }, '%');
         const label = cur ?? prev;
-        return { key: k, label_zh: String(label?.[lz] ?? k), label_en: String(label?.[le] ?? k), value: share, status: e.status, reason_zh: e.reason_zh, reason_en: e.reason_en } as NonNullable<IndicatorValue['breakdown']>[number] & { reason_zh: string | null; reason_en: string | null };
+        return { key: k, label_zh: String(label?.[lz] ?? k), label_en: String(label?.[le] ?? k), value: share, status: e.status, reason_zh: e.reason_zh, reason_en: e.reason_en };
       });
       const top = [...breakdown].sort((a, b) => (b.value ?? -1) - (a.value ?? -1))[0];
       value = top?.value ?? null;
       const prevTop = top ? byProject.find((r) => r.__period === addMonths(period, -1) && r[d.meta.share_of!.by] === top.key) : undefined;
       previous = prevTop && tPrev ? (100 * (num(prevTop[d.meta.share_of.measure]) ?? 0)) / tPrev : null;
       status = breakdown.length ? worst(breakdown.map((b) => b.status ?? 'no_data')) : 'no_data';
-      const breached = (breakdown as unknown as { status?: Status; reason_zh: string | null; reason_en: string | null; label_zh: string; label_en: string }[]).filter((b) => b.status === 'warn' || b.status === 'critical');
+      const breached = breakdown.filter((b) => b.status === 'warn' || b.status === 'critical');
       reasons = breached.length
         ? { zh: breached.map((b) => `${b.label_zh}：${b.reason_zh}`).join('；'), en: breached.map((b) => `${b.label_en}: ${b.reason_en}`).join('; ') }
         : { zh: null, en: null };
@@ -247,7 +226,7 @@ export async function buildBoard(engine: SemanticEngine, pool: Pool, caller: Cal
     }
     const e = evaluate(d.meta.thresholds, { value, previous, lastYear, trailing }, d.meta.unit === '%' ? '%' : '');
     indicators.push({
-      code: d.code, family: d.meta.family, title_zh: d.meta.title_zh, title_en: d.meta.title_en, unit: d.meta.unit, direction: d.meta.direction,
+      code: d.code, family: d.meta.family, title_zh: d.meta.title_zh, title_en: d.meta.title_en, unit: d.meta.unit as Unit, direction: d.meta.direction,
       grain: isNow ? 'now' : 'month', value, exact, previous, lastYear, mom: e.mom, yoy: e.yoy, zScore: e.zScore,
       status: status ?? e.status, reason_zh: reasons ? reasons.zh : e.reason_zh, reason_en: reasons ? reasons.en : e.reason_en,
       series, drillable: !!d.meta.drill && !caller.privacy, city_level: !!d.meta.city_level, bounds: d.meta.thresholds?.bound ?? null, breakdown
@@ -259,12 +238,12 @@ export async function buildBoard(engine: SemanticEngine, pool: Pool, caller: Cal
 }
 
 /** One indicator for each child region of an area (map colours, ranked bars). */
-export async function childValues(engine: SemanticEngine, pool: Pool, caller: Caller, region: Region, code: string, requested: string | null) {
+export async function childValues(engine: SemanticEngine, pool: Pool, caller: Caller, region: Region, code: string, requested: string | null): Promise<RegionsResponse | null> {
   const def = indicatorDefs(engine).find((d) => d.code === code);
   if (!def) return null;
   const kids = await children(pool, region);
-  const level = kids[0]?.level ?? null;
-  if (def.meta.city_level || def.meta.share_of || !kids.length) return { indicator: code, level, rows: [] as { code: string; name: string; value: number | null; status: Status }[] };
+  const level = (kids[0]?.level ?? null) as Level | null;
+  if (def.meta.city_level || def.meta.share_of || !kids.length) return { indicator: code, level, rows: [] };
   const periods = await availablePeriods(engine, caller);
   const period = requested && periods.includes(requested) ? requested : periods[periods.length - 1];
   const rows = await Promise.all(kids.map(async (k) => {
@@ -279,9 +258,11 @@ export async function childValues(engine: SemanticEngine, pool: Pool, caller: Ca
   return { indicator: code, level, period, rows };
 }
 
-const FEED_TITLES: Record<string, string> = {
-  regions: '行政区划', persons: '人员登记', enrollments: '待遇资格', payments: '待遇发放', evidence: '行为数据', certifications: '认证记录',
-  deaths: '死亡信息', imprisonments: '服刑信息', subsidies: '补贴发放', hardship: '困难人员', checkups: '健康体检', fund: '基金收支', activities: '文娱教育'
+const FEED_TITLES: Record<string, [zh: string, en: string]> = {
+  regions: ['行政区划', 'Areas'], persons: ['人员登记', 'Registry'], enrollments: ['待遇资格', 'Entitlements'], payments: ['待遇发放', 'Payments'],
+  evidence: ['行为数据', 'Behaviour data'], certifications: ['认证记录', 'Certifications'], deaths: ['死亡信息', 'Deaths'],
+  imprisonments: ['服刑信息', 'Custody'], subsidies: ['补贴发放', 'Subsidies'], hardship: ['困难人员', 'Hardship'], checkups: ['健康体检', 'Checkups'],
+  fund: ['基金收支', 'Fund ledger'], activities: ['文娱教育', 'Activities']
 };
 
 
@@ -292,7 +273,7 @@ export async function feedFreshness(pool: Pool): Promise<Freshness[]> {
   return Object.keys(expected).map((feed) => {
     const t = last.get(feed) ?? null;
     return {
-      feed, title_zh: FEED_TITLES[feed] ?? feed, last_loaded_at: t ? t.toISOString() : null, expected_hours: expected[feed],
+      feed, title_zh: FEED_TITLES[feed]?.[0] ?? feed, title_en: FEED_TITLES[feed]?.[1] ?? feed, last_loaded_at: t ? t.toISOString() : null, expected_hours: expected[feed],
       stale: !t || Date.now() - t.getTime() > expected[feed] * 3600_000
     };
   });

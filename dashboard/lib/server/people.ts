@@ -11,7 +11,8 @@ import type { Pool } from '../../../core/db/pool.ts';
 import { audit } from '../../../core/audit.ts';
 import { boardPeriod, indicatorDefs, type DrillFilter } from './indicators.ts';
 import { mayUnmask, securityContext, type Caller, type Region } from './scope.ts';
-import { ApiError } from './errors.ts';
+import { HttpError } from '../../../core/errors.ts';
+import type { AlertsResponse, PeopleResponse } from '../api-types.ts';
 import { alertRuleNames } from '../../../core/reference/index.ts';
 
 /** The views this module reads, and every member it names (linted in semantic-layer/model.test.ts). */
@@ -48,12 +49,12 @@ export function monthFilters(filters: DrillFilter[], period: string): DrillFilte
  * default month — the newest with payouts); a "now" indicator lists the latest snapshot.
  */
 export async function peopleBehind(engine: SemanticEngine, pool: Pool, caller: Caller, region: Region, code: string,
-  opts: { offset: number; limit: number; unmask: boolean; ip?: string; period?: string | null }) {
+  opts: { offset: number; limit: number; unmask: boolean; ip?: string; period?: string | null }): Promise<PeopleResponse> {
   const def = indicatorDefs(engine).find((d) => d.code === code);
-  if (!def) throw new ApiError(404, `no indicator ${code}`);
+  if (!def) throw new HttpError(404, `no indicator ${code}`, 'unknown_indicator');
   const drill = def.meta.drill;
-  if (!drill) throw new ApiError(400, `${code} ${def.meta.title_zh} has no list of people behind it`);
-  if (opts.unmask && !mayUnmask(caller)) throw new ApiError(403, '您的角色不能查看完整身份信息 Your role may not see unmasked personal data');
+  if (!drill) throw new HttpError(400, `${code} ${def.meta.title_zh} has no list of people behind it`, 'not_drillable');
+  if (opts.unmask && !mayUnmask(caller)) throw new HttpError(403, '您的角色不能查看完整身份信息 Your role may not see unmasked personal data', 'unmask_forbidden');
   const unmasked = opts.unmask && mayUnmask(caller);
   const grain = def.meta.grain === 'now' ? 'now' : 'month';
   let period: string | null = null;
@@ -93,14 +94,14 @@ export async function peopleBehind(engine: SemanticEngine, pool: Pool, caller: C
     indicator: code, title_zh: def.meta.title_zh, title_en: def.meta.title_en, grain, period,
     total: r.total ?? r.data.length, masked: !unmasked, may_unmask: mayUnmask(caller), columns,
     rows: r.data.map((x) => ({
-      id_number: x[P('id_number')], name: x[P('name')],
-      sex: x[P('sex')], age: ageAt(x[P('birth_date')]), region_name: x[P('region_name')],
+      id_number: x[P('id_number')] ?? '', name: x[P('name')] ?? '',
+      sex: x[P('sex')] ?? '', age: ageAt(x[P('birth_date')]), region_name: x[P('region_name')],
       columns: Object.fromEntries(columns.map((c) => [c.key, x[P(c.key)] ?? null]))
     }))
   };
 }
 
-export async function recentAlerts(engine: SemanticEngine, caller: Caller, region: Region, limit: number) {
+export async function recentAlerts(engine: SemanticEngine, caller: Caller, region: Region, limit: number): Promise<AlertsResponse> {
   // The ticker never unmasks: the name comes back masked by the engine.
   const r = (await engine.load({
     dimensions: ALERT_DIMENSIONS,
@@ -113,9 +114,9 @@ export async function recentAlerts(engine: SemanticEngine, caller: Caller, regio
     rows: r.data.map((x) => {
       const names = alertRuleNames.get(x[A('rule')] ?? '');
       return {
-        alert_id: Number(x[A('alert_id')]), rule: x[A('rule')], rule_zh: names?.name_zh ?? x[A('rule')], rule_en: names?.name_en,
-        name: x[A('name')], amount_at_risk: x[A('amount_at_risk')], opened_at: x[A('opened_at')],
-        region_name: x[A('region_name')], severity: x[A('severity')]
+        alert_id: Number(x[A('alert_id')]), rule: x[A('rule')] ?? '', rule_zh: names?.name_zh ?? x[A('rule')] ?? '', rule_en: names?.name_en,
+        name: x[A('name')], amount_at_risk: x[A('amount_at_risk')], opened_at: x[A('opened_at')] ?? '',
+        region_name: x[A('region_name')], severity: x[A('severity')] ?? ''
       };
     })
   };

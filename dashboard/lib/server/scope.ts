@@ -3,6 +3,7 @@
 // indicator). The security context handed to the semantic layer carries the same scope, so the
 // engine filters every query too — two independent locks on the same door.
 import type { Pool } from '../../../core/db/pool.ts';
+import { HttpError } from '../../../core/errors.ts';
 import type { PersonalDataHook } from '../../../semantic-layer/engine/index.ts';
 import { audit, type Actor } from '../../../core/audit.ts';
 import type { KioskToken, StaffUser } from '../../../core/accounts.ts';
@@ -16,10 +17,6 @@ export interface Caller {
   scope: Region;
   /** No person-level data at all (kiosk tokens in privacy mode). */
   privacy: boolean;
-}
-
-export class ScopeError extends Error {
-  constructor(message: string, readonly status: 403 | 404) { super(message); }
 }
 
 export async function regionByCode(pool: Pool, code: string): Promise<Region | null> {
@@ -36,7 +33,7 @@ export async function callerFrom(pool: Pool, locals: { user: StaffUser | null; k
   const who = locals.user ?? locals.kiosk;
   if (!who) return null;
   const scope = await regionByCode(pool, who.region_code);
-  if (!scope) throw new ScopeError(`the account's area ${who.region_code} is not in the area tree`, 403);
+  if (!scope) throw new HttpError(403, `the account's area ${who.region_code} is not in the area tree`, 'scope_missing');
   if (locals.user) return { kind: 'staff', name: locals.user.username, role: locals.user.role, scope, privacy: false };
   return { kind: 'kiosk', name: `kiosk:${locals.kiosk!.label}`, role: 'kiosk', scope, privacy: locals.kiosk!.privacy_mode };
 }
@@ -44,10 +41,10 @@ export async function callerFrom(pool: Pool, locals: { user: StaffUser | null; k
 /** The region to show, checked against the caller's scope (403 outside it, 404 unknown). */
 export async function regionInScope(pool: Pool, caller: Caller, code: string | null | undefined): Promise<Region> {
   if (!code) return caller.scope;
-  if (!/^[0-9A-Za-z]{1,32}$/.test(code)) throw new ScopeError(`"${code}" is not a region code`, 404);
+  if (!/^[0-9A-Za-z]{1,32}$/.test(code)) throw new HttpError(404, `"${code}" is not a region code`, 'unknown_region');
   const region = await regionByCode(pool, code);
-  if (!region) throw new ScopeError(`no region ${code}`, 404);
-  if (!region.path.startsWith(caller.scope.path)) throw new ScopeError(`region ${code} is outside your area (${caller.scope.name})`, 403);
+  if (!region) throw new HttpError(404, `no region ${code}`, 'unknown_region');
+  if (!region.path.startsWith(caller.scope.path)) throw new HttpError(403, `region ${code} is outside your area (${caller.scope.name})`, 'outside_scope');
   return region;
 }
 

@@ -8,6 +8,7 @@
 //   - a response identical to the previous one (byte for byte) keeps the previous object, so
 //     nothing re-renders: feeds land every few minutes, most refreshes bring no news, and a wall
 //     screen's small CPU should not redraw six charts and a map to show the same numbers.
+import { HttpError } from '../../../../core/errors.ts';
 import type { AlertRow, GeoCollection, IndicatorsResponse, RegionsResponse } from './types.ts';
 
 export type Connection = 'ok' | 'reconnecting';
@@ -25,10 +26,6 @@ export interface FeedOptions {
   /** Injected for tests; defaults to the browser's fetch. */
   fetch?: typeof fetch;
   onUnauthorized?: () => void;
-}
-
-class HttpError extends Error {
-  constructor(public status: number, url: string) { super(`${status} ${url}`); }
 }
 
 /** A changed board keeps the previous object of every indicator whose content is the same, so
@@ -112,9 +109,9 @@ export class ScreenFeed {
     const res = await this.#fetch(url, { signal, headers: { accept: 'application/json' }, cache: 'no-store' });
     if (res.status === 401) {
       this.#opts.onUnauthorized?.();
-      throw new HttpError(401, url);
+      throw new HttpError(401, `401 ${url}`);
     }
-    if (!res.ok) throw new HttpError(res.status, url);
+    if (!res.ok) throw new HttpError(res.status, `${res.status} ${url}`);
     const text = await res.text();
     if (!kind) return JSON.parse(text) as T;
     const last = this.#last.get(kind);

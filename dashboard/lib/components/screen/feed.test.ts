@@ -18,7 +18,9 @@ beforeAll(async () => {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const ts = fs.readFileSync(path.join(here, 'feed.svelte.ts'), 'utf8');
   const js = (await transform(ts, { loader: 'ts', format: 'esm' })).code;
-  const compiled = compileModule(js, { filename: 'feed.svelte.js', generate: 'client' }).js.code;
+  const compiled = compileModule(js, { filename: 'feed.svelte.js', generate: 'client' }).js.code
+    // written elsewhere: its relative imports (core/errors.ts) must point back to the sources
+    .replace(/from ["'](\.{1,2}\/[^"']+)["']/g, (_m, spec: string) => `from ${JSON.stringify(pathToFileURL(path.resolve(here, spec)).href)}`);
   const out = path.resolve(here, '../../../../test-results', `feed-${process.pid}.compiled.mjs`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, compiled);
@@ -28,9 +30,9 @@ beforeAll(async () => {
 function board(value: number): IndicatorsResponse {
   return {
     region: { code: 'C', name: '越州市', level: 'city', path: '/C/', breadcrumb: [], children: [{ code: 'D1', name: '越城区', level: 'district' }] },
-    period: '2026-10', periods: ['2026-10'], asOf: null, privacy: false, freshness: [],
-    indicators: [{ code: 'P01', family: 'P', title_zh: '退休人员总数', title_en: 'Recipients', unit: 'people', direction: 'neutral', grain: 'now', value,
-      previous: null, lastYear: null, mom: null, yoy: null, zScore: null, status: 'ok', reason_zh: null, reason_en: null, series: [], drillable: true }]
+    period: '2026-10', periods: ['2026-10'], nowPeriod: null, asOf: null, privacy: false, freshness: [],
+    indicators: [{ code: 'P01', family: 'P', title_zh: '退休人员总数', title_en: 'Recipients', unit: 'people', direction: 'neutral', grain: 'now', value, exact: String(value),
+      previous: null, lastYear: null, mom: null, yoy: null, zScore: null, status: 'ok', reason_zh: null, reason_en: null, series: [], drillable: true, city_level: false, bounds: null }]
   };
 }
 

@@ -1,8 +1,12 @@
 // Shared by the screen and its people list: the display options in the URL, and the area behind a
-// drill path. The loader asks the API for the last area of the path (the API refuses areas outside
-// the caller's scope: 403), then checks the path is that area's real ancestry from the scope root.
-import { error, redirect } from '@sveltejs/kit';
+// drill path. The loader builds the board of the last area of the path (regionInScope refuses areas
+// outside the caller's scope: 403), then checks the path is that area's real ancestry from the scope root.
+import { error } from '@sveltejs/kit';
 import { scopeRoot } from '$lib/server/session';
+import { db, semanticEngine } from '$lib/server/api';
+import { buildBoard } from '$lib/server/indicators';
+import { forPage, pageCaller } from '$lib/server/page';
+import { regionInScope, type Caller, type Region } from '$lib/server/scope';
 import type { IndicatorsResponse, RegionRef, ScreenOptions } from '$lib/components/screen/types';
 const CODE = /^\d{6,12}$/;
 const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
@@ -34,22 +38,15 @@ export function chainFromRoot(region: IndicatorsResponse['region'], root: string
   return i < 0 ? null : crumbs.slice(i);
 }
 
-export async function loadArea(fetch: typeof globalThis.fetch, locals: App.Locals, codes: string[], period: string | null) {
+export async function loadArea(locals: App.Locals, codes: string[], period: string | null): Promise<{ payload: IndicatorsResponse; chain: RegionRef[]; caller: Caller; region: Region }> {
   const root = scopeRoot(locals);
   if (!root) error(401, '请先登录');
   if (codes.some((c) => !CODE.test(c))) error(404, '区域代码无效 Invalid area code');
-  const region = codes[codes.length - 1];
-  const q = new URLSearchParams({ region });
-  if (period) q.set('period', period);
-  const res = await fetch(`/api/indicators?${q}`);
-  if (res.status === 403) error(403, '无权查看该区域 You may not view this area');
-  if (res.status === 404) error(404, '没有该区域 No such area');
-  if (res.status === 401) redirect(303, '/login?reason=expired');
-  if (!res.ok) error(res.status >= 500 ? 503 : res.status, `指标服务暂不可用 The indicator service is unavailable (${res.status})`);
-  const payload = (await res.json()) as IndicatorsResponse;
+  const caller = await pageCaller(locals);
+  const region = await forPage(() => regionInScope(db(), caller, codes[codes.length - 1]));
+  const payload = await forPage(() => buildBoard(semanticEngine(), db(), caller, region, period));
   const chain = chainFromRoot(payload.region, root);
-  // Defence in depth: even if the API answered, an area outside the caller's scope is refused.
+  // Defence in depth: even if the scope check passed, an area outside the caller's scope is refused.
   if (!chain) error(403, '无权查看该区域 You may not view this area');
-  return { payload, chain };
+  return { payload, chain, caller, region };
 }
-

@@ -1,5 +1,5 @@
 import type { RequestHandler } from './$types';
-import { api, ApiError, db, requireCaller, semanticEngine } from '$lib/server/api';
+import { api, HttpError, db, requireCaller, semanticEngine } from '$lib/server/api';
 import { peopleBehind } from '$lib/server/people';
 import { regionInScope } from '$lib/server/scope';
 
@@ -10,13 +10,13 @@ import { regionInScope } from '$lib/server/scope';
  */
 export const GET: RequestHandler = (event) => api(async () => {
   const caller = await requireCaller(event);
-  if (caller.privacy) throw new ApiError(403, '隐私模式下不显示个人明细 Person-level lists are hidden in privacy mode');
+  if (caller.privacy) throw new HttpError(403, '隐私模式下不显示个人明细 Person-level lists are hidden in privacy mode');
   const region = await regionInScope(db(), caller, event.url.searchParams.get('region'));
   const q = event.url.searchParams;
   const offset = Number(q.get('offset') ?? 0), limit = Number(q.get('limit') ?? 50);
-  if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(limit) || limit < 1 || limit > 500) throw new ApiError(400, 'offset ≥ 0 and 1 ≤ limit ≤ 500');
+  if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(limit) || limit < 1 || limit > 500) throw new HttpError(400, 'offset ≥ 0 and 1 ≤ limit ≤ 500');
   const period = q.get('period');
-  if (period !== null && !/^\d{4}-(0[1-9]|1[0-2])$/.test(period)) throw new ApiError(400, 'period must be YYYY-MM');
+  if (period !== null && !/^\d{4}-(0[1-9]|1[0-2])$/.test(period)) throw new HttpError(400, 'period must be YYYY-MM');
   return peopleBehind(semanticEngine(), db(), caller, region, q.get('indicator') ?? '',
     { offset, limit, unmask: q.get('unmask') === '1', ip: event.getClientAddress(), period });
 });

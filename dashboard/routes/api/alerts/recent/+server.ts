@@ -1,5 +1,5 @@
 import type { RequestHandler } from './$types';
-import { api, ApiError, db, requireCaller, semanticEngine } from '$lib/server/api';
+import { api, HttpError, db, requireCaller, semanticEngine } from '$lib/server/api';
 import { recentAlerts } from '$lib/server/people';
 import { regionInScope } from '$lib/server/scope';
 
@@ -8,6 +8,6 @@ export const GET: RequestHandler = (event) => api(async () => {
   const caller = await requireCaller(event);
   const region = await regionInScope(db(), caller, event.url.searchParams.get('region'));
   const limit = Number(event.url.searchParams.get('limit') ?? 20);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new ApiError(400, '1 ≤ limit ≤ 100');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new HttpError(400, '1 ≤ limit ≤ 100');
   return recentAlerts(semanticEngine(), caller, region, limit);
 });

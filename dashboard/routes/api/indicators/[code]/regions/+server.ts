@@ -1,5 +1,5 @@
 import type { RequestHandler } from './$types';
-import { api, ApiError, db, period, requireCaller, semanticEngine } from '$lib/server/api';
+import { api, HttpError, db, period, requireCaller, semanticEngine } from '$lib/server/api';
 import { childValues } from '$lib/server/indicators';
 import { regionInScope } from '$lib/server/scope';
 
@@ -8,6 +8,6 @@ export const GET: RequestHandler = (event) => api(async () => {
   const caller = await requireCaller(event);
   const region = await regionInScope(db(), caller, event.url.searchParams.get('region'));
   const r = await childValues(semanticEngine(), db(), caller, region, event.params.code, period(event));
-  if (!r) throw new ApiError(404, `no indicator ${event.params.code}`);
+  if (!r) throw new HttpError(404, `no indicator ${event.params.code}`);
   return r;
 });
