@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const APP = path.join(ROOT, 'test-results', 'e2e-app');
 const LOCK = path.join(ROOT, 'test-results', 'e2e-app.lock');
-const SOURCES = ['dashboard', 'semantic-layer', 'jobs', 'seeds', 'sql'];
+const SOURCES = ['core', 'dashboard', 'semantic-layer', 'jobs', 'seeds', 'sql'];
 const FILES = ['svelte.config.js', 'vite.config.ts', 'package.json', 'tsconfig.json'];
 const SKIP = /(^|\/)(node_modules|\.svelte-kit|e2e|\.data)(\/|$)|\.test\.ts$/;
 
