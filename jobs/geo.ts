@@ -8,7 +8,7 @@ export async function importGeoJson(pool: Pool, file: string): Promise<number> {
   try {
     doc = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`${file} is not readable JSON: ${e instanceof Error ? e.message : e}`);
+    throw new Error(`${file} is not readable JSON: ${e instanceof Error ? e.message : e}`, { cause: e });
   }
   if (doc.type !== 'FeatureCollection' || !Array.isArray(doc.features)) throw new Error(`${file} is not a GeoJSON FeatureCollection`);
   const rows = doc.features.map((f, i) => {

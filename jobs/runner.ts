@@ -45,7 +45,7 @@ export async function runJob(pool: Pool, job: string, fn: (ctx: JobContext) => P
   const log = opts.log ?? (() => {});
   const lockClient = await pool.connect();
   const counts = { read: 0, loaded: 0, replaced: 0, quarantined: 0, extra: {} as Record<string, unknown> };
-  let runId = 0;
+  let runId: number;
   try {
     const got = await lockClient.query(`SELECT pg_try_advisory_lock(hashtext('yinling:' || $1)) AS ok`, [job]);
     const inserted = await pool.query(

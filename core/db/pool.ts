@@ -11,6 +11,7 @@ export type PoolClient = pg.PoolClient;
 
 /** Anything that runs a query: a pool, a client inside a transaction. */
 export interface Queryable {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows are whatever the SQL selects (pg types them any too)
   query(text: string, values?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
 }
 

@@ -64,6 +64,7 @@ export function flattenRules(o: Record<string, unknown>, prefix = ''): { key: st
 }
 
 export function unflattenRules(rows: { key: string; value: unknown }[]): Record<string, unknown> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a tree built from dotted keys
   const root: Record<string, any> = {};
   for (const { key, value } of rows) {
     const parts = key.split('.');
@@ -79,6 +80,7 @@ const nonNegInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
 const money = (v: unknown) => typeof v === 'string' && /^\d+(\.\d{1,2})?$/.test(v);
 
 /** Problems with a rules object, empty when it can be used. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- checks an arbitrary parsed object field by field
 export function validateRules(r: any): string[] {
   const p: string[] = [];
   const need = (ok: boolean, msg: string) => { if (!ok) p.push(msg); };
@@ -130,7 +132,7 @@ export async function readRules(db: Queryable): Promise<{ rules: EngineRules; ha
     ({ rows } = await db.query(`SELECT rule_key AS key, value FROM ref_rules ORDER BY rule_key`));
   } else {
     // Keys added to rules.json since the table was loaded (a newer release) are filled in, edits kept.
-    const have = new Set(rows.map((r: any) => r.key));
+    const have = new Set(rows.map((r: { key: string }) => r.key));
     if (flattenRules(DEFAULT_RULES as unknown as Record<string, unknown>).some((f) => !have.has(f.key))) {
       await loadRules(db, { overwrite: false });
       ({ rows } = await db.query(`SELECT rule_key AS key, value FROM ref_rules ORDER BY rule_key`));

@@ -123,6 +123,7 @@ export function loadSqlFile(name: string): SqlFile {
   return parsed;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows are whatever the step selects
 export interface StepResult { label: string; rows: number; ms: number; result: any[] }
 
 /**
@@ -144,7 +145,7 @@ export async function runSqlFile(client: Queryable, name: string, params: Record
       r = await client.query(step.text, values);
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
-      throw new Error(`sql/engines/${name}.sql step "${step.label}": ${msg}`);
+      throw new Error(`sql/engines/${name}.sql step "${step.label}": ${msg}`, { cause: e });
     }
     const res: StepResult = { label: step.label, rows: r.rowCount ?? 0, ms: Date.now() - t0, result: r.rows };
     results.push(res);
@@ -154,7 +155,7 @@ export async function runSqlFile(client: Queryable, name: string, params: Record
 }
 
 /** Rows of the step with that label (throws when absent: a renamed step must not pass silently). */
-export function stepRows(results: StepResult[], label: string): any[] {
+export function stepRows(results: StepResult[], label: string): StepResult['result'] {
   const r = results.find((s) => s.label === label);
   if (!r) throw new Error(`no step "${label}"`);
   return r.result;

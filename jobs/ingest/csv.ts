@@ -81,7 +81,7 @@ export class CsvScanner {
     while (pos < len) {
       if (this.skipping) {
         const nl = buf.indexOf(10, pos);
-        if (nl < 0) { pos = len; break; }
+        if (nl < 0) break;
         pos = nl + 1;
         this.line++;
         this.skipping = false;
@@ -113,7 +113,6 @@ export class CsvScanner {
         if (len - pos > MAX_RECORD_BYTES) {
           this.emitError(buf, pos, Math.min(len, pos + RAW_PREVIEW_BYTES), `the line is longer than ${MAX_RECORD_BYTES} bytes`);
           this.skipping = true;
-          pos = len;
           break;
         }
         this.keep(buf, pos);

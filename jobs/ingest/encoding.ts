@@ -265,5 +265,5 @@ export async function firstLine(path: string, encoding: FileEncoding, maxChars =
   if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
   const text = encoding === 'gb18030' ? iconv.decode(buf, 'gb18030') : buf.toString('utf8');
   const line = text.split(/\r?\n/, 1)[0] ?? '';
-  return line.replace(/\u0000/g, '\u2400').slice(0, maxChars) || null;
+  return line.replaceAll('\u0000', '\u2400').slice(0, maxChars) || null;
 }

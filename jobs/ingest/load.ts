@@ -181,9 +181,9 @@ async function copyPass(
     if (copyError) throw copyError;
     copy.end();
     await finished(copy);
-  } catch (e) {
+  } catch (caught) {
     sink.dispose();
-    if (e instanceof NotTextError) e = new FileRejection('not_csv', e.message);
+    const e = caught instanceof NotTextError ? new FileRejection('not_csv', caught.message) : caught;
     const fromServer = copyError;
     if (!fromServer && !copy.destroyed && !copy.writableFinished) {
       // Our side failed mid-COPY (header rejected, a hook threw): CopyFail, and wait until the server answered.
@@ -231,7 +231,7 @@ async function rejectFile(env: LoadEnv, file: InboxFile, probe: FileProbe | null
   const { pool } = env;
   const raw = probe && !probe.notText ? await firstLine(file.path, probe.encoding).catch(() => null) : null;
   const client = await pool.connect();
-  let fileId: number | null = null;
+  let fileId: number | null;
   try {
     await client.query('BEGIN');
     if (reuseId !== null) {

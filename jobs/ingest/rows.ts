@@ -5,7 +5,7 @@ import type { CsvRecord } from './csv.ts';
 import { CATALOGUES, type CatalogueName, type ColumnDef, type FeedDef, type RowRule } from './feeds.ts';
 import {
   intParser, lookupParser, parseDateBytes, parseIdNumberBytes, parseMoneyBytes, parsePeriodBytes, parseRegionCodeBytes,
-  parseSignedMoneyBytes, parseTextBytes, parseTimestampBytes, type ByteParser, type ParseState, type Problem, type RowReasonCode
+  parseSignedMoneyBytes, parseTextBytes, parseTimestampBytes, type ByteParser, type ParseState, type Problem
 } from './values.ts';
 
 export type Catalogues = Record<CatalogueName, readonly string[]>;

@@ -286,9 +286,9 @@ export class PersonBuilder {
     };
     // Schemes and retirement: resample until the pension has started by the last payment month.
     const needsOldStart = kind !== undefined && ['AA', 'AA_EXPLAINED', 'DR', 'SA', 'NSOL', 'PAD', 'PDA', 'PIC', 'COUPLE'].includes(kind);
-    let scheme = 'ENT';
-    let retM = 0;
-    let start = 0;
+    let scheme: string;
+    let retM: number;
+    let start: number;
     for (let attempt = 0; ; attempt++) {
       const range = kind ? forcedAge[kind] : undefined;
       const age = range ? rng.int(range[0], range[1]) : recipientAge(rng);

@@ -6,14 +6,14 @@
 // Errors: 400 {type: "UserError", error}, 403 {error}, 500 {error} — never a stack.
 import pg from 'pg';
 import { signToken, tokenFromHeaders, verifyToken, type SecurityContext } from './auth.ts';
-import { ForbiddenError, UserError } from './errors.ts';
+import { UserError } from './errors.ts';
 import { errorResponse as coreErrorResponse } from '../../core/errors.ts';
 import { buildMetaConfig, prepareAnnotation, visibleMembers, visibleMeta, type Annotation, type MetaCube, type MetaMember } from './meta.ts';
 import { loadModel, resolveMemberPath, type SemanticModel } from './model.ts';
 import { planQuery, type Plan } from './planner.ts';
 import { normalizeQuery, toRestQuery, isLeaf, type NormalizedQuery, type QueryFilter } from './query.ts';
-import { applyRegionRule, callerScope, RegionAccessError, type CallerScope, type RegionScopes } from './region-rule.js';
-import { checkPersonalQuery, PersonalDataError, personalKindOf, type PersonalMembers } from './personal-rule.js';
+import { applyRegionRule, callerScope, type CallerScope, type RegionScopes } from './region-rule.js';
+import { checkPersonalQuery, personalKindOf, type PersonalMembers } from './personal-rule.js';
 import { maskIdNumber, maskName, maskPhone } from '../../core/domain/masking.ts';
 
 export type { SecurityContext };

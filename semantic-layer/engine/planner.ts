@@ -53,7 +53,6 @@ type Hint = string | string[];
 
 const GRANULARITY_LEVEL: Record<string, number> = { second: 1, minute: 2, hour: 3, day: 4, week: 5, month: 6, quarter: 7, year: 8 };
 const LIKE_OPERATORS = new Set(['contains', 'notContains', 'startsWith', 'notStartsWith', 'endsWith', 'notEndsWith']);
-const DATE_OPERATORS = new Set(['inDateRange', 'notInDateRange', 'onTheDate', 'beforeDate', 'beforeOrOnDate', 'afterDate', 'afterOrOnDate']);
 const NUMERIC_OPERATORS = new Set(['equals', 'notEquals', 'in', 'notIn', 'gt', 'gte', 'lt', 'lte']);
 const NUMBER_RE = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 const AGGREGATE_RE = /\b(count|sum|avg|min|max|array_agg|string_agg|json_agg|jsonb_agg|bool_and|bool_or|every|stddev\w*|var\w*|percentile_\w+|mode)\s*\(/i;

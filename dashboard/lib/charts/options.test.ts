@@ -8,7 +8,6 @@ import { COLORS } from './theme.ts';
 
 const ctx = { scale: 1, lang: 'zh' as const };
 const series = (values: (number | null)[]) => values.map((value, i) => ({ period: `2026-${String(i + 1).padStart(2, '0')}`, value }));
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const o = (x: unknown) => x as any;
 
 describe('trend lines', () => {

@@ -174,7 +174,8 @@ export async function buildBoard(engine: SemanticEngine, pool: Pool, caller: Cal
     const at = isNow ? nowPeriod : period;
     let rows = seriesRows.get(d.view) ?? [];
     let breakdown: Indicator['breakdown'];
-    let value: number | null = null, exact: string | null = null, previous: number | null = null, lastYear: number | null = null;
+    let value: number | null, previous: number | null;
+    let exact: string | null = null, lastYear: number | null = null;
     let trailing: (number | null)[] = [];
     let series: { period: string; value: number | null }[] = [];
     let status: Status | undefined;
