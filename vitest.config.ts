@@ -1,15 +1,25 @@
-// Unit tests sit next to the code (*.test.ts); integration tests get a real PostgreSQL
-// started once per run by tests/global-setup.ts (a fresh database per suite).
+// Two projects. `unit`: the tests next to the code (*.test.ts in core/, jobs/, seeds/,
+// semantic-layer/, dashboard/lib/) — database-free, seconds (`npm run test:unit`).
+// `integration`: tests/ and dashboard/e2e/ — a real PostgreSQL started once per run by
+// tests/global-setup.ts (a fresh database per suite) and Debian's Chromium. `npm test` runs both.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['core/**/*.test.ts', 'jobs/**/*.test.ts', 'seeds/**/*.test.ts', 'semantic-layer/**/*.test.ts', 'dashboard/**/*.test.ts', 'tests/**/*.test.ts'],
-    globalSetup: ['tests/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',
     maxWorkers: 2,
-    expect: { requireAssertions: true }
+    expect: { requireAssertions: true },
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['{core,jobs,seeds,semantic-layer}/**/*.test.ts', 'dashboard/lib/**/*.test.ts'] }
+      },
+      {
+        extends: true,
+        test: { name: 'integration', include: ['tests/**/*.test.ts', 'dashboard/e2e/**/*.test.ts'], globalSetup: ['tests/global-setup.ts'] }
+      }
+    ]
   }
 });
