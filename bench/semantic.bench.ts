@@ -161,17 +161,17 @@ async function main(): Promise<void> {
     const pairs: Pair[] = [
       {
         name: 'A01 benefit payout per month by district (payments)',
-        engine: { measures: ['region_months.payout'], dimensions: ['region_months.district_code'], timeDimensions: [{ dimension: 'region_months.period', granularity: 'month' }], limit: 50000 },
+        engine: { measures: ['screen_months.payout'], dimensions: ['screen_months.district_code'], timeDimensions: [{ dimension: 'screen_months.period', granularity: 'month' }], limit: 50000 },
         raw: `SELECT date_trunc('month', p.period)::date AS month, pr.district_code, sum(p.amount) AS payout
                 FROM payments p LEFT JOIN person_regions pr ON pr.id_number = p.id_number
                WHERE p.status = 'paid' GROUP BY 1, 2`,
         params: [],
-        key: (r) => `${dateKey(r['region_months.period.month'])}/${r['region_months.district_code'] ?? ''}`, value: (r) => num(r['region_months.payout']),
+        key: (r) => `${dateKey(r['screen_months.period.month'])}/${r['screen_months.district_code'] ?? ''}`, value: (r) => num(r['screen_months.payout']),
         rawKey: (r) => `${dateKey(r.month)}/${r.district_code ?? ''}`, rawValue: (r) => num(r.payout), ctx: leader
       },
       {
         name: 'C07 weak-evidence doubts now, by district (evidence)',
-        engine: { measures: ['region_now.weak_only'], dimensions: ['region_now.district_code'], timeDimensions: [{ dimension: 'region_now.period', dateRange: [asOfMonth, asOfMonth] }], limit: 50000 },
+        engine: { measures: ['screen_now.weak_only'], dimensions: ['screen_now.district_code'], timeDimensions: [{ dimension: 'screen_now.period', dateRange: [asOfMonth, asOfMonth] }], limit: 50000 },
         // Recipients (an exclusive-group enrollment span covering the as-of month), not certified,
         // with weak positive evidence in the lookback window and no strong one.
         raw: `WITH span AS (
@@ -189,20 +189,20 @@ async function main(): Promise<void> {
               )
               SELECT pr.district_code, count(*) AS n FROM weak JOIN span USING (id_number) LEFT JOIN person_regions pr USING (id_number) GROUP BY 1`,
         params: [asOfMonth, db.asOf, lookback],
-        key: (r) => String(r['region_now.district_code'] ?? ''), value: (r) => String(Number(r['region_now.weak_only'])),
+        key: (r) => String(r['screen_now.district_code'] ?? ''), value: (r) => String(Number(r['screen_now.weak_only'])),
         rawKey: (r) => String(r.district_code ?? ''), rawValue: (r) => String(Number(r.n)), ctx: leader
       },
       {
         name: `S01 subsidy payout per month by project in district ${district.code} (subsidies)`,
         engine: {
-          measures: ['project_months.payout'], dimensions: ['project_months.project_code'], timeDimensions: [{ dimension: 'project_months.period', granularity: 'month' }],
-          filters: [{ member: 'project_months.region_path', operator: 'startsWith', values: [district.path] }], limit: 50000
+          measures: ['screen_projects.payout'], dimensions: ['screen_projects.project_code'], timeDimensions: [{ dimension: 'screen_projects.period', granularity: 'month' }],
+          filters: [{ member: 'screen_projects.region_path', operator: 'startsWith', values: [district.path] }], limit: 50000
         },
         raw: `SELECT date_trunc('month', s.period)::date AS month, s.project_code, sum(s.amount) AS payout
                 FROM subsidies s JOIN person_regions pr ON pr.id_number = s.id_number
                WHERE pr.region_path LIKE $1 || '%' GROUP BY 1, 2`,
         params: [district.path],
-        key: (r) => `${dateKey(r['project_months.period.month'])}/${r['project_months.project_code']}`, value: (r) => num(r['project_months.payout']),
+        key: (r) => `${dateKey(r['screen_projects.period.month'])}/${r['screen_projects.project_code']}`, value: (r) => num(r['screen_projects.payout']),
         rawKey: (r) => `${dateKey(r.month)}/${r.project_code}`, rawValue: (r) => num(r.payout), ctx: districtCaller
       }
     ];

@@ -163,6 +163,12 @@ describe('the Cube model', () => {
     }
   });
 
+  it('hides every cube (public: false): only the views per audience are queryable (Cube\'s style guide)', () => {
+    const { cubes } = rawModel() as { cubes: { name: string; public?: boolean }[] };
+    expect(cubes.length).toBeGreaterThan(0);
+    for (const c of cubes) expect(c.public, c.name).toBe(false);
+  });
+
   it('names every view after its audience, declares its region scope, and resolves every member', () => {
     expect(model.views.size).toBeGreaterThan(0);
     for (const v of model.views.values()) {
