@@ -3,9 +3,9 @@
 //
 // Passwords: scrypt (N=2^15, r=8, p=1, 16-byte salt) from Node's crypto — salted and slow, no native
 // add-on to install. Sessions and kiosk tokens: 32 random bytes given to the client once; only their
-// SHA-256 is stored. Lockout: 5 failed sign-ins lock the account for 15 minutes.
+// SHA-256 is stored. Sign-in throttling with backoff per name-and-address, address and name (login()).
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import type { Pool } from './db/pool.ts';
+import { withTransaction, type Pool } from './db/pool.ts';
 import { audit, type Actor } from './audit.ts';
 import { HttpError } from './errors.ts';
 
@@ -14,8 +14,18 @@ export type Role = (typeof ROLES)[number];
 
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const KEYLEN = 32;
+/** Failed sign-ins of one account name from one address before it is blocked there. */
 export const MAX_FAILED_LOGINS = 5;
-export const LOCKOUT_MINUTES = 15;
+/** Failed sign-ins from one address (any names), and of one name (any addresses), before a block. */
+const MAX_FAILED_PER_ADDRESS = 20;
+const MAX_FAILED_PER_ACCOUNT = 50;
+/** A block lasts 1, 2, 4, 8 … minutes for each block in a row, at most this long. */
+export const MAX_BLOCK_MINUTES = 15;
+/** Hours without a failure after which a key's earlier failures and blocks are forgotten. */
+const QUIET_HOURS = 24;
+/** Password checks at once per process, and how many may wait before a sign-in is refused as busy. */
+const CONCURRENT_CHECKS = 2;
+const MAX_WAITING_CHECKS = 16;
 export const SESSION_HOURS = 12;
 
 
@@ -63,8 +73,8 @@ export async function createUser(pool: Pool, actor: Actor, u: { username: string
   }
 }
 
-export async function listUsers(pool: Pool): Promise<(StaffUser & { last_login_at: string | null; locked_until: string | null })[]> {
-  const r = await pool.query(`SELECT user_id, username, display_name, role, region_code, disabled, last_login_at, locked_until FROM staff_users ORDER BY username`);
+export async function listUsers(pool: Pool): Promise<(StaffUser & { last_login_at: string | null })[]> {
+  const r = await pool.query(`SELECT user_id, username, display_name, role, region_code, disabled, last_login_at FROM staff_users ORDER BY username`);
   return r.rows;
 }
 
@@ -75,42 +85,117 @@ export async function setDisabled(pool: Pool, actor: Actor, username: string, di
   await audit(pool, actor, disabled ? 'user.disable' : 'user.enable', username);
 }
 
-export type LoginResult = { ok: true; user: StaffUser; sessionToken: string; expiresAt: Date } | { ok: false; reason: 'invalid' | 'locked' | 'disabled'; lockedUntil?: Date };
+export type LoginResult =
+  | { ok: true; user: StaffUser; sessionToken: string; expiresAt: Date }
+  | { ok: false; reason: 'invalid' | 'locked' | 'busy'; lockedUntil?: Date };
 
-/** Check a password, count failures, lock after MAX_FAILED_LOGINS, and open a session on success. */
+/**
+ * Reserve one sign-in attempt on every throttle key, atomically: the keys' rows are locked, a blocked
+ * key refuses the attempt before any password is checked, and otherwise the attempt is counted as a
+ * failure up front (a success takes it back). Thirty parallel attempts therefore cannot all be
+ * checked: the sixth finds the block the fifth set.
+ */
+async function reserveAttempt(pool: Pool, keys: { key: string; limit: number }[]): Promise<{ blockedUntil: Date | null; blockedNow: string[] }> {
+  return withTransaction(pool, async (c) => {
+    await c.query(`INSERT INTO sign_in_throttle (key) SELECT unnest($1::text[]) ON CONFLICT (key) DO NOTHING`, [keys.map((k) => k.key)]);
+    const r = await c.query(
+      `SELECT key, failures, blocks, blocked_until, blocked_until > now() AS blocked, last_failure < now() - make_interval(hours => $2) AS stale
+         FROM sign_in_throttle WHERE key = ANY($1) ORDER BY key FOR UPDATE`, [keys.map((k) => k.key), QUIET_HOURS]);
+    const blocked = r.rows.filter((x) => x.blocked).map((x) => x.blocked_until as Date);
+    if (blocked.length) return { blockedUntil: new Date(Math.max(...blocked.map((d) => d.getTime()))), blockedNow: [] };
+    const blockedNow: string[] = [];
+    for (const row of r.rows) {
+      const limit = keys.find((k) => k.key === row.key)!.limit;
+      // A long quiet spell forgets earlier blocks; an ended block starts the count again (its row was reset).
+      const blocks = row.stale ? 0 : row.blocks;
+      const failures = (row.stale ? 0 : row.failures) + 1;
+      if (failures >= limit) {
+        // This attempt still gets its password checked (it is within the limit); the next one waits.
+        await c.query(
+          `UPDATE sign_in_throttle SET failures = 0, blocks = $2 + 1, last_failure = now(),
+                  blocked_until = now() + make_interval(mins => least($3, power(2, $2))::int)
+            WHERE key = $1`, [row.key, blocks, MAX_BLOCK_MINUTES]);
+        blockedNow.push(row.key);
+      } else {
+        await c.query(`UPDATE sign_in_throttle SET failures = $2, blocks = $3, last_failure = now() WHERE key = $1`, [row.key, failures, blocks]);
+      }
+    }
+    return { blockedUntil: null, blockedNow };
+  });
+}
+
+/**
+ * At most `concurrent` tasks at a time, `maxWaiting` more queued; beyond that a task is not run
+ * ('busy'). Password checks go through one: scrypt runs on libuv's small thread pool, which static
+ * files and DNS need too, so a sign-in flood must not take all of it.
+ */
+export function createLimiter(concurrent: number, maxWaiting: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async function limited<T>(fn: () => Promise<T>): Promise<T | 'busy'> {
+    if (running >= concurrent) {
+      if (waiting.length >= maxWaiting) return 'busy';
+      await new Promise<void>((resolve) => waiting.push(resolve));
+    } else running++;
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next(); // the slot passes straight on
+      else running--;
+    }
+  };
+}
+const withPasswordCheck = createLimiter(CONCURRENT_CHECKS, MAX_WAITING_CHECKS);
+
+/**
+ * Check a password and open a session on success. Every refusal looks the same whether the name
+ * exists, is disabled or not ('invalid'), except a throttled key ('locked', with when it ends) and a
+ * sign-in flood ('busy'). See sign_in_throttle (migration 0016) for the keys.
+ */
 export async function login(pool: Pool, username: string, password: string, meta: { ip?: string; userAgent?: string } = {}): Promise<LoginResult> {
-  const r = await pool.query(`SELECT *, locked_until > now() AS locked FROM staff_users WHERE username = $1`, [username]);
+  const actor: Actor = { type: 'staff', name: username.slice(0, 100), ip: meta.ip };
+  const name = username.toLowerCase().slice(0, 100);
+  const address = meta.ip ?? 'unknown';
+  const keys = [
+    { key: `acct:${name}@${address}`, limit: MAX_FAILED_LOGINS },
+    { key: `addr:${address}`, limit: MAX_FAILED_PER_ADDRESS },
+    { key: `acct:${name}`, limit: MAX_FAILED_PER_ACCOUNT }
+  ];
+  const { blockedUntil, blockedNow } = await reserveAttempt(pool, keys);
+  if (blockedUntil) {
+    await audit(pool, actor, 'login.refused', actor.name, { reason: 'throttled', until: blockedUntil.toISOString() });
+    return { ok: false, reason: 'locked', lockedUntil: blockedUntil };
+  }
+  const r = await pool.query(`SELECT * FROM staff_users WHERE username = $1`, [username]);
   const user = r.rows[0];
-  const actor: Actor = { type: 'staff', name: username, ip: meta.ip };
-  if (!user) {
-    await hashPassword(password); // same time as a real check: do not reveal which names exist
-    await audit(pool, actor, 'login.failed', username, { reason: 'unknown_user' });
-    return { ok: false, reason: 'invalid' };
+  // An unknown name costs the same hash as a real check: the time does not tell which names exist.
+  const checked = await withPasswordCheck(() => (user ? verifyPassword(password, user.password_hash) : hashPassword(password).then(() => false)));
+  if (checked === 'busy') {
+    await audit(pool, actor, 'login.refused', actor.name, { reason: 'busy' });
+    return { ok: false, reason: 'busy' };
   }
-  if (user.locked) {
-    await audit(pool, actor, 'login.refused', username, { reason: 'locked' });
-    return { ok: false, reason: 'locked', lockedUntil: user.locked_until };
+  if (!checked || user.disabled) {
+    const reason = !user ? 'unknown_user' : !checked ? 'bad_password' : 'disabled';
+    // The attempt is already counted; did it set a block? Then say so now rather than on the next try.
+    const t = await pool.query(`SELECT max(blocked_until) AS until FROM sign_in_throttle WHERE key = ANY($1) AND blocked_until > now()`, [keys.map((k) => k.key)]);
+    await audit(pool, actor, 'login.failed', actor.name, { reason, blocked: !!t.rows[0].until });
+    return t.rows[0].until ? { ok: false, reason: 'locked', lockedUntil: t.rows[0].until } : { ok: false, reason: 'invalid' };
   }
-  if (!(await verifyPassword(password, user.password_hash))) {
-    const u = await pool.query(
-      `UPDATE staff_users SET failed_logins = failed_logins + 1,
-              locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + make_interval(mins => $3) END
-        WHERE user_id = $1 RETURNING failed_logins, locked_until`, [user.user_id, MAX_FAILED_LOGINS, LOCKOUT_MINUTES]);
-    const locked = u.rows[0].locked_until;
-    await audit(pool, actor, 'login.failed', username, { reason: 'bad_password', failed_logins: u.rows[0].failed_logins, locked: !!locked });
-    return locked ? { ok: false, reason: 'locked', lockedUntil: locked } : { ok: false, reason: 'invalid' };
-  }
-  if (user.disabled) {
-    await audit(pool, actor, 'login.refused', username, { reason: 'disabled' });
-    return { ok: false, reason: 'disabled' };
-  }
+  // A success takes back the attempt counted up front (and a block that attempt set), and forgets this
+  // name's earlier blocks.
+  await pool.query(
+    `UPDATE sign_in_throttle SET failures = greatest(failures - 1, 0),
+            blocks = CASE WHEN key LIKE 'acct:%' THEN 0 WHEN key = ANY($2) THEN greatest(blocks - 1, 0) ELSE blocks END,
+            blocked_until = CASE WHEN key = ANY($2) THEN NULL ELSE blocked_until END
+      WHERE key = ANY($1)`, [keys.map((k) => k.key), blockedNow]);
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(Date.now() + SESSION_HOURS * 3600_000);
-  await pool.query(`UPDATE staff_users SET failed_logins = 0, locked_until = NULL, last_login_at = now() WHERE user_id = $1`, [user.user_id]);
+  await pool.query(`UPDATE staff_users SET last_login_at = now() WHERE user_id = $1`, [user.user_id]);
   await pool.query(`INSERT INTO staff_sessions (session_id_hash, user_id, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5)`,
     [sha256(token), user.user_id, expiresAt, meta.ip ?? null, meta.userAgent ?? null]);
   await audit(pool, actor, 'login', username);
-  const { password_hash: _h, locked: _l, failed_logins: _f, ...pub } = user;
+  const { password_hash: _h, ...pub } = user;
   return { ok: true, user: { ...pub, user_id: Number(pub.user_id) }, sessionToken: token, expiresAt };
 }
 

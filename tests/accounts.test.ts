@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from './db.ts';
 import {
-  createKioskToken, createUser, kioskByToken, login, logout, MAX_FAILED_LOGINS, revokeKioskToken, sessionUser, setDisabled, verifyPassword
+  createKioskToken, createLimiter, createUser, kioskByToken, login, logout, MAX_FAILED_LOGINS, revokeKioskToken, sessionUser, setDisabled, verifyPassword
 } from '../core/accounts.ts';
 
 let db: TestDatabase;
@@ -52,7 +52,62 @@ describe('staff accounts', () => {
     const r = await login(db.pool, 'li.director', 'correct horse battery');
     await setDisabled(db.pool, op, 'li.director', true);
     expect(r.ok && (await sessionUser(db.pool, r.sessionToken))).toBeNull();
-    expect(await login(db.pool, 'li.director', 'correct horse battery')).toEqual({ ok: false, reason: 'disabled' });
+    // Refused like a wrong password: a disabled name does not tell itself apart.
+    expect(await login(db.pool, 'li.director', 'correct horse battery')).toEqual({ ok: false, reason: 'invalid' });
+  });
+
+  it('checks at most the allowed number of passwords when 30 sign-ins arrive at once, the right one last', async () => {
+    await createUser(db.pool, op, { username: 'wang.audit2', role: 'auditor', regionCode: '330602000000', password: 'audit-pass-123' });
+    await createUser(db.pool, op, { username: 'zhao.race', role: 'auditor', regionCode: '330602000000', password: 'race-pass-1234' });
+    const attempts = Array.from({ length: 30 }, (_, i) => login(db.pool, 'zhao.race', i === 29 ? 'race-pass-1234' : `guess-${i}`, { ip: '10.0.0.9' }));
+    const results = await Promise.all(attempts);
+    // Before: every wrong password was checked, and the right one signed in at the end and reset the count.
+    expect(results[29].ok).toBe(false);
+    const checked = await db.pool.query(`SELECT count(*)::int AS n FROM audit_log WHERE subject = 'zhao.race' AND action = 'login.failed'`);
+    expect(checked.rows[0].n).toBe(MAX_FAILED_LOGINS);
+    expect(results.every((r) => !r.ok)).toBe(true);
+    expect(results.filter((r) => !r.ok && r.reason === 'locked').length).toBeGreaterThanOrEqual(30 - MAX_FAILED_LOGINS);
+  });
+
+  it('blocks a name only from the address that failed, for a while that doubles, and counts again after it', async () => {
+    await createUser(db.pool, op, { username: 'sun.field', role: 'staff', regionCode: '330602000000', password: 'field-pass-123' });
+    for (let i = 0; i < MAX_FAILED_LOGINS; i++) await login(db.pool, 'sun.field', 'nope', { ip: '192.0.2.66' });
+    const blocked = await login(db.pool, 'sun.field', 'field-pass-123', { ip: '192.0.2.66' });
+    expect(blocked).toMatchObject({ ok: false, reason: 'locked' });
+    const first = (blocked as { lockedUntil: Date }).lockedUntil.getTime() - Date.now();
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThanOrEqual(60_000 + 1000);
+    // The owner, at their own desk, is not locked out by somebody else's guesses.
+    expect((await login(db.pool, 'sun.field', 'field-pass-123', { ip: '192.0.2.10' })).ok).toBe(true);
+    // The block ends: the count starts again, and the next block lasts twice as long.
+    await db.pool.query(`UPDATE sign_in_throttle SET blocked_until = now() - interval '1 second' WHERE key = 'acct:sun.field@192.0.2.66'`);
+    for (let i = 1; i < MAX_FAILED_LOGINS; i++) expect(await login(db.pool, 'sun.field', 'nope', { ip: '192.0.2.66' })).toEqual({ ok: false, reason: 'invalid' });
+    const second = await login(db.pool, 'sun.field', 'nope', { ip: '192.0.2.66' });
+    const secondMs = (second as { lockedUntil: Date }).lockedUntil.getTime() - Date.now();
+    expect(secondMs).toBeGreaterThan(60_000);
+    expect(secondMs).toBeLessThanOrEqual(120_000 + 1000);
+  });
+
+  it('answers an unknown name exactly as a known one, blocks included', async () => {
+    const known: unknown[] = [], unknown: unknown[] = [];
+    for (let i = 0; i < MAX_FAILED_LOGINS + 1; i++) {
+      known.push(await login(db.pool, 'wang.audit2', 'nope', { ip: '198.51.100.7' }));
+      unknown.push(await login(db.pool, 'nobody.here', 'nope', { ip: '198.51.100.8' }));
+    }
+    const shape = (rs: unknown[]) => rs.map((r) => (r as { reason: string }).reason);
+    expect(shape(unknown)).toEqual(shape(known));
+    expect(shape(known).slice(-2)).toEqual(['locked', 'locked']);
+  });
+
+  it('runs at most the allowed password checks at once and refuses beyond the queue (a sign-in flood)', async () => {
+    const limited = createLimiter(2, 3);
+    let running = 0, peak = 0;
+    const task = () => limited(async () => { peak = Math.max(peak, ++running); await new Promise((r) => setTimeout(r, 20)); running--; return 'done'; });
+    const results = await Promise.all(Array.from({ length: 8 }, task));
+    expect(peak).toBe(2);
+    expect(results.filter((r) => r === 'done')).toHaveLength(5);
+    expect(results.filter((r) => r === 'busy')).toHaveLength(3);
+    expect(await task()).toBe('done'); // the queue drained: the next one runs
   });
 
   it('kiosk tokens are scoped, private by default and revocable', async () => {

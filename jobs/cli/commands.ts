@@ -350,7 +350,7 @@ export const COMMANDS: Record<string, Command> = {
         if (sub === 'list') {
           const users = await accounts.listUsers(pool);
           if (!users.length) console.log('no staff accounts');
-          else console.table(users.map((u) => ({ username: u.username, name: u.display_name, role: u.role, region: u.region_code, disabled: u.disabled, locked_until: u.locked_until ?? '', last_login: u.last_login_at ?? '' })));
+          else console.table(users.map((u) => ({ username: u.username, name: u.display_name, role: u.role, region: u.region_code, disabled: u.disabled, last_login: u.last_login_at ?? '' })));
         } else if (sub === 'add') {
           const role = oneOf(values.role as string | undefined, accounts.ROLES, '--role');
           if (!values.region) throw new UsageError('--region CODE is required (the area this account may see)');

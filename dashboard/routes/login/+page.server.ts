@@ -1,7 +1,7 @@
 // Staff sign-in: a thin wrapper over accounts.login (scrypt, lockout, audit) that sets the session cookie.
 import { fail, redirect } from '@sveltejs/kit';
 import { db } from '$lib/server/db';
-import { login, LOCKOUT_MINUTES, MAX_FAILED_LOGINS } from '../../../core/accounts.ts';
+import { login, MAX_BLOCK_MINUTES, MAX_FAILED_LOGINS } from '../../../core/accounts.ts';
 import { safeNext, setSessionCookie } from '$lib/server/session';
 import { LANG_COOKIE, parseLang } from '$lib/i18n';
 import type { Actions, PageServerLoad } from './$types';
@@ -14,7 +14,7 @@ export const load: PageServerLoad = async ({ locals, url, cookies }) => {
     reason: url.searchParams.get('reason'),
     lang: parseLang(cookies.get(LANG_COOKIE)),
     maxFailed: MAX_FAILED_LOGINS,
-    lockoutMinutes: LOCKOUT_MINUTES
+    lockoutMinutes: MAX_BLOCK_MINUTES
   };
 };
 
@@ -31,7 +31,7 @@ export const actions: Actions = {
     });
     if (!result.ok) {
       const lockedUntil = result.lockedUntil ? new Date(result.lockedUntil).toISOString() : null;
-      return fail(result.reason === 'invalid' ? 400 : 403, { username, error: result.reason, lockedUntil });
+      return fail(result.reason === 'invalid' ? 400 : result.reason === 'busy' ? 503 : 429, { username, error: result.reason, lockedUntil });
     }
     setSessionCookie(cookies, url, result.sessionToken, result.expiresAt);
     redirect(303, next);
