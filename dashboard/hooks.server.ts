@@ -4,6 +4,7 @@
 import { redirect, type Handle, type HandleServerError } from '@sveltejs/kit';
 import { randomUUID } from 'node:crypto';
 import { clearAuthCookies, resolveCaller, setKioskCookie } from '$lib/server/session';
+import { ownPath } from '$lib/server/same-origin';
 
 /** Paths that need no caller (and no database round trip). */
 const PUBLIC = [/^\/healthz(\/|$)/, /^\/favicon/, /^\/robots\.txt$/];
@@ -23,7 +24,7 @@ export const handle: Handle = async ({ event, resolve }) => {
       setKioskCookie(event.cookies, event.url, caller.kioskFromQuery);
       const clean = new URL(event.url);
       clean.searchParams.delete('token');
-      redirect(303, clean.pathname + clean.search);
+      redirect(303, ownPath(clean.pathname) + clean.search);
     }
   }
   const response = await resolve(event);

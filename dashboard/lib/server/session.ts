@@ -4,6 +4,7 @@
 // (accounts.ts), so the cookies carry the token itself, httpOnly and sameSite=lax.
 import type { Cookies, RequestEvent } from '@sveltejs/kit';
 import { db } from './db.ts';
+import { sameOriginPath } from './same-origin.ts';
 import { kioskByToken, sessionUser, type KioskToken, type StaffUser } from '../../../core/accounts.ts';
 
 export const SESSION_COOKIE = 'yinling_session';
@@ -64,8 +65,7 @@ export function scopeRoot(locals: App.Locals): string | null {
   return locals.user?.region_code ?? locals.kiosk?.region_code ?? null;
 }
 
-/** A relative path inside this site to return to after sign-in; anything else becomes /screen. */
+/** A path inside this site to return to after sign-in; anything else becomes /screen. */
 export function safeNext(next: string | null | undefined): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/screen';
-  return next;
+  return sameOriginPath(next, '/screen');
 }
