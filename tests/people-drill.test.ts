@@ -156,7 +156,14 @@ describe('the people behind a number', () => {
     // Tasks carry the wall-clock time they were issued (the engines here run as of a fixed past date).
     const today = (await db.pool.query(`SELECT to_char((now() AT TIME ZONE 'Asia/Shanghai')::date, 'YYYY-MM-DD') AS d`)).rows[0].d as string;
     const auditor: Caller = { ...city, name: 'auditor', role: 'auditor' };
-    const list = async (code: string) => peopleBehind(engine, db.pool, auditor, city.scope, code, { offset: 0, limit: 5000, unmask: true });
+    const list = async (code: string) => {
+      // every page of the city's list (a page holds at most 1,000)
+      const first = await peopleBehind(engine, db.pool, auditor, city.scope, code, { offset: 0, limit: 1000, unmask: true });
+      for (let offset = 1000; offset < first.total; offset += 1000) {
+        first.rows.push(...(await peopleBehind(engine, db.pool, auditor, city.scope, code, { offset, limit: 1000, unmask: true })).rows);
+      }
+      return first;
+    };
     const fromDb = async (sql: string) => new Map((await db.pool.query(sql)).rows.map((r) => [r.id_number as string, r.v as string]));
     const cases: [string, string, string, (v: string) => boolean][] = [
       ['C04', 'field_task_since', `SELECT id_number, to_char(min((created_at AT TIME ZONE 'Asia/Shanghai')::date), 'YYYY-MM-DD') AS v
@@ -176,6 +183,12 @@ describe('the people behind a number', () => {
         expect(v, `${code} ${r.id_number}`).toBe(truth.get(r.id_number!));
         expect(plausible(v), `${code} ${r.id_number} ${column} ${v} (as of ${asOf})`).toBe(true);
       }
+    }
+  });
+
+  it('refuses a page outside the bounds with a 400, not a database error', async () => {
+    for (const page of [{ offset: 1e21, limit: 10 }, { offset: -1, limit: 10 }, { offset: 0.5, limit: 10 }, { offset: 0, limit: 0 }, { offset: 0, limit: 5000 }]) {
+      await expect(peopleBehind(engine, db.pool, city, community, 'P01', { ...page, unmask: false })).rejects.toMatchObject({ status: 400, code: 'bad_page' });
     }
   });
 

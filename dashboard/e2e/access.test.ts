@@ -4,7 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { chartsReady, DEMO, launchBrowser, newContext, poll, shotPath, signIn, startApp, watchConsole, type App } from './support/app.ts';
-import { createUser, MAX_FAILED_LOGINS } from '../../core/accounts.ts';
+import { createUser, login, MAX_FAILED_LOGINS } from '../../core/accounts.ts';
+
+const SESSION_COOKIE = 'yinling_session'; // lib/server/session.ts (which needs SvelteKit's $env to import)
 
 let app: App;
 let browser: Browser;
@@ -195,4 +197,21 @@ describe('people lists', () => {
     expect(logged.rows[0].n).toBeGreaterThan(0);
     await auditor.close();
   }, 300_000);
+});
+
+describe('/healthz', () => {
+  it('tells anyone the status and schema, and only a signed-in admin the job runs', async () => {
+    await app.db.pool.query(`INSERT INTO job_runs (job, status, started_at, finished_at, error) VALUES ('health-probe', 'ok', now(), now(), NULL)`);
+    const open = await (await fetch(`${app.url}/healthz`)).json();
+    expect(open.database.schemaVersion).toMatch(/^\d{4}_/);
+    expect(open.jobs).toEqual([]);
+    await createUser(app.db.pool, { type: 'system', name: 'e2e' }, { username: 'health.admin', role: 'admin', regionCode: city, password: 'health-admin-pass' });
+    const asAdmin = await login(app.db.pool, 'health.admin', 'health-admin-pass');
+    const asLeader = await login(app.db.pool, DEMO.leader.username, DEMO.leader.password);
+    if (!asAdmin.ok || !asLeader.ok) throw new Error('sign-in failed');
+    const leader = await (await fetch(`${app.url}/healthz`, { headers: { cookie: `${SESSION_COOKIE}=${asLeader.sessionToken}` } })).json();
+    expect(leader.jobs).toEqual([]);
+    const admin = await (await fetch(`${app.url}/healthz`, { headers: { cookie: `${SESSION_COOKIE}=${asAdmin.sessionToken}` } })).json();
+    expect(admin.jobs.map((j: { job: string }) => j.job)).toContain('health-probe');
+  });
 });

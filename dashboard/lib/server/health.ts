@@ -1,4 +1,6 @@
-// Health report for operators and load balancers: database reachable, schema version, latest job runs.
+// Health report for load balancers (status and schema, for anyone) and operators (the latest job runs
+// and the database's own error text, for signed-in admins only: job names, counts and raw errors say
+// more about the installation than a stranger needs).
 import type { Pool } from '../../../core/db/pool.ts';
 import { schemaVersion } from '../../../core/db/migrate.ts';
 
@@ -31,4 +33,10 @@ export async function health(pool: Pool): Promise<Health> {
   } catch (e) {
     return { status: 'down', time, database: { status: 'down', error: e instanceof Error ? e.message : String(e) }, jobs: [] };
   }
+}
+
+/** What anyone may see of the health report: the status, the time and the schema, no jobs or errors. */
+export function publicHealth(h: Health): Health {
+  const { error: _e, ...database } = h.database;
+  return { status: h.status, time: h.time, database, jobs: [] };
 }

@@ -43,6 +43,10 @@ export function monthFilters(filters: DrillFilter[], period: string): DrillFilte
     : { ...f, member: P(f.member), ...(f.values ? { values: f.values.map((v) => (v === '$period' ? period : v)) } : {}) });
 }
 
+/** A page of a list: at most this many people, starting at most this far in (a city has about 1 M persons). */
+const MAX_PAGE = 1000;
+const MAX_OFFSET = 10_000_000;
+
 /**
  * The people behind indicator `code` in an area. For a month-grain indicator, those counted in
  * `opts.period` ('YYYY-MM'; the board's rule: a month without data, or none, means the board's
@@ -50,6 +54,10 @@ export function monthFilters(filters: DrillFilter[], period: string): DrillFilte
  */
 export async function peopleBehind(engine: SemanticEngine, pool: Pool, caller: Caller, region: Region, code: string,
   opts: { offset: number; limit: number; unmask: boolean; ip?: string; period?: string | null }): Promise<PeopleResponse> {
+  const { offset, limit } = opts;
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset > MAX_OFFSET || !Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+    throw new HttpError(400, `offset must be a whole number from 0 to ${MAX_OFFSET} and limit from 1 to ${MAX_PAGE}`, 'bad_page');
+  }
   const def = indicatorDefs(engine).find((d) => d.code === code);
   if (!def) throw new HttpError(404, `no indicator ${code}`, 'unknown_indicator');
   const drill = def.meta.drill;

@@ -13,8 +13,7 @@ export const GET: RequestHandler = (event) => api(async () => {
   if (caller.privacy) throw new HttpError(403, '隐私模式下不显示个人明细 Person-level lists are hidden in privacy mode');
   const region = await regionInScope(db(), caller, event.url.searchParams.get('region'));
   const q = event.url.searchParams;
-  const offset = Number(q.get('offset') ?? 0), limit = Number(q.get('limit') ?? 50);
-  if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(limit) || limit < 1 || limit > 500) throw new HttpError(400, 'offset ≥ 0 and 1 ≤ limit ≤ 500');
+  const offset = Number(q.get('offset') ?? 0), limit = Number(q.get('limit') ?? 50); // checked by peopleBehind
   const period = q.get('period');
   if (period !== null && !/^\d{4}-(0[1-9]|1[0-2])$/.test(period)) throw new HttpError(400, 'period must be YYYY-MM');
   return peopleBehind(semanticEngine(), db(), caller, region, q.get('indicator') ?? '',

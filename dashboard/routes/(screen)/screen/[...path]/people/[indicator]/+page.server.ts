@@ -11,7 +11,9 @@ import type { PageServerLoad } from './$types';
 
 const PAGE = 50;
 
-export const load: PageServerLoad = async ({ params, url, locals, getClientAddress }) => {
+export const load: PageServerLoad = async ({ params, url, locals, getClientAddress, setHeaders }) => {
+  // Lists of persons (unmasked ones above all) stay out of every cache, the browser's included.
+  setHeaders({ 'cache-control': 'no-store' });
   const options = screenOptions(url);
   if (locals.kiosk || options.privacy) error(403, '隐私模式下不显示个人明细 Person-level detail is hidden in privacy mode');
   const codes = (params.path ?? '').split('/').filter(Boolean);
