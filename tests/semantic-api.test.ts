@@ -1,6 +1,7 @@
 // The embedded engine behind a real HTTP server, driven by the official @cubejs-client/core:
 // load (GET and POST, multi), pivots with filled date series, drill-down, meta, sql; plus the
 // exact response and error shapes a Cube client expects.
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import cube, { type CubeApi, type Query } from '@cubejs-client/core';
 import { freshDatabase, type TestDatabase } from './db.ts';
@@ -182,6 +183,16 @@ describe('error shapes', () => {
     expectUserError(await raw(q({ measures: ['orders.total_amount'], dimensions: ['order_items.product'] })), /Query would fan out/);
     expectUserError(await raw(q({ measures: ['orders.count'], filters: [{ member: 'orders.created_at', operator: 'gt', values: ['not a date'] }] })), /Invalid value in query/);
     expectUserError(await raw('load', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' }), /Unable to decode request body as JSON/);
+    // or/and groups nested 10,000 deep (they used to exhaust the stack: a 500)
+    const deep = '{"or":['.repeat(10_000) + '{"member":"orders.status","operator":"equals","values":["x"]}' + ']}'.repeat(10_000);
+    const nested = await raw('load', { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"query":{"measures":["orders.count"],"filters":[${deep}]}}` });
+    expectUserError(nested, /nest or\/and groups at most/);
+  });
+
+  it('413 for a body over the limit', async () => {
+    const big = await raw('load', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: { measures: ['orders.count'] }, pad: 'x'.repeat(1_100_000) }) });
+    expect(big.status).toBe(413);
+    expect(big.body).toMatchObject({ error: 'Request body is too large', code: 'too_large' });
   });
 
   it('403 for missing or bad tokens, 404/405 for other paths', async () => {
@@ -192,6 +203,9 @@ describe('error shapes', () => {
     const expired = await signToken({ region_code: CITY, region_level: 'city' }, TEST_SECRET, Math.floor(Date.now() / 1000) - 10);
     expect(await raw(q({ measures: ['orders.count'] }), { token: expired })).toMatchObject({ status: 403, body: { error: 'Invalid token' } });
     expect((await raw(q({ measures: ['orders.count'] }), { token: `Bearer ${cityToken}` })).status).toBe(200);
+    // A token without an expiry would be good for ever once leaked.
+    const forever = await new SignJWT({ region_code: CITY, region_level: 'city' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(TEST_SECRET));
+    expect(await raw(q({ measures: ['orders.count'] }), { token: forever })).toMatchObject({ status: 403, body: { error: 'Invalid token' } });
     expect((await raw('nothing-here')).status).toBe(404);
     expect((await raw('meta', { method: 'POST' })).status).toBe(405);
   });

@@ -28,7 +28,8 @@ export async function verifyToken(token: string | undefined, secret: string): Pr
   if (!token) throw new ForbiddenError("Authorization header isn't set");
   if (!secret) throw new ForbiddenError('Invalid token');
   try {
-    const { payload } = await jwtVerify(token, keyFor(secret), { algorithms: ['HS256'] });
+    // A token must expire: one without `exp` would be good for ever once leaked.
+    const { payload } = await jwtVerify(token, keyFor(secret), { algorithms: ['HS256'], requiredClaims: ['exp'] });
     return payloadToContext(payload);
   } catch {
     throw new ForbiddenError('Invalid token');

@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { signToken, tokenFromHeaders, verifyToken, type SecurityContext } from './auth.ts';
 import { UserError } from './errors.ts';
-import { errorResponse as coreErrorResponse } from '../../core/errors.ts';
+import { errorResponse as coreErrorResponse, HttpError } from '../../core/errors.ts';
 import { buildMetaConfig, prepareAnnotation, visibleMembers, visibleMeta, type Annotation, type MetaCube, type MetaMember } from './meta.ts';
 import { loadModel, resolveMemberPath, type SemanticModel } from './model.ts';
 import { planQuery, type Plan } from './planner.ts';
@@ -297,8 +297,13 @@ export function createSemanticEngine(options: SemanticEngineOptions): SemanticEn
 
   async function readParams(request: Request, url: URL): Promise<Record<string, unknown>> {
     if (request.method === 'GET' || request.method === 'HEAD') return Object.fromEntries(url.searchParams.entries());
-    const text = await request.text();
-    if (text.length > MAX_BODY) throw new UserError('Request body is too large');
+    let text: string;
+    try {
+      text = await request.text();
+    } catch {
+      throw new HttpError(413, 'Request body is too large', 'too_large'); // the web server's own body limit
+    }
+    if (text.length > MAX_BODY) throw new HttpError(413, 'Request body is too large', 'too_large');
     if (!text.trim()) return {};
     try {
       const body = JSON.parse(text);

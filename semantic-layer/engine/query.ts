@@ -97,8 +97,12 @@ function boolean(q: Record<string, unknown>, key: string): boolean | undefined {
   return v;
 }
 
-function parseFilters(list: unknown, path: string, tz: string, now?: Date): QueryFilter[] {
+/** How deep or/and groups may nest: real queries use two or three; 10,000 levels ate the stack. */
+const MAX_FILTER_DEPTH = 16;
+
+function parseFilters(list: unknown, path: string, tz: string, now?: Date, depth = 0): QueryFilter[] {
   if (!Array.isArray(list)) invalid(`"${path}" must be an array`);
+  if (depth > MAX_FILTER_DEPTH) invalid(`"filters" may nest or/and groups at most ${MAX_FILTER_DEPTH} deep`);
   return list.map((f, i) => {
     const at = `${path}[${i}]`;
     if (!isObject(f)) invalid(`"${at}" must be an object`);
@@ -108,7 +112,7 @@ function parseFilters(list: unknown, path: string, tz: string, now?: Date): Quer
       if (hasOr && hasAnd) invalid(`"${at}" contains a conflict between exclusive peers [or, and]`);
       for (const k of Object.keys(f)) if (k !== 'or' && k !== 'and') invalid(`"${at}.${k}" is not allowed`);
       const key = hasOr ? 'or' : 'and';
-      const inner = parseFilters(f[key], `${at}.${key}`, tz, now);
+      const inner = parseFilters(f[key], `${at}.${key}`, tz, now, depth + 1);
       return hasOr ? { or: inner } : { and: inner };
     }
     for (const k of Object.keys(f)) {
