@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
-  choroplethOption, mapPalette, periodLabels, rankedBars, trendOption
+  bar3dOption, choroplethOption, mapPalette, periodLabels, rankedBars, trendOption
 } from './options.ts';
+import { escapeHtml, html, trusted } from './html.ts';
 import { sparklinePath } from './sparkline.ts';
 import { centroid } from './geo.ts';
 import { COLORS } from './theme.ts';
@@ -60,6 +61,31 @@ describe('choropleth', () => {
     expect([opt.visualMap.min, opt.visualMap.max]).toEqual([3, 9]);
     expect(opt.visualMap.inRange.color).toEqual(mapPalette('lower_better'));
     expect(opt.tooltip.formatter({ name: 'B' })).toContain('柯桥区<br/>9条  ✕ 严重');
+  });
+});
+
+describe('tooltips are HTML: every data value in them is escaped', () => {
+  const evil = '<meta http-equiv="refresh" content="0;url=https://evil.example"><img src=x onerror=alert(1)>';
+  const noMarkup = (out: string) => {
+    expect(out).not.toMatch(/<(meta|img)\b/i);
+    expect(out).toContain('&lt;meta http-equiv=&quot;refresh&quot;');
+  };
+
+  it('in the map, the 3D map and the trend charts', () => {
+    const map = o(choroplethOption('m', [{ code: 'A', name: evil, value: 3, status: 'critical' }], { A: evil }, 'people', 'neutral', ctx, { labels: false }));
+    noMarkup(map.tooltip.formatter({ name: 'A' }));
+    noMarkup(map.tooltip.formatter({ name: evil })); // a code that is not in the names
+    const bars = o(bar3dOption('m', [{ code: 'A', name: evil, value: 3, status: 'ok' }], { A: [120, 30] }, { A: evil }, 'people', 'neutral', ctx));
+    noMarkup(bars.tooltip.formatter({ data: bars.series[0].data[0] }));
+    const trend = o(trendOption([{ name: evil, unit: 'people', data: series([1, 2]) }], ctx));
+    const out = trend.tooltip.formatter([{ seriesIndex: 0, dataIndex: 1, marker: '<span class="m"></span>', value: 2, axisValueLabel: evil }]);
+    noMarkup(out);
+    expect(out).toContain('<span class="m"></span>'); // ECharts' own marker stays markup
+  });
+
+  it('escapes the five characters and nothing else', () => {
+    expect(escapeHtml(`a&b<c>d"e'f 越城区`)).toBe('a&amp;b&lt;c&gt;d&quot;e&#39;f 越城区');
+    expect(html`<b>${'<i>'}</b>${trusted('<br/>')}${null}`).toBe('<b>&lt;i&gt;</b><br/>');
   });
 });
 

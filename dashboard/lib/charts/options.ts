@@ -4,6 +4,7 @@
 import type { EChartsOption } from 'echarts';
 import { formatAxis, formatPeriodShort, formatValue, type Unit } from '../format.ts';
 import { t } from '../i18n.ts';
+import { html, trusted } from './html.ts';
 import { COLORS, SERIES, STATUS_COLOR, STATUS_ICON, px, textStyle, tooltipBase, type ChartContext, type Status } from './theme.ts';
 
 export interface Series { name: string; unit: Unit; data: { period: string; value: number | null }[] }
@@ -39,7 +40,7 @@ export function trendOption(series: Series[], ctx: ChartContext, opts: { bars?: 
         const ps = params as { seriesIndex: number; axisValueLabel: string; marker: string; value: number | null }[];
         if (!ps.length) return '';
         const head = periods[(ps[0] as unknown as { dataIndex: number }).dataIndex] ?? ps[0].axisValueLabel;
-        return [head, ...ps.map((p) => `${p.marker}${series[p.seriesIndex].name}  ${formatValue(p.value, series[p.seriesIndex].unit, ctx.lang).full}`)].join('<br/>');
+        return [html`${head}`, ...ps.map((p) => html`${trusted(p.marker)}${series[p.seriesIndex].name}  ${formatValue(p.value, series[p.seriesIndex].unit, ctx.lang).full}`)].join('<br/>');
       }
     },
     xAxis: {
@@ -117,7 +118,7 @@ export function choroplethOption(mapName: string, rows: RankedRow[], names: Reco
         const { name } = p as { name: string };
         const r = rows.find((x) => x.code === name);
         const status = r?.status ?? 'no_data';
-        return `${names[name] ?? name}<br/>${formatValue(r?.value ?? null, unit, ctx.lang).full}  ${STATUS_ICON[status]} ${t(ctx.lang, `status.${status}`)}`;
+        return html`${names[name] ?? name}<br/>${formatValue(r?.value ?? null, unit, ctx.lang).full}  ${STATUS_ICON[status]} ${t(ctx.lang, `status.${status}`)}`;
       }
     },
     visualMap: {
@@ -175,7 +176,7 @@ export function bar3dOption(mapName: string, rows: RankedRow[], centroids: Recor
       ...tooltipBase(ctx),
       formatter: (p: unknown) => {
         const d = (p as { data: { name: string; value: number[] } }).data;
-        return `${d.name}<br/>${formatValue(d.value[2], unit, ctx.lang).full}`;
+        return html`${d.name}<br/>${formatValue(d.value[2], unit, ctx.lang).full}`;
       }
     },
     visualMap: {
