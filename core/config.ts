@@ -29,6 +29,8 @@ export interface Config {
   webBuildDir: string;
   /** node-cron expressions per scheduled job. */
   schedules: { ingest: string; engines: string };
+  /** Never generate the demo city or its accounts (production: YINLING_NO_DEMO=1, or `up --no-demo`). */
+  noDemo: boolean;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -44,6 +46,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     schedules: {
       ingest: env.YINLING_SCHEDULE_INGEST || '*/5 * * * *',
       engines: env.YINLING_SCHEDULE_ENGINES || '30 2 * * *'
-    }
+    },
+    noDemo: ['1', 'true', 'yes'].includes((env.YINLING_NO_DEMO ?? '').toLowerCase())
   };
 }

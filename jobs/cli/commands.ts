@@ -162,7 +162,7 @@ export const COMMANDS: Record<string, Command> = {
       try {
         log(`Database ready (schema ${await schemaVersion(db.pool)})`);
         const persons = await db.pool.query(`SELECT EXISTS (SELECT 1 FROM persons) AS any`);
-        if (!persons.rows[0].any && !values['no-demo']) {
+        if (!persons.rows[0].any && !values['no-demo'] && !config.noDemo) {
           const hasFiles = fs.existsSync(config.inboxDir) && fs.readdirSync(config.inboxDir).some((f) => !f.startsWith('.'));
           if (!hasFiles) {
             log(`Empty database: generating the demo city into ${config.inboxDir}`);
@@ -172,7 +172,10 @@ export const COMMANDS: Record<string, Command> = {
           log('Ingesting the inbox…');
           const results = await runWithDependents(db.pool, 'ingest', { config, trigger: 'startup', log });
           printResults(results, ['ingest', 'then']);
-          await ensureDemoAccounts(db.pool);
+          // Demo accounts (published passwords, two may unmask) only over the demo city generated just now,
+          // never over an operator's files that were already in the inbox.
+          if (!hasFiles) await ensureDemoAccounts(db.pool);
+          else log('The inbox held files already: loaded them as real data, and created no demo accounts.');
         }
         const geo = path.join(config.inboxDir, '.geo', 'city.geojson');
         const shapes = await db.pool.query(`SELECT EXISTS (SELECT 1 FROM region_shapes) AS any`);
