@@ -7,7 +7,8 @@ import { enroll, evidence, insert, pay, person, pid } from './engines-helpers.ts
 import { runMatchSubsidies } from '../jobs/engines/match-subsidies.ts';
 import { runRemindRetirement } from '../jobs/engines/remind-retirement.ts';
 import { runAssignCommunity } from '../jobs/engines/assign-community.ts';
-import { reportDeath, runAfterDeath } from '../jobs/engines/after-death.ts';
+import { runAfterDeath } from '../jobs/engines/after-death.ts';
+import { reportDeath } from '../core/workflow/death-reports.ts';
 import { runAllEngines, ENGINE_DATASETS } from '../jobs/engines/index.ts';
 import { retirementMonth } from '../core/domain/retirement-age.ts';
 import { makeIdNumber } from '../core/domain/id-number.ts';

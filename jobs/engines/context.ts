@@ -3,6 +3,7 @@
 // (full) or only the people whose feed rows changed since the engine's last run on the same as-of
 // date with the same rules (incremental). The scope lives in a temp table `engine_scope` that the
 // SQL files read when :full is false.
+import { todayShanghai } from '../../core/time.ts';
 import type { Pool, PoolClient } from '../../core/db/pool.ts';
 import { runJob, type JobContext, type JobResult } from '../runner.ts';
 import { readRules, type EngineRules } from '../../core/reference/rules.ts';
@@ -50,9 +51,7 @@ export function asOfParams(asOf: string): AsOfParams {
 }
 
 /** Today's date in Asia/Shanghai, YYYY-MM-DD. */
-export function todayShanghai(now: Date = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
-}
+export { todayShanghai };
 
 export function assertIsoDate(s: string): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(s) || Number.isNaN(Date.parse(s + 'T00:00:00Z'))) throw new Error(`as-of must be a date YYYY-MM-DD, got "${s}"`);

@@ -15,7 +15,6 @@ import { runAfterDeath } from './after-death.ts';
 import { todayShanghai } from './context.ts';
 
 export { ENGINE_DATASETS } from './datasets.ts';
-export { reportDeath, type DeathReport, type DeathReportResult } from './after-death.ts';
 export { loadRules, readRules, DEFAULT_RULES, type EngineRules } from '../../core/reference/rules.ts';
 export { runCertify, runDetectRisk, runMatchSubsidies, runRemindRetirement, runAssignCommunity, runAfterDeath, todayShanghai };
 export type { EngineOptions };
