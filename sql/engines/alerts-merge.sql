@@ -1,5 +1,5 @@
 -- name: alerts-merge
--- params: full, run_id, severity
+-- params: full, run_id, as_of, severity
 -- purpose: merge the findings of detect-risk.sql (temp table r_find) into alerts: open new alerts,
 --   update open ones whose amount/periods/evidence changed (alert_transitions row, actor 'system'),
 --   close open ones whose basis disappeared (dismissed, reason 'basis_disappeared: …'). Re-running on
@@ -24,9 +24,11 @@ SELECT a.alert_id, a.status, a.amount_at_risk AS old_amount, f.amount AS new_amo
  WHERE (a.amount_at_risk, a.periods, a.evidence, a.id_number) IS DISTINCT FROM (f.amount, f.periods, f.evidence, f.id_number);
 
 -- step: update alerts
+-- (every alert written keeps the run's :as_of next to the run id: detected_as_of with run_id when
+-- opened, last_seen_as_of with last_seen_run when updated or closed; migration 0017)
 UPDATE alerts a
    SET amount_at_risk = c.new_amount, periods = c.new_periods, evidence = c.evidence, detail = c.detail, id_number = c.id_number,
-       updated_at = now(), last_seen_run = :run_id::bigint
+       updated_at = now(), last_seen_run = :run_id::bigint, last_seen_as_of = :as_of::date
   FROM r_changed c WHERE a.alert_id = c.alert_id;
 
 -- step: update transitions
@@ -41,9 +43,10 @@ SELECT alert_id, status, status, 'system',
 
 -- step: open new alerts
 WITH ins AS (
-  INSERT INTO alerts (rule, id_number, dedup_key, severity, status, amount_at_risk, periods, evidence, detail, region_code, run_id, last_seen_run)
+  INSERT INTO alerts (rule, id_number, dedup_key, severity, status, amount_at_risk, periods, evidence, detail, region_code, run_id, last_seen_run,
+                      detected_as_of, last_seen_as_of)
   SELECT f.rule, f.id_number, f.dedup_key, (:severity::jsonb ->> f.rule), 'open', f.amount, f.periods, f.evidence, f.detail,
-         COALESCE(pe.residence_region, pe.hukou_region), :run_id::bigint, :run_id::bigint
+         COALESCE(pe.residence_region, pe.hukou_region), :run_id::bigint, :run_id::bigint, :as_of::date, :as_of::date
     FROM r_find f
     LEFT JOIN persons pe ON pe.id_number = f.id_number
    WHERE NOT EXISTS (SELECT 1 FROM alerts a WHERE a.status NOT IN ('confirmed', 'dismissed')
@@ -73,7 +76,8 @@ WITH gone AS (
     FROM r_active a
    WHERE NOT EXISTS (SELECT 1 FROM r_find f WHERE f.rule = a.rule AND f.dedup_key = a.dedup_key AND (f.id_number = a.id_number OR a.rule = 'shared_account'))
 ), upd AS (
-  UPDATE alerts x SET status = 'dismissed', closed_at = now(), close_reason = g.reason, updated_at = now(), last_seen_run = :run_id::bigint
+  UPDATE alerts x SET status = 'dismissed', closed_at = now(), close_reason = g.reason, updated_at = now(), last_seen_run = :run_id::bigint,
+                      last_seen_as_of = :as_of::date
     FROM gone g WHERE x.alert_id = g.alert_id
   RETURNING x.alert_id, g.status AS from_status, g.reason
 )
