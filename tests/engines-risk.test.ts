@@ -1,10 +1,13 @@
 // detect-risk on real PostgreSQL: one hand-built case per rule with its exact amount and periods,
 // a clean population with no alert, idempotent re-runs, updates with new evidence, automatic close
-// when the basis disappears, and the money-at-risk clock.
+// when the basis disappears, the money-at-risk clock, and alerts dated by the as-of of the run that
+// raised them (export --as-of).
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from './db.ts';
 import { enroll, evidence, insert, pay, person, pid } from './engines-helpers.ts';
 import { runDetectRisk } from '../jobs/engines/detect-risk.ts';
+import { exportDataset } from '../jobs/exports.ts';
 
 let db: TestDatabase;
 beforeAll(async () => { db = await freshDatabase(); });
@@ -18,6 +21,14 @@ async function alertsOf(id: string) {
     `SELECT alert_id, rule, dedup_key, status, amount_at_risk, array(SELECT to_char(x, 'YYYY-MM') FROM unnest(periods) x) AS periods, evidence, severity, close_reason
        FROM alerts WHERE id_number = $1 ORDER BY alert_id`, [id]);
   return r.rows;
+}
+
+/** `yinling export alerts --format json [--as-of D]`, unmasked, parsed. */
+async function exportAlerts(asOfDate?: string): Promise<Record<string, string | null>[]> {
+  let out = '';
+  const sink = new Writable({ write(chunk, _e, cb) { out += chunk.toString(); cb(); } });
+  await exportDataset(db.pool, 'alerts', { format: 'json', out: sink, unmask: true, asOf: asOfDate });
+  return JSON.parse(out);
 }
 
 beforeAll(async () => {
@@ -99,6 +110,22 @@ describe('detect-risk', () => {
     expect(total.rows[0].n).toBe(7);
     const tr = await db.pool.query(`SELECT count(*)::int AS n FROM alert_transitions WHERE actor = 'system' AND to_status = 'open' AND from_status IS NULL`);
     expect(tr.rows[0].n).toBe(7);
+  });
+
+  it('exports the alerts of a past as-of with that --as-of, whatever the day of the run (issue 14.6)', async () => {
+    // The run above was as of 2025-06-15 but ran today: opened_at is today, the alert's as-of dates
+    // are the run's, and the export as of 2025-06-15 lists every alert that run raised.
+    const raised = (await db.pool.query(`SELECT alert_id::text FROM alerts ORDER BY alert_id`)).rows.map((x) => x.alert_id);
+    expect(raised).toHaveLength(7);
+    const got = await exportAlerts(asOf);
+    expect(got.map((x) => x.alert_id)).toEqual(raised);
+    for (const x of got) {
+      expect(x).toMatchObject({ detected_as_of: asOf, last_seen_as_of: asOf });
+      expect(Date.parse(x.opened_at!)).toBeGreaterThan(Date.parse(`${asOf}T23:59:59+08:00`)); // the real time stays
+    }
+    // Not raised as of the day before; everything without --as-of.
+    expect(await exportAlerts('2025-06-14')).toEqual([]);
+    expect((await exportAlerts()).map((x) => x.alert_id)).toEqual(raised);
   });
 
   it('creates no duplicates and no transitions when re-run on the same data', async () => {

@@ -18,13 +18,15 @@ const MONTHS = (col: string) => `array_to_string(ARRAY(SELECT to_char(x, 'YYYY-M
 
 export const ENGINE_DATASETS: Record<string, Dataset> = {
   alerts: {
-    description: 'fund-risk alerts (detect-risk): rule, person, exact amount at risk, periods, severity, status, evidence; --as-of = opened on or before',
+    description: 'fund-risk alerts (detect-risk): rule, person, exact amount at risk, periods, severity, status, evidence; opened_at = real time, '
+      + 'detected_as_of / last_seen_as_of = as-of date of the run that raised / last changed it; --as-of = detected_as_of on or before (status as now)',
     sql: `SELECT a.alert_id, a.rule, a.id_number, pe.name, a.amount_at_risk, ${MONTHS('a.periods')} AS periods, a.severity, a.status,
-                 ${EVIDENCE_IDS} AS evidence_ids, a.opened_at
+                 ${EVIDENCE_IDS} AS evidence_ids, a.opened_at, a.detected_as_of, a.last_seen_as_of
             FROM alerts a LEFT JOIN persons pe ON pe.id_number = a.id_number
-           WHERE $1::date IS NULL OR a.opened_at < ($1::date + 1)::timestamptz
+           WHERE $1::date IS NULL OR a.detected_as_of <= $1::date
            ORDER BY a.alert_id`,
-    columns: ['alert_id', 'rule', 'id_number', 'name', 'amount_at_risk', 'periods', 'severity', 'status', 'evidence_ids', 'opened_at'],
+    columns: ['alert_id', 'rule', 'id_number', 'name', 'amount_at_risk', 'periods', 'severity', 'status', 'evidence_ids', 'opened_at',
+      'detected_as_of', 'last_seen_as_of'],
     personal: { ...PERSONAL, evidence_ids: idList },
     takesAsOf: true
   },
