@@ -1,13 +1,15 @@
 // detect-risk on real PostgreSQL: one hand-built case per rule with its exact amount and periods,
 // a clean population with no alert, idempotent re-runs, updates with new evidence, automatic close
-// when the basis disappears, the money-at-risk clock, and alerts dated by the as-of of the run that
-// raised them (export --as-of).
+// when the basis disappears, the money-at-risk clock, and alerts dated by the as-of of the runs that
+// raised and changed them (export --as-of, the "now" facts).
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from './db.ts';
 import { enroll, evidence, insert, pay, person, pid } from './engines-helpers.ts';
 import { runDetectRisk } from '../jobs/engines/detect-risk.ts';
+import { runCertify } from '../jobs/engines/certify.ts';
 import { exportDataset } from '../jobs/exports.ts';
+import { buildIndicatorFacts } from '../jobs/indicator-facts.ts';
 
 let db: TestDatabase;
 beforeAll(async () => { db = await freshDatabase(); });
@@ -171,5 +173,36 @@ describe('detect-risk', () => {
     ]);
     const l = await db.pool.query(`SELECT event_kind, source, records, median_days FROM risk_source_lags ORDER BY 1, 2`);
     expect(l.rows).toContainEqual({ event_kind: 'death', source: 'civil_affairs', records: 1, median_days: '74.0' });
+  });
+
+  it('dates what a later run raises and changes by its as-of; an earlier as-of keeps to what was raised by then', async () => {
+    const later = '2025-07-15';
+    // Died 2025-05-20, recorded only on 2025-07-02: unknown as of 2025-06-15, an alert as of 2025-07-15.
+    ids.late = pid('1945-09-09'); await person(db.pool, ids.late); await enroll(db.pool, ids.late);
+    await pay(db.pool, ids.late, '2025-01', '2025-07', '3000.00');
+    await insert(db.pool, 'deaths', [{ record_id: 'D-LATE', id_number: ids.late, death_date: '2025-05-20', source: 'civil_affairs', recorded_at: '2025-07-02T10:00:00+08:00' }]);
+    const earlier = (await db.pool.query(`SELECT alert_id::text FROM alerts ORDER BY alert_id`)).rows.map((x) => x.alert_id);
+    const r = await runDetectRisk(db.pool, { asOf: later, mode: 'full' });
+    expect(r.status, r.error).toBe('ok');
+    const dates = async (id: string) => (await db.pool.query(
+      `SELECT alert_id::text, status, run_id, last_seen_run, to_char(detected_as_of, 'YYYY-MM-DD') AS detected, to_char(last_seen_as_of, 'YYYY-MM-DD') AS seen
+         FROM alerts WHERE id_number = $1 ORDER BY alert_id`, [id])).rows;
+    const [late] = await dates(ids.late);
+    expect(late).toMatchObject({ status: 'open', run_id: String(r.runId), detected: later, seen: later });
+    // No sign of life: not paid in June, so closed by this run — raised as of 2025-06-15, last changed as of 2025-07-15.
+    expect(await dates(ids.nsol)).toMatchObject([{ status: 'dismissed', last_seen_run: String(r.runId), detected: asOf, seen: later }]);
+    // Untouched by this run: as they were.
+    expect(await dates(ids.pic)).toMatchObject([{ detected: asOf, seen: asOf }]);
+    // The export as of 2025-06-15 is what was raised by then; as of 2025-07-15 the new alert too.
+    expect((await exportAlerts(asOf)).map((x) => x.alert_id)).toEqual(earlier);
+    expect((await exportAlerts(later)).map((x) => x.alert_id)).toEqual([...earlier, late.alert_id]);
+    // The "now" facts count the alerts raised by their as-of: as of June only the first paid-after-death alert.
+    const r01 = async (d: string) => {
+      expect((await runCertify(db.pool, { asOf: d })).status).toBe('ok'); // the facts' "now" per person needs it
+      await buildIndicatorFacts(db.pool, d);
+      return (await db.pool.query(`SELECT sum(alerts_after_death)::int AS n FROM ind_region_now WHERE period = date_trunc('month', $1::date)`, [d])).rows[0].n;
+    };
+    expect(await r01(asOf)).toBe(1);
+    expect(await r01(later)).toBe(2);
   });
 });

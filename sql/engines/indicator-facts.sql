@@ -14,7 +14,10 @@
 --     turns80 and outside columns in ind_person_now put them in the month (the drill-down lists of
 --     P01/P04/P05 for a month filter on those columns: the model's drill meta);
 --   * S04 "newly found eligible" = people whose first-ever payout of a subsidy project is in the month;
---   * H01 counts people with an attended checkup from 1 January to the month's end.
+--   * H01 counts people with an attended checkup from 1 January to the month's end;
+--   * the alert counts and amounts "now" (R01–R04, R06, R08) take the alerts raised by engine runs
+--     as of :as_of or earlier (detected_as_of, migration 0017; not the wall-clock opened_at), in
+--     their current status.
 
 -- step: window
 CREATE TEMP TABLE f_window ON COMMIT DROP AS
@@ -327,7 +330,9 @@ WITH al AS (
          COALESCE(sum(a.amount_at_risk) FILTER (WHERE a.status <> 'dismissed'), 0) AS at_risk,
          COALESCE(sum(a.amount_due) FILTER (WHERE a.status = 'confirmed'), 0) AS due,
          COALESCE(sum((SELECT sum(r.amount) FROM recoveries r WHERE r.alert_id = a.alert_id)) FILTER (WHERE a.status = 'confirmed'), 0) AS recovered
-    FROM alerts a LEFT JOIN f_person fp USING (id_number) GROUP BY 1
+    FROM alerts a LEFT JOIN f_person fp USING (id_number)
+   WHERE a.detected_as_of <= :as_of::date
+   GROUP BY 1
 ), pn AS (
   SELECT region_code,
          count(*) FILTER (WHERE recipient) AS recipients, count(*) FILTER (WHERE insured) AS insured,
