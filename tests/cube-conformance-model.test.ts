@@ -204,6 +204,8 @@ describe('conformance with Cube\'s schema-compiler on the real model', () => {
       const queries: Q[] = [
         { measures: [m('count'), m('amount')].filter(Boolean), dimensions: [d('rule'), d('status')].filter(Boolean), limit: 50000 },
         { measures: [m('count')].filter(Boolean), dimensions: [d('severity')].filter(Boolean), segments: s ? [s] : [], timeDimensions: d('opened_at') ? [{ dimension: d('opened_at'), granularity: 'month' }] : [], timezone: SH },
+        // "as of D": the alerts raised by runs as of D or earlier (a date column as a time dimension)
+        { measures: [m('count')].filter(Boolean), dimensions: [d('rule')].filter(Boolean), timeDimensions: d('detected_as_of') ? [{ dimension: d('detected_as_of'), granularity: 'day', dateRange: ['2000-01-01', '2026-12-31'] }] : [], timezone: SH },
         { dimensions: [d('alert_id'), d('rule'), d('severity'), d('status'), d('amount_at_risk'), d('opened_at'), d('region_name')].filter(Boolean), segments: s ? [s] : [], order: [[d('opened_at'), 'desc'], [d('alert_id'), 'asc']], limit: 30, timezone: SH }
       ];
       for (const ctx of [CITY_CTX, DISTRICT_CTX]) {
