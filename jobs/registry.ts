@@ -26,7 +26,7 @@ export interface JobDefinition {
 
 export const JOBS: Record<string, JobDefinition> = {
   ingest: {
-    description: 'load every ready file in the inbox (feeds.md), quarantine bad rows',
+    description: 'load every ready file in the inbox (docs/feeds.md), quarantine bad rows',
     run: (pool, o) => runIngestJob(pool, { inbox: o.inbox ?? o.config.inboxDir, trigger: o.trigger, log: o.log }),
     then: ['refresh-rollups', 'all']
   },

@@ -2,7 +2,7 @@
 // (from the Cube model — the one definition) and its values, returns a status and the human reasons
 // in Chinese and English ("MoM −9.4%, critical below −8%"). Used by /api/indicators and reports.
 //
-// Threshold kinds (indicators.md):
+// Threshold kinds (docs/indicators.md):
 //   bound       value against fixed limits: { below: {warn, critical} } and/or { above: {warn, critical} }
 //   mom / yoy   |percentage change| vs previous month / same month last year: { warn, critical }
 //   points      change of a share in percentage points vs previous month: { warn, critical }

@@ -61,7 +61,7 @@ describe('certify', () => {
     await evidence(db.pool, ids.expiring, '2024-07-20', 'outpatient_visit', 'HEALTH_HIS');
   });
 
-  it('decides each timeline per rules.md', async () => {
+  it('decides each timeline per docs/rules.md', async () => {
     const r = await runCertify(db.pool, { asOf, mode: 'full' });
     expect(r.status, r.error).toBe('ok');
     expect(await status(ids.strong)).toMatchObject({ status: 'certified', method: 'silent', certified_at: '2025-02-10', valid_until: '2026-02-10', rule: 'strong_evidence', evidence_ids: ['S1'] });

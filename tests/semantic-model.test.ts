@@ -1,4 +1,4 @@
-// Lint of the Cube model: the 41 governance indicators of indicators.md, each exactly once, with
+// Lint of the Cube model: the 41 governance indicators of docs/indicators.md, each exactly once, with
 // complete meta; the views per audience (screen, audit, portal) and the members the dashboard
 // relies on exist; no view of the screen or the portal exposes personal data; threshold kinds
 // are known.
@@ -13,7 +13,8 @@ import { buildMetaConfig, visibleMeta } from '../semantic-layer/engine/meta.ts';
 import { indicatorDefs, SCREEN_MEMBERS, SCREEN_VIEWS } from '../dashboard/lib/server/indicators.ts';
 import { ALERTS_VIEW, PEOPLE_MEMBERS, PEOPLE_VIEW } from '../dashboard/lib/server/people.ts';
 
-// The oracle: indicators.md's table (code → English name, unit).
+// The oracle: the specified indicator table (code → English name, unit), written out by hand —
+// docs/indicators.md is generated from the model, so it cannot serve as one.
 const SPEC: [string, string, string][] = [
   ['P01', 'Recipients', 'people'], ['P02', 'New retirees', 'people'], ['P03', 'Exits', 'people'], ['P04', 'Aged 80+ share', '%'],
   ['P05', 'Living outside the city', 'people'], ['P06', 'Community-managed rate', '%'], ['P07', 'Reaching retirement in 12 months', 'people'],
@@ -30,7 +31,7 @@ const SPEC: [string, string, string][] = [
   ['H04', 'Activity and education sign-ups', 'sign-ups'], ['H05', 'Activity satisfaction', 'score']
 ];
 const THRESHOLD_KINDS = new Set(['bound', 'mom', 'yoy', 'points', 'fluctuation', 'last_year']);
-// Amount and count indicators carry the robust-z fluctuation test (indicators.md), except R07 (neutral).
+// Amount and count indicators carry the robust-z fluctuation test (docs/indicators.md), except R07 (neutral).
 const COUNT_UNITS = new Set(['people', 'yuan', 'payments', 'alerts', 'sign-ups']);
 
 const MODEL_DIR = path.join(ROOT, 'semantic-layer', 'model');
@@ -71,7 +72,7 @@ describe('the Cube model', () => {
     expect(codes).toEqual(SPEC.map((s) => s[0]).sort());
   });
 
-  it('gives every indicator complete meta matching indicators.md', () => {
+  it('gives every indicator complete meta matching the specified table', () => {
     for (const [code, en, unit] of SPEC) {
       const ind = indicators.find((i) => i.code === code)!;
       expect(ind.meta, code).toMatchObject({ family: code[0], title_en: en, unit });

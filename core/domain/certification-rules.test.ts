@@ -8,7 +8,7 @@ const strong = (id: string, date: string, source = 'HEALTH_HIS'): TimelineEviden
 const weak = (id: string, date: string, source: string): TimelineEvidence => ({ evidence_id: id, source, kind: 'bus_swipe', strength: 'weak', date });
 const decide = (t: Omit<Timeline, 'asOf'>) => decideCertification({ asOf, ...t }, cfg);
 
-describe('silent certification decisions (rules.md 1–8)', () => {
+describe('silent certification decisions (docs/rules.md 1–8)', () => {
   it('certifies silently on one strong record in the last 12 months, valid 12 months from it', () => {
     const d = decide({ evidence: [strong('e1', '2025-01-15')] });
     expect(d).toMatchObject({ status: 'certified', method: 'silent', certified_at: '2025-01-15', valid_until: '2026-01-15', rule: 'strong_evidence', evidence_ids: ['e1'] });

@@ -1,9 +1,9 @@
-// Silent certification (静默认证), rules.md 1–8, as a pure decision over one person's timeline.
+// Silent certification (静默认证), docs/rules.md 1–8, as a pure decision over one person's timeline.
 // This is the reference statement of the rules: the certify engine runs the same decisions
 // set-based in SQL (sql/engines/certify.sql) and tests/engines-certify.test.ts checks both agree on
 // hand-built and random timelines. Numbers come from configuration (rules.json `certification`).
 //
-// Decisions where rules.md is silent (an auditor's reading, also in the engine's header):
+// Decisions where the rules leave room (an auditor's reading, also in the engine's header and docs/rules.md):
 // - Dates are Asia/Shanghai calendar dates; an evidence record's date is its occurred_at there.
 // - Only what was known on the as-of date counts: evidence/certifications dated ≤ as-of, death and
 //   custody records whose event date ≤ as-of and whose recorded_at (when given) is ≤ as-of.

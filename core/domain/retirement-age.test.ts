@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RETIREMENT_TABLE, monthFromIndex, monthIndex, retirementMonth, validateRetirementTable } from './retirement-age.ts';
 
-// An independent restatement of rules.md's table, written month by month (no shared arithmetic):
+// An independent restatement of docs/rules.md's table, written month by month (no shared arithmetic):
 // walk birth months from the start, +1 month of age every `step` births, cap at the final age.
 function expectedAgeMonths(basis: 'M60' | 'F55' | 'F50', year: number, month: number): number {
   const spec = { M60: { orig: 60, start: [1965, 1], step: 4, final: 63 }, F55: { orig: 55, start: [1970, 1], step: 4, final: 58 }, F50: { orig: 50, start: [1975, 1], step: 2, final: 55 } }[basis];
@@ -24,7 +24,7 @@ function addMonths(year: number, month: number, n: number): string {
 }
 
 describe('retirementMonth (2025 gradual reform)', () => {
-  it('matches the anchors in rules.md', () => {
+  it('matches the anchors in docs/rules.md', () => {
     expect(retirementMonth('M60', '1965-01')).toMatchObject({ statutoryAgeMonths: 60 * 12 + 1, retirementMonth: '2025-02' });
     expect(retirementMonth('M60', '1965-05')).toMatchObject({ statutoryAgeMonths: 60 * 12 + 2, retirementMonth: '2025-07' });
     expect(retirementMonth('F50', '1975-01')).toMatchObject({ statutoryAgeMonths: 50 * 12 + 1, retirementMonth: '2025-02' });
@@ -32,7 +32,7 @@ describe('retirementMonth (2025 gradual reform)', () => {
     expect(retirementMonth('M60', '1980-06')).toMatchObject({ statutoryAgeMonths: 63 * 12, retirementMonth: '2043-06' });
   });
 
-  it('keeps the original age before the start month and reaches the final age exactly where rules.md says', () => {
+  it('keeps the original age before the start month and reaches the final age exactly where docs/rules.md says', () => {
     expect(retirementMonth('M60', '1964-12').statutoryAgeMonths).toBe(720);
     expect(retirementMonth('F55', '1969-12').statutoryAgeMonths).toBe(660);
     expect(retirementMonth('F50', '1974-12').statutoryAgeMonths).toBe(600);

@@ -1,4 +1,4 @@
-// Statutory retirement age under the 2025 gradual reform (渐进式延迟法定退休年龄), rules.md.
+// Statutory retirement age under the 2025 gradual reform (渐进式延迟法定退休年龄), docs/rules.md.
 // Pure and I/O-free. The table (original age, first affected birth month, birth months per +1
 // month, final age) is configuration: core/reference/rules.json `retirement.bases`; the
 // remind-retirement engine runs the same arithmetic in SQL with the same parameters, and

@@ -1,4 +1,4 @@
-// Reference catalogues (rules.md), shipped as JSON so deployments can extend them without code.
+// Reference catalogues (docs/rules.md), shipped as JSON so deployments can extend them without code.
 import schemesJson from './schemes.json' with { type: 'json' };
 import projectsJson from './subsidy-projects.json' with { type: 'json' };
 import evidenceJson from './evidence.json' with { type: 'json' };

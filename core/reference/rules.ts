@@ -1,4 +1,4 @@
-// Rule configuration (rules.md: "every rule is configuration"): core/reference/rules.json is the
+// Rule configuration (docs/rules.md, "Rule configuration"): core/reference/rules.json is the
 // one reviewed place; loadRules() writes it into ref_rules (one row per leaf, key = dotted path);
 // the engines read ref_rules through readRules(), validate it, and pass the numbers to their SQL
 // as parameters. Changing a number is a change of rules.json (or of a ref_rules row), never code.

@@ -200,7 +200,7 @@ describe('the wall screen', () => {
     await page.goto(`${app.url}/screen`);
     const city = (await page.getAttribute('[data-testid=cockpit]', 'data-region'))!;
     await chartsReady(page);
-    // The fund's figures are city-level (indicators.md): on the city's screen nothing needs saying …
+    // The fund's figures are city-level (docs/indicators.md): on the city's screen nothing needs saying …
     const cityLevel = (await apiIndicators(page, city)).indicators.filter((i) => i.city_level).map((i) => i.code).sort();
     expect(cityLevel).toEqual(['A06', 'A07']);
     expect(await page.locator('[data-testid=city-wide]').count()).toBe(0);

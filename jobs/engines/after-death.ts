@@ -4,7 +4,7 @@
 // report from the resident portal opens the case as `reported` first (core/workflow/death-reports.ts);
 // a department record confirms it here.
 //
-// Readings of rules.md: "confirmed" = a death record from any department, known on the as-of date;
+// Readings of docs/rules.md: "confirmed" = a death record from any department, known on the as-of date;
 // the earliest death date counts. Amounts: the pension scheme is the person's most recent pension
 // enrollment; a person with no pension enrollment gets neither grant nor balance. A reported death
 // whose record never arrives stays `reported`; a record that is withdrawn closes the case

@@ -1,5 +1,5 @@
-// certify — silent certification (rules.md 1–8) for every benefit recipient, set-based in
-// sql/engines/certify.sql; the decisions and every reading of rules.md are stated in
+// certify — silent certification (docs/rules.md 1–8) for every benefit recipient, set-based in
+// sql/engines/certify.sql; the decisions and every reading of docs/rules.md are stated in
 // core/domain/certification-rules.ts (the pure reference the SQL is tested against).
 // Output: cert_status (one row per recipient), cert_events (dated reminders, field tasks,
 // suspensions, resumptions), field-verification tasks; returns the silent-certification rate.

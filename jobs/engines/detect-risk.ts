@@ -1,8 +1,8 @@
-// detect-risk — the seven fund-risk rules of rules.md (sql/engines/detect-risk.sql), merged into
+// detect-risk — the seven fund-risk rules of docs/rules.md (sql/engines/detect-risk.sql), merged into
 // alerts without duplicates (sql/engines/alerts-merge.sql), and the money-at-risk clock per death
 // and custody record with the typical recording lag per source (sql/engines/risk-clock.sql).
 //
-// Readings of rules.md (an auditor's, where it is silent):
+// Readings of docs/rules.md (an auditor's, where it is silent):
 // - Only `paid` payments for periods up to the as-of month (and paid_at, when given, on or before
 //   it) count; only death/custody records dated ≤ as-of and recorded (recorded_at) ≤ as-of.
 // - A person with several death records: the earliest death date counts; all record ids are evidence.
@@ -24,7 +24,7 @@
 //   Shanghai) after the death date; periods = the months of that activity; 0 at risk.
 // - no_sign_of_life: aged ≥ 100 on as-of, no death record, paid in the last payment run (the month
 //   before the as-of month) and no *strong* evidence in the last 12 months (an explicit certification
-//   does not count: rules.md names strong evidence only); at risk the paid payments of the 12
+//   does not count: docs/rules.md names strong evidence only); at risk the paid payments of the 12
 //   periods before the as-of month.
 // - Severity per rule from rules.json. A finding already decided by a person (confirmed, or dismissed
 //   for another reason than basis_disappeared) with the same or more evidence is not raised again;

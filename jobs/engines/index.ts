@@ -21,7 +21,7 @@ export type { EngineOptions };
 
 /** The engines, in the order `all` runs them. */
 export const ENGINES: [string, string, (pool: Pool, o: EngineOptions) => Promise<JobResult>][] = [
-  ['certify', 'silent certification of every benefit recipient (rules.md 1–8); prints the silent-certification rate', runCertify],
+  ['certify', 'silent certification of every benefit recipient (docs/rules.md 1–8); prints the silent-certification rate', runCertify],
   ['detect-risk', 'the seven fund-risk rules → alerts (no duplicates, auto-close), money-at-risk clock, recording lag per source', runDetectRisk],
   ['after-death', 'after-death one-thing: a case per confirmed death with amounts and department tasks', runAfterDeath],
   ['match-subsidies', 'policy finds people: subsidy eligibility with facts, to-enrol and to-stop lists, monthly payout list', runMatchSubsidies],

@@ -3,7 +3,7 @@
 // that decided it; eligible-not-receiving (to enrol), receiving-not-eligible (to stop) and the
 // payout list of the as-of month per project.
 //
-// Readings of rules.md (where it is silent):
+// Readings of docs/rules.md (where it is silent):
 // - Everyone in the registry is considered; the dead (death record known on as-of) and people in
 //   custody are never eligible (so a payout to them is "receiving, not eligible").
 // - Ages are whole years on the as-of date; hardship is active when since ≤ as-of ≤ until.

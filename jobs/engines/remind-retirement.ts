@@ -3,7 +3,7 @@
 // same arithmetic set-based with the table from rules.json) and reminders at the configured
 // milestones (12/6/3/1 months before), once each.
 //
-// Readings of rules.md: the basis is the registry's retirement_basis; a man without one is M60 (the
+// Readings of docs/rules.md: the basis is the registry's retirement_basis; a man without one is M60 (the
 // only basis for men); a woman without one is not placed (F55 or F50 cannot be told apart) and is
 // counted as `basis_missing`. Months to retirement = retirement month − as-of month; reminders go to
 // people 1…horizon months ahead, for the milestone in force (the smallest milestone ≥ months left),

@@ -30,7 +30,7 @@ describe('engine SQL files', () => {
 });
 
 describe('rule configuration', () => {
-  it('ships valid rules with the numbers of rules.md', () => {
+  it('ships valid rules with the numbers of docs/rules.md', () => {
     expect(validateRules(DEFAULT_RULES)).toEqual([]);
     expect(DEFAULT_RULES.certification).toMatchObject({ validity_months: 12, weak_corroboration_days: 90, weak_min_sources: 2, weak_min_records: 2, reminder_days_before_expiry: 30, suspension_days_after_expiry: 60 });
     expect(DEFAULT_RULES.risk).toMatchObject({ abnormal_threshold_ratio: '0.20', abnormal_lookback_periods: 6, shared_account_min_people: 3, no_sign_of_life_min_age: 100, no_sign_of_life_months: 12 });

@@ -3,7 +3,7 @@
 // content (SHA-256) and detects the encoding on the way; probeFile() only fingerprints (used when a file of
 // the same size is already known, to skip a duplicate without parsing it, and for rejected files).
 //
-// Encoding detection (feeds.md: UTF-8 with or without BOM, or GB18030/GBK):
+// Encoding detection (docs/feeds.md: UTF-8 with or without BOM, or GB18030/GBK):
 //  * a UTF-8 BOM → UTF-8;
 //  * a UTF-16/32 BOM or a NUL byte in the first MiB → not a CSV text file (rejected whole);
 //  * otherwise the decision is taken on the first MiB that contains non-ASCII bytes (pure ASCII reads the

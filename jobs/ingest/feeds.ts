@@ -1,7 +1,7 @@
-// The department feeds (shared/spec/feeds.md) as data: ONE definition per feed — its folder, target
+// The department feeds (docs/feeds.md) as data: ONE definition per feed — its folder, target
 // table, natural key and typed columns. Reading, validation, staging and merging are all driven by it.
 //
-// Decisions where feeds.md is silent (also in the README's feed section):
+// Decisions where the contract leaves room (also in docs/feeds.md and the README's feed section):
 //  * Values are trimmed; an empty or all-blank value is null. Header names are trimmed and case-insensitive;
 //    a duplicated column name rejects the file (`duplicate_column`), as does a missing required column.
 //  * Fixed enumerations match case-insensitively and are stored in the spelling of the contract (`m` → `M`).
@@ -75,7 +75,7 @@ export type ColumnType =
 export interface ColumnDef {
   name: string;
   type: ColumnType;
-  /** Bold in feeds.md: the header must have it and the value must not be empty. */
+  /** Required by the contract (docs/feeds.md): the header must have it and the value must not be empty. */
   required?: boolean;
   /** Bold but may be empty (regions.parent_code, empty for the city): the header must have it. */
   inHeader?: boolean;
@@ -201,7 +201,7 @@ export const FEEDS: readonly FeedDef[] = [
     ]
   },
   {
-    // balance is signed: a scheme's fund may run a deficit (feeds.md: "never negative except where stated").
+    // balance is signed: a scheme's fund may run a deficit (docs/feeds.md: amounts are never negative except where stated).
     feed: 'fund', table: 'fund_ledger', key: ['period', 'scheme_code'],
     columns: [
       req('period', period), req('scheme_code', cat('schemes')), req('income', money), req('expenditure', money),

@@ -1,4 +1,4 @@
-// Ingestion of the department feeds (shared/spec/feeds.md): every ready file of the inbox, feed by feed,
+// Ingestion of the department feeds (docs/feeds.md): every ready file of the inbox, feed by feed,
 // each file in its own transaction (load.ts), with counts per file and per run. `runIngestJob` is the
 // scheduled/CLI entry: the same thing as a recorded job run under the `ingest` advisory lock.
 //

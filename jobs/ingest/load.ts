@@ -296,7 +296,7 @@ export async function loadFile(env: LoadEnv, feed: FeedDef | null, file: InboxFi
       if (k.status === 'loaded' || k.feed === file.feed) return duplicate(env, file, Number(k.file_id), k.status, started);
       reuseId = Number(k.file_id); // rejected before under another folder (e.g. an unknown feed): judge it again here
     }
-    if (!feed) return rejectFile(env, file, p, reuseId, 'unknown_feed', `"${file.feed}" is not a feed folder (feeds: see feeds.md)`, started);
+    if (!feed) return rejectFile(env, file, p, reuseId, 'unknown_feed', `"${file.feed}" is not a feed folder (feeds: see docs/feeds.md)`, started);
     if (p.notText) return rejectFile(env, file, p, reuseId, p.size === 0 ? 'empty_file' : 'not_csv', p.notText, started);
   }
   if (!feed) throw new Error('unreachable');

@@ -1,4 +1,4 @@
-// Value parsers for feed fields (feeds.md "Empty value = null. Dates …"). They work on the bytes of one
+// Value parsers for feed fields (docs/feeds.md, "Values"). They work on the bytes of one
 // field (UTF-8, already trimmed, never empty) and write the canonical PostgreSQL COPY-text form into an
 // output buffer, so the hot path allocates no strings. On failure they return -1 and leave a Problem
 // (stable reason code + human-readable message) in the state object. String wrappers (parseDate, …)

@@ -1,6 +1,6 @@
 /**
  * The deterministic synthetic city (越州市): writes a complete department-feed inbox per
- * feeds.md, with planted risk cases, bad rows and awkward files, plus the ground truth a test
+ * docs/feeds.md, with planted risk cases, bad rows and awkward files, plus the ground truth a test
  * can assert against. Same seed + scale + asOf ⇒ byte-identical output (seeded sfc32, no clock).
  *
  * Output under `outDir`:
@@ -49,7 +49,7 @@
  *                 person, or null when the person is never delivered (row stays pending).
  *   population    summary numbers
  *
- * Boundary choices (rules.md leaves them open; planted and clean data keep ≥ 3 days away from
+ * Boundary choices (the rules leave them open; planted and clean data keep ≥ 3 days away from
  * every one of them, and the generator verifies that a strict and a lenient reading agree):
  *   - "within the last 12 months" = date > asOf − 12 calendar months, and ≤ asOf; no evidence,
  *     certification or record is dated after asOf − 3 days.

@@ -1,4 +1,4 @@
-// Statutory retirement age under the 2025 gradual reform (rules.md), computed independently of any
+// Statutory retirement age under the 2025 gradual reform (docs/rules.md), computed independently of any
 // engine so the ground truth can check it. Months are Month numbers (year*12 + month-1).
 import { fmtMonth, type Month } from './calendar.ts';
 

@@ -1,4 +1,4 @@
-// Ground-truth implementations of rules.md's certification and per-person risk rules, written
+// Ground-truth implementations of docs/rules.md's certification and per-person risk rules, written
 // independently of the engines (simple and literal). Each takes a `Variant` so the generator can
 // evaluate a strict and a lenient reading of every boundary (12-month cutoff ±3 days, 90-day gap
 // ≤87 vs ≤93, whether an ended imprisonment counts as a negative record) and keep only data on
@@ -35,7 +35,7 @@ export const NOMINAL: Variant = { cutoffShift: 0, gapMax: 90, pastCustodyNegativ
 export type CertMethod = 'silent' | 'face_online' | 'field_visit' | 'kiosk' | 'counter';
 export interface CertOutcome { status: 'certified' | 'not_certified' | 'negative'; method: CertMethod | null; certifiedOn: Day | null }
 
-/** rules.md "Silent certification", steps 1–4 and 7. */
+/** docs/rules.md "Silent certification", steps 1–4 and 7. */
 export function certify(f: CertFacts, asOf: Day, v: Variant): CertOutcome {
   if (f.deathDay !== null || f.ongoingCustody) return { status: 'negative', method: null, certifiedOn: null };
   const cutoff = addMonths(asOf, -12) + v.cutoffShift;

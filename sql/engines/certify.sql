@@ -1,11 +1,11 @@
 -- name: certify
 -- params: as_of, as_of_month, full, as_of_end, weak_days, weak_min_sources, weak_min_records, lookback_months, validity_months, run_id, reminder_days, reminder_channel, field_days, suspension_days, field_due_days
--- purpose: silent certification (rules.md 1–8) for every benefit recipient as of :as_of — status,
+-- purpose: silent certification (docs/rules.md 1–8) for every benefit recipient as of :as_of — status,
 --   method, basis date, validity, rule and evidence ids into cert_status; the dated follow-up events
 --   (certified, reminder, field_task, suspension, resumption) into cert_events; field-verification
 --   tasks to the person's community. :full = false limits the run to the people in engine_scope
 --   (a temp table the caller fills). The decisions mirror jobs/domain/certification-rules.ts, whose
---   header states every reading of rules.md made here.
+--   header states every reading of docs/rules.md made here.
 
 -- step: population
 -- Recipients: an active or suspended enrollment that has started and not ended by :as_of (a suspended

@@ -1,10 +1,10 @@
 -- name: indicator-facts
 -- params: as_of, lookback_months
--- purpose: the additive parts of the 41 governance indicators (indicators.md) per month and region,
+-- purpose: the additive parts of the 41 governance indicators (docs/indicators.md) per month and region,
 --   into ind_region_month / ind_project_month (rebuilt for every month from the first payment month
 --   to the as-of month) and ind_region_now (the state as of :as_of, kept per month so history
 --   accrues). A person counts in their region: residence community, else hukou community. Readings
---   of indicators.md made here:
+--   of docs/indicators.md made here:
 --   * recipient in a month = an exclusive-group (ENT/INS/RES/LLF) enrollment covering the month:
 --     start_period ≤ month ≤ end_period; an active one without end runs on; a suspended/terminated
 --     one without end_period ended in the month it was last updated;

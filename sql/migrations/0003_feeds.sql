@@ -1,8 +1,8 @@
 -- Up Migration
--- 0003 feeds: one table per department feed (shared/spec/feeds.md), loaded by jobs/ingest.
+-- 0003 feeds: one table per department feed (docs/feeds.md), loaded by jobs/ingest.
 --
 -- Conventions for every feed table:
---   * columns are named and typed as in feeds.md: dates `date`, timestamps `timestamptz`,
+--   * columns are named and typed as in docs/feeds.md: dates `date`, timestamps `timestamptz`,
 --     periods `date` (first day of the month), money `numeric(14,2)`, fixed enumerations as
 --     text with a CHECK; catalogue codes (scheme, project, evidence kind/source) are checked by
 --     the loader against the ref_* tables, not by constraints, so deployments can extend them;
@@ -12,7 +12,7 @@
 --     loaded_at is when that version was loaded; older versions live in row_history;
 --   * the natural key is unique (yinling_unique_key: on a hypertable the time column joins the
 --     unique index and the loader keeps one current row per key itself);
---   * no foreign key to persons: rows may arrive before their person (feeds.md);
+--   * no foreign key to persons: rows may arrive before their person (docs/feeds.md);
 --   * an id_number index on every person-related feed; where a composite index starts with
 --     id_number it serves that access path and no single-column index is added.
 

@@ -2,7 +2,7 @@
 -- 0007 region paths: every region with its ancestors by level and a path string
 -- ('/city/district/town/community/' of codes), the basis of region breakdowns and of scoping
 -- ("this region and everything below it" = path LIKE scope_path || '%'). person_regions gives each
--- person their region (residence community, falling back to hukou community — indicators.md).
+-- person their region (residence community, falling back to hukou community — docs/indicators.md).
 -- A materialized view refreshed with the rollups after each load (cheap: thousands of rows).
 
 CREATE MATERIALIZED VIEW region_paths AS

@@ -59,7 +59,7 @@ export type { IndicatorsResponse as Board, Indicator as IndicatorValue, Freshnes
 
 const defsCache = new WeakMap<SemanticEngine, IndicatorDef[]>();
 
-/** The indicator definitions of the screen views, in indicators.md order (by family, then code). */
+/** The indicator definitions of the screen views, in docs/indicators.md order (by family, then code). */
 export function indicatorDefs(engine: SemanticEngine): IndicatorDef[] {
   const cached = defsCache.get(engine);
   if (cached) return cached;
