@@ -1,5 +1,5 @@
 // Two projects. `unit`: the tests next to the code (*.test.ts in core/, jobs/, seeds/,
-// semantic-layer/, dashboard/lib/) — database-free, seconds (`npm run test:unit`).
+// semantic-layer/, docs/, dashboard/lib/) — database-free, seconds (`npm run test:unit`).
 // `integration`: tests/ and dashboard/e2e/ — a real PostgreSQL started once per run by
 // tests/global-setup.ts (a fresh database per suite) and Debian's Chromium. `npm test` runs both.
 import { defineConfig } from 'vitest/config';
@@ -14,7 +14,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['{core,jobs,seeds,semantic-layer}/**/*.test.ts', 'dashboard/lib/**/*.test.ts'] }
+        test: { name: 'unit', include: ['{core,jobs,seeds,semantic-layer,docs}/**/*.test.ts', 'dashboard/lib/**/*.test.ts'] }
       },
       {
         extends: true,
