@@ -3,16 +3,24 @@
 // can find in the log — never a stack trace in a response.
 import { redirect, type Handle, type HandleServerError } from '@sveltejs/kit';
 import { randomUUID } from 'node:crypto';
-import { clearAuthCookies, resolveCaller, setKioskCookie } from '$lib/server/session';
+import { clearAuthCookies, clearResidentCookie, resolveCaller, RESIDENT_COOKIE, setKioskCookie } from '$lib/server/session';
+import { db } from '$lib/server/db';
+import { residentBySession } from '../core/residents.ts';
 import { ownPath } from '$lib/server/same-origin';
 
 /** Paths that need no caller (and no database round trip). */
 const PUBLIC = [/^\/healthz(\/|$)/, /^\/favicon/, /^\/robots\.txt$/];
+/** The residents' portal: only its own session cookie counts there (and nowhere else). */
+const PORTAL = /^\/portal(\/|$)/;
 
 export const handle: Handle = async ({ event, resolve }) => {
   event.locals.user = null;
   event.locals.kiosk = null;
-  if (!PUBLIC.some((re) => re.test(event.url.pathname))) {
+  event.locals.resident = null;
+  if (PORTAL.test(event.url.pathname)) {
+    event.locals.resident = await residentBySession(db(), event.cookies.get(RESIDENT_COOKIE));
+    if (!event.locals.resident && event.cookies.get(RESIDENT_COOKIE)) clearResidentCookie(event.cookies, event.url);
+  } else if (!PUBLIC.some((re) => re.test(event.url.pathname))) {
     const caller = await resolveCaller(event);
     event.locals.user = caller.user;
     event.locals.kiosk = caller.kiosk;

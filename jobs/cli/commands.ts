@@ -394,6 +394,29 @@ export const COMMANDS: Record<string, Command> = {
     }
   },
 
+  sms: {
+    summary: 'the text messages sent to residents (the local outbox when no SMS gateway is configured)',
+    usage: 'outbox [--limit N]',
+    help: 'Without YINLING_SMS_GATEWAY_URL, messages (sign-in codes included) are not sent but kept in the outbox;\nthis prints the newest. With a gateway the outbox shows what was sent, its codes blanked.',
+    async run(argv, config) {
+      const { values, positionals } = parse(argv, { limit: { type: 'string' } }, true);
+      if (positionals[0] !== 'outbox' || positionals.length !== 1) throw new UsageError('say `yinling sms outbox`');
+      const limit = values.limit === undefined ? 10 : Number(values.limit);
+      if (!Number.isInteger(limit) || limit <= 0) throw new UsageError('--limit must be a positive whole number');
+      const db = await openDatabase({ config, migrate: true });
+      try {
+        const { rows } = await db.pool.query(
+          `SELECT to_char(created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS') || '+08:00' AS sent, phone, channel, status, body
+             FROM sms_outbox ORDER BY sms_id DESC LIMIT $1`, [limit]);
+        if (!rows.length) console.log('no messages yet');
+        for (const r of rows) console.log(`${r.sent}  ${r.phone}  [${r.channel}${r.status === 'failed' ? ', FAILED' : ''}]\n  ${r.body}`);
+      } finally {
+        await db.close();
+      }
+      return 0;
+    }
+  },
+
   jobs: {
     summary: 'list recent job runs with their counts',
     usage: '[--limit N] [--job NAME]',

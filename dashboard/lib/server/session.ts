@@ -8,6 +8,8 @@ import { sameOriginPath } from './same-origin.ts';
 import { kioskByToken, sessionUser, type KioskToken, type StaffUser } from '../../../core/accounts.ts';
 
 export const SESSION_COOKIE = 'yinling_session';
+/** The residents' portal session: a cookie of its own, read only under /portal. */
+export const RESIDENT_COOKIE = 'yinling_resident';
 export const KIOSK_COOKIE = 'yinling_kiosk';
 export const KIOSK_HEADER = 'x-kiosk-token';
 /** A wall screen keeps its token for a year; revoking the token (yinling kiosk revoke) ends it at once. */
@@ -23,6 +25,14 @@ export function setSessionCookie(cookies: Cookies, url: URL, token: string, expi
 
 export function setKioskCookie(cookies: Cookies, url: URL, token: string): void {
   cookies.set(KIOSK_COOKIE, token, { ...cookieOptions(url), maxAge: KIOSK_COOKIE_DAYS * 86400 });
+}
+
+export function setResidentCookie(cookies: Cookies, url: URL, token: string, expires: Date): void {
+  cookies.set(RESIDENT_COOKIE, token, { ...cookieOptions(url), expires });
+}
+
+export function clearResidentCookie(cookies: Cookies, url: URL): void {
+  cookies.delete(RESIDENT_COOKIE, cookieOptions(url));
 }
 
 export function clearAuthCookies(cookies: Cookies, url: URL): void {
