@@ -6,6 +6,7 @@ import { stringify } from 'csv-stringify';
 import type { Writable } from 'node:stream';
 import type { Pool } from '../core/db/pool.ts';
 import { maskIdNumber, maskName, maskPhone } from '../core/domain/masking.ts';
+import { spreadsheetCell } from '../core/spreadsheet.ts';
 import { ENGINE_DATASETS } from './engines/datasets.ts';
 
 export interface Dataset {
@@ -18,13 +19,16 @@ export interface Dataset {
   takesAsOf?: boolean;
 }
 
+const maskIdNumbersIn = (v: string | null) => (v === null ? null : v.replace(/\d{6}(\d{8})\d{3}[\dXx]/g, (m) => maskIdNumber(m.toUpperCase())));
+
 export const DATASETS: Record<string, Dataset> = {
   quarantine: {
     description: 'rows and files that could not be loaded, with file, line, raw text and reason',
     sql: `SELECT quarantine_id, feed, file_name, line_no, reason_code, reason, raw_line, created_at
             FROM quarantine ORDER BY quarantine_id`,
     columns: ['quarantine_id', 'feed', 'file_name', 'line_no', 'reason_code', 'reason', 'raw_line', 'created_at'],
-    personal: { raw_line: (v) => (v === null ? null : v.replace(/\d{6}(\d{8})\d{3}[\dXx]/g, (m) => maskIdNumber(m.toUpperCase()))) }
+    // ID numbers are masked wherever they appear: in the raw line and in the reason (a sex or birth-date mismatch quotes one)
+    personal: { raw_line: maskIdNumbersIn, reason: maskIdNumbersIn }
   },
   persons: {
     description: 'the person registry (current versions)',
@@ -74,7 +78,8 @@ export async function exportDataset(pool: Pool, name: string, opts: { format: 'c
         for (const c of ds.columns) {
           const v = cell(r[c]);
           const mask = opts.unmask ? undefined : ds.personal?.[c];
-          out[c] = mask ? mask(v) : v;
+          const shown = mask ? mask(v) : v;
+          out[c] = csv && shown !== null ? spreadsheetCell(shown) : shown;
         }
         if (csv) {
           if (!csv.write(out)) await new Promise((r2) => csv.once('drain', r2));

@@ -207,4 +207,18 @@ describe('all and the exports', () => {
       expect(out.split('\n')[0], name).toBe(ds.columns.join(','));
     }
   });
+
+  it('never writes a cell a spreadsheet would run as a formula, and masks ID numbers in the quarantine\'s reasons', async () => {
+    const hostile = '=HYPERLINK("http://evil.example","点我")';
+    await db.pool.query(`INSERT INTO quarantine (feed, file_name, line_no, reason_code, reason, raw_line)
+      VALUES ('persons', '@evil.csv', 7, 'bad_value', 'sex M disagrees with 330602195001011233', $1)`, [hostile]);
+    const { Writable: W } = await import('node:stream');
+    let out = '';
+    await exportDataset(db.pool, 'quarantine', { format: 'csv', out: new W({ write(chunk, _e, cb) { out += chunk.toString(); cb(); } }) });
+    const line = out.split('\n').find((l) => l.includes('evil.csv'))!;
+    expect(line).toContain(`"'=HYPERLINK(""http://evil.example"",""点我"")"`);
+    expect(line).toContain("'@evil.csv");
+    expect(line).not.toContain('330602195001011233');
+    expect(line).toContain('3306************33');
+  });
 });
