@@ -107,6 +107,21 @@ describe('certify', () => {
     const t = await db.pool.query(`SELECT status FROM tasks WHERE id_number = $1`, [ids.expired]);
     expect(t.rows).toEqual([{ status: 'done' }]);
   });
+
+  it('runs in full after a run with another as-of date, and a far-past run does not poison the next ones', async () => {
+    const snapshot = async () => (await db.pool.query(`SELECT id_number, status, method, valid_until FROM cert_status ORDER BY id_number`)).rows;
+    const before = await snapshot();
+    expect(before.length).toBeGreaterThan(5);
+    const past = await runCertify(db.pool, { asOf: '1800-01-01' });
+    expect(past.status).toBe('ok');
+    // Before: the next default run found an earlier OK run on the same as-of, went incremental over
+    // nobody, and left the far-past state in place for good.
+    const next = await runCertify(db.pool, { asOf });
+    expect(next.counts.extra.mode).toBe('full');
+    expect(await snapshot()).toEqual(before);
+    const after = await runCertify(db.pool, { asOf });
+    expect(after.counts.extra.mode).toBe('incremental');
+  });
 });
 
 describe('certify agrees with the pure reference on random timelines', () => {

@@ -109,18 +109,20 @@ export async function runEngine(
       let scopeSize = 0;
       const mode = opts.mode ?? 'auto';
       if (mode !== 'full' && sources.length) {
+        // The engine's tables hold what the last OK run wrote, whatever its as-of date: only when that run
+        // had this as-of and these rules is the state a base to patch; after any other run, rebuild.
         const prev = await client.query(
-          `SELECT COALESCE((counts->>'watermark')::timestamptz, started_at) AS started_at, counts->>'rules_hash' AS rules_hash FROM job_runs
-            WHERE job = $1 AND status = 'ok' AND as_of = $2 AND run_id <> $3 ORDER BY started_at DESC LIMIT 1`,
-          [name, asOf, ctx.runId]
+          `SELECT COALESCE((counts->>'watermark')::timestamptz, started_at) AS started_at, counts->>'rules_hash' AS rules_hash, as_of FROM job_runs
+            WHERE job = $1 AND status = 'ok' AND run_id <> $2 ORDER BY started_at DESC LIMIT 1`,
+          [name, ctx.runId]
         );
-        const usable = prev.rows[0] && prev.rows[0].rules_hash === hash;
+        const usable = prev.rows[0] && prev.rows[0].rules_hash === hash && prev.rows[0].as_of === asOf;
         if (usable) {
           scopeSize = await fillScope(client, sources, prev.rows[0].started_at);
           full = scopeSize > (opts.maxIncremental ?? 20_000);
           if (full) await client.query(`TRUNCATE engine_scope`);
         } else if (mode === 'incremental') {
-          ctx.log(`${name}: no earlier run on ${asOf} with the same rules — running in full`);
+          ctx.log(`${name}: the last run was not on ${asOf} with the same rules — running in full`);
         }
       }
       ctx.count({ extra: { as_of: asOf, rules_hash: hash, mode: full ? 'full' : 'incremental', scope: full ? null : scopeSize, watermark: snap.rows[0].watermark } });
