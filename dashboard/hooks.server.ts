@@ -1,5 +1,5 @@
 // The single choke point for every request: who is asking (staff session or kiosk token →
-// event.locals), a few security headers, and errors as a plain message with an id the operator
+// event.locals), and errors as a plain message with an id the operator
 // can find in the log — never a stack trace in a response.
 import { redirect, type Handle, type HandleServerError } from '@sveltejs/kit';
 import { randomUUID } from 'node:crypto';
@@ -35,11 +35,9 @@ export const handle: Handle = async ({ event, resolve }) => {
       redirect(303, ownPath(clean.pathname) + clean.search);
     }
   }
-  const response = await resolve(event);
-  response.headers.set('x-content-type-options', 'nosniff');
-  response.headers.set('referrer-policy', 'same-origin');
-  if (!response.headers.has('x-frame-options')) response.headers.set('x-frame-options', 'SAMEORIGIN');
-  return response;
+  // nosniff, framing, referrer policy and HSTS are set for every response, static files included,
+  // by the server around this app (jobs/web/http-server.ts setBaseHeaders).
+  return resolve(event);
 };
 
 export const handleError: HandleServerError = ({ error, status, message }) => {

@@ -215,3 +215,16 @@ describe('/healthz', () => {
     expect(admin.jobs.map((j: { job: string }) => j.job)).toContain('health-probe');
   });
 });
+
+describe('headers on every response', () => {
+  it('static files too: nosniff and no framing; HSTS once reached over https', async () => {
+    for (const path of ['/favicon.svg', '/login', '/healthz']) {
+      const r = await fetch(`${app.url}${path}`);
+      expect(r.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(r.headers.get('x-frame-options'), path).toBe('SAMEORIGIN');
+      expect(r.headers.get('strict-transport-security'), path).toBeNull();
+    }
+    const https = await fetch(`${app.url}/favicon.svg`, { headers: { 'x-forwarded-proto': 'https' } });
+    expect(https.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
+  });
+});

@@ -16,12 +16,27 @@ import { ROOT } from '../../core/config.ts';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
+/**
+ * Headers every response carries, static files included (adapter-node serves those before the
+ * SvelteKit hook runs, so the hook's headers never reached them): no MIME sniffing, no framing by
+ * other sites, and HSTS once the site is reached over https (a TLS proxy says so in X-Forwarded-Proto).
+ * The hook may still set its own values; these are defaults set before the handler writes.
+ */
+export function setBaseHeaders(req: http.IncomingMessage, res: http.ServerResponse): void {
+  res.setHeader('x-content-type-options', 'nosniff');
+  res.setHeader('x-frame-options', 'SAMEORIGIN');
+  res.setHeader('referrer-policy', 'same-origin');
+  const proto = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0].trim();
+  if (proto === 'https') res.setHeader('strict-transport-security', 'max-age=31536000');
+}
+
 export async function createWebServer(buildDir: string): Promise<http.Server> {
   process.env.PROTOCOL_HEADER ||= 'x-forwarded-proto';
   process.env.YINLING_MODEL_DIR ||= path.join(ROOT, 'semantic-layer', 'model');
   const { handler } = (await import(pathToFileURL(path.join(buildDir, 'handler.js')).href)) as { handler: Handler };
   const server = http.createServer((req, res) => {
     if (!req.headers['x-forwarded-proto']) req.headers['x-forwarded-proto'] = 'http';
+    setBaseHeaders(req, res);
     handler(req, res);
   });
   server.keepAliveTimeout = 5000;
