@@ -29,6 +29,8 @@ export interface Config {
   webBuildDir: string;
   /** node-cron expressions per scheduled job. */
   schedules: { ingest: string; engines: string };
+  /** The scheduled pickup leaves files modified less than this long ago for its next run. */
+  inboxSettleSeconds: number;
   /** Never generate the demo city or its accounts (production: YINLING_NO_DEMO=1, or `up --no-demo`). */
   noDemo: boolean;
 }
@@ -47,6 +49,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ingest: env.YINLING_SCHEDULE_INGEST || '*/5 * * * *',
       engines: env.YINLING_SCHEDULE_ENGINES || '30 2 * * *'
     },
+    inboxSettleSeconds: intEnv('YINLING_INBOX_SETTLE_SECONDS', 60),
     noDemo: ['1', 'true', 'yes'].includes((env.YINLING_NO_DEMO ?? '').toLowerCase())
   };
 }

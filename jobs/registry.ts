@@ -27,7 +27,9 @@ export interface JobDefinition {
 export const JOBS: Record<string, JobDefinition> = {
   ingest: {
     description: 'load every ready file in the inbox (docs/feeds.md), quarantine bad rows',
-    run: (pool, o) => runIngestJob(pool, { inbox: o.inbox ?? o.config.inboxDir, trigger: o.trigger, log: o.log }),
+    // The scheduler's pickup waits for files to settle (a writer without `.part` may still be appending);
+    // an operator's `yinling ingest` or the first start loads what is there now.
+    run: (pool, o) => runIngestJob(pool, { inbox: o.inbox ?? o.config.inboxDir, trigger: o.trigger, log: o.log, settleMs: o.trigger === 'schedule' ? o.config.inboxSettleSeconds * 1000 : 0 }),
     then: ['refresh-rollups', 'all']
   },
   'refresh-rollups': {

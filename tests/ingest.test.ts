@@ -377,6 +377,45 @@ describe('ingest: interrupted loads', () => {
     expect(await count(db.pool, `SELECT count(DISTINCT payment_id) AS n FROM payments`)).toBe(40_001);
   });
 
+  it('a file still being written is neither loaded in part nor moved away; the next run loads it whole', async () => {
+    const db = await newDb();
+    const inbox = newInbox();
+    const file = put(inbox, 'payments', 'growing.csv', bigPayments(40_000));
+    let appended = false;
+    const first = await ingest(db.pool, inbox, {
+      hooks: {
+        onChunk: (i) => {
+          // a department's writer (no .part) appends while we read
+          if (!appended && i.file === 'growing.csv' && i.rowsSoFar > 0) { appended = true; fs.appendFileSync(file, '\n' + pay('LATE-1', P1, '2024-02', '1')); }
+        }
+      }
+    });
+    expect(appended).toBe(true);
+    expect(first.files.map((f) => f.status)).toEqual(['deferred']);
+    expect(first.totals.filesDeferred).toBe(1);
+    expect(fs.existsSync(file)).toBe(true);
+    expect(await count(db.pool, `SELECT count(*) AS n FROM payments`)).toBe(0);
+    expect(await count(db.pool, `SELECT count(*) AS n FROM ingest_files`)).toBe(0);
+    const rerun = await ingest(db.pool, inbox);
+    expect(rerun.files.map((f) => f.status)).toEqual(['loaded']);
+    expect(await count(db.pool, `SELECT count(*) AS n FROM payments`)).toBe(40_001); // 40,000 + the row appended meanwhile
+    expect(await count(db.pool, `SELECT count(*) AS n FROM payments WHERE payment_id = 'LATE-1'`)).toBe(1);
+  });
+
+  it('the scheduled pickup leaves a file modified within the settle interval for a later run', async () => {
+    const db = await newDb();
+    const inbox = newInbox();
+    const file = put(inbox, 'payments', 'fresh.csv', [PAY_HEADER, pay('F-1', P1, '2024-02', '1')].join('\n'));
+    fs.utimesSync(file, new Date(), new Date()); // just written
+    const waiting = await ingest(db.pool, inbox, { settleMs: 60_000 });
+    expect(waiting.files).toEqual([]);
+    expect(waiting.totals.filesUnsettled).toBe(1);
+    const old = new Date(Date.now() - 120_000);
+    fs.utimesSync(file, old, old);
+    const settled = await ingest(db.pool, inbox, { settleMs: 60_000 });
+    expect(settled.files.map((f) => f.status)).toEqual(['loaded']);
+  });
+
   it('a backend terminated during COPY loses and duplicates nothing', async () => {
     const db = await newDb();
     const inbox = newInbox();

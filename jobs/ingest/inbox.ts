@@ -19,8 +19,13 @@ function isReady(name: string): boolean {
   return !name.startsWith('.') && name.toLowerCase().endsWith('.csv');
 }
 
-/** Ready files per folder, each folder's files in arrival order (modification time, then name). */
-export async function listInbox(inbox: string): Promise<Map<string, InboxFile[]>> {
+/**
+ * Ready files per folder, each folder's files in arrival order (modification time, then name). With
+ * `settleMs`, a file modified less than that long ago is left for a later run (a writer that does not
+ * use `.part` may still be appending); `onUnsettled` hears of each one.
+ */
+export async function listInbox(inbox: string, opts: { settleMs?: number; now?: number; onUnsettled?: (f: InboxFile) => void } = {}): Promise<Map<string, InboxFile[]>> {
+  const settledBefore = (opts.now ?? Date.now()) - (opts.settleMs ?? 0);
   const byFeed = new Map<string, InboxFile[]>();
   let entries;
   try {
@@ -38,7 +43,9 @@ export async function listInbox(inbox: string): Promise<Map<string, InboxFile[]>
       const p = path.join(folder, f.name);
       try {
         const st = await fs.stat(p);
-        files.push({ feed: dir.name, name: f.name, path: p, size: st.size, mtimeMs: st.mtimeMs });
+        const file = { feed: dir.name, name: f.name, path: p, size: st.size, mtimeMs: st.mtimeMs };
+        if (opts.settleMs && st.mtimeMs > settledBefore) opts.onUnsettled?.(file);
+        else files.push(file);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // moved away meanwhile
       }

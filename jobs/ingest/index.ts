@@ -37,6 +37,8 @@ export interface IngestOptions {
   runId?: number | null;
   /** Always merge through a staging table, never COPY straight into the table (tests). */
   staging?: boolean;
+  /** Leave files modified less than this long ago for a later run (the scheduler: YINLING_INBOX_SETTLE_SECONDS). */
+  settleMs?: number;
   hooks?: IngestHooks;
   /** Called after every file (counts accumulate into the job run as files finish). */
   onFile?: (result: FileResult) => void;
@@ -48,7 +50,7 @@ export interface Counts { read: number; loaded: number; replaced: number; quaran
 
 export interface IngestSummary {
   files: FileResult[];
-  totals: Counts & { filesLoaded: number; filesRejected: number; filesDuplicate: number };
+  totals: Counts & { filesLoaded: number; filesRejected: number; filesDuplicate: number; filesDeferred: number; filesUnsettled: number };
   byFeed: Record<string, Counts & { files: number }>;
   /** Rows (all feeds but persons) whose id_number is not in persons; null when not counted. */
   unresolvedPersonRefs: number | null;
@@ -72,7 +74,7 @@ export async function ingestInbox(pool: Pool, opts: IngestOptions): Promise<Inge
   const started = Date.now();
   const log = opts.log ?? (() => {});
   const summary: IngestSummary = {
-    files: [], totals: { ...emptyCounts(), filesLoaded: 0, filesRejected: 0, filesDuplicate: 0 }, byFeed: {},
+    files: [], totals: { ...emptyCounts(), filesLoaded: 0, filesRejected: 0, filesDuplicate: 0, filesDeferred: 0, filesUnsettled: 0 }, byFeed: {},
     unresolvedPersonRefs: null, unresolvedByFeed: {}, indexesRebuilt: 0, durationMs: 0
   };
   const adjust = (list: CountAdjustment[]) => {
@@ -86,7 +88,10 @@ export async function ingestInbox(pool: Pool, opts: IngestOptions): Promise<Inge
   // Indexes an interrupted bulk load left dropped come back first.
   const leftover = await restoreIndexes(pool, null, log);
   summary.indexesRebuilt += leftover.rebuilt;
-  const listing = await listInbox(opts.inbox);
+  const listing = await listInbox(opts.inbox, {
+    settleMs: opts.settleMs,
+    onUnsettled: (f) => { summary.totals.filesUnsettled++; log(`ingest: ${f.feed}/${f.name}: modified in the last ${Math.round((opts.settleMs ?? 0) / 1000)} s — left for the next run`); }
+  });
   if (listing.size) {
     const catalogues = await readCatalogues(pool);
     const direct = new Map<string, boolean>();
@@ -106,7 +111,7 @@ export async function ingestInbox(pool: Pool, opts: IngestOptions): Promise<Inge
       const f = (summary.byFeed[r.feed] ??= { ...emptyCounts(), files: 0 });
       for (const c of [t, f]) { c.read += r.read; c.loaded += r.loaded; c.replaced += r.replaced; c.quarantined += r.quarantined; c.unchanged += r.unchanged; }
       f.files++;
-      if (r.status === 'loaded') t.filesLoaded++; else if (r.status === 'rejected') t.filesRejected++; else t.filesDuplicate++;
+      if (r.status === 'loaded') t.filesLoaded++; else if (r.status === 'rejected') t.filesRejected++; else if (r.status === 'deferred') t.filesDeferred++; else t.filesDuplicate++;
       opts.onFile?.(r);
     };
     let failure: unknown = null;
@@ -171,7 +176,8 @@ export async function ingestInbox(pool: Pool, opts: IngestOptions): Promise<Inge
   summary.durationMs = Date.now() - started;
   const t = summary.totals;
   if (summary.files.length) {
-    log(`ingest: ${summary.files.length} file(s) — ${t.filesLoaded} loaded, ${t.filesRejected} rejected, ${t.filesDuplicate} already known; ` +
+    log(`ingest: ${summary.files.length} file(s) — ${t.filesLoaded} loaded, ${t.filesRejected} rejected, ${t.filesDuplicate} already known` +
+      `${t.filesDeferred ? `, ${t.filesDeferred} changed while loading (left for the next run)` : ''}; ` +
       `rows read ${t.read}, loaded ${t.loaded} (unchanged ${t.unchanged}), replaced ${t.replaced}, quarantined ${t.quarantined}` +
       (summary.unresolvedPersonRefs !== null ? `; rows with unknown person ${summary.unresolvedPersonRefs}` : '') +
       ` in ${(summary.durationMs / 1000).toFixed(1)} s`);
@@ -195,7 +201,7 @@ export async function runIngestJob(pool: Pool, opts: IngestJobOptions): Promise<
       onAdjust: (d) => ctx.count({ loaded: -d.replaced, replaced: d.replaced, extra: { unchanged: d.unchanged } }),
       onFile: (r) => ctx.count({
         read: r.read, loaded: r.loaded, replaced: r.replaced, quarantined: r.quarantined,
-        extra: { unchanged: r.unchanged, files: 1, files_loaded: r.status === 'loaded' ? 1 : 0, files_rejected: r.status === 'rejected' ? 1 : 0, files_duplicate: r.status === 'duplicate' ? 1 : 0 }
+        extra: { unchanged: r.unchanged, files: 1, files_loaded: r.status === 'loaded' ? 1 : 0, files_rejected: r.status === 'rejected' ? 1 : 0, files_duplicate: r.status === 'duplicate' ? 1 : 0, files_deferred: r.status === 'deferred' ? 1 : 0 }
       })
     });
     const s = summary as IngestSummary;

@@ -20,6 +20,7 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
+import { stat as fsStat } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { from as copyFrom, type CopyStreamQuery } from 'pg-copy-streams';
 import type { DatabaseError } from 'pg';
@@ -46,7 +47,8 @@ export interface FileResult {
   /** Where the file is now (.done/…, .rejected/…), or the inbox path if it could not be moved. */
   path: string;
   fileId: number | null;
-  status: 'loaded' | 'rejected' | 'duplicate';
+  /** deferred: the file changed while it was being loaded; nothing was kept and it stays for the next run. */
+  status: 'loaded' | 'rejected' | 'duplicate' | 'deferred';
   reason?: string;
   reasonCode?: FileReasonCode;
   encoding?: FileEncoding;
@@ -220,6 +222,8 @@ async function mergeStaged(client: PoolClient, feed: FeedDef, fileId: number, va
 }
 
 class DuplicateAfterLoad extends Error {}
+/** The file's size or modification time changed while it was read: a writer is still at it. */
+class ChangedWhileLoading extends Error {}
 
 async function duplicate(env: LoadEnv, file: InboxFile, fileId: number, status: string, started: number): Promise<FileResult> {
   const moved = await moveAside(env.inbox, file, status === 'loaded' ? DONE_DIR : REJECTED_DIR, fileId);
@@ -308,6 +312,7 @@ export async function loadFile(env: LoadEnv, feed: FeedDef | null, file: InboxFi
   const found: { dup: { fileId: number; status: string } | null } = { dup: null };
   let result: FileResult | null = null;
   let rejection: FileRejection | null = null;
+  let changed = false;
   try {
     await client.query(`SET TIME ZONE 'Asia/Shanghai'`);
     await client.query(`SET temp_buffers = '256MB'`).catch(() => {}); // only possible before the session's first temp table
@@ -380,6 +385,10 @@ export async function loadFile(env: LoadEnv, feed: FeedDef | null, file: InboxFi
         throw new DuplicateAfterLoad();
       }
     }
+    // A file still being written (no `.part`) must not be loaded in part and moved away: compare what was
+    // read with the file as it is now, and keep nothing if it changed.
+    const now = await fsStat(file.path).catch(() => null);
+    if (!now || now.size !== file.size || now.mtimeMs !== file.mtimeMs || pass.info.size !== file.size) throw new ChangedWhileLoading();
     await client.query(
       `UPDATE ingest_files SET status = 'loaded', encoding = $7, size_bytes = $8, rows_read = $2, rows_loaded = $3, rows_replaced = $4,
               rows_quarantined = $5, unknown_columns = $6, loaded_at = clock_timestamp() WHERE file_id = $1`,
@@ -394,12 +403,17 @@ export async function loadFile(env: LoadEnv, feed: FeedDef | null, file: InboxFi
   } catch (e) {
     await client.query('ROLLBACK').catch(() => {});
     if (e instanceof FileRejection) rejection = e;
+    else if (e instanceof ChangedWhileLoading) changed = true;
     else if (!(e instanceof DuplicateAfterLoad)) broken = e instanceof Error ? e : new Error(String(e));
   } finally {
     client.off('error', onClientError);
     client.release(broken);
   }
   if (broken) throw broken;
+  if (changed) {
+    log(`ingest: ${file.feed}/${file.name}: the file changed while it was being loaded (still being written?); nothing kept, it will be loaded on a later run`);
+    return zero(file, { fileId: null, status: 'deferred', path: file.path, durationMs: Date.now() - started });
+  }
   if (found.dup) return duplicate(env, file, found.dup.fileId, found.dup.status, started);
   if (rejection) return rejectFile(env, file, await fingerprint(), reuseId, rejection.code, rejection.message, started);
   const r = result!;
