@@ -402,6 +402,18 @@ describe('ingest: interrupted loads', () => {
     expect(await count(db.pool, `SELECT count(*) AS n FROM payments WHERE payment_id = 'LATE-1'`)).toBe(1);
   });
 
+  it('reports a symbolic link in the inbox instead of passing over it in silence', async () => {
+    const db = await newDb();
+    const inbox = newInbox();
+    const real = put(inbox, 'payments', 'real.csv', [PAY_HEADER, pay('S-1', P1, '2024-02', '1')].join('\n'));
+    fs.symlinkSync(real, path.join(inbox, 'payments', 'link.csv'));
+    const said: string[] = [];
+    const r = await ingest(db.pool, inbox, { log: (m) => said.push(m) });
+    expect(r.totals.symlinks).toBe(1);
+    expect(said.some((m) => m.includes('link.csv is a symbolic link'))).toBe(true);
+    expect(r.files.map((f) => f.file)).toEqual(['real.csv']);
+  });
+
   it('the scheduled pickup leaves a file modified within the settle interval for a later run', async () => {
     const db = await newDb();
     const inbox = newInbox();

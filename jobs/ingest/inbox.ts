@@ -24,7 +24,7 @@ function isReady(name: string): boolean {
  * `settleMs`, a file modified less than that long ago is left for a later run (a writer that does not
  * use `.part` may still be appending); `onUnsettled` hears of each one.
  */
-export async function listInbox(inbox: string, opts: { settleMs?: number; now?: number; onUnsettled?: (f: InboxFile) => void } = {}): Promise<Map<string, InboxFile[]>> {
+export async function listInbox(inbox: string, opts: { settleMs?: number; now?: number; onUnsettled?: (f: InboxFile) => void; onSymlink?: (path: string) => void } = {}): Promise<Map<string, InboxFile[]>> {
   const settledBefore = (opts.now ?? Date.now()) - (opts.settleMs ?? 0);
   const byFeed = new Map<string, InboxFile[]>();
   let entries;
@@ -39,6 +39,8 @@ export async function listInbox(inbox: string, opts: { settleMs?: number; now?: 
     const folder = path.join(inbox, dir.name);
     const files: InboxFile[] = [];
     for (const f of await fs.readdir(folder, { withFileTypes: true })) {
+      // A symbolic link is not read (it may point anywhere), but never passed over without a word.
+      if (f.isSymbolicLink() && isReady(f.name)) opts.onSymlink?.(path.join(folder, f.name));
       if (!f.isFile() || !isReady(f.name)) continue;
       const p = path.join(folder, f.name);
       try {

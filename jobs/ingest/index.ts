@@ -50,7 +50,7 @@ export interface Counts { read: number; loaded: number; replaced: number; quaran
 
 export interface IngestSummary {
   files: FileResult[];
-  totals: Counts & { filesLoaded: number; filesRejected: number; filesDuplicate: number; filesDeferred: number; filesUnsettled: number };
+  totals: Counts & { filesLoaded: number; filesRejected: number; filesDuplicate: number; filesDeferred: number; filesUnsettled: number; symlinks: number };
   byFeed: Record<string, Counts & { files: number }>;
   /** Rows (all feeds but persons) whose id_number is not in persons; null when not counted. */
   unresolvedPersonRefs: number | null;
@@ -74,7 +74,7 @@ export async function ingestInbox(pool: Pool, opts: IngestOptions): Promise<Inge
   const started = Date.now();
   const log = opts.log ?? (() => {});
   const summary: IngestSummary = {
-    files: [], totals: { ...emptyCounts(), filesLoaded: 0, filesRejected: 0, filesDuplicate: 0, filesDeferred: 0, filesUnsettled: 0 }, byFeed: {},
+    files: [], totals: { ...emptyCounts(), filesLoaded: 0, filesRejected: 0, filesDuplicate: 0, filesDeferred: 0, filesUnsettled: 0, symlinks: 0 }, byFeed: {},
     unresolvedPersonRefs: null, unresolvedByFeed: {}, indexesRebuilt: 0, durationMs: 0
   };
   const adjust = (list: CountAdjustment[]) => {
@@ -90,6 +90,7 @@ export async function ingestInbox(pool: Pool, opts: IngestOptions): Promise<Inge
   summary.indexesRebuilt += leftover.rebuilt;
   const listing = await listInbox(opts.inbox, {
     settleMs: opts.settleMs,
+    onSymlink: (p) => { summary.totals.symlinks++; log(`ingest: ${p} is a symbolic link and is not read — copy the file into the inbox instead`); },
     onUnsettled: (f) => { summary.totals.filesUnsettled++; log(`ingest: ${f.feed}/${f.name}: modified in the last ${Math.round((opts.settleMs ?? 0) / 1000)} s — left for the next run`); }
   });
   if (listing.size) {
