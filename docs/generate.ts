@@ -141,7 +141,7 @@ function reasonCodes(): string {
   const fileLevel = new Set(['unknown_feed', 'not_csv', 'empty_file', 'missing_column', 'duplicate_column']);
   const rows = Object.entries(REASON_CODES).map(([k, v]) => [
     code(k),
-    fileLevel.has(k) ? 'file' : k === 'db_rejected' ? 'row (or file)' : 'row',
+    fileLevel.has(k) ? 'file' : k === 'db_rejected' || k === 'bad_encoding' ? 'row (or file)' : 'row',
     v
   ]);
   return table(['reason_code', 'level', 'meaning'], rows);

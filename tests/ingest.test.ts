@@ -402,6 +402,27 @@ describe('ingest: interrupted loads', () => {
     expect(await count(db.pool, `SELECT count(*) AS n FROM payments WHERE payment_id = 'LATE-1'`)).toBe(1);
   });
 
+  it('rejects a Big5 or Shift-JIS file whole (bad_encoding) instead of loading it as GB18030 garbage; GBK with traditional names still loads', async () => {
+    const db = await newDb();
+    const inbox = newInbox();
+    const header = 'id_number,name,sex,birth_date,phone,hukou_region,status,retirement_basis,retired_on,updated_at';
+    const rows = (names: string[]) => [header, ...names.map((n, i) => `${makeIdNumber('330102', '1950-03-07', 101 + 2 * i)},${n},M,1950-03-07,,330102,retired,,,`)].join('\n') + '\n';
+    const trad = ['陳大文', '張國榮', '黃家駒', '劉德華', '鄭伊健', '馮德倫', '譚詠麟', '錢學森', '蔣經國', '賴聲川', '韓寒', '羅大佑', '鍾鎮濤', '謝霆鋒', '關錦鵬'];
+    put(inbox, 'regions', 'regions.csv', REGIONS);
+    put(inbox, 'persons', 'big5.csv', iconv.encode(rows(trad), 'big5'));
+    put(inbox, 'persons', 'sjis.csv', iconv.encode(rows(['山田太郎', '佐藤花子', '鈴木一郎', '高橋美咲', '田中健太', '渡辺直美', '伊藤博文', '中村俊輔', '小林幸子', '加藤茶']), 'shift_jis'));
+    put(inbox, 'persons', 'gbk-trad.csv', iconv.encode(rows(trad.map((n) => n + '偉')), 'gbk'));
+    const s = await ingest(db.pool, inbox);
+    const byName = Object.fromEntries(s.files.map((f) => [f.file, f]));
+    expect(byName['big5.csv']).toMatchObject({ status: 'rejected', reasonCode: 'bad_encoding' });
+    expect(byName['big5.csv'].reason).toMatch(/Big5/);
+    expect(byName['sjis.csv']).toMatchObject({ status: 'rejected', reasonCode: 'bad_encoding' });
+    expect(byName['gbk-trad.csv'], JSON.stringify(byName['gbk-trad.csv'])).toMatchObject({ status: 'loaded', encoding: 'gb18030' });
+    const names = (await db.pool.query(`SELECT name FROM persons ORDER BY name`)).rows.map((r) => r.name);
+    expect(names).toContain('陳大文偉');
+    expect(names.some((n: string) => /[ぁ-んァ-ン]/.test(n))).toBe(false);
+  });
+
   it('reports a symbolic link in the inbox instead of passing over it in silence', async () => {
     const db = await newDb();
     const inbox = newInbox();

@@ -11,7 +11,11 @@
 //    5% damaged sequences, whose lines are then quarantined) → UTF-8, else GB18030. A multibyte character
 //    cut by the end of the sample is not held against UTF-8.
 // GB18030 files are decoded with iconv-lite's streaming decoder and re-encoded as UTF-8 for the scanner.
+// Other encodings (Big5, Shift-JIS, EUC-…) would decode as GB18030 into valid-looking garbage (陳大文 →
+// 朝ゅ…): a sample that is not UTF-8 must also read as Chinese in GB18030 by chardet's statistical
+// detector (notGb18030), or the file is rejected whole as `bad_encoding`.
 import { createHash } from 'node:crypto';
+import chardet from 'chardet';
 import fs from 'node:fs';
 import { isAscii, isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
@@ -28,6 +32,8 @@ export interface FileProbe {
   encoding: FileEncoding;
   /** Why the file is not a CSV text file at all, or null. */
   notText: string | null;
+  /** notText says the file is text in an encoding the contract does not allow (Big5, Shift-JIS…). */
+  badEncoding?: boolean;
 }
 
 /** Length of buf without a trailing, incomplete UTF-8 sequence (which a longer read would complete). */
@@ -77,6 +83,8 @@ export class EncodingDetector {
   private windowBytes = 0;
   private decided: FileEncoding | null = null;
   notText: string | null = null;
+  /** notText is about the encoding (a text file, but in an encoding the contract does not allow). */
+  badEncoding = false;
 
   push(chunk: Buffer): void {
     if (this.first) {
@@ -105,6 +113,10 @@ export class EncodingDetector {
   private decide(atEnd: boolean): void {
     const sample = this.window.length === 1 ? this.window[0] : Buffer.concat(this.window);
     this.decided = looksUtf8(sample, atEnd) ? 'utf-8' : 'gb18030';
+    if (this.decided === 'gb18030') {
+      const other = notGb18030(sample);
+      if (other) { this.notText = other; this.badEncoding = true; }
+    }
     this.window = [];
   }
 
@@ -150,7 +162,7 @@ export async function probeFile(path: string): Promise<FileProbe> {
     detector.push(b);
     size += b.length;
   }
-  return { sha256: hash.digest('hex'), size, encoding: detector.result(), notText: size === 0 ? 'the file is empty (not even a header row)' : detector.notText };
+  return { sha256: hash.digest('hex'), size, encoding: detector.result(), notText: size === 0 ? 'the file is empty (not even a header row)' : detector.notText, badEncoding: size > 0 && detector.badEncoding };
 }
 
 const FFFD = Buffer.from([0xef, 0xbf, 0xbd]);
@@ -172,7 +184,35 @@ export const ENCODING_PROBLEM: Record<FileEncoding, string> = {
 };
 
 /** The file is not text at all (binary, UTF-16): it is rejected whole. */
-export class NotTextError extends Error {}
+export class NotTextError extends Error {
+  constructor(message: string, readonly code: 'not_csv' | 'bad_encoding' = 'not_csv') {
+    super(message);
+  }
+}
+
+/** CJK encodings a delivered file must not be in: GB18030 would read them as garbage that looks like text. */
+const OTHER_CJK = /^(Big5|Shift_JIS|EUC-JP|EUC-KR|ISO-2022-(JP|KR|CN))$/;
+
+/**
+ * Why a non-UTF-8 sample is not GB18030 Chinese, or null when it is. chardet scores the sample for each
+ * encoding by character frequencies: another CJK encoding well ahead (Big5, Shift-JIS with kana…), or —
+ * given enough Chinese text to judge (≥ 20 double-byte characters) — a GB18030 score under 30 (measured:
+ * GBK Chinese 62–100 with traditional or simplified names, Shift-JIS or EUC-JP kanji names 10) rejects it.
+ */
+export function notGb18030(sample: Uint8Array): string | null {
+  const scores = chardet.analyse(sample);
+  const best = scores[0];
+  const gb = scores.find((x) => x.name === 'GB18030')?.confidence ?? 0;
+  if (best && OTHER_CJK.test(best.name) && best.confidence >= 60 && best.confidence > gb) {
+    return `the file looks ${best.name}-encoded (${best.confidence}% sure), not UTF-8 or GB18030: convert it to UTF-8 or GB18030 and deliver it again`;
+  }
+  let high = 0;
+  for (const byte of sample) if (byte >= 0x80) high++;
+  if (high >= 40 && gb < 30) {
+    return 'the file is neither UTF-8 nor plausible GB18030 Chinese (Big5, Shift-JIS or EUC?): convert it to UTF-8 or GB18030 and deliver it again';
+  }
+  return null;
+}
 
 /** Filled by decodedChunks() as it reads: complete once the generator has finished. */
 export interface ReadInfo { sha256: string | null; size: number; encoding: FileEncoding | null }
@@ -207,7 +247,7 @@ export async function* decodedChunks(path: string, info: ReadInfo): AsyncGenerat
     hash.update(raw);
     info.size += raw.length;
     detector.push(raw);
-    if (detector.notText) throw new NotTextError(detector.notText);
+    if (detector.notText) throw new NotTextError(detector.notText, detector.badEncoding ? 'bad_encoding' : 'not_csv');
     info.encoding = detector.current;
     if (!detector.current) {
       if (held.length === 0 && isAscii(raw)) { first = false; yield raw; continue; }
@@ -218,7 +258,7 @@ export async function* decodedChunks(path: string, info: ReadInfo): AsyncGenerat
     held = [];
   }
   info.encoding = detector.result();
-  if (detector.notText) throw new NotTextError(detector.notText);
+  if (detector.notText) throw new NotTextError(detector.notText, detector.badEncoding ? 'bad_encoding' : 'not_csv');
   for (const b of held) { const out = convert(b); if (out) yield out; }
   if (decoder) {
     const rest = (decoder as iconv.DecoderStream).end();

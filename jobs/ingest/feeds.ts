@@ -45,7 +45,9 @@
 //    quarantine and ingest_files rows.
 //  * Encoding: UTF-8 BOM → UTF-8; NUL bytes or a UTF-16/32 BOM in the first MiB → not a CSV text file
 //    (`not_csv`); otherwise UTF-8 on the first MiB that holds non-ASCII bytes (strictly, or ≥ 95% of its multibyte
-//    sequences: a damaged UTF-8 file) → UTF-8, else GB18030.
+//    sequences: a damaged UTF-8 file) → UTF-8, else GB18030 — if it looks like GB18030 Chinese: a file that
+//    chardet takes for Big5, Shift-JIS or EUC, or does not take for GB18030 Chinese at all, is rejected
+//    whole (`bad_encoding`) instead of loaded as valid-looking garbage.
 //    A line with bytes invalid in the detected encoding is quarantined (`bad_encoding`), never loaded as mojibake.
 //  * A row PostgreSQL still refuses (a constraint the validator does not know) is quarantined as
 //    `db_rejected` with the server's message and the file is loaded again without it.

@@ -185,7 +185,7 @@ async function copyPass(
     await finished(copy);
   } catch (caught) {
     sink.dispose();
-    const e = caught instanceof NotTextError ? new FileRejection('not_csv', caught.message) : caught;
+    const e = caught instanceof NotTextError ? new FileRejection(caught.code, caught.message) : caught;
     const fromServer = copyError;
     if (!fromServer && !copy.destroyed && !copy.writableFinished) {
       // Our side failed mid-COPY (header rejected, a hook threw): CopyFail, and wait until the server answered.
@@ -301,7 +301,7 @@ export async function loadFile(env: LoadEnv, feed: FeedDef | null, file: InboxFi
       reuseId = Number(k.file_id); // rejected before under another folder (e.g. an unknown feed): judge it again here
     }
     if (!feed) return rejectFile(env, file, p, reuseId, 'unknown_feed', `"${file.feed}" is not a feed folder (feeds: see docs/feeds.md)`, started);
-    if (p.notText) return rejectFile(env, file, p, reuseId, p.size === 0 ? 'empty_file' : 'not_csv', p.notText, started);
+    if (p.notText) return rejectFile(env, file, p, reuseId, p.size === 0 ? 'empty_file' : p.badEncoding ? 'bad_encoding' : 'not_csv', p.notText, started);
   }
   if (!feed) throw new Error('unreachable');
 

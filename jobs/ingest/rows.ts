@@ -11,7 +11,7 @@ import {
 export type Catalogues = Record<CatalogueName, readonly string[]>;
 
 /** File-level reason codes (quarantine rows with line_no NULL, ingest_files.reason). */
-export type FileReasonCode = 'unknown_feed' | 'not_csv' | 'empty_file' | 'missing_column' | 'duplicate_column' | 'db_rejected';
+export type FileReasonCode = 'unknown_feed' | 'not_csv' | 'bad_encoding' | 'empty_file' | 'missing_column' | 'duplicate_column' | 'db_rejected';
 
 export class FileRejection extends Error {
   constructor(readonly code: FileReasonCode, message: string) { super(message); }

@@ -40,7 +40,7 @@ export const REASON_CODES = {
   end_before_start: 'an end (end_period, end_date, until) before its start',
   field_count: 'the line has another number of fields than the header',
   bad_csv: 'the line breaks RFC 4180 (stray or unclosed quote, over-long record)',
-  bad_encoding: 'the line holds bytes invalid in the file\'s encoding',
+  bad_encoding: 'the line holds bytes invalid in the file\'s encoding — or, for a whole file, the file is in another encoding (Big5, Shift-JIS…)',
   db_rejected: 'PostgreSQL refused the row (a constraint the validator does not know); its message is the reason',
   // file level
   unknown_feed: 'the file lies in a folder that is not a feed',
