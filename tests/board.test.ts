@@ -128,4 +128,14 @@ describe('the governance board', () => {
       WHERE a.status IN ('open','assigned','investigating') AND p.region_path LIKE $1`, [scoped.scope.path + '%']);
     expect(alerts.rows.length).toBe(Math.min(100, inOwn.rows[0].n));
   });
+
+  it('sends the ticker\'s times with their offset: the same instant in any browser time zone', async () => {
+    const alerts = await recentAlerts(engine, city, city.scope, 5);
+    expect(alerts.rows.length).toBeGreaterThan(0);
+    for (const a of alerts.rows) {
+      expect(a.opened_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
+      const db0 = await db.pool.query(`SELECT extract(epoch FROM opened_at) * 1000 AS ms FROM alerts WHERE alert_id = $1`, [a.alert_id]);
+      expect(new Date(a.opened_at).getTime()).toBe(Math.round(Number(db0.rows[0].ms)));
+    }
+  });
 });

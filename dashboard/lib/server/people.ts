@@ -12,6 +12,7 @@ import { audit } from '../../../core/audit.ts';
 import { boardPeriod, indicatorDefs, type DrillFilter } from './indicators.ts';
 import { mayUnmask, securityContext, type Caller, type Region } from './scope.ts';
 import { HttpError } from '../../../core/errors.ts';
+import { semanticTimeToIso } from '../../../core/time.ts';
 import type { AlertsResponse, PeopleResponse } from '../api-types.ts';
 import { alertRuleNames } from '../../../core/reference/index.ts';
 
@@ -123,7 +124,7 @@ export async function recentAlerts(engine: SemanticEngine, caller: Caller, regio
       const names = alertRuleNames.get(x[A('rule')] ?? '');
       return {
         alert_id: Number(x[A('alert_id')]), rule: x[A('rule')] ?? '', rule_zh: names?.name_zh ?? x[A('rule')] ?? '', rule_en: names?.name_en,
-        name: x[A('name')], amount_at_risk: x[A('amount_at_risk')], opened_at: x[A('opened_at')] ?? '',
+        name: x[A('name')], amount_at_risk: x[A('amount_at_risk')], opened_at: semanticTimeToIso(x[A('opened_at')] ?? ''),
         region_name: x[A('region_name')], severity: x[A('severity')] ?? ''
       };
     })
