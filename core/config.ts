@@ -19,6 +19,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Where the embedded PostgreSQL keeps its cluster. */
   dataDir: string;
+  /** YINLING_DATA_DIR was set: the operator chose the data dir, so the cluster is never kept elsewhere. */
+  dataDirFromEnv: boolean;
   /** Port of the embedded PostgreSQL (loopback only). */
   embeddedPgPort: number;
   /** Department feed inbox: <inbox>/<feed>/*.csv */
@@ -40,6 +42,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir,
+    dataDirFromEnv: !!env.YINLING_DATA_DIR,
     embeddedPgPort: intEnv('YINLING_PG_PORT', 54329),
     inboxDir: path.resolve(env.YINLING_INBOX || path.join(dataDir, 'inbox')),
     port: intEnv('PORT', 3000),

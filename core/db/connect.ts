@@ -25,13 +25,15 @@ export async function openDatabase(opts: { config?: Config; log?: (m: string) =>
     url = embeddedUrl(config.embeddedPgPort);
     log(`Using the embedded PostgreSQL already running on port ${config.embeddedPgPort}`);
   } else {
-    log(`Starting the embedded PostgreSQL (data in ${config.dataDir}/pg)`);
     // The server's own log is not shown, except a recovery after a crash: it can take minutes and would
     // otherwise look like a hang. (A failed start reports the server's last lines in its error.)
     const serverLog = (m: string) => {
       for (const line of m.split('\n')) if (/recovery|not properly shut down|PANIC/.test(line)) log(`[postgres] ${line.replace(/^.*? LOG: */, '')}`);
     };
-    const server = await startEmbeddedPostgres({ dir: config.dataDir, port: config.embeddedPgPort, log: serverLog });
+    // It says where the data is (as root, maybe under /var/lib/yinling: see embedded.ts) and why.
+    const server = await startEmbeddedPostgres({
+      dir: config.dataDir, port: config.embeddedPgPort, log: serverLog, notice: log, relocatable: !config.dataDirFromEnv
+    });
     url = server.url;
     stop = () => server.stop();
   }
