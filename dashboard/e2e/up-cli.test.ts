@@ -5,8 +5,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scratchDir } from '../../core/db/embedded.ts';
+import { embeddedUrl, scratchDir } from '../../core/db/embedded.ts';
 import { freePort } from '../../tests/free-port.ts';
 import { ensureBuild, ROOT } from './support/build.ts';
 import { untilHealthy } from './support/health.ts';
@@ -67,4 +68,41 @@ describe('yinling up, stopped with Ctrl-C', () => {
     expect(alive(pm), 'the postmaster outlived yinling up').toBe(false);
     expect(fs.existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
   }, 120_000);
+});
+
+describe('yinling up on a first start whose inbox already holds an operator\'s files', () => {
+  it('loads them as real data and creates no demo account (published passwords, two may unmask)', async () => {
+    const dir = scratchDir('yinling-up-real-');
+    const inbox = path.join(dir, 'inbox');
+    fs.mkdirSync(path.join(inbox, 'regions'), { recursive: true });
+    fs.writeFileSync(path.join(inbox, 'regions', 'regions.csv'), 'code,name,level,parent_code\n330600,绍兴市,city,\n330602,越城区,district,330600\n');
+    const port = await freePort();
+    const pgPort = await freePort();
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'YINLING_MODEL_DIR', 'YINLING_INBOX', 'YINLING_NO_DEMO'].includes(k)));
+    const out: string[] = [];
+    const real = spawn(process.execPath, [path.join(ROOT, 'jobs', 'cli', 'bin.js'), 'up'], {
+      cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...env, YINLING_DATA_DIR: dir, YINLING_INBOX: inbox, PORT: String(port), YINLING_PG_PORT: String(pgPort), HOST: '127.0.0.1', YINLING_WEB_BUILD: await ensureBuild(), NODE_ENV: 'production' }
+    });
+    real.stdout!.on('data', (b: Buffer) => out.push(b.toString()));
+    real.stderr!.on('data', (b: Buffer) => out.push(b.toString()));
+    try {
+      await untilHealthy(`http://127.0.0.1:${port}`, 'yinling up', { child: real, output: () => out.join(''), ms: 180_000 });
+      const pool = new pg.Pool({ connectionString: embeddedUrl(pgPort), max: 1 });
+      try {
+        expect((await pool.query(`SELECT code FROM regions ORDER BY code`)).rows.map((r) => r.code)).toEqual(['330600', '330602']);
+        expect((await pool.query(`SELECT count(*)::int AS n FROM staff_users`)).rows[0].n).toBe(0);
+      } finally {
+        await pool.end();
+      }
+      expect(out.join('')).toContain('created no demo accounts');
+      expect(out.join('')).not.toContain('Demo accounts');
+      const exited = new Promise<number | null>((r) => real.once('exit', (code) => r(code)));
+      process.kill(-real.pid!, 'SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      if (real.exitCode === null) { try { process.kill(-real.pid!, 'SIGKILL'); } catch { /* gone */ } }
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });
