@@ -75,6 +75,9 @@ WITH gone AS (
            ELSE 'no longer found' END AS reason
     FROM r_active a
    WHERE NOT EXISTS (SELECT 1 FROM r_find f WHERE f.rule = a.rule AND f.dedup_key = a.dedup_key AND (f.id_number = a.id_number OR a.rule = 'shared_account'))
+     -- a run as of an earlier date than the one that found the alert cannot see its basis yet: that is
+     -- no reason to close it (replaying an earlier date after a later one must change nothing)
+     AND (SELECT z.detected_as_of FROM alerts z WHERE z.alert_id = a.alert_id) <= :as_of::date
 ), upd AS (
   UPDATE alerts x SET status = 'dismissed', closed_at = now(), close_reason = g.reason, updated_at = now(), last_seen_run = :run_id::bigint,
                       last_seen_as_of = :as_of::date
@@ -83,6 +86,13 @@ WITH gone AS (
 )
 INSERT INTO alert_transitions (alert_id, from_status, to_status, actor, reason)
 SELECT alert_id, from_status, 'dismissed', 'system', reason FROM upd;
+
+-- step: detected earlier
+-- An open alert that a run as of an earlier date finds too was detectable then: detected_as_of is the
+-- earliest as-of of a run that found it, whatever order the dates were run in.
+UPDATE alerts x SET detected_as_of = :as_of::date
+  FROM r_active a JOIN r_find f ON f.rule = a.rule AND f.dedup_key = a.dedup_key AND (f.id_number = a.id_number OR a.rule = 'shared_account')
+ WHERE x.alert_id = a.alert_id AND x.detected_as_of > :as_of::date;
 
 -- step: summary
 SELECT f.rule, count(*) AS findings, sum(f.amount) AS amount
