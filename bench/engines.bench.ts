@@ -206,7 +206,7 @@ async function main(): Promise<void> {
     const pass = r.ms <= r.target_ms ? 'PASS' : 'FAIL';
     console.log(`| ${r.run} | ${(r.ms / 1000).toFixed(2)} | ≤ ${r.target_ms / 1000} | ${pass} | ${(r.floor_ms / 1000).toFixed(2)} | ${r.detail} |`);
   }
-  console.log(`\n${SCALE} city ${JSON.stringify(sizes)}${ingestMs !== null ? `, ingested in ${(ingestMs / 1000).toFixed(0)} s this run` : ''}; node peak RSS: ${rssMb} MB; ${os.cpus().length} CPUs`);
+  console.log(`\nscale ${SCALE}: ${JSON.stringify(sizes)}${ingestMs !== null ? `, ingested in ${(ingestMs / 1000).toFixed(0)} s this run` : ''}; node peak RSS: ${rssMb} MB; ${os.cpus().length} CPUs`);
   fs.writeFileSync(path.join(ROOT, '.cache', 'bench', `engines-result${SUFFIX}.json`), JSON.stringify({ at: new Date().toISOString(), scale: SCALE, asOf, sizes, ingestMs, rows, rssMb }, null, 2));
 
   await pool.query(`DELETE FROM evidence WHERE evidence_id LIKE 'BENCH-%'`);
