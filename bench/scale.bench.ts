@@ -22,7 +22,8 @@ import { createPool, endPool, withDatabase } from '../core/db/pool.ts';
 import { loadCatalogues } from '../core/reference/load.ts';
 import { loadRules } from '../core/reference/rules.ts';
 import { ingestInbox } from '../jobs/ingest/index.ts';
-import { JOBS } from '../jobs/registry.ts';
+import { refreshRollups } from '../jobs/rollups.ts';
+import { runJob } from '../jobs/runner.ts';
 import { runAllEngines } from '../jobs/engines/index.ts';
 import { runIndicatorFacts } from '../jobs/indicator-facts.ts';
 import { createSemanticEngine } from '../semantic-layer/engine/index.ts';
@@ -85,7 +86,7 @@ async function measure(scale: Scale): Promise<SizeResult> {
     fs.rmSync(inbox, { recursive: true, force: true });
     // What the scheduler runs after a load before the engines: the monthly rollups the board reads.
     t = Date.now();
-    const rollups = await JOBS['refresh-rollups'].run(pool, { trigger: 'manual' });
+    const rollups = await runJob(pool, 'refresh-rollups', (ctx) => refreshRollups(pool, ctx), { trigger: 'manual' });
     if (rollups.status !== 'ok') throw new Error(`refresh-rollups: ${rollups.error}`);
     const ingestMs = loadMs + (Date.now() - t);
     await pool.query('VACUUM ANALYZE');
