@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_AS_OF, FEEDS, generateCity, type GroundTruth } from './index.ts';
 import { RULES, SCALES, type Scale } from './plan.ts';
 
-export const SEED_USAGE = `Usage: yinling seed [--scale demo|city|tiny] [--seed N] [--out DIR] [--as-of YYYY-MM-DD] [--clean]
+export const SEED_USAGE = `Usage: yinling seed [--scale demo|city|city3|tiny] [--seed N] [--out DIR] [--as-of YYYY-MM-DD] [--clean]
 
 Writes a deterministic synthetic city (越州市) as department feed files into DIR:
 one folder per feed (regions, persons, enrollments, payments, evidence, certifications,
@@ -15,7 +15,8 @@ Same options ⇒ byte-identical files.
 
 Options:
   --scale   tiny (≈600 recipients), demo (20,000 + 8,000 insured, default),
-            city (330,000 + 120,000 insured, 36 months of payments)
+            city (330,000 + 120,000 insured, 36 months of payments),
+            city3 (three times the city's people on the same map: bench:scale)
   --seed    non-negative integer (default 1)
   --out     inbox folder (default ./.data/inbox)
   --as-of   the date everything is relative to (default ${DEFAULT_AS_OF})

@@ -217,7 +217,7 @@ const COLS = {
 
 export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> {
   const cfg = SCALES[opts.scale];
-  if (!cfg) throw new Error(`unknown scale "${opts.scale}" (tiny, demo, city)`);
+  if (!cfg) throw new Error(`unknown scale "${opts.scale}" (${Object.keys(SCALES).join(', ')})`);
   if (!Number.isInteger(opts.seed) || opts.seed < 0) throw new Error(`seed must be a non-negative integer, got ${opts.seed}`);
   const asOfIso = opts.asOf ?? DEFAULT_AS_OF;
   const asOf = day(asOfIso);

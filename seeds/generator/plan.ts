@@ -3,7 +3,7 @@
 import { type Month } from './calendar.ts';
 import { Rng } from './rng.ts';
 
-export type Scale = 'tiny' | 'demo' | 'city';
+export type Scale = 'tiny' | 'demo' | 'city' | 'city3';
 
 export interface ScaleConfig {
   recipients: number;
@@ -28,6 +28,8 @@ export const SCALES: Record<Scale, ScaleConfig> = {
   tiny: { recipients: 600, insured: 1_500, districts: 3, townsX: 2, townsY: 1, communities: 3, months: 24, perRule: 3, sharedAccountGroups: 2, couples: 2, late: 3, policyPerKind: 2, explained: 2, sameDay: 2 },
   demo: { recipients: 20_000, insured: 46_000, districts: 8, townsX: 2, townsY: 2, communities: 5, months: 24, perRule: 10, sharedAccountGroups: 5, couples: 12, late: 8, policyPerKind: 3, explained: 4, sameDay: 3 },
   city: { recipients: 330_000, insured: 760_000, districts: 10, townsX: 4, townsY: 2, communities: 10, months: 36, perRule: 40, sharedAccountGroups: 15, couples: 300, late: 20, policyPerKind: 8, explained: 10, sameDay: 5 },
+  // Three times the city's people on the same map (≈ 1 M recipients): the top of bench:scale's curve (issue 22).
+  city3: { recipients: 990_000, insured: 2_280_000, districts: 10, townsX: 4, townsY: 2, communities: 10, months: 36, perRule: 40, sharedAccountGroups: 15, couples: 900, late: 20, policyPerKind: 8, explained: 10, sameDay: 5 },
 };
 
 /** Alert roles map one-to-one to risk rules. */

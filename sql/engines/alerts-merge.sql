@@ -41,19 +41,27 @@ SELECT alert_id, status, status, 'system',
                ELSE '' END
   FROM r_changed;
 
+-- step: new findings
+-- The findings no alert covers, read before alerts is written: an insert that probes its own table
+-- may be planned as a nested loop over a scan of it, which re-reads every row the statement has added
+-- — quadratic on a first run, when the table is empty (issue 22).
+CREATE TEMP TABLE r_new ON COMMIT DROP AS
+SELECT f.rule, f.id_number, f.dedup_key, f.amount, f.periods, f.evidence, f.detail
+  FROM r_find f
+ WHERE NOT EXISTS (SELECT 1 FROM alerts a WHERE a.status NOT IN ('confirmed', 'dismissed')
+                      AND a.rule = f.rule AND a.dedup_key = f.dedup_key AND (a.id_number = f.id_number OR a.rule = 'shared_account'))
+   AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.rule = f.rule AND a.dedup_key = f.dedup_key AND (a.id_number = f.id_number OR a.rule = 'shared_account')
+                      AND (a.status = 'confirmed' OR (a.status = 'dismissed' AND a.close_reason NOT LIKE 'basis_disappeared%'))
+                      AND a.evidence @> f.evidence);
+
 -- step: open new alerts
 WITH ins AS (
   INSERT INTO alerts (rule, id_number, dedup_key, severity, status, amount_at_risk, periods, evidence, detail, region_code, run_id, last_seen_run,
                       detected_as_of, last_seen_as_of)
   SELECT f.rule, f.id_number, f.dedup_key, (:severity::jsonb ->> f.rule), 'open', f.amount, f.periods, f.evidence, f.detail,
          COALESCE(pe.residence_region, pe.hukou_region), :run_id::bigint, :run_id::bigint, :as_of::date, :as_of::date
-    FROM r_find f
+    FROM r_new f
     LEFT JOIN persons pe ON pe.id_number = f.id_number
-   WHERE NOT EXISTS (SELECT 1 FROM alerts a WHERE a.status NOT IN ('confirmed', 'dismissed')
-                        AND a.rule = f.rule AND a.dedup_key = f.dedup_key AND (a.id_number = f.id_number OR a.rule = 'shared_account'))
-     AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.rule = f.rule AND a.dedup_key = f.dedup_key AND (a.id_number = f.id_number OR a.rule = 'shared_account')
-                        AND (a.status = 'confirmed' OR (a.status = 'dismissed' AND a.close_reason NOT LIKE 'basis_disappeared%'))
-                        AND a.evidence @> f.evidence)
   RETURNING alert_id
 )
 INSERT INTO alert_transitions (alert_id, from_status, to_status, actor, reason)

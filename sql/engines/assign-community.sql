@@ -26,14 +26,23 @@ UPDATE community_assignments c
   FROM a_target t
  WHERE c.id_number = t.id_number AND c.ended_on IS NULL AND c.community_code <> t.community_code;
 
+-- step: to assign
+-- Retirees without a current assignment (report-in due when new, or when they had one before), read
+-- before community_assignments is written: an insert that probes its own table may be planned as a
+-- nested loop over a scan of it, which re-reads every row the statement has added — quadratic on a
+-- first run, when the table is empty (issue 22).
+CREATE TEMP TABLE a_new ON COMMIT DROP AS
+SELECT t.id_number, t.community_code, t.basis, t.retired_on,
+       (t.is_new OR EXISTS (SELECT 1 FROM community_assignments o WHERE o.id_number = t.id_number)) AS report_in
+  FROM a_target t
+ WHERE NOT EXISTS (SELECT 1 FROM community_assignments c WHERE c.id_number = t.id_number AND c.ended_on IS NULL);
+
 -- step: assign
 INSERT INTO community_assignments (id_number, community_code, basis, retired_on, assigned_on, report_in_due, run_id)
 SELECT t.id_number, t.community_code, t.basis, t.retired_on, :as_of::date,
-       CASE WHEN t.is_new OR EXISTS (SELECT 1 FROM community_assignments o WHERE o.id_number = t.id_number)
-            THEN :as_of::date + :report_in_days::int END,
+       CASE WHEN t.report_in THEN :as_of::date + :report_in_days::int END,
        :run_id::bigint
-  FROM a_target t
- WHERE NOT EXISTS (SELECT 1 FROM community_assignments c WHERE c.id_number = t.id_number AND c.ended_on IS NULL);
+  FROM a_new t;
 
 -- step: report-in tasks
 INSERT INTO tasks (kind, id_number, region_code, department, status, due_on, dedup_key, detail, created_by, run_id)

@@ -204,9 +204,12 @@ DELETE FROM cert_status s
  WHERE (:full::boolean OR s.id_number IN (SELECT id_number FROM engine_scope))
    AND NOT EXISTS (SELECT 1 FROM c_dec d WHERE d.id_number = s.id_number);
 
--- step: upsert status
-INSERT INTO cert_status AS s (id_number, as_of, status, method, certified_at, valid_until, rule, evidence_ids,
-                              last_certified_at, last_valid_until, region_code, run_id, updated_at)
+-- step: status changes
+-- The rows that are new or differ, read from cert_status before it is written: a statement that
+-- probes the table it inserts into may be planned as a nested loop over a scan of it (an empty,
+-- analyzed table looks like one row), and that scan re-reads every row the statement has added so
+-- far — quadratic on a first run (issue 22). Snapshot first, then write.
+CREATE TEMP TABLE c_status_new ON COMMIT DROP AS
 SELECT n.* FROM (
   SELECT id_number, :as_of::date AS as_of, status,
          CASE WHEN status = 'certified' THEN basis_method END AS method,
@@ -218,7 +221,13 @@ SELECT n.* FROM (
   LEFT JOIN cert_status o USING (id_number)
  WHERE o.id_number IS NULL
     OR (o.status, o.method, o.certified_at, o.valid_until, o.rule, o.evidence_ids, o.last_valid_until, o.region_code, o.as_of)
-       IS DISTINCT FROM (n.status, n.method, n.certified_at, n.valid_until, n.rule, n.evidence_ids, n.last_valid_until, n.region_code, n.as_of)
+       IS DISTINCT FROM (n.status, n.method, n.certified_at, n.valid_until, n.rule, n.evidence_ids, n.last_valid_until, n.region_code, n.as_of);
+
+-- step: upsert status
+INSERT INTO cert_status AS s (id_number, as_of, status, method, certified_at, valid_until, rule, evidence_ids,
+                              last_certified_at, last_valid_until, region_code, run_id, updated_at)
+SELECT id_number, as_of, status, method, certified_at, valid_until, rule, evidence_ids, last_certified_at, last_valid_until, region_code, run_id, updated_at
+  FROM c_status_new
 ON CONFLICT (id_number) DO UPDATE SET
   as_of = EXCLUDED.as_of, status = EXCLUDED.status, method = EXCLUDED.method, certified_at = EXCLUDED.certified_at,
   valid_until = EXCLUDED.valid_until, rule = EXCLUDED.rule, evidence_ids = EXCLUDED.evidence_ids,
@@ -259,22 +268,33 @@ WITH lapse AS (
 )
 SELECT * FROM steps;
 
+-- step: events to insert
+-- The events not recorded yet, read before cert_events is written (see "status changes").
+CREATE TEMP TABLE c_ins_events ON COMMIT DROP AS
+SELECT e.*
+  FROM c_new_events e
+ WHERE NOT EXISTS (SELECT 1 FROM cert_events x WHERE x.id_number = e.id_number AND x.kind = e.kind AND x.cycle_key = e.cycle_key);
+
 -- step: insert events
 INSERT INTO cert_events (id_number, kind, event_date, cycle_key, reason, method, rule, evidence_ids, region_code, as_of, run_id)
 SELECT e.id_number, e.kind, e.event_date, e.cycle_key, e.reason, e.method, e.rule, COALESCE(e.ids, '{}'), e.region_code, :as_of::date, :run_id::bigint
-  FROM c_new_events e
- WHERE NOT EXISTS (SELECT 1 FROM cert_events x WHERE x.id_number = e.id_number AND x.kind = e.kind AND x.cycle_key = e.cycle_key)
+  FROM c_ins_events e
 ON CONFLICT (id_number, kind, cycle_key) DO NOTHING;
 
--- step: resumptions
+-- step: resumptions to insert
 -- A certified person with a suspension that has not been resumed is resumed (dated when both the
--- suspension and the new basis exist).
-INSERT INTO cert_events (id_number, kind, event_date, cycle_key, reason, method, rule, evidence_ids, region_code, as_of, run_id)
-SELECT d.id_number, 'resumption', GREATEST(s.event_date, d.basis_d), s.cycle_key, 'certified', d.basis_method, d.rule, COALESCE(d.ids, '{}'), d.region_code, :as_of::date, :run_id::bigint
+-- suspension and the new basis exist); read before cert_events is written.
+CREATE TEMP TABLE c_resume ON COMMIT DROP AS
+SELECT d.id_number, GREATEST(s.event_date, d.basis_d) AS event_date, s.cycle_key, d.basis_method AS method, d.rule, COALESCE(d.ids, '{}') AS ids, d.region_code
   FROM c_dec d
   JOIN cert_events s ON s.id_number = d.id_number AND s.kind = 'suspension' AND s.reason IN ('not_certified', 'negative_custody')
  WHERE d.status = 'certified'
-   AND NOT EXISTS (SELECT 1 FROM cert_events r WHERE r.id_number = s.id_number AND r.kind = 'resumption' AND r.cycle_key = s.cycle_key)
+   AND NOT EXISTS (SELECT 1 FROM cert_events r WHERE r.id_number = s.id_number AND r.kind = 'resumption' AND r.cycle_key = s.cycle_key);
+
+-- step: resumptions
+INSERT INTO cert_events (id_number, kind, event_date, cycle_key, reason, method, rule, evidence_ids, region_code, as_of, run_id)
+SELECT id_number, 'resumption', event_date, cycle_key, 'certified', method, rule, ids, region_code, :as_of::date, :run_id::bigint
+  FROM c_resume
 ON CONFLICT (id_number, kind, cycle_key) DO NOTHING;
 
 -- step: field tasks

@@ -1,0 +1,166 @@
+// The first run of the engines (issue 22): on a freshly ingested city whose engine tables are empty and
+// analyzed — the day a bureau goes live — no statement may insert into a table it re-scans for every
+// row it produces. Such a plan (a nested loop over a sequential scan of its own target, or a
+// re-executed subplan scanning it) re-reads every row the statement has already added: quadratic.
+//
+// Every INSERT the engines and the indicator-facts job send is EXPLAINed, with its own parameters,
+// just before it runs (the pool handed to the jobs wraps its clients), so the statements checked are
+// exactly those in sql/engines/*.sql, in the state the earlier steps left. Then the whole first run
+// is timed against a second (steady-state) full run on the same data.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Pool, PoolClient } from '../core/db/pool.ts';
+import { freshDatabase, type TestDatabase } from './db.ts';
+import { generateCity } from '../seeds/generator/index.ts';
+import { ingestInbox } from '../jobs/ingest/index.ts';
+import { ENGINES } from '../jobs/engines/index.ts';
+import { buildIndicatorFacts } from '../jobs/indicator-facts.ts';
+
+const scale = process.env.YINLING_TEST_DEMO === '0' ? 'tiny' : 'demo';
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Parent Relationship'?: string;
+  'Subplan Name'?: string;
+  Plans?: PlanNode[];
+}
+interface Checked {
+  job: string;
+  targets: string[];
+  text: string;
+  bad: string[];
+}
+
+/** The tables a statement inserts into (a data-modifying WITH may insert into two). */
+export function insertTargets(sql: string): string[] {
+  const text = sql.replace(/--[^\n]*/g, '').replace(/'(?:[^']|'')*'/g, "''");
+  return [...text.matchAll(/\bINSERT\s+INTO\s+([a-z_][a-z0-9_.]*)/gi)].map((m) => m[1].toLowerCase());
+}
+
+/**
+ * Sequential scans of `targets` that run again and again: under the inner side of a nested loop, or in
+ * a subplan executed per row, with no Materialize or Hash between (those read their input once).
+ */
+export function rescannedTargetScans(plan: PlanNode, targets: string[]): string[] {
+  const out: string[] = [];
+  const walk = (n: PlanNode, rescanned: string | null): void => {
+    if (n['Node Type'] === 'Seq Scan' && rescanned && targets.includes(n['Relation Name'] ?? ''))
+      out.push(`Seq Scan on ${n['Relation Name']} ${rescanned}`);
+    const once = n['Node Type'] === 'Materialize' || n['Node Type'] === 'Hash';
+    for (const c of n.Plans ?? []) {
+      let r = once ? null : rescanned;
+      if (n['Node Type'] === 'Nested Loop' && c['Parent Relationship'] === 'Inner') r = `inside the inner side of a ${n['Node Type']}`;
+      if (c['Parent Relationship'] === 'SubPlan' && !/^hashed/i.test(c['Subplan Name'] ?? ''))
+        r = `inside ${c['Subplan Name']} (run per row)`;
+      walk(c, r);
+    }
+  };
+  walk(plan, null);
+  return out;
+}
+
+/** A pool whose clients EXPLAIN every INSERT before running it, recording what they found. */
+function explainingPool(pool: Pool, checked: Checked[], job: () => string): Pool {
+  const wrap = (client: PoolClient): PoolClient =>
+    new Proxy(client, {
+      get(target, prop) {
+        if (prop !== 'query') {
+          const v = Reflect.get(target, prop, target);
+          return typeof v === 'function' ? v.bind(target) : v;
+        }
+        return async (text: unknown, values?: unknown[]) => {
+          if (typeof text === 'string') {
+            const targets = insertTargets(text);
+            if (targets.length) {
+              const r = await target.query(`EXPLAIN (FORMAT JSON) ${text}`, values);
+              const plan = r.rows[0]['QUERY PLAN'][0].Plan as PlanNode;
+              checked.push({ job: job(), targets, text, bad: rescannedTargetScans(plan, targets) });
+            }
+          }
+          return (target.query as any)(text, values);
+        };
+      }
+    });
+  return new Proxy(pool, {
+    get(target, prop) {
+      if (prop === 'connect') return async () => wrap(await target.connect());
+      const v = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    }
+  });
+}
+
+describe(`the engines' first run on a freshly ingested ${scale} city`, () => {
+  let db: TestDatabase;
+  let dir: string;
+  let asOf: string;
+  const first: Checked[] = [];
+  const steady: Checked[] = [];
+  const ms: Record<string, { first: number; steady: number }> = {};
+
+  async function runAll(checked: Checked[], pass: 'first' | 'steady'): Promise<void> {
+    let job = '';
+    const pool = explainingPool(db.pool, checked, () => job);
+    for (const [name, , run] of ENGINES) {
+      job = name;
+      const t0 = performance.now();
+      const r = await run(pool, { asOf, mode: 'full' });
+      if (r.status !== 'ok') throw new Error(`${name}: ${r.error}`);
+      (ms[name] ??= { first: 0, steady: 0 })[pass] = performance.now() - t0;
+    }
+    job = 'indicator-facts';
+    const t0 = performance.now();
+    await buildIndicatorFacts(pool, asOf);
+    (ms[job] ??= { first: 0, steady: 0 })[pass] = performance.now() - t0;
+  }
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), `yinling-first-run-${scale}-`));
+    const truth = await generateCity({ scale, seed: 1, outDir: dir });
+    asOf = truth.asOf;
+    db = await freshDatabase();
+    await ingestInbox(db.pool, { inbox: dir });
+    // As on the day a bureau goes live: inputs loaded, engine tables empty, everything vacuumed and analyzed.
+    await db.pool.query('VACUUM ANALYZE');
+    await runAll(first, 'first');
+    await runAll(steady, 'steady');
+  }, 900_000);
+  afterAll(async () => {
+    await db?.drop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('explains every insert of the engines, the guarded ones among them', () => {
+    const targets = new Set(first.flatMap((c) => c.targets));
+    for (const t of ['cert_status', 'cert_events', 'cases', 'alerts', 'community_assignments', 'tasks', 'ind_person_now'])
+      expect(targets, t).toContain(t);
+  });
+
+  it('plans no insert as a nested loop (or per-row subplan) over a sequential scan of its own target — first run', () => {
+    const bad = first
+      .filter((c) => c.bad.length)
+      .map((c) => `${c.job}: INSERT INTO ${c.targets.join(', ')}: ${c.bad.join('; ')}\n${c.text.slice(0, 300)}`);
+    expect(bad).toEqual([]);
+  });
+
+  it('… nor on the steady-state run', () => {
+    const bad = steady.filter((c) => c.bad.length).map((c) => `${c.job}: INSERT INTO ${c.targets.join(', ')}: ${c.bad.join('; ')}`);
+    expect(bad).toEqual([]);
+  });
+
+  it('takes at most 4× the steady-state time for the first run, engine by engine', () => {
+    // 1 s of slack: at this scale a run takes well under a second, and the first run writes every row.
+    const slow = Object.entries(ms)
+      .filter(([, t]) => t.first > 4 * t.steady + 1000)
+      .map(([name, t]) => `${name}: first ${Math.round(t.first)} ms, steady ${Math.round(t.steady)} ms`);
+    console.log(
+      Object.entries(ms)
+        .map(([name, t]) => `${name}: first ${Math.round(t.first)} ms, steady ${Math.round(t.steady)} ms`)
+        .join('\n')
+    );
+    expect(slow).toEqual([]);
+  });
+});
