@@ -34,11 +34,11 @@ async function ingestAndRun(db: TestDatabase, asOfs: string[]): Promise<void> {
   try {
     // the ingest runs the engines and the facts as of today, as on a live system
     for (const r of await runWithDependents(db.pool, 'ingest', { config, inbox, trigger: 'manual', log: () => {} })) {
-      if (r.status === 'failed') throw new Error(`${r.job}: ${r.error}`);
+      if (r.status === 'failed') throw new Error(`ingest (run ${r.runId}): ${r.error}`);
     }
     for (const asOf of asOfs) {
       for (const r of await runWithDependents(db.pool, 'all', { config, asOf, trigger: 'manual', log: () => {} })) {
-        if (r.status !== 'ok') throw new Error(`${r.job} as of ${asOf}: ${r.error}`);
+        if (r.status !== 'ok') throw new Error(`run ${r.runId} as of ${asOf}: ${r.error}`);
       }
     }
   } finally {
