@@ -124,6 +124,27 @@ describe('certify', () => {
   });
 });
 
+describe('the incremental watermark', () => {
+  it('ignores transactions open in other databases of the same server', async () => {
+    // A shared server (the test run's, or production's) has other databases: their open transactions say
+    // nothing about rows of this one, and must not pull the watermark back (every later run would widen).
+    const other = await freshDatabase();
+    const client = await other.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const started = (await client.query(`SELECT now() AS t`)).rows[0].t as Date;
+      await new Promise((r) => setTimeout(r, 20));
+      const run = await runCertify(db.pool, { asOf, mode: 'full' });
+      expect(run.status).toBe('ok');
+      expect(new Date(run.counts.extra.watermark as string).getTime()).toBeGreaterThan(started.getTime());
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+      await other.drop();
+    }
+  });
+});
+
 describe('certify agrees with the pure reference on random timelines', () => {
   it('matches decideCertification for 400 people', async () => {
     let state = 7;

@@ -94,11 +94,15 @@ export async function runEngine(
     const client = await pool.connect();
     try {
       // One snapshot for the whole run (every step sees the same data), and the watermark for the next
-      // incremental run: the start of the oldest transaction still open now — rows it writes carry a
-      // loaded_at ≥ that, are invisible to this run, and must be picked up by the next one.
+      // incremental run: the start of the oldest transaction still open now in this database — rows it
+      // writes carry a loaded_at ≥ that, are invisible to this run, and must be picked up by the next one.
+      // Transactions of other databases on the same server cannot write here and are left out (they
+      // would only pull the watermark back and widen every incremental run).
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
       const snap = await client.query(
-        `SELECT LEAST(now(), (SELECT min(xact_start) FROM pg_stat_activity WHERE xact_start IS NOT NULL AND backend_type = 'client backend' AND pid <> pg_backend_pid())) AS watermark`
+        `SELECT LEAST(now(), (SELECT min(xact_start) FROM pg_stat_activity
+                               WHERE xact_start IS NOT NULL AND backend_type = 'client backend' AND datname = current_database()
+                                 AND pid <> pg_backend_pid())) AS watermark`
       );
       // Big set-based steps: give the planner room (transaction-local).
       await client.query(`SET LOCAL work_mem = '256MB'`);
