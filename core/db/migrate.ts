@@ -4,7 +4,8 @@
 import path from 'node:path';
 import { runner } from 'node-pg-migrate';
 import { ROOT } from '../config.ts';
-import type { Pool } from './pool.ts';
+import { createPool, endPool, type Pool } from './pool.ts';
+import { describeTimescale } from './timescale.ts';
 
 export const MIGRATIONS_DIR = path.join(ROOT, 'sql', 'migrations');
 export const MIGRATIONS_TABLE = 'schema_migrations';
@@ -24,6 +25,13 @@ export async function migrate(databaseUrl: string, log: (m: string) => void = ()
     singleTransaction: false,
     logger: { debug: () => {}, info: (m: string) => log(m), warn: (m: string) => log(m), error: (m: string) => { if (!NUMBERED.test(m)) log(m); } }
   });
+  // One line: which path this database is on and why (migration 0001 decided it, core/db/timescale.ts says it).
+  const pool = createPool(databaseUrl, { max: 1 });
+  try {
+    log(`database: ${(await describeTimescale(pool)).line}`);
+  } finally {
+    await endPool(pool);
+  }
   return applied.map((m) => m.name);
 }
 

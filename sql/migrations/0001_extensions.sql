@@ -2,16 +2,39 @@
 -- 0001 extensions: TimescaleDB when the server has it, and the helpers later migrations use to
 -- adapt themselves. On plain PostgreSQL every helper is a no-op, so the same files serve both.
 
+-- Decide before creating the extension: on a server that has timescaledb's files but does not preload
+-- its library, CREATE EXTENSION ends the connection with FATAL ("must be preloaded"), which no EXCEPTION
+-- block catches. The rule (the same as core/db/timescale.ts, which prints the path after migrating):
+-- not installed → plain; shared_preload_libraries not readable by this role (only superusers and
+-- pg_read_all_settings see it; pg_settings hides the row from others, and such a role could not create
+-- timescaledb anyway) → plain; readable without timescaledb → plain; otherwise CREATE EXTENSION, and an
+-- ordinary error there (no privilege) → plain.
 DO $$
+DECLARE
+  preload text;
 BEGIN
-  IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') THEN
-    BEGIN
-      CREATE EXTENSION IF NOT EXISTS timescaledb;
-    EXCEPTION WHEN others THEN
-      -- Installed but not preloaded (shared_preload_libraries): run plain, say why.
-      RAISE NOTICE 'timescaledb is available but could not be created (%); continuing on plain PostgreSQL', SQLERRM;
-    END;
+  IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') THEN
+    RETURN;
   END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') THEN
+    RAISE NOTICE 'plain PostgreSQL: the timescaledb extension is not installed on this server';
+    RETURN;
+  END IF;
+  SELECT setting INTO preload FROM pg_settings WHERE name = 'shared_preload_libraries';
+  IF preload IS NULL THEN
+    RAISE NOTICE 'plain PostgreSQL: this role can neither read shared_preload_libraries nor create timescaledb';
+    RETURN;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM regexp_split_to_table(preload, ',') AS lib
+                  WHERE regexp_replace(btrim(btrim(btrim(lib), '"')), '^.*/', '') ~ '^timescaledb(-[0-9]+(\.[0-9]+)*)?(\.so)?$') THEN
+    RAISE NOTICE 'plain PostgreSQL: timescaledb is installed but not in shared_preload_libraries (%)', preload;
+    RETURN;
+  END IF;
+  BEGIN
+    CREATE EXTENSION IF NOT EXISTS timescaledb;
+  EXCEPTION WHEN others THEN
+    RAISE NOTICE 'plain PostgreSQL: timescaledb is preloaded but could not be created (%)', SQLERRM;
+  END;
 END $$;
 
 -- true when the timescaledb extension is active in this database.
