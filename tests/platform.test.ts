@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from './db.ts';
-import { schemaVersion } from '../core/db/migrate.ts';
-import { createPool, endPool } from '../core/db/pool.ts';
+import { migrate, schemaVersion } from '../core/db/migrate.ts';
+import { createPool, endPool, withDatabase } from '../core/db/pool.ts';
 import { alertRuleNames } from '../core/reference/index.ts';
 
 let db: TestDatabase;
@@ -22,10 +23,64 @@ describe('schema', () => {
     expect([...alertRuleNames.keys()].sort()).toEqual(accepted);
     for (const n of alertRuleNames.values()) expect(n.name_zh && n.name_en, n.rule).toBeTruthy();
   });
-  it('runs on plain PostgreSQL when TimescaleDB is absent', async () => {
+  it('is on the path the test run claims to cover', async () => {
     const r = await db.pool.query(`SELECT yinling_has_timescale() AS ts, current_setting('TimeZone') AS tz`);
     expect(r.rows[0].tz).toBe('Asia/Shanghai');
-    expect(typeof r.rows[0].ts).toBe('boolean');
+    expect(r.rows[0].ts).toBe(inject('pgTimescale'));
+  });
+});
+
+describe('migrate says which path a database is on, and why', () => {
+  // Migrating an empty database on the test server, as its owner — a superuser, and as a role that is not
+  // one (which cannot read shared_preload_libraries, nor create timescaledb): one line each, and the path
+  // the line names is the one the database is on.
+  const migrateAs = async (role: string | null) => {
+    const adminUrl = inject('pgAdminUrl');
+    const name = 'yinling_m_' + randomBytes(5).toString('hex');
+    const admin = createPool(adminUrl, { max: 1 });
+    let url = withDatabase(adminUrl, name);
+    try {
+      if (role) {
+        await admin.query(`DROP ROLE IF EXISTS ${role}`);
+        await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'test' NOSUPERUSER`);
+        await admin.query(`CREATE DATABASE ${name} OWNER ${role}`);
+        const u = new URL(url);
+        u.username = role;
+        u.password = 'test';
+        url = u.toString();
+      } else {
+        await admin.query(`CREATE DATABASE ${name}`);
+      }
+      const logs: string[] = [];
+      await migrate(url, (m) => logs.push(m));
+      const pool = createPool(url, { max: 1 });
+      try {
+        const ts = (await pool.query(`SELECT yinling_has_timescale() AS ts`)).rows[0].ts as boolean;
+        return { lines: logs.filter((l) => l.startsWith('database: ')), ts };
+      } finally {
+        await endPool(pool);
+      }
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      if (role) await admin.query(`DROP ROLE IF EXISTS ${role}`);
+      await endPool(admin);
+    }
+  };
+
+  it('as a superuser', async () => {
+    const { lines, ts } = await migrateAs(null);
+    expect(lines).toHaveLength(1);
+    expect(ts).toBe(inject('pgTimescale'));
+    expect(lines[0]).toMatch(ts ? /^database: TimescaleDB \d/ : /^database: plain PostgreSQL: /);
+  });
+
+  it('as a role that is not a superuser: plain PostgreSQL, and why', async () => {
+    const { lines, ts } = await migrateAs('yinling_ns_' + randomBytes(4).toString('hex'));
+    expect(ts).toBe(false);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(inject('pgTimescale')
+      ? /^database: plain PostgreSQL: timescaledb is installed, but this role can neither read shared_preload_libraries nor create the extension/
+      : /^database: plain PostgreSQL: /);
   });
 });
 
