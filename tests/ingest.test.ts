@@ -8,7 +8,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { makeIdNumber, toLegacy15 } from '../core/domain/id-number.ts';
 import { createPool, type Pool } from '../core/db/pool.ts';
 import { FEEDS } from '../jobs/ingest/feeds.ts';
-import { ingestInbox, runIngestJob, type IngestOptions } from '../jobs/ingest/index.ts';
+import { ingestInbox, runIngestJob, type FileResult, type IngestOptions } from '../jobs/ingest/index.ts';
 import { freshDatabase, type TestDatabase } from './db.ts';
 
 const dbs: TestDatabase[] = [];
@@ -251,6 +251,41 @@ describe('ingest: idempotence and versions', () => {
     const direct = await scenario({});
     const staged = await scenario({ staging: true });
     expect(staged).toEqual(direct);
+  });
+
+  it('gives the same result through the keyed merge of TimescaleDB hypertables (here on a plain table too)', async () => {
+    const direct = await scenario({});
+    const keyed = await scenario({ staging: true, keyedMerge: true });
+    expect(keyed).toEqual(direct);
+  });
+
+  it('a correction that moves a key to another month, then a new month: the same through every merge', async () => {
+    const run = async (opts: Partial<IngestOptions>) => {
+      const db = await newDb();
+      const inbox = newInbox();
+      put(inbox, 'persons', 'persons.csv', PERSONS);
+      put(inbox, 'payments', 'jan.csv', [PAY_HEADER, pay('P-1', P1, '2024-01', '100.00'), pay('P-2', P2, '2024-01', '200.00'), pay('P-3', P3, '2024-01', '300.00')].join('\n'));
+      await ingest(db.pool, inbox, opts);
+      // P-1 belonged to February after all, P-2's amount was wrong, P-3 is delivered again unchanged.
+      put(inbox, 'payments', 'jan-fix.csv', [PAY_HEADER, pay('P-1', P1, '2024-02', '100.00'), pay('P-2', P2, '2024-01', '250.00'), pay('P-3', P3, '2024-01', '300.00')].join('\n'));
+      const fix = await ingest(db.pool, inbox, opts);
+      put(inbox, 'payments', 'mar.csv', [PAY_HEADER, pay('M-1', P1, '2024-03', '100.00'), pay('M-2', P2, '2024-03', '250.00'), pay('M-3', P3, '2024-03', '300.00')].join('\n'));
+      const mar = await ingest(db.pool, inbox, opts);
+      const counts = (f: FileResult) => ({ read: f.read, loaded: f.loaded, replaced: f.replaced, unchanged: f.unchanged });
+      const rows = (await db.pool.query(`SELECT payment_id, period, amount FROM payments ORDER BY 1`)).rows;
+      const history = (await db.pool.query(`SELECT natural_key, old_row->>'period' AS period, old_row->>'amount' AS amount FROM row_history ORDER BY 1`)).rows;
+      return { fix: counts(fix.files[0]), mar: counts(mar.files[0]), rows, history, digest: await digest(db.pool) };
+    };
+    const direct = await run({});
+    expect(direct.fix).toEqual({ read: 3, loaded: 1, replaced: 2, unchanged: 1 });
+    expect(direct.mar).toEqual({ read: 3, loaded: 3, replaced: 0, unchanged: 0 });
+    expect(direct.rows.map((r: { payment_id: string; period: string; amount: string }) => [r.payment_id, r.period, r.amount])).toEqual([
+      ['M-1', '2024-03-01', '100.00'], ['M-2', '2024-03-01', '250.00'], ['M-3', '2024-03-01', '300.00'],
+      ['P-1', '2024-02-01', '100.00'], ['P-2', '2024-01-01', '250.00'], ['P-3', '2024-01-01', '300.00']
+    ]);
+    expect(direct.history).toEqual([{ natural_key: 'P-1', period: '2024-01-01', amount: '100.00' }, { natural_key: 'P-2', period: '2024-01-01', amount: '200.00' }]);
+    expect(await run({ staging: true })).toEqual(direct);
+    expect(await run({ staging: true, keyedMerge: true })).toEqual(direct);
   });
 
   it('an initial bulk load (key index deferred, keys settled at the end) gives the same tables, history and counts', async () => {
@@ -525,5 +560,51 @@ describe('ingest: interrupted loads', () => {
     expect((await db.pool.query(`SELECT payment_id, amount FROM payments ORDER BY 1`)).rows).toEqual([{ payment_id: 'P-1', amount: '999.00' }, { payment_id: 'P-2', amount: '5.00' }]);
     expect((await db.pool.query(`SELECT natural_key, old_row->>'amount' AS amount, replaced_by_file FROM row_history`)).rows).toEqual([{ natural_key: 'P-1', amount: '100.00', replaced_by_file: String(later.files[0].fileId) }]);
     expect((await db.pool.query(`SELECT rows_loaded, rows_replaced FROM ingest_files WHERE file_id = $1`, [later.files[0].fileId])).rows[0]).toEqual({ rows_loaded: '0', rows_replaced: '1' });
+  });
+});
+
+describe('ingest into compressed TimescaleDB chunks (TEST_TIMESCALE_URL only)', () => {
+  // Rows that DML moved out of compressed batches live in the chunk's own heap: count them there.
+  const heapRowsOfCompressedChunks = async (pool: Pool) => {
+    const chunks = (await pool.query(`SELECT format('%I.%I', chunk_schema, chunk_name) AS c FROM timescaledb_information.chunks WHERE hypertable_name = 'payments' AND is_compressed`)).rows;
+    let n = 0;
+    for (const { c } of chunks) n += await count(pool, `SELECT count(*) AS n FROM ONLY ${c}`);
+    return { chunks: chunks.length, n };
+  };
+
+  it.skipIf(!inject('pgTimescale'))('a correction decompresses only the batches of its keys, a new month none', async () => {
+    const db = await newDb();
+    const inbox = newInbox();
+    const people = [P1, P2, P3];
+    const month = (m: string, n: number) => Array.from({ length: n }, (_, i) => pay(`PM${m.replace('-', '')}${String(i + 1).padStart(6, '0')}`, people[i % 3], m, String(1000 + (i % 7))));
+    put(inbox, 'payments', 'q1.csv', [PAY_HEADER, ...month('2024-01', 3000), ...month('2024-02', 3000), ...month('2024-03', 3000)].join('\n'));
+    await ingest(db.pool, inbox);
+    await db.pool.query(`SELECT compress_chunk(c) FROM show_chunks('payments') c`);
+    expect(await heapRowsOfCompressedChunks(db.pool)).toEqual({ chunks: 3, n: 0 });
+    // From here on any DML that decompresses a single row without saying so fails: a new month must not need to.
+    await db.pool.query(`ALTER DATABASE ${new URL(db.url).pathname.slice(1)} SET timescaledb.max_tuples_decompressed_per_dml_transaction = 1`);
+    const pool = createPool(db.url, { max: 2 });
+    try {
+      put(inbox, 'payments', 'apr.csv', [PAY_HEADER, ...month('2024-04', 3000)].join('\n'));
+      const apr = await ingest(pool, inbox);
+      expect(apr.files[0]).toMatchObject({ status: 'loaded', loaded: 3000, replaced: 0 });
+      expect(await heapRowsOfCompressedChunks(pool)).toEqual({ chunks: 3, n: 0 });
+
+      // Two changed payments of February in two different batches (1000 rows each, ordered by payment_id), one
+      // unchanged: two batches are decompressed — 2000 rows — not the 9000 of the compressed chunks.
+      put(inbox, 'payments', 'feb-fix.csv', [PAY_HEADER,
+        pay('PM202402000010', people[9 % 3], '2024-02', '5000'), pay('PM202402002500', people[2499 % 3], '2024-02', '6000'),
+        pay('PM202402000011', people[10 % 3], '2024-02', String(1000 + (10 % 7)))].join('\n'));
+      const fix = await ingest(pool, inbox);
+      expect(fix.files[0]).toMatchObject({ status: 'loaded', read: 3, loaded: 1, replaced: 2, unchanged: 1 });
+      expect(await heapRowsOfCompressedChunks(pool)).toEqual({ chunks: 3, n: 2000 });
+      expect((await pool.query(`SELECT payment_id, amount FROM payments WHERE payment_id IN ('PM202402000010', 'PM202402002500', 'PM202402000011') ORDER BY 1`)).rows)
+        .toEqual([{ payment_id: 'PM202402000010', amount: '5000.00' }, { payment_id: 'PM202402000011', amount: '1003.00' }, { payment_id: 'PM202402002500', amount: '6000.00' }]);
+      expect(await count(pool, `SELECT count(*) AS n FROM payments`)).toBe(12_000);
+      expect(await count(pool, `SELECT count(*) AS n FROM (SELECT payment_id FROM payments GROUP BY 1 HAVING count(*) > 1) d`)).toBe(0);
+      expect(await count(pool, `SELECT count(*) AS n FROM row_history`)).toBe(2);
+    } finally {
+      await pool.end();
+    }
   });
 });

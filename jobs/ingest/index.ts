@@ -12,7 +12,7 @@ import { runJob, type JobResult, type RunJobOptions } from '../runner.ts';
 import { FEED_BY_NAME, FEED_ORDER, PERSON_REF_FEEDS, type CatalogueName, CATALOGUES } from './feeds.ts';
 import { listInbox, type InboxFile } from './inbox.ts';
 import { deferIndexes, estimatedRows, isEmpty, restoreIndexes, wantsBulk, type CountAdjustment } from './indexes.ts';
-import { canCopyDirect, loadFile, type FileResult, type IngestHooks, type LoadEnv } from './load.ts';
+import { canCopyDirect, hypertableTimeColumn, loadFile, type FileResult, type IngestHooks, type KeyedTable, type LoadEnv } from './load.ts';
 import { feedSql } from './merge-sql.ts';
 import type { Catalogues } from './rows.ts';
 
@@ -39,6 +39,8 @@ export interface IngestOptions {
   staging?: boolean;
   /** Leave files modified less than this long ago for a later run (the scheduler: YINLING_INBOX_SETTLE_SECONDS). */
   settleMs?: number;
+  /** Merge staged files of single-key plain tables with the keyed merge of hypertables too (tests). */
+  keyedMerge?: boolean;
   hooks?: IngestHooks;
   /** Called after every file (counts accumulate into the job run as files finish). */
   onFile?: (result: FileResult) => void;
@@ -96,11 +98,15 @@ export async function ingestInbox(pool: Pool, opts: IngestOptions): Promise<Inge
   if (listing.size) {
     const catalogues = await readCatalogues(pool);
     const direct = new Map<string, boolean>();
+    const keyed = new Map<string, KeyedTable | null>();
     for (const folder of listing.keys()) {
       const feed = FEED_BY_NAME.get(folder);
-      if (feed) direct.set(feed.table, await canCopyDirect(pool, feed));
+      if (!feed) continue;
+      direct.set(feed.table, await canCopyDirect(pool, feed));
+      const timeColumn = await hypertableTimeColumn(pool, feed.table);
+      keyed.set(feed.table, timeColumn ? { timeColumn } : opts.keyedMerge && feed.key.length === 1 ? { timeColumn: null } : null);
     }
-    const env: LoadEnv = { pool, inbox: opts.inbox, catalogues, runId: opts.runId ?? null, log, direct, hooks: opts.hooks, staging: opts.staging };
+    const env: LoadEnv = { pool, inbox: opts.inbox, catalogues, runId: opts.runId ?? null, log, direct, keyed, hooks: opts.hooks, staging: opts.staging };
     const order = [...(opts.order ?? []), ...FEED_ORDER];
     const folders = [...listing.keys()].sort((a, b) => {
       const ia = order.indexOf(a), ib = order.indexOf(b);

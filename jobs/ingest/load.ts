@@ -14,7 +14,9 @@
 //    a unique violation; the loader then rolls back to a savepoint and takes the staging way. New data —
 //    nearly every delivery — thus costs one COPY.
 //  * staging — COPY into a temporary table, then the set-based merge of merge-sql.ts (corrections,
-//    re-deliveries, TimescaleDB hypertables whose unique index also holds the time column).
+//    re-deliveries, TimescaleDB hypertables whose unique index also holds the time column). Hypertables
+//    take the keyed merge: the staged keys are looked up first and only the rows found are touched, by
+//    constant keys (merge-sql.ts says why: compressed chunks).
 // If PostgreSQL still refuses a row the validator let through (a data error names the COPY line), that row
 // is quarantined as `db_rejected` and the file is loaded again without it (bounded retries).
 import { randomUUID } from 'node:crypto';
@@ -31,7 +33,7 @@ import {
 } from './encoding.ts';
 import type { FeedDef } from './feeds.ts';
 import { DONE_DIR, REJECTED_DIR, moveAside, type InboxFile } from './inbox.ts';
-import { feedSql, type FeedSql } from './merge-sql.ts';
+import { deleteStatements, feedSql, keyedSql, type ChangedRow, type FeedSql, type KeyedSql } from './merge-sql.ts';
 import { QuarantineSink } from './quarantine.ts';
 import { FileRejection, RowProcessor, type Catalogues, type FileReasonCode } from './rows.ts';
 import type { Problem } from './values.ts';
@@ -71,6 +73,8 @@ export interface LoadEnv {
   log: (m: string) => void;
   /** Per table: may rows be COPYed straight in (a unique index on exactly the natural key)? */
   direct: Map<string, boolean>;
+  /** Per table: merged by the keyed merge (hypertables: with their time column; null = a plain table, tests)? */
+  keyed: Map<string, KeyedTable | null>;
   hooks?: IngestHooks;
   /** Force the staging way (tests). */
   staging?: boolean;
@@ -98,6 +102,30 @@ export async function canCopyDirect(pool: Pool, feed: FeedDef): Promise<boolean>
     [feed.table, [...feed.key].sort()]
   );
   return r.rows[0].ok === true;
+}
+
+/** A table merged by the keyed merge: its time column when it is a hypertable (null: a plain table). */
+export interface KeyedTable { timeColumn: string | null }
+
+/** The time column of a TimescaleDB hypertable, or null for a plain table (or plain PostgreSQL). */
+export async function hypertableTimeColumn(pool: Pool, table: string): Promise<string | null> {
+  const ts = await pool.query(`SELECT yinling_has_timescale() AS ts`);
+  if (!ts.rows[0].ts) return null;
+  // dynamic on purpose: the catalog view does not exist on plain PostgreSQL
+  const r = await pool.query(
+    `SELECT d.column_name::text AS col FROM timescaledb_information.dimensions d
+      WHERE format('%I.%I', d.hypertable_schema, d.hypertable_name)::regclass = $1::regclass AND d.dimension_number = 1`,
+    [table]
+  );
+  return r.rows[0]?.col ?? null;
+}
+
+const keyedCache = new Map<string, KeyedSql>();
+function keyedFor(feed: FeedDef, timeColumn: string | null): KeyedSql {
+  const id = `${feed.feed}\0${timeColumn}`;
+  let s = keyedCache.get(id);
+  if (!s) keyedCache.set(id, (s = keyedSql(feed, timeColumn)));
+  return s;
 }
 
 function zero(file: InboxFile, extra: Partial<FileResult>): FileResult {
@@ -217,6 +245,62 @@ async function mergeStaged(client: PoolClient, feed: FeedDef, fileId: number, va
   replaced += d.rows[0].n;
   const inserted = (await client.query(sql.insertNew)).rowCount ?? 0;
   const newKeys = inserted - d.rows[0].deleted;
+  const loaded = valid - replaced;
+  return { replaced, unchanged: loaded - newKeys };
+}
+
+/** Chunks of a hypertable holding compressed data (fully or partly compressed). */
+async function compressedChunks(client: PoolClient, table: string): Promise<Set<string>> {
+  const r = await client.query(
+    `SELECT format('%I.%I', c.chunk_schema, c.chunk_name)::regclass::text AS chunk FROM timescaledb_information.chunks c
+      WHERE format('%I.%I', c.hypertable_schema, c.hypertable_name)::regclass = $1::regclass AND c.is_compressed`,
+    [table]
+  );
+  return new Set(r.rows.map((x) => x.chunk as string));
+}
+
+/** Statements sent per round trip by the keyed merge's deletes (simple protocol, several statements at once). */
+const DELETES_PER_TRIP = 200;
+
+/**
+ * The keyed merge of a staged file (hypertables; merge-sql.ts): probe the staged keys, history, delete the rows
+ * found changed by constant keys chunk by chunk, insert what is new or changed. Same counts as mergeStaged.
+ */
+async function mergeKeyed(client: PoolClient, feed: FeedDef, fileId: number, valid: number, table: KeyedTable): Promise<{ replaced: number; unchanged: number }> {
+  const sql = sqlFor(feed);
+  const ks = keyedFor(feed, table.timeColumn);
+  const params = [fileId, feed.feed];
+  if (valid >= 1000) await client.query(sql.analyzeStage);
+  const dups = (await client.query(sql.findDups)).rowCount ?? 0;
+  const bounds = (await client.query(ks.stageBounds)).rows[0];
+  await client.query(ks.probe(bounds.lo, bounds.hi));
+  let replaced = 0;
+  if (dups > 0) {
+    await client.query(sql.seq);
+    replaced += (await client.query(sql.historyInFile, params)).rowCount ?? 0;
+    await client.query(sql.keepFirst);
+    await client.query(sql.dropSuperseded);
+    replaced += (await client.query(ks.historyFirstVsHit, params)).rowCount ?? 0;
+  }
+  await client.query(ks.changed);
+  await client.query(ks.same);
+  replaced += (await client.query(ks.historyChanged, params)).rowCount ?? 0;
+  const rows = (await client.query(ks.changedRows)).rows as ChangedRow[];
+  let deleted = 0;
+  if (rows.length) {
+    const compressed = table.timeColumn ? await compressedChunks(client, feed.table) : new Set<string>();
+    // Each statement opens only the batches holding its keys; the per-transaction limit on decompressed rows
+    // (100 000 by default) guards against statements that would open everything, which these are not.
+    if (rows.some((r) => compressed.has(r.chunk))) await client.query(`SET LOCAL timescaledb.max_tuples_decompressed_per_dml_transaction = 0`);
+    const stmts = deleteStatements(feed.table, feed.key[0], table.timeColumn, rows, (c) => compressed.has(c));
+    for (let i = 0; i < stmts.length; i += DELETES_PER_TRIP) {
+      const res = (await client.query(stmts.slice(i, i + DELETES_PER_TRIP).join(';\n'))) as unknown as { rowCount: number | null } | { rowCount: number | null }[];
+      for (const r of Array.isArray(res) ? res : [res]) deleted += r.rowCount ?? 0;
+    }
+    if (deleted !== rows.length) throw new Error(`${feed.table}: the merge deleted ${deleted} rows for ${rows.length} changed ones`);
+  }
+  const inserted = (await client.query(ks.insert)).rowCount ?? 0;
+  const newKeys = inserted - deleted;
   const loaded = valid - replaced;
   return { replaced, unchanged: loaded - newKeys };
 }
@@ -363,7 +447,10 @@ export async function loadFile(env: LoadEnv, feed: FeedDef | null, file: InboxFi
     let replaced = 0, unchanged = 0;
     try {
       await pass.sink.writeTo(client);
-      if (mode === 'staging' && pass.valid > 0) ({ replaced, unchanged } = await mergeStaged(client, feed, fileId, pass.valid));
+      if (mode === 'staging' && pass.valid > 0) {
+        const keyed = env.keyed.get(feed.table);
+        ({ replaced, unchanged } = keyed ? await mergeKeyed(client, feed, fileId, pass.valid, keyed) : await mergeStaged(client, feed, fileId, pass.valid));
+      }
     } catch (e) {
       if (isDbError(e) && isDataError(e)) throw new FileRejection('db_rejected', `PostgreSQL refused the file: ${e.message}`);
       throw e;

@@ -8,6 +8,20 @@
 //   delete     table rows whose key the file holds with different content
 //   insert     keys not (or no longer) in the table, with an anti-join (new keys: a plain INSERT … SELECT)
 // Everything runs in the file's transaction, so a load is all or nothing.
+//
+// Two forms of the delete/insert steps:
+//  * joined (plain tables): DELETE … USING ingest_stg and an anti-join INSERT against the table;
+//  * keyed (TimescaleDB hypertables, see keyedSql below): a DELETE joined to the staging table cannot tell a
+//    compressed chunk which batches it needs, so TimescaleDB decompresses every batch of every chunk — over
+//    its per-transaction limit (100 000 rows) from the first compressed month on, and with the limit lifted
+//    every load moved all compressed rows back into the heap. Instead the file's keys are first looked up
+//    with a SELECT (reading compressed data is fine) bounded by the file's smallest and largest key as
+//    constants, which skips every compressed batch outside that range (the compression order starts with
+//    the key: migration 0019); only the rows found are deleted, by constant keys: one statement per key with
+//    its time value on a compressed chunk (TimescaleDB then opens only the batch that holds it), one
+//    statement with the chunk's keys otherwise. A file of new keys (a new month) finds nothing, deletes
+//    nothing and is inserted as it stands.
+import pg from 'pg';
 import type { FeedDef } from './feeds.ts';
 
 const q = (name: string) => `"${name}"`;
@@ -72,4 +86,119 @@ export function feedSql(feed: FeedDef): FeedSql {
       ? `SELECT count(*)::bigint AS n FROM ${t} x WHERE NOT EXISTS (SELECT 1 FROM persons p WHERE p.id_number = x.id_number)`
       : null
   };
+}
+
+/** The chunk (or plain table) a row found by the key probe lives in; written into ingest_hit. */
+export const CHUNK_COLUMN = 'ingest_chunk';
+
+export interface KeyedSql {
+  /** The staged file's smallest and largest key, as text (bounds of the probe). */
+  stageBounds: string;
+  /**
+   * The probe: current table rows of the staged keys → ingest_hit (with the chunk they live in). `lo`/`hi`
+   * are inlined as constants: TimescaleDB compares them with each compressed batch's min/max of the key.
+   */
+  probe(lo: string, hi: string): string;
+  /** history for keys repeated in the file: the table row vs the file's first line (ingest_first). */
+  historyFirstVsHit: string;
+  /** Rows found whose staged version differs → ingest_changed; and the keys found unchanged → ingest_same. */
+  changed: string;
+  same: string;
+  /** history for the changed rows of keys that appear once in the file ($1 file_id, $2 feed). */
+  historyChanged: string;
+  /** What to delete: chunk, key, time value and the chunk's smallest and largest time value of them (text), by chunk. */
+  changedRows: string;
+  /** Insert every staged row except the unchanged ones (nothing is read from the table). */
+  insert: string;
+}
+
+/**
+ * SQL of the keyed merge for a table whose natural-key uniqueness includes the time column (a hypertable;
+ * timeColumn null = a plain table, tests only). Single-column keys only (every hypertable feed has one).
+ */
+export function keyedSql(feed: FeedDef, timeColumn: string | null): KeyedSql {
+  if (feed.key.length !== 1) throw new Error(`${feed.feed}: the keyed merge needs a single-column natural key`);
+  const t = q(feed.table);
+  const k = q(feed.key[0]);
+  const cols = feed.columns.map((c) => q(c.name));
+  const row = (a: string) => `ROW(${cols.map((c) => `${a}.${c}`).join(', ')})`;
+  const copyColumns = [...cols, q('file_id'), q('line_no')].join(', ');
+  const history = (alias: string, from: string) =>
+    `INSERT INTO row_history (feed, natural_key, old_row, replaced_by_file) SELECT $2, ${alias}.${k}::text, to_jsonb(${alias}) - '${CHUNK_COLUMN}', $1 FROM ${from}`;
+  return {
+    stageBounds: `SELECT min(${k})::text AS lo, max(${k})::text AS hi FROM ingest_stg`,
+    probe: (lo, hi) => `CREATE TEMP TABLE ingest_hit ON COMMIT DROP AS
+      SELECT tr.tableoid::regclass::text AS ${CHUNK_COLUMN}, tr.* FROM ${t} tr
+       WHERE tr.${k} >= ${lit(lo)} AND tr.${k} <= ${lit(hi)} AND tr.${k} IN (SELECT s.${k} FROM ingest_stg s)`,
+    historyFirstVsHit: history('h', `ingest_hit h JOIN ingest_first f ON f.${k} = h.${k} WHERE ${row('h')} IS DISTINCT FROM ${row('f')}`),
+    changed: `CREATE TEMP TABLE ingest_changed ON COMMIT DROP AS
+      SELECT h.* FROM ingest_hit h JOIN ingest_stg s ON s.${k} = h.${k} WHERE ${row('h')} IS DISTINCT FROM ${row('s')}`,
+    same: `CREATE TEMP TABLE ingest_same ON COMMIT DROP AS
+      SELECT DISTINCT h.${k} FROM ingest_hit h JOIN ingest_stg s ON s.${k} = h.${k} WHERE ${row('h')} IS NOT DISTINCT FROM ${row('s')}`,
+    historyChanged: history('g', `ingest_changed g WHERE NOT EXISTS (SELECT 1 FROM ingest_dups d WHERE d.${k} = g.${k})`),
+    changedRows: timeColumn
+      ? `SELECT ${CHUNK_COLUMN} AS chunk, ${k}::text AS key, ${q(timeColumn)}::text AS time,
+                (min(${q(timeColumn)}) OVER w)::text AS chunk_min, (max(${q(timeColumn)}) OVER w)::text AS chunk_max
+           FROM ingest_changed WINDOW w AS (PARTITION BY ${CHUNK_COLUMN}) ORDER BY 1, 2`
+      : `SELECT ${CHUNK_COLUMN} AS chunk, ${k}::text AS key, NULL AS time, NULL AS chunk_min, NULL AS chunk_max FROM ingest_changed ORDER BY 1, 2`,
+    insert: `INSERT INTO ${t} (${copyColumns}) SELECT ${cols.map((c) => `s.${c}`).join(', ')}, s.file_id, s.line_no FROM ingest_stg s
+      WHERE NOT EXISTS (SELECT 1 FROM ingest_same x WHERE x.${k} = s.${k})`
+  };
+}
+
+/** A constant in SQL text (standard_conforming_strings either way). */
+export function lit(v: string): string {
+  return pg.escapeLiteral(v);
+}
+
+export interface ChangedRow {
+  chunk: string;
+  key: string;
+  /** The row's time value and the smallest and largest of the chunk's rows to delete (PostgreSQL's text output). */
+  time: string | null;
+  chunk_min: string | null;
+  chunk_max: string | null;
+}
+
+/**
+ * The DELETE statements of the keyed merge, chunk by chunk, with constant keys and time values only (never
+ * a join): a compressed chunk gets one statement per row, `key = … AND time = …`, so that TimescaleDB
+ * decompresses only the batch holding it (its min/max and bloom filters on the key, chunk exclusion on the
+ * time); an uncompressed chunk (or a plain table) gets statements of up to `perStatement` keys, bounded by the
+ * chunk's smallest and largest time value of those rows so that only that chunk is planned.
+ * Each statement deletes exactly the rows it names: the caller compares the total with rows.length.
+ */
+export function deleteStatements(
+  table: string, keyColumn: string, timeColumn: string | null, rows: readonly ChangedRow[], compressed: (chunk: string) => boolean,
+  perStatement = 5000
+): string[] {
+  const t = q(table), k = q(keyColumn), tc = timeColumn ? q(timeColumn) : null;
+  const byChunk = new Map<string, ChangedRow[]>();
+  for (const r of rows) {
+    let list = byChunk.get(r.chunk);
+    if (!list) byChunk.set(r.chunk, (list = []));
+    list.push(r);
+  }
+  const out: string[] = [];
+  for (const [chunk, list] of byChunk) {
+    if (compressed(chunk)) {
+      if (!tc) throw new Error(`${table}: a compressed chunk without a time column`);
+      for (const r of list) {
+        if (r.time === null) throw new Error(`${table}: no time value for key ${r.key}`);
+        out.push(`DELETE FROM ${t} WHERE ${k} = ${lit(r.key)} AND ${tc} = ${lit(r.time)}`);
+      }
+      continue;
+    }
+    for (let i = 0; i < list.length; i += perStatement) {
+      const part = list.slice(i, i + perStatement);
+      let where = '';
+      if (tc) {
+        const { chunk_min: lo, chunk_max: hi } = list[0];
+        if (lo === null || hi === null) throw new Error(`${table}: no time bounds for ${chunk}`);
+        where = `${tc} >= ${lit(lo)} AND ${tc} <= ${lit(hi)} AND `;
+      }
+      out.push(`DELETE FROM ${t} WHERE ${where}${k} IN (${part.map((r) => lit(r.key)).join(', ')})`);
+    }
+  }
+  return out;
 }
