@@ -255,37 +255,59 @@ describe('ingest: idempotence and versions', () => {
 
   it('gives the same result through the keyed merge of TimescaleDB hypertables (here on a plain table too)', async () => {
     const direct = await scenario({});
-    const keyed = await scenario({ staging: true, keyedMerge: true });
+    const keyed = await scenario({ staging: true, keyedMerge: { payments: null, persons: null } });
     expect(keyed).toEqual(direct);
   });
 
-  it('a correction that moves a key to another month, then a new month: the same through every merge', async () => {
-    const run = async (opts: Partial<IngestOptions>) => {
+  it('corrections that move keys to another month, a key twice in a file, a new month: the same through every path', async () => {
+    // hyperShaped: payments' unique index holds the period too, as on a TimescaleDB hypertable, where a direct
+    // COPY is refused only for a key delivered again for the same period and must be checked afterwards.
+    const run = async (opts: Partial<IngestOptions>, hyperShaped = false) => {
       const db = await newDb();
+      if (hyperShaped) await db.pool.query(`DROP INDEX payments_key; CREATE UNIQUE INDEX payments_key ON payments (payment_id, period)`);
       const inbox = newInbox();
       put(inbox, 'persons', 'persons.csv', PERSONS);
       put(inbox, 'payments', 'jan.csv', [PAY_HEADER, pay('P-1', P1, '2024-01', '100.00'), pay('P-2', P2, '2024-01', '200.00'), pay('P-3', P3, '2024-01', '300.00')].join('\n'));
-      await ingest(db.pool, inbox, opts);
+      const files: FileResult[] = [];
+      const deliver = async (name?: string, lines?: string[]) => {
+        if (name) put(inbox, 'payments', name, [PAY_HEADER, ...lines!].join('\n'));
+        files.push(...(await ingest(db.pool, inbox, opts)).files.filter((f) => f.feed === 'payments'));
+      };
+      await deliver();
       // P-1 belonged to February after all, P-2's amount was wrong, P-3 is delivered again unchanged.
-      put(inbox, 'payments', 'jan-fix.csv', [PAY_HEADER, pay('P-1', P1, '2024-02', '100.00'), pay('P-2', P2, '2024-01', '250.00'), pay('P-3', P3, '2024-01', '300.00')].join('\n'));
-      const fix = await ingest(db.pool, inbox, opts);
-      put(inbox, 'payments', 'mar.csv', [PAY_HEADER, pay('M-1', P1, '2024-03', '100.00'), pay('M-2', P2, '2024-03', '250.00'), pay('M-3', P3, '2024-03', '300.00')].join('\n'));
-      const mar = await ingest(db.pool, inbox, opts);
-      const counts = (f: FileResult) => ({ read: f.read, loaded: f.loaded, replaced: f.replaced, unchanged: f.unchanged });
-      const rows = (await db.pool.query(`SELECT payment_id, period, amount FROM payments ORDER BY 1`)).rows;
-      const history = (await db.pool.query(`SELECT natural_key, old_row->>'period' AS period, old_row->>'amount' AS amount FROM row_history ORDER BY 1`)).rows;
-      return { fix: counts(fix.files[0]), mar: counts(mar.files[0]), rows, history, digest: await digest(db.pool) };
+      await deliver('jan-fix.csv', [pay('P-1', P1, '2024-02', '100.00'), pay('P-2', P2, '2024-01', '250.00'), pay('P-3', P3, '2024-01', '300.00')]);
+      // Only a move: nothing in the file repeats a (key, period) the table has.
+      await deliver('move.csv', [pay('P-3', P3, '2024-02', '300.00')]);
+      // A key twice in one file, for two months: the later line wins.
+      await deliver('dup.csv', [pay('D-1', P2, '2024-04', '10.00'), pay('D-1', P2, '2024-05', '11.00')]);
+      await deliver('mar.csv', [pay('M-1', P1, '2024-03', '100.00'), pay('M-2', P2, '2024-03', '250.00'), pay('M-3', P3, '2024-03', '300.00')]);
+      const counts = files.map((f) => [f.file, f.read, f.loaded, f.replaced, f.unchanged]);
+      const rows = (await db.pool.query(`SELECT payment_id, period, amount FROM payments ORDER BY 1`)).rows.map((r) => [r.payment_id, r.period, r.amount]);
+      const history = (await db.pool.query(`SELECT natural_key, old_row->>'period' AS period, old_row->>'amount' AS amount FROM row_history ORDER BY history_id`)).rows;
+      return { counts, rows, history, digest: await digest(db.pool), modes: files.map((f) => f.mode) };
     };
-    const direct = await run({});
-    expect(direct.fix).toEqual({ read: 3, loaded: 1, replaced: 2, unchanged: 1 });
-    expect(direct.mar).toEqual({ read: 3, loaded: 3, replaced: 0, unchanged: 0 });
-    expect(direct.rows.map((r: { payment_id: string; period: string; amount: string }) => [r.payment_id, r.period, r.amount])).toEqual([
-      ['M-1', '2024-03-01', '100.00'], ['M-2', '2024-03-01', '250.00'], ['M-3', '2024-03-01', '300.00'],
-      ['P-1', '2024-02-01', '100.00'], ['P-2', '2024-01-01', '250.00'], ['P-3', '2024-01-01', '300.00']
+    const { modes: directModes, ...direct } = await run({});
+    expect(direct.counts).toEqual([
+      ['jan.csv', 3, 3, 0, 0], ['jan-fix.csv', 3, 1, 2, 1], ['move.csv', 1, 0, 1, 0], ['dup.csv', 2, 1, 1, 0], ['mar.csv', 3, 3, 0, 0]
     ]);
-    expect(direct.history).toEqual([{ natural_key: 'P-1', period: '2024-01-01', amount: '100.00' }, { natural_key: 'P-2', period: '2024-01-01', amount: '200.00' }]);
-    expect(await run({ staging: true })).toEqual(direct);
-    expect(await run({ staging: true, keyedMerge: true })).toEqual(direct);
+    expect(direct.rows).toEqual([
+      ['D-1', '2024-05-01', '11.00'], ['M-1', '2024-03-01', '100.00'], ['M-2', '2024-03-01', '250.00'], ['M-3', '2024-03-01', '300.00'],
+      ['P-1', '2024-02-01', '100.00'], ['P-2', '2024-01-01', '250.00'], ['P-3', '2024-02-01', '300.00']
+    ]);
+    expect(direct.history).toEqual([
+      { natural_key: 'P-1', period: '2024-01-01', amount: '100.00' }, { natural_key: 'P-2', period: '2024-01-01', amount: '200.00' },
+      { natural_key: 'P-3', period: '2024-01-01', amount: '300.00' }, { natural_key: 'D-1', period: '2024-04-01', amount: '10.00' }
+    ]);
+    // Plain: the unique key refuses the last three at once. TimescaleDB: only jan-fix (P-2 again for January);
+    // move.csv and dup.csv are COPYed, found to repeat keys, and go the staging way after all.
+    expect(directModes).toEqual(['direct', 'staging', 'staging', 'staging', 'direct']);
+    const strip = ({ modes: _, ...r }: Awaited<ReturnType<typeof run>>) => r;
+    expect(strip(await run({ staging: true }))).toEqual(direct);
+    expect(strip(await run({ staging: true, keyedMerge: { payments: 'period', persons: null } }))).toEqual(direct);
+    // On plain PostgreSQL: the hypertable's way (direct COPY checked afterwards, keyed merge) on a table shaped like one.
+    const shaped = await run({ keyedMerge: { payments: 'period' } }, true);
+    expect(shaped.modes).toEqual(['direct', 'staging', 'staging', 'staging', 'direct']);
+    expect(strip(shaped)).toEqual(direct);
   });
 
   it('an initial bulk load (key index deferred, keys settled at the end) gives the same tables, history and counts', async () => {
@@ -587,7 +609,7 @@ describe('ingest into compressed TimescaleDB chunks (TEST_TIMESCALE_URL only)', 
     try {
       put(inbox, 'payments', 'apr.csv', [PAY_HEADER, ...month('2024-04', 3000)].join('\n'));
       const apr = await ingest(pool, inbox);
-      expect(apr.files[0]).toMatchObject({ status: 'loaded', loaded: 3000, replaced: 0 });
+      expect(apr.files[0]).toMatchObject({ status: 'loaded', mode: 'direct', loaded: 3000, replaced: 0 });
       expect(await heapRowsOfCompressedChunks(pool)).toEqual({ chunks: 3, n: 0 });
 
       // Two changed payments of February in two different batches (1000 rows each, ordered by payment_id), one
@@ -596,7 +618,7 @@ describe('ingest into compressed TimescaleDB chunks (TEST_TIMESCALE_URL only)', 
         pay('PM202402000010', people[9 % 3], '2024-02', '5000'), pay('PM202402002500', people[2499 % 3], '2024-02', '6000'),
         pay('PM202402000011', people[10 % 3], '2024-02', String(1000 + (10 % 7)))].join('\n'));
       const fix = await ingest(pool, inbox);
-      expect(fix.files[0]).toMatchObject({ status: 'loaded', read: 3, loaded: 1, replaced: 2, unchanged: 1 });
+      expect(fix.files[0]).toMatchObject({ status: 'loaded', mode: 'staging', read: 3, loaded: 1, replaced: 2, unchanged: 1 });
       expect(await heapRowsOfCompressedChunks(pool)).toEqual({ chunks: 3, n: 2000 });
       expect((await pool.query(`SELECT payment_id, amount FROM payments WHERE payment_id IN ('PM202402000010', 'PM202402002500', 'PM202402000011') ORDER BY 1`)).rows)
         .toEqual([{ payment_id: 'PM202402000010', amount: '5000.00' }, { payment_id: 'PM202402000011', amount: '1003.00' }, { payment_id: 'PM202402002500', amount: '6000.00' }]);

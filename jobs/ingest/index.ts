@@ -39,8 +39,12 @@ export interface IngestOptions {
   staging?: boolean;
   /** Leave files modified less than this long ago for a later run (the scheduler: YINLING_INBOX_SETTLE_SECONDS). */
   settleMs?: number;
-  /** Merge staged files of single-key plain tables with the keyed merge of hypertables too (tests). */
-  keyedMerge?: boolean;
+  /**
+   * Load these plain tables (table → the column to treat as the time column, or null) the way hypertables are
+   * loaded: direct COPY checked afterwards when there is a time column and no unique index on the key alone,
+   * keyed merge of staged files (tests; single-column keys).
+   */
+  keyedMerge?: Record<string, string | null>;
   hooks?: IngestHooks;
   /** Called after every file (counts accumulate into the job run as files finish). */
   onFile?: (result: FileResult) => void;
@@ -104,7 +108,8 @@ export async function ingestInbox(pool: Pool, opts: IngestOptions): Promise<Inge
       if (!feed) continue;
       direct.set(feed.table, await canCopyDirect(pool, feed));
       const timeColumn = await hypertableTimeColumn(pool, feed.table);
-      keyed.set(feed.table, timeColumn ? { timeColumn } : opts.keyedMerge && feed.key.length === 1 ? { timeColumn: null } : null);
+      const asHyper = opts.keyedMerge && feed.table in opts.keyedMerge && feed.key.length === 1 ? opts.keyedMerge[feed.table] : undefined;
+      keyed.set(feed.table, timeColumn ? { timeColumn, hypertable: true } : asHyper !== undefined ? { timeColumn: asHyper, hypertable: false } : null);
     }
     const env: LoadEnv = { pool, inbox: opts.inbox, catalogues, runId: opts.runId ?? null, log, direct, keyed, hooks: opts.hooks, staging: opts.staging };
     const order = [...(opts.order ?? []), ...FEED_ORDER];

@@ -12,7 +12,9 @@
 //  * direct — COPY straight into the feed table. Used when the table has a unique index on exactly the
 //    natural key (plain PostgreSQL), so any key already present (or repeated in the file) stops the COPY with
 //    a unique violation; the loader then rolls back to a savepoint and takes the staging way. New data —
-//    nearly every delivery — thus costs one COPY.
+//    nearly every delivery — thus costs one COPY. A TimescaleDB hypertable too: its unique index also holds
+//    the time column, so a key delivered again for another time (or twice in the file) gets through the COPY;
+//    a check afterwards (directCopyClean) finds those and sends the file the staging way.
 //  * staging — COPY into a temporary table, then the set-based merge of merge-sql.ts (corrections,
 //    re-deliveries, TimescaleDB hypertables whose unique index also holds the time column). Hypertables
 //    take the keyed merge: the staged keys are looked up first and only the rows found are touched, by
@@ -104,8 +106,11 @@ export async function canCopyDirect(pool: Pool, feed: FeedDef): Promise<boolean>
   return r.rows[0].ok === true;
 }
 
-/** A table merged by the keyed merge: its time column when it is a hypertable (null: a plain table). */
-export interface KeyedTable { timeColumn: string | null }
+/**
+ * A table merged by the keyed merge: a hypertable with its time column, or (tests) a plain table, with the
+ * column that plays that part or none.
+ */
+export interface KeyedTable { timeColumn: string | null; hypertable: boolean }
 
 /** The time column of a TimescaleDB hypertable, or null for a plain table (or plain PostgreSQL). */
 export async function hypertableTimeColumn(pool: Pool, table: string): Promise<string | null> {
@@ -160,7 +165,11 @@ function drained(stream: CopyStreamQuery): Promise<void> {
   });
 }
 
-interface PassResult { valid: number; read: number; quarantined: number; unknownColumns: string[]; sink: QuarantineSink; info: ReadInfo }
+interface PassResult {
+  valid: number; read: number; quarantined: number; unknownColumns: string[]; sink: QuarantineSink; info: ReadInfo;
+  /** Smallest and largest day of the hypertable's time column (a direct COPY into a hypertable). */
+  days: { min: string; max: string } | null;
+}
 
 /** Stream the file through the scanner and row processor into one COPY. */
 async function copyPass(
@@ -181,7 +190,8 @@ async function copyPass(
     proc = new RowProcessor(feed, names, env.catalogues, fileId, sink, {
       encodingProblem: () => ENCODING_PROBLEM[info.encoding ?? 'utf-8'],
       exclude,
-      refuseCopyRow: refuse ? { ...refuse, onLine: (line) => exclude.set(line, refuse.problem) } : undefined
+      refuseCopyRow: refuse ? { ...refuse, onLine: (line) => exclude.set(line, refuse.problem) } : undefined,
+      trackDays: mode === 'direct' ? env.keyed.get(feed.table)?.timeColumn ?? undefined : undefined
     });
     if (proc.unknownColumns.length) env.log(`ingest: ${feed.feed}/${file.name}: ignoring unknown column${proc.unknownColumns.length > 1 ? 's' : ''} ${proc.unknownColumns.join(', ')}`);
   };
@@ -224,7 +234,7 @@ async function copyPass(
     throw fromServer ?? e;
   }
   const p = proc as unknown as RowProcessor;
-  return { valid: p.counts.valid, read: p.counts.read, quarantined: p.counts.quarantined, unknownColumns: p.unknownColumns, sink, info };
+  return { valid: p.counts.valid, read: p.counts.read, quarantined: p.counts.quarantined, unknownColumns: p.unknownColumns, sink, info, days: p.days() };
 }
 
 /** The general merge of a staged file; returns how many rows replaced an earlier version and how many were unchanged. */
@@ -288,7 +298,7 @@ async function mergeKeyed(client: PoolClient, feed: FeedDef, fileId: number, val
   const rows = (await client.query(ks.changedRows)).rows as ChangedRow[];
   let deleted = 0;
   if (rows.length) {
-    const compressed = table.timeColumn ? await compressedChunks(client, feed.table) : new Set<string>();
+    const compressed = table.hypertable ? await compressedChunks(client, feed.table) : new Set<string>();
     // Each statement opens only the batches holding its keys; the per-transaction limit on decompressed rows
     // (100 000 by default) guards against statements that would open everything, which these are not.
     if (rows.some((r) => compressed.has(r.chunk))) await client.query(`SET LOCAL timescaledb.max_tuples_decompressed_per_dml_transaction = 0`);
@@ -303,6 +313,32 @@ async function mergeKeyed(client: PoolClient, feed: FeedDef, fileId: number, val
   const newKeys = inserted - deleted;
   const loaded = valid - replaced;
   return { replaced, unchanged: loaded - newKeys };
+}
+
+/**
+ * After a direct COPY into a hypertable: did the file bring only keys the table did not have, each once? (Its
+ * unique index holds the time column, so it refused only a key repeated for the same time.) The file's rows are
+ * found by file_id within the days its time column spans — a day more on either side: a timestamp's written date
+ * and its instant may differ by the UTC offset — so only the chunks of those days are read. Then the table is
+ * read between the file's smallest and largest key, as constants (compressed batches outside that range are
+ * skipped): usually nothing but the file's own rows is there (a new month), and only when something is, the keys
+ * are compared one by one.
+ */
+async function directCopyClean(client: PoolClient, feed: FeedDef, fileId: number, timeColumn: string, pass: PassResult): Promise<boolean> {
+  if (!pass.days) return false;
+  const ks = keyedFor(feed, timeColumn);
+  const from = addDays(pass.days.min, -1), to = addDays(pass.days.max, 2);
+  const f = (await client.query(ks.directRows(from, to), [fileId])).rows[0];
+  if (f.n !== pass.valid) return false; // not where the days say: let the staging merge sort it out
+  const found = async (sql: string) => (await client.query(sql, [fileId])).rows[0].found as boolean;
+  if (await found(ks.directOthers(f.lo, f.hi))) return !(await found(ks.directConflicts(f.lo, f.hi)));
+  return !(await found(ks.directRepeats(from, to)));
+}
+
+function addDays(day: string, n: number): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
 }
 
 class DuplicateAfterLoad extends Error {}
@@ -422,7 +458,11 @@ export async function loadFile(env: LoadEnv, feed: FeedDef | null, file: InboxFi
       }
       fileId = Number(r.rows[0].file_id);
     }
-    let mode: 'direct' | 'staging' = !env.staging && env.direct.get(feed.table) ? 'direct' : 'staging';
+    // A hypertable (keyed, with a time column) is COPYed straight in too; its unique index holds the time column,
+    // so a key delivered again for another time, or twice in the file, is not refused by it: directCopyClean
+    // checks that afterwards, and sends the file the staging way if needed.
+    const hyper = env.keyed.get(feed.table)?.timeColumn ?? null;
+    let mode: 'direct' | 'staging' = !env.staging && (env.direct.get(feed.table) || hyper) ? 'direct' : 'staging';
     const exclude = new Map<number, Problem>();
     let refuse: { row: number; problem: Problem } | null = null;
     let pass: PassResult | null = null;
@@ -442,6 +482,12 @@ export async function loadFile(env: LoadEnv, feed: FeedDef | null, file: InboxFi
         }
         if (isDataError(e)) throw new FileRejection('db_rejected', `PostgreSQL refused the file: ${e.message}`);
         throw e;
+      }
+      if (mode === 'direct' && hyper && pass.valid > 0 && !(await directCopyClean(client, feed, fileId, hyper, pass))) {
+        await client.query('ROLLBACK TO SAVEPOINT ingest_file');
+        pass.sink.dispose();
+        pass = null;
+        mode = 'staging';
       }
     }
     let replaced = 0, unchanged = 0;

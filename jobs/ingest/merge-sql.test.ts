@@ -71,3 +71,16 @@ describe('keyed merge: deleting, chunk by chunk, by constants', () => {
     expect(s).toEqual([`DELETE FROM "payments" WHERE "payment_id" IN ('P-1')`]);
   });
 });
+
+describe('direct COPY into a hypertable, checked afterwards', () => {
+  it('finds the file\'s rows by file_id within its days, as constants', () => {
+    expect(ks.directRows('2026-10-31', '2026-11-03')).toMatch(/FROM "payments" WHERE "period" >= '2026-10-31' AND "period" < '2026-11-03' AND file_id = \$1$/);
+    expect(ks.directRepeats('2026-10-31', '2026-11-03')).toContain(`WHERE "period" >= '2026-10-31' AND "period" < '2026-11-03' AND file_id = $1 GROUP BY "payment_id" HAVING count(*) > 1`);
+  });
+  it('reads the rest of the table only between the file\'s smallest and largest key, as constants', () => {
+    expect(ks.directOthers('PM1', 'PM9')).toBe(`SELECT EXISTS (SELECT 1 FROM "payments" WHERE "payment_id" >= 'PM1' AND "payment_id" <= 'PM9' AND file_id IS DISTINCT FROM $1) AS found`);
+    expect(ks.directConflicts('PM1', 'PM9')).toMatch(/^SELECT EXISTS \(SELECT 1 FROM "payments" WHERE "payment_id" >= 'PM1' AND "payment_id" <= 'PM9' GROUP BY "payment_id"/);
+    for (const x of [ks.directOthers('a', 'b'), ks.directConflicts('a', 'b'), ks.directRows('a', 'b'), ks.directRepeats('a', 'b')]) expect(x).not.toMatch(/DELETE|ingest_/);
+  });
+});
+

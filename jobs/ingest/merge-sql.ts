@@ -19,8 +19,9 @@
 //    constants, which skips every compressed batch outside that range (the compression order starts with
 //    the key: migration 0019); only the rows found are deleted, by constant keys: one statement per key with
 //    its time value on a compressed chunk (TimescaleDB then opens only the batch that holds it), one
-//    statement with the chunk's keys otherwise. A file of new keys (a new month) finds nothing, deletes
-//    nothing and is inserted as it stands.
+//    statement with the chunk's keys otherwise. A file of new keys (a new month) does not get here at all:
+//    it is COPYed straight into the hypertable and checked afterwards (directRows … directConflicts, used by
+//    load.ts), which reads only its own days and its own key range.
 import pg from 'pg';
 import type { FeedDef } from './feeds.ts';
 
@@ -110,6 +111,14 @@ export interface KeyedSql {
   changedRows: string;
   /** Insert every staged row except the unchanged ones (nothing is read from the table). */
   insert: string;
+  /** After a direct COPY ($1 file_id): the file's rows within days [from, to): how many, smallest and largest key. */
+  directRows(from: string, to: string): string;
+  /** After a direct COPY ($1 file_id): does the file hold a key twice (for two time values: the unique index allowed it)? */
+  directRepeats(from: string, to: string): string;
+  /** After a direct COPY ($1 file_id): are there rows of other files between the file's smallest and largest key? */
+  directOthers(lo: string, hi: string): string;
+  /** … and if so: does any key of the file repeat, in the file or in a row of another file? */
+  directConflicts(lo: string, hi: string): string;
 }
 
 /**
@@ -125,6 +134,11 @@ export function keyedSql(feed: FeedDef, timeColumn: string | null): KeyedSql {
   const copyColumns = [...cols, q('file_id'), q('line_no')].join(', ');
   const history = (alias: string, from: string) =>
     `INSERT INTO row_history (feed, natural_key, old_row, replaced_by_file) SELECT $2, ${alias}.${k}::text, to_jsonb(${alias}) - '${CHUNK_COLUMN}', $1 FROM ${from}`;
+  const inDays = (from: string, to: string) => {
+    if (!timeColumn) throw new Error(`${feed.table}: no time column`);
+    return `${q(timeColumn)} >= ${lit(from)} AND ${q(timeColumn)} < ${lit(to)}`;
+  };
+  const inKeys = (lo: string, hi: string) => `${k} >= ${lit(lo)} AND ${k} <= ${lit(hi)}`;
   return {
     stageBounds: `SELECT min(${k})::text AS lo, max(${k})::text AS hi FROM ingest_stg`,
     probe: (lo, hi) => `CREATE TEMP TABLE ingest_hit ON COMMIT DROP AS
@@ -142,7 +156,14 @@ export function keyedSql(feed: FeedDef, timeColumn: string | null): KeyedSql {
            FROM ingest_changed WINDOW w AS (PARTITION BY ${CHUNK_COLUMN}) ORDER BY 1, 2`
       : `SELECT ${CHUNK_COLUMN} AS chunk, ${k}::text AS key, NULL AS time, NULL AS chunk_min, NULL AS chunk_max FROM ingest_changed ORDER BY 1, 2`,
     insert: `INSERT INTO ${t} (${copyColumns}) SELECT ${cols.map((c) => `s.${c}`).join(', ')}, s.file_id, s.line_no FROM ingest_stg s
-      WHERE NOT EXISTS (SELECT 1 FROM ingest_same x WHERE x.${k} = s.${k})`
+      WHERE NOT EXISTS (SELECT 1 FROM ingest_same x WHERE x.${k} = s.${k})`,
+    directRows: (from, to) => `SELECT count(*)::int AS n, min(${k})::text AS lo, max(${k})::text AS hi
+        FROM ${t} WHERE ${inDays(from, to)} AND file_id = $1`,
+    directRepeats: (from, to) => `SELECT EXISTS (SELECT 1 FROM ${t} WHERE ${inDays(from, to)} AND file_id = $1 GROUP BY ${k} HAVING count(*) > 1) AS found`,
+    directOthers: (lo, hi) => `SELECT EXISTS (SELECT 1 FROM ${t} WHERE ${inKeys(lo, hi)} AND file_id IS DISTINCT FROM $1) AS found`,
+    directConflicts: (lo, hi) => `SELECT EXISTS (SELECT 1 FROM ${t} WHERE ${inKeys(lo, hi)} GROUP BY ${k}
+        HAVING count(*) FILTER (WHERE file_id = $1) > 1
+            OR (count(*) FILTER (WHERE file_id = $1) > 0 AND count(*) FILTER (WHERE file_id IS DISTINCT FROM $1) > 0)) AS found`
   };
 }
 

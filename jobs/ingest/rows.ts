@@ -146,6 +146,11 @@ export class RowProcessor {
   /** Rows that passed validation so far, the refused one included (PostgreSQL's COPY line numbers of the previous attempt). */
   private passed = 0;
   readonly unknownColumns: string[];
+  /** The tracked column (opts.trackDays): its smallest and largest day YYYY-MM-DD among the rows written. */
+  private readonly track: number;
+  private readonly day = Buffer.alloc(10);
+  private dayMin: Buffer | null = null;
+  private dayMax: Buffer | null = null;
 
   constructor(
     private readonly feed: FeedDef,
@@ -153,7 +158,11 @@ export class RowProcessor {
     catalogues: Catalogues,
     fileId: number,
     private readonly quarantine: QuarantineSinkLike,
-    private readonly opts: { encodingProblem: string | (() => string); exclude?: ReadonlyMap<number, Problem>; refuseCopyRow?: { row: number; problem: Problem; onLine: (lineNo: number) => void } }
+    private readonly opts: {
+      encodingProblem: string | (() => string); exclude?: ReadonlyMap<number, Problem>; refuseCopyRow?: { row: number; problem: Problem; onLine: (lineNo: number) => void };
+      /** A date or timestamp column whose range of days (the date part as written to COPY) is kept: days(). */
+      trackDays?: string;
+    }
   ) {
     const { map, unknown } = mapHeader(feed, header);
     this.map = map;
@@ -166,6 +175,16 @@ export class RowProcessor {
     this.colStart = new Int32Array(this.ncols);
     this.colEnd = new Int32Array(this.ncols);
     this.suffix = Buffer.from(`\t${fileId}\t`, 'latin1');
+    this.track = opts.trackDays === undefined ? -1 : feed.columns.findIndex((c) => c.name === opts.trackDays);
+    if (opts.trackDays !== undefined && this.track < 0) throw new Error(`${feed.feed} has no column ${opts.trackDays}`);
+  }
+
+  /**
+   * The smallest and largest day (YYYY-MM-DD: the date part, before any UTC offset) of the tracked column among
+   * the rows written, or null when none had one. A timestamp's instant lies within a day of its written date.
+   */
+  days(): { min: string; max: string } | null {
+    return this.dayMin && this.dayMax ? { min: this.dayMin.toString('latin1'), max: this.dayMax.toString('latin1') } : null;
   }
 
   /** Complete output buffers so far (COPY text); the processor keeps writing into fresh ones. */
@@ -231,6 +250,10 @@ export class RowProcessor {
       }
       this.colEnd[j] = o;
     }
+    // The tracked day is taken from the parsed value (the rule logic below may rewrite the row in place).
+    const t = this.track;
+    const hasDay = t >= 0 && problems === null && this.colEnd[t] - this.colStart[t] >= 10 && out[this.colStart[t] + 4] === 45;
+    if (hasDay) out.copy(this.day, 0, this.colStart[t], this.colStart[t] + 10);
     if (problems === null && this.logic) {
       const values: (string | null)[] = new Array(this.ncols);
       for (let j = 0; j < this.ncols; j++) {
@@ -254,6 +277,10 @@ export class RowProcessor {
       this.o = rowStart;
       refuse.onLine(rec.lineNo);
       return this.reject(rec, [refuse.problem]);
+    }
+    if (hasDay) {
+      if (this.dayMin === null || this.day.compare(this.dayMin) < 0) this.dayMin = Buffer.from(this.day);
+      if (this.dayMax === null || this.day.compare(this.dayMax) > 0) this.dayMax = Buffer.from(this.day);
     }
     for (let i = 0; i < this.suffix.length; i++) out[o++] = this.suffix[i];
     const n = rec.lineNo;
