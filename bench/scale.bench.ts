@@ -84,7 +84,7 @@ async function measure(scale: Scale): Promise<SizeResult> {
     await ingestInbox(pool, { inbox, log: () => {} });
     const loadMs = Date.now() - t;
     fs.rmSync(inbox, { recursive: true, force: true });
-    // What the scheduler runs after a load before the engines: the monthly rollups the board reads.
+    // What the scheduler runs after a load before the engines: the refresh-rollups job (region_paths, the area tree).
     t = Date.now();
     const rollups = await runJob(pool, 'refresh-rollups', (ctx) => refreshRollups(pool, ctx), { trigger: 'manual' });
     if (rollups.status !== 'ok') throw new Error(`refresh-rollups: ${rollups.error}`);

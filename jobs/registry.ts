@@ -33,7 +33,7 @@ export const JOBS: Record<string, JobDefinition> = {
     then: ['refresh-rollups', 'all']
   },
   'refresh-rollups': {
-    description: 'refresh the monthly rollups (materialized views, or continuous aggregates on TimescaleDB)',
+    description: 'refresh the materialized views listed in rollup_registry (region_paths, the area tree)',
     run: (pool, o) => runJob(pool, 'refresh-rollups', (ctx) => refreshRollups(pool, ctx), { trigger: o.trigger, log: o.log })
   },
   ...Object.fromEntries(Object.entries(ENGINE_JOBS).map(([name, job]) => [name, { ...job, then: name === 'all' ? ['indicator-facts'] : undefined }])),

@@ -1,6 +1,6 @@
-// Monthly rollups behind the heavy indicators. On TimescaleDB they are continuous aggregates kept
-// fresh by their policies (refreshed here too, right after a load); on plain PostgreSQL they are
-// materialized views refreshed by this job. Names come from the rollup_registry table (sql/0005).
+// The materialized views listed in rollup_registry (sql/0005; today region_paths, sql/0007), refreshed
+// after every load and nightly. A continuous aggregate listed there would be refreshed here too (none is
+// since 0020 dropped the unread monthly rollups).
 import type { Pool } from '../core/db/pool.ts';
 import type { JobContext } from './runner.ts';
 

@@ -23,6 +23,11 @@ describe('schema', () => {
     expect([...alertRuleNames.keys()].sort()).toEqual(accepted);
     for (const n of alertRuleNames.values()) expect(n.name_zh && n.name_en, n.rule).toBeTruthy();
   });
+  it('has no monthly rollups nobody reads (migration 0020)', async () => {
+    const r = await db.pool.query(`SELECT to_regclass('payments_monthly') AS p, to_regclass('evidence_monthly') AS e, to_regclass('subsidies_monthly') AS s`);
+    expect(r.rows[0]).toEqual({ p: null, e: null, s: null });
+    expect((await db.pool.query(`SELECT view_name, kind FROM rollup_registry`)).rows).toEqual([{ view_name: 'region_paths', kind: 'materialized_view' }]);
+  });
   it('is on the path the test run claims to cover', async () => {
     const r = await db.pool.query(`SELECT yinling_has_timescale() AS ts, current_setting('TimeZone') AS tz`);
     expect(r.rows[0].tz).toBe('Asia/Shanghai');

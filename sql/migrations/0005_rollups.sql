@@ -3,6 +3,7 @@
 -- policies. Plain PostgreSQL: materialized views (unique index, refreshed CONCURRENTLY by the
 -- refresh-rollups job after each load). Same name, same columns, same rows either way, so the
 -- semantic layer reads them without caring which one it is. rollup_registry lists them for the job.
+-- (Nothing ever read them; 0020 drops the three again — see there.)
 
 CREATE TABLE rollup_registry (
   view_name text PRIMARY KEY,
