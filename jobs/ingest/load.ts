@@ -75,7 +75,7 @@ export interface LoadEnv {
   log: (m: string) => void;
   /** Per table: may rows be COPYed straight in (a unique index on exactly the natural key)? */
   direct: Map<string, boolean>;
-  /** Per table: merged by the keyed merge (hypertables: with their time column; null = a plain table, tests)? */
+  /** Per table: loaded the hypertables' way (direct COPY checked afterwards, keyed merge)? null: the joined merge. */
   keyed: Map<string, KeyedTable | null>;
   hooks?: IngestHooks;
   /** Force the staging way (tests). */
