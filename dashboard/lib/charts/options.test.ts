@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  bar3dOption, choroplethOption, mapPalette, periodLabels, rankedBars, trendOption
-} from './options.ts';
-import { escapeHtml, html, trusted } from './html.ts';
+import { bar3dOption, choroplethOption, mapPalette, periodLabels, rankedBars, trendOption } from './options.ts';
+import { escapeHtml, markup, trusted } from './html.ts';
 import { sparklinePath } from './sparkline.ts';
 import { centroid } from './geo.ts';
 import { COLORS } from './theme.ts';
@@ -13,16 +11,23 @@ const o = (x: unknown) => x as any;
 
 describe('trend lines', () => {
   it('puts two series of different magnitude on two axes, labelled the Chinese way', () => {
-    const opt = o(trendOption([
-      { name: '发放总额', unit: 'yuan', data: series([65_000_000, 66_000_000, null]) },
-      { name: '发放人次', unit: 'payments', data: series([20_100, 20_300, 20_250]) }
-    ], ctx));
+    const opt = o(
+      trendOption(
+        [
+          { name: '发放总额', unit: 'yuan', data: series([65_000_000, 66_000_000, null]) },
+          { name: '发放人次', unit: 'payments', data: series([20_100, 20_300, 20_250]) }
+        ],
+        ctx
+      )
+    );
     expect(opt.yAxis).toHaveLength(2);
     expect(opt.series.map((s: { yAxisIndex: number }) => s.yAxisIndex)).toEqual([0, 1]);
     expect(opt.series[0].data).toEqual([65_000_000, 66_000_000, null]); // a gap stays a gap
     expect(opt.xAxis.data).toEqual(['26年1月', '2月', '3月']);
     expect(opt.yAxis[0].axisLabel.formatter(65_000_000)).toBe('6500万');
-    expect(opt.tooltip.formatter([{ seriesIndex: 0, dataIndex: 1, marker: '', value: 66_000_000, axisValueLabel: '2月' }])).toContain('6,600万元');
+    expect(opt.tooltip.formatter([{ seriesIndex: 0, dataIndex: 1, marker: '', value: 66_000_000, axisValueLabel: '2月' }])).toContain(
+      '6,600万元'
+    );
   });
 
   it('scales type with the screen: twice the font at 3840×2160', () => {
@@ -39,22 +44,37 @@ describe('trend lines', () => {
   });
 });
 
-
 describe('ranked child regions', () => {
   it('ranks largest first, missing last, bars relative to the largest', () => {
     const bars = rankedBars([
-      { code: '1', name: '柯桥区', value: 50, status: 'ok' }, { code: '2', name: '越城区', value: 200, status: 'critical' },
+      { code: '1', name: '柯桥区', value: 50, status: 'ok' },
+      { code: '2', name: '越城区', value: 200, status: 'critical' },
       { code: '3', name: '上虞区', value: null, status: 'no_data' }
     ]);
-    expect(bars.map((b) => [b.code, b.rank, b.width])).toEqual([['2', 1, 100], ['1', 2, 25], ['3', 3, 0]]);
+    expect(bars.map((b) => [b.code, b.rank, b.width])).toEqual([
+      ['2', 1, 100],
+      ['1', 2, 25],
+      ['3', 3, 0]
+    ]);
   });
 });
 
 describe('choropleth', () => {
   it('keys regions by code, outlines breached ones and warms the palette when higher is worse', () => {
-    const opt = o(choroplethOption('m', [
-      { code: 'A', name: 'a', value: 3, status: 'ok' }, { code: 'B', name: 'b', value: 9, status: 'critical' }
-    ], { A: '越城区', B: '柯桥区' }, 'alerts', 'lower_better', ctx, { labels: false }));
+    const opt = o(
+      choroplethOption(
+        'm',
+        [
+          { code: 'A', name: 'a', value: 3, status: 'ok' },
+          { code: 'B', name: 'b', value: 9, status: 'critical' }
+        ],
+        { A: '越城区', B: '柯桥区' },
+        'alerts',
+        'lower_better',
+        ctx,
+        { labels: false }
+      )
+    );
     expect(opt.series[0].nameProperty).toBe('code');
     expect(opt.series[0].data[1]).toMatchObject({ name: 'B', value: 9, itemStyle: { borderColor: COLORS.critical } });
     expect(opt.series[0].data[0].itemStyle).toBeUndefined();
@@ -72,20 +92,28 @@ describe('tooltips are HTML: every data value in them is escaped', () => {
   };
 
   it('in the map, the 3D map and the trend charts', () => {
-    const map = o(choroplethOption('m', [{ code: 'A', name: evil, value: 3, status: 'critical' }], { A: evil }, 'people', 'neutral', ctx, { labels: false }));
+    const map = o(
+      choroplethOption('m', [{ code: 'A', name: evil, value: 3, status: 'critical' }], { A: evil }, 'people', 'neutral', ctx, {
+        labels: false
+      })
+    );
     noMarkup(map.tooltip.formatter({ name: 'A' }));
     noMarkup(map.tooltip.formatter({ name: evil })); // a code that is not in the names
-    const bars = o(bar3dOption('m', [{ code: 'A', name: evil, value: 3, status: 'ok' }], { A: [120, 30] }, { A: evil }, 'people', 'neutral', ctx));
+    const bars = o(
+      bar3dOption('m', [{ code: 'A', name: evil, value: 3, status: 'ok' }], { A: [120, 30] }, { A: evil }, 'people', 'neutral', ctx)
+    );
     noMarkup(bars.tooltip.formatter({ data: bars.series[0].data[0] }));
     const trend = o(trendOption([{ name: evil, unit: 'people', data: series([1, 2]) }], ctx));
-    const out = trend.tooltip.formatter([{ seriesIndex: 0, dataIndex: 1, marker: '<span class="m"></span>', value: 2, axisValueLabel: evil }]);
+    const out = trend.tooltip.formatter([
+      { seriesIndex: 0, dataIndex: 1, marker: '<span class="m"></span>', value: 2, axisValueLabel: evil }
+    ]);
     noMarkup(out);
     expect(out).toContain('<span class="m"></span>'); // ECharts' own marker stays markup
   });
 
   it('escapes the five characters and nothing else', () => {
     expect(escapeHtml(`a&b<c>d"e'f 越城区`)).toBe('a&amp;b&lt;c&gt;d&quot;e&#39;f 越城区');
-    expect(html`<b>${'<i>'}</b>${trusted('<br/>')}${null}`).toBe('<b>&lt;i&gt;</b><br/>');
+    expect(markup`<b>${'<i>'}</b>${trusted('<br/>')}${null}`).toBe('<b>&lt;i&gt;</b><br/>');
   });
 });
 
@@ -99,8 +127,44 @@ describe('sparklines and centroids', () => {
   });
 
   it('finds the centroid of a polygon and of the largest part of a multipolygon', () => {
-    expect(centroid({ type: 'Polygon', coordinates: [[[0, 0], [4, 0], [4, 2], [0, 2], [0, 0]]] })).toEqual([2, 1]);
-    expect(centroid({ type: 'MultiPolygon', coordinates: [[[[0, 0], [1, 0], [1, 1], [0, 0]]], [[[10, 10], [14, 10], [14, 14], [10, 14], [10, 10]]]] })).toEqual([12, 12]);
+    expect(
+      centroid({
+        type: 'Polygon',
+        coordinates: [
+          [
+            [0, 0],
+            [4, 0],
+            [4, 2],
+            [0, 2],
+            [0, 0]
+          ]
+        ]
+      })
+    ).toEqual([2, 1]);
+    expect(
+      centroid({
+        type: 'MultiPolygon',
+        coordinates: [
+          [
+            [
+              [0, 0],
+              [1, 0],
+              [1, 1],
+              [0, 0]
+            ]
+          ],
+          [
+            [
+              [10, 10],
+              [14, 10],
+              [14, 14],
+              [10, 14],
+              [10, 10]
+            ]
+          ]
+        ]
+      })
+    ).toEqual([12, 12]);
     expect(centroid({ type: 'Point', coordinates: [1, 2] })).toBeNull();
   });
 });

@@ -4,10 +4,14 @@
 import type { EChartsOption } from 'echarts';
 import { formatAxis, formatPeriodShort, formatValue, type Unit } from '../format.ts';
 import { t } from '../i18n.ts';
-import { html, trusted } from './html.ts';
+import { markup, trusted } from './html.ts';
 import { COLORS, SERIES, STATUS_COLOR, STATUS_ICON, px, textStyle, tooltipBase, type ChartContext, type Status } from './theme.ts';
 
-export interface Series { name: string; unit: Unit; data: { period: string; value: number | null }[] }
+export interface Series {
+  name: string;
+  unit: Unit;
+  data: { period: string; value: number | null }[];
+}
 
 // The gap between an axis and its labels scales with the text (ECharts' default is a fixed 8 px, so at
 // 3840×2160 the value axis's bottom label ran into the period labels).
@@ -28,29 +32,52 @@ export function trendOption(series: Series[], ctx: ChartContext, opts: { bars?: 
   const dual = series.length > 1 && !opts.bars; // lines of different magnitude get their own axis; bars share one
   return {
     animationDuration: 400,
-    grid: { left: px(opts.compact ? 2 : 8, ctx), right: px(opts.compact ? 2 : 8, ctx), top: px(opts.compact ? 20 : 34, ctx), bottom: px(2, ctx), containLabel: true },
+    grid: {
+      left: px(opts.compact ? 2 : 8, ctx),
+      right: px(opts.compact ? 2 : 8, ctx),
+      top: px(opts.compact ? 20 : 34, ctx),
+      bottom: px(2, ctx),
+      containLabel: true
+    },
     legend: {
-      top: 0, right: 0, itemWidth: px(opts.compact ? 12 : 16, ctx), itemHeight: px(8, ctx), itemGap: px(14, ctx),
-      textStyle: textStyle(ctx, opts.compact ? 12 : 14, COLORS.muted), data: series.map((s) => s.name)
+      top: 0,
+      right: 0,
+      itemWidth: px(opts.compact ? 12 : 16, ctx),
+      itemHeight: px(8, ctx),
+      itemGap: px(14, ctx),
+      textStyle: textStyle(ctx, opts.compact ? 12 : 14, COLORS.muted),
+      data: series.map((s) => s.name)
     },
     tooltip: {
-      ...tooltipBase(ctx), trigger: 'axis',
+      ...tooltipBase(ctx),
+      trigger: 'axis',
       valueFormatter: undefined,
       formatter: (params: unknown) => {
         const ps = params as { seriesIndex: number; axisValueLabel: string; marker: string; value: number | null }[];
         if (!ps.length) return '';
         const head = periods[(ps[0] as unknown as { dataIndex: number }).dataIndex] ?? ps[0].axisValueLabel;
-        return [html`${head}`, ...ps.map((p) => html`${trusted(p.marker)}${series[p.seriesIndex].name}  ${formatValue(p.value, series[p.seriesIndex].unit, ctx.lang).full}`)].join('<br/>');
+        return [
+          markup`${head}`,
+          ...ps.map(
+            (p) =>
+              markup`${trusted(p.marker)}${series[p.seriesIndex].name}  ${formatValue(p.value, series[p.seriesIndex].unit, ctx.lang).full}`
+          )
+        ].join('<br/>');
       }
     },
     xAxis: {
-      type: 'category', data: periodLabels(periods, ctx), boundaryGap: !!opts.bars,
-      axisLine: { lineStyle: { color: COLORS.axis } }, axisTick: { show: false },
+      type: 'category',
+      data: periodLabels(periods, ctx),
+      boundaryGap: !!opts.bars,
+      axisLine: { lineStyle: { color: COLORS.axis } },
+      axisTick: { show: false },
       // a little further down than the value axes' gap, so the first period label stays clear of the lowest value label
       axisLabel: { ...axisLabel(ctx, opts.compact ? 12 : 13), margin: px(10, ctx), hideOverlap: true }
     },
     yAxis: series.slice(0, dual ? 2 : 1).map((s, i) => ({
-      type: 'value', scale: !opts.bars, position: i === 0 ? 'left' : 'right',
+      type: 'value',
+      scale: !opts.bars,
+      position: i === 0 ? 'left' : 'right',
       splitLine: { show: i === 0, lineStyle: { color: COLORS.grid } },
       axisLabel: { ...axisLabel(ctx), show: !opts.compact, formatter: (v: number) => formatAxis(v, ctx.lang) },
       splitNumber: opts.compact ? 2 : 3
@@ -68,16 +95,34 @@ export function trendOption(series: Series[], ctx: ChartContext, opts: { bars?: 
       barMaxWidth: px(10, ctx),
       lineStyle: { width: px(i === 0 ? 3 : 2, ctx), color: SERIES[i] },
       itemStyle: { color: SERIES[i], borderRadius: opts.bars ? [px(2, ctx), px(2, ctx), 0, 0] : 0 },
-      areaStyle: !opts.bars && i === 0 ? {
-        color: { type: 'linear', x: 0, y: 0, x2: 0, y2: 1, colorStops: [{ offset: 0, color: 'rgba(56,182,255,0.35)' }, { offset: 1, color: 'rgba(56,182,255,0.02)' }] }
-      } : undefined
+      areaStyle:
+        !opts.bars && i === 0
+          ? {
+              color: {
+                type: 'linear',
+                x: 0,
+                y: 0,
+                x2: 0,
+                y2: 1,
+                colorStops: [
+                  { offset: 0, color: 'rgba(56,182,255,0.35)' },
+                  { offset: 1, color: 'rgba(56,182,255,0.02)' }
+                ]
+              }
+            }
+          : undefined
     }))
   } as EChartsOption;
 }
 
 /** A gauge for a percentage with its threshold bands (red below critical, amber below warn). */
 /** `limits`: the indicator's lower bounds from the model (bounds.below); bands are drawn for those present. */
-export interface RankedRow { code: string; name: string; value: number | null; status: Status }
+export interface RankedRow {
+  code: string;
+  name: string;
+  value: number | null;
+  status: Status;
+}
 
 /**
  * The ranked bar list of child regions (drawn in HTML: every bar is a focusable button): largest
@@ -86,7 +131,11 @@ export interface RankedRow { code: string; name: string; value: number | null; s
 export function rankedBars(rows: RankedRow[]): (RankedRow & { rank: number; width: number })[] {
   const sorted = [...rows].sort((a, b) => (b.value ?? -Infinity) - (a.value ?? -Infinity) || a.name.localeCompare(b.name, 'zh'));
   const top = Math.max(0, ...sorted.map((r) => Math.abs(r.value ?? 0)));
-  return sorted.map((r, i) => ({ ...r, rank: i + 1, width: r.value === null || top === 0 ? 0 : Math.max(1, Math.round((Math.abs(r.value) / top) * 1000) / 10) }));
+  return sorted.map((r, i) => ({
+    ...r,
+    rank: i + 1,
+    width: r.value === null || top === 0 ? 0 : Math.max(1, Math.round((Math.abs(r.value) / top) * 1000) / 10)
+  }));
 }
 
 /** Sequential colours for the map: cool for neutral/"higher is better", warm when higher is worse. */
@@ -106,110 +155,173 @@ function range(rows: RankedRow[]): [number, number] {
  * 2D choropleth of the child regions (GeoJSON registered as `mapName`, features keyed by
  * properties.code). Breached regions get an outline in their status colour.
  */
-export function choroplethOption(mapName: string, rows: RankedRow[], names: Record<string, string>, unit: Unit,
-  direction: 'higher_better' | 'lower_better' | 'neutral', ctx: ChartContext, opts: { labels?: boolean } = {}): EChartsOption {
+export function choroplethOption(
+  mapName: string,
+  rows: RankedRow[],
+  names: Record<string, string>,
+  unit: Unit,
+  direction: 'higher_better' | 'lower_better' | 'neutral',
+  ctx: ChartContext,
+  opts: { labels?: boolean } = {}
+): EChartsOption {
   const labels = opts.labels ?? true; // the cockpit draws its own HTML labels (focusable buttons) over the map
   const [min, max] = range(rows);
   return {
     animationDurationUpdate: 500,
     tooltip: {
-      ...tooltipBase(ctx), trigger: 'item',
+      ...tooltipBase(ctx),
+      trigger: 'item',
       formatter: (p: unknown) => {
         const { name } = p as { name: string };
         const r = rows.find((x) => x.code === name);
         const status = r?.status ?? 'no_data';
-        return html`${names[name] ?? name}<br/>${formatValue(r?.value ?? null, unit, ctx.lang).full}  ${STATUS_ICON[status]} ${t(ctx.lang, `status.${status}`)}`;
+        return markup`${names[name] ?? name}<br/>${formatValue(r?.value ?? null, unit, ctx.lang).full}  ${STATUS_ICON[status]} ${t(ctx.lang, `status.${status}`)}`;
       }
     },
     visualMap: {
-      type: 'continuous', min, max, calculable: false, realtime: false,
-      orient: 'horizontal', left: 'center', bottom: 0, itemWidth: px(10, ctx), itemHeight: px(140, ctx),
+      type: 'continuous',
+      min,
+      max,
+      calculable: false,
+      realtime: false,
+      orient: 'horizontal',
+      left: 'center',
+      bottom: 0,
+      itemWidth: px(10, ctx),
+      itemHeight: px(140, ctx),
       inRange: { color: mapPalette(direction) },
       text: [formatValue(max, unit, ctx.lang).full, formatValue(min, unit, ctx.lang).full],
       textStyle: textStyle(ctx, 13, COLORS.muted),
       seriesIndex: 0
     },
-    series: [{
-      id: 'map',
-      type: 'map',
-      map: mapName,
-      nameProperty: 'code',
-      roam: false,
-      layoutCenter: ['50%', '45%'],
-      layoutSize: '90%',
-      aspectScale: 0.87,
-      selectedMode: false,
-      cursor: 'pointer',
-      label: {
-        show: labels, ...textStyle(ctx, 14, '#fff'),
-        textBorderColor: 'rgba(0,0,0,0.65)', textBorderWidth: px(2, ctx), lineHeight: px(18, ctx),
-        formatter: (p: unknown) => {
-          const { name } = p as { name: string };
-          const r = rows.find((x) => x.code === name);
-          const flag = r && (r.status === 'warn' || r.status === 'critical') ? STATUS_ICON[r.status] + ' ' : '';
-          return `${names[name] ?? ''}\n${flag}${formatValue(r?.value ?? null, unit, ctx.lang).full}`;
-        }
-      },
-      itemStyle: { borderColor: 'rgba(150, 210, 255, 0.85)', borderWidth: px(1.2, ctx), areaColor: '#10284d' },
-      emphasis: {
-        label: { show: labels, ...textStyle(ctx, 15, '#fff'), fontWeight: 700 },
-        itemStyle: { areaColor: '#ffd166', borderColor: '#fff', borderWidth: px(2, ctx) }
-      },
-      data: rows.map((r) => ({
-        name: r.code,
-        value: r.value ?? undefined,
-        itemStyle: r.status === 'warn' || r.status === 'critical' ? { borderColor: STATUS_COLOR[r.status], borderWidth: px(3, ctx) } : undefined
-      }))
-    }]
+    series: [
+      {
+        id: 'map',
+        type: 'map',
+        map: mapName,
+        nameProperty: 'code',
+        roam: false,
+        layoutCenter: ['50%', '45%'],
+        layoutSize: '90%',
+        aspectScale: 0.87,
+        selectedMode: false,
+        cursor: 'pointer',
+        label: {
+          show: labels,
+          ...textStyle(ctx, 14, '#fff'),
+          textBorderColor: 'rgba(0,0,0,0.65)',
+          textBorderWidth: px(2, ctx),
+          lineHeight: px(18, ctx),
+          formatter: (p: unknown) => {
+            const { name } = p as { name: string };
+            const r = rows.find((x) => x.code === name);
+            const flag = r && (r.status === 'warn' || r.status === 'critical') ? STATUS_ICON[r.status] + ' ' : '';
+            return `${names[name] ?? ''}\n${flag}${formatValue(r?.value ?? null, unit, ctx.lang).full}`;
+          }
+        },
+        itemStyle: { borderColor: 'rgba(150, 210, 255, 0.85)', borderWidth: px(1.2, ctx), areaColor: '#10284d' },
+        emphasis: {
+          label: { show: labels, ...textStyle(ctx, 15, '#fff'), fontWeight: 700 },
+          itemStyle: { areaColor: '#ffd166', borderColor: '#fff', borderWidth: px(2, ctx) }
+        },
+        data: rows.map((r) => ({
+          name: r.code,
+          value: r.value ?? undefined,
+          itemStyle:
+            r.status === 'warn' || r.status === 'critical' ? { borderColor: STATUS_COLOR[r.status], borderWidth: px(3, ctx) } : undefined
+        }))
+      }
+    ]
   } as EChartsOption;
 }
 
 /** echarts-gl: the same regions as a 3D map with a bar per region at its centroid. */
-export function bar3dOption(mapName: string, rows: RankedRow[], centroids: Record<string, [number, number]>, names: Record<string, string>,
-  unit: Unit, direction: 'higher_better' | 'lower_better' | 'neutral', ctx: ChartContext): EChartsOption {
+export function bar3dOption(
+  mapName: string,
+  rows: RankedRow[],
+  centroids: Record<string, [number, number]>,
+  names: Record<string, string>,
+  unit: Unit,
+  direction: 'higher_better' | 'lower_better' | 'neutral',
+  ctx: ChartContext
+): EChartsOption {
   const [min, max] = range(rows);
-  const data = rows.filter((r) => centroids[r.code] && r.value !== null).map((r) => ({
-    name: names[r.code] ?? r.code, code: r.code, value: [...centroids[r.code], r.value as number]
-  }));
+  const data = rows
+    .filter((r) => centroids[r.code] && r.value !== null)
+    .map((r) => ({
+      name: names[r.code] ?? r.code,
+      code: r.code,
+      value: [...centroids[r.code], r.value as number]
+    }));
   return {
     tooltip: {
       ...tooltipBase(ctx),
       formatter: (p: unknown) => {
         const d = (p as { data: { name: string; value: number[] } }).data;
-        return html`${d.name}<br/>${formatValue(d.value[2], unit, ctx.lang).full}`;
+        return markup`${d.name}<br/>${formatValue(d.value[2], unit, ctx.lang).full}`;
       }
     },
     visualMap: {
-      type: 'continuous', min, max, show: true, calculable: false, orient: 'horizontal', left: 'center', bottom: 0,
-      itemWidth: px(10, ctx), itemHeight: px(140, ctx), inRange: { color: mapPalette(direction) }, dimension: 2,
-      text: [formatValue(max, unit, ctx.lang).full, formatValue(min, unit, ctx.lang).full], textStyle: textStyle(ctx, 13, COLORS.muted)
+      type: 'continuous',
+      min,
+      max,
+      show: true,
+      calculable: false,
+      orient: 'horizontal',
+      left: 'center',
+      bottom: 0,
+      itemWidth: px(10, ctx),
+      itemHeight: px(140, ctx),
+      inRange: { color: mapPalette(direction) },
+      dimension: 2,
+      text: [formatValue(max, unit, ctx.lang).full, formatValue(min, unit, ctx.lang).full],
+      textStyle: textStyle(ctx, 13, COLORS.muted)
     },
     geo3D: {
-      map: mapName, nameProperty: 'code', regionHeight: 1.5, boxWidth: 100, boxHeight: 40, shading: 'lambert',
-      top: 0, bottom: px(26, ctx),
+      map: mapName,
+      nameProperty: 'code',
+      regionHeight: 1.5,
+      boxWidth: 100,
+      boxHeight: 40,
+      shading: 'lambert',
+      top: 0,
+      bottom: px(26, ctx),
       itemStyle: { color: '#12305a', borderColor: 'rgba(150,210,255,0.8)', borderWidth: 1 },
       label: { show: false },
       emphasis: { label: { show: false }, itemStyle: { color: '#1b4a85' } },
       light: { main: { intensity: 1.1, shadow: false, alpha: 40, beta: 30 }, ambient: { intensity: 0.45 } },
-      viewControl: { projection: 'perspective', distance: 165, alpha: 50, beta: 0, center: [0, -6, 0], autoRotate: false, rotateSensitivity: 1, zoomSensitivity: 0 },
+      viewControl: {
+        projection: 'perspective',
+        distance: 165,
+        alpha: 50,
+        beta: 0,
+        center: [0, -6, 0],
+        autoRotate: false,
+        rotateSensitivity: 1,
+        zoomSensitivity: 0
+      },
       groundPlane: { show: false }
     },
-    series: [{
-      id: 'bars',
-      type: 'bar3D',
-      coordinateSystem: 'geo3D',
-      shading: 'lambert',
-      barSize: 4,
-      minHeight: 3,
-      bevelSize: 0.4,
-      label: {
-        show: true, distance: 2, formatter: (p: unknown) => {
-          const d = (p as { data: { name: string; value: number[] } }).data;
-          return `${d.name}\n${formatValue(d.value[2], unit, ctx.lang).number}`;
+    series: [
+      {
+        id: 'bars',
+        type: 'bar3D',
+        coordinateSystem: 'geo3D',
+        shading: 'lambert',
+        barSize: 4,
+        minHeight: 3,
+        bevelSize: 0.4,
+        label: {
+          show: true,
+          distance: 2,
+          formatter: (p: unknown) => {
+            const d = (p as { data: { name: string; value: number[] } }).data;
+            return `${d.name}\n${formatValue(d.value[2], unit, ctx.lang).number}`;
+          },
+          textStyle: { ...textStyle(ctx, 12, '#fff'), backgroundColor: 'rgba(6,20,44,0.75)', padding: [2, 4], lineHeight: px(15, ctx) }
         },
-        textStyle: { ...textStyle(ctx, 12, '#fff'), backgroundColor: 'rgba(6,20,44,0.75)', padding: [2, 4], lineHeight: px(15, ctx) }
-      },
-      data
-    }]
+        data
+      }
+    ]
   } as unknown as EChartsOption;
 }
