@@ -9,9 +9,12 @@ import svelteConfig from './svelte.config.js';
 
 /** Forbid relative imports that reach into the named top-level folders. */
 const mayNotImport = (folders, why) => ({
-  'no-restricted-imports': ['error', {
-    patterns: [{ regex: `^(\\.\\./)+(${folders.join('|')})/`, message: `${why} (README.md, "Layout").` }]
-  }]
+  'no-restricted-imports': [
+    'error',
+    {
+      patterns: [{ regex: `^(\\.\\./)+(${folders.join('|')})/`, message: `${why} (README.md, "Layout").` }]
+    }
+  ]
 });
 
 export default ts.config(
@@ -29,7 +32,10 @@ export default ts.config(
   {
     rules: {
       // Unused names are errors, except the _-prefixed ones we keep on purpose (destructuring a field away).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }
+      ],
       // The app is served at the root (no kit.paths.base), and its links are built from area codes
       // the server checked: resolve() would add nothing but noise.
       'svelte/no-navigation-without-resolve': 'off',
@@ -44,9 +50,25 @@ export default ts.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' }
   },
   // The layering rule.
-  { files: ['core/**'], rules: mayNotImport(['dashboard', 'jobs', 'seeds', 'semantic-layer', 'tests', 'bench'], 'core/ is the bottom layer: it imports no other folder of the project') },
-  { files: ['dashboard/**'], ignores: ['dashboard/e2e/**'], rules: mayNotImport(['jobs', 'seeds', 'tests', 'bench'], 'dashboard/ reaches data through core/ and semantic-layer/, never jobs/ or seeds/') },
-  { files: ['semantic-layer/**'], rules: mayNotImport(['dashboard', 'jobs', 'seeds', 'tests', 'bench'], 'semantic-layer/ imports only core/') },
+  {
+    files: ['core/**'],
+    rules: mayNotImport(
+      ['dashboard', 'jobs', 'seeds', 'semantic-layer', 'tests', 'bench'],
+      'core/ is the bottom layer: it imports no other folder of the project'
+    )
+  },
+  {
+    files: ['dashboard/**'],
+    ignores: ['dashboard/e2e/**'],
+    rules: mayNotImport(
+      ['jobs', 'seeds', 'tests', 'bench'],
+      'dashboard/ reaches data through core/ and semantic-layer/, never jobs/ or seeds/'
+    )
+  },
+  {
+    files: ['semantic-layer/**'],
+    rules: mayNotImport(['dashboard', 'jobs', 'seeds', 'tests', 'bench'], 'semantic-layer/ imports only core/')
+  },
   { files: ['seeds/**'], rules: mayNotImport(['dashboard', 'jobs', 'semantic-layer', 'tests', 'bench'], 'seeds/ imports only core/') },
   { files: ['jobs/**'], rules: mayNotImport(['dashboard', 'tests', 'bench'], 'jobs/ never imports the web app') }
 );

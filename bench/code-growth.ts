@@ -12,13 +12,24 @@ import path from 'node:path';
 import { TraceMap, originalPositionFor } from '@jridgewell/trace-mapping';
 
 interface Snapshot {
-  snapshot: { meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]]; location_fields: string[] } };
-  nodes: number[]; edges: number[]; strings: string[]; locations: number[];
+  snapshot: {
+    meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]]; location_fields: string[] };
+  };
+  nodes: number[];
+  edges: number[];
+  strings: string[];
+  locations: number[];
 }
-interface Group { bytes: number; functions: number }
+interface Group {
+  bytes: number;
+  functions: number;
+}
 
 const args = process.argv.slice(2);
-const opt = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args.splice(i, 2)[1] : undefined; };
+const opt = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args.splice(i, 2)[1] : undefined;
+};
 const mapsDir = opt('--maps');
 const top = Number(opt('--top') ?? 30);
 if (args.length !== 2) {
@@ -49,7 +60,11 @@ function optimizedCode(file: string): Map<string, Group> {
   const edgeTypes = m.edge_types[0];
   const count = s.nodes.length / NF;
   const firstEdge = new Uint32Array(count + 1);
-  for (let i = 0, e = 0; i < count; i++) { firstEdge[i] = e; e += s.nodes[i * NF + fEdges] * EF; firstEdge[i + 1] = e; }
+  for (let i = 0, e = 0; i < count; i++) {
+    firstEdge[i] = e;
+    e += s.nodes[i * NF + fEdges] * EF;
+    firstEdge[i + 1] = e;
+  }
   const name = (i: number) => s.strings[s.nodes[i * NF + fName]];
   const size = (i: number) => s.nodes[i * NF + fSize];
   const edges = function* (i: number): Generator<[to: number, name: string]> {
@@ -69,7 +84,10 @@ function optimizedCode(file: string): Map<string, Group> {
     if (nodeTypes[s.nodes[c * NF + fType]] !== 'closure') continue;
     let code = -1;
     let shared = -1;
-    for (const [to, n] of edges(c)) { if (n === 'code') code = to; else if (n === 'shared') shared = to; }
+    for (const [to, n] of edges(c)) {
+      if (n === 'code') code = to;
+      else if (n === 'shared') shared = to;
+    }
     if (code < 0 || counted.has(code) || name(code) !== 'system / Code') continue;
     let bytes = size(code);
     let machineCode = false;
@@ -80,10 +98,11 @@ function optimizedCode(file: string): Map<string, Group> {
     if (!machineCode) continue; // a builtin (e.g. the interpreter entry): nothing compiled for it
     let url = '?';
     let baseline = false;
-    if (shared >= 0) for (const [to, n] of edges(shared)) {
-      if (n === 'trusted_function_data' && to === code) baseline = true; // Sparkplug code of the bytecode
-      if (name(to).startsWith('system / Script / ')) url = name(to).slice('system / Script / '.length);
-    }
+    if (shared >= 0)
+      for (const [to, n] of edges(shared)) {
+        if (n === 'trusted_function_data' && to === code) baseline = true; // Sparkplug code of the bytecode
+        if (name(to).startsWith('system / Script / ')) url = name(to).slice('system / Script / '.length);
+      }
     if (baseline) continue;
     counted.add(code);
     let module = url.replace(/^https?:\/\/[^/]+/, '');
@@ -92,7 +111,10 @@ function optimizedCode(file: string): Map<string, Group> {
     const tm = mapFor(url);
     if (at && tm) {
       const o = originalPositionFor(tm, { line: at[0] + 1, column: at[1] });
-      if (o.source) { module = o.source.replace(/^.*node_modules\//, '').replace(/^(\.\.\/)+/, ''); fn = `${o.name ?? fn}:${o.line}`; }
+      if (o.source) {
+        module = o.source.replace(/^.*node_modules\//, '').replace(/^(\.\.\/)+/, '');
+        fn = `${o.name ?? fn}:${o.line}`;
+      }
     }
     const k = `${module}\t${fn}`;
     const g = out.get(k) ?? { bytes: 0, functions: 0 };
@@ -110,11 +132,14 @@ function grouped(key: (k: string) => string): [string, { a: Group; b: Group }][]
     const g = m.get(key(k)) ?? { a: { bytes: 0, functions: 0 }, b: { bytes: 0, functions: 0 } };
     for (const side of ['a', 'b'] as const) {
       const x = (side === 'a' ? a : b).get(k);
-      if (x) { g[side].bytes += x.bytes; g[side].functions += x.functions; }
+      if (x) {
+        g[side].bytes += x.bytes;
+        g[side].functions += x.functions;
+      }
     }
     m.set(key(k), g);
   }
-  return [...m].sort((x, y) => (y[1].b.bytes - y[1].a.bytes) - (x[1].b.bytes - x[1].a.bytes));
+  return [...m].sort((x, y) => y[1].b.bytes - y[1].a.bytes - (x[1].b.bytes - x[1].a.bytes));
 }
 const line = ([k, g]: [string, { a: Group; b: Group }]) =>
   `${((g.b.bytes - g.a.bytes) / 1024).toFixed(1).padStart(8)} KB  (${(g.a.bytes / 1024).toFixed(0)} → ${(g.b.bytes / 1024).toFixed(0)} KB, ${g.a.functions} → ${g.b.functions} functions)  ${k}`;

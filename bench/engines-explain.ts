@@ -12,7 +12,11 @@ const PG_PORT = Number(process.env.YINLING_BENCH_PG_PORT ?? 54391);
 let stop: (() => Promise<void>) | undefined;
 let url: string;
 if (await portInUse(PG_PORT)) url = embeddedUrl(PG_PORT);
-else { const s = await startEmbeddedPostgres({ dir: PG_DIR, port: PG_PORT }); url = s.url; stop = () => s.stop(); }
+else {
+  const s = await startEmbeddedPostgres({ dir: PG_DIR, port: PG_PORT });
+  url = s.url;
+  stop = () => s.stop();
+}
 const pool = createPool(withDatabase(url, 'yinling_bench_engines'), { max: 1 });
 const params: Record<string, unknown> = { as_of: '2026-11-15', full: true, ...JSON.parse(process.env.PARAMS ?? '{}') };
 const c = await pool.connect();

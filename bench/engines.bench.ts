@@ -65,7 +65,12 @@ async function floor(pool: Pool, tables: string[]): Promise<number> {
 
 async function timed(pool: Pool, name: string, opts: EngineOptions): Promise<{ ms: number; result: JobResult }> {
   const t0 = Date.now();
-  const result = await ENGINES[name](pool, { ...opts, log: (m) => { if (/^\s/.test(m) && process.env.BENCH_VERBOSE) log(m); } });
+  const result = await ENGINES[name](pool, {
+    ...opts,
+    log: (m) => {
+      if (/^\s/.test(m) && process.env.BENCH_VERBOSE) log(m);
+    }
+  });
   if (result.status !== 'ok') throw new Error(`${name} ${result.status}: ${result.error}`);
   return { ms: Date.now() - t0, result };
 }
@@ -79,7 +84,15 @@ async function main(): Promise<void> {
     await generateCity({ scale: SCALE, seed: 1, outDir: CITY_DIR });
     log(`generated in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }
-  const truth = JSON.parse(fs.readFileSync(path.join(CITY_DIR, '.ground-truth.json'), 'utf8').split('\n').filter((l) => /^"(asOf|seed|scale)"/.test(l)).map((l) => l.replace(/,$/, '')).join(',').replace(/^/, '{') + '}');
+  const truth = JSON.parse(
+    fs
+      .readFileSync(path.join(CITY_DIR, '.ground-truth.json'), 'utf8')
+      .split('\n')
+      .filter((l) => /^"(asOf|seed|scale)"/.test(l))
+      .map((l) => l.replace(/,$/, ''))
+      .join(',')
+      .replace(/^/, '{') + '}'
+  );
   const asOf: string = truth.asOf;
 
   // ---- database: the ingested city as a template, a fresh copy of it for every run ----
@@ -132,10 +145,14 @@ async function main(): Promise<void> {
   await admin.end();
   const url = withDatabase(adminUrl, DB);
   const pool = createPool(url, { max: 6 });
-  const sizes = (await pool.query(`SELECT (SELECT count(*) FROM payments)::int AS payments, (SELECT count(*) FROM evidence)::int AS evidence,
-      (SELECT count(DISTINCT id_number) FROM enrollments WHERE status = 'active')::int AS recipients, (SELECT count(*) FROM persons)::int AS persons`)).rows[0];
-  const engineRows = (await pool.query(`SELECT (SELECT count(*) FROM cert_status) + (SELECT count(*) FROM cert_events) + (SELECT count(*) FROM alerts)
-      + (SELECT count(*) FROM community_assignments) + (SELECT count(*) FROM ind_person_now) AS n`)).rows[0].n;
+  const sizes = (
+    await pool.query(`SELECT (SELECT count(*) FROM payments)::int AS payments, (SELECT count(*) FROM evidence)::int AS evidence,
+      (SELECT count(DISTINCT id_number) FROM enrollments WHERE status = 'active')::int AS recipients, (SELECT count(*) FROM persons)::int AS persons`)
+  ).rows[0];
+  const engineRows = (
+    await pool.query(`SELECT (SELECT count(*) FROM cert_status) + (SELECT count(*) FROM cert_events) + (SELECT count(*) FROM alerts)
+      + (SELECT count(*) FROM community_assignments) + (SELECT count(*) FROM ind_person_now) AS n`)
+  ).rows[0].n;
   if (Number(engineRows) !== 0) throw new Error(`the fresh copy holds ${engineRows} engine rows: it is not a first run`);
   log(`city: ${JSON.stringify(sizes)}, as of ${asOf}`);
 
@@ -143,11 +160,15 @@ async function main(): Promise<void> {
   const rows: { run: string; ms: number; floor_ms: number; target_ms: number; detail: string }[] = [];
   const describe = (name: string, result: JobResult): string => {
     const ex = result.counts.extra;
-    return name === 'certify' ? `silent rate ${ex.silent_rate}% of ${ex.certified} certified / ${ex.recipients} recipients`
-      : name === 'detect-risk' ? `findings ${JSON.stringify(ex.findings)}`
-      : name === 'match-subsidies' ? `${JSON.stringify(ex.matches)}`
-      : name === 'indicator-facts' ? `${ex.monthly_rows} monthly fact rows, ${ex.now_rows} "now" rows`
-      : `${result.counts.loaded} rows written`;
+    return name === 'certify'
+      ? `silent rate ${ex.silent_rate}% of ${ex.certified} certified / ${ex.recipients} recipients`
+      : name === 'detect-risk'
+        ? `findings ${JSON.stringify(ex.findings)}`
+        : name === 'match-subsidies'
+          ? `${JSON.stringify(ex.matches)}`
+          : name === 'indicator-facts'
+            ? `${ex.monthly_rows} monthly fact rows, ${ex.now_rows} "now" rows`
+            : `${result.counts.loaded} rows written`;
   };
   for (const pass of ['first', 'steady state'] as const) {
     for (const name of Object.keys(ENGINES)) {
@@ -163,19 +184,32 @@ async function main(): Promise<void> {
   {
     const f = await floor(pool, ['payments']);
     const { ms } = await timed(pool, 'detect-risk', { asOf, mode: 'full', rebuildScreens: true });
-    rows.push({ run: 'detect-risk (full, screens rebuilt)', ms, floor_ms: f, target_ms: TARGET_FULL_MS, detail: 'weekly: screens recomputed from all payments' });
+    rows.push({
+      run: 'detect-risk (full, screens rebuilt)',
+      ms,
+      floor_ms: f,
+      target_ms: TARGET_FULL_MS,
+      detail: 'weekly: screens recomputed from all payments'
+    });
     log(`detect-risk full with screen rebuild: ${(ms / 1000).toFixed(1)} s (count(*) payments ${(f / 1000).toFixed(1)} s)`);
   }
 
   // ---- a small feed: 1,000 evidence rows, 50 deaths (through the ingestion, as in production) ----
-  const people = (await pool.query(`SELECT id_number FROM cert_status WHERE status <> 'negative' ORDER BY md5(id_number) LIMIT 1050`)).rows.map((r) => r.id_number as string);
+  const people = (
+    await pool.query(`SELECT id_number FROM cert_status WHERE status <> 'negative' ORDER BY md5(id_number) LIMIT 1050`)
+  ).rows.map((r) => r.id_number as string);
   const feedDir = path.join(PG_DIR, 'small-feed');
   fs.rmSync(feedDir, { recursive: true, force: true });
   fs.mkdirSync(path.join(feedDir, 'evidence'), { recursive: true });
   fs.mkdirSync(path.join(feedDir, 'deaths'), { recursive: true });
   const stamp = Date.now().toString(36);
   const day = (n: number) => new Date(Date.parse(asOf + 'T00:00:00Z') - n * 86_400_000).toISOString().slice(0, 10);
-  const kinds = [['outpatient_visit', 'HEALTH_HIS'], ['bus_swipe', 'TRANSIT_CARD'], ['face_login', 'GOV_APP'], ['phone_topup', 'TELECOM']];
+  const kinds = [
+    ['outpatient_visit', 'HEALTH_HIS'],
+    ['bus_swipe', 'TRANSIT_CARD'],
+    ['face_login', 'GOV_APP'],
+    ['phone_topup', 'TELECOM']
+  ];
   const ev = ['evidence_id,id_number,source,kind,occurred_at'];
   for (let i = 0; i < 1000; i++) {
     const [kind, source] = kinds[i % kinds.length];
@@ -194,8 +228,13 @@ async function main(): Promise<void> {
     const { ms, result } = await timed(pool, name, { asOf });
     const ex = result.counts.extra;
     if (ex.mode !== 'incremental') throw new Error(`${name} did not run incrementally (${ex.mode})`);
-    const f = await floor(pool, ['(SELECT * FROM evidence WHERE evidence_id LIKE \'BENCH-%\') x', '(SELECT * FROM deaths WHERE record_id LIKE \'BENCH-%\') y']);
-    const detail = `scope ${ex.scope} people` + (name === 'detect-risk' ? `, opened ${ex.alerts_opened}, updated ${ex.alerts_updated}, closed ${ex.alerts_closed}` : '');
+    const f = await floor(pool, [
+      "(SELECT * FROM evidence WHERE evidence_id LIKE 'BENCH-%') x",
+      "(SELECT * FROM deaths WHERE record_id LIKE 'BENCH-%') y"
+    ]);
+    const detail =
+      `scope ${ex.scope} people` +
+      (name === 'detect-risk' ? `, opened ${ex.alerts_opened}, updated ${ex.alerts_updated}, closed ${ex.alerts_closed}` : '');
     rows.push({ run: `${name} (incremental)`, ms, floor_ms: f, target_ms: TARGET_INCREMENTAL_MS, detail });
     log(`${name} incremental: ${(ms / 1000).toFixed(2)} s — ${detail}`);
   }
@@ -204,10 +243,17 @@ async function main(): Promise<void> {
   console.log('\n| run | time (s) | target (s) | | count(*) floor (s) | notes |\n|---|---:|---:|---|---:|---|');
   for (const r of rows) {
     const pass = r.ms <= r.target_ms ? 'PASS' : 'FAIL';
-    console.log(`| ${r.run} | ${(r.ms / 1000).toFixed(2)} | ≤ ${r.target_ms / 1000} | ${pass} | ${(r.floor_ms / 1000).toFixed(2)} | ${r.detail} |`);
+    console.log(
+      `| ${r.run} | ${(r.ms / 1000).toFixed(2)} | ≤ ${r.target_ms / 1000} | ${pass} | ${(r.floor_ms / 1000).toFixed(2)} | ${r.detail} |`
+    );
   }
-  console.log(`\nscale ${SCALE}: ${JSON.stringify(sizes)}${ingestMs !== null ? `, ingested in ${(ingestMs / 1000).toFixed(0)} s this run` : ''}; node peak RSS: ${rssMb} MB; ${os.cpus().length} CPUs`);
-  fs.writeFileSync(path.join(ROOT, '.cache', 'bench', `engines-result${SUFFIX}.json`), JSON.stringify({ at: new Date().toISOString(), scale: SCALE, asOf, sizes, ingestMs, rows, rssMb }, null, 2));
+  console.log(
+    `\nscale ${SCALE}: ${JSON.stringify(sizes)}${ingestMs !== null ? `, ingested in ${(ingestMs / 1000).toFixed(0)} s this run` : ''}; node peak RSS: ${rssMb} MB; ${os.cpus().length} CPUs`
+  );
+  fs.writeFileSync(
+    path.join(ROOT, '.cache', 'bench', `engines-result${SUFFIX}.json`),
+    JSON.stringify({ at: new Date().toISOString(), scale: SCALE, asOf, sizes, ingestMs, rows, rssMb }, null, 2)
+  );
 
   await pool.query(`DELETE FROM evidence WHERE evidence_id LIKE 'BENCH-%'`);
   await pool.query(`DELETE FROM deaths WHERE record_id LIKE 'BENCH-%'`);

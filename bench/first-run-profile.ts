@@ -21,7 +21,11 @@ let stop: (() => Promise<void>) | undefined;
 let url = process.env.BENCH_DATABASE_URL;
 if (!url) {
   if (await portInUse(PG_PORT)) url = embeddedUrl(PG_PORT);
-  else { const s = await startEmbeddedPostgres({ dir: PG_DIR, port: PG_PORT }); url = s.url; stop = () => s.stop(); }
+  else {
+    const s = await startEmbeddedPostgres({ dir: PG_DIR, port: PG_PORT });
+    url = s.url;
+    stop = () => s.stop();
+  }
 }
 const admin = createPool(url, { max: 1 });
 await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);

@@ -67,29 +67,52 @@ async function cityInbox(): Promise<{ dir: string; synthetic: boolean }> {
 function writeSynthetic(dir: string, people: number): void {
   say(`writing a synthetic inbox for ${people} people into ${path.relative(ROOT, dir)} …`);
   fs.rmSync(dir, { recursive: true, force: true });
-  const ids = Array.from({ length: people }, (_, i) => makeIdNumber(String(330602 + (i % 9)), `19${40 + (i % 30)}-${String(1 + (i % 12)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')}`, i % 1000));
+  const ids = Array.from({ length: people }, (_, i) =>
+    makeIdNumber(
+      String(330602 + (i % 9)),
+      `19${40 + (i % 30)}-${String(1 + (i % 12)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')}`,
+      i % 1000
+    )
+  );
   const write = (file: string, header: string, rows: (emit: (line: string) => void) => void) => {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const fd = fs.openSync(file, 'w');
     let buf = header + '\n';
-    rows((line) => { buf += line + '\n'; if (buf.length > 1 << 20) { fs.writeSync(fd, buf); buf = ''; } });
+    rows((line) => {
+      buf += line + '\n';
+      if (buf.length > 1 << 20) {
+        fs.writeSync(fd, buf);
+        buf = '';
+      }
+    });
     fs.writeSync(fd, buf);
     fs.closeSync(fd);
   };
   for (let year = 0; year < 3; year++) {
-    write(path.join(dir, 'payments', `payments-${2024 + year}.csv`), 'payment_id,id_number,scheme_code,period,amount,paid_at,status,account_no', (emit) => {
-      for (let m = 1; m <= 12; m++) {
-        const period = `${2024 + year}-${String(m).padStart(2, '0')}`;
-        for (let i = 0; i < people; i++) emit(`PM${period.replace('-', '')}${String(i).padStart(9, '0')},${ids[i]},ENT,${period},${2000 + (i % 3000)}.${String(i % 100).padStart(2, '0')},${period}-18T09:30:00+08:00,paid,62220${String(i).padStart(14, '0')}`);
+    write(
+      path.join(dir, 'payments', `payments-${2024 + year}.csv`),
+      'payment_id,id_number,scheme_code,period,amount,paid_at,status,account_no',
+      (emit) => {
+        for (let m = 1; m <= 12; m++) {
+          const period = `${2024 + year}-${String(m).padStart(2, '0')}`;
+          for (let i = 0; i < people; i++)
+            emit(
+              `PM${period.replace('-', '')}${String(i).padStart(9, '0')},${ids[i]},ENT,${period},${2000 + (i % 3000)}.${String(i % 100).padStart(2, '0')},${period}-18T09:30:00+08:00,paid,62220${String(i).padStart(14, '0')}`
+            );
+        }
       }
-    });
+    );
   }
   for (let q = 0; q < 12; q++) {
     write(path.join(dir, 'evidence', `evidence-q${q}.csv`), 'evidence_id,id_number,source,kind,occurred_at,region,detail', (emit) => {
-      for (let i = 0; i < people; i++) for (let k = 0; k < 8; k++) {
-        const day = 1 + ((i + k * 3) % 28), month = 1 + (q % 4) * 3 + (k % 3);
-        emit(`EV${q}${String(i).padStart(9, '0')}${k},${ids[i]},TRANSIT_CARD,bus_swipe,${2024 + Math.floor(q / 4)}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')} 08:${String(k * 7).padStart(2, '0')}:00,330602001001,${k}路`);
-      }
+      for (let i = 0; i < people; i++)
+        for (let k = 0; k < 8; k++) {
+          const day = 1 + ((i + k * 3) % 28),
+            month = 1 + (q % 4) * 3 + (k % 3);
+          emit(
+            `EV${q}${String(i).padStart(9, '0')}${k},${ids[i]},TRANSIT_CARD,bus_swipe,${2024 + Math.floor(q / 4)}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')} 08:${String(k * 7).padStart(2, '0')}:00,330602001001,${k}路`
+          );
+        }
     });
   }
   fs.writeFileSync(path.join(dir, '.complete'), new Date().toISOString());
@@ -107,7 +130,11 @@ function linkInbox(src: string, dest: string, feeds: string[] | null): number {
     for (const f of fs.readdirSync(from).sort()) {
       const p = path.join(from, f);
       if (!fs.statSync(p).isFile()) continue;
-      try { fs.linkSync(p, path.join(dest, feed, f)); } catch { fs.copyFileSync(p, path.join(dest, feed, f)); }
+      try {
+        fs.linkSync(p, path.join(dest, feed, f));
+      } catch {
+        fs.copyFileSync(p, path.join(dest, feed, f));
+      }
       const st = fs.statSync(p);
       fs.utimesSync(path.join(dest, feed, f), st.atime, st.mtime);
       files++;
@@ -119,8 +146,10 @@ function linkInbox(src: string, dest: string, feeds: string[] | null): number {
 async function catalogues(pool: Pool): Promise<Catalogues> {
   const q = async (sql: string) => (await pool.query(sql)).rows.map((r) => r.v as string);
   return {
-    schemes: await q(`SELECT scheme_code v FROM ref_schemes`), subsidy_projects: await q(`SELECT project_code v FROM ref_subsidy_projects`),
-    evidence_kinds: await q(`SELECT kind v FROM ref_evidence_kinds`), evidence_sources: await q(`SELECT source_code v FROM ref_evidence_sources`)
+    schemes: await q(`SELECT scheme_code v FROM ref_schemes`),
+    subsidy_projects: await q(`SELECT project_code v FROM ref_subsidy_projects`),
+    evidence_kinds: await q(`SELECT kind v FROM ref_evidence_kinds`),
+    evidence_sources: await q(`SELECT source_code v FROM ref_evidence_sources`)
   };
 }
 
@@ -128,7 +157,10 @@ async function catalogues(pool: Pool): Promise<Catalogues> {
 async function canonicalRows(feed: FeedDef, dir: string, cats: Catalogues, out: string): Promise<number> {
   const fd = fs.openSync(out, 'w');
   let rows = 0;
-  for (const f of fs.readdirSync(dir).filter((n) => n.toLowerCase().endsWith('.csv')).sort()) {
+  for (const f of fs
+    .readdirSync(dir)
+    .filter((n) => n.toLowerCase().endsWith('.csv'))
+    .sort()) {
     const file = path.join(dir, f);
     const probe = await probeFile(file);
     if (probe.notText) continue;
@@ -157,13 +189,22 @@ async function canonicalRows(feed: FeedDef, dir: string, cats: Catalogues, out: 
 }
 
 /** Raw COPY of canonical rows into an unindexed copy of each table; feeds in parallel, like the loader. */
-async function rawCopy(pool: Pool, files: { feed: FeedDef; file: string }[], parallel: boolean, cpu: () => { pg: number; node: number } | null): Promise<{ ms: number; cpu: string }> {
-  for (const { feed } of files) await pool.query(`DROP TABLE IF EXISTS raw_${feed.table}; CREATE TABLE raw_${feed.table} (LIKE ${feed.table} INCLUDING DEFAULTS)`);
+async function rawCopy(
+  pool: Pool,
+  files: { feed: FeedDef; file: string }[],
+  parallel: boolean,
+  cpu: () => { pg: number; node: number } | null
+): Promise<{ ms: number; cpu: string }> {
+  for (const { feed } of files)
+    await pool.query(`DROP TABLE IF EXISTS raw_${feed.table}; CREATE TABLE raw_${feed.table} (LIKE ${feed.table} INCLUDING DEFAULTS)`);
   const one = async ({ feed, file }: { feed: FeedDef; file: string }) => {
     const client = await pool.connect();
     try {
       await client.query(`SET TIME ZONE 'Asia/Shanghai'`);
-      await pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), client.query(copyFrom(`COPY raw_${feed.table} (${feedSql(feed).copyColumns}) FROM STDIN`)));
+      await pipeline(
+        fs.createReadStream(file, { highWaterMark: 1 << 20 }),
+        client.query(copyFrom(`COPY raw_${feed.table} (${feedSql(feed).copyColumns}) FROM STDIN`))
+      );
     } finally {
       client.release();
     }
@@ -193,7 +234,12 @@ function cpuSeconds(pgDataDir: string): { pg: number; node: number } | null {
     let ticks = +own[11] + +own[12] + +own[13] + +own[14];
     for (const d of fs.readdirSync('/proc')) {
       if (!/^\d+$/.test(d)) continue;
-      try { const st = stat(Number(d)); if (Number(st[1]) === pm) ticks += +st[11] + +st[12]; } catch { /* gone */ }
+      try {
+        const st = stat(Number(d));
+        if (Number(st[1]) === pm) ticks += +st[11] + +st[12];
+      } catch {
+        /* gone */
+      }
     }
     const u = process.cpuUsage();
     return { pg: ticks / 100, node: (u.user + u.system) / 1e6 };
@@ -207,7 +253,13 @@ function cpuDelta(a: { pg: number; node: number } | null, b: { pg: number; node:
   return `  [CPU: postgres ${(b.pg - a.pg).toFixed(1)} s, node ${(b.node - a.node).toFixed(1)} s]`;
 }
 
-const loadAvg = () => { try { return fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]; } catch { return '?'; } };
+const loadAvg = () => {
+  try {
+    return fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+  } catch {
+    return '?';
+  }
+};
 
 /** Time from the last loaded file to the last index rebuild (the tail where only rebuilds ran). */
 function tailRebuildMs(events: { at: number; kind: 'file' | 'rebuild' }[]): number {
@@ -253,7 +305,8 @@ async function main(): Promise<void> {
       say(`rows (valid) in ${feeds.join(' + ')}: ${rows.toLocaleString('en-US')}; server wal_level=${walLevel}`);
       const rawParallel = await rawCopy(pool, canon, true, cpu);
       const rawSerial = await rawCopy(pool, canon, false, cpu);
-      const rawParallelMs = rawParallel.ms, rawSerialMs = rawSerial.ms;
+      const rawParallelMs = rawParallel.ms,
+        rawSerialMs = rawSerial.ms;
       for (const c of canon) fs.rmSync(c.file);
       const inboxA = path.join(work, 'inbox-ratio');
       linkInbox(city, inboxA, feeds);
@@ -266,7 +319,10 @@ async function main(): Promise<void> {
         inbox: inboxA,
         log: (m) => {
           const r = /rebuilt index .* in ([\d.]+) s/.exec(m);
-          if (r) { rebuilds.push(Number(r[1]) * 1000); logTimes.push({ at: Date.now(), kind: 'rebuild' }); }
+          if (r) {
+            rebuilds.push(Number(r[1]) * 1000);
+            logTimes.push({ at: Date.now(), kind: 'rebuild' });
+          }
           if (/: read \d+, loaded/.test(m)) logTimes.push({ at: Date.now(), kind: 'file' });
           if (process.env.BENCH_VERBOSE) say('  ' + m);
         }
@@ -303,7 +359,12 @@ async function main(): Promise<void> {
     await pool.query('CHECKPOINT');
     const cB = cpu();
     const tB = Date.now();
-    const jobB = await runIngestJob(pool, { inbox: inboxB, log: (m) => { if (process.env.BENCH_VERBOSE) say('  ' + m); } });
+    const jobB = await runIngestJob(pool, {
+      inbox: inboxB,
+      log: (m) => {
+        if (process.env.BENCH_VERBOSE) say('  ' + m);
+      }
+    });
     const cityMs = Date.now() - tB;
     const cityCpu = cpuDelta(cB, cpu());
     if (jobB.status !== 'ok') throw new Error(`ingest failed: ${jobB.error}`);
@@ -312,7 +373,10 @@ async function main(): Promise<void> {
       `whole ${synthetic ? 'synthetic ' : ''}${SCALE} inbox (${nFiles} files): ${secs(cityMs)}   (target < 300 s)${cityCpu}  (load average ${loadAvg()})`,
       `  rows read ${sB.totals.read.toLocaleString('en-US')}, loaded ${sB.totals.loaded.toLocaleString('en-US')}, replaced ${sB.totals.replaced}, quarantined ${sB.totals.quarantined}; ` +
         `files loaded ${sB.totals.filesLoaded}, rejected ${sB.totals.filesRejected}, duplicate ${sB.totals.filesDuplicate}; unresolved person refs ${sB.unresolvedPersonRefs}`,
-      ...Object.entries(sB.byFeed).map(([f, c]) => `    ${f.padEnd(15)} read ${String(c.read).padStart(11)}  loaded ${String(c.loaded).padStart(11)}  replaced ${String(c.replaced).padStart(4)}  quarantined ${String(c.quarantined).padStart(4)}`),
+      ...Object.entries(sB.byFeed).map(
+        ([f, c]) =>
+          `    ${f.padEnd(15)} read ${String(c.read).padStart(11)}  loaded ${String(c.loaded).padStart(11)}  replaced ${String(c.replaced).padStart(4)}  quarantined ${String(c.quarantined).padStart(4)}`
+      ),
       `node peak RSS (process.resourceUsage().maxRSS, whole bench): ${mb(process.resourceUsage().maxRSS)}   (target < 500 MB)` +
         (generatedHere ? '  — includes generating the city in this process; run again for the ingestion alone' : '')
     ];

@@ -35,7 +35,21 @@ import { freePort, linkTree } from './support.ts';
 const SCALES = (process.env.BENCH_SCALES ?? 'tiny,demo,city,city3').split(',').map((s) => s.trim()) as Scale[];
 const SEED = 1;
 const FLAT = 0.3;
-const FEED_TABLES = ['regions', 'persons', 'enrollments', 'payments', 'evidence', 'certifications', 'deaths', 'imprisonments', 'subsidies', 'hardship', 'checkups', 'fund_ledger', 'activities'];
+const FEED_TABLES = [
+  'regions',
+  'persons',
+  'enrollments',
+  'payments',
+  'evidence',
+  'certifications',
+  'deaths',
+  'imprisonments',
+  'subsidies',
+  'hardship',
+  'checkups',
+  'fund_ledger',
+  'activities'
+];
 const MODEL_DIR = path.join(ROOT, 'semantic-layer', 'model');
 const log = (m: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${m}`);
 
@@ -90,11 +104,15 @@ async function measure(scale: Scale): Promise<SizeResult> {
     if (rollups.status !== 'ok') throw new Error(`refresh-rollups: ${rollups.error}`);
     const ingestMs = loadMs + (Date.now() - t);
     await pool.query('VACUUM ANALYZE');
-    const counts = (await pool.query(`SELECT ${FEED_TABLES.map((f) => `(SELECT count(*) FROM ${f})`).join(' + ')} AS rows,
+    const counts = (
+      await pool.query(`SELECT ${FEED_TABLES.map((f) => `(SELECT count(*) FROM ${f})`).join(' + ')} AS rows,
         (SELECT count(*) FROM payments) AS payments,
-        (SELECT count(DISTINCT id_number) FROM enrollments WHERE status = 'active') AS recipients, pg_database_size(current_database()) AS bytes`)).rows[0];
+        (SELECT count(DISTINCT id_number) FROM enrollments WHERE status = 'active') AS recipients, pg_database_size(current_database()) AS bytes`)
+    ).rows[0];
     const rows = Number(counts.rows);
-    log(`${scale}: ${rows.toLocaleString('en-US')} input rows ingested in ${(loadMs / 1000).toFixed(1)} s, rollups refreshed in ${((ingestMs - loadMs) / 1000).toFixed(1)} s`);
+    log(
+      `${scale}: ${rows.toLocaleString('en-US')} input rows ingested in ${(loadMs / 1000).toFixed(1)} s, rollups refreshed in ${((ingestMs - loadMs) / 1000).toFixed(1)} s`
+    );
 
     // run all, first run: engine tables empty and analyzed. Steps timed from the engines' own log lines.
     const stepMs: Record<string, number> = {};
@@ -112,11 +130,19 @@ async function measure(scale: Scale): Promise<SizeResult> {
     const facts = await runIndicatorFacts(pool, { asOf, log: stepLog });
     const factsMs = Date.now() - t;
     if (facts.status !== 'ok') throw new Error(`indicator-facts: ${facts.error}`);
-    log(`${scale}: run all ${(runAllMs / 1000).toFixed(1)} s ${JSON.stringify(engineMs)}, indicator facts ${(factsMs / 1000).toFixed(1)} s`);
+    log(
+      `${scale}: run all ${(runAllMs / 1000).toFixed(1)} s ${JSON.stringify(engineMs)}, indicator facts ${(factsMs / 1000).toFixed(1)} s`
+    );
 
     // The board for the district with the most people, cold (a new engine and pool).
-    const regions = (await pool.query(`SELECT code, name, level, path, parent_code FROM region_paths WHERE level = 'district' ORDER BY code`)).rows as Region[];
-    const big = (await pool.query(`SELECT district_code FROM person_regions WHERE district_code IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`)).rows[0].district_code;
+    const regions = (
+      await pool.query(`SELECT code, name, level, path, parent_code FROM region_paths WHERE level = 'district' ORDER BY code`)
+    ).rows as Region[];
+    const big = (
+      await pool.query(
+        `SELECT district_code FROM person_regions WHERE district_code IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`
+      )
+    ).rows[0].district_code;
     const district = regions.find((r) => r.code === big)!;
     const caller: Caller = { kind: 'staff', name: 'bench-scale', role: 'leader', scope: district, privacy: false };
     const bpool = createPool(url, { max: 6 });
@@ -127,8 +153,18 @@ async function measure(scale: Scale): Promise<SizeResult> {
     await endPool(bpool);
     log(`${scale}: board ${boardMs} ms`);
     return {
-      scale, rows, recipients: Number(counts.recipients), payments: Number(counts.payments), dbBytes: Number(counts.bytes),
-      ingestMs, runAllMs, factsMs, boardMs, engineMs, stepMs, rssMb: Math.round(process.resourceUsage().maxRSS / 1024)
+      scale,
+      rows,
+      recipients: Number(counts.recipients),
+      payments: Number(counts.payments),
+      dbBytes: Number(counts.bytes),
+      ingestMs,
+      runAllMs,
+      factsMs,
+      boardMs,
+      engineMs,
+      stepMs,
+      rssMb: Math.round(process.resourceUsage().maxRSS / 1024)
     };
   } finally {
     await endPool(pool).catch(() => {});
@@ -145,7 +181,9 @@ async function main(): Promise<void> {
   for (const scale of SCALES) results.push(await measure(scale));
 
   const base = results.find((r) => r.scale === 'demo');
-  console.log('\n| size | input rows | recipients | ingest + rollups (s) | µs/row | run all + facts (s) | µs/row | board cold (ms) | rows × | time × (ingest / engines) | µs/row vs demo (ingest / engines) |');
+  console.log(
+    '\n| size | input rows | recipients | ingest + rollups (s) | µs/row | run all + facts (s) | µs/row | board cold (ms) | rows × | time × (ingest / engines) | µs/row vs demo (ingest / engines) |'
+  );
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const flat: string[] = [];
   results.forEach((r, i) => {
@@ -158,14 +196,29 @@ async function main(): Promise<void> {
       const a = us(r.ingestMs, r.rows) / us(base.ingestMs, base.rows);
       const b = us(eng, r.rows) / us(base.runAllMs + base.factsMs, base.rows);
       vs = `${f(a)} / ${f(b)}`;
-      for (const [what, x] of [['ingest', a], ['run all + facts', b]] as const) {
+      for (const [what, x] of [
+        ['ingest', a],
+        ['run all + facts', b]
+      ] as const) {
         if (Math.abs(x - 1) > FLAT) flat.push(`${r.scale} ${what}: ${f(x)}× demo's cost per row`);
       }
     }
-    console.log(`| ${r.scale} | ${r.rows.toLocaleString('en-US')} | ${r.recipients.toLocaleString('en-US')} | ${f(r.ingestMs / 1000, 1)} | ${f(us(r.ingestMs, r.rows))} | ${f(eng / 1000, 1)} | ${f(us(eng, r.rows))} | ${r.boardMs} | ${growth} | ${tgrowth} | ${vs} |`);
+    console.log(
+      `| ${r.scale} | ${r.rows.toLocaleString('en-US')} | ${r.recipients.toLocaleString('en-US')} | ${f(r.ingestMs / 1000, 1)} | ${f(us(r.ingestMs, r.rows))} | ${f(eng / 1000, 1)} | ${f(us(eng, r.rows))} | ${r.boardMs} | ${growth} | ${tgrowth} | ${vs} |`
+    );
   });
 
-  console.log('\nper engine (s): ' + results.map((r) => `${r.scale} ${Object.entries(r.engineMs).map(([k, v]) => `${k} ${f(v / 1000, 1)}`).join(', ')}, indicator-facts ${f(r.factsMs / 1000, 1)}`).join('; '));
+  console.log(
+    '\nper engine (s): ' +
+      results
+        .map(
+          (r) =>
+            `${r.scale} ${Object.entries(r.engineMs)
+              .map(([k, v]) => `${k} ${f(v / 1000, 1)}`)
+              .join(', ')}, indicator-facts ${f(r.factsMs / 1000, 1)}`
+        )
+        .join('; ')
+  );
   const superLinear: string[] = [];
   for (let i = 1; i < results.length; i++) {
     const [p, r] = [results[i - 1], results[i]];
@@ -178,10 +231,17 @@ async function main(): Promise<void> {
     }
   }
   console.log(`\ncost per row flat within ±${FLAT * 100} % of demo's: ${flat.length ? 'NO — ' + flat.join('; ') : 'yes'}`);
-  console.log(`super-linear steps (cost per row up > ${FLAT * 100} % from one size to the next, ≥ 1 s): ${superLinear.length ? '\n  ' + superLinear.join('\n  ') : 'none'}`);
-  console.log(`\nnode peak RSS ${Math.max(...results.map((r) => r.rssMb))} MB; database ${results.map((r) => `${r.scale} ${f(r.dbBytes / 2 ** 30, 1)} GiB`).join(', ')}; ${os.cpus().length} CPUs, ${f(os.totalmem() / 2 ** 30, 0)} GiB`);
+  console.log(
+    `super-linear steps (cost per row up > ${FLAT * 100} % from one size to the next, ≥ 1 s): ${superLinear.length ? '\n  ' + superLinear.join('\n  ') : 'none'}`
+  );
+  console.log(
+    `\nnode peak RSS ${Math.max(...results.map((r) => r.rssMb))} MB; database ${results.map((r) => `${r.scale} ${f(r.dbBytes / 2 ** 30, 1)} GiB`).join(', ')}; ${os.cpus().length} CPUs, ${f(os.totalmem() / 2 ** 30, 0)} GiB`
+  );
   fs.mkdirSync(path.join(ROOT, '.cache', 'bench'), { recursive: true });
-  fs.writeFileSync(path.join(ROOT, '.cache', 'bench', 'scale-result.json'), JSON.stringify({ at: new Date().toISOString(), results, flat, superLinear }, null, 2));
+  fs.writeFileSync(
+    path.join(ROOT, '.cache', 'bench', 'scale-result.json'),
+    JSON.stringify({ at: new Date().toISOString(), results, flat, superLinear }, null, 2)
+  );
 }
 
 main().catch((e) => {

@@ -33,7 +33,11 @@ export function linkTree(from: string, to: string): void {
 }
 
 /** The city's feed files for today (Shanghai), generated on first use into .cache/bench. */
-export async function cachedCity(say: (m: string) => void, scale: Scale = SCALE, seed: number = SEED): Promise<{ dir: string; asOf: string }> {
+export async function cachedCity(
+  say: (m: string) => void,
+  scale: Scale = SCALE,
+  seed: number = SEED
+): Promise<{ dir: string; asOf: string }> {
   const asOf = todayShanghai();
   const dir = path.join(ROOT, '.cache', 'bench', `${scale}-seed${seed}-${asOf}`);
   if (!fs.existsSync(path.join(dir, '.ground-truth.json'))) {
@@ -62,7 +66,10 @@ export async function cityDatabase(name: string, say: (m: string) => void): Prom
   const { dir: cache, asOf } = await cachedCity(say);
   const reuse = process.env.BENCH_DIR;
   const dir = reuse ? path.resolve(reuse) : scratchDir(`yinling-bench-${name}-`);
-  if (reuse) { fs.mkdirSync(dir, { recursive: true }); fs.chmodSync(dir, 0o755); }
+  if (reuse) {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.chmodSync(dir, 0o755);
+  }
   const inbox = path.join(dir, 'inbox');
   let pg: EmbeddedServer | undefined;
   let pool: Pool | undefined;

@@ -28,7 +28,6 @@ const CONCURRENT_CHECKS = 2;
 const MAX_WAITING_CHECKS = 16;
 export const SESSION_HOURS = 12;
 
-
 function scryptAsync(password: string, salt: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => scrypt(password, salt, KEYLEN, SCRYPT, (err, key) => (err ? reject(err) : resolve(key))));
 }
@@ -44,18 +43,37 @@ export async function verifyPassword(password: string, stored: string): Promise<
   if (scheme !== 'scrypt') return false;
   const expected = Buffer.from(key, 'base64');
   const actual = await new Promise<Buffer>((resolve, reject) =>
-    scrypt(password, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: SCRYPT.maxmem },
-      (err, k) => (err ? reject(err) : resolve(k))));
+    scrypt(
+      password,
+      Buffer.from(salt, 'base64'),
+      expected.length,
+      { N: Number(n), r: Number(r), p: Number(p), maxmem: SCRYPT.maxmem },
+      (err, k) => (err ? reject(err) : resolve(k))
+    )
+  );
   return timingSafeEqual(actual, expected);
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
-export interface StaffUser { user_id: number; username: string; display_name: string; role: Role; region_code: string; disabled: boolean }
+export interface StaffUser {
+  user_id: number;
+  username: string;
+  display_name: string;
+  role: Role;
+  region_code: string;
+  disabled: boolean;
+}
 
-export async function createUser(pool: Pool, actor: Actor, u: { username: string; displayName?: string; role: string; regionCode: string; password: string }): Promise<StaffUser> {
-  if (!/^[A-Za-z0-9_.-]{3,40}$/.test(u.username)) throw new HttpError(400, 'the user name must be 3–40 letters, digits, dots, dashes or underscores', 'invalid_username');
-  if (!(ROLES as readonly string[]).includes(u.role)) throw new HttpError(400, `the role must be one of ${ROLES.join(', ')}`, 'invalid_role');
+export async function createUser(
+  pool: Pool,
+  actor: Actor,
+  u: { username: string; displayName?: string; role: string; regionCode: string; password: string }
+): Promise<StaffUser> {
+  if (!/^[A-Za-z0-9_.-]{3,40}$/.test(u.username))
+    throw new HttpError(400, 'the user name must be 3–40 letters, digits, dots, dashes or underscores', 'invalid_username');
+  if (!(ROLES as readonly string[]).includes(u.role))
+    throw new HttpError(400, `the role must be one of ${ROLES.join(', ')}`, 'invalid_role');
   if (u.password.length < 10) throw new HttpError(400, 'the password must have at least 10 characters', 'weak_password');
   const region = await pool.query(`SELECT 1 FROM regions WHERE code = $1`, [u.regionCode]);
   if (!region.rowCount) throw new HttpError(404, `no region with code ${u.regionCode}`, 'unknown_region');
@@ -64,7 +82,8 @@ export async function createUser(pool: Pool, actor: Actor, u: { username: string
     const r = await pool.query(
       `INSERT INTO staff_users (username, display_name, role, region_code, password_hash) VALUES ($1, $2, $3, $4, $5)
        RETURNING user_id, username, display_name, role, region_code, disabled`,
-      [u.username, u.displayName ?? u.username, u.role, u.regionCode, hash]);
+      [u.username, u.displayName ?? u.username, u.role, u.regionCode, hash]
+    );
     await audit(pool, actor, 'user.create', u.username, { role: u.role, region_code: u.regionCode });
     return { ...r.rows[0], user_id: Number(r.rows[0].user_id) };
   } catch (e) {
@@ -74,14 +93,17 @@ export async function createUser(pool: Pool, actor: Actor, u: { username: string
 }
 
 export async function listUsers(pool: Pool): Promise<(StaffUser & { last_login_at: string | null })[]> {
-  const r = await pool.query(`SELECT user_id, username, display_name, role, region_code, disabled, last_login_at FROM staff_users ORDER BY username`);
+  const r = await pool.query(
+    `SELECT user_id, username, display_name, role, region_code, disabled, last_login_at FROM staff_users ORDER BY username`
+  );
   return r.rows;
 }
 
 export async function setDisabled(pool: Pool, actor: Actor, username: string, disabled: boolean): Promise<void> {
   const r = await pool.query(`UPDATE staff_users SET disabled = $2 WHERE username = $1`, [username, disabled]);
   if (!r.rowCount) throw new HttpError(404, `no user ${username}`, 'unknown_user');
-  if (disabled) await pool.query(`DELETE FROM staff_sessions WHERE user_id = (SELECT user_id FROM staff_users WHERE username = $1)`, [username]);
+  if (disabled)
+    await pool.query(`DELETE FROM staff_sessions WHERE user_id = (SELECT user_id FROM staff_users WHERE username = $1)`, [username]);
   await audit(pool, actor, disabled ? 'user.disable' : 'user.enable', username);
 }
 
@@ -95,12 +117,17 @@ export type LoginResult =
  * failure up front (a success takes it back). Thirty parallel attempts therefore cannot all be
  * checked: the sixth finds the block the fifth set.
  */
-async function reserveAttempt(pool: Pool, keys: { key: string; limit: number }[]): Promise<{ blockedUntil: Date | null; blockedNow: string[] }> {
+async function reserveAttempt(
+  pool: Pool,
+  keys: { key: string; limit: number }[]
+): Promise<{ blockedUntil: Date | null; blockedNow: string[] }> {
   return withTransaction(pool, async (c) => {
     await c.query(`INSERT INTO sign_in_throttle (key) SELECT unnest($1::text[]) ON CONFLICT (key) DO NOTHING`, [keys.map((k) => k.key)]);
     const r = await c.query(
       `SELECT key, failures, blocks, blocked_until, blocked_until > now() AS blocked, last_failure < now() - make_interval(hours => $2) AS stale
-         FROM sign_in_throttle WHERE key = ANY($1) ORDER BY key FOR UPDATE`, [keys.map((k) => k.key), QUIET_HOURS]);
+         FROM sign_in_throttle WHERE key = ANY($1) ORDER BY key FOR UPDATE`,
+      [keys.map((k) => k.key), QUIET_HOURS]
+    );
     const blocked = r.rows.filter((x) => x.blocked).map((x) => x.blocked_until as Date);
     if (blocked.length) return { blockedUntil: new Date(Math.max(...blocked.map((d) => d.getTime()))), blockedNow: [] };
     const blockedNow: string[] = [];
@@ -114,10 +141,16 @@ async function reserveAttempt(pool: Pool, keys: { key: string; limit: number }[]
         await c.query(
           `UPDATE sign_in_throttle SET failures = 0, blocks = $2 + 1, last_failure = now(),
                   blocked_until = now() + make_interval(mins => least($3, power(2, $2))::int)
-            WHERE key = $1`, [row.key, blocks, MAX_BLOCK_MINUTES]);
+            WHERE key = $1`,
+          [row.key, blocks, MAX_BLOCK_MINUTES]
+        );
         blockedNow.push(row.key);
       } else {
-        await c.query(`UPDATE sign_in_throttle SET failures = $2, blocks = $3, last_failure = now() WHERE key = $1`, [row.key, failures, blocks]);
+        await c.query(`UPDATE sign_in_throttle SET failures = $2, blocks = $3, last_failure = now() WHERE key = $1`, [
+          row.key,
+          failures,
+          blocks
+        ]);
       }
     }
     return { blockedUntil: null, blockedNow };
@@ -141,7 +174,8 @@ export function createLimiter(concurrent: number, maxWaiting: number) {
       return await fn();
     } finally {
       const next = waiting.shift();
-      if (next) next(); // the slot passes straight on
+      if (next)
+        next(); // the slot passes straight on
       else running--;
     }
   };
@@ -153,7 +187,12 @@ const withPasswordCheck = createLimiter(CONCURRENT_CHECKS, MAX_WAITING_CHECKS);
  * exists, is disabled or not ('invalid'), except a throttled key ('locked', with when it ends) and a
  * sign-in flood ('busy'). See sign_in_throttle (migration 0016) for the keys.
  */
-export async function login(pool: Pool, username: string, password: string, meta: { ip?: string; userAgent?: string } = {}): Promise<LoginResult> {
+export async function login(
+  pool: Pool,
+  username: string,
+  password: string,
+  meta: { ip?: string; userAgent?: string } = {}
+): Promise<LoginResult> {
   const actor: Actor = { type: 'staff', name: username.slice(0, 100), ip: meta.ip };
   const name = username.toLowerCase().slice(0, 100);
   const address = meta.ip ?? 'unknown';
@@ -170,7 +209,9 @@ export async function login(pool: Pool, username: string, password: string, meta
   const r = await pool.query(`SELECT * FROM staff_users WHERE username = $1`, [username]);
   const user = r.rows[0];
   // An unknown name costs the same hash as a real check: the time does not tell which names exist.
-  const checked = await withPasswordCheck(() => (user ? verifyPassword(password, user.password_hash) : hashPassword(password).then(() => false)));
+  const checked = await withPasswordCheck(() =>
+    user ? verifyPassword(password, user.password_hash) : hashPassword(password).then(() => false)
+  );
   if (checked === 'busy') {
     await audit(pool, actor, 'login.refused', actor.name, { reason: 'busy' });
     return { ok: false, reason: 'busy' };
@@ -178,7 +219,9 @@ export async function login(pool: Pool, username: string, password: string, meta
   if (!checked || user.disabled) {
     const reason = !user ? 'unknown_user' : !checked ? 'bad_password' : 'disabled';
     // The attempt is already counted; did it set a block? Then say so now rather than on the next try.
-    const t = await pool.query(`SELECT max(blocked_until) AS until FROM sign_in_throttle WHERE key = ANY($1) AND blocked_until > now()`, [keys.map((k) => k.key)]);
+    const t = await pool.query(`SELECT max(blocked_until) AS until FROM sign_in_throttle WHERE key = ANY($1) AND blocked_until > now()`, [
+      keys.map((k) => k.key)
+    ]);
     await audit(pool, actor, 'login.failed', actor.name, { reason, blocked: !!t.rows[0].until });
     return t.rows[0].until ? { ok: false, reason: 'locked', lockedUntil: t.rows[0].until } : { ok: false, reason: 'invalid' };
   }
@@ -188,12 +231,19 @@ export async function login(pool: Pool, username: string, password: string, meta
     `UPDATE sign_in_throttle SET failures = greatest(failures - 1, 0),
             blocks = CASE WHEN key LIKE 'acct:%' THEN 0 WHEN key = ANY($2) THEN greatest(blocks - 1, 0) ELSE blocks END,
             blocked_until = CASE WHEN key = ANY($2) THEN NULL ELSE blocked_until END
-      WHERE key = ANY($1)`, [keys.map((k) => k.key), blockedNow]);
+      WHERE key = ANY($1)`,
+    [keys.map((k) => k.key), blockedNow]
+  );
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(Date.now() + SESSION_HOURS * 3600_000);
   await pool.query(`UPDATE staff_users SET last_login_at = now() WHERE user_id = $1`, [user.user_id]);
-  await pool.query(`INSERT INTO staff_sessions (session_id_hash, user_id, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5)`,
-    [sha256(token), user.user_id, expiresAt, meta.ip ?? null, meta.userAgent ?? null]);
+  await pool.query(`INSERT INTO staff_sessions (session_id_hash, user_id, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5)`, [
+    sha256(token),
+    user.user_id,
+    expiresAt,
+    meta.ip ?? null,
+    meta.userAgent ?? null
+  ]);
   await audit(pool, actor, 'login', username);
   const { password_hash: _h, ...pub } = user;
   return { ok: true, user: { ...pub, user_id: Number(pub.user_id) }, sessionToken: token, expiresAt };
@@ -205,7 +255,9 @@ export async function sessionUser(pool: Pool, token: string | undefined): Promis
   const r = await pool.query(
     `UPDATE staff_sessions s SET last_seen_at = now() FROM staff_users u
       WHERE s.session_id_hash = $1 AND s.expires_at > now() AND u.user_id = s.user_id AND NOT u.disabled
-      RETURNING u.user_id, u.username, u.display_name, u.role, u.region_code, u.disabled`, [sha256(token)]);
+      RETURNING u.user_id, u.username, u.display_name, u.role, u.region_code, u.disabled`,
+    [sha256(token)]
+  );
   return r.rows[0] ? { ...r.rows[0], user_id: Number(r.rows[0].user_id) } : null;
 }
 
@@ -215,15 +267,26 @@ export async function logout(pool: Pool, token: string | undefined, actor: Actor
   if (r.rowCount) await audit(pool, actor, 'logout', actor.name);
 }
 
-export interface KioskToken { token_id: number; label: string; region_code: string; privacy_mode: boolean }
+export interface KioskToken {
+  token_id: number;
+  label: string;
+  region_code: string;
+  privacy_mode: boolean;
+}
 
-export async function createKioskToken(pool: Pool, actor: Actor, k: { label: string; regionCode: string; privacyMode?: boolean }): Promise<KioskToken & { token: string }> {
+export async function createKioskToken(
+  pool: Pool,
+  actor: Actor,
+  k: { label: string; regionCode: string; privacyMode?: boolean }
+): Promise<KioskToken & { token: string }> {
   const region = await pool.query(`SELECT 1 FROM regions WHERE code = $1`, [k.regionCode]);
   if (!region.rowCount) throw new HttpError(404, `no region with code ${k.regionCode}`, 'unknown_region');
   const token = 'kiosk_' + randomBytes(24).toString('base64url');
   const r = await pool.query(
     `INSERT INTO kiosk_tokens (token_hash, label, region_code, privacy_mode, created_by) VALUES ($1, $2, $3, $4, $5)
-     RETURNING token_id, label, region_code, privacy_mode`, [sha256(token), k.label, k.regionCode, k.privacyMode ?? true, actor.name]);
+     RETURNING token_id, label, region_code, privacy_mode`,
+    [sha256(token), k.label, k.regionCode, k.privacyMode ?? true, actor.name]
+  );
   await audit(pool, actor, 'kiosk.create', k.label, { region_code: k.regionCode, privacy_mode: k.privacyMode ?? true });
   return { ...r.rows[0], token_id: Number(r.rows[0].token_id), token };
 }
@@ -234,14 +297,22 @@ export async function revokeKioskToken(pool: Pool, actor: Actor, tokenId: number
   await audit(pool, actor, 'kiosk.revoke', String(tokenId));
 }
 
-export async function listKioskTokens(pool: Pool): Promise<(KioskToken & { created_at: string; revoked_at: string | null; last_used_at: string | null })[]> {
-  return (await pool.query(`SELECT token_id, label, region_code, privacy_mode, created_at, revoked_at, last_used_at FROM kiosk_tokens ORDER BY token_id`)).rows;
+export async function listKioskTokens(
+  pool: Pool
+): Promise<(KioskToken & { created_at: string; revoked_at: string | null; last_used_at: string | null })[]> {
+  return (
+    await pool.query(
+      `SELECT token_id, label, region_code, privacy_mode, created_at, revoked_at, last_used_at FROM kiosk_tokens ORDER BY token_id`
+    )
+  ).rows;
 }
 
 export async function kioskByToken(pool: Pool, token: string | undefined): Promise<KioskToken | null> {
   if (!token) return null;
   const r = await pool.query(
     `UPDATE kiosk_tokens SET last_used_at = now() WHERE token_hash = $1 AND revoked_at IS NULL
-     RETURNING token_id, label, region_code, privacy_mode`, [sha256(token)]);
+     RETURNING token_id, label, region_code, privacy_mode`,
+    [sha256(token)]
+  );
   return r.rows[0] ? { ...r.rows[0], token_id: Number(r.rows[0].token_id) } : null;
 }

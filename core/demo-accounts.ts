@@ -20,9 +20,15 @@ export async function ensureDemoAccounts(pool: Pool): Promise<string[]> {
     const region = a.scope === 'city' || !district.rowCount ? city.rows[0].code : district.rows[0].code;
     const exists = await pool.query(`SELECT region_code FROM staff_users WHERE username = $1`, [a.username]);
     if (!exists.rowCount) {
-      await createUser(pool, { type: 'system', name: 'demo-seed' }, { username: a.username, role: a.role, regionCode: region, password: a.password, displayName: a.displayName });
+      await createUser(
+        pool,
+        { type: 'system', name: 'demo-seed' },
+        { username: a.username, role: a.role, regionCode: region, password: a.password, displayName: a.displayName }
+      );
     }
-    lines.push(`  ${a.role.padEnd(8)} ${a.username.padEnd(13)} password ${a.password.padEnd(22)} scope ${exists.rows[0]?.region_code ?? region}`);
+    lines.push(
+      `  ${a.role.padEnd(8)} ${a.username.padEnd(13)} password ${a.password.padEnd(22)} scope ${exists.rows[0]?.region_code ?? region}`
+    );
   }
   return lines;
 }

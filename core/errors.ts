@@ -5,12 +5,23 @@
 // Argument order is always (status, message, code).
 
 const DEFAULT_CODES: Record<number, string> = {
-  400: 'bad_request', 401: 'unauthenticated', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 422: 'invalid', 429: 'too_many_requests', 503: 'unavailable'
+  400: 'bad_request',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  422: 'invalid',
+  429: 'too_many_requests',
+  503: 'unavailable'
 };
 
 export class HttpError extends Error {
   readonly code: string;
-  constructor(readonly status: number, message: string, code?: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+    code?: string
+  ) {
     super(message);
     this.name = 'HttpError';
     this.code = code ?? DEFAULT_CODES[status] ?? 'error';
@@ -40,7 +51,7 @@ export function callerError(e: unknown): { status: number; message: string; code
   if (e instanceof HttpError) return { status: e.status, message: e.message, code: e.code };
   const x = e as { status?: unknown; code?: unknown; message?: unknown } | null;
   if (x && typeof x.status === 'number' && x.status >= 400 && x.status < 500 && typeof x.message === 'string') {
-    return { status: x.status, message: x.message, code: typeof x.code === 'string' ? x.code : DEFAULT_CODES[x.status] ?? 'error' };
+    return { status: x.status, message: x.message, code: typeof x.code === 'string' ? x.code : (DEFAULT_CODES[x.status] ?? 'error') };
   }
   if (x && typeof x.code === 'string' && /^22/.test(x.code) && typeof x.message === 'string') {
     return { status: 400, message: `Invalid value in query: ${x.message}`, code: 'invalid_value' };
@@ -54,9 +65,16 @@ export function callerError(e: unknown): { status: number; message: string; code
  * thing. A fault of ours is logged with a short reference and answered as a bare 500; a statement
  * timeout is a 500 "Query timeout" (Cube's words). Never a stack trace or SQL internals.
  */
-export function errorBody(e: unknown, log: (m: string) => void = (m) => console.error(m)): { status: number; body: { error: string; code: string; type?: string } } {
+export function errorBody(
+  e: unknown,
+  log: (m: string) => void = (m) => console.error(m)
+): { status: number; body: { error: string; code: string; type?: string } } {
   const c = callerError(e);
-  if (c) return { status: c.status, body: c.status === 400 ? { type: 'UserError', error: c.message, code: c.code } : { error: c.message, code: c.code } };
+  if (c)
+    return {
+      status: c.status,
+      body: c.status === 400 ? { type: 'UserError', error: c.message, code: c.code } : { error: c.message, code: c.code }
+    };
   if ((e as { code?: unknown } | null)?.code === '57014') return { status: 500, body: { error: 'Query timeout', code: 'timeout' } };
   const ref = Math.random().toString(36).slice(2, 10);
   log(`error ${ref}: ${e instanceof Error ? `${e.name}: ${e.message}${e.stack ? `\n${e.stack}` : ''}` : String(e)}`);
@@ -66,5 +84,8 @@ export function errorBody(e: unknown, log: (m: string) => void = (m) => console.
 /** errorBody as a JSON Response. */
 export function errorResponse(e: unknown, log?: (m: string) => void): Response {
   const { status, body } = errorBody(e, log);
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' } });
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }
+  });
 }

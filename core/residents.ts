@@ -25,7 +25,8 @@ export function maskPhone(phone: string): string {
 
 function idOrError(raw: string): string {
   const id = parseIdNumber(raw.trim());
-  if (!id.ok) throw new HttpError(400, '身份证号码不正确，请核对后重新输入。The ID number is not valid; please check it.', 'invalid_id_number');
+  if (!id.ok)
+    throw new HttpError(400, '身份证号码不正确，请核对后重新输入。The ID number is not valid; please check it.', 'invalid_id_number');
   return id.value;
 }
 
@@ -51,20 +52,31 @@ export async function requestSignInCode(pool: Pool, sms: SmsSender, rawId: strin
       `INSERT INTO resident_codes AS rc (id_number, code_hash, sent_at, expires_at) VALUES ($1, $2, now(), now() + make_interval(mins => $3))
        ON CONFLICT (id_number) DO UPDATE SET code_hash = EXCLUDED.code_hash, sent_at = EXCLUDED.sent_at, expires_at = EXCLUDED.expires_at
         WHERE rc.sent_at <= now() - make_interval(secs => $4) AND (rc.locked_until IS NULL OR rc.locked_until <= now())
-       RETURNING sent_at, expires_at`, [idNumber, sha256(`${idNumber}:${code}`), CODE_MINUTES, RESEND_SECONDS]);
+       RETURNING sent_at, expires_at`,
+      [idNumber, sha256(`${idNumber}:${code}`), CODE_MINUTES, RESEND_SECONDS]
+    );
     if (!r.rowCount) {
-      const old = (await c.query(`SELECT sent_at, locked_until, locked_until > now() AS locked FROM resident_codes WHERE id_number = $1`, [idNumber])).rows[0];
+      const old = (
+        await c.query(`SELECT sent_at, locked_until, locked_until > now() AS locked FROM resident_codes WHERE id_number = $1`, [idNumber])
+      ).rows[0];
       return old.locked
         ? { sent: false as const, reason: 'locked' as const, retryAt: old.locked_until as Date }
         : { sent: false as const, reason: 'too_soon' as const, retryAt: new Date((old.sent_at as Date).getTime() + RESEND_SECONDS * 1000) };
     }
     await sms.send(c, {
-      phone, purpose: 'sign_in', secret: code,
+      phone,
+      purpose: 'sign_in',
+      secret: code,
       text: `【银龄】您的登录验证码是 ${code}，${CODE_MINUTES}分钟内有效。工作人员不会向您索要验证码，请勿告诉他人。`
     });
     await audit(c, { type: 'resident', name: idNumber, ip: meta.ip }, 'resident.code.sent', idNumber, { channel: sms.channel });
     const sentAt = r.rows[0].sent_at as Date;
-    return { sent: true as const, phone: maskPhone(phone), expiresAt: r.rows[0].expires_at as Date, resendAt: new Date(sentAt.getTime() + RESEND_SECONDS * 1000) };
+    return {
+      sent: true as const,
+      phone: maskPhone(phone),
+      expiresAt: r.rows[0].expires_at as Date,
+      resendAt: new Date(sentAt.getTime() + RESEND_SECONDS * 1000)
+    };
   });
 }
 
@@ -73,7 +85,12 @@ export type CodeCheck =
   | { ok: false; reason: 'wrong' | 'expired' | 'locked'; triesLeft?: number; retryAt?: Date };
 
 /** Check a code: right → a session (the code is used up); wrong → counted, the fifth locks. One statement decides. */
-export async function verifySignInCode(pool: Pool, rawId: string, code: string, meta: { ip?: string; userAgent?: string } = {}): Promise<CodeCheck> {
+export async function verifySignInCode(
+  pool: Pool,
+  rawId: string,
+  code: string,
+  meta: { ip?: string; userAgent?: string } = {}
+): Promise<CodeCheck> {
   const idNumber = idOrError(rawId);
   const given = code.replace(/\s/g, '');
   const actor = { type: 'resident' as const, name: idNumber, ip: meta.ip };
@@ -84,9 +101,12 @@ export async function verifySignInCode(pool: Pool, rawId: string, code: string, 
         expires_at = CASE WHEN code_hash = $2 THEN now() ELSE expires_at END       -- a code works once
       WHERE id_number = $1 AND expires_at > now() AND (locked_until IS NULL OR locked_until <= now())
       RETURNING code_hash = $2 AS ok, wrong, locked_until`,
-    [idNumber, sha256(`${idNumber}:${given}`), MAX_WRONG_CODES, CODE_LOCK_MINUTES]);
+    [idNumber, sha256(`${idNumber}:${given}`), MAX_WRONG_CODES, CODE_LOCK_MINUTES]
+  );
   if (!r.rowCount) {
-    const row = (await pool.query(`SELECT locked_until, locked_until > now() AS locked FROM resident_codes WHERE id_number = $1`, [idNumber])).rows[0];
+    const row = (
+      await pool.query(`SELECT locked_until, locked_until > now() AS locked FROM resident_codes WHERE id_number = $1`, [idNumber])
+    ).rows[0];
     const reason = row?.locked ? 'locked' : 'expired';
     await audit(pool, actor, 'resident.sign_in.refused', idNumber, { reason });
     return row?.locked ? { ok: false, reason: 'locked', retryAt: row.locked_until } : { ok: false, reason: 'expired' };
@@ -94,17 +114,28 @@ export async function verifySignInCode(pool: Pool, rawId: string, code: string, 
   const { ok, wrong, locked_until } = r.rows[0];
   if (!ok) {
     await audit(pool, actor, 'resident.sign_in.failed', idNumber, { wrong });
-    return locked_until && wrong >= MAX_WRONG_CODES ? { ok: false, reason: 'locked', retryAt: locked_until } : { ok: false, reason: 'wrong', triesLeft: MAX_WRONG_CODES - wrong };
+    return locked_until && wrong >= MAX_WRONG_CODES
+      ? { ok: false, reason: 'locked', retryAt: locked_until }
+      : { ok: false, reason: 'wrong', triesLeft: MAX_WRONG_CODES - wrong };
   }
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(Date.now() + RESIDENT_SESSION_HOURS * 3600_000);
-  await pool.query(`INSERT INTO resident_sessions (session_id_hash, id_number, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5)`,
-    [sha256(token), idNumber, expiresAt, meta.ip ?? null, meta.userAgent ?? null]);
+  await pool.query(`INSERT INTO resident_sessions (session_id_hash, id_number, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5)`, [
+    sha256(token),
+    idNumber,
+    expiresAt,
+    meta.ip ?? null,
+    meta.userAgent ?? null
+  ]);
   await audit(pool, actor, 'resident.sign_in', idNumber);
   return { ok: true, sessionToken: token, expiresAt };
 }
 
-export interface Resident { id_number: string; name: string; expires_at: Date }
+export interface Resident {
+  id_number: string;
+  name: string;
+  expires_at: Date;
+}
 
 /** The resident behind a portal session cookie, sliding its last-seen time; null when expired or unknown. */
 export async function residentBySession(pool: Pool, token: string | undefined): Promise<Resident | null> {
@@ -112,7 +143,9 @@ export async function residentBySession(pool: Pool, token: string | undefined): 
   const r = await pool.query(
     `UPDATE resident_sessions s SET last_seen_at = now() FROM persons p
       WHERE s.session_id_hash = $1 AND s.expires_at > now() AND p.id_number = s.id_number
-      RETURNING s.id_number, p.name, s.expires_at`, [sha256(token)]);
+      RETURNING s.id_number, p.name, s.expires_at`,
+    [sha256(token)]
+  );
   return r.rows[0] ?? null;
 }
 

@@ -6,7 +6,12 @@
 import type { Queryable } from './db/pool.ts';
 import { HttpError } from './errors.ts';
 
-export interface SmsMessage { phone: string; text: string; purpose: string; /** the part of `text` to blank in the record (a code) */ secret?: string }
+export interface SmsMessage {
+  phone: string;
+  text: string;
+  purpose: string;
+  /** the part of `text` to blank in the record (a code) */ secret?: string;
+}
 
 export interface SmsSender {
   readonly channel: 'outbox' | 'gateway';
@@ -37,9 +42,15 @@ export function gatewaySender(url: string, token: string | undefined, timeoutMs 
       } catch (e) {
         error = e instanceof Error ? e.message : String(e);
       }
-      await db.query(`INSERT INTO sms_outbox (phone, body, purpose, channel, status, error) VALUES ($1, $2, $3, 'gateway', $4, $5)`,
-        [m.phone, recorded, m.purpose, error ? 'failed' : 'sent', error]);
-      if (error) throw new HttpError(503, '短信暂时发不出去，请稍后再试 The text message could not be sent; please try again shortly', 'sms_failed');
+      await db.query(`INSERT INTO sms_outbox (phone, body, purpose, channel, status, error) VALUES ($1, $2, $3, 'gateway', $4, $5)`, [
+        m.phone,
+        recorded,
+        m.purpose,
+        error ? 'failed' : 'sent',
+        error
+      ]);
+      if (error)
+        throw new HttpError(503, '短信暂时发不出去，请稍后再试 The text message could not be sent; please try again shortly', 'sms_failed');
     }
   };
 }

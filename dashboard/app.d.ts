@@ -9,7 +9,10 @@ import type { Resident } from '../core/residents.ts';
 
 declare global {
   namespace App {
-    interface Error { message: string; id?: string }
+    interface Error {
+      message: string;
+      id?: string;
+    }
     interface Locals {
       user: StaffUser | null;
       kiosk: KioskToken | null;

@@ -19,7 +19,8 @@ export interface Dataset {
   takesAsOf?: boolean;
 }
 
-const maskIdNumbersIn = (v: string | null) => (v === null ? null : v.replace(/\d{6}(\d{8})\d{3}[\dXx]/g, (m) => maskIdNumber(m.toUpperCase())));
+const maskIdNumbersIn = (v: string | null) =>
+  v === null ? null : v.replace(/\d{6}(\d{8})\d{3}[\dXx]/g, (m) => maskIdNumber(m.toUpperCase()));
 
 export const DATASETS: Record<string, Dataset> = {
   quarantine: {
@@ -35,8 +36,20 @@ export const DATASETS: Record<string, Dataset> = {
     sql: `SELECT id_number, name, sex, birth_date, phone, hukou_region, residence_region, residence_outside, status,
                  retirement_basis, retired_on, updated_at
             FROM persons ORDER BY id_number`,
-    columns: ['id_number', 'name', 'sex', 'birth_date', 'phone', 'hukou_region', 'residence_region', 'residence_outside',
-      'status', 'retirement_basis', 'retired_on', 'updated_at'],
+    columns: [
+      'id_number',
+      'name',
+      'sex',
+      'birth_date',
+      'phone',
+      'hukou_region',
+      'residence_region',
+      'residence_outside',
+      'status',
+      'retirement_basis',
+      'retired_on',
+      'updated_at'
+    ],
     personal: { id_number: (v) => (v === null ? null : maskIdNumber(v)), name: maskName, phone: maskPhone }
   },
   'job-runs': {
@@ -44,8 +57,21 @@ export const DATASETS: Record<string, Dataset> = {
     sql: `SELECT run_id, job, trigger, status, started_at, finished_at, as_of, rows_read, rows_loaded, rows_replaced,
                  rows_quarantined, counts, error
             FROM job_runs ORDER BY started_at DESC, run_id DESC`,
-    columns: ['run_id', 'job', 'trigger', 'status', 'started_at', 'finished_at', 'as_of', 'rows_read', 'rows_loaded',
-      'rows_replaced', 'rows_quarantined', 'counts', 'error']
+    columns: [
+      'run_id',
+      'job',
+      'trigger',
+      'status',
+      'started_at',
+      'finished_at',
+      'as_of',
+      'rows_read',
+      'rows_loaded',
+      'rows_replaced',
+      'rows_quarantined',
+      'counts',
+      'error'
+    ]
   }
 };
 
@@ -59,7 +85,11 @@ function cell(v: unknown): string | null {
   return String(v);
 }
 
-export async function exportDataset(pool: Pool, name: string, opts: { format: 'csv' | 'json'; out: Writable; unmask?: boolean; asOf?: string }): Promise<number> {
+export async function exportDataset(
+  pool: Pool,
+  name: string,
+  opts: { format: 'csv' | 'json'; out: Writable; unmask?: boolean; asOf?: string }
+): Promise<number> {
   const ds = DATASETS[name];
   if (!ds) throw new Error(`unknown dataset "${name}"`);
   const client = await pool.connect();
@@ -90,7 +120,12 @@ export async function exportDataset(pool: Pool, name: string, opts: { format: 'c
       }
     }
     await cursor.close();
-    if (csv) await new Promise<void>((resolve, reject) => { csv.on('end', resolve); csv.on('error', reject); csv.end(); });
+    if (csv)
+      await new Promise<void>((resolve, reject) => {
+        csv.on('end', resolve);
+        csv.on('error', reject);
+        csv.end();
+      });
     else await write(rows ? '\n]\n' : ']\n');
     return rows;
   } finally {

@@ -14,7 +14,13 @@ export async function importGeoJson(pool: Pool, file: string): Promise<number> {
   const rows = doc.features.map((f, i) => {
     const p = f.properties ?? {};
     if (typeof p.code !== 'string' || !f.geometry) throw new Error(`${file}: feature ${i + 1} has no properties.code or no geometry`);
-    return { code: p.code, level: String(p.level ?? ''), parent_code: p.parent_code ? String(p.parent_code) : null, name: p.name ? String(p.name) : null, geometry: f.geometry };
+    return {
+      code: p.code,
+      level: String(p.level ?? ''),
+      parent_code: p.parent_code ? String(p.parent_code) : null,
+      name: p.name ? String(p.name) : null,
+      geometry: f.geometry
+    };
   });
   await pool.query(
     `INSERT INTO region_shapes (code, level, parent_code, name, geometry)

@@ -8,7 +8,11 @@ import { runSqlFile, stepCount } from './engines/sql.ts';
 import { todayShanghai } from './engines/context.ts';
 import { readRules } from '../core/reference/rules.ts';
 
-export async function buildIndicatorFacts(pool: Pool, asOf: string, log?: (m: string) => void): Promise<{ months: number; nowRows: number }> {
+export async function buildIndicatorFacts(
+  pool: Pool,
+  asOf: string,
+  log?: (m: string) => void
+): Promise<{ months: number; nowRows: number }> {
   return withTransaction(pool, async (client) => {
     // "Weak-evidence doubts" look back over the same window certification does (rules.json).
     const { rules } = await readRules(client);
@@ -17,10 +21,18 @@ export async function buildIndicatorFacts(pool: Pool, asOf: string, log?: (m: st
   });
 }
 
-export function runIndicatorFacts(pool: Pool, opts: { asOf?: string; trigger?: 'manual' | 'schedule' | 'startup' | 'dependency'; log?: (m: string) => void } = {}): Promise<JobResult> {
+export function runIndicatorFacts(
+  pool: Pool,
+  opts: { asOf?: string; trigger?: 'manual' | 'schedule' | 'startup' | 'dependency'; log?: (m: string) => void } = {}
+): Promise<JobResult> {
   const asOf = opts.asOf ?? todayShanghai();
-  return runJob(pool, 'indicator-facts', async (ctx) => {
-    const r = await buildIndicatorFacts(pool, asOf, opts.log);
-    ctx.count({ extra: { monthly_rows: r.months, now_rows: r.nowRows } });
-  }, { asOf, trigger: opts.trigger, log: opts.log });
+  return runJob(
+    pool,
+    'indicator-facts',
+    async (ctx) => {
+      const r = await buildIndicatorFacts(pool, asOf, opts.log);
+      ctx.count({ extra: { monthly_rows: r.months, now_rows: r.nowRows } });
+    },
+    { asOf, trigger: opts.trigger, log: opts.log }
+  );
 }

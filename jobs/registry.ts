@@ -29,14 +29,22 @@ export const JOBS: Record<string, JobDefinition> = {
     description: 'load every ready file in the inbox (docs/feeds.md), quarantine bad rows',
     // The scheduler's pickup waits for files to settle (a writer without `.part` may still be appending);
     // an operator's `yinling ingest` or the first start loads what is there now.
-    run: (pool, o) => runIngestJob(pool, { inbox: o.inbox ?? o.config.inboxDir, trigger: o.trigger, log: o.log, settleMs: o.trigger === 'schedule' ? o.config.inboxSettleSeconds * 1000 : 0 }),
+    run: (pool, o) =>
+      runIngestJob(pool, {
+        inbox: o.inbox ?? o.config.inboxDir,
+        trigger: o.trigger,
+        log: o.log,
+        settleMs: o.trigger === 'schedule' ? o.config.inboxSettleSeconds * 1000 : 0
+      }),
     then: ['refresh-rollups', 'all']
   },
   'refresh-rollups': {
     description: 'refresh the materialized views listed in rollup_registry (region_paths, the area tree)',
     run: (pool, o) => runJob(pool, 'refresh-rollups', (ctx) => refreshRollups(pool, ctx), { trigger: o.trigger, log: o.log })
   },
-  ...Object.fromEntries(Object.entries(ENGINE_JOBS).map(([name, job]) => [name, { ...job, then: name === 'all' ? ['indicator-facts'] : undefined }])),
+  ...Object.fromEntries(
+    Object.entries(ENGINE_JOBS).map(([name, job]) => [name, { ...job, then: name === 'all' ? ['indicator-facts'] : undefined }])
+  ),
   'indicator-facts': {
     description: 'rebuild the parts of the 41 governance indicators per month and area (after the engines) [--as-of]',
     run: (pool, o) => runIndicatorFacts(pool, { asOf: o.asOf, trigger: o.trigger, log: o.log })

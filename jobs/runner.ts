@@ -40,7 +40,12 @@ export interface RunJobOptions {
   log?: (message: string) => void;
 }
 
-export async function runJob(pool: Pool, job: string, fn: (ctx: JobContext) => Promise<void>, opts: RunJobOptions = {}): Promise<JobResult> {
+export async function runJob(
+  pool: Pool,
+  job: string,
+  fn: (ctx: JobContext) => Promise<void>,
+  opts: RunJobOptions = {}
+): Promise<JobResult> {
   const started = Date.now();
   const log = opts.log ?? (() => {});
   const lockClient = await pool.connect();
@@ -54,7 +59,9 @@ export async function runJob(pool: Pool, job: string, fn: (ctx: JobContext) => P
     );
     runId = Number(inserted.rows[0].run_id);
     if (!got.rows[0].ok) {
-      await pool.query(`UPDATE job_runs SET finished_at = now(), error = 'another run of this job holds the lock' WHERE run_id = $1`, [runId]);
+      await pool.query(`UPDATE job_runs SET finished_at = now(), error = 'another run of this job holds the lock' WHERE run_id = $1`, [
+        runId
+      ]);
       log(`${job}: skipped, another run is in progress`);
       return { runId, status: 'skipped', counts, durationMs: Date.now() - started };
     }

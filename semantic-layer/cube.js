@@ -10,7 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { jwtVerify } from 'jose';
 import { parse as parseYaml } from 'yaml';
 import { applyRegionRule, callerScope, loadRegionScopes, RegionAccessError } from './engine/region-rule.js';
-import { applyPersonalRule, loadPersonalMembers, mayReadPersonal, PersonalDataError, personalMembersTouched } from './engine/personal-rule.js';
+import {
+  applyPersonalRule,
+  loadPersonalMembers,
+  mayReadPersonal,
+  PersonalDataError,
+  personalMembersTouched
+} from './engine/personal-rule.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const modelDir = process.env.YINLING_MODEL_DIR || path.join(here, 'model');
@@ -64,7 +70,12 @@ export async function queryRewrite(query, { securityContext }) {
     if (mayReadPersonal(securityContext)) {
       const members = personalMembersTouched(query, personal).selected;
       if (members.length) {
-        personalDataLog.write({ user: securityContext.user ?? null, role: securityContext.role, region_code: securityContext.region_code, members });
+        personalDataLog.write({
+          user: securityContext.user ?? null,
+          role: securityContext.role,
+          region_code: securityContext.region_code,
+          members
+        });
       }
     }
     return rewritten;

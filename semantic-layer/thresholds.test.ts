@@ -19,9 +19,14 @@ describe('threshold evaluation', () => {
 
   it('applies bounds below and above', () => {
     const cov = { bound: { below: { warn: 97, critical: 95 } } };
-    expect(evaluate(cov, { value: 96, previous: null, lastYear: null, trailing: [] })).toMatchObject({ status: 'warn', reason_en: 'Value 96, warn below 97' });
+    expect(evaluate(cov, { value: 96, previous: null, lastYear: null, trailing: [] })).toMatchObject({
+      status: 'warn',
+      reason_en: 'Value 96, warn below 97'
+    });
     expect(evaluate(cov, { value: 94.5, previous: null, lastYear: null, trailing: [] }).status).toBe('critical');
-    expect(evaluate({ bound: { above: { critical: 0 } } }, { value: 2, previous: null, lastYear: null, trailing: [] }).status).toBe('critical');
+    expect(evaluate({ bound: { above: { critical: 0 } } }, { value: 2, previous: null, lastYear: null, trailing: [] }).status).toBe(
+      'critical'
+    );
     expect(evaluate({ bound: { above: { critical: 0 } } }, { value: 0, previous: null, lastYear: null, trailing: [] }).status).toBe('ok');
   });
 
@@ -40,7 +45,10 @@ describe('threshold evaluation', () => {
   });
 
   it('the worst breach decides and every breach is listed', () => {
-    const e = evaluate({ mom: { warn: 3, critical: 8 }, yoy: { warn: 12, critical: 20 } }, { value: 104, previous: 100, lastYear: 70, trailing: [] });
+    const e = evaluate(
+      { mom: { warn: 3, critical: 8 }, yoy: { warn: 12, critical: 20 } },
+      { value: 104, previous: 100, lastYear: 70, trailing: [] }
+    );
     expect(e.status).toBe('critical');
     expect(e.breaches.map((b) => b.kind)).toEqual(['yoy', 'mom']);
   });
@@ -50,7 +58,9 @@ describe('threshold evaluation', () => {
   });
 
   it('share changes are judged in percentage points and last-year comparisons only warn', () => {
-    expect(evaluate({ points: { warn: 5 } }, { value: 31, previous: 25, lastYear: null, trailing: [] }).reason_en).toBe('Share change +6 points, warn above +5 points');
+    expect(evaluate({ points: { warn: 5 } }, { value: 31, previous: 25, lastYear: null, trailing: [] }).reason_en).toBe(
+      'Share change +6 points, warn above +5 points'
+    );
     expect(evaluate({ last_year: true }, { value: 40, previous: null, lastYear: 45, trailing: [] }, '%').status).toBe('warn');
   });
 });

@@ -13,7 +13,10 @@ import { median, medianAbsoluteDeviation } from 'simple-statistics';
 
 export type Status = 'ok' | 'warn' | 'critical' | 'no_data';
 
-export interface Limits { warn?: number; critical?: number }
+export interface Limits {
+  warn?: number;
+  critical?: number;
+}
 export interface Thresholds {
   bound?: { below?: Limits; above?: Limits };
   mom?: Limits;
@@ -25,17 +28,22 @@ export interface Thresholds {
 
 export interface IndicatorValues {
   value: number | null;
-  previous: number | null;     // previous period
-  lastYear: number | null;     // same period last year
+  previous: number | null; // previous period
+  lastYear: number | null; // same period last year
   trailing: (number | null)[]; // the 12 periods before this one, oldest first
 }
 
-export interface Breach { status: 'warn' | 'critical'; kind: keyof Thresholds; reason_zh: string; reason_en: string }
+export interface Breach {
+  status: 'warn' | 'critical';
+  kind: keyof Thresholds;
+  reason_zh: string;
+  reason_en: string;
+}
 
 export interface Evaluation {
   status: Status;
-  mom: number | null;   // percent
-  yoy: number | null;   // percent
+  mom: number | null; // percent
+  yoy: number | null; // percent
   zScore: number | null;
   breaches: Breach[];
   reason_zh: string | null;
@@ -102,7 +110,12 @@ export function evaluate(t: Thresholds, v: IndicatorValues, unit = ''): Evaluati
     for (const level of ['critical', 'warn'] as const) {
       const lim = t.bound.below[level];
       if (lim !== undefined && value < lim) {
-        breaches.push({ status: level, kind: 'bound', reason_zh: `当前值 ${plain(+value.toFixed(2))}${u}，${level === 'critical' ? '严重' : '预警'}：低于 ${plain(lim)}${u}`, reason_en: `Value ${plain(+value.toFixed(2))}${u}, ${level} below ${plain(lim)}${u}` });
+        breaches.push({
+          status: level,
+          kind: 'bound',
+          reason_zh: `当前值 ${plain(+value.toFixed(2))}${u}，${level === 'critical' ? '严重' : '预警'}：低于 ${plain(lim)}${u}`,
+          reason_en: `Value ${plain(+value.toFixed(2))}${u}, ${level} below ${plain(lim)}${u}`
+        });
         break;
       }
     }
@@ -111,7 +124,12 @@ export function evaluate(t: Thresholds, v: IndicatorValues, unit = ''): Evaluati
     for (const level of ['critical', 'warn'] as const) {
       const lim = t.bound.above[level];
       if (lim !== undefined && value > lim) {
-        breaches.push({ status: level, kind: 'bound', reason_zh: `当前值 ${plain(+value.toFixed(2))}${u}，${level === 'critical' ? '严重' : '预警'}：高于 ${plain(lim)}${u}`, reason_en: `Value ${plain(+value.toFixed(2))}${u}, ${level} above ${plain(lim)}${u}` });
+        breaches.push({
+          status: level,
+          kind: 'bound',
+          reason_zh: `当前值 ${plain(+value.toFixed(2))}${u}，${level === 'critical' ? '严重' : '预警'}：高于 ${plain(lim)}${u}`,
+          reason_en: `Value ${plain(+value.toFixed(2))}${u}, ${level} above ${plain(lim)}${u}`
+        });
         break;
       }
     }
@@ -129,13 +147,23 @@ export function evaluate(t: Thresholds, v: IndicatorValues, unit = ''): Evaluati
       const lim = t.fluctuation[level];
       if (lim !== undefined && Math.abs(zScore) > lim) {
         const z = Number.isFinite(zScore) ? fmt(zScore) : zScore > 0 ? '+∞' : '−∞';
-        breaches.push({ status: level, kind: 'fluctuation', reason_zh: `异常波动：稳健Z值 ${z}（近12期），${level === 'critical' ? '严重' : '预警'}阈值 ±${lim}`, reason_en: `Abnormal fluctuation: robust z ${z} vs trailing 12, ${level} beyond ±${lim}` });
+        breaches.push({
+          status: level,
+          kind: 'fluctuation',
+          reason_zh: `异常波动：稳健Z值 ${z}（近12期），${level === 'critical' ? '严重' : '预警'}阈值 ±${lim}`,
+          reason_en: `Abnormal fluctuation: robust z ${z} vs trailing 12, ${level} beyond ±${lim}`
+        });
         break;
       }
     }
   }
   if (t.last_year && v.lastYear !== null && value < v.lastYear) {
-    breaches.push({ status: 'warn', kind: 'last_year', reason_zh: `低于去年同期（${plain(+v.lastYear.toFixed(2))}${u}）`, reason_en: `Below last year at the same date (${plain(+v.lastYear.toFixed(2))}${u})` });
+    breaches.push({
+      status: 'warn',
+      kind: 'last_year',
+      reason_zh: `低于去年同期（${plain(+v.lastYear.toFixed(2))}${u}）`,
+      reason_en: `Below last year at the same date (${plain(+v.lastYear.toFixed(2))}${u})`
+    });
   }
   breaches.sort((a, b) => RANK[b.status] - RANK[a.status]);
   const status: Status = breaches[0]?.status ?? 'ok';

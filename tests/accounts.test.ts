@@ -1,7 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from './db.ts';
 import {
-  createKioskToken, createLimiter, createUser, kioskByToken, login, logout, MAX_FAILED_LOGINS, revokeKioskToken, sessionUser, setDisabled, verifyPassword
+  createKioskToken,
+  createLimiter,
+  createUser,
+  kioskByToken,
+  login,
+  logout,
+  MAX_FAILED_LOGINS,
+  revokeKioskToken,
+  sessionUser,
+  setDisabled,
+  verifyPassword
 } from '../core/accounts.ts';
 
 let db: TestDatabase;
@@ -9,13 +19,22 @@ const op = { type: 'operator' as const, name: 'test' };
 
 beforeAll(async () => {
   db = await freshDatabase();
-  await db.pool.query(`INSERT INTO regions (code, name, level, parent_code) VALUES ('330600000000', '测试市', 'city', NULL), ('330602000000', '越城区', 'district', '330600000000')`);
+  await db.pool.query(
+    `INSERT INTO regions (code, name, level, parent_code) VALUES ('330600000000', '测试市', 'city', NULL), ('330602000000', '越城区', 'district', '330600000000')`
+  );
 });
-afterAll(async () => { await db?.drop(); });
+afterAll(async () => {
+  await db?.drop();
+});
 
 describe('staff accounts', () => {
   it('stores a salted slow hash, never the password', async () => {
-    await createUser(db.pool, op, { username: 'li.director', role: 'leader', regionCode: '330600000000', password: 'correct horse battery' });
+    await createUser(db.pool, op, {
+      username: 'li.director',
+      role: 'leader',
+      regionCode: '330600000000',
+      password: 'correct horse battery'
+    });
     const r = await db.pool.query(`SELECT password_hash FROM staff_users WHERE username = 'li.director'`);
     expect(r.rows[0].password_hash).toMatch(/^scrypt\$32768\$8\$1\$/);
     expect(r.rows[0].password_hash).not.toContain('correct horse');
@@ -24,10 +43,18 @@ describe('staff accounts', () => {
   });
 
   it('rejects bad roles, unknown regions, short passwords and duplicates with clear messages', async () => {
-    await expect(createUser(db.pool, op, { username: 'x1x', role: 'god', regionCode: '330600000000', password: '0123456789' })).rejects.toThrow(/role must be one of/);
-    await expect(createUser(db.pool, op, { username: 'x2x', role: 'staff', regionCode: '999', password: '0123456789' })).rejects.toThrow(/no region/);
-    await expect(createUser(db.pool, op, { username: 'x3x', role: 'staff', regionCode: '330600000000', password: 'short' })).rejects.toThrow(/at least 10/);
-    await expect(createUser(db.pool, op, { username: 'li.director', role: 'staff', regionCode: '330600000000', password: '0123456789' })).rejects.toThrow(/exists already/);
+    await expect(
+      createUser(db.pool, op, { username: 'x1x', role: 'god', regionCode: '330600000000', password: '0123456789' })
+    ).rejects.toThrow(/role must be one of/);
+    await expect(createUser(db.pool, op, { username: 'x2x', role: 'staff', regionCode: '999', password: '0123456789' })).rejects.toThrow(
+      /no region/
+    );
+    await expect(
+      createUser(db.pool, op, { username: 'x3x', role: 'staff', regionCode: '330600000000', password: 'short' })
+    ).rejects.toThrow(/at least 10/);
+    await expect(
+      createUser(db.pool, op, { username: 'li.director', role: 'staff', regionCode: '330600000000', password: '0123456789' })
+    ).rejects.toThrow(/exists already/);
   });
 
   it('opens a session on a correct password and closes it on logout', async () => {
@@ -41,7 +68,8 @@ describe('staff accounts', () => {
 
   it('locks the account after repeated failures, even for the right password', async () => {
     await createUser(db.pool, op, { username: 'wang.audit', role: 'auditor', regionCode: '330602000000', password: 'audit-pass-123' });
-    for (let i = 1; i < MAX_FAILED_LOGINS; i++) expect(await login(db.pool, 'wang.audit', 'nope')).toEqual({ ok: false, reason: 'invalid' });
+    for (let i = 1; i < MAX_FAILED_LOGINS; i++)
+      expect(await login(db.pool, 'wang.audit', 'nope')).toEqual({ ok: false, reason: 'invalid' });
     expect(await login(db.pool, 'wang.audit', 'nope')).toMatchObject({ ok: false, reason: 'locked' });
     expect(await login(db.pool, 'wang.audit', 'audit-pass-123')).toMatchObject({ ok: false, reason: 'locked' });
     const audit = await db.pool.query(`SELECT count(*)::int AS n FROM audit_log WHERE subject = 'wang.audit' AND action LIKE 'login.%'`);
@@ -59,7 +87,9 @@ describe('staff accounts', () => {
   it('checks at most the allowed number of passwords when 30 sign-ins arrive at once, the right one last', async () => {
     await createUser(db.pool, op, { username: 'wang.audit2', role: 'auditor', regionCode: '330602000000', password: 'audit-pass-123' });
     await createUser(db.pool, op, { username: 'zhao.race', role: 'auditor', regionCode: '330602000000', password: 'race-pass-1234' });
-    const attempts = Array.from({ length: 30 }, (_, i) => login(db.pool, 'zhao.race', i === 29 ? 'race-pass-1234' : `guess-${i}`, { ip: '10.0.0.9' }));
+    const attempts = Array.from({ length: 30 }, (_, i) =>
+      login(db.pool, 'zhao.race', i === 29 ? 'race-pass-1234' : `guess-${i}`, { ip: '10.0.0.9' })
+    );
     const results = await Promise.all(attempts);
     // Before: every wrong password was checked, and the right one signed in at the end and reset the count.
     expect(results[29].ok).toBe(false);
@@ -81,7 +111,8 @@ describe('staff accounts', () => {
     expect((await login(db.pool, 'sun.field', 'field-pass-123', { ip: '192.0.2.10' })).ok).toBe(true);
     // The block ends: the count starts again, and the next block lasts twice as long.
     await db.pool.query(`UPDATE sign_in_throttle SET blocked_until = now() - interval '1 second' WHERE key = 'acct:sun.field@192.0.2.66'`);
-    for (let i = 1; i < MAX_FAILED_LOGINS; i++) expect(await login(db.pool, 'sun.field', 'nope', { ip: '192.0.2.66' })).toEqual({ ok: false, reason: 'invalid' });
+    for (let i = 1; i < MAX_FAILED_LOGINS; i++)
+      expect(await login(db.pool, 'sun.field', 'nope', { ip: '192.0.2.66' })).toEqual({ ok: false, reason: 'invalid' });
     const second = await login(db.pool, 'sun.field', 'nope', { ip: '192.0.2.66' });
     const secondMs = (second as { lockedUntil: Date }).lockedUntil.getTime() - Date.now();
     expect(secondMs).toBeGreaterThan(60_000);
@@ -89,7 +120,8 @@ describe('staff accounts', () => {
   });
 
   it('answers an unknown name exactly as a known one, blocks included', async () => {
-    const known: unknown[] = [], unknown: unknown[] = [];
+    const known: unknown[] = [],
+      unknown: unknown[] = [];
     for (let i = 0; i < MAX_FAILED_LOGINS + 1; i++) {
       known.push(await login(db.pool, 'wang.audit2', 'nope', { ip: '198.51.100.7' }));
       unknown.push(await login(db.pool, 'nobody.here', 'nope', { ip: '198.51.100.8' }));
@@ -101,8 +133,15 @@ describe('staff accounts', () => {
 
   it('runs at most the allowed password checks at once and refuses beyond the queue (a sign-in flood)', async () => {
     const limited = createLimiter(2, 3);
-    let running = 0, peak = 0;
-    const task = () => limited(async () => { peak = Math.max(peak, ++running); await new Promise((r) => setTimeout(r, 20)); running--; return 'done'; });
+    let running = 0,
+      peak = 0;
+    const task = () =>
+      limited(async () => {
+        peak = Math.max(peak, ++running);
+        await new Promise((r) => setTimeout(r, 20));
+        running--;
+        return 'done';
+      });
     const results = await Promise.all(Array.from({ length: 8 }, task));
     expect(peak).toBe(2);
     expect(results.filter((r) => r === 'done')).toHaveLength(5);

@@ -36,7 +36,12 @@ beforeAll(async () => {
   const all = await runAllEngines(db.pool, { asOf });
   expect(all.status).toBe('ok');
   await buildIndicatorFacts(db.pool, asOf);
-  engine = createSemanticEngine({ modelDir: path.join(ROOT, 'semantic-layer', 'model'), pool: db.pool, apiSecret: 'test-secret', log: noLog });
+  engine = createSemanticEngine({
+    modelDir: path.join(ROOT, 'semantic-layer', 'model'),
+    pool: db.pool,
+    apiSecret: 'test-secret',
+    log: noLog
+  });
   const r = await db.pool.query(`SELECT code, name, level, path, parent_code FROM region_paths WHERE level = 'city'`);
   city = { kind: 'staff', name: 'leader', role: 'leader', scope: r.rows[0], privacy: false };
   board = await buildBoard(engine, db.pool, city, city.scope, null);
@@ -58,7 +63,7 @@ describe('the governance board', () => {
     expect(noData.filter((c) => !['R08', 'R09'].includes(c))).toEqual([]);
   });
 
-  it('carries each indicator\'s fixed limits from the model (the coverage gauge draws them)', () => {
+  it("carries each indicator's fixed limits from the model (the coverage gauge draws them)", () => {
     const model = fs.readFileSync(path.join(ROOT, 'semantic-layer/model/cubes/region_now.yml'), 'utf8');
     const c01 = /indicator: C01[\s\S]*?thresholds: \{ bound: \{ below: \{ warn: (\d+), critical: (\d+) \} \} \}/.exec(model)!;
     expect(ind(board, 'C01').bounds).toEqual({ below: { warn: Number(c01[1]), critical: Number(c01[2]) } });
@@ -68,12 +73,15 @@ describe('the governance board', () => {
   it('shows the newest month with payments and its values equal the raw tables', async () => {
     const last = await db.pool.query(`SELECT to_char(max(period), 'YYYY-MM') AS p FROM payments WHERE status = 'paid'`);
     expect(board.period).toBe(last.rows[0].p);
-    const paid = await db.pool.query(`SELECT sum(amount)::text AS s, count(*)::int AS n FROM payments WHERE status = 'paid' AND period = $1::date`, [board.period + '-01']);
+    const paid = await db.pool.query(
+      `SELECT sum(amount)::text AS s, count(*)::int AS n FROM payments WHERE status = 'paid' AND period = $1::date`,
+      [board.period + '-01']
+    );
     expect(ind(board, 'A01').exact).toBe(paid.rows[0].s);
     expect(ind(board, 'A03').value).toBe(paid.rows[0].n);
   });
 
-  it('reports the engines\' silent-certification rate and the open alerts', async () => {
+  it("reports the engines' silent-certification rate and the open alerts", async () => {
     const cs = await db.pool.query(`SELECT count(*) FILTER (WHERE method = 'silent')::float / count(*) AS rate FROM cert_status c
       WHERE status = 'certified' AND id_number IN (SELECT id_number FROM ind_person_now WHERE recipient)`);
     expect(ind(board, 'C02').value).toBeCloseTo(100 * cs.rows[0].rate, 6);
@@ -88,11 +96,15 @@ describe('the governance board', () => {
     const d = await buildBoard(engine, db.pool, city, (await regionByCode(db.pool, district.code))!, board.period);
     const parts = await db.pool.query(
       `SELECT sum(aged80)::float AS old, sum(recipients)::float AS rec FROM ind_region_month WHERE period = $1::date AND district_code = $2`,
-      [board.period + '-01', district.code]);
+      [board.period + '-01', district.code]
+    );
     expect(ind(d, 'P04').value).toBeCloseTo((100 * parts.rows[0].old) / parts.rows[0].rec, 9);
     const kids = await childValues(engine, db.pool, city, city.scope, 'P01', board.period);
     const sum = kids!.rows.reduce((s, r) => s + (r.value ?? 0), 0);
-    const unknown = await db.pool.query(`SELECT recipients::float AS n FROM ind_region_month WHERE period = $1::date AND region_code = ''`, [board.period + '-01']);
+    const unknown = await db.pool.query(
+      `SELECT recipients::float AS n FROM ind_region_month WHERE period = $1::date AND region_code = ''`,
+      [board.period + '-01']
+    );
     expect(sum + (unknown.rows[0]?.n ?? 0)).toBe(ind(board, 'P01').value);
   });
 
@@ -100,7 +112,9 @@ describe('the governance board', () => {
     const list = await peopleBehind(engine, db.pool, city, city.scope, 'C05', { offset: 0, limit: 10, unmask: false });
     expect(list.total).toBe(ind(board, 'C05').value);
     for (const p of list.rows) expect(p.id_number).toMatch(/^\d{4}\*{12}[\dX]{2}$/);
-    await expect(peopleBehind(engine, db.pool, city, city.scope, 'C05', { offset: 0, limit: 10, unmask: true })).rejects.toThrow(/may not see/);
+    await expect(peopleBehind(engine, db.pool, city, city.scope, 'C05', { offset: 0, limit: 10, unmask: true })).rejects.toThrow(
+      /may not see/
+    );
   });
 
   it('lets an auditor unmask, and writes that to the audit log', async () => {
@@ -124,12 +138,15 @@ describe('the governance board', () => {
     const sneaky = await buildBoard(engine, db.pool, scoped, city.scope, board.period);
     expect(ind(sneaky, 'P01').value).toBe(ind(own, 'P01').value);
     const alerts = await recentAlerts(engine, scoped, city.scope, 100);
-    const inOwn = await db.pool.query(`SELECT count(*)::int AS n FROM alerts a JOIN person_regions p USING (id_number)
-      WHERE a.status IN ('open','assigned','investigating') AND p.region_path LIKE $1`, [scoped.scope.path + '%']);
+    const inOwn = await db.pool.query(
+      `SELECT count(*)::int AS n FROM alerts a JOIN person_regions p USING (id_number)
+      WHERE a.status IN ('open','assigned','investigating') AND p.region_path LIKE $1`,
+      [scoped.scope.path + '%']
+    );
     expect(alerts.rows.length).toBe(Math.min(100, inOwn.rows[0].n));
   });
 
-  it('sends the ticker\'s times with their offset: the same instant in any browser time zone', async () => {
+  it("sends the ticker's times with their offset: the same instant in any browser time zone", async () => {
     const alerts = await recentAlerts(engine, city, city.scope, 5);
     expect(alerts.rows.length).toBeGreaterThan(0);
     for (const a of alerts.rows) {

@@ -9,7 +9,11 @@ import { freshDatabase } from './db.ts';
 import { enroll, insert, pay, person, pid } from './engines-helpers.ts';
 
 const run = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [path.join(ROOT, 'jobs', 'cli', 'bin.js'), ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+  spawnSync(process.execPath, [path.join(ROOT, 'jobs', 'cli', 'bin.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 60_000
+  });
 
 describe('yinling CLI', () => {
   it('answers --help for every command with exit 0', () => {
@@ -43,9 +47,12 @@ describe('yinling run all --as-of, then export alerts --as-of (issue 14.6)', () 
     try {
       // Died 2025-02-10, recorded 2025-04-25, paid through 2025-05: paid after death as of 2025-06-15.
       const id = pid('1940-05-05');
-      await person(db.pool, id); await enroll(db.pool, id);
+      await person(db.pool, id);
+      await enroll(db.pool, id);
       await pay(db.pool, id, '2024-06', '2025-05', '3000.00');
-      await insert(db.pool, 'deaths', [{ record_id: 'D-CLI', id_number: id, death_date: '2025-02-10', source: 'civil_affairs', recorded_at: '2025-04-25T10:00:00+08:00' }]);
+      await insert(db.pool, 'deaths', [
+        { record_id: 'D-CLI', id_number: id, death_date: '2025-02-10', source: 'civil_affairs', recorded_at: '2025-04-25T10:00:00+08:00' }
+      ]);
       const env = { DATABASE_URL: db.url };
       const ran = run(['run', 'all', '--as-of', '2025-06-15'], env);
       expect(ran.status, ran.stderr + ran.stdout).toBe(0);
@@ -55,7 +62,12 @@ describe('yinling run all --as-of, then export alerts --as-of (issue 14.6)', () 
       const raised = (await db.pool.query(`SELECT alert_id::text FROM alerts ORDER BY alert_id`)).rows.map((x) => x.alert_id);
       expect(raised).toHaveLength(1);
       expect(rows.map((x) => x.alert_id)).toEqual(raised);
-      expect(rows[0]).toMatchObject({ rule: 'paid_after_death', amount_at_risk: '9000.00', periods: '2025-03;2025-04;2025-05', detected_as_of: '2025-06-15' });
+      expect(rows[0]).toMatchObject({
+        rule: 'paid_after_death',
+        amount_at_risk: '9000.00',
+        periods: '2025-03;2025-04;2025-05',
+        detected_as_of: '2025-06-15'
+      });
       expect(rows[0].id_number).toContain('*'); // masked without --unmask
     } finally {
       await db.drop();

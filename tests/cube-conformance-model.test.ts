@@ -26,8 +26,18 @@ const NOW = new Date();
 const SH = 'Asia/Shanghai';
 type Q = Record<string, unknown>;
 type Row = Record<string, unknown>;
-interface MetaMember { name: string; type: string; meta?: Record<string, unknown> }
-interface MetaCube { name: string; type: 'cube' | 'view'; measures: MetaMember[]; dimensions: MetaMember[]; segments: MetaMember[] }
+interface MetaMember {
+  name: string;
+  type: string;
+  meta?: Record<string, unknown>;
+}
+interface MetaCube {
+  name: string;
+  type: 'cube' | 'view';
+  measures: MetaMember[];
+  dimensions: MetaMember[];
+  segments: MetaMember[];
+}
 
 let db: TestDatabase;
 let dir: string;
@@ -55,12 +65,18 @@ beforeAll(async () => {
   for (const v of engine.model.views.values()) scopes[v.name] = v.regionScope;
   const city = (await db.pool.query(`SELECT code FROM region_paths WHERE level = 'city'`)).rows[0].code;
   // The district with the most people, so the scoped queries return rows.
-  const district = (await db.pool.query(`SELECT district_code FROM person_regions WHERE district_code IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`)).rows[0].district_code;
+  const district = (
+    await db.pool.query(
+      `SELECT district_code FROM person_regions WHERE district_code IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`
+    )
+  ).rows[0].district_code;
   CITY_CTX = { role: 'leader', region_code: city, region_level: 'city' };
   DISTRICT_CTX = { role: 'leader', region_code: district, region_level: 'district' };
   // From 12 months before the newest payment month to the newest "now" snapshot (the as-of month).
-  const last = (await db.pool.query(`SELECT to_char(GREATEST(max(period), (SELECT max(period) FROM ind_region_now)), 'YYYY-MM-DD') AS p,
-      to_char(max(period) - INTERVAL '12 months', 'YYYY-MM-DD') AS f FROM payments`)).rows[0];
+  const last = (
+    await db.pool.query(`SELECT to_char(GREATEST(max(period), (SELECT max(period) FROM ind_region_now)), 'YYYY-MM-DD') AS p,
+      to_char(max(period) - INTERVAL '12 months', 'YYYY-MM-DD') AS f FROM payments`)
+  ).rows[0];
   range = [last.f, last.p];
 }, 300_000);
 
@@ -70,13 +86,22 @@ afterAll(async () => {
 });
 
 function canon(rows: Row[]): string[] {
-  return rows.map((r) => JSON.stringify(Object.keys(r).sort().map((k) => [k, r[k]]))).sort();
+  return rows
+    .map((r) =>
+      JSON.stringify(
+        Object.keys(r)
+          .sort()
+          .map((k) => [k, r[k]])
+      )
+    )
+    .sort();
 }
 
 /** Rows from the engine and from Cube's SQL for the same query (Cube compiles the rewritten query for scoped callers). */
 async function both(query: Q, ctx: Q): Promise<{ mine: Row[]; cube: Row[] }> {
   const normalized = normalizeQuery(query, { now: NOW });
-  const forCube = ctx.region_level === 'city' ? normalized : normalizeQuery(applyRegionRule(toRestQuery(normalized), ctx, scopes), { now: NOW });
+  const forCube =
+    ctx.region_level === 'city' ? normalized : normalizeQuery(applyRegionRule(toRestQuery(normalized), ctx, scopes), { now: NOW });
   const mine = (await engine.load(query, ctx)) as ResultObject;
   return { mine: mine.data as Row[], cube: await oracle.load(db.pool, forCube) };
 }
@@ -84,7 +109,9 @@ async function both(query: Q, ctx: Q): Promise<{ mine: Row[]; cube: Row[] }> {
 const short = (member: string) => member.split('.').pop()!;
 /** The indicator measures of every cube and view, as /meta lists them. */
 function indicators(): { owner: MetaCube; member: MetaMember; code: string }[] {
-  return cubes.flatMap((c) => c.measures.filter((m) => m.meta?.indicator).map((m) => ({ owner: c, member: m, code: String(m.meta!.indicator) })));
+  return cubes.flatMap((c) =>
+    c.measures.filter((m) => m.meta?.indicator).map((m) => ({ owner: c, member: m, code: String(m.meta!.indicator) }))
+  );
 }
 /** A query for one indicator: by district or town (else the finest region dimension, else scheme), by month where there is a period. */
 function indicatorQuery(owner: MetaCube, measure: string, level: 'district' | 'town'): Q {
@@ -100,16 +127,19 @@ function indicatorQuery(owner: MetaCube, measure: string, level: 'district' | 't
   };
 }
 
-describe('conformance with Cube\'s schema-compiler on the real model', () => {
+describe("conformance with Cube's schema-compiler on the real model", () => {
   it('finds the 41 indicators in the views that expose them; every cube is hidden (public: false)', () => {
     expect(cubes.filter((c) => c.type === 'cube').map((c) => c.name)).toEqual([]);
-    const screen = indicators().filter((i) => i.owner.name.startsWith('screen_')).map((i) => i.code);
+    const screen = indicators()
+      .filter((i) => i.owner.name.startsWith('screen_'))
+      .map((i) => i.code);
     expect(new Set(screen).size).toBe(41);
     expect(screen).toHaveLength(41);
   });
 
   it('the fact tables name the same district and town for a region as the area tree', async () => {
-    const r = await db.pool.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE f.district_code IS DISTINCT FROM rp.district_code OR f.town_code IS DISTINCT FROM rp.town_code)::int AS bad
+    const r = await db.pool
+      .query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE f.district_code IS DISTINCT FROM rp.district_code OR f.town_code IS DISTINCT FROM rp.town_code)::int AS bad
       FROM (SELECT region_code, district_code, town_code FROM ind_project_month UNION ALL SELECT region_code, district_code, town_code FROM ind_region_month
             UNION ALL SELECT region_code, district_code, town_code FROM ind_region_now) f
       JOIN region_paths rp ON rp.code = f.region_code`);
@@ -124,7 +154,10 @@ describe('conformance with Cube\'s schema-compiler on the real model', () => {
       const query = indicatorQuery(owner, member.name, 'district');
       try {
         const { mine, cube } = await both(query, CITY_CTX);
-        if (JSON.stringify(canon(mine)) !== JSON.stringify(canon(cube))) failures.push(`${code} ${member.name}: engine ${mine.length} rows ≠ Cube ${cube.length} rows, e.g. ${JSON.stringify(mine[0])} vs ${JSON.stringify(cube[0])}`);
+        if (JSON.stringify(canon(mine)) !== JSON.stringify(canon(cube)))
+          failures.push(
+            `${code} ${member.name}: engine ${mine.length} rows ≠ Cube ${cube.length} rows, e.g. ${JSON.stringify(mine[0])} vs ${JSON.stringify(cube[0])}`
+          );
         if (cube.length) nonEmpty += 1;
       } catch (e) {
         failures.push(`${code} ${member.name}: ${(e as Error).message}`);
@@ -135,17 +168,24 @@ describe('conformance with Cube\'s schema-compiler on the real model', () => {
   });
 
   it('every indicator measure by town for a district caller (region rule vs Cube compiling the rewritten query)', async () => {
-    const inDistrict = new Set((await db.pool.query(`SELECT code FROM region_paths WHERE district_code = $1`, [DISTRICT_CTX.region_code])).rows.map((r) => r.code as string));
+    const inDistrict = new Set(
+      (await db.pool.query(`SELECT code FROM region_paths WHERE district_code = $1`, [DISTRICT_CTX.region_code])).rows.map(
+        (r) => r.code as string
+      )
+    );
     const failures: string[] = [];
     let nonEmpty = 0;
     for (const { owner, member, code } of indicators()) {
       const query = indicatorQuery(owner, member.name, 'town');
       try {
         const { mine, cube } = await both(query, DISTRICT_CTX);
-        if (JSON.stringify(canon(mine)) !== JSON.stringify(canon(cube))) failures.push(`${code} ${member.name}: engine ${mine.length} rows ≠ Cube ${cube.length} rows`);
+        if (JSON.stringify(canon(mine)) !== JSON.stringify(canon(cube)))
+          failures.push(`${code} ${member.name}: engine ${mine.length} rows ≠ Cube ${cube.length} rows`);
         if (cube.length) nonEmpty += 1;
         // Every town in the breakdown lies in the caller's district.
-        const towns = mine.map((r) => Object.entries(r).find(([k]) => short(k) === 'town_code')?.[1]).filter((v) => v !== undefined && v !== null);
+        const towns = mine
+          .map((r) => Object.entries(r).find(([k]) => short(k) === 'town_code')?.[1])
+          .filter((v) => v !== undefined && v !== null);
         const outside = towns.filter((t) => !inDistrict.has(String(t)));
         if (outside.length) failures.push(`${code} ${member.name}: rows outside the district: ${outside.join(',')}`);
       } catch (e) {
@@ -165,14 +205,22 @@ describe('conformance with Cube\'s schema-compiler on the real model', () => {
     for (const owner of owners) {
       const count = owner.measures.find((m) => short(m.name) === 'count')!.name;
       const region = owner.dimensions.find((d) => short(d.name) === 'region_code' || short(d.name) === 'rule');
-      const key = owner.dimensions.find((d) => (d as { primaryKey?: boolean }).primaryKey) ?? owner.dimensions.find((d) => short(d.name) === 'id_number');
+      const key =
+        owner.dimensions.find((d) => (d as { primaryKey?: boolean }).primaryKey) ??
+        owner.dimensions.find((d) => short(d.name) === 'id_number');
       const drill = (owner.measures.find((m) => m.name === count) as { drillMembers?: string[] }).drillMembers ?? [];
       for (const seg of owner.segments) {
-        const counts = await both({ measures: [count], dimensions: region ? [region.name] : [], segments: [seg.name], limit: 50000 }, auditor);
+        const counts = await both(
+          { measures: [count], dimensions: region ? [region.name] : [], segments: [seg.name], limit: 50000 },
+          auditor
+        );
         expect(canon(counts.mine), `${seg.name} counts`).toEqual(canon(counts.cube));
         const members = [...new Set([...(key ? [key.name] : []), ...drill])];
         // The drill list as the dashboard asks for it: drill members, ordered by the key (a total order when it is the primary key).
-        const list = await both({ dimensions: members, segments: [seg.name], ...(key ? { order: [[key.name, 'asc']], limit: 200 } : { limit: 50000 }) }, auditor);
+        const list = await both(
+          { dimensions: members, segments: [seg.name], ...(key ? { order: [[key.name, 'asc']], limit: 200 } : { limit: 50000 }) },
+          auditor
+        );
         if (key) expect(list.mine, `${seg.name} drill list`).toEqual(list.cube);
         else expect(canon(list.mine), `${seg.name} drill list`).toEqual(canon(list.cube));
         if (list.cube.length) checked += 1;
@@ -184,7 +232,10 @@ describe('conformance with Cube\'s schema-compiler on the real model', () => {
         expect(canon(strip(masked.mine)), `${seg.name} masked list`).toEqual(canon(strip(masked.cube)));
         for (const m of personal) {
           const raw = new Set<unknown>(masked.cube.map((r) => r[m]).filter((v) => v !== null && v !== undefined));
-          expect(masked.mine.filter((r) => raw.has(r[m])), `${seg.name} ${m} unmasked`).toEqual([]);
+          expect(
+            masked.mine.filter((r) => raw.has(r[m])),
+            `${seg.name} ${m} unmasked`
+          ).toEqual([]);
           if (raw.size) maskedChecked += 1;
         }
       }
@@ -194,7 +245,9 @@ describe('conformance with Cube\'s schema-compiler on the real model', () => {
   });
 
   it('the alerts: counts and amounts by rule and status, the active queue, the ticker list', async () => {
-    const alerts = cubes.filter((c) => c.dimensions.some((d) => short(d.name) === 'rule') && c.dimensions.some((d) => short(d.name) === 'alert_id'));
+    const alerts = cubes.filter(
+      (c) => c.dimensions.some((d) => short(d.name) === 'rule') && c.dimensions.some((d) => short(d.name) === 'alert_id')
+    );
     expect(alerts.map((c) => c.name)).toContain('audit_alerts');
     let rows = 0;
     for (const a of alerts) {
@@ -203,10 +256,34 @@ describe('conformance with Cube\'s schema-compiler on the real model', () => {
       const s = a.segments.find((x) => short(x.name) === 'active')?.name;
       const queries: Q[] = [
         { measures: [m('count'), m('amount')].filter(Boolean), dimensions: [d('rule'), d('status')].filter(Boolean), limit: 50000 },
-        { measures: [m('count')].filter(Boolean), dimensions: [d('severity')].filter(Boolean), segments: s ? [s] : [], timeDimensions: d('opened_at') ? [{ dimension: d('opened_at'), granularity: 'month' }] : [], timezone: SH },
+        {
+          measures: [m('count')].filter(Boolean),
+          dimensions: [d('severity')].filter(Boolean),
+          segments: s ? [s] : [],
+          timeDimensions: d('opened_at') ? [{ dimension: d('opened_at'), granularity: 'month' }] : [],
+          timezone: SH
+        },
         // "as of D": the alerts raised by runs as of D or earlier (a date column as a time dimension)
-        { measures: [m('count')].filter(Boolean), dimensions: [d('rule')].filter(Boolean), timeDimensions: d('detected_as_of') ? [{ dimension: d('detected_as_of'), granularity: 'day', dateRange: ['2000-01-01', '2026-12-31'] }] : [], timezone: SH },
-        { dimensions: [d('alert_id'), d('rule'), d('severity'), d('status'), d('amount_at_risk'), d('opened_at'), d('region_name')].filter(Boolean), segments: s ? [s] : [], order: [[d('opened_at'), 'desc'], [d('alert_id'), 'asc']], limit: 30, timezone: SH }
+        {
+          measures: [m('count')].filter(Boolean),
+          dimensions: [d('rule')].filter(Boolean),
+          timeDimensions: d('detected_as_of')
+            ? [{ dimension: d('detected_as_of'), granularity: 'day', dateRange: ['2000-01-01', '2026-12-31'] }]
+            : [],
+          timezone: SH
+        },
+        {
+          dimensions: [d('alert_id'), d('rule'), d('severity'), d('status'), d('amount_at_risk'), d('opened_at'), d('region_name')].filter(
+            Boolean
+          ),
+          segments: s ? [s] : [],
+          order: [
+            [d('opened_at'), 'desc'],
+            [d('alert_id'), 'asc']
+          ],
+          limit: 30,
+          timezone: SH
+        }
       ];
       for (const ctx of [CITY_CTX, DISTRICT_CTX]) {
         for (const q of queries) {

@@ -3,7 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { createPool, endPool, withDatabase, type Pool } from '../core/db/pool.ts';
 
-export interface TestDatabase { url: string; pool: Pool; drop(): Promise<void> }
+export interface TestDatabase {
+  url: string;
+  pool: Pool;
+  drop(): Promise<void>;
+}
 
 export async function freshDatabase(): Promise<TestDatabase> {
   const adminUrl = inject('pgAdminUrl');
@@ -22,7 +26,11 @@ export async function freshDatabase(): Promise<TestDatabase> {
     async drop() {
       await endPool(pool); // closed before the FORCE below, which would cut them
       const a = createPool(adminUrl, { max: 1 });
-      try { await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); } finally { await a.end(); }
+      try {
+        await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await a.end();
+      }
     }
   };
 }

@@ -8,8 +8,12 @@ import { DEFAULT_RULES } from '../core/reference/rules.ts';
 import { addDays, decideCertification, type Timeline } from '../core/domain/certification-rules.ts';
 
 let db: TestDatabase;
-beforeAll(async () => { db = await freshDatabase(); });
-afterAll(async () => { await db?.drop(); });
+beforeAll(async () => {
+  db = await freshDatabase();
+});
+afterAll(async () => {
+  await db?.drop();
+});
 
 const asOf = '2025-06-30';
 async function recipient(birth = '1950-03-04'): Promise<string> {
@@ -19,7 +23,10 @@ async function recipient(birth = '1950-03-04'): Promise<string> {
   return id;
 }
 async function status(id: string) {
-  const r = await db.pool.query(`SELECT status, method, certified_at, valid_until, rule, evidence_ids FROM cert_status WHERE id_number = $1`, [id]);
+  const r = await db.pool.query(
+    `SELECT status, method, certified_at, valid_until, rule, evidence_ids FROM cert_status WHERE id_number = $1`,
+    [id]
+  );
   return r.rows[0];
 }
 
@@ -30,10 +37,14 @@ describe('certify', () => {
     await evidence(db.pool, ids.strong, '2025-02-10', 'hospital_admission', 'HEALTH_HIS', 'S1');
     ids.same = await recipient();
     await evidence(db.pool, ids.same, '2025-03-01', 'rail_ticket', 'RAILWAY', 'S2');
-    await insert(db.pool, 'certifications', [{ certification_id: 'C1', id_number: ids.same, method: 'counter', certified_at: '2025-03-01T15:00:00+08:00', result: 'pass' }]);
+    await insert(db.pool, 'certifications', [
+      { certification_id: 'C1', id_number: ids.same, method: 'counter', certified_at: '2025-03-01T15:00:00+08:00', result: 'pass' }
+    ]);
     ids.explicit = await recipient();
     await evidence(db.pool, ids.explicit, '2025-03-01', 'rail_ticket', 'RAILWAY');
-    await insert(db.pool, 'certifications', [{ certification_id: 'C2', id_number: ids.explicit, method: 'face_online', certified_at: '2025-04-01T15:00:00+08:00', result: 'pass' }]);
+    await insert(db.pool, 'certifications', [
+      { certification_id: 'C2', id_number: ids.explicit, method: 'face_online', certified_at: '2025-04-01T15:00:00+08:00', result: 'pass' }
+    ]);
     ids.weakSame = await recipient();
     await evidence(db.pool, ids.weakSame, '2025-03-01', 'bus_swipe', 'TRANSIT_CARD');
     await evidence(db.pool, ids.weakSame, '2025-03-05', 'bus_swipe', 'TRANSIT_CARD');
@@ -44,17 +55,25 @@ describe('certify', () => {
     await evidence(db.pool, ids.weakOk, '2025-02-01', 'bus_swipe', 'TRANSIT_CARD', 'W1');
     await evidence(db.pool, ids.weakOk, '2025-04-20', 'phone_topup', 'TELECOM', 'W2');
     ids.dead = await recipient();
-    await insert(db.pool, 'deaths', [{ record_id: 'D1', id_number: ids.dead, death_date: '2025-03-10', source: 'health', recorded_at: '2025-04-01T10:00:00+08:00' }]);
+    await insert(db.pool, 'deaths', [
+      { record_id: 'D1', id_number: ids.dead, death_date: '2025-03-10', source: 'health', recorded_at: '2025-04-01T10:00:00+08:00' }
+    ]);
     await evidence(db.pool, ids.dead, '2025-05-01', 'face_login', 'GOV_APP');
     ids.jailed = await recipient();
     await evidence(db.pool, ids.jailed, '2025-05-01', 'face_login', 'GOV_APP');
-    await insert(db.pool, 'imprisonments', [{ record_id: 'I1', id_number: ids.jailed, start_date: '2025-01-10', end_date: null, source: 'prison' }]);
+    await insert(db.pool, 'imprisonments', [
+      { record_id: 'I1', id_number: ids.jailed, start_date: '2025-01-10', end_date: null, source: 'prison' }
+    ]);
     ids.released = await recipient();
     await evidence(db.pool, ids.released, '2025-05-01', 'face_login', 'GOV_APP');
-    await insert(db.pool, 'imprisonments', [{ record_id: 'I2', id_number: ids.released, start_date: '2024-08-10', end_date: '2025-02-01', source: 'prison' }]);
+    await insert(db.pool, 'imprisonments', [
+      { record_id: 'I2', id_number: ids.released, start_date: '2024-08-10', end_date: '2025-02-01', source: 'prison' }
+    ]);
     ids.releasedNoNews = await recipient();
     await evidence(db.pool, ids.releasedNoNews, '2024-08-01', 'face_login', 'GOV_APP');
-    await insert(db.pool, 'imprisonments', [{ record_id: 'I3', id_number: ids.releasedNoNews, start_date: '2024-08-10', end_date: '2025-02-01', source: 'prison' }]);
+    await insert(db.pool, 'imprisonments', [
+      { record_id: 'I3', id_number: ids.releasedNoNews, start_date: '2024-08-10', end_date: '2025-02-01', source: 'prison' }
+    ]);
     ids.expired = await recipient();
     await evidence(db.pool, ids.expired, '2024-03-15', 'outpatient_visit', 'HEALTH_HIS');
     ids.expiring = await recipient();
@@ -64,13 +83,43 @@ describe('certify', () => {
   it('decides each timeline per docs/rules.md', async () => {
     const r = await runCertify(db.pool, { asOf, mode: 'full' });
     expect(r.status, r.error).toBe('ok');
-    expect(await status(ids.strong)).toMatchObject({ status: 'certified', method: 'silent', certified_at: '2025-02-10', valid_until: '2026-02-10', rule: 'strong_evidence', evidence_ids: ['S1'] });
-    expect(await status(ids.same)).toMatchObject({ status: 'certified', method: 'silent', certified_at: '2025-03-01', evidence_ids: ['S2'] });
-    expect(await status(ids.explicit)).toMatchObject({ status: 'certified', method: 'face_online', certified_at: '2025-04-01', rule: 'explicit_certification', evidence_ids: ['C2'] });
+    expect(await status(ids.strong)).toMatchObject({
+      status: 'certified',
+      method: 'silent',
+      certified_at: '2025-02-10',
+      valid_until: '2026-02-10',
+      rule: 'strong_evidence',
+      evidence_ids: ['S1']
+    });
+    expect(await status(ids.same)).toMatchObject({
+      status: 'certified',
+      method: 'silent',
+      certified_at: '2025-03-01',
+      evidence_ids: ['S2']
+    });
+    expect(await status(ids.explicit)).toMatchObject({
+      status: 'certified',
+      method: 'face_online',
+      certified_at: '2025-04-01',
+      rule: 'explicit_certification',
+      evidence_ids: ['C2']
+    });
     expect(await status(ids.weakSame)).toMatchObject({ status: 'not_certified', rule: 'never_certified' });
     expect(await status(ids.weakFar)).toMatchObject({ status: 'not_certified' });
-    expect(await status(ids.weakOk)).toMatchObject({ status: 'certified', method: 'silent', certified_at: '2025-02-01', rule: 'weak_corroboration', evidence_ids: ['W1', 'W2'] });
-    expect(await status(ids.dead)).toMatchObject({ status: 'negative', method: null, certified_at: null, rule: 'negative_death', evidence_ids: ['D1'] });
+    expect(await status(ids.weakOk)).toMatchObject({
+      status: 'certified',
+      method: 'silent',
+      certified_at: '2025-02-01',
+      rule: 'weak_corroboration',
+      evidence_ids: ['W1', 'W2']
+    });
+    expect(await status(ids.dead)).toMatchObject({
+      status: 'negative',
+      method: null,
+      certified_at: null,
+      rule: 'negative_death',
+      evidence_ids: ['D1']
+    });
     expect(await status(ids.jailed)).toMatchObject({ status: 'negative', rule: 'negative_custody' });
     expect(await status(ids.released)).toMatchObject({ status: 'certified', certified_at: '2025-05-01' });
     expect(await status(ids.releasedNoNews)).toMatchObject({ status: 'not_certified' });
@@ -79,8 +128,10 @@ describe('certify', () => {
   });
 
   it('records dated follow-up events and one field task to the community', async () => {
-    const ev = await db.pool.query(`SELECT id_number, kind, event_date, reason FROM cert_events WHERE id_number = ANY($1) AND kind <> 'certified' ORDER BY id_number, event_date, kind`,
-      [[ids.expired, ids.expiring, ids.dead]]);
+    const ev = await db.pool.query(
+      `SELECT id_number, kind, event_date, reason FROM cert_events WHERE id_number = ANY($1) AND kind <> 'certified' ORDER BY id_number, event_date, kind`,
+      [[ids.expired, ids.expiring, ids.dead]]
+    );
     const of = (id: string) => ev.rows.filter((e) => e.id_number === id).map((e) => `${e.kind}@${e.event_date}`);
     // expired: valid until 2025-03-15, lapse 03-16 → reminder 02-14, field task 03-16, suspension 05-15
     expect(of(ids.expired)).toEqual(['reminder@2025-02-14', 'field_task@2025-03-16', 'suspension@2025-05-15']);
@@ -97,7 +148,9 @@ describe('certify', () => {
     expect(again.status).toBe('ok');
     const after = await db.pool.query(`SELECT (SELECT count(*) FROM cert_events) AS e, (SELECT count(*) FROM tasks) AS t`);
     expect(after.rows[0]).toEqual(before.rows[0]);
-    await insert(db.pool, 'certifications', [{ certification_id: 'C9', id_number: ids.expired, method: 'field_visit', certified_at: '2025-06-20T10:00:00+08:00', result: 'pass' }]);
+    await insert(db.pool, 'certifications', [
+      { certification_id: 'C9', id_number: ids.expired, method: 'field_visit', certified_at: '2025-06-20T10:00:00+08:00', result: 'pass' }
+    ]);
     const inc = await runCertify(db.pool, { asOf });
     expect(inc.counts.extra.mode).toBe('incremental');
     expect(inc.counts.extra.scope).toBe(1);
@@ -109,7 +162,8 @@ describe('certify', () => {
   });
 
   it('runs in full after a run with another as-of date, and a far-past run does not poison the next ones', async () => {
-    const snapshot = async () => (await db.pool.query(`SELECT id_number, status, method, valid_until FROM cert_status ORDER BY id_number`)).rows;
+    const snapshot = async () =>
+      (await db.pool.query(`SELECT id_number, status, method, valid_until FROM cert_status ORDER BY id_number`)).rows;
     const before = await snapshot();
     expect(before.length).toBeGreaterThan(5);
     const past = await runCertify(db.pool, { asOf: '1800-01-01' });
@@ -148,7 +202,12 @@ describe('the incremental watermark', () => {
 describe('certify agrees with the pure reference on random timelines', () => {
   it('matches decideCertification for 400 people', async () => {
     let state = 7;
-    const rng = { next: () => { state = (Math.imul(state, 1103515245) + 12345) >>> 0; return state / 2 ** 32; } };
+    const rng = {
+      next: () => {
+        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+        return state / 2 ** 32;
+      }
+    };
     const kinds = { strong: ['outpatient_visit', 'face_login', 'rail_ticket'], weak: ['bus_swipe', 'phone_topup', 'utility_payment'] };
     const sources = ['TRANSIT_CARD', 'TELECOM', 'UTILITY'];
     const base = '2023-07-01';
@@ -177,7 +236,13 @@ describe('certify agrees with the pure reference on random timelines', () => {
         const date = day(Math.floor(rng.next() * 760));
         const result = rng.next() < 0.8 ? 'pass' : 'fail';
         const method = ['face_online', 'kiosk', 'counter', 'field_visit'][Math.floor(rng.next() * 4)];
-        t.certifications.push({ certification_id: `RC${i}`, method, date, at: `${date}T11:00:00+08:00`, result: result as 'pass' | 'fail' });
+        t.certifications.push({
+          certification_id: `RC${i}`,
+          method,
+          date,
+          at: `${date}T11:00:00+08:00`,
+          result: result as 'pass' | 'fail'
+        });
         certRows.push({ certification_id: `RC${i}`, id_number: id, method, certified_at: `${date}T11:00:00+08:00`, result });
       }
       if (rng.next() < 0.08) {
@@ -204,8 +269,24 @@ describe('certify agrees with the pure reference on random timelines', () => {
     let certified = 0;
     for (const row of got.rows) {
       const want = decideCertification(timelines.get(row.id_number)!, DEFAULT_RULES.certification);
-      const have = { status: row.status, method: row.method, certified_at: row.certified_at, valid_until: row.valid_until, rule: row.rule, evidence_ids: row.evidence_ids, last_valid_until: row.last_valid_until };
-      expect(have, row.id_number).toEqual({ status: want.status, method: want.method, certified_at: want.certified_at, valid_until: want.valid_until, rule: want.rule, evidence_ids: want.evidence_ids, last_valid_until: want.last_valid_until });
+      const have = {
+        status: row.status,
+        method: row.method,
+        certified_at: row.certified_at,
+        valid_until: row.valid_until,
+        rule: row.rule,
+        evidence_ids: row.evidence_ids,
+        last_valid_until: row.last_valid_until
+      };
+      expect(have, row.id_number).toEqual({
+        status: want.status,
+        method: want.method,
+        certified_at: want.certified_at,
+        valid_until: want.valid_until,
+        rule: want.rule,
+        evidence_ids: want.evidence_ids,
+        last_valid_until: want.last_valid_until
+      });
       if (want.status === 'certified') certified++;
     }
     expect(certified).toBeGreaterThan(50);

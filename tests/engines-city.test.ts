@@ -35,7 +35,8 @@ for (const scale of scales) {
     });
 
     it('finds every planted alert with its exact amount and periods, and nothing else', async () => {
-      const r = await db.pool.query(`SELECT rule, id_number, dedup_key, amount_at_risk, array(SELECT to_char(x, 'YYYY-MM') FROM unnest(periods) x ORDER BY x) AS periods, evidence
+      const r = await db.pool
+        .query(`SELECT rule, id_number, dedup_key, amount_at_risk, array(SELECT to_char(x, 'YYYY-MM') FROM unnest(periods) x ORDER BY x) AS periods, evidence
                                        FROM alerts WHERE status NOT IN ('dismissed') ORDER BY rule, id_number`);
       const key = (a: { rule: string; id_number: string }) => `${a.rule}|${a.id_number}`;
       const got = new Map(r.rows.map((a) => [key(a), a]));
@@ -69,35 +70,55 @@ for (const scale of scales) {
 
     it('prints a silent-certification rate of 85–92% equal to the truth on its recipients', async () => {
       const ids = Object.keys(truth.certification);
-      const r = await db.pool.query(`SELECT count(*) FILTER (WHERE status = 'certified')::float AS c, count(*) FILTER (WHERE method = 'silent')::float AS s
-                                       FROM cert_status WHERE id_number = ANY($1)`, [ids]);
+      const r = await db.pool.query(
+        `SELECT count(*) FILTER (WHERE status = 'certified')::float AS c, count(*) FILTER (WHERE method = 'silent')::float AS s
+                                       FROM cert_status WHERE id_number = ANY($1)`,
+        [ids]
+      );
       expect(r.rows[0].s / r.rows[0].c).toBeCloseTo(truth.silentRate, 6);
       expect(summary.silent_rate).toBeGreaterThanOrEqual(85);
       expect(summary.silent_rate).toBeLessThanOrEqual(92);
     });
 
     it('places every insured person at the right retirement month', async () => {
-      const r = await db.pool.query(`SELECT id_number, basis, to_char(birth_month, 'YYYY-MM') AS birth_month, statutory_age_months, to_char(retirement_month, 'YYYY-MM') AS retirement_month, months_to_retirement FROM retirements`);
+      const r = await db.pool.query(
+        `SELECT id_number, basis, to_char(birth_month, 'YYYY-MM') AS birth_month, statutory_age_months, to_char(retirement_month, 'YYYY-MM') AS retirement_month, months_to_retirement FROM retirements`
+      );
       const got = new Map(r.rows.map((x) => [x.id_number, x]));
       const wrong: string[] = [];
       for (const [id, w] of Object.entries(truth.retirement)) {
         const g = got.get(id);
-        if (!g || g.basis !== w.basis || g.birth_month !== w.birth_month || g.statutory_age_months !== w.statutory_age_months || g.retirement_month !== w.retirement_month) {
+        if (
+          !g ||
+          g.basis !== w.basis ||
+          g.birth_month !== w.birth_month ||
+          g.statutory_age_months !== w.statutory_age_months ||
+          g.retirement_month !== w.retirement_month
+        ) {
           wrong.push(`${id}: want ${JSON.stringify(w)} got ${JSON.stringify(g)}`);
         }
       }
       expect(wrong.slice(0, 10)).toEqual([]);
       expect(got.size).toBe(Object.keys(truth.retirement).length);
       const reminded = await db.pool.query(`SELECT DISTINCT id_number FROM retirement_reminders`);
-      const due = Object.entries(truth.retirement).filter(([, w]) => w.reminder_due).map(([id]) => id).sort();
+      const due = Object.entries(truth.retirement)
+        .filter(([, w]) => w.reminder_due)
+        .map(([id]) => id)
+        .sort();
       expect(reminded.rows.map((x) => x.id_number).sort()).toEqual(due);
     });
 
     it('lists the planted policy cases (AGE80, HARD, DIS) and nothing else among recipients', async () => {
-      const r = await db.pool.query(`SELECT project_code AS project, id_number, category FROM subsidy_matches
+      const r = await db.pool.query(
+        `SELECT project_code AS project, id_number, category FROM subsidy_matches
                                        WHERE project_code IN ('AGE80', 'HARD', 'DIS') AND category <> 'eligible_receiving' AND id_number = ANY($1)`,
-        [Object.keys(truth.certification)]);
-      const pick = (cat: string) => r.rows.filter((x) => x.category === cat).map((x) => `${x.project}|${x.id_number}`).sort();
+        [Object.keys(truth.certification)]
+      );
+      const pick = (cat: string) =>
+        r.rows
+          .filter((x) => x.category === cat)
+          .map((x) => `${x.project}|${x.id_number}`)
+          .sort();
       expect(pick('eligible_not_receiving')).toEqual(truth.policy.eligibleNotReceiving.map((x) => `${x.project}|${x.id_number}`).sort());
       expect(pick('receiving_not_eligible')).toEqual(truth.policy.receivingNotEligible.map((x) => `${x.project}|${x.id_number}`).sort());
     });

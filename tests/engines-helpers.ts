@@ -6,7 +6,7 @@ let seq = 0;
 /** A valid id number: sex M/F, birth date. */
 export function pid(birth: string, sex: 'M' | 'F' = 'M'): string {
   seq += 1;
-  const n = ((seq % 480) * 2 + (sex === 'M' ? 1 : 0));
+  const n = (seq % 480) * 2 + (sex === 'M' ? 1 : 0);
   return makeIdNumber(String(330681 + Math.floor(seq / 480)), birth, n);
 }
 
@@ -15,30 +15,82 @@ export async function insert(pool: Pool, table: string, rows: Row[]): Promise<vo
   if (!rows.length) return;
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const values: unknown[] = [];
-  const tuples = rows.map((r) => '(' + cols.map((c) => { values.push(r[c] ?? null); return `$${values.length}`; }).join(', ') + ')');
+  const tuples = rows.map(
+    (r) =>
+      '(' +
+      cols
+        .map((c) => {
+          values.push(r[c] ?? null);
+          return `$${values.length}`;
+        })
+        .join(', ') +
+      ')'
+  );
   await pool.query(`INSERT INTO ${table} (${cols.join(', ')}) VALUES ${tuples.join(', ')}`, values);
 }
 
 export async function person(pool: Pool, id: string, extra: Row = {}): Promise<void> {
   const birth = `${id.slice(6, 10)}-${id.slice(10, 12)}-${id.slice(12, 14)}`;
-  await insert(pool, 'persons', [{ id_number: id, name: '测试' + id.slice(-4), sex: Number(id[16]) % 2 ? 'M' : 'F', birth_date: birth, hukou_region: '330681001001', status: 'retired', ...extra }]);
+  await insert(pool, 'persons', [
+    {
+      id_number: id,
+      name: '测试' + id.slice(-4),
+      sex: Number(id[16]) % 2 ? 'M' : 'F',
+      birth_date: birth,
+      hukou_region: '330681001001',
+      status: 'retired',
+      ...extra
+    }
+  ]);
 }
 
 export async function enroll(pool: Pool, id: string, scheme = 'ENT', extra: Row = {}): Promise<void> {
   seq += 1;
-  await insert(pool, 'enrollments', [{ enrollment_id: `E${seq}`, id_number: id, scheme_code: scheme, status: 'active', monthly_amount: '3000.00', start_period: '2020-01-01', account_no: `A-${id}`, ...extra }]);
+  await insert(pool, 'enrollments', [
+    {
+      enrollment_id: `E${seq}`,
+      id_number: id,
+      scheme_code: scheme,
+      status: 'active',
+      monthly_amount: '3000.00',
+      start_period: '2020-01-01',
+      account_no: `A-${id}`,
+      ...extra
+    }
+  ]);
 }
 
 /** Monthly paid payments from..to (YYYY-MM inclusive). */
-export async function pay(pool: Pool, id: string, from: string, to: string, amount: string | ((period: string) => string), extra: Row = {}): Promise<void> {
+export async function pay(
+  pool: Pool,
+  id: string,
+  from: string,
+  to: string,
+  amount: string | ((period: string) => string),
+  extra: Row = {}
+): Promise<void> {
   const rows: Row[] = [];
   let [y, m] = from.split('-').map(Number);
   const [ty, tm] = to.split('-').map(Number);
   while (y < ty || (y === ty && m <= tm)) {
     const period = `${y}-${String(m).padStart(2, '0')}-01`;
     seq += 1;
-    rows.push({ payment_id: `P${seq}`, id_number: id, scheme_code: 'ENT', period, amount: typeof amount === 'function' ? amount(period) : amount, status: 'paid', account_no: `A-${id}`, paid_at: `${period}T09:00:00+08:00`, ...extra });
-    m += 1; if (m === 13) { m = 1; y += 1; }
+    rows.push({
+      payment_id: `P${seq}`,
+      id_number: id,
+      scheme_code: 'ENT',
+      period,
+      amount: typeof amount === 'function' ? amount(period) : amount,
+      status: 'paid',
+      account_no: `A-${id}`,
+      paid_at: `${period}T09:00:00+08:00`,
+      ...extra
+    });
+    m += 1;
+    if (m === 13) {
+      m = 1;
+      y += 1;
+    }
   }
   await insert(pool, 'payments', rows);
 }

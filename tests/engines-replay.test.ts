@@ -47,18 +47,24 @@ async function ingestAndRun(db: TestDatabase, asOfs: string[]): Promise<void> {
 }
 
 const q = async (db: TestDatabase, sql: string, params: unknown[] = []) => (await db.pool.query(sql, params)).rows;
-const activeAlerts = (db: TestDatabase) => q(db,
-  `SELECT rule, id_number, dedup_key, amount_at_risk, array(SELECT to_char(x, 'YYYY-MM') FROM unnest(periods) x ORDER BY x) AS periods
-     FROM alerts WHERE status IN ('open', 'assigned', 'investigating') ORDER BY rule, id_number, dedup_key`);
-const certification = (db: TestDatabase) => q(db,
-  `SELECT id_number, status, method, certified_at, valid_until, rule, evidence_ids FROM cert_status ORDER BY id_number`);
+const activeAlerts = (db: TestDatabase) =>
+  q(
+    db,
+    `SELECT rule, id_number, dedup_key, amount_at_risk, array(SELECT to_char(x, 'YYYY-MM') FROM unnest(periods) x ORDER BY x) AS periods
+     FROM alerts WHERE status IN ('open', 'assigned', 'investigating') ORDER BY rule, id_number, dedup_key`
+  );
+const certification = (db: TestDatabase) =>
+  q(db, `SELECT id_number, status, method, certified_at, valid_until, rule, evidence_ids FROM cert_status ORDER BY id_number`);
 const facts = async (db: TestDatabase, asOf: string) => ({
   months: await q(db, `SELECT * FROM ind_region_month ORDER BY period, region_code`),
   now: await q(db, `SELECT * FROM ind_region_now WHERE as_of = $1 ORDER BY period, region_code`, [asOf]),
   people: await q(db, `SELECT * FROM ind_person_now ORDER BY id_number`)
 });
 /** Bookkeeping columns that say when or by which run a row was written, not what it says. */
-const drop = (rows: Record<string, unknown>[]) => rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !/^(run_id|built_at|updated_at|created_at|last_seen_run)$/.test(k))));
+const drop = (rows: Record<string, unknown>[]) =>
+  rows.map((r) =>
+    Object.fromEntries(Object.entries(r).filter(([k]) => !/^(run_id|built_at|updated_at|created_at|last_seen_run)$/.test(k)))
+  );
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), `yinling-replay-${scale}-`));
@@ -93,7 +99,8 @@ describe(`replaying history on the ${scale} city`, () => {
     // Certification follow-ups (field tasks, suspension events) are history: an earlier-dated run that saw a
     // lapse leaves its task and events, which a single run never made — see the note in the header.
     const FOLLOW_UPS = /^(suspended_not_certified|field_tasks_open|field_task_open|field_task_since|suspended_since|list_order)$/;
-    const steady = (rows: Record<string, unknown>[]) => drop(rows).map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !FOLLOW_UPS.test(k))));
+    const steady = (rows: Record<string, unknown>[]) =>
+      drop(rows).map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !FOLLOW_UPS.test(k))));
     expect(steady(f2.now)).toEqual(steady(f1.now));
     const [p1, p2] = [steady(f1.people), steady(f2.people)];
     const byId2 = new Map(p2.map((r) => [r.id_number, r]));

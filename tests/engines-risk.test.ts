@@ -12,8 +12,12 @@ import { exportDataset } from '../jobs/exports.ts';
 import { buildIndicatorFacts } from '../jobs/indicator-facts.ts';
 
 let db: TestDatabase;
-beforeAll(async () => { db = await freshDatabase(); });
-afterAll(async () => { await db?.drop(); });
+beforeAll(async () => {
+  db = await freshDatabase();
+});
+afterAll(async () => {
+  await db?.drop();
+});
 
 const asOf = '2025-06-15';
 const ids: Record<string, string> = {};
@@ -21,14 +25,21 @@ const ids: Record<string, string> = {};
 async function alertsOf(id: string) {
   const r = await db.pool.query(
     `SELECT alert_id, rule, dedup_key, status, amount_at_risk, array(SELECT to_char(x, 'YYYY-MM') FROM unnest(periods) x) AS periods, evidence, severity, close_reason
-       FROM alerts WHERE id_number = $1 ORDER BY alert_id`, [id]);
+       FROM alerts WHERE id_number = $1 ORDER BY alert_id`,
+    [id]
+  );
   return r.rows;
 }
 
 /** `yinling export alerts --format json [--as-of D]`, unmasked, parsed. */
 async function exportAlerts(asOfDate?: string): Promise<Record<string, string | null>[]> {
   let out = '';
-  const sink = new Writable({ write(chunk, _e, cb) { out += chunk.toString(); cb(); } });
+  const sink = new Writable({
+    write(chunk, _e, cb) {
+      out += chunk.toString();
+      cb();
+    }
+  });
   await exportDataset(db.pool, 'alerts', { format: 'json', out: sink, unmask: true, asOf: asOfDate });
   return JSON.parse(out);
 }
@@ -36,52 +47,92 @@ async function exportAlerts(asOfDate?: string): Promise<Record<string, string | 
 beforeAll(async () => {
   const p = db.pool;
   // paid_after_death: died 2025-02-10, paid through 2025-05 → 03, 04, 05 at risk.
-  ids.pad = pid('1940-05-05'); await person(p, ids.pad); await enroll(p, ids.pad);
+  ids.pad = pid('1940-05-05');
+  await person(p, ids.pad);
+  await enroll(p, ids.pad);
   await pay(p, ids.pad, '2024-01', '2025-05', '3000.00');
-  await insert(p, 'deaths', [{ record_id: 'D-PAD', id_number: ids.pad, death_date: '2025-02-10', source: 'civil_affairs', recorded_at: '2025-04-25T10:00:00+08:00' }]);
+  await insert(p, 'deaths', [
+    { record_id: 'D-PAD', id_number: ids.pad, death_date: '2025-02-10', source: 'civil_affairs', recorded_at: '2025-04-25T10:00:00+08:00' }
+  ]);
   // paid_in_custody: 2024-09-10 … 2025-02-20 → Oct, Nov, Dec, Jan wholly inside.
-  ids.pic = pid('1958-02-02'); await person(p, ids.pic); await enroll(p, ids.pic);
+  ids.pic = pid('1958-02-02');
+  await person(p, ids.pic);
+  await enroll(p, ids.pic);
   await pay(p, ids.pic, '2024-06', '2025-05', '3000.00');
-  await insert(p, 'imprisonments', [{ record_id: 'I-PIC', id_number: ids.pic, start_date: '2024-09-10', end_date: '2025-02-20', source: 'prison', recorded_at: '2024-10-20T10:00:00+08:00' }]);
+  await insert(p, 'imprisonments', [
+    {
+      record_id: 'I-PIC',
+      id_number: ids.pic,
+      start_date: '2024-09-10',
+      end_date: '2025-02-20',
+      source: 'prison',
+      recorded_at: '2024-10-20T10:00:00+08:00'
+    }
+  ]);
   // double_receipt: ENT 3000 + RES 300.50 for 2025-01…03 → 901.50.
-  ids.dr = pid('1955-03-03'); await person(p, ids.dr); await enroll(p, ids.dr); await enroll(p, ids.dr, 'RES', { monthly_amount: '300.50' });
+  ids.dr = pid('1955-03-03');
+  await person(p, ids.dr);
+  await enroll(p, ids.dr);
+  await enroll(p, ids.dr, 'RES', { monthly_amount: '300.50' });
   await pay(p, ids.dr, '2024-06', '2025-05', '3000.00');
   await pay(p, ids.dr, '2025-01', '2025-03', '300.50', { scheme_code: 'RES' });
   // abnormal_amount: 3000 a month, 2024-09 paid 4500.25 → excess 1500.25; VET stacking is fine.
-  ids.aa = pid('1952-04-04'); await person(p, ids.aa); await enroll(p, ids.aa);
+  ids.aa = pid('1952-04-04');
+  await person(p, ids.aa);
+  await enroll(p, ids.aa);
   await pay(p, ids.aa, '2024-01', '2024-12', (per) => (per === '2024-09-01' ? '4500.25' : '3000.00'));
   await pay(p, ids.aa, '2024-01', '2024-12', '500.00', { scheme_code: 'VET' });
   // explained jump: enrollment updated in the payment's month to exactly that amount → no alert.
-  ids.aax = pid('1952-04-05'); await person(p, ids.aax);
+  ids.aax = pid('1952-04-05');
+  await person(p, ids.aax);
   await enroll(p, ids.aax, 'ENT', { monthly_amount: '3900.00', updated_at: '2025-05-03T10:00:00+08:00' });
   await pay(p, ids.aax, '2024-09', '2025-05', (per) => (per === '2025-05-01' ? '3900.00' : '3000.00'));
   // shared_account: three people into one account in 2025-04 and 2025-05 → 2×(3000+2000+1000).
-  for (const [k, amt] of [['sa1', '3000.00'], ['sa2', '2000.00'], ['sa3', '1000.00']] as const) {
-    ids[k] = pid('1950-06-0' + k.slice(2)); await person(p, ids[k]); await enroll(p, ids[k]);
+  for (const [k, amt] of [
+    ['sa1', '3000.00'],
+    ['sa2', '2000.00'],
+    ['sa3', '1000.00']
+  ] as const) {
+    ids[k] = pid('1950-06-0' + k.slice(2));
+    await person(p, ids[k]);
+    await enroll(p, ids[k]);
     await pay(p, ids[k], '2025-01', '2025-03', amt);
     await pay(p, ids[k], '2025-04', '2025-05', amt, { account_no: 'ACC-SHARED' });
   }
   // a couple sharing one account is not a shared-account case.
-  ids.c1 = pid('1950-07-01'); ids.c2 = pid('1951-07-01', 'F');
-  for (const k of ['c1', 'c2']) { await person(p, ids[k]); await pay(p, ids[k], '2025-01', '2025-05', '2500.00', { account_no: 'ACC-COUPLE' }); }
+  ids.c1 = pid('1950-07-01');
+  ids.c2 = pid('1951-07-01', 'F');
+  for (const k of ['c1', 'c2']) {
+    await person(p, ids[k]);
+    await pay(p, ids[k], '2025-01', '2025-05', '2500.00', { account_no: 'ACC-COUPLE' });
+  }
   // post_death_activity: died 2025-01-10, bus swipe 2025-02-15 and face login 2025-03-02.
-  ids.pda = pid('1938-08-08'); await person(p, ids.pda);
-  await insert(p, 'deaths', [{ record_id: 'D-PDA', id_number: ids.pda, death_date: '2025-01-10', source: 'health', recorded_at: '2025-01-20T10:00:00+08:00' }]);
+  ids.pda = pid('1938-08-08');
+  await person(p, ids.pda);
+  await insert(p, 'deaths', [
+    { record_id: 'D-PDA', id_number: ids.pda, death_date: '2025-01-10', source: 'health', recorded_at: '2025-01-20T10:00:00+08:00' }
+  ]);
   await evidence(p, ids.pda, '2025-01-05', 'outpatient_visit', 'HEALTH_HIS', 'EV-PDA-0');
   await evidence(p, ids.pda, '2025-02-15', 'bus_swipe', 'TRANSIT_CARD', 'EV-PDA-1');
   await evidence(p, ids.pda, '2025-03-02', 'face_login', 'GOV_APP', 'EV-PDA-2');
   // no_sign_of_life: 101 years old, paid 2000 through 2025-05, only weak evidence → 2024-06…2025-05.
-  ids.nsol = pid('1924-03-01'); await person(p, ids.nsol); await enroll(p, ids.nsol);
+  ids.nsol = pid('1924-03-01');
+  await person(p, ids.nsol);
+  await enroll(p, ids.nsol);
   await pay(p, ids.nsol, '2024-01', '2025-05', '2000.00');
   await evidence(p, ids.nsol, '2025-04-01', 'bus_swipe', 'TRANSIT_CARD');
   await evidence(p, ids.nsol, '2025-04-03', 'phone_topup', 'TELECOM');
   // 100+ with a recent hospital visit: no alert.
-  ids.old = pid('1923-01-01'); await person(p, ids.old); await enroll(p, ids.old);
+  ids.old = pid('1923-01-01');
+  await person(p, ids.old);
+  await enroll(p, ids.old);
   await pay(p, ids.old, '2024-01', '2025-05', '2000.00');
   await evidence(p, ids.old, '2025-03-01', 'outpatient_visit', 'HEALTH_HIS');
   // clean population: steady payments with the January raise.
   for (let i = 0; i < 30; i++) {
-    const id = pid('1955-01-01'); await person(p, id); await enroll(p, id);
+    const id = pid('1955-01-01');
+    await person(p, id);
+    await enroll(p, id);
     await pay(p, id, '2024-01', '2025-05', (per) => (per >= '2025-01-01' ? '3090.00' : '3000.00'));
   }
 });
@@ -90,15 +141,29 @@ describe('detect-risk', () => {
   it('finds each rule with its exact amount and periods, and nothing on the clean population', async () => {
     const r = await runDetectRisk(db.pool, { asOf, mode: 'full' });
     expect(r.status, r.error).toBe('ok');
-    expect(await alertsOf(ids.pad)).toMatchObject([{ rule: 'paid_after_death', amount_at_risk: '9000.00', periods: ['2025-03', '2025-04', '2025-05'], severity: 'critical', status: 'open' }]);
+    expect(await alertsOf(ids.pad)).toMatchObject([
+      {
+        rule: 'paid_after_death',
+        amount_at_risk: '9000.00',
+        periods: ['2025-03', '2025-04', '2025-05'],
+        severity: 'critical',
+        status: 'open'
+      }
+    ]);
     expect((await alertsOf(ids.pad))[0].evidence.death_record_ids).toEqual(['D-PAD']);
-    expect(await alertsOf(ids.pic)).toMatchObject([{ rule: 'paid_in_custody', amount_at_risk: '12000.00', periods: ['2024-10', '2024-11', '2024-12', '2025-01'] }]);
-    expect(await alertsOf(ids.dr)).toMatchObject([{ rule: 'double_receipt', amount_at_risk: '901.50', periods: ['2025-01', '2025-02', '2025-03'] }]);
+    expect(await alertsOf(ids.pic)).toMatchObject([
+      { rule: 'paid_in_custody', amount_at_risk: '12000.00', periods: ['2024-10', '2024-11', '2024-12', '2025-01'] }
+    ]);
+    expect(await alertsOf(ids.dr)).toMatchObject([
+      { rule: 'double_receipt', amount_at_risk: '901.50', periods: ['2025-01', '2025-02', '2025-03'] }
+    ]);
     expect(await alertsOf(ids.aa)).toMatchObject([{ rule: 'abnormal_amount', amount_at_risk: '1500.25', periods: ['2024-09'] }]);
     expect(await alertsOf(ids.aax)).toEqual([]);
     const first = [ids.sa1, ids.sa2, ids.sa3].sort()[0];
     const sa = await alertsOf(first);
-    expect(sa).toMatchObject([{ rule: 'shared_account', dedup_key: 'ACC-SHARED', amount_at_risk: '12000.00', periods: ['2025-04', '2025-05'] }]);
+    expect(sa).toMatchObject([
+      { rule: 'shared_account', dedup_key: 'ACC-SHARED', amount_at_risk: '12000.00', periods: ['2025-04', '2025-05'] }
+    ]);
     expect(sa[0].evidence.persons).toEqual([ids.sa1, ids.sa2, ids.sa3].sort());
     for (const k of ['sa1', 'sa2', 'sa3']) if (ids[k] !== first) expect(await alertsOf(ids[k])).toEqual([]);
     expect(await alertsOf(ids.c1)).toEqual([]);
@@ -110,7 +175,9 @@ describe('detect-risk', () => {
     expect(await alertsOf(ids.old)).toEqual([]);
     const total = await db.pool.query(`SELECT count(*)::int AS n FROM alerts`);
     expect(total.rows[0].n).toBe(7);
-    const tr = await db.pool.query(`SELECT count(*)::int AS n FROM alert_transitions WHERE actor = 'system' AND to_status = 'open' AND from_status IS NULL`);
+    const tr = await db.pool.query(
+      `SELECT count(*)::int AS n FROM alert_transitions WHERE actor = 'system' AND to_status = 'open' AND from_status IS NULL`
+    );
     expect(tr.rows[0].n).toBe(7);
   });
 
@@ -147,7 +214,10 @@ describe('detect-risk', () => {
     expect(r.counts.extra).toMatchObject({ mode: 'incremental', alerts_updated: 1, alerts_opened: 0 });
     const [a] = await alertsOf(ids.pad);
     expect(a).toMatchObject({ amount_at_risk: '12000.00', periods: ['2025-03', '2025-04', '2025-05', '2025-06'], status: 'open' });
-    const t = await db.pool.query(`SELECT from_status, to_status, actor, reason FROM alert_transitions WHERE alert_id = $1 ORDER BY transition_id`, [a.alert_id]);
+    const t = await db.pool.query(
+      `SELECT from_status, to_status, actor, reason FROM alert_transitions WHERE alert_id = $1 ORDER BY transition_id`,
+      [a.alert_id]
+    );
     expect(t.rows[1]).toMatchObject({ from_status: 'open', to_status: 'open', actor: 'system' });
     expect(t.rows[1].reason).toMatch(/9000\.00 → 12000\.00/);
   });
@@ -161,15 +231,35 @@ describe('detect-risk', () => {
     expect(a.status).toBe('dismissed');
     expect(a.close_reason).toBe('basis_disappeared: the death record was withdrawn');
     expect(await alertsOf(ids.dr)).toHaveLength(1);
-    const t = await db.pool.query(`SELECT to_status, actor FROM alert_transitions WHERE alert_id = $1 ORDER BY transition_id DESC LIMIT 1`, [a.alert_id]);
+    const t = await db.pool.query(
+      `SELECT to_status, actor FROM alert_transitions WHERE alert_id = $1 ORDER BY transition_id DESC LIMIT 1`,
+      [a.alert_id]
+    );
     expect(t.rows[0]).toEqual({ to_status: 'dismissed', actor: 'system' });
   });
 
   it('runs the money-at-risk clock per record and the lag per source', async () => {
     const c = await db.pool.query(`SELECT * FROM risk_clock WHERE record_id IN ('D-PAD', 'I-PIC') ORDER BY record_id`);
     expect(c.rows).toMatchObject([
-      { record_id: 'D-PAD', event_kind: 'death', days_to_record: 74, stop_period: null, amount_paid: '12000.00', periods_paid: 4, stopped_timely: false, days_running: 125 },
-      { record_id: 'I-PIC', event_kind: 'custody', first_due_period: '2024-10-01', days_to_record: 40, stop_period: null, amount_paid: '12000.00', periods_paid: 4 }
+      {
+        record_id: 'D-PAD',
+        event_kind: 'death',
+        days_to_record: 74,
+        stop_period: null,
+        amount_paid: '12000.00',
+        periods_paid: 4,
+        stopped_timely: false,
+        days_running: 125
+      },
+      {
+        record_id: 'I-PIC',
+        event_kind: 'custody',
+        first_due_period: '2024-10-01',
+        days_to_record: 40,
+        stop_period: null,
+        amount_paid: '12000.00',
+        periods_paid: 4
+      }
     ]);
     const l = await db.pool.query(`SELECT event_kind, source, records, median_days FROM risk_source_lags ORDER BY 1, 2`);
     expect(l.rows).toContainEqual({ event_kind: 'death', source: 'civil_affairs', records: 1, median_days: '74.0' });
@@ -178,15 +268,30 @@ describe('detect-risk', () => {
   it('dates what a later run raises and changes by its as-of; an earlier as-of keeps to what was raised by then', async () => {
     const later = '2025-07-15';
     // Died 2025-05-20, recorded only on 2025-07-02: unknown as of 2025-06-15, an alert as of 2025-07-15.
-    ids.late = pid('1945-09-09'); await person(db.pool, ids.late); await enroll(db.pool, ids.late);
+    ids.late = pid('1945-09-09');
+    await person(db.pool, ids.late);
+    await enroll(db.pool, ids.late);
     await pay(db.pool, ids.late, '2025-01', '2025-07', '3000.00');
-    await insert(db.pool, 'deaths', [{ record_id: 'D-LATE', id_number: ids.late, death_date: '2025-05-20', source: 'civil_affairs', recorded_at: '2025-07-02T10:00:00+08:00' }]);
+    await insert(db.pool, 'deaths', [
+      {
+        record_id: 'D-LATE',
+        id_number: ids.late,
+        death_date: '2025-05-20',
+        source: 'civil_affairs',
+        recorded_at: '2025-07-02T10:00:00+08:00'
+      }
+    ]);
     const earlier = (await db.pool.query(`SELECT alert_id::text FROM alerts ORDER BY alert_id`)).rows.map((x) => x.alert_id);
     const r = await runDetectRisk(db.pool, { asOf: later, mode: 'full' });
     expect(r.status, r.error).toBe('ok');
-    const dates = async (id: string) => (await db.pool.query(
-      `SELECT alert_id::text, status, run_id, last_seen_run, to_char(detected_as_of, 'YYYY-MM-DD') AS detected, to_char(last_seen_as_of, 'YYYY-MM-DD') AS seen
-         FROM alerts WHERE id_number = $1 ORDER BY alert_id`, [id])).rows;
+    const dates = async (id: string) =>
+      (
+        await db.pool.query(
+          `SELECT alert_id::text, status, run_id, last_seen_run, to_char(detected_as_of, 'YYYY-MM-DD') AS detected, to_char(last_seen_as_of, 'YYYY-MM-DD') AS seen
+         FROM alerts WHERE id_number = $1 ORDER BY alert_id`,
+          [id]
+        )
+      ).rows;
     const [late] = await dates(ids.late);
     expect(late).toMatchObject({ status: 'open', run_id: String(r.runId), detected: later, seen: later });
     // No sign of life: not paid in June, so closed by this run — raised as of 2025-06-15, last changed as of 2025-07-15.
@@ -200,7 +305,11 @@ describe('detect-risk', () => {
     const r01 = async (d: string) => {
       expect((await runCertify(db.pool, { asOf: d })).status).toBe('ok'); // the facts' "now" per person needs it
       await buildIndicatorFacts(db.pool, d);
-      return (await db.pool.query(`SELECT sum(alerts_after_death)::int AS n FROM ind_region_now WHERE period = date_trunc('month', $1::date)`, [d])).rows[0].n;
+      return (
+        await db.pool.query(`SELECT sum(alerts_after_death)::int AS n FROM ind_region_now WHERE period = date_trunc('month', $1::date)`, [
+          d
+        ])
+      ).rows[0].n;
     };
     expect(await r01(asOf)).toBe(1);
     expect(await r01(later)).toBe(2);

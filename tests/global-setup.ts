@@ -16,7 +16,11 @@ import { describeTimescale } from '../core/db/timescale.ts';
 import { loadCatalogues } from '../core/reference/load.ts';
 
 declare module 'vitest' {
-  export interface ProvidedContext { pgAdminUrl: string; pgTemplate: string; pgTimescale: boolean }
+  export interface ProvidedContext {
+    pgAdminUrl: string;
+    pgTemplate: string;
+    pgTimescale: boolean;
+  }
 }
 
 export const TEMPLATE = 'yinling_test_template';
@@ -52,7 +56,11 @@ export default async function setup(project: TestProject) {
       await loadCatalogues(pool);
       const path = await describeTimescale(pool);
       timescale = path.timescale;
-      const v = (await pool.query(`SELECT current_setting('server_version') AS pg, (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS ts`)).rows[0];
+      const v = (
+        await pool.query(
+          `SELECT current_setting('server_version') AS pg, (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS ts`
+        )
+      ).rows[0];
       version = v.pg;
       tsVersion = v.ts;
       if (timescaleUrl && !timescale) throw new Error(`TEST_TIMESCALE_URL: the template database is on ${path.line}`);

@@ -50,13 +50,16 @@ describe('ingest of the generated city (tiny)', () => {
   });
 
   it('quarantines exactly the planted bad rows, at their lines', async () => {
-    const rows = (await db.pool.query(`SELECT feed, file_name, line_no, reason_code, raw_line FROM quarantine WHERE line_no IS NOT NULL`)).rows;
+    const rows = (await db.pool.query(`SELECT feed, file_name, line_no, reason_code, raw_line FROM quarantine WHERE line_no IS NOT NULL`))
+      .rows;
     const mine = rows.map((r) => `${r.feed}/${r.file_name}:${r.line_no}`).sort();
     const expected = truth.quarantine.map((q) => `${q.feed}/${fileOf(q.file)}:${q.line}`).sort();
     expect(mine).toEqual(expected);
     // The contract's reason kinds, refined: timestamps, catalogue codes and field counts have their own codes.
     const refined: Record<string, string[]> = {
-      bad_date: ['bad_date', 'bad_timestamp'], unknown_enum: ['unknown_enum', 'unknown_code'], bad_csv: ['bad_csv', 'field_count']
+      bad_date: ['bad_date', 'bad_timestamp'],
+      unknown_enum: ['unknown_enum', 'unknown_code'],
+      bad_csv: ['bad_csv', 'field_count']
     };
     for (const q of truth.quarantine) {
       const r = rows.find((x) => x.feed === q.feed && x.file_name === fileOf(q.file) && x.line_no === q.line)!;
@@ -66,12 +69,22 @@ describe('ingest of the generated city (tiny)', () => {
   });
 
   it('rejects the unreadable files whole and keeps them, ignores .part, skips the duplicate', async () => {
-    const rejected = (await db.pool.query(`SELECT q.feed, q.file_name, q.reason_code FROM quarantine q WHERE line_no IS NULL ORDER BY 1, 2`)).rows;
-    expect(rejected).toEqual(truth.unreadableFiles.map((u) => ({ feed: u.feed, file_name: fileOf(u.file), reason_code: u.reason_kind })).sort((a, b) => (a.feed < b.feed ? -1 : 1)));
+    const rejected = (
+      await db.pool.query(`SELECT q.feed, q.file_name, q.reason_code FROM quarantine q WHERE line_no IS NULL ORDER BY 1, 2`)
+    ).rows;
+    expect(rejected).toEqual(
+      truth.unreadableFiles
+        .map((u) => ({ feed: u.feed, file_name: fileOf(u.file), reason_code: u.reason_kind }))
+        .sort((a, b) => (a.feed < b.feed ? -1 : 1))
+    );
     for (const u of truth.unreadableFiles) expect(fs.existsSync(path.join(inbox, '.rejected', u.file))).toBe(true);
     for (const f of truth.ignoredFiles) expect(fs.existsSync(path.join(inbox, f.file))).toBe(true);
-    expect(summary.files.filter((f) => f.status === 'duplicate').map((f) => `${f.feed}/${f.file}`)).toEqual(truth.duplicateFiles.map((d) => d.file));
-    const extra = summary.files.filter((f) => f.unknownColumns.length).map((f) => ({ feed: f.feed, file: `${f.feed}/${f.file}`, columns: f.unknownColumns }));
+    expect(summary.files.filter((f) => f.status === 'duplicate').map((f) => `${f.feed}/${f.file}`)).toEqual(
+      truth.duplicateFiles.map((d) => d.file)
+    );
+    const extra = summary.files
+      .filter((f) => f.unknownColumns.length)
+      .map((f) => ({ feed: f.feed, file: `${f.feed}/${f.file}`, columns: f.unknownColumns }));
     expect(extra).toEqual(expect.arrayContaining(truth.extraColumns));
     expect(extra).toHaveLength(truth.extraColumns.length);
   });
@@ -92,13 +105,21 @@ describe('ingest of the generated city (tiny)', () => {
   });
 
   it('a re-delivery of the whole inbox changes nothing', async () => {
-    const before = (await db.pool.query(`SELECT (SELECT count(*) FROM payments) p, (SELECT count(*) FROM quarantine) q, (SELECT count(*) FROM ingest_files) f, (SELECT count(*) FROM row_history) h`)).rows[0];
+    const before = (
+      await db.pool.query(
+        `SELECT (SELECT count(*) FROM payments) p, (SELECT count(*) FROM quarantine) q, (SELECT count(*) FROM ingest_files) f, (SELECT count(*) FROM row_history) h`
+      )
+    ).rows[0];
     const again = path.join(dir, 'again');
     fs.cpSync(path.join(dir, 'generated'), again, { recursive: true });
     const s = await ingestInbox(db.pool, { inbox: again, log });
     expect(s.totals).toMatchObject({ read: 0, loaded: 0, replaced: 0, quarantined: 0, filesLoaded: 0 });
     expect(s.totals.filesDuplicate + s.totals.filesRejected).toBe(s.files.length);
-    const after = (await db.pool.query(`SELECT (SELECT count(*) FROM payments) p, (SELECT count(*) FROM quarantine) q, (SELECT count(*) FROM ingest_files) f, (SELECT count(*) FROM row_history) h`)).rows[0];
+    const after = (
+      await db.pool.query(
+        `SELECT (SELECT count(*) FROM payments) p, (SELECT count(*) FROM quarantine) q, (SELECT count(*) FROM ingest_files) f, (SELECT count(*) FROM row_history) h`
+      )
+    ).rows[0];
     expect(after).toEqual(before);
   });
 });

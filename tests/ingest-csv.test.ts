@@ -5,7 +5,17 @@ import path from 'node:path';
 import iconv from 'iconv-lite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CsvScanner, MAX_RECORD_BYTES, parseCsvText } from '../jobs/ingest/csv.ts';
-import { NotTextError, SAMPLE_BYTES, decodedChunks, detectEncoding, encodingCheck, newReadInfo, probeFile, utf8Chunks, type FileEncoding } from '../jobs/ingest/encoding.ts';
+import {
+  NotTextError,
+  SAMPLE_BYTES,
+  decodedChunks,
+  detectEncoding,
+  encodingCheck,
+  newReadInfo,
+  probeFile,
+  utf8Chunks,
+  type FileEncoding
+} from '../jobs/ingest/encoding.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'yinling-csv-test-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -15,7 +25,13 @@ function scanChunks(chunks: Buffer[], encoding: FileEncoding = 'utf-8') {
   const s = new CsvScanner((r) => {
     const fields: string[] = [];
     for (let k = 0; k < r.count; k++) fields.push(r.buf.toString('utf8', r.starts[k], r.ends[k]));
-    out.push({ lineNo: r.lineNo, fields: r.error ? [] : fields, raw: r.raw.toString('utf8', r.rawStart, r.rawEnd), error: r.error, badEncoding: r.badEncoding });
+    out.push({
+      lineNo: r.lineNo,
+      fields: r.error ? [] : fields,
+      raw: r.raw.toString('utf8', r.rawStart, r.rawEnd),
+      error: r.error,
+      badEncoding: r.badEncoding
+    });
   }, encodingCheck(encoding));
   for (const c of chunks) s.push(c);
   s.end();
@@ -25,7 +41,12 @@ function scanChunks(chunks: Buffer[], encoding: FileEncoding = 'utf-8') {
 describe('CSV scanner', () => {
   it('splits plain lines, CRLF, and skips blank lines', () => {
     const rows = parseCsvText('a,b,c\r\n1,2,3\r\n\r\n  \n4,,6\n7,8,9');
-    expect(rows.map((r) => [r.lineNo, r.fields])).toEqual([[1, ['a', 'b', 'c']], [2, ['1', '2', '3']], [5, ['4', '', '6']], [6, ['7', '8', '9']]]);
+    expect(rows.map((r) => [r.lineNo, r.fields])).toEqual([
+      [1, ['a', 'b', 'c']],
+      [2, ['1', '2', '3']],
+      [5, ['4', '', '6']],
+      [6, ['7', '8', '9']]
+    ]);
   });
 
   it('handles quoted commas, quoted line breaks and "" escapes, with physical line numbers', () => {
@@ -44,7 +65,12 @@ describe('CSV scanner', () => {
   it('reports grammar errors on the first line only and carries on', () => {
     const rows = parseCsvText('a,b\n1,x"y\n2,"ok"z\n3,fine\n4,"never closed\n5,after\n');
     expect(rows.map((r) => [r.lineNo, r.error ? 'error' : r.fields.join('|')])).toEqual([
-      [1, 'a|b'], [2, 'error'], [3, 'error'], [4, '3|fine'], [5, 'error'], [6, '5|after']
+      [1, 'a|b'],
+      [2, 'error'],
+      [3, 'error'],
+      [4, '3|fine'],
+      [5, 'error'],
+      [6, '5|after']
     ]);
     expect(rows[1].error).toMatch(/quote inside an unquoted field/);
     expect(rows[1].raw).toBe('1,x"y');
@@ -77,13 +103,22 @@ describe('CSV scanner', () => {
     const good = Buffer.from('a,b\n1,张三\n', 'utf8');
     const badLine = Buffer.concat([Buffer.from('2,'), Buffer.from([0xd5, 0xc5]), Buffer.from('\n3,ok\n')]);
     const rows = scanChunks([good, badLine]);
-    expect(rows.map((r) => [r.lineNo, r.badEncoding])).toEqual([[1, false], [2, false], [3, true], [4, false]]);
+    expect(rows.map((r) => [r.lineNo, r.badEncoding])).toEqual([
+      [1, false],
+      [2, false],
+      [3, true],
+      [4, false]
+    ]);
   });
 
   it('refuses a line longer than the record limit and resumes after it', () => {
     const long = 'x'.repeat(MAX_RECORD_BYTES + 10);
     const rows = scanChunks([Buffer.from('a,b\n'), Buffer.from(long.slice(0, 700_000)), Buffer.from(long.slice(700_000) + '\n1,2\n')]);
-    expect(rows.map((r) => [r.lineNo, r.error ? 'error' : r.fields.join('|')])).toEqual([[1, 'a|b'], [2, 'error'], [3, '1|2']]);
+    expect(rows.map((r) => [r.lineNo, r.error ? 'error' : r.fields.join('|')])).toEqual([
+      [1, 'a|b'],
+      [2, 'error'],
+      [3, '1|2']
+    ]);
   });
 });
 
@@ -133,7 +168,10 @@ describe('encoding', () => {
   it('streams GB18030 and BOM files as UTF-8, Chinese names intact', async () => {
     const names = ['张三丰', '欧阳娜娜', '𠀀𠀁', '龘', 'Ünïcödé'];
     const text = 'id,name\n' + names.map((n, i) => `${i},${n}`).join('\n') + '\n';
-    for (const [label, bytes] of [['gb', iconv.encode(text, 'gb18030')], ['bom', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)])]] as const) {
+    for (const [label, bytes] of [
+      ['gb', iconv.encode(text, 'gb18030')],
+      ['bom', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)])]
+    ] as const) {
       const file = path.join(tmp, `${label}.csv`);
       fs.writeFileSync(file, bytes);
       const probe = await probeFile(file);
@@ -146,14 +184,23 @@ describe('encoding', () => {
   });
 
   it('marks GB18030 lines with undecodable bytes', async () => {
-    const bytes = Buffer.concat([iconv.encode('id,name\n1,张三\n2,', 'gb18030'), Buffer.from([0x81, 0x20]), iconv.encode('\n3,李四\n', 'gb18030')]);
+    const bytes = Buffer.concat([
+      iconv.encode('id,name\n1,张三\n2,', 'gb18030'),
+      Buffer.from([0x81, 0x20]),
+      iconv.encode('\n3,李四\n', 'gb18030')
+    ]);
     expect(detectEncoding(bytes).encoding).toBe('gb18030');
     const file = path.join(tmp, 'gb-bad.csv');
     fs.writeFileSync(file, bytes);
     const parts: Buffer[] = [];
     for await (const c of utf8Chunks(file, 'gb18030')) parts.push(c);
     const rows = scanChunks(parts, 'gb18030');
-    expect(rows.map((r) => [r.lineNo, r.badEncoding])).toEqual([[1, false], [2, false], [3, true], [4, false]]);
+    expect(rows.map((r) => [r.lineNo, r.badEncoding])).toEqual([
+      [1, false],
+      [2, false],
+      [3, true],
+      [4, false]
+    ]);
     expect(rows[3].fields[1]).toBe('李四');
   });
 
@@ -180,16 +227,22 @@ describe('encoding', () => {
   });
 
   it('refuses binary and UTF-16 content in the streaming pass', async () => {
-    for (const [label, bytes] of [['bin', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x01])], ['u16', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a,b\n', 'utf16le')])]] as const) {
+    for (const [label, bytes] of [
+      ['bin', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x01])],
+      ['u16', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a,b\n', 'utf16le')])]
+    ] as const) {
       const file = path.join(tmp, `${label}.csv`);
       fs.writeFileSync(file, bytes);
-      const consume = async () => { for await (const c of decodedChunks(file, newReadInfo())) void c; };
+      const consume = async () => {
+        for await (const c of decodedChunks(file, newReadInfo())) void c;
+      };
       await expect(consume()).rejects.toBeInstanceOf(NotTextError);
     }
   });
 
   it('hashes content: same bytes, same fingerprint whatever the name', async () => {
-    const a = path.join(tmp, 'a.csv'), b = path.join(tmp, 'b.csv');
+    const a = path.join(tmp, 'a.csv'),
+      b = path.join(tmp, 'b.csv');
     fs.writeFileSync(a, chinese);
     fs.writeFileSync(b, chinese);
     const [pa, pb] = [await probeFile(a), await probeFile(b)];

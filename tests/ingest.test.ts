@@ -50,7 +50,9 @@ async function digest(pool: Pool): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const f of FEEDS) {
     const cols = f.columns.map((c) => `"${c.name}"`).join(', ');
-    const r = await pool.query(`SELECT count(*)::int AS n, md5(coalesce(string_agg(r, E'\\n' ORDER BY r), '')) AS h FROM (SELECT ROW(${cols})::text AS r FROM ${f.table}) x`);
+    const r = await pool.query(
+      `SELECT count(*)::int AS n, md5(coalesce(string_agg(r, E'\\n' ORDER BY r), '')) AS h FROM (SELECT ROW(${cols})::text AS r FROM ${f.table}) x`
+    );
     out[f.table] = `${r.rows[0].n}:${r.rows[0].h}`;
   }
   return out;
@@ -69,7 +71,8 @@ const pay = (id: string, person: string, period: string, amount: string, status 
   `${id},${person},ENT,${period},${amount},${period.length === 7 ? period : '2024-01'}-15T09:00:00+08:00,${status},${account}`;
 
 const REGIONS = 'code,name,level,parent_code\n330100,杭州市,city,\n330102,上城区,district,330100\n330103,下城区,district,330100\n';
-const PERSONS = `id_number,name,sex,birth_date,phone,hukou_region,status,retirement_basis,retired_on,updated_at\n` +
+const PERSONS =
+  `id_number,name,sex,birth_date,phone,hukou_region,status,retirement_basis,retired_on,updated_at\n` +
   `${P1},张三,M,1950-03-07,13800000000,330102,retired,,2010-04-01,2024-01-01T08:00:00\n` +
   `${toLegacy15(P2)},李四,,,,330102,retired,,,\n` +
   `${P3.toLowerCase()},欧阳娜娜,,19440131,,330103,retired,M60,,\n`;
@@ -80,20 +83,25 @@ describe('ingest: loading and quarantine', () => {
     const inbox = newInbox();
     put(inbox, 'regions', 'regions.csv', REGIONS);
     put(inbox, 'persons', 'persons.csv', PERSONS + `${P1.slice(0, 17)}0,错号,M,,,330102,retired,,,\n`);
-    put(inbox, 'payments', '2024-01.csv', [
-      PAY_HEADER,
-      pay('P-1', P1, '2024-01', '3125.50'),
-      pay('P-2', P2, '202401', '2100.5'),
-      '"P-3",' + P3 + ',ENT,2024-01,"1800.00",,paid,"acct, with comma\nand a line break"',
-      pay('P-4', P3, '2024-01', '3125.505'),
-      'P-5,' + P3 + ',ENT,2024-01',
-      pay('P-6', P1, '2024-13', '10'),
-      pay('P-7', P1, '2024-01', '-1'),
-      pay('P-8', P1, '2024-01', '1e3'),
-      pay('P-9', '12345', '2024-01', '10'),
-      pay('P-10', P1, '2024-01', '10', 'lost'),
-      ''
-    ].join('\n'));
+    put(
+      inbox,
+      'payments',
+      '2024-01.csv',
+      [
+        PAY_HEADER,
+        pay('P-1', P1, '2024-01', '3125.50'),
+        pay('P-2', P2, '202401', '2100.5'),
+        '"P-3",' + P3 + ',ENT,2024-01,"1800.00",,paid,"acct, with comma\nand a line break"',
+        pay('P-4', P3, '2024-01', '3125.505'),
+        'P-5,' + P3 + ',ENT,2024-01',
+        pay('P-6', P1, '2024-13', '10'),
+        pay('P-7', P1, '2024-01', '-1'),
+        pay('P-8', P1, '2024-01', '1e3'),
+        pay('P-9', '12345', '2024-01', '10'),
+        pay('P-10', P1, '2024-01', '10', 'lost'),
+        ''
+      ].join('\n')
+    );
     const job = await runIngestJob(db.pool, { inbox, log: quiet });
     expect(job.status).toBe('ok');
     const s = job.summary!;
@@ -101,13 +109,26 @@ describe('ingest: loading and quarantine', () => {
     expect(s.totals.read).toBe(s.totals.loaded + s.totals.replaced + s.totals.quarantined);
     expect(s.unresolvedPersonRefs).toBe(0);
     const run = (await db.pool.query(`SELECT * FROM job_runs WHERE run_id = $1`, [job.runId])).rows[0];
-    expect(run).toMatchObject({ job: 'ingest', status: 'ok', rows_read: '17', rows_loaded: '9', rows_replaced: '0', rows_quarantined: '8' });
+    expect(run).toMatchObject({
+      job: 'ingest',
+      status: 'ok',
+      rows_read: '17',
+      rows_loaded: '9',
+      rows_replaced: '0',
+      rows_quarantined: '8'
+    });
     expect(run.counts).toMatchObject({ files_loaded: 3, unresolved_person_refs: 0 });
 
-    const q = (await db.pool.query(`SELECT file_name, line_no, reason_code, reason, raw_line FROM quarantine ORDER BY file_name, line_no`)).rows;
+    const q = (await db.pool.query(`SELECT file_name, line_no, reason_code, reason, raw_line FROM quarantine ORDER BY file_name, line_no`))
+      .rows;
     expect(q.map((r) => [r.file_name, r.line_no, r.reason_code])).toEqual([
-      ['2024-01.csv', 6, 'bad_money'], ['2024-01.csv', 7, 'field_count'], ['2024-01.csv', 8, 'bad_period'], ['2024-01.csv', 9, 'negative_money'],
-      ['2024-01.csv', 10, 'bad_money'], ['2024-01.csv', 11, 'id_length'], ['2024-01.csv', 12, 'unknown_enum'],
+      ['2024-01.csv', 6, 'bad_money'],
+      ['2024-01.csv', 7, 'field_count'],
+      ['2024-01.csv', 8, 'bad_period'],
+      ['2024-01.csv', 9, 'negative_money'],
+      ['2024-01.csv', 10, 'bad_money'],
+      ['2024-01.csv', 11, 'id_length'],
+      ['2024-01.csv', 12, 'unknown_enum'],
       ['persons.csv', 5, 'id_check_char']
     ]);
     expect(q[1]).toMatchObject({ raw_line: `P-5,${P3},ENT,2024-01`, reason: 'the line has 4 fields, the header has 8' });
@@ -115,14 +136,17 @@ describe('ingest: loading and quarantine', () => {
     expect(q[6].reason).toBe('status "lost" is not one of paid, failed, returned');
 
     const persons = (await db.pool.query(`SELECT id_number, name, sex, birth_date, status FROM persons ORDER BY id_number`)).rows;
-    expect(persons).toEqual([
-      { id_number: P1, name: '张三', sex: 'M', birth_date: '1950-03-07', status: 'retired' },
-      { id_number: P2, name: '李四', sex: 'F', birth_date: '1958-11-20', status: 'retired' },
-      { id_number: P3, name: '欧阳娜娜', sex: 'M', birth_date: '1944-01-31', status: 'retired' }
-    ].sort((a, b) => (a.id_number < b.id_number ? -1 : 1)));
+    expect(persons).toEqual(
+      [
+        { id_number: P1, name: '张三', sex: 'M', birth_date: '1950-03-07', status: 'retired' },
+        { id_number: P2, name: '李四', sex: 'F', birth_date: '1958-11-20', status: 'retired' },
+        { id_number: P3, name: '欧阳娜娜', sex: 'M', birth_date: '1944-01-31', status: 'retired' }
+      ].sort((a, b) => (a.id_number < b.id_number ? -1 : 1))
+    );
     const p3 = (await db.pool.query(`SELECT account_no, amount, period, line_no FROM payments WHERE payment_id = 'P-3'`)).rows[0];
     expect(p3).toEqual({ account_no: 'acct, with comma\nand a line break', amount: '1800.00', period: '2024-01-01', line_no: 4 });
-    const files = (await db.pool.query(`SELECT feed, status, rows_read, rows_loaded, rows_quarantined FROM ingest_files ORDER BY feed`)).rows;
+    const files = (await db.pool.query(`SELECT feed, status, rows_read, rows_loaded, rows_quarantined FROM ingest_files ORDER BY feed`))
+      .rows;
     expect(files).toEqual([
       { feed: 'payments', status: 'loaded', rows_read: '10', rows_loaded: '3', rows_quarantined: '7' },
       { feed: 'persons', status: 'loaded', rows_read: '4', rows_loaded: '3', rows_quarantined: '1' },
@@ -135,24 +159,68 @@ describe('ingest: loading and quarantine', () => {
   it('reads GB18030 files with Chinese names, reports unknown columns once, and reads timestamps without offset as Asia/Shanghai', async () => {
     const db = await newDb();
     const inbox = newInbox();
-    put(inbox, 'persons', 'gbk.csv', iconv.encode(`ID_NUMBER, Name ,hukou_region,status,remark\n${P1},張三豐,330102,retired,备注\n${P2},欧阳娜娜,330102,insured,\n`.replace('insured', 'insured').replace(',\n', ',\n'), 'gb18030'));
-    put(inbox, 'evidence', 'ev.csv', `evidence_id,id_number,source,kind,occurred_at,region,detail\n` +
-      `E1,${P1},GOV_APP,face_login,2024-03-05T14:30:00,330102,刷脸\nE2,${P1},GOV_APP,face_login,2024-03-05T06:30:00Z,,\nE3,${P1},GOV_APP,face_login,20240305,,\n`);
-    const details = Array.from({ length: 20 }, (_, i) => `D${i},${P2},GOV_APP,face_login,2024-03-0${1 + (i % 9)},,社区服务中心${i}`).join('\n');
-    put(inbox, 'evidence', 'damaged.csv', Buffer.concat([Buffer.from(`evidence_id,id_number,source,kind,occurred_at,region,detail\n${details}\nD99,${P2},GOV_APP,face_login,2024-03-01,,`), Buffer.from([0xc9, 0xe7, 0xc7, 0xf8]), Buffer.from('\n')]));
+    put(
+      inbox,
+      'persons',
+      'gbk.csv',
+      iconv.encode(
+        `ID_NUMBER, Name ,hukou_region,status,remark\n${P1},張三豐,330102,retired,备注\n${P2},欧阳娜娜,330102,insured,\n`
+          .replace('insured', 'insured')
+          .replace(',\n', ',\n'),
+        'gb18030'
+      )
+    );
+    put(
+      inbox,
+      'evidence',
+      'ev.csv',
+      `evidence_id,id_number,source,kind,occurred_at,region,detail\n` +
+        `E1,${P1},GOV_APP,face_login,2024-03-05T14:30:00,330102,刷脸\nE2,${P1},GOV_APP,face_login,2024-03-05T06:30:00Z,,\nE3,${P1},GOV_APP,face_login,20240305,,\n`
+    );
+    const details = Array.from({ length: 20 }, (_, i) => `D${i},${P2},GOV_APP,face_login,2024-03-0${1 + (i % 9)},,社区服务中心${i}`).join(
+      '\n'
+    );
+    put(
+      inbox,
+      'evidence',
+      'damaged.csv',
+      Buffer.concat([
+        Buffer.from(`evidence_id,id_number,source,kind,occurred_at,region,detail\n${details}\nD99,${P2},GOV_APP,face_login,2024-03-01,,`),
+        Buffer.from([0xc9, 0xe7, 0xc7, 0xf8]),
+        Buffer.from('\n')
+      ])
+    );
     const logs: string[] = [];
     const s = await ingest(db.pool, inbox, { log: (m) => logs.push(m) });
-    expect(s.files.find((f) => f.feed === 'persons')).toMatchObject({ encoding: 'gb18030', unknownColumns: ['remark'], loaded: 1, quarantined: 1 });
-    expect(s.files.find((f) => f.file === 'damaged.csv')).toMatchObject({ encoding: 'utf-8', loaded: 20, quarantined: 1, quarantineByCode: { bad_encoding: 1 } });
-    expect((await db.pool.query(`SELECT line_no, reason_code FROM quarantine WHERE file_name = 'damaged.csv'`)).rows).toEqual([{ line_no: 22, reason_code: 'bad_encoding' }]);
+    expect(s.files.find((f) => f.feed === 'persons')).toMatchObject({
+      encoding: 'gb18030',
+      unknownColumns: ['remark'],
+      loaded: 1,
+      quarantined: 1
+    });
+    expect(s.files.find((f) => f.file === 'damaged.csv')).toMatchObject({
+      encoding: 'utf-8',
+      loaded: 20,
+      quarantined: 1,
+      quarantineByCode: { bad_encoding: 1 }
+    });
+    expect((await db.pool.query(`SELECT line_no, reason_code FROM quarantine WHERE file_name = 'damaged.csv'`)).rows).toEqual([
+      { line_no: 22, reason_code: 'bad_encoding' }
+    ]);
     expect((await db.pool.query(`SELECT detail FROM evidence WHERE evidence_id = 'D7'`)).rows[0].detail).toBe('社区服务中心7');
     expect(logs.filter((l) => l.includes('unknown column'))).toHaveLength(1);
     expect((await db.pool.query(`SELECT name FROM persons`)).rows).toEqual([{ name: '張三豐' }]);
-    expect((await db.pool.query(`SELECT unknown_columns FROM ingest_files WHERE feed = 'persons'`)).rows[0].unknown_columns).toEqual(['remark']);
-    expect((await db.pool.query(`SELECT reason FROM quarantine WHERE feed = 'persons'`)).rows[0].reason).toBe('retirement_basis is required when status is insured');
+    expect((await db.pool.query(`SELECT unknown_columns FROM ingest_files WHERE feed = 'persons'`)).rows[0].unknown_columns).toEqual([
+      'remark'
+    ]);
+    expect((await db.pool.query(`SELECT reason FROM quarantine WHERE feed = 'persons'`)).rows[0].reason).toBe(
+      'retirement_basis is required when status is insured'
+    );
     const ev = (await db.pool.query(`SELECT evidence_id, occurred_at, detail FROM evidence WHERE evidence_id LIKE 'E%' ORDER BY 1`)).rows;
     expect(ev.map((e) => [e.evidence_id, (e.occurred_at as Date).toISOString(), e.detail])).toEqual([
-      ['E1', '2024-03-05T06:30:00.000Z', '刷脸'], ['E2', '2024-03-05T06:30:00.000Z', null], ['E3', '2024-03-04T16:00:00.000Z', null]
+      ['E1', '2024-03-05T06:30:00.000Z', '刷脸'],
+      ['E2', '2024-03-05T06:30:00.000Z', null],
+      ['E3', '2024-03-04T16:00:00.000Z', null]
     ]);
   });
 
@@ -172,9 +240,11 @@ describe('ingest: loading and quarantine', () => {
     put(inbox, '.done', 'x.csv', 'old\n');
     const s = await ingest(db.pool, inbox);
     expect(s.totals).toMatchObject({ filesRejected: 6, filesLoaded: 0, read: 0 });
-    const rejected = (await db.pool.query(
-      `SELECT f.feed, f.file_name, f.status, q.reason_code, q.line_no, q.reason FROM ingest_files f JOIN quarantine q USING (file_id) ORDER BY f.file_name`
-    )).rows;
+    const rejected = (
+      await db.pool.query(
+        `SELECT f.feed, f.file_name, f.status, q.reason_code, q.line_no, q.reason FROM ingest_files f JOIN quarantine q USING (file_id) ORDER BY f.file_name`
+      )
+    ).rows;
     expect(rejected.map((r) => [r.feed, r.file_name, r.status, r.reason_code, r.line_no])).toEqual([
       ['payments', 'blank.csv', 'rejected', 'empty_file', null],
       ['payments', 'empty.csv', 'rejected', 'empty_file', null],
@@ -184,7 +254,13 @@ describe('ingest: loading and quarantine', () => {
       ['payments', 'utf16.csv', 'rejected', 'not_csv', null]
     ]);
     expect(rejected[2].reason).toMatch(/lacks required column amount/);
-    expect(fs.readdirSync(path.join(inbox, '.rejected', 'payments')).sort()).toEqual(['blank.csv', 'empty.csv', 'no-amount.csv', 'photo.csv', 'utf16.csv']);
+    expect(fs.readdirSync(path.join(inbox, '.rejected', 'payments')).sort()).toEqual([
+      'blank.csv',
+      'empty.csv',
+      'no-amount.csv',
+      'photo.csv',
+      'utf16.csv'
+    ]);
     expect(fs.readdirSync(path.join(inbox, '.rejected', 'pensions'))).toEqual(['p.csv']);
     expect(fs.readdirSync(path.join(inbox, 'payments')).sort()).toEqual(['.hidden.csv', 'late.csv.part', 'readme.txt']);
     expect(fs.existsSync(path.join(inbox, '.geo', 'districts.csv'))).toBe(true);
@@ -194,7 +270,9 @@ describe('ingest: loading and quarantine', () => {
     fs.renameSync(path.join(inbox, '.rejected', 'pensions', 'p.csv'), path.join(inbox, 'payments', 'p.csv'));
     const again = await ingest(db.pool, inbox);
     expect(again.totals).toMatchObject({ filesLoaded: 1, loaded: 1 });
-    expect((await db.pool.query(`SELECT feed, status FROM ingest_files WHERE file_name = 'p.csv'`)).rows).toEqual([{ feed: 'payments', status: 'loaded' }]);
+    expect((await db.pool.query(`SELECT feed, status FROM ingest_files WHERE file_name = 'p.csv'`)).rows).toEqual([
+      { feed: 'payments', status: 'loaded' }
+    ]);
     expect(await count(db.pool, `SELECT count(*) AS n FROM quarantine WHERE reason_code = 'unknown_feed'`)).toBe(0);
   });
 });
@@ -204,7 +282,18 @@ describe('ingest: idempotence and versions', () => {
     const db = await newDb();
     const inbox = newInbox();
     put(inbox, 'persons', 'persons.csv', PERSONS);
-    put(inbox, 'payments', 'jan.csv', [PAY_HEADER, pay('P-1', P1, '2024-01', '100.00'), pay('P-2', P2, '2024-01', '200.00'), pay('P-3', P3, '2024-01', '300.00'), 'bad,line'].join('\n'));
+    put(
+      inbox,
+      'payments',
+      'jan.csv',
+      [
+        PAY_HEADER,
+        pay('P-1', P1, '2024-01', '100.00'),
+        pay('P-2', P2, '2024-01', '200.00'),
+        pay('P-3', P3, '2024-01', '300.00'),
+        'bad,line'
+      ].join('\n')
+    );
     const first = await ingest(db.pool, inbox, opts);
     expect(first.totals).toMatchObject({ read: 7, loaded: 6, quarantined: 1 });
     const d1 = await digest(db.pool);
@@ -223,21 +312,52 @@ describe('ingest: idempotence and versions', () => {
     // The re-delivered jan.csv lands beside the first as jan~<file_id of the first>.csv. That id depends on which of
     // the two lanes (persons, payments) recorded its file first, so it is read, not assumed.
     const janId = (await db.pool.query(`SELECT file_id FROM ingest_files WHERE file_name = 'jan.csv'`)).rows[0].file_id;
-    expect(new Set(fs.readdirSync(path.join(inbox, '.done', 'payments')))).toEqual(new Set(['jan.csv', `jan~${janId}.csv`, 'january-again.csv']));
+    expect(new Set(fs.readdirSync(path.join(inbox, '.done', 'payments')))).toEqual(
+      new Set(['jan.csv', `jan~${janId}.csv`, 'january-again.csv'])
+    );
 
     // A correction: P-2 changed, P-3 identical, P-4 new; a file repeating a key keeps its last line.
-    put(inbox, 'payments', 'jan-fix.csv', [PAY_HEADER, pay('P-2', P2, '2024-01', '250.00'), pay('P-3', P3, '2024-01', '300.00'), pay('P-4', P1, '2024-02', '100')].join('\n'));
-    put(inbox, 'payments', 'feb.csv', [PAY_HEADER, pay('P-5', P1, '2024-02', '1'), pay('P-5', P1, '2024-02', '2'), pay('P-5', P1, '2024-02', '2'), pay('P-1', P1, '2024-01', '100.00'), pay('P-1', P1, '2024-01', '101.00')].join('\n'));
+    put(
+      inbox,
+      'payments',
+      'jan-fix.csv',
+      [PAY_HEADER, pay('P-2', P2, '2024-01', '250.00'), pay('P-3', P3, '2024-01', '300.00'), pay('P-4', P1, '2024-02', '100')].join('\n')
+    );
+    put(
+      inbox,
+      'payments',
+      'feb.csv',
+      [
+        PAY_HEADER,
+        pay('P-5', P1, '2024-02', '1'),
+        pay('P-5', P1, '2024-02', '2'),
+        pay('P-5', P1, '2024-02', '2'),
+        pay('P-1', P1, '2024-01', '100.00'),
+        pay('P-1', P1, '2024-01', '101.00')
+      ].join('\n')
+    );
     const fix = await ingest(db.pool, inbox, opts);
     const [fixFile, febFile] = fix.files;
     expect(fixFile).toMatchObject({ file: 'jan-fix.csv', read: 3, loaded: 2, unchanged: 1, replaced: 1, mode: 'staging' });
     expect(febFile).toMatchObject({ file: 'feb.csv', read: 5, loaded: 3, unchanged: 2, replaced: 2 });
     const rows = (await db.pool.query(`SELECT payment_id, amount, file_id, line_no FROM payments ORDER BY payment_id`)).rows;
-    expect(rows.map((r) => [r.payment_id, r.amount])).toEqual([['P-1', '101.00'], ['P-2', '250.00'], ['P-3', '300.00'], ['P-4', '100.00'], ['P-5', '2.00']]);
+    expect(rows.map((r) => [r.payment_id, r.amount])).toEqual([
+      ['P-1', '101.00'],
+      ['P-2', '250.00'],
+      ['P-3', '300.00'],
+      ['P-4', '100.00'],
+      ['P-5', '2.00']
+    ]);
     expect(rows.find((r) => r.payment_id === 'P-5')!.line_no).toBe(4);
-    const history = (await db.pool.query(`SELECT natural_key, old_row->>'amount' AS amount, replaced_by_file FROM row_history ORDER BY natural_key, history_id`)).rows;
+    const history = (
+      await db.pool.query(
+        `SELECT natural_key, old_row->>'amount' AS amount, replaced_by_file FROM row_history ORDER BY natural_key, history_id`
+      )
+    ).rows;
     expect(history.map((h) => [h.natural_key, Number(h.amount), Number(h.replaced_by_file)])).toEqual([
-      ['P-1', 100, febFile.fileId], ['P-2', 200, fixFile.fileId], ['P-5', 1, febFile.fileId]
+      ['P-1', 100, febFile.fileId],
+      ['P-2', 200, fixFile.fileId],
+      ['P-5', 1, febFile.fileId]
     ]);
     return { digest: await digest(db.pool), history: history.map((h) => [h.natural_key, h.amount]) };
   };
@@ -267,7 +387,14 @@ describe('ingest: idempotence and versions', () => {
       if (hyperShaped) await db.pool.query(`DROP INDEX payments_key; CREATE UNIQUE INDEX payments_key ON payments (payment_id, period)`);
       const inbox = newInbox();
       put(inbox, 'persons', 'persons.csv', PERSONS);
-      put(inbox, 'payments', 'jan.csv', [PAY_HEADER, pay('P-1', P1, '2024-01', '100.00'), pay('P-2', P2, '2024-01', '200.00'), pay('P-3', P3, '2024-01', '300.00')].join('\n'));
+      put(
+        inbox,
+        'payments',
+        'jan.csv',
+        [PAY_HEADER, pay('P-1', P1, '2024-01', '100.00'), pay('P-2', P2, '2024-01', '200.00'), pay('P-3', P3, '2024-01', '300.00')].join(
+          '\n'
+        )
+      );
       const files: FileResult[] = [];
       const deliver = async (name?: string, lines?: string[]) => {
         if (name) put(inbox, 'payments', name, [PAY_HEADER, ...lines!].join('\n'));
@@ -275,28 +402,55 @@ describe('ingest: idempotence and versions', () => {
       };
       await deliver();
       // P-1 belonged to February after all, P-2's amount was wrong, P-3 is delivered again unchanged.
-      await deliver('jan-fix.csv', [pay('P-1', P1, '2024-02', '100.00'), pay('P-2', P2, '2024-01', '250.00'), pay('P-3', P3, '2024-01', '300.00')]);
+      await deliver('jan-fix.csv', [
+        pay('P-1', P1, '2024-02', '100.00'),
+        pay('P-2', P2, '2024-01', '250.00'),
+        pay('P-3', P3, '2024-01', '300.00')
+      ]);
       // Only a move: nothing in the file repeats a (key, period) the table has.
       await deliver('move.csv', [pay('P-3', P3, '2024-02', '300.00')]);
       // A key twice in one file, for two months: the later line wins.
       await deliver('dup.csv', [pay('D-1', P2, '2024-04', '10.00'), pay('D-1', P2, '2024-05', '11.00')]);
-      await deliver('mar.csv', [pay('M-1', P1, '2024-03', '100.00'), pay('M-2', P2, '2024-03', '250.00'), pay('M-3', P3, '2024-03', '300.00')]);
+      await deliver('mar.csv', [
+        pay('M-1', P1, '2024-03', '100.00'),
+        pay('M-2', P2, '2024-03', '250.00'),
+        pay('M-3', P3, '2024-03', '300.00')
+      ]);
       const counts = files.map((f) => [f.file, f.read, f.loaded, f.replaced, f.unchanged]);
-      const rows = (await db.pool.query(`SELECT payment_id, period, amount FROM payments ORDER BY 1`)).rows.map((r) => [r.payment_id, r.period, r.amount]);
-      const history = (await db.pool.query(`SELECT natural_key, old_row->>'period' AS period, old_row->>'amount' AS amount FROM row_history ORDER BY history_id`)).rows;
+      const rows = (await db.pool.query(`SELECT payment_id, period, amount FROM payments ORDER BY 1`)).rows.map((r) => [
+        r.payment_id,
+        r.period,
+        r.amount
+      ]);
+      const history = (
+        await db.pool.query(
+          `SELECT natural_key, old_row->>'period' AS period, old_row->>'amount' AS amount FROM row_history ORDER BY history_id`
+        )
+      ).rows;
       return { counts, rows, history, digest: await digest(db.pool), modes: files.map((f) => f.mode) };
     };
     const { modes: directModes, ...direct } = await run({});
     expect(direct.counts).toEqual([
-      ['jan.csv', 3, 3, 0, 0], ['jan-fix.csv', 3, 1, 2, 1], ['move.csv', 1, 0, 1, 0], ['dup.csv', 2, 1, 1, 0], ['mar.csv', 3, 3, 0, 0]
+      ['jan.csv', 3, 3, 0, 0],
+      ['jan-fix.csv', 3, 1, 2, 1],
+      ['move.csv', 1, 0, 1, 0],
+      ['dup.csv', 2, 1, 1, 0],
+      ['mar.csv', 3, 3, 0, 0]
     ]);
     expect(direct.rows).toEqual([
-      ['D-1', '2024-05-01', '11.00'], ['M-1', '2024-03-01', '100.00'], ['M-2', '2024-03-01', '250.00'], ['M-3', '2024-03-01', '300.00'],
-      ['P-1', '2024-02-01', '100.00'], ['P-2', '2024-01-01', '250.00'], ['P-3', '2024-02-01', '300.00']
+      ['D-1', '2024-05-01', '11.00'],
+      ['M-1', '2024-03-01', '100.00'],
+      ['M-2', '2024-03-01', '250.00'],
+      ['M-3', '2024-03-01', '300.00'],
+      ['P-1', '2024-02-01', '100.00'],
+      ['P-2', '2024-01-01', '250.00'],
+      ['P-3', '2024-02-01', '300.00']
     ]);
     expect(direct.history).toEqual([
-      { natural_key: 'P-1', period: '2024-01-01', amount: '100.00' }, { natural_key: 'P-2', period: '2024-01-01', amount: '200.00' },
-      { natural_key: 'P-3', period: '2024-01-01', amount: '300.00' }, { natural_key: 'D-1', period: '2024-04-01', amount: '10.00' }
+      { natural_key: 'P-1', period: '2024-01-01', amount: '100.00' },
+      { natural_key: 'P-2', period: '2024-01-01', amount: '200.00' },
+      { natural_key: 'P-3', period: '2024-01-01', amount: '300.00' },
+      { natural_key: 'D-1', period: '2024-04-01', amount: '10.00' }
     ]);
     // Plain: the unique key refuses the last three at once. TimescaleDB: only jan-fix (P-2 again for January);
     // move.csv and dup.csv are COPYed, found to repeat keys, and go the staging way after all.
@@ -316,9 +470,34 @@ describe('ingest: idempotence and versions', () => {
       const inbox = newInbox();
       put(inbox, 'persons', 'persons.csv', PERSONS);
       put(inbox, 'persons', 'fix.csv', PERSONS.replace('张三', '张三丰'));
-      put(inbox, 'payments', 'jan.csv', [PAY_HEADER, pay('P-1', P1, '2024-01', '100.00'), pay('P-2', P2, '2024-01', '200.00'), pay('P-3', P3, '2024-01', '300.00')].join('\n'));
-      put(inbox, 'payments', 'jan-fix.csv', [PAY_HEADER, pay('P-2', P2, '2024-01', '250.00'), pay('P-3', P3, '2024-01', '300.00'), pay('P-4', P1, '2024-02', '100')].join('\n'));
-      put(inbox, 'payments', 'feb.csv', [PAY_HEADER, pay('P-5', P1, '2024-02', '1'), pay('P-5', P1, '2024-02', '2'), pay('P-5', P1, '2024-02', '2'), pay('P-1', P1, '2024-01', '100.00'), pay('P-1', P1, '2024-01', '101.00'), pay('P-2', P2, '2024-01', '200.00')].join('\n'));
+      put(
+        inbox,
+        'payments',
+        'jan.csv',
+        [PAY_HEADER, pay('P-1', P1, '2024-01', '100.00'), pay('P-2', P2, '2024-01', '200.00'), pay('P-3', P3, '2024-01', '300.00')].join(
+          '\n'
+        )
+      );
+      put(
+        inbox,
+        'payments',
+        'jan-fix.csv',
+        [PAY_HEADER, pay('P-2', P2, '2024-01', '250.00'), pay('P-3', P3, '2024-01', '300.00'), pay('P-4', P1, '2024-02', '100')].join('\n')
+      );
+      put(
+        inbox,
+        'payments',
+        'feb.csv',
+        [
+          PAY_HEADER,
+          pay('P-5', P1, '2024-02', '1'),
+          pay('P-5', P1, '2024-02', '2'),
+          pay('P-5', P1, '2024-02', '2'),
+          pay('P-1', P1, '2024-01', '100.00'),
+          pay('P-1', P1, '2024-01', '101.00'),
+          pay('P-2', P2, '2024-01', '200.00')
+        ].join('\n')
+      );
       const logs: string[] = [];
       const job = await runIngestJob(db.pool, { inbox, bulk, log: (m) => logs.push(m) });
       expect(job.status).toBe('ok');
@@ -326,14 +505,28 @@ describe('ingest: idempotence and versions', () => {
         // Plain PostgreSQL: the empty table loses its natural-key index too (append mode). A TimescaleDB
         // hypertable keeps its unique (key, time) index and defers only the secondary ones.
         const expected = inject('pgTimescale') ? 'payments_person_scheme_period' : 'into an empty table';
-        expect(logs.some((l) => l.includes('bulk load') && l.includes(expected) && (inject('pgTimescale') || l.includes('payments_key')))).toBe(true);
+        expect(
+          logs.some((l) => l.includes('bulk load') && l.includes(expected) && (inject('pgTimescale') || l.includes('payments_key')))
+        ).toBe(true);
       }
-      const indexes = (await db.pool.query(`SELECT count(*)::int AS n FROM pg_indexes WHERE tablename IN ('payments', 'persons')`)).rows[0].n;
-      const history = (await db.pool.query(
-        `SELECT h.feed, h.natural_key, h.old_row - 'file_id' - 'line_no' - 'loaded_at' AS old, f.file_name FROM row_history h JOIN ingest_files f ON f.file_id = h.replaced_by_file ORDER BY 1, 2, 4, 3::text`
-      )).rows;
-      const files = (await db.pool.query(`SELECT file_name, rows_read, rows_loaded, rows_replaced, rows_quarantined FROM ingest_files ORDER BY file_name`)).rows;
-      const run = (await db.pool.query(`SELECT rows_read, rows_loaded, rows_replaced, rows_quarantined, counts->'unchanged' AS unchanged FROM job_runs WHERE run_id = $1`, [job.runId])).rows[0];
+      const indexes = (await db.pool.query(`SELECT count(*)::int AS n FROM pg_indexes WHERE tablename IN ('payments', 'persons')`)).rows[0]
+        .n;
+      const history = (
+        await db.pool.query(
+          `SELECT h.feed, h.natural_key, h.old_row - 'file_id' - 'line_no' - 'loaded_at' AS old, f.file_name FROM row_history h JOIN ingest_files f ON f.file_id = h.replaced_by_file ORDER BY 1, 2, 4, 3::text`
+        )
+      ).rows;
+      const files = (
+        await db.pool.query(
+          `SELECT file_name, rows_read, rows_loaded, rows_replaced, rows_quarantined FROM ingest_files ORDER BY file_name`
+        )
+      ).rows;
+      const run = (
+        await db.pool.query(
+          `SELECT rows_read, rows_loaded, rows_replaced, rows_quarantined, counts->'unchanged' AS unchanged FROM job_runs WHERE run_id = $1`,
+          [job.runId]
+        )
+      ).rows[0];
       return { digest: await digest(db.pool), indexes, history, files, run, totals: job.summary!.totals };
     };
     const normal = await run('never');
@@ -379,24 +572,43 @@ describe('ingest: idempotence and versions', () => {
     const files: [string, string, string][] = [
       ['regions', 'r.csv', REGIONS],
       ['persons', 'p.csv', PERSONS],
-      ['enrollments', 'e.csv', `enrollment_id,id_number,scheme_code,status,monthly_amount,start_period,end_period,account_no\nEN1,${P1},ENT,active,3125.50,2010-05,,6222001\nEN2,${P2},RES,suspended,200,2019-01,2024-02,6222002\n`],
+      [
+        'enrollments',
+        'e.csv',
+        `enrollment_id,id_number,scheme_code,status,monthly_amount,start_period,end_period,account_no\nEN1,${P1},ENT,active,3125.50,2010-05,,6222001\nEN2,${P2},RES,suspended,200,2019-01,2024-02,6222002\n`
+      ],
       ['payments', 'jan.csv', [PAY_HEADER, pay('P-1', P1, '2024-01', '3125.50'), pay('P-2', P2, '2024-01', '200')].join('\n')],
       ['payments', 'feb.csv', [PAY_HEADER, pay('P-3', P1, '2024-02', '3125.50'), pay('P-4', P2, '2024-02', '200', 'returned')].join('\n')],
-      ['evidence', 'ev.csv', `evidence_id,id_number,source,kind,occurred_at\nEV1,${P1},TRANSIT_CARD,bus_swipe,2024-02-01 08:00\nEV2,${P3},HEALTH_HIS,outpatient_visit,2024-02-02T09:00:00+08:00\n`],
+      [
+        'evidence',
+        'ev.csv',
+        `evidence_id,id_number,source,kind,occurred_at\nEV1,${P1},TRANSIT_CARD,bus_swipe,2024-02-01 08:00\nEV2,${P3},HEALTH_HIS,outpatient_visit,2024-02-02T09:00:00+08:00\n`
+      ],
       ['deaths', 'd.csv', `record_id,id_number,death_date,source,recorded_at\nD1,${P2},2024-02-03,health,2024-03-01\n`],
       ['imprisonments', 'i.csv', `record_id,id_number,start_date,end_date,source\nI1,${P3},2023-01-01,,prison\n`],
-      ['certifications', 'c.csv', `certification_id,id_number,method,certified_at,result,operator\nC1,${P1},face_online,2024-01-05T10:00:00+08:00,pass,\n`],
+      [
+        'certifications',
+        'c.csv',
+        `certification_id,id_number,method,certified_at,result,operator\nC1,${P1},face_online,2024-01-05T10:00:00+08:00,pass,\n`
+      ],
       ['subsidies', 's.csv', `payout_id,id_number,project_code,period,amount,paid_at\nS1,${P3},AGE80,2024-01,100.00,\n`],
       ['hardship', 'h.csv', `id_number,kind,level,since,until\n${P2},disability,2,2020-01-01,\n`],
       ['checkups', 'k.csv', `checkup_id,id_number,hospital,booked_for,attended_at,result\nK1,${P1},市一医院,2024-04-01,,pending\n`],
       ['fund', 'f.csv', `period,scheme_code,income,expenditure,balance\n2024-01,ENT,1000000.00,1200000.00,-200000.00\n`],
-      ['activities', 'a.csv', `signup_id,id_number,activity_code,kind,signed_up_at,attended_at,satisfaction\nA1,${P1},TAICHI,activity,2024-03-01 09:00,2024-03-02 09:00,5\n`]
+      [
+        'activities',
+        'a.csv',
+        `signup_id,id_number,activity_code,kind,signed_up_at,attended_at,satisfaction\nA1,${P1},TAICHI,activity,2024-03-01 09:00,2024-03-02 09:00,5\n`
+      ]
     ];
     const load = async (order: typeof files, oneByOne: boolean) => {
       const db = await newDb();
       const inbox = newInbox();
       if (oneByOne) {
-        for (const [feed, name, content] of order) { put(inbox, feed, name, content); await ingest(db.pool, inbox); }
+        for (const [feed, name, content] of order) {
+          put(inbox, feed, name, content);
+          await ingest(db.pool, inbox);
+        }
       } else {
         for (const [feed, name, content] of order) put(inbox, feed, name, content);
         await ingest(db.pool, inbox, { order: [...new Set(order.map((f) => f[0]))] });
@@ -414,7 +626,10 @@ describe('ingest: idempotence and versions', () => {
 describe('ingest: interrupted loads', () => {
   const bigPayments = (n: number) => {
     const lines = [PAY_HEADER];
-    for (let i = 0; i < n; i++) lines.push(pay(`P-${String(i).padStart(7, '0')}`, [P1, P2, P3][i % 3], '2024-01', `${1000 + (i % 997)}.${String(i % 100).padStart(2, '0')}`));
+    for (let i = 0; i < n; i++)
+      lines.push(
+        pay(`P-${String(i).padStart(7, '0')}`, [P1, P2, P3][i % 3], '2024-01', `${1000 + (i % 997)}.${String(i % 100).padStart(2, '0')}`)
+      );
     return lines.join('\n') + '\n';
   };
 
@@ -426,8 +641,13 @@ describe('ingest: interrupted loads', () => {
     put(inbox, 'payments', 'later.csv', [PAY_HEADER, pay('Q-1', P1, '2024-02', '1')].join('\n'));
     let calls = 0;
     const failed = await runIngestJob(db.pool, {
-      inbox, log: quiet,
-      hooks: { onChunk: (i) => { if (i.file === 'big.csv' && i.rowsSoFar > 0 && ++calls === 2) throw new Error('simulated crash mid-file'); } }
+      inbox,
+      log: quiet,
+      hooks: {
+        onChunk: (i) => {
+          if (i.file === 'big.csv' && i.rowsSoFar > 0 && ++calls === 2) throw new Error('simulated crash mid-file');
+        }
+      }
     });
     expect(failed.status).toBe('failed');
     expect(failed.error).toBe('simulated crash mid-file');
@@ -451,7 +671,10 @@ describe('ingest: interrupted loads', () => {
       hooks: {
         onChunk: (i) => {
           // a department's writer (no .part) appends while we read
-          if (!appended && i.file === 'growing.csv' && i.rowsSoFar > 0) { appended = true; fs.appendFileSync(file, '\n' + pay('LATE-1', P1, '2024-02', '1')); }
+          if (!appended && i.file === 'growing.csv' && i.rowsSoFar > 0) {
+            appended = true;
+            fs.appendFileSync(file, '\n' + pay('LATE-1', P1, '2024-02', '1'));
+          }
         }
       }
     });
@@ -471,11 +694,38 @@ describe('ingest: interrupted loads', () => {
     const db = await newDb();
     const inbox = newInbox();
     const header = 'id_number,name,sex,birth_date,phone,hukou_region,status,retirement_basis,retired_on,updated_at';
-    const rows = (names: string[]) => [header, ...names.map((n, i) => `${makeIdNumber('330102', '1950-03-07', 101 + 2 * i)},${n},M,1950-03-07,,330102,retired,,,`)].join('\n') + '\n';
-    const trad = ['陳大文', '張國榮', '黃家駒', '劉德華', '鄭伊健', '馮德倫', '譚詠麟', '錢學森', '蔣經國', '賴聲川', '韓寒', '羅大佑', '鍾鎮濤', '謝霆鋒', '關錦鵬'];
+    const rows = (names: string[]) =>
+      [header, ...names.map((n, i) => `${makeIdNumber('330102', '1950-03-07', 101 + 2 * i)},${n},M,1950-03-07,,330102,retired,,,`)].join(
+        '\n'
+      ) + '\n';
+    const trad = [
+      '陳大文',
+      '張國榮',
+      '黃家駒',
+      '劉德華',
+      '鄭伊健',
+      '馮德倫',
+      '譚詠麟',
+      '錢學森',
+      '蔣經國',
+      '賴聲川',
+      '韓寒',
+      '羅大佑',
+      '鍾鎮濤',
+      '謝霆鋒',
+      '關錦鵬'
+    ];
     put(inbox, 'regions', 'regions.csv', REGIONS);
     put(inbox, 'persons', 'big5.csv', iconv.encode(rows(trad), 'big5'));
-    put(inbox, 'persons', 'sjis.csv', iconv.encode(rows(['山田太郎', '佐藤花子', '鈴木一郎', '高橋美咲', '田中健太', '渡辺直美', '伊藤博文', '中村俊輔', '小林幸子', '加藤茶']), 'shift_jis'));
+    put(
+      inbox,
+      'persons',
+      'sjis.csv',
+      iconv.encode(
+        rows(['山田太郎', '佐藤花子', '鈴木一郎', '高橋美咲', '田中健太', '渡辺直美', '伊藤博文', '中村俊輔', '小林幸子', '加藤茶']),
+        'shift_jis'
+      )
+    );
     put(inbox, 'persons', 'gbk-trad.csv', iconv.encode(rows(trad.map((n) => n + '偉')), 'gbk'));
     const s = await ingest(db.pool, inbox);
     const byName = Object.fromEntries(s.files.map((f) => [f.file, f]));
@@ -521,13 +771,18 @@ describe('ingest: interrupted loads', () => {
     const killer = createPool(db.url, { max: 1 });
     try {
       let killed = false;
-      await expect(ingest(db.pool, inbox, {
-        hooks: {
-          onChunk: async (i) => {
-            if (!killed && i.rowsSoFar > 10_000) { killed = true; await killer.query('SELECT pg_terminate_backend($1)', [i.backendPid]); }
+      await expect(
+        ingest(db.pool, inbox, {
+          hooks: {
+            onChunk: async (i) => {
+              if (!killed && i.rowsSoFar > 10_000) {
+                killed = true;
+                await killer.query('SELECT pg_terminate_backend($1)', [i.backendPid]);
+              }
+            }
           }
-        }
-      })).rejects.toThrow();
+        })
+      ).rejects.toThrow();
       expect(killed).toBe(true);
     } finally {
       await killer.end();
@@ -544,11 +799,25 @@ describe('ingest: interrupted loads', () => {
       const db = await newDb();
       await db.pool.query(`ALTER TABLE payments ADD CONSTRAINT test_amount_cap CHECK (amount < 10000)`);
       const inbox = newInbox();
-      put(inbox, 'payments', 'p.csv', [PAY_HEADER, pay('P-1', P1, '2024-01', '100'), pay('P-2', P1, '2024-02', '20000'), pay('P-3', P1, '2024-03', '300'), pay('P-4', P1, '2024-04', '40000')].join('\n'));
+      put(
+        inbox,
+        'payments',
+        'p.csv',
+        [
+          PAY_HEADER,
+          pay('P-1', P1, '2024-01', '100'),
+          pay('P-2', P1, '2024-02', '20000'),
+          pay('P-3', P1, '2024-03', '300'),
+          pay('P-4', P1, '2024-04', '40000')
+        ].join('\n')
+      );
       const s = await ingest(db.pool, inbox, { staging });
       expect(s.totals).toMatchObject({ read: 4, loaded: 2, quarantined: 2 });
       const q = (await db.pool.query(`SELECT line_no, reason_code, reason FROM quarantine ORDER BY line_no`)).rows;
-      expect(q.map((r) => [r.line_no, r.reason_code])).toEqual([[3, 'db_rejected'], [5, 'db_rejected']]);
+      expect(q.map((r) => [r.line_no, r.reason_code])).toEqual([
+        [3, 'db_rejected'],
+        [5, 'db_rejected']
+      ]);
       expect(q[0].reason).toMatch(/test_amount_cap/);
     }
   });
@@ -556,7 +825,10 @@ describe('ingest: interrupted loads', () => {
   it('bulk loads drop secondary indexes and always put them back, even after an interruption', async () => {
     const db = await newDb();
     // Names and whole definitions (options such as deduplicate_items must survive a rebuild too).
-    const indexes = async () => (await db.pool.query(`SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'payments' ORDER BY 1`)).rows.map((r) => `${r.indexname}: ${r.indexdef}`);
+    const indexes = async () =>
+      (await db.pool.query(`SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'payments' ORDER BY 1`)).rows.map(
+        (r) => `${r.indexname}: ${r.indexdef}`
+      );
     const before = await indexes();
     expect(before.find((d) => d.startsWith('payments_person_scheme_period:'))).toMatch(/deduplicate_items='?off'?/);
     const inbox = newInbox();
@@ -566,29 +838,54 @@ describe('ingest: interrupted loads', () => {
     expect(logs.some((l) => l.includes('rebuilt index payments_person_scheme_period'))).toBe(true);
     expect(await indexes()).toEqual(before);
     // An interrupted bulk load: the definition is remembered, the index gone. The next run restores it.
-    await db.pool.query(`INSERT INTO ingest_deferred_indexes (index_name, table_name, definition) SELECT indexname, tablename, indexdef FROM pg_indexes WHERE indexname = 'payments_account'`);
+    await db.pool.query(
+      `INSERT INTO ingest_deferred_indexes (index_name, table_name, definition) SELECT indexname, tablename, indexdef FROM pg_indexes WHERE indexname = 'payments_account'`
+    );
     await db.pool.query(`DROP INDEX payments_account`);
     await ingest(db.pool, newInbox());
     expect(await indexes()).toEqual(before);
     expect(await count(db.pool, `SELECT count(*) AS n FROM ingest_deferred_indexes`)).toBe(0);
     // An interrupted append-mode load: key index gone, a key delivered twice by two files. The next run settles it.
-    const later = await ingest(db.pool, (() => { const i = newInbox(); put(i, 'payments', 'feb.csv', [PAY_HEADER, pay('P-2', P1, '2024-02', '5')].join('\n')); return i; })());
-    await db.pool.query(`INSERT INTO ingest_deferred_indexes (index_name, table_name, definition) SELECT indexname, tablename, indexdef FROM pg_indexes WHERE indexname = 'payments_key'`);
+    const later = await ingest(
+      db.pool,
+      (() => {
+        const i = newInbox();
+        put(i, 'payments', 'feb.csv', [PAY_HEADER, pay('P-2', P1, '2024-02', '5')].join('\n'));
+        return i;
+      })()
+    );
+    await db.pool.query(
+      `INSERT INTO ingest_deferred_indexes (index_name, table_name, definition) SELECT indexname, tablename, indexdef FROM pg_indexes WHERE indexname = 'payments_key'`
+    );
     await db.pool.query(`DROP INDEX payments_key`);
-    await db.pool.query(`INSERT INTO payments (payment_id, id_number, scheme_code, period, amount, status, file_id, line_no) VALUES ('P-1', $1, 'ENT', '2024-01-01', 999, 'paid', $2, 2)`, [P1, later.files[0].fileId]);
+    await db.pool.query(
+      `INSERT INTO payments (payment_id, id_number, scheme_code, period, amount, status, file_id, line_no) VALUES ('P-1', $1, 'ENT', '2024-01-01', 999, 'paid', $2, 2)`,
+      [P1, later.files[0].fileId]
+    );
     const settled = await ingest(db.pool, newInbox());
     expect(settled.indexesRebuilt).toBe(1);
     expect(await indexes()).toEqual(before);
-    expect((await db.pool.query(`SELECT payment_id, amount FROM payments ORDER BY 1`)).rows).toEqual([{ payment_id: 'P-1', amount: '999.00' }, { payment_id: 'P-2', amount: '5.00' }]);
-    expect((await db.pool.query(`SELECT natural_key, old_row->>'amount' AS amount, replaced_by_file FROM row_history`)).rows).toEqual([{ natural_key: 'P-1', amount: '100.00', replaced_by_file: String(later.files[0].fileId) }]);
-    expect((await db.pool.query(`SELECT rows_loaded, rows_replaced FROM ingest_files WHERE file_id = $1`, [later.files[0].fileId])).rows[0]).toEqual({ rows_loaded: '0', rows_replaced: '1' });
+    expect((await db.pool.query(`SELECT payment_id, amount FROM payments ORDER BY 1`)).rows).toEqual([
+      { payment_id: 'P-1', amount: '999.00' },
+      { payment_id: 'P-2', amount: '5.00' }
+    ]);
+    expect((await db.pool.query(`SELECT natural_key, old_row->>'amount' AS amount, replaced_by_file FROM row_history`)).rows).toEqual([
+      { natural_key: 'P-1', amount: '100.00', replaced_by_file: String(later.files[0].fileId) }
+    ]);
+    expect(
+      (await db.pool.query(`SELECT rows_loaded, rows_replaced FROM ingest_files WHERE file_id = $1`, [later.files[0].fileId])).rows[0]
+    ).toEqual({ rows_loaded: '0', rows_replaced: '1' });
   });
 });
 
 describe('ingest into compressed TimescaleDB chunks (TEST_TIMESCALE_URL only)', () => {
   // Rows that DML moved out of compressed batches live in the chunk's own heap: count them there.
   const heapRowsOfCompressedChunks = async (pool: Pool) => {
-    const chunks = (await pool.query(`SELECT format('%I.%I', chunk_schema, chunk_name) AS c FROM timescaledb_information.chunks WHERE hypertable_name = 'payments' AND is_compressed`)).rows;
+    const chunks = (
+      await pool.query(
+        `SELECT format('%I.%I', chunk_schema, chunk_name) AS c FROM timescaledb_information.chunks WHERE hypertable_name = 'payments' AND is_compressed`
+      )
+    ).rows;
     let n = 0;
     for (const { c } of chunks) n += await count(pool, `SELECT count(*) AS n FROM ONLY ${c}`);
     return { chunks: chunks.length, n };
@@ -598,13 +895,23 @@ describe('ingest into compressed TimescaleDB chunks (TEST_TIMESCALE_URL only)', 
     const db = await newDb();
     const inbox = newInbox();
     const people = [P1, P2, P3];
-    const month = (m: string, n: number) => Array.from({ length: n }, (_, i) => pay(`PM${m.replace('-', '')}${String(i + 1).padStart(6, '0')}`, people[i % 3], m, String(1000 + (i % 7))));
-    put(inbox, 'payments', 'q1.csv', [PAY_HEADER, ...month('2024-01', 3000), ...month('2024-02', 3000), ...month('2024-03', 3000)].join('\n'));
+    const month = (m: string, n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        pay(`PM${m.replace('-', '')}${String(i + 1).padStart(6, '0')}`, people[i % 3], m, String(1000 + (i % 7)))
+      );
+    put(
+      inbox,
+      'payments',
+      'q1.csv',
+      [PAY_HEADER, ...month('2024-01', 3000), ...month('2024-02', 3000), ...month('2024-03', 3000)].join('\n')
+    );
     await ingest(db.pool, inbox);
     await db.pool.query(`SELECT compress_chunk(c) FROM show_chunks('payments') c`);
     expect(await heapRowsOfCompressedChunks(db.pool)).toEqual({ chunks: 3, n: 0 });
     // From here on any DML that decompresses a single row without saying so fails: a new month must not need to.
-    await db.pool.query(`ALTER DATABASE ${new URL(db.url).pathname.slice(1)} SET timescaledb.max_tuples_decompressed_per_dml_transaction = 1`);
+    await db.pool.query(
+      `ALTER DATABASE ${new URL(db.url).pathname.slice(1)} SET timescaledb.max_tuples_decompressed_per_dml_transaction = 1`
+    );
     const pool = createPool(db.url, { max: 2 });
     try {
       put(inbox, 'payments', 'apr.csv', [PAY_HEADER, ...month('2024-04', 3000)].join('\n'));
@@ -614,14 +921,31 @@ describe('ingest into compressed TimescaleDB chunks (TEST_TIMESCALE_URL only)', 
 
       // Two changed payments of February in two different batches (1000 rows each, ordered by payment_id), one
       // unchanged: two batches are decompressed — 2000 rows — not the 9000 of the compressed chunks.
-      put(inbox, 'payments', 'feb-fix.csv', [PAY_HEADER,
-        pay('PM202402000010', people[9 % 3], '2024-02', '5000'), pay('PM202402002500', people[2499 % 3], '2024-02', '6000'),
-        pay('PM202402000011', people[10 % 3], '2024-02', String(1000 + (10 % 7)))].join('\n'));
+      put(
+        inbox,
+        'payments',
+        'feb-fix.csv',
+        [
+          PAY_HEADER,
+          pay('PM202402000010', people[9 % 3], '2024-02', '5000'),
+          pay('PM202402002500', people[2499 % 3], '2024-02', '6000'),
+          pay('PM202402000011', people[10 % 3], '2024-02', String(1000 + (10 % 7)))
+        ].join('\n')
+      );
       const fix = await ingest(pool, inbox);
       expect(fix.files[0]).toMatchObject({ status: 'loaded', mode: 'staging', read: 3, loaded: 1, replaced: 2, unchanged: 1 });
       expect(await heapRowsOfCompressedChunks(pool)).toEqual({ chunks: 3, n: 2000 });
-      expect((await pool.query(`SELECT payment_id, amount FROM payments WHERE payment_id IN ('PM202402000010', 'PM202402002500', 'PM202402000011') ORDER BY 1`)).rows)
-        .toEqual([{ payment_id: 'PM202402000010', amount: '5000.00' }, { payment_id: 'PM202402000011', amount: '1003.00' }, { payment_id: 'PM202402002500', amount: '6000.00' }]);
+      expect(
+        (
+          await pool.query(
+            `SELECT payment_id, amount FROM payments WHERE payment_id IN ('PM202402000010', 'PM202402002500', 'PM202402000011') ORDER BY 1`
+          )
+        ).rows
+      ).toEqual([
+        { payment_id: 'PM202402000010', amount: '5000.00' },
+        { payment_id: 'PM202402000011', amount: '1003.00' },
+        { payment_id: 'PM202402002500', amount: '6000.00' }
+      ]);
       expect(await count(pool, `SELECT count(*) AS n FROM payments`)).toBe(12_000);
       expect(await count(pool, `SELECT count(*) AS n FROM (SELECT payment_id FROM payments GROUP BY 1 HAVING count(*) > 1) d`)).toBe(0);
       expect(await count(pool, `SELECT count(*) AS n FROM row_history`)).toBe(2);

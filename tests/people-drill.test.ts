@@ -53,15 +53,23 @@ beforeAll(async () => {
     (${ex} WHERE e.end_period IS NULL AND e.status = 'active' ORDER BY 1 LIMIT 2) UNION (${ex} WHERE e.end_period IS NOT NULL ORDER BY 1 LIMIT 2)
     UNION (${ex} JOIN persons p ON p.id_number = e.id_number WHERE p.residence_outside IS NOT NULL ORDER BY 1 LIMIT 1))`);
   await buildIndicatorFacts(db.pool, truth.asOf);
-  engine = createSemanticEngine({ modelDir: path.join(ROOT, 'semantic-layer', 'model'), pool: db.pool, apiSecret: 'test-secret', log: noLog });
+  engine = createSemanticEngine({
+    modelDir: path.join(ROOT, 'semantic-layer', 'model'),
+    pool: db.pool,
+    apiSecret: 'test-secret',
+    log: noLog
+  });
   const r = await db.pool.query(`SELECT code, name, level, path, parent_code FROM region_paths WHERE level = 'city'`);
   city = { kind: 'staff', name: 'leader', role: 'leader', scope: r.rows[0], privacy: false };
   board = await buildBoard(engine, db.pool, city, city.scope, null);
   // An earlier month with people whose pension ended since (so "now" and that month differ).
   earlier = board.periods.includes(addMonths(board.period, -6)) ? addMonths(board.period, -6) : board.periods[0];
   // The community with the most recipients in the month shown.
-  const c = await db.pool.query(`SELECT region_code FROM ind_region_month m JOIN region_paths rp ON rp.code = m.region_code
-    WHERE rp.level = 'community' AND m.period = $1::date ORDER BY m.recipients DESC, m.region_code LIMIT 1`, [board.period + '-01']);
+  const c = await db.pool.query(
+    `SELECT region_code FROM ind_region_month m JOIN region_paths rp ON rp.code = m.region_code
+    WHERE rp.level = 'community' AND m.period = $1::date ORDER BY m.recipients DESC, m.region_code LIMIT 1`,
+    [board.period + '-01']
+  );
   community = (await regionByCode(db.pool, c.rows[0].region_code))!;
 }, 240_000);
 
@@ -74,10 +82,15 @@ describe('the people behind a number', () => {
   it('has test data that tells the months apart', async () => {
     expect(earlier < board.period).toBe(true);
     // Some recipient of the earlier month no longer is one, and someone whose area is unknown receives.
-    const ended = await db.pool.query(`SELECT sum(exits)::int AS n FROM ind_region_month WHERE period >= $1::date AND period <= $2::date`,
-      [earlier + '-01', board.period + '-01']);
+    const ended = await db.pool.query(`SELECT sum(exits)::int AS n FROM ind_region_month WHERE period >= $1::date AND period <= $2::date`, [
+      earlier + '-01',
+      board.period + '-01'
+    ]);
     expect(ended.rows[0].n).toBeGreaterThan(0);
-    const unknown = await db.pool.query(`SELECT sum(recipients)::int AS n FROM ind_region_month WHERE region_code = '' AND period = $1::date`, [board.period + '-01']);
+    const unknown = await db.pool.query(
+      `SELECT sum(recipients)::int AS n FROM ind_region_month WHERE region_code = '' AND period = $1::date`,
+      [board.period + '-01']
+    );
     expect(unknown.rows[0].n).toBeGreaterThan(0);
     expect(ind(board, 'P01').value).not.toBe(ind(await buildBoard(engine, db.pool, city, city.scope, earlier), 'P01').value);
   });
@@ -113,13 +126,21 @@ describe('the people behind a number', () => {
     expect(monthly.map((d) => d.code).sort()).toEqual(['P01', 'P04', 'P05']);
     for (const d of monthly) {
       for (const period of board.periods) {
-        const r = (await engine.load({
-          measures: [`${PEOPLE_VIEW}.count`], dimensions: [`${PEOPLE_VIEW}.region_code`],
-          filters: monthFilters(d.meta.drill!.month!, period), limit: 50000
-        }, securityContext(city))) as { data: Record<string, string>[] };
+        const r = (await engine.load(
+          {
+            measures: [`${PEOPLE_VIEW}.count`],
+            dimensions: [`${PEOPLE_VIEW}.region_code`],
+            filters: monthFilters(d.meta.drill!.month!, period),
+            limit: 50000
+          },
+          securityContext(city)
+        )) as { data: Record<string, string>[] };
         const fromRows = Object.fromEntries(r.data.map((x) => [x[`${PEOPLE_VIEW}.region_code`], Number(x[`${PEOPLE_VIEW}.count`])]));
-        const fromFacts = Object.fromEntries(facts.rows.filter((x) => x.period === period && Number(x[column[d.code]]) > 0)
-          .map((x) => [x.region_code, Number(x[column[d.code]])]));
+        const fromFacts = Object.fromEntries(
+          facts.rows
+            .filter((x) => x.period === period && Number(x[column[d.code]]) > 0)
+            .map((x) => [x.region_code, Number(x[column[d.code]])])
+        );
         expect(fromRows, `${d.code} ${period}`).toEqual(fromFacts);
       }
     }
@@ -130,9 +151,14 @@ describe('the people behind a number', () => {
     const page = async (offset: number, limit: number) =>
       (await peopleBehind(engine, db.pool, auditor, community, 'P01', { offset, limit, unmask: true })).rows.map((r) => r.id_number);
     const month = board.period + '-01';
-    const expected = (await db.pool.query(`SELECT n.id_number FROM ind_person_now n JOIN persons p ON p.id_number = n.id_number
+    const expected = (
+      await db.pool.query(
+        `SELECT n.id_number FROM ind_person_now n JOIN persons p ON p.id_number = n.id_number
       WHERE n.region_path LIKE $1 || '%' AND n.recipient_from <= $2::date AND (n.recipient_until IS NULL OR n.recipient_until >= $2::date)
-      ORDER BY n.region_path, p.birth_date, n.id_number`, [community.path, month])).rows.map((r) => r.id_number);
+      ORDER BY n.region_path, p.birth_date, n.id_number`,
+        [community.path, month]
+      )
+    ).rows.map((r) => r.id_number);
     expect(expected.length).toBeGreaterThan(20);
     expect([...(await page(0, 10)), ...(await page(10, 10))]).toEqual(expected.slice(0, 20));
     expect(await page(0, expected.length)).toEqual(expected);
@@ -154,7 +180,8 @@ describe('the people behind a number', () => {
   it('shows on each "now" list the date that puts a person on it, as the engines recorded it', async () => {
     const asOf = (await db.pool.query(`SELECT to_char(max(as_of), 'YYYY-MM-DD') AS d FROM ind_person_now`)).rows[0].d as string;
     // Tasks carry the wall-clock time they were issued (the engines here run as of a fixed past date).
-    const today = (await db.pool.query(`SELECT to_char((now() AT TIME ZONE 'Asia/Shanghai')::date, 'YYYY-MM-DD') AS d`)).rows[0].d as string;
+    const today = (await db.pool.query(`SELECT to_char((now() AT TIME ZONE 'Asia/Shanghai')::date, 'YYYY-MM-DD') AS d`)).rows[0]
+      .d as string;
     const auditor: Caller = { ...city, name: 'auditor', role: 'auditor' };
     const list = async (code: string) => {
       // every page of the city's list (a page holds at most 1,000)
@@ -166,16 +193,34 @@ describe('the people behind a number', () => {
     };
     const fromDb = async (sql: string) => new Map((await db.pool.query(sql)).rows.map((r) => [r.id_number as string, r.v as string]));
     const cases: [string, string, string, (v: string) => boolean][] = [
-      ['C04', 'field_task_since', `SELECT id_number, to_char(min((created_at AT TIME ZONE 'Asia/Shanghai')::date), 'YYYY-MM-DD') AS v
-         FROM tasks WHERE kind = 'field_verification' AND status = 'open' GROUP BY 1`, (v) => v <= today],
-      ['C05', 'cert_valid_until', `SELECT id_number, to_char(COALESCE(valid_until, last_valid_until), 'YYYY-MM-DD') AS v FROM cert_status`, (v) => v < asOf],
-      ['C06', 'suspended_since', `SELECT id_number, to_char(max(event_date), 'YYYY-MM-DD') AS v FROM cert_events
-         WHERE kind = 'suspension' AND reason = 'not_certified' GROUP BY 1`, (v) => v <= asOf],
+      [
+        'C04',
+        'field_task_since',
+        `SELECT id_number, to_char(min((created_at AT TIME ZONE 'Asia/Shanghai')::date), 'YYYY-MM-DD') AS v
+         FROM tasks WHERE kind = 'field_verification' AND status = 'open' GROUP BY 1`,
+        (v) => v <= today
+      ],
+      [
+        'C05',
+        'cert_valid_until',
+        `SELECT id_number, to_char(COALESCE(valid_until, last_valid_until), 'YYYY-MM-DD') AS v FROM cert_status`,
+        (v) => v < asOf
+      ],
+      [
+        'C06',
+        'suspended_since',
+        `SELECT id_number, to_char(max(event_date), 'YYYY-MM-DD') AS v FROM cert_events
+         WHERE kind = 'suspension' AND reason = 'not_certified' GROUP BY 1`,
+        (v) => v <= asOf
+      ],
       ['P07', 'retirement_month', `SELECT id_number, to_char(retirement_month, 'YYYY-MM') AS v FROM retirements`, (v) => v > board.period]
     ];
     for (const [code, column, sql, plausible] of cases) {
       const l = await list(code);
-      expect(l.columns.map((c) => c.key), code).toEqual([column]);
+      expect(
+        l.columns.map((c) => c.key),
+        code
+      ).toEqual([column]);
       expect(l.rows.length, `${code} has people in the test data`).toBeGreaterThan(0);
       const truth = await fromDb(sql);
       for (const r of l.rows) {
@@ -187,8 +232,17 @@ describe('the people behind a number', () => {
   });
 
   it('refuses a page outside the bounds with a 400, not a database error', async () => {
-    for (const page of [{ offset: 1e21, limit: 10 }, { offset: -1, limit: 10 }, { offset: 0.5, limit: 10 }, { offset: 0, limit: 0 }, { offset: 0, limit: 5000 }]) {
-      await expect(peopleBehind(engine, db.pool, city, community, 'P01', { ...page, unmask: false })).rejects.toMatchObject({ status: 400, code: 'bad_page' });
+    for (const page of [
+      { offset: 1e21, limit: 10 },
+      { offset: -1, limit: 10 },
+      { offset: 0.5, limit: 10 },
+      { offset: 0, limit: 0 },
+      { offset: 0, limit: 5000 }
+    ]) {
+      await expect(peopleBehind(engine, db.pool, city, community, 'P01', { ...page, unmask: false })).rejects.toMatchObject({
+        status: 400,
+        code: 'bad_page'
+      });
     }
   });
 

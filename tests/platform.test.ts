@@ -6,27 +6,39 @@ import { createPool, endPool, withDatabase } from '../core/db/pool.ts';
 import { alertRuleNames } from '../core/reference/index.ts';
 
 let db: TestDatabase;
-beforeAll(async () => { db = await freshDatabase(); });
-afterAll(async () => { await db?.drop(); });
+beforeAll(async () => {
+  db = await freshDatabase();
+});
+afterAll(async () => {
+  await db?.drop();
+});
 
 describe('schema', () => {
   it('is migrated to the newest version with catalogues loaded', async () => {
     expect(await schemaVersion(db.pool)).toMatch(/^\d{4}_/);
-    const r = await db.pool.query(`SELECT (SELECT count(*) FROM ref_evidence_sources) AS sources, (SELECT count(*) FROM ref_schemes) AS schemes`);
+    const r = await db.pool.query(
+      `SELECT (SELECT count(*) FROM ref_evidence_sources) AS sources, (SELECT count(*) FROM ref_schemes) AS schemes`
+    );
     expect(Number(r.rows[0].sources)).toBeGreaterThanOrEqual(20);
     expect(Number(r.rows[0].schemes)).toBe(7);
   });
   it('names every risk rule the alerts table accepts, in Chinese and English, and no other', async () => {
-    const r = await db.pool.query(`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'alerts'::regclass AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%rule%'`);
+    const r = await db.pool.query(
+      `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'alerts'::regclass AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%rule%'`
+    );
     const accepted = [...String(r.rows[0].def).matchAll(/'([a-z_]+)'/g)].map((m) => m[1]).sort();
     expect(accepted.length).toBeGreaterThanOrEqual(7);
     expect([...alertRuleNames.keys()].sort()).toEqual(accepted);
     for (const n of alertRuleNames.values()) expect(n.name_zh && n.name_en, n.rule).toBeTruthy();
   });
   it('has no monthly rollups nobody reads (migration 0020)', async () => {
-    const r = await db.pool.query(`SELECT to_regclass('payments_monthly') AS p, to_regclass('evidence_monthly') AS e, to_regclass('subsidies_monthly') AS s`);
+    const r = await db.pool.query(
+      `SELECT to_regclass('payments_monthly') AS p, to_regclass('evidence_monthly') AS e, to_regclass('subsidies_monthly') AS s`
+    );
     expect(r.rows[0]).toEqual({ p: null, e: null, s: null });
-    expect((await db.pool.query(`SELECT view_name, kind FROM rollup_registry`)).rows).toEqual([{ view_name: 'region_paths', kind: 'materialized_view' }]);
+    expect((await db.pool.query(`SELECT view_name, kind FROM rollup_registry`)).rows).toEqual([
+      { view_name: 'region_paths', kind: 'materialized_view' }
+    ]);
   });
   it('is on the path the test run claims to cover', async () => {
     const r = await db.pool.query(`SELECT yinling_has_timescale() AS ts, current_setting('TimeZone') AS tz`);
@@ -83,9 +95,11 @@ describe('migrate says which path a database is on, and why', () => {
     const { lines, ts } = await migrateAs('yinling_ns_' + randomBytes(4).toString('hex'));
     expect(ts).toBe(false);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(inject('pgTimescale')
-      ? /^database: plain PostgreSQL: timescaledb is installed, but this role can neither read shared_preload_libraries nor create the extension/
-      : /^database: plain PostgreSQL: /);
+    expect(lines[0]).toMatch(
+      inject('pgTimescale')
+        ? /^database: plain PostgreSQL: timescaledb is installed, but this role can neither read shared_preload_libraries nor create the extension/
+        : /^database: plain PostgreSQL: /
+    );
   });
 });
 
@@ -97,13 +111,18 @@ describe('ending a pool', () => {
     const clients = await Promise.all([1, 2, 3, 4].map(() => pool.connect()));
     await Promise.all(clients.map((c) => c.query('SELECT 1')));
     let ended = 0;
-    for (const c of clients) { c.on('end', () => ended++); c.release(); }
+    for (const c of clients) {
+      c.on('end', () => ended++);
+      c.release();
+    }
     const errors: string[] = [];
     pool.on('error', (e) => errors.push(e.message));
     await endPool(pool);
     expect(ended, 'connections still open when the pool said it had ended').toBe(4);
     // What a fast shutdown does to whatever is still connected.
-    const cut = await db.pool.query(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1`, [name]);
+    const cut = await db.pool.query(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1`, [
+      name
+    ]);
     expect(cut.rows[0].n).toBe(0);
     await new Promise((r) => setTimeout(r, 200));
     expect(errors).toEqual([]);

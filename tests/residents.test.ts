@@ -20,12 +20,17 @@ async function lastCode(phone: string): Promise<string> {
 
 beforeAll(async () => {
   db = await freshDatabase();
-  await db.pool.query(`INSERT INTO persons (id_number, name, sex, birth_date, phone, hukou_region, status) VALUES
+  await db.pool.query(
+    `INSERT INTO persons (id_number, name, sex, birth_date, phone, hukou_region, status) VALUES
     ($1, '张阿姨', 'F', '1950-01-01', '13800001111', '330602001001', 'retired'),
     ($2, '李大爷', 'M', '1952-02-02', '13900002222', '330602001001', 'retired'),
-    ($3, '王奶奶', 'F', '1953-03-03', NULL, '330602001001', 'retired')`, [ALICE, BOB, NOPHONE]);
+    ($3, '王奶奶', 'F', '1953-03-03', NULL, '330602001001', 'retired')`,
+    [ALICE, BOB, NOPHONE]
+  );
 });
-afterAll(async () => { await db?.drop(); });
+afterAll(async () => {
+  await db?.drop();
+});
 
 describe('resident sign-in', () => {
   it('texts a code to the registered phone and signs in with it once', async () => {
@@ -58,7 +63,10 @@ describe('resident sign-in', () => {
     const wrong = code === '000000' ? '111111' : '000000';
     const results = await Promise.all(Array.from({ length: 12 }, () => verifySignInCode(db.pool, BOB, wrong)));
     expect(results.every((r) => !r.ok)).toBe(true);
-    const counted = await db.pool.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'resident.sign_in.failed' AND subject = $1`, [BOB]);
+    const counted = await db.pool.query(
+      `SELECT count(*)::int AS n FROM audit_log WHERE action = 'resident.sign_in.failed' AND subject = $1`,
+      [BOB]
+    );
     expect(counted.rows[0].n).toBe(MAX_WRONG_CODES);
     expect(await verifySignInCode(db.pool, BOB, code)).toMatchObject({ ok: false, reason: 'locked' });
     expect(await requestSignInCode(db.pool, outboxSender, BOB)).toMatchObject({ sent: false, reason: 'locked' });
@@ -68,7 +76,11 @@ describe('resident sign-in', () => {
     await db.pool.query(`DELETE FROM resident_codes`);
     await requestSignInCode(db.pool, outboxSender, ALICE);
     const code = await lastCode('13800001111');
-    expect(await verifySignInCode(db.pool, ALICE, code === '123456' ? '654321' : '123456')).toEqual({ ok: false, reason: 'wrong', triesLeft: MAX_WRONG_CODES - 1 });
+    expect(await verifySignInCode(db.pool, ALICE, code === '123456' ? '654321' : '123456')).toEqual({
+      ok: false,
+      reason: 'wrong',
+      triesLeft: MAX_WRONG_CODES - 1
+    });
     await db.pool.query(`UPDATE resident_codes SET expires_at = now() - interval '1 second' WHERE id_number = $1`, [ALICE]);
     expect(await verifySignInCode(db.pool, ALICE, code)).toEqual({ ok: false, reason: 'expired' });
   });

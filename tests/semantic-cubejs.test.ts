@@ -9,7 +9,11 @@ import { applyRegionRule, type RegionScopes } from '../semantic-layer/engine/reg
 import { TEST_MODEL_DIR, TEST_SECRET } from '../semantic-layer/test-model/fixture.ts';
 
 interface CubeConfig {
-  default: { schemaPath: string; checkAuth(req: Record<string, unknown>, auth?: string): Promise<{ security_context: Record<string, unknown> }>; queryRewrite(q: Record<string, unknown>, ctx: { securityContext: unknown }): Promise<Record<string, unknown>> };
+  default: {
+    schemaPath: string;
+    checkAuth(req: Record<string, unknown>, auth?: string): Promise<{ security_context: Record<string, unknown> }>;
+    queryRewrite(q: Record<string, unknown>, ctx: { securityContext: unknown }): Promise<Record<string, unknown>>;
+  };
 }
 
 let config: CubeConfig['default'];
@@ -42,10 +46,13 @@ describe('semantic-layer/cube.js', () => {
     await expect(config.checkAuth({}, `Bearer ${await signToken(ctx, TEST_SECRET)}`)).resolves.toBeTruthy();
     await expect(config.checkAuth({}, undefined)).rejects.toMatchObject({ status: 403, message: "Authorization header isn't set" });
     await expect(config.checkAuth({}, await signToken(ctx, 'wrong'))).rejects.toMatchObject({ status: 403, message: 'Invalid token' });
-    await expect(config.checkAuth({}, await signToken({ role: 'staff' }, TEST_SECRET))).rejects.toMatchObject({ status: 403, message: 'The security context carries no valid region_code' });
+    await expect(config.checkAuth({}, await signToken({ role: 'staff' }, TEST_SECRET))).rejects.toMatchObject({
+      status: 403,
+      message: 'The security context carries no valid region_code'
+    });
   });
 
-  it('queryRewrite adds exactly the engine\'s region filters', async () => {
+  it("queryRewrite adds exactly the engine's region filters", async () => {
     const model = loadModel(TEST_MODEL_DIR);
     const scopes: RegionScopes = {};
     for (const c of model.cubes.values()) scopes[c.name] = c.regionScope;
@@ -62,7 +69,11 @@ describe('semantic-layer/cube.js', () => {
     expect(await config.queryRewrite(queries[1], { securityContext: district })).toMatchObject({
       filters: [{ member: 'sales.region_path', operator: 'contains', values: ['/330602/'] }]
     });
-    await expect(config.queryRewrite({ measures: ['audit_notes.count'] }, { securityContext: district })).rejects.toMatchObject({ status: 403 });
-    expect(await config.queryRewrite({ measures: ['audit_notes.count'] }, { securityContext: { region_code: '330600', region_level: 'city' } })).toEqual({ measures: ['audit_notes.count'] });
+    await expect(config.queryRewrite({ measures: ['audit_notes.count'] }, { securityContext: district })).rejects.toMatchObject({
+      status: 403
+    });
+    expect(
+      await config.queryRewrite({ measures: ['audit_notes.count'] }, { securityContext: { region_code: '330600', region_level: 'city' } })
+    ).toEqual({ measures: ['audit_notes.count'] });
   });
 });

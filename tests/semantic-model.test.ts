@@ -16,19 +16,47 @@ import { ALERTS_VIEW, PEOPLE_MEMBERS, PEOPLE_VIEW } from '../dashboard/lib/serve
 // The oracle: the specified indicator table (code → English name, unit), written out by hand —
 // docs/indicators.md is generated from the model, so it cannot serve as one.
 const SPEC: [string, string, string][] = [
-  ['P01', 'Recipients', 'people'], ['P02', 'New retirees', 'people'], ['P03', 'Exits', 'people'], ['P04', 'Aged 80+ share', '%'],
-  ['P05', 'Living outside the city', 'people'], ['P06', 'Community-managed rate', '%'], ['P07', 'Reaching retirement in 12 months', 'people'],
-  ['A01', 'Benefit payout', 'yuan'], ['A02', 'Average pension', 'yuan'], ['A03', 'Payments made', 'payments'], ['A04', 'Payment success rate', '%'],
-  ['A05', 'Failed or returned payments', 'payments'], ['A06', 'Fund payment capacity', 'months'], ['A07', 'Fund net flow', 'yuan'],
-  ['A08', 'Support ratio (labour trend)', 'ratio'], ['C01', 'Certification coverage', '%'], ['C02', 'Silent certification rate', '%'],
-  ['C03', 'Online face certifications', 'people'], ['C04', 'Awaiting field verification', 'people'], ['C05', 'Certification expired', 'people'],
-  ['C06', 'Suspended, not certified', 'people'], ['C07', 'Weak-evidence doubts', 'people'], ['R01', 'Paid after death', 'alerts'],
-  ['R02', 'Paid in custody', 'alerts'], ['R03', 'Double receipt', 'alerts'], ['R04', 'Abnormal amounts', 'alerts'],
-  ['R05', 'Timely suspension after death', '%'], ['R06', 'Amount at risk', 'yuan'], ['R07', 'Amount recovered', 'yuan'], ['R08', 'Recovery rate', '%'],
-  ['R09', 'Mean alert resolution time', 'days'], ['S01', 'Subsidy payout', 'yuan'], ['S02', 'Subsidy project share', '%'],
-  ['S03', 'Hardship persons', 'people'], ['S04', 'Matched by policy', 'people'], ['S05', 'Eligible, not receiving', 'people'],
-  ['H01', 'Checkup completion', '%'], ['H02', 'Checkup bookings', 'people'], ['H03', 'Abnormal checkup findings', '%'],
-  ['H04', 'Activity and education sign-ups', 'sign-ups'], ['H05', 'Activity satisfaction', 'score']
+  ['P01', 'Recipients', 'people'],
+  ['P02', 'New retirees', 'people'],
+  ['P03', 'Exits', 'people'],
+  ['P04', 'Aged 80+ share', '%'],
+  ['P05', 'Living outside the city', 'people'],
+  ['P06', 'Community-managed rate', '%'],
+  ['P07', 'Reaching retirement in 12 months', 'people'],
+  ['A01', 'Benefit payout', 'yuan'],
+  ['A02', 'Average pension', 'yuan'],
+  ['A03', 'Payments made', 'payments'],
+  ['A04', 'Payment success rate', '%'],
+  ['A05', 'Failed or returned payments', 'payments'],
+  ['A06', 'Fund payment capacity', 'months'],
+  ['A07', 'Fund net flow', 'yuan'],
+  ['A08', 'Support ratio (labour trend)', 'ratio'],
+  ['C01', 'Certification coverage', '%'],
+  ['C02', 'Silent certification rate', '%'],
+  ['C03', 'Online face certifications', 'people'],
+  ['C04', 'Awaiting field verification', 'people'],
+  ['C05', 'Certification expired', 'people'],
+  ['C06', 'Suspended, not certified', 'people'],
+  ['C07', 'Weak-evidence doubts', 'people'],
+  ['R01', 'Paid after death', 'alerts'],
+  ['R02', 'Paid in custody', 'alerts'],
+  ['R03', 'Double receipt', 'alerts'],
+  ['R04', 'Abnormal amounts', 'alerts'],
+  ['R05', 'Timely suspension after death', '%'],
+  ['R06', 'Amount at risk', 'yuan'],
+  ['R07', 'Amount recovered', 'yuan'],
+  ['R08', 'Recovery rate', '%'],
+  ['R09', 'Mean alert resolution time', 'days'],
+  ['S01', 'Subsidy payout', 'yuan'],
+  ['S02', 'Subsidy project share', '%'],
+  ['S03', 'Hardship persons', 'people'],
+  ['S04', 'Matched by policy', 'people'],
+  ['S05', 'Eligible, not receiving', 'people'],
+  ['H01', 'Checkup completion', '%'],
+  ['H02', 'Checkup bookings', 'people'],
+  ['H03', 'Abnormal checkup findings', '%'],
+  ['H04', 'Activity and education sign-ups', 'sign-ups'],
+  ['H05', 'Activity satisfaction', 'score']
 ];
 const THRESHOLD_KINDS = new Set(['bound', 'mom', 'yoy', 'points', 'fluctuation', 'last_year']);
 // Amount and count indicators carry the robust-z fluctuation test (docs/indicators.md), except R07 (neutral).
@@ -43,7 +71,8 @@ const AUDIENCES = ['screen', 'audit', 'portal'];
 
 /** The model's YAML definitions as cube.js reads them. */
 function rawModel(): { cubes: unknown[]; views: unknown[] } {
-  const cubes: unknown[] = [], views: unknown[] = [];
+  const cubes: unknown[] = [],
+    views: unknown[] = [];
   const walk = (dir: string) => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, e.name);
@@ -102,7 +131,10 @@ describe('the Cube model', () => {
       expect(month?.length, `${i.code} drill.month`).toBeGreaterThan(0);
       const all = leaves(month!);
       // The month itself is a parameter: every list is the month's.
-      expect(all.some((f) => f.values?.includes('$period')), i.code).toBe(true);
+      expect(
+        all.some((f) => f.values?.includes('$period')),
+        i.code
+      ).toBe(true);
       for (const f of all) {
         expect(people.dimensions.get(f.member!), `${i.code} ${f.member}`).toBeDefined();
         expect(personal[`people_now.${f.member}`], `${i.code} ${f.member} is personal`).toBeUndefined();
@@ -128,7 +160,8 @@ describe('the Cube model', () => {
   });
 
   it('has the cubes and members the dashboard queries', () => {
-    for (const c of ['region_months', 'region_now', 'project_months', 'fund', 'people_now', 'alerts', 'regions']) expect(model.cubes.get(c), c).toBeDefined();
+    for (const c of ['region_months', 'region_now', 'project_months', 'fund', 'people_now', 'alerts', 'regions'])
+      expect(model.cubes.get(c), c).toBeDefined();
     for (const c of ['region_months', 'region_now', 'project_months', 'people_now', 'alerts']) {
       const scope = model.cubes.get(c)!.regionScope;
       expect(scope?.mode, c).toBe('path');
@@ -143,7 +176,7 @@ describe('the Cube model', () => {
     for (const m of PEOPLE_MEMBERS) expect([PEOPLE_VIEW, ALERTS_VIEW], m).toContain(m.split('.')[0]);
   });
 
-  it('exposes each indicator exactly once in the screen views, with its cube measure\'s meta', () => {
+  it("exposes each indicator exactly once in the screen views, with its cube measure's meta", () => {
     const defs = indicatorDefs(metaOnly);
     expect(defs.map((d) => d.code).sort()).toEqual(SPEC.map((s) => s[0]).sort());
     for (const d of defs) {
@@ -153,7 +186,9 @@ describe('the Cube model', () => {
       const res = resolveMemberPath(model, d.member);
       expect(res.target.path, d.code).toBe(`${cubeInd.cube}.${cubeInd.name}`);
       // Cube paths in the meta are translated to members of the same view.
-      for (const m of [d.meta.share_of?.measure, d.meta.share_of?.by, d.meta.breakdown, d.labels?.zh, d.labels?.en].filter(Boolean) as string[]) {
+      for (const m of [d.meta.share_of?.measure, d.meta.share_of?.by, d.meta.breakdown, d.labels?.zh, d.labels?.en].filter(
+        Boolean
+      ) as string[]) {
         expect(m.split('.')[0], `${d.code} ${m}`).toBe(d.view);
         expect(() => resolveMemberPath(model, m), `${d.code} ${m}`).not.toThrow();
       }
@@ -164,7 +199,7 @@ describe('the Cube model', () => {
     }
   });
 
-  it('hides every cube (public: false): only the views per audience are queryable (Cube\'s style guide)', () => {
+  it("hides every cube (public: false): only the views per audience are queryable (Cube's style guide)", () => {
     const { cubes } = rawModel() as { cubes: { name: string; public?: boolean }[] };
     expect(cubes.length).toBeGreaterThan(0);
     for (const c of cubes) expect(c.public, c.name).toBe(false);
@@ -179,11 +214,17 @@ describe('the Cube model', () => {
         expect(resolveMemberPath(model, m.path).target, m.path).toBe(m.target);
       }
     }
-    for (const a of AUDIENCES) expect([...model.views.keys()].some((n) => n.startsWith(`${a}_`)), a).toBe(true);
+    for (const a of AUDIENCES)
+      expect(
+        [...model.views.keys()].some((n) => n.startsWith(`${a}_`)),
+        a
+      ).toBe(true);
   });
 
   it('keeps personal data out of the screen and portal views', () => {
-    expect(Object.keys(personal)).toEqual(expect.arrayContaining(['people_now.id_number', 'people_now.name', 'alerts.id_number', 'alerts.name']));
+    expect(Object.keys(personal)).toEqual(
+      expect.arrayContaining(['people_now.id_number', 'people_now.name', 'alerts.id_number', 'alerts.name'])
+    );
     expect(Object.keys(personal)).toEqual(expect.arrayContaining([`${PEOPLE_VIEW}.id_number`, `${ALERTS_VIEW}.name`]));
     for (const v of model.views.values()) {
       if (v.name.startsWith('audit_')) continue;
@@ -208,7 +249,9 @@ describe('the Cube model', () => {
       for (const d of dims.filter((x) => !x.meta?.personal)) {
         const sql = String(d.sql ?? '').trim();
         for (const p of personalDims) {
-          expect(new RegExp(`\\{(CUBE\\.|${cube.name}\\.)?${p.name}\\}`).test(sql), `${cube.name}.${d.name} references ${p.name}`).toBe(false);
+          expect(new RegExp(`\\{(CUBE\\.|${cube.name}\\.)?${p.name}\\}`).test(sql), `${cube.name}.${d.name} references ${p.name}`).toBe(
+            false
+          );
           expect(sql === String(p.sql ?? '').trim(), `${cube.name}.${d.name} repeats the column of ${p.name}`).toBe(false);
         }
       }

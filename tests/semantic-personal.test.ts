@@ -41,24 +41,40 @@ beforeAll(async () => {
   db = await freshDatabase();
   const q = (sql: string, params: unknown[] = []) => db.pool.query(sql, params);
   for (const [code, name, level, parent] of [
-    ['330600', '市', 'city', null], ['330602', '甲区', 'district', '330600'], ['330602001', '甲街道', 'town', '330602'],
-    ['330602001001', '甲社区', 'community', '330602001'], ['330603', '乙区', 'district', '330600'], ['330603001', '乙街道', 'town', '330603'],
+    ['330600', '市', 'city', null],
+    ['330602', '甲区', 'district', '330600'],
+    ['330602001', '甲街道', 'town', '330602'],
+    ['330602001001', '甲社区', 'community', '330602001'],
+    ['330603', '乙区', 'district', '330600'],
+    ['330603001', '乙街道', 'town', '330603'],
     ['330603001001', '乙社区', 'community', '330603001']
-  ]) await q(`INSERT INTO regions (code, name, level, parent_code) VALUES ($1, $2, $3, $4)`, [code, name, level, parent]);
+  ])
+    await q(`INSERT INTO regions (code, name, level, parent_code) VALUES ($1, $2, $3, $4)`, [code, name, level, parent]);
   await q(`REFRESH MATERIALIZED VIEW region_paths`);
   for (const p of PEOPLE) {
-    await q(`INSERT INTO persons (id_number, name, sex, birth_date, hukou_region, residence_region, status) VALUES ($1, $2, 'M', $3, $4, $4, 'retired')`,
-      [p.id, p.name, `${p.id.slice(6, 10)}-${p.id.slice(10, 12)}-${p.id.slice(12, 14)}`, p.community]);
-    await q(`INSERT INTO ind_person_now (as_of, id_number, region_code, region_path, district_code, town_code, recipient, aged80, living_outside,
+    await q(
+      `INSERT INTO persons (id_number, name, sex, birth_date, hukou_region, residence_region, status) VALUES ($1, $2, 'M', $3, $4, $4, 'retired')`,
+      [p.id, p.name, `${p.id.slice(6, 10)}-${p.id.slice(10, 12)}-${p.id.slice(12, 14)}`, p.community]
+    );
+    await q(
+      `INSERT INTO ind_person_now (as_of, id_number, region_code, region_path, district_code, town_code, recipient, aged80, living_outside,
         community_managed, insured, reaching_retirement, cert_valid, certified, certified_silent, field_task_open, cert_expired,
         suspended_not_certified, weak_only, hardship, eligible_not_receiving, recipient_from, recipient_from_month)
       SELECT current_date, $1, code, path, district_code, town_code, true, false, false, true, false, false, true, true, true, false, false, false, false, false, false,
              DATE '2020-01-01', '2020-01'
-        FROM region_paths WHERE code = $2`, [p.id, p.community]);
-    await q(`INSERT INTO alerts (rule, id_number, severity, status, amount_at_risk, region_code) VALUES ('paid_after_death', $1, 'high', 'open', 1234.5, $2)`, [p.id, p.community]);
+        FROM region_paths WHERE code = $2`,
+      [p.id, p.community]
+    );
+    await q(
+      `INSERT INTO alerts (rule, id_number, severity, status, amount_at_risk, region_code) VALUES ('paid_after_death', $1, 'high', 'open', 1234.5, $2)`,
+      [p.id, p.community]
+    );
   }
   engine = createSemanticEngine({
-    modelDir: MODEL_DIR, pool: db.pool, apiSecret: SECRET, log: () => {},
+    modelDir: MODEL_DIR,
+    pool: db.pool,
+    apiSecret: SECRET,
+    log: () => {},
     onPersonalData: async (e) => {
       events.push(e);
       await personalDataAuditor(db.pool)(e);
@@ -69,15 +85,23 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function http(query: unknown, ctx: Record<string, unknown>, route = 'load'): Promise<{ status: number; body: Record<string, unknown> }> {
+async function http(
+  query: unknown,
+  ctx: Record<string, unknown>,
+  route = 'load'
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const url = `http://localhost/cubejs-api/v1/${route}?query=${encodeURIComponent(JSON.stringify(query))}`;
   const res = await engine.handle(new Request(url, { headers: { authorization: await engine.token(ctx) } }));
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 const data = (body: Record<string, unknown>) => body.data as Record<string, string | null>[];
-const auditRows = async () => (await db.pool.query(`SELECT actor_type, actor, action, subject, detail FROM audit_log ORDER BY audit_id`)).rows;
+const auditRows = async () =>
+  (await db.pool.query(`SELECT actor_type, actor, action, subject, detail FROM audit_log ORDER BY audit_id`)).rows;
 
-const PEOPLE_QUERY = { dimensions: ['audit_people.id_number', 'audit_people.name', 'audit_people.region_name'], order: [['audit_people.list_order', 'asc']] };
+const PEOPLE_QUERY = {
+  dimensions: ['audit_people.id_number', 'audit_people.name', 'audit_people.region_name'],
+  order: [['audit_people.list_order', 'asc']]
+};
 
 describe('personal data in results', () => {
   it('comes back masked to a leader, through every view, in every response format; the cubes themselves are not queryable', async () => {
@@ -97,7 +121,11 @@ describe('personal data in results', () => {
       expect(String(raw.body.error)).toMatch(/hidden member/);
     }
     const alerts = await http({ dimensions: ['audit_alerts.alert_id', 'audit_alerts.id_number', 'audit_alerts.name'] }, CTX.leader);
-    expect(data(alerts.body).map((x) => x['audit_alerts.name']).sort()).toEqual(names.map((n) => maskName(n)).sort());
+    expect(
+      data(alerts.body)
+        .map((x) => x['audit_alerts.name'])
+        .sort()
+    ).toEqual(names.map((n) => maskName(n)).sort());
     expect(data(alerts.body).some((x) => ids.includes(x['audit_alerts.id_number']!))).toBe(false);
 
     const compact = await http({ ...PEOPLE_QUERY, responseFormat: 'compact' }, CTX.leader);
@@ -110,18 +138,24 @@ describe('personal data in results', () => {
     expect((await auditRows()).length).toBe(before);
   });
 
-  it('masks a drill-down (the measure\'s drill members, ungrouped)', async () => {
+  it("masks a drill-down (the measure's drill members, ungrouped)", async () => {
     const meta = engine.meta().cubes.find((c) => c.name === 'audit_alerts')!;
     const drill = meta.measures.find((m) => m.name === 'audit_alerts.count')!.drillMembers as string[];
     expect(drill).toEqual(expect.arrayContaining(['audit_alerts.id_number', 'audit_alerts.name']));
-    const r = await http({ dimensions: drill, ungrouped: true, filters: [{ member: 'audit_alerts.rule', operator: 'equals', values: ['paid_after_death'] }] }, CTX.leader);
+    const r = await http(
+      { dimensions: drill, ungrouped: true, filters: [{ member: 'audit_alerts.rule', operator: 'equals', values: ['paid_after_death'] }] },
+      CTX.leader
+    );
     expect(r.status).toBe(200);
     expect(data(r.body)).toHaveLength(3);
     for (const x of data(r.body)) {
       expect(x['audit_alerts.id_number']).toContain('*');
       expect(names).not.toContain(x['audit_alerts.name']);
     }
-    const people = engine.meta().cubes.find((c) => c.name === 'audit_people')!.measures.find((m) => m.name === 'audit_people.count')!.drillMembers as string[];
+    const people = engine
+      .meta()
+      .cubes.find((c) => c.name === 'audit_people')!
+      .measures.find((m) => m.name === 'audit_people.count')!.drillMembers as string[];
     expect(people).toContain('audit_people.id_number');
     const p = await http({ dimensions: people, ungrouped: true }, CTX.leader);
     expect(data(p.body).length).toBeGreaterThan(0);
@@ -143,27 +177,59 @@ describe('personal data in results', () => {
     const before = (await auditRows()).length;
     events.length = 0;
     const r = await http(PEOPLE_QUERY, CTX.auditorUnmask);
-    expect(data(r.body).map((x) => x['audit_people.id_number']).sort()).toEqual([...ids].sort());
-    expect(data(r.body).map((x) => x['audit_people.name']).sort()).toEqual([...names].sort());
+    expect(
+      data(r.body)
+        .map((x) => x['audit_people.id_number'])
+        .sort()
+    ).toEqual([...ids].sort());
+    expect(
+      data(r.body)
+        .map((x) => x['audit_people.name'])
+        .sort()
+    ).toEqual([...names].sort());
     for (const x of data(r.body)) expect(x['audit_people.id_number']).toMatch(/^\d{17}[\dX]$/);
     const log = (await auditRows()).slice(before);
     expect(log).toHaveLength(1);
-    expect(log[0]).toMatchObject({ actor_type: 'staff', actor: 'wang', action: 'unmask.semantic', subject: 'audit_people.id_number,audit_people.name', detail: { role: 'auditor', region_code: '330600', rows: 3 } });
+    expect(log[0]).toMatchObject({
+      actor_type: 'staff',
+      actor: 'wang',
+      action: 'unmask.semantic',
+      subject: 'audit_people.id_number,audit_people.name',
+      detail: { role: 'auditor', region_code: '330600', rows: 3 }
+    });
     expect(events).toHaveLength(1);
 
     const district = await http(PEOPLE_QUERY, CTX.districtAuditor);
-    expect(data(district.body).map((x) => x['audit_people.id_number']).sort()).toEqual(ids.slice(0, 2).sort());
+    expect(
+      data(district.body)
+        .map((x) => x['audit_people.id_number'])
+        .sort()
+    ).toEqual(ids.slice(0, 2).sort());
     // Nothing personal in the result → nothing to log.
     const n = (await auditRows()).length;
     await http({ measures: ['audit_people.count'] }, CTX.auditorUnmask);
-    await http({ dimensions: ['audit_people.id_number'], filters: [{ member: 'audit_people.id_number', operator: 'equals', values: ['none'] }] }, CTX.auditorUnmask);
+    await http(
+      { dimensions: ['audit_people.id_number'], filters: [{ member: 'audit_people.id_number', operator: 'equals', values: ['none'] }] },
+      CTX.auditorUnmask
+    );
     expect((await auditRows()).length).toBe(n);
   });
 
   it('withholds unmasked data when the audit hook fails', async () => {
-    const failing = createSemanticEngine({ modelDir: MODEL_DIR, pool: db.pool, apiSecret: SECRET, log: () => {}, onPersonalData: () => { throw new Error('audit log unavailable'); } });
-    const res = await failing.handle(new Request(`http://localhost/cubejs-api/v1/load?query=${encodeURIComponent(JSON.stringify(PEOPLE_QUERY))}`,
-      { headers: { authorization: await failing.token(CTX.auditorUnmask) } }));
+    const failing = createSemanticEngine({
+      modelDir: MODEL_DIR,
+      pool: db.pool,
+      apiSecret: SECRET,
+      log: () => {},
+      onPersonalData: () => {
+        throw new Error('audit log unavailable');
+      }
+    });
+    const res = await failing.handle(
+      new Request(`http://localhost/cubejs-api/v1/load?query=${encodeURIComponent(JSON.stringify(PEOPLE_QUERY))}`, {
+        headers: { authorization: await failing.token(CTX.auditorUnmask) }
+      })
+    );
     expect(res.status).toBe(500);
     expect(JSON.stringify(await res.json())).not.toContain(ids[0]);
   });
@@ -171,9 +237,23 @@ describe('personal data in results', () => {
 
 describe('personal data in filters and order keys', () => {
   const hostile = [
-    { dimensions: ['audit_people.sex'], measures: ['audit_people.count'], filters: [{ member: 'audit_people.id_number', operator: 'equals', values: [ids[0]] }] },
+    {
+      dimensions: ['audit_people.sex'],
+      measures: ['audit_people.count'],
+      filters: [{ member: 'audit_people.id_number', operator: 'equals', values: [ids[0]] }]
+    },
     { measures: ['audit_people.count'], filters: [{ member: 'audit_people.id_number', operator: 'startsWith', values: ['3306021950'] }] },
-    { measures: ['audit_people.count'], filters: [{ or: [{ member: 'audit_people.region_code', operator: 'set' }, { member: 'audit_people.name', operator: 'contains', values: ['张'] }] }] },
+    {
+      measures: ['audit_people.count'],
+      filters: [
+        {
+          or: [
+            { member: 'audit_people.region_code', operator: 'set' },
+            { member: 'audit_people.name', operator: 'contains', values: ['张'] }
+          ]
+        }
+      ]
+    },
     { measures: ['audit_alerts.count'], filters: [{ and: [{ member: 'audit_alerts.id_number', operator: 'gt', values: ['3306'] }] }] },
     { measures: ['alerts.count'], filters: [{ dimension: 'alerts.name', operator: 'set' }] },
     { dimensions: ['audit_people.region_name'], order: [['audit_people.id_number', 'asc']] },
@@ -214,14 +294,32 @@ describe('personal data in filters and order keys', () => {
 
   it('the shared rule reports where a query names personal members', () => {
     const personal = engine.personalMembers;
-    expect(personalMembersTouched({ dimensions: ['audit_people.name'], filters: [{ or: [{ member: 'people_now.id_number', operator: 'set' }] }], order: [['alerts.name', 'asc']], timeDimensions: [] }, personal))
-      .toEqual({ selected: ['audit_people.name'], filtered: ['people_now.id_number'], ordered: ['alerts.name'] });
-    expect(checkPersonalQuery({ dimensions: ['audit_people.name'] }, CTX.leader, personal)).toEqual({ unmasked: false, selected: ['audit_people.name'] });
-    expect(() => checkPersonalQuery({ measures: ['alerts.count'], filters: [{ member: 'alerts.id_number', operator: 'equals', values: ['x'] }] }, CTX.leader, personal)).toThrow(/personal data/);
+    expect(
+      personalMembersTouched(
+        {
+          dimensions: ['audit_people.name'],
+          filters: [{ or: [{ member: 'people_now.id_number', operator: 'set' }] }],
+          order: [['alerts.name', 'asc']],
+          timeDimensions: []
+        },
+        personal
+      )
+    ).toEqual({ selected: ['audit_people.name'], filtered: ['people_now.id_number'], ordered: ['alerts.name'] });
+    expect(checkPersonalQuery({ dimensions: ['audit_people.name'] }, CTX.leader, personal)).toEqual({
+      unmasked: false,
+      selected: ['audit_people.name']
+    });
+    expect(() =>
+      checkPersonalQuery(
+        { measures: ['alerts.count'], filters: [{ member: 'alerts.id_number', operator: 'equals', values: ['x'] }] },
+        CTX.leader,
+        personal
+      )
+    ).toThrow(/personal data/);
   });
 });
 
-describe('the dashboard\'s people lists', () => {
+describe("the dashboard's people lists", () => {
   let city: Caller;
   beforeAll(async () => {
     city = { kind: 'staff', name: 'li', role: 'leader', scope: (await regionByCode(db.pool, '330600'))!, privacy: false };
@@ -240,7 +338,7 @@ describe('the dashboard\'s people lists', () => {
     expect(securityContext(city, { unmask: true }).unmask).toBeUndefined();
   });
 
-  it('unmask for an auditor who asks, with exactly one audit entry (its own, not the engine\'s generic one)', async () => {
+  it("unmask for an auditor who asks, with exactly one audit entry (its own, not the engine's generic one)", async () => {
     const before = (await auditRows()).length;
     const auditor: Caller = { ...city, name: 'wang', role: 'auditor' };
     const list = await peopleBehind(engine, db.pool, auditor, city.scope, 'P01', { offset: 0, limit: 10, unmask: true, ip: '10.0.0.9' });
@@ -266,7 +364,10 @@ describe('semantic-layer/cube.js (real Cube) with the personal rule', () => {
   beforeAll(async () => {
     const saved = process.env.YINLING_MODEL_DIR;
     process.env.YINLING_MODEL_DIR = MODEL_DIR;
-    const mod = (await import(/* @vite-ignore */ pathToFileURL(path.join(ROOT, 'semantic-layer', 'cube.js')).href)) as { default: { queryRewrite: Rewrite }; personalDataLog: { write(e: unknown): void } };
+    const mod = (await import(/* @vite-ignore */ pathToFileURL(path.join(ROOT, 'semantic-layer', 'cube.js')).href)) as {
+      default: { queryRewrite: Rewrite };
+      personalDataLog: { write(e: unknown): void };
+    };
     process.env.YINLING_MODEL_DIR = saved;
     queryRewrite = mod.default.queryRewrite;
     logged = [];
@@ -288,13 +389,19 @@ describe('semantic-layer/cube.js (real Cube) with the personal rule', () => {
 
   it('passes the rest, with the region rule, and logs unmasked personal queries', async () => {
     const district = { role: 'leader', region_code: '330602', region_level: 'district' };
-    expect(await queryRewrite({ measures: ['screen_months.recipients'] }, { securityContext: district }))
-      .toEqual({ measures: ['screen_months.recipients'], filters: [{ member: 'screen_months.region_path', operator: 'contains', values: ['/330602/'] }] });
-    expect(await queryRewrite({ measures: ['audit_people.count'], dimensions: ['audit_people.region_name'] }, { securityContext: CTX.leader }))
-      .toEqual({ measures: ['audit_people.count'], dimensions: ['audit_people.region_name'] });
+    expect(await queryRewrite({ measures: ['screen_months.recipients'] }, { securityContext: district })).toEqual({
+      measures: ['screen_months.recipients'],
+      filters: [{ member: 'screen_months.region_path', operator: 'contains', values: ['/330602/'] }]
+    });
+    expect(
+      await queryRewrite({ measures: ['audit_people.count'], dimensions: ['audit_people.region_name'] }, { securityContext: CTX.leader })
+    ).toEqual({ measures: ['audit_people.count'], dimensions: ['audit_people.region_name'] });
     expect(logged).toEqual([]);
     const q = { dimensions: ['audit_people.id_number'], filters: [{ member: 'audit_people.name', operator: 'equals', values: ['张三'] }] };
-    expect(await queryRewrite(q, { securityContext: CTX.districtAuditor })).toEqual({ ...q, filters: [...q.filters, { member: 'audit_people.region_path', operator: 'contains', values: ['/330602/'] }] });
+    expect(await queryRewrite(q, { securityContext: CTX.districtAuditor })).toEqual({
+      ...q,
+      filters: [...q.filters, { member: 'audit_people.region_path', operator: 'contains', values: ['/330602/'] }]
+    });
     expect(logged).toEqual([{ user: 'zhao', role: 'auditor', region_code: '330602', members: ['audit_people.id_number'] }]);
   });
 
@@ -302,6 +409,8 @@ describe('semantic-layer/cube.js (real Cube) with the personal rule', () => {
     const personal = engine.personalMembers;
     expect(() => applyPersonalRule({ dimensions: ['people_now.name'] }, CTX.leader, personal)).toThrow(/personal data/i);
     expect(applyPersonalRule({ dimensions: ['people_now.sex'] }, CTX.leader, personal)).toEqual({ dimensions: ['people_now.sex'] });
-    expect(applyPersonalRule({ dimensions: ['people_now.name'] }, CTX.auditorUnmask, personal)).toEqual({ dimensions: ['people_now.name'] });
+    expect(applyPersonalRule({ dimensions: ['people_now.name'] }, CTX.auditorUnmask, personal)).toEqual({
+      dimensions: ['people_now.name']
+    });
   });
 });

@@ -31,12 +31,14 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const rows = async (query: Record<string, unknown>, ctx: Record<string, unknown>) => ((await engine.load(query, ctx)) as ResultObject).data as Record<string, unknown>[];
+const rows = async (query: Record<string, unknown>, ctx: Record<string, unknown>) =>
+  ((await engine.load(query, ctx)) as ResultObject).data as Record<string, unknown>[];
 const count = async (query: Record<string, unknown>, ctx: Record<string, unknown>) => {
   const r = await rows(query, ctx);
   return r.reduce((s, x) => s + Number(x['orders.count'] ?? x['sales.count'] ?? 0), 0);
 };
-const direct = async (where: string, params: unknown[] = []) => Number((await db.pool.query(`SELECT count(*) AS n FROM sl_orders WHERE ${where}`, params)).rows[0].n);
+const direct = async (where: string, params: unknown[] = []) =>
+  Number((await db.pool.query(`SELECT count(*) AS n FROM sl_orders WHERE ${where}`, params)).rows[0].n);
 const inArea = (code: string) => direct(`region_path LIKE $1`, [`%/${code}/%`]);
 /** region_path of order ids straight from the table. */
 async function pathsOf(ids: unknown[]): Promise<(string | null)[]> {
@@ -58,7 +60,8 @@ describe('area rule on hostile queries', () => {
 
   it('a caller carrying its region path (prefix filter) sees exactly what the code alone shows', async () => {
     const q = { measures: ['orders.count'] };
-    const ids = async (ctx: Record<string, unknown>) => (await rows({ dimensions: ['orders.id'], limit: 50000 }, ctx)).map((r) => r['orders.id']).sort();
+    const ids = async (ctx: Record<string, unknown>) =>
+      (await rows({ dimensions: ['orders.id'], limit: 50000 }, ctx)).map((r) => r['orders.id']).sort();
     for (const r of REGIONS.filter((x) => x.level !== 'city')) {
       const ctx = { role: 'staff', region_code: r.code, region_level: r.level };
       const withPath = { ...ctx, region_path: regionPath(r.code) };
@@ -68,9 +71,17 @@ describe('area rule on hostile queries', () => {
     const res = (await engine.load({ measures: ['orders.count'] }, { ...CTX.district, region_path: regionPath('330602') })) as ResultObject;
     expect(res.query.filters).toEqual([{ member: 'orders.region_path', operator: 'startsWith', values: [regionPath('330602')] }]);
     // A path that is not the code's own (here: the city's) is refused, never used to widen.
-    await expect(engine.load(q, { ...CTX.district, region_path: `/${CITY}/` })).rejects.toThrow(/region_path must be the path of its region_code/);
+    await expect(engine.load(q, { ...CTX.district, region_path: `/${CITY}/` })).rejects.toThrow(
+      /region_path must be the path of its region_code/
+    );
     const token = await signToken({ ...CTX.district, region_path: `/${CITY}/` }, TEST_SECRET);
-    expect((await fetch(`${server.url}/cubejs-api/v1/load?query=${encodeURIComponent(JSON.stringify(q))}`, { headers: { authorization: token } })).status).toBe(403);
+    expect(
+      (
+        await fetch(`${server.url}/cubejs-api/v1/load?query=${encodeURIComponent(JSON.stringify(q))}`, {
+          headers: { authorization: token }
+        })
+      ).status
+    ).toBe(403);
   });
 
   it('a code that merely starts like another never matches it', async () => {
@@ -84,17 +95,51 @@ describe('area rule on hostile queries', () => {
   });
 
   it('filters naming another district return nothing', async () => {
-    expect(await rows({ measures: ['orders.count'], filters: [{ member: 'orders.region_path', operator: 'contains', values: ['/330603/'] }] }, CTX.district)).toEqual([{ 'orders.count': '0' }]);
-    expect(await rows({ measures: ['orders.count'], dimensions: ['customers.region_code'], filters: [{ member: 'customers.region_code', operator: 'equals', values: ['330603001001'] }] }, CTX.district)).toEqual([]);
-    expect(await rows({ dimensions: ['regions.name'], filters: [{ member: 'regions.code', operator: 'startsWith', values: ['330603'] }] }, CTX.district)).toEqual([]);
+    expect(
+      await rows(
+        { measures: ['orders.count'], filters: [{ member: 'orders.region_path', operator: 'contains', values: ['/330603/'] }] },
+        CTX.district
+      )
+    ).toEqual([{ 'orders.count': '0' }]);
+    expect(
+      await rows(
+        {
+          measures: ['orders.count'],
+          dimensions: ['customers.region_code'],
+          filters: [{ member: 'customers.region_code', operator: 'equals', values: ['330603001001'] }]
+        },
+        CTX.district
+      )
+    ).toEqual([]);
+    expect(
+      await rows(
+        { dimensions: ['regions.name'], filters: [{ member: 'regions.code', operator: 'startsWith', values: ['330603'] }] },
+        CTX.district
+      )
+    ).toEqual([]);
   });
 
   it('or-groups, negations and always-true conditions cannot widen the area', async () => {
     const expected = await inArea('330602');
     const widen = [
-      [{ or: [{ member: 'orders.region_path', operator: 'contains', values: ['/330603/'] }, { member: 'orders.status', operator: 'set' }, { member: 'orders.status', operator: 'notSet' }] }],
+      [
+        {
+          or: [
+            { member: 'orders.region_path', operator: 'contains', values: ['/330603/'] },
+            { member: 'orders.status', operator: 'set' },
+            { member: 'orders.status', operator: 'notSet' }
+          ]
+        }
+      ],
       [{ member: 'orders.region_path', operator: 'notContains', values: ['/330602/'] }],
-      [{ or: [{ member: 'orders.region_path', operator: 'set' }, { member: 'orders.region_path', operator: 'notSet' }] }],
+      [
+        {
+          or: [
+            { member: 'orders.region_path', operator: 'set' },
+            { member: 'orders.region_path', operator: 'notSet' }
+          ]
+        }
+      ],
       [{ member: 'orders.region_path', operator: 'notEquals', values: ['x'] }],
       [{ or: [{ and: [{ member: 'orders.id', operator: 'gt', values: ['0'] }] }, { member: 'orders.id', operator: 'lte', values: ['0'] }] }]
     ];
@@ -114,7 +159,16 @@ describe('area rule on hostile queries', () => {
       const paths = await pathsOf(detail.rawData().map((r) => r['orders.id']));
       expect(paths.every((p) => p!.includes('/330602001/'))).toBe(true);
     }
-    const ungrouped = await rows({ measures: ['orders.total_amount', 'customers.total_credit'], dimensions: ['orders.id', 'customers.name'], ungrouped: true, limit: 50000, total: true }, CTX.community);
+    const ungrouped = await rows(
+      {
+        measures: ['orders.total_amount', 'customers.total_credit'],
+        dimensions: ['orders.id', 'customers.name'],
+        ungrouped: true,
+        limit: 50000,
+        total: true
+      },
+      CTX.community
+    );
     const paths = await pathsOf(ungrouped.map((r) => r['orders.id']));
     // customers' members are named too, so customers are held to the area as well
     const both = await db.pool.query(`SELECT count(*) AS n FROM sl_orders o JOIN sl_customers c ON c.id = o.customer_id
@@ -125,7 +179,10 @@ describe('area rule on hostile queries', () => {
   });
 
   it('views and joined cubes are held to the area too', async () => {
-    const salesRows = await rows({ measures: ['sales.count'], dimensions: ['sales.customers_name', 'sales.region_path'], limit: 50000 }, CTX.district);
+    const salesRows = await rows(
+      { measures: ['sales.count'], dimensions: ['sales.customers_name', 'sales.region_path'], limit: 50000 },
+      CTX.district
+    );
     expect(salesRows.length).toBeGreaterThan(0);
     expect(salesRows.every((r) => String(r['sales.region_path']).includes('/330602/'))).toBe(true);
     expect(await count({ measures: ['sales.count'] }, CTX.district)).toBe(await inArea('330602'));
@@ -134,7 +191,10 @@ describe('area rule on hostile queries', () => {
   });
 
   it('/sql shows the area condition, and the SQL it returns reads only the area', async () => {
-    const res = await engine.sql({ dimensions: ['orders.id'], filters: [{ member: 'orders.status', operator: 'set' }], limit: 50000 }, CTX.district);
+    const res = await engine.sql(
+      { dimensions: ['orders.id'], filters: [{ member: 'orders.status', operator: 'set' }], limit: 50000 },
+      CTX.district
+    );
     const [text, params] = ('sql' in res ? res : res[0]).sql.sql;
     expect(text).toMatch(/"orders"\.region_path ILIKE '%' \|\| \$\d+ \|\| '%'/);
     expect(params).toContain('/330602/');
@@ -150,16 +210,29 @@ describe('area rule on hostile queries', () => {
       { measures: ['orders.count'], filters: [{ member: 'audit_notes.note', operator: 'set' }] },
       { measures: ['orders.count'], order: { 'audit_notes.count': 'desc' } }
     ]) {
-      const res = await engine.handle(new Request(`http://x/cubejs-api/v1/load?query=${encodeURIComponent(JSON.stringify(query))}`, { headers: { authorization: await signToken(CTX.district, TEST_SECRET) } }));
+      const res = await engine.handle(
+        new Request(`http://x/cubejs-api/v1/load?query=${encodeURIComponent(JSON.stringify(query))}`, {
+          headers: { authorization: await signToken(CTX.district, TEST_SECRET) }
+        })
+      );
       expect(res.status).toBe(403);
-      expect(await res.json()).toEqual({ error: "'audit_notes' has no region scope; only city-wide callers may query it", code: 'forbidden' });
+      expect(await res.json()).toEqual({
+        error: "'audit_notes' has no region scope; only city-wide callers may query it",
+        code: 'forbidden'
+      });
     }
     expect(await rows({ measures: ['audit_notes.count'] }, CTX.city)).toEqual([{ 'audit_notes.count': '4' }]);
     expect((await rows({ measures: ['fund_ledger.balance'], dimensions: ['fund_ledger.scheme'] }, CTX.community)).length).toBe(2);
   });
 
   it('tokens without a valid region scope are refused everywhere', async () => {
-    for (const payload of [{ role: 'admin' }, { region_code: '33%' }, { region_code: '330602/' }, { region_code: 330602 }, { region_code: '330602', region_level: 'galaxy' }]) {
+    for (const payload of [
+      { role: 'admin' },
+      { region_code: '33%' },
+      { region_code: '330602/' },
+      { region_code: 330602 },
+      { region_code: '330602', region_level: 'galaxy' }
+    ]) {
       const token = await signToken(payload, TEST_SECRET);
       for (const path of ['meta', `load?query=${encodeURIComponent('{"measures":["fund_ledger.balance"]}')}`]) {
         const res = await fetch(`${server.url}/cubejs-api/v1/${path}`, { headers: { authorization: token } });
@@ -172,7 +245,10 @@ describe('area rule on hostile queries', () => {
   it('the security context comes from the signed token only', async () => {
     const token = await signToken(CTX.district, TEST_SECRET);
     const query = encodeURIComponent(JSON.stringify({ measures: ['orders.count'] }));
-    const res = await fetch(`${server.url}/cubejs-api/v1/load?query=${query}&securityContext=${encodeURIComponent(JSON.stringify(CTX.city))}`, { headers: { authorization: token } });
+    const res = await fetch(
+      `${server.url}/cubejs-api/v1/load?query=${query}&securityContext=${encodeURIComponent(JSON.stringify(CTX.city))}`,
+      { headers: { authorization: token } }
+    );
     const body = await res.json();
     expect(Number(body.data[0]['orders.count'])).toBe(await inArea('330602'));
     const forged = token.split('.').slice(0, 2).join('.') + '.' + Buffer.from('x'.repeat(32)).toString('base64url');

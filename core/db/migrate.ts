@@ -23,7 +23,14 @@ export async function migrate(databaseUrl: string, log: (m: string) => void = ()
     count: Infinity,
     checkOrder: true,
     singleTransaction: false,
-    logger: { debug: () => {}, info: (m: string) => log(m), warn: (m: string) => log(m), error: (m: string) => { if (!NUMBERED.test(m)) log(m); } }
+    logger: {
+      debug: () => {},
+      info: (m: string) => log(m),
+      warn: (m: string) => log(m),
+      error: (m: string) => {
+        if (!NUMBERED.test(m)) log(m);
+      }
+    }
   });
   // One line: which path this database is on and why (migration 0001 decided it, core/db/timescale.ts says it).
   const pool = createPool(databaseUrl, { max: 1 });

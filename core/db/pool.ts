@@ -39,7 +39,9 @@ export async function endPool(pool: pg.Pool, ms = 10_000): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const allClosed = new Promise<void>((resolve) => {
     if (open === 0) return resolve();
-    pool.on('remove', () => { if (++closed >= open) resolve(); });
+    pool.on('remove', () => {
+      if (++closed >= open) resolve();
+    });
     timer = setTimeout(resolve, ms); // a connection that never answers must not hold up a shutdown
   });
   await pool.end();

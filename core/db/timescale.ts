@@ -31,16 +31,23 @@ export function preloadsTimescale(setting: string): boolean {
 }
 
 export function timescalePath(f: TimescaleFacts): { timescale: boolean; line: string } {
-  if (f.extension !== null) return { timescale: true, line: `TimescaleDB ${f.extension} (the timescaledb extension is active in this database)` };
+  if (f.extension !== null)
+    return { timescale: true, line: `TimescaleDB ${f.extension} (the timescaledb extension is active in this database)` };
   const plain = (why: string) => ({ timescale: false, line: `plain PostgreSQL: ${why}` });
   if (!f.available) return plain('the timescaledb extension is not installed on this server');
   if (f.preload === null) {
-    return plain('timescaledb is installed, but this role can neither read shared_preload_libraries nor create the extension (a superuser can: CREATE EXTENSION timescaledb, then migrate again)');
+    return plain(
+      'timescaledb is installed, but this role can neither read shared_preload_libraries nor create the extension (a superuser can: CREATE EXTENSION timescaledb, then migrate again)'
+    );
   }
   if (!preloadsTimescale(f.preload)) {
-    return plain(`timescaledb is installed but not preloaded (shared_preload_libraries = '${f.preload}'); add it there and restart the server to use it`);
+    return plain(
+      `timescaledb is installed but not preloaded (shared_preload_libraries = '${f.preload}'); add it there and restart the server to use it`
+    );
   }
-  return plain('timescaledb is preloaded but the extension is not created in this database (CREATE EXTENSION timescaledb needs a superuser; then migrate again)');
+  return plain(
+    'timescaledb is preloaded but the extension is not created in this database (CREATE EXTENSION timescaledb needs a superuser; then migrate again)'
+  );
 }
 
 export async function timescaleFacts(q: Queryable): Promise<TimescaleFacts> {

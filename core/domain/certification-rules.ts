@@ -33,10 +33,31 @@ export interface CertificationConfig {
   weak_min_records: number;
 }
 
-export interface TimelineEvidence { evidence_id: string; source: string; kind: string; strength: 'strong' | 'weak'; date: string }
-export interface TimelineCertification { certification_id: string; method: string; date: string; at?: string; result: 'pass' | 'fail' }
-export interface TimelineDeath { record_id: string; death_date: string; recorded_on?: string | null }
-export interface TimelineCustody { record_id: string; start_date: string; end_date: string | null; recorded_on?: string | null }
+export interface TimelineEvidence {
+  evidence_id: string;
+  source: string;
+  kind: string;
+  strength: 'strong' | 'weak';
+  date: string;
+}
+export interface TimelineCertification {
+  certification_id: string;
+  method: string;
+  date: string;
+  at?: string;
+  result: 'pass' | 'fail';
+}
+export interface TimelineDeath {
+  record_id: string;
+  death_date: string;
+  recorded_on?: string | null;
+}
+export interface TimelineCustody {
+  record_id: string;
+  start_date: string;
+  end_date: string | null;
+  recorded_on?: string | null;
+}
 
 export interface Timeline {
   asOf: string;
@@ -47,7 +68,14 @@ export interface Timeline {
 }
 
 export type CertStatus = 'certified' | 'not_certified' | 'negative';
-export type CertRule = 'negative_death' | 'negative_custody' | 'strong_evidence' | 'weak_corroboration' | 'explicit_certification' | 'expired' | 'never_certified';
+export type CertRule =
+  | 'negative_death'
+  | 'negative_custody'
+  | 'strong_evidence'
+  | 'weak_corroboration'
+  | 'explicit_certification'
+  | 'expired'
+  | 'never_certified';
 
 export interface CertDecision {
   status: CertStatus;
@@ -67,18 +95,32 @@ export interface CertDecision {
 const DAY_MS = 86_400_000;
 const toDay = (s: string) => Date.UTC(Number(s.slice(0, 4)), Number(s.slice(5, 7)) - 1, Number(s.slice(8, 10))) / DAY_MS;
 const fromDay = (d: number) => new Date(d * DAY_MS).toISOString().slice(0, 10);
-export function addDays(date: string, n: number): string { return fromDay(toDay(date) + n); }
+export function addDays(date: string, n: number): string {
+  return fromDay(toDay(date) + n);
+}
 /** Same day-of-month n months later, clamped to the month's end (as PostgreSQL's date + interval). */
 export function addMonths(date: string, n: number): string {
-  const y = Number(date.slice(0, 4)), m = Number(date.slice(5, 7)) - 1 + n, d = Number(date.slice(8, 10));
-  const ty = y + Math.floor(m / 12), tm = ((m % 12) + 12) % 12;
+  const y = Number(date.slice(0, 4)),
+    m = Number(date.slice(5, 7)) - 1 + n,
+    d = Number(date.slice(8, 10));
+  const ty = y + Math.floor(m / 12),
+    tm = ((m % 12) + 12) % 12;
   const last = new Date(Date.UTC(ty, tm + 1, 0)).getUTCDate();
   return fromDay(Date.UTC(ty, tm, Math.min(d, last)) / DAY_MS);
 }
 
 const known = (recorded: string | null | undefined, asOf: string) => !recorded || recorded <= asOf;
 
-interface Basis { date: string; silent: boolean; strong: boolean; method: string; rule: CertRule; ids: string[]; at: string; id: string }
+interface Basis {
+  date: string;
+  silent: boolean;
+  strong: boolean;
+  method: string;
+  rule: CertRule;
+  ids: string[];
+  at: string;
+  id: string;
+}
 
 function better(a: Basis, b: Basis): Basis {
   if (a.date !== b.date) return a.date > b.date ? a : b;
@@ -97,12 +139,29 @@ export function decideCertification(t: Timeline, cfg: CertificationConfig): Cert
 
   const deathDate = deaths.length ? deaths.map((d) => d.death_date).sort()[0] : null;
   const postDeath = deathDate
-    ? [...evidence.filter((e) => e.date > deathDate).map((e) => e.evidence_id), ...certs.filter((c) => c.date > deathDate).map((c) => c.certification_id)].sort()
+    ? [
+        ...evidence.filter((e) => e.date > deathDate).map((e) => e.evidence_id),
+        ...certs.filter((c) => c.date > deathDate).map((c) => c.certification_id)
+      ].sort()
     : [];
   const empty = { method: null, certified_at: null, valid_until: null, last_certified_at: null, last_valid_until: null };
-  if (deathDate) return { status: 'negative', rule: 'negative_death', evidence_ids: deaths.map((d) => d.record_id).sort(), post_death_ids: postDeath, ...empty };
+  if (deathDate)
+    return {
+      status: 'negative',
+      rule: 'negative_death',
+      evidence_ids: deaths.map((d) => d.record_id).sort(),
+      post_death_ids: postDeath,
+      ...empty
+    };
   const ongoing = custody.filter((i) => i.end_date === null || i.end_date > asOf);
-  if (ongoing.length) return { status: 'negative', rule: 'negative_custody', evidence_ids: ongoing.map((i) => i.record_id).sort(), post_death_ids: [], ...empty };
+  if (ongoing.length)
+    return {
+      status: 'negative',
+      rule: 'negative_custody',
+      evidence_ids: ongoing.map((i) => i.record_id).sort(),
+      post_death_ids: [],
+      ...empty
+    };
 
   // Bases must be dated after every ended custody.
   const after = custody.reduce<string | null>((m, i) => (i.end_date && (!m || i.end_date > m) ? i.end_date : m), null);
@@ -112,11 +171,30 @@ export function decideCertification(t: Timeline, cfg: CertificationConfig): Cert
   const bases: Basis[] = [];
   for (const e of evidence) {
     if (e.strength === 'strong' && usable(e.date)) {
-      bases.push({ date: e.date, silent: true, strong: true, method: 'silent', rule: 'strong_evidence', ids: [e.evidence_id], at: e.date, id: e.evidence_id });
+      bases.push({
+        date: e.date,
+        silent: true,
+        strong: true,
+        method: 'silent',
+        rule: 'strong_evidence',
+        ids: [e.evidence_id],
+        at: e.date,
+        id: e.evidence_id
+      });
     }
   }
   for (const c of certs) {
-    if (usable(c.date)) bases.push({ date: c.date, silent: false, strong: true, method: c.method, rule: 'explicit_certification', ids: [c.certification_id], at: c.at ?? c.date, id: c.certification_id });
+    if (usable(c.date))
+      bases.push({
+        date: c.date,
+        silent: false,
+        strong: true,
+        method: c.method,
+        rule: 'explicit_certification',
+        ids: [c.certification_id],
+        at: c.at ?? c.date,
+        id: c.certification_id
+      });
   }
   // Weak corroboration: anchors inside the lookback window only (rule 3: both within the last 12 months),
   // but also evaluated over all history to know when a lapsed person's last certification ran out.
@@ -128,7 +206,16 @@ export function decideCertification(t: Timeline, cfg: CertificationConfig): Cert
     if (inWin.length >= cfg.weak_min_records && sources.size >= cfg.weak_min_sources) {
       // A window only corroborates "within the last 12 months" when its records lie in it; the anchor
       // being the earliest, it suffices that the anchor does.
-      bases.push({ date: a.date, silent: true, strong: false, method: 'silent', rule: 'weak_corroboration', ids: inWin.map((w) => w.evidence_id), at: a.date, id: a.evidence_id });
+      bases.push({
+        date: a.date,
+        silent: true,
+        strong: false,
+        method: 'silent',
+        rule: 'weak_corroboration',
+        ids: inWin.map((w) => w.evidence_id),
+        at: a.date,
+        id: a.evidence_id
+      });
     }
   }
   if (!bases.length) return { status: 'not_certified', rule: 'never_certified', evidence_ids: [], post_death_ids: [], ...empty };
@@ -137,17 +224,41 @@ export function decideCertification(t: Timeline, cfg: CertificationConfig): Cert
   for (const b of bases.slice(1)) best = better(best, b);
   // All strong records of the same day explain a strong basis.
   let ids = best.ids;
-  if (best.rule === 'strong_evidence') ids = evidence.filter((e) => e.strength === 'strong' && e.date === best.date).map((e) => e.evidence_id);
+  if (best.rule === 'strong_evidence')
+    ids = evidence.filter((e) => e.strength === 'strong' && e.date === best.date).map((e) => e.evidence_id);
   ids = [...new Set(ids)].sort();
   const validUntil = addMonths(best.date, cfg.validity_months);
   if (best.date >= windowStart && validUntil >= asOf) {
-    return { status: 'certified', method: best.method, certified_at: best.date, valid_until: validUntil, rule: best.rule, evidence_ids: ids, last_certified_at: best.date, last_valid_until: validUntil, post_death_ids: [] };
+    return {
+      status: 'certified',
+      method: best.method,
+      certified_at: best.date,
+      valid_until: validUntil,
+      rule: best.rule,
+      evidence_ids: ids,
+      last_certified_at: best.date,
+      last_valid_until: validUntil,
+      post_death_ids: []
+    };
   }
-  return { status: 'not_certified', rule: 'expired', evidence_ids: ids, post_death_ids: [], method: null, certified_at: null, valid_until: null, last_certified_at: best.date, last_valid_until: validUntil };
+  return {
+    status: 'not_certified',
+    rule: 'expired',
+    evidence_ids: ids,
+    post_death_ids: [],
+    method: null,
+    certified_at: null,
+    valid_until: null,
+    last_certified_at: best.date,
+    last_valid_until: validUntil
+  };
 }
 
 /** Dates of the follow-up steps for a lapsing or lapsed certification (rule 5). */
-export function followUpDates(lastValidUntil: string, cfg: { reminder_days_before_expiry: number; field_task_days_after_expiry: number; suspension_days_after_expiry: number }) {
+export function followUpDates(
+  lastValidUntil: string,
+  cfg: { reminder_days_before_expiry: number; field_task_days_after_expiry: number; suspension_days_after_expiry: number }
+) {
   const lapse = addDays(lastValidUntil, 1);
   return {
     reminder: addDays(lapse, -cfg.reminder_days_before_expiry),

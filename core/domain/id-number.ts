@@ -5,8 +5,7 @@ const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2] as const;
 const CHECK_CHARS = '10X98765432';
 
 export type IdNumberResult =
-  | { ok: true; value: string; birthDate: string; sex: 'M' | 'F'; converted: boolean }
-  | { ok: false; reason: string };
+  { ok: true; value: string; birthDate: string; sex: 'M' | 'F'; converted: boolean } | { ok: false; reason: string };
 
 /** ISO 7064 MOD 11-2 check character for the first 17 digits. */
 export function checkCharacter(first17: string): string {

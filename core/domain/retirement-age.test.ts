@@ -4,16 +4,27 @@ import { DEFAULT_RETIREMENT_TABLE, monthFromIndex, monthIndex, retirementMonth, 
 // An independent restatement of docs/rules.md's table, written month by month (no shared arithmetic):
 // walk birth months from the start, +1 month of age every `step` births, cap at the final age.
 function expectedAgeMonths(basis: 'M60' | 'F55' | 'F50', year: number, month: number): number {
-  const spec = { M60: { orig: 60, start: [1965, 1], step: 4, final: 63 }, F55: { orig: 55, start: [1970, 1], step: 4, final: 58 }, F50: { orig: 50, start: [1975, 1], step: 2, final: 55 } }[basis];
+  const spec = {
+    M60: { orig: 60, start: [1965, 1], step: 4, final: 63 },
+    F55: { orig: 55, start: [1970, 1], step: 4, final: 58 },
+    F50: { orig: 50, start: [1975, 1], step: 2, final: 55 }
+  }[basis];
   let age = spec.orig * 12;
   let [y, m] = spec.start;
   let sinceStep = 0;
   if (year < y || (year === y && month < m)) return age;
   age += 1; // the first affected birth month already rises by one month
   while (!(y === year && m === month)) {
-    m += 1; if (m === 13) { m = 1; y += 1; }
+    m += 1;
+    if (m === 13) {
+      m = 1;
+      y += 1;
+    }
     sinceStep += 1;
-    if (sinceStep === spec.step) { age += 1; sinceStep = 0; }
+    if (sinceStep === spec.step) {
+      age += 1;
+      sinceStep = 0;
+    }
   }
   return Math.min(age, spec.final * 12);
 }
@@ -74,7 +85,9 @@ describe('retirementMonth (2025 gradual reform)', () => {
     const table = { ...DEFAULT_RETIREMENT_TABLE, M60: { ...DEFAULT_RETIREMENT_TABLE.M60, step_birth_months: 2 } };
     expect(retirementMonth('M60', '1965-03', table).statutoryAgeMonths).toBe(722);
     expect(validateRetirementTable(DEFAULT_RETIREMENT_TABLE)).toEqual([]);
-    expect(validateRetirementTable({ M60: { original_age_years: 60, final_age_years: 59, step_birth_months: 0, start_birth_month: '1965' } })).toHaveLength(3);
+    expect(
+      validateRetirementTable({ M60: { original_age_years: 60, final_age_years: 59, step_birth_months: 0, start_birth_month: '1965' } })
+    ).toHaveLength(3);
   });
 
   it('round-trips month indexes', () => {

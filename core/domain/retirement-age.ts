@@ -70,10 +70,14 @@ export function validateRetirementTable(table: unknown): string[] {
   if (!table || typeof table !== 'object') return ['retirement.bases must be an object'];
   for (const [basis, r] of Object.entries(table as Record<string, Partial<RetirementBasisRule>>)) {
     const where = `retirement.bases.${basis}`;
-    if (!Number.isInteger(r.original_age_years) || (r.original_age_years as number) <= 0) problems.push(`${where}.original_age_years must be a positive whole number`);
-    if (!Number.isInteger(r.final_age_years) || (r.final_age_years as number) < (r.original_age_years as number)) problems.push(`${where}.final_age_years must be a whole number ≥ original_age_years`);
-    if (!Number.isInteger(r.step_birth_months) || (r.step_birth_months as number) <= 0) problems.push(`${where}.step_birth_months must be a positive whole number`);
-    if (typeof r.start_birth_month !== 'string' || !MONTH_RE.test(r.start_birth_month)) problems.push(`${where}.start_birth_month must be YYYY-MM`);
+    if (!Number.isInteger(r.original_age_years) || (r.original_age_years as number) <= 0)
+      problems.push(`${where}.original_age_years must be a positive whole number`);
+    if (!Number.isInteger(r.final_age_years) || (r.final_age_years as number) < (r.original_age_years as number))
+      problems.push(`${where}.final_age_years must be a whole number ≥ original_age_years`);
+    if (!Number.isInteger(r.step_birth_months) || (r.step_birth_months as number) <= 0)
+      problems.push(`${where}.step_birth_months must be a positive whole number`);
+    if (typeof r.start_birth_month !== 'string' || !MONTH_RE.test(r.start_birth_month))
+      problems.push(`${where}.start_birth_month must be YYYY-MM`);
   }
   return problems;
 }

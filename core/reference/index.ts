@@ -4,16 +4,43 @@ import projectsJson from './subsidy-projects.json' with { type: 'json' };
 import evidenceJson from './evidence.json' with { type: 'json' };
 import alertRulesJson from './alert-rules.json' with { type: 'json' };
 
-export interface Scheme { code: string; name_zh: string; name_en: string; exclusive_group: string | null; is_pension: boolean }
-export interface SubsidyProject { code: string; name_zh: string; name_en: string; per: 'month' | 'event'; amount: string; eligibility: Record<string, unknown> }
-export interface EvidenceKind { kind: string; strength: 'strong' | 'weak'; name_zh: string }
-export interface EvidenceSource { code: string; name_zh: string; department: string }
+export interface Scheme {
+  code: string;
+  name_zh: string;
+  name_en: string;
+  exclusive_group: string | null;
+  is_pension: boolean;
+}
+export interface SubsidyProject {
+  code: string;
+  name_zh: string;
+  name_en: string;
+  per: 'month' | 'event';
+  amount: string;
+  eligibility: Record<string, unknown>;
+}
+export interface EvidenceKind {
+  kind: string;
+  strength: 'strong' | 'weak';
+  name_zh: string;
+}
+export interface EvidenceSource {
+  code: string;
+  name_zh: string;
+  department: string;
+}
 
 export const schemes = schemesJson.schemes as Scheme[];
 export const subsidyProjects = projectsJson.projects as SubsidyProject[];
 export const evidenceKinds = evidenceJson.kinds as EvidenceKind[];
 export const evidenceSources = evidenceJson.sources as EvidenceSource[];
 
-export interface AlertRuleName { rule: string; name_zh: string; name_en: string }
+export interface AlertRuleName {
+  rule: string;
+  name_zh: string;
+  name_en: string;
+}
 /** The risk rules' names by code (alerts.rule). */
-export const alertRuleNames: ReadonlyMap<string, AlertRuleName> = new Map((alertRulesJson.rules as AlertRuleName[]).map((r) => [r.rule, r]));
+export const alertRuleNames: ReadonlyMap<string, AlertRuleName> = new Map(
+  (alertRulesJson.rules as AlertRuleName[]).map((r) => [r.rule, r])
+);

@@ -10,7 +10,15 @@ import { validateRetirementTable, type RetirementTable } from '../domain/retirem
 import type { Queryable } from '../db/pool.ts';
 
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
-export const RISK_RULES = ['paid_after_death', 'paid_in_custody', 'double_receipt', 'abnormal_amount', 'shared_account', 'post_death_activity', 'no_sign_of_life'] as const;
+export const RISK_RULES = [
+  'paid_after_death',
+  'paid_in_custody',
+  'double_receipt',
+  'abnormal_amount',
+  'shared_account',
+  'post_death_activity',
+  'no_sign_of_life'
+] as const;
 export type RiskRule = (typeof RISK_RULES)[number];
 
 export interface EngineRules {
@@ -47,7 +55,12 @@ export const DEFAULT_RULES = stripComments(rulesJson) as unknown as EngineRules;
 
 function stripComments(o: unknown): unknown {
   if (Array.isArray(o)) return o;
-  if (o && typeof o === 'object') return Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith('_')).map(([k, v]) => [k, stripComments(v)]));
+  if (o && typeof o === 'object')
+    return Object.fromEntries(
+      Object.entries(o)
+        .filter(([k]) => !k.startsWith('_'))
+        .map(([k, v]) => [k, stripComments(v)])
+    );
   return o;
 }
 
@@ -57,7 +70,8 @@ export function flattenRules(o: Record<string, unknown>, prefix = ''): { key: st
   for (const [k, v] of Object.entries(o)) {
     if (k.startsWith('_')) continue;
     const key = prefix ? `${prefix}.${k}` : k;
-    if (v && typeof v === 'object' && !Array.isArray(v) && key !== 'retirement.bases') out.push(...flattenRules(v as Record<string, unknown>, key));
+    if (v && typeof v === 'object' && !Array.isArray(v) && key !== 'retirement.bases')
+      out.push(...flattenRules(v as Record<string, unknown>, key));
     else out.push({ key, value: v });
   }
   return out;
@@ -83,17 +97,33 @@ const money = (v: unknown) => typeof v === 'string' && /^\d+(\.\d{1,2})?$/.test(
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- checks an arbitrary parsed object field by field
 export function validateRules(r: any): string[] {
   const p: string[] = [];
-  const need = (ok: boolean, msg: string) => { if (!ok) p.push(msg); };
+  const need = (ok: boolean, msg: string) => {
+    if (!ok) p.push(msg);
+  };
   const c = r?.certification ?? {};
-  for (const k of ['validity_months', 'lookback_months', 'weak_corroboration_days', 'weak_min_sources', 'weak_min_records'] as const) need(posInt(c[k]), `certification.${k} must be a positive whole number`);
-  for (const k of ['reminder_days_before_expiry', 'field_task_days_after_expiry', 'field_task_due_days', 'suspension_days_after_expiry'] as const) need(nonNegInt(c[k]), `certification.${k} must be a whole number ≥ 0`);
+  for (const k of ['validity_months', 'lookback_months', 'weak_corroboration_days', 'weak_min_sources', 'weak_min_records'] as const)
+    need(posInt(c[k]), `certification.${k} must be a positive whole number`);
+  for (const k of [
+    'reminder_days_before_expiry',
+    'field_task_days_after_expiry',
+    'field_task_due_days',
+    'suspension_days_after_expiry'
+  ] as const)
+    need(nonNegInt(c[k]), `certification.${k} must be a whole number ≥ 0`);
   need(Array.isArray(c.explicit_methods) && c.explicit_methods.length > 0, 'certification.explicit_methods must list methods');
   const k = r?.risk ?? {};
-  need(typeof k.abnormal_threshold_ratio === 'string' && /^\d+(\.\d+)?$/.test(k.abnormal_threshold_ratio) && Number(k.abnormal_threshold_ratio) > 0, 'risk.abnormal_threshold_ratio must be a decimal string > 0, e.g. "0.20"');
-  for (const x of ['abnormal_lookback_periods', 'shared_account_min_people', 'no_sign_of_life_min_age', 'no_sign_of_life_months'] as const) need(posInt(k[x]), `risk.${x} must be a positive whole number`);
+  need(
+    typeof k.abnormal_threshold_ratio === 'string' &&
+      /^\d+(\.\d+)?$/.test(k.abnormal_threshold_ratio) &&
+      Number(k.abnormal_threshold_ratio) > 0,
+    'risk.abnormal_threshold_ratio must be a decimal string > 0, e.g. "0.20"'
+  );
+  for (const x of ['abnormal_lookback_periods', 'shared_account_min_people', 'no_sign_of_life_min_age', 'no_sign_of_life_months'] as const)
+    need(posInt(k[x]), `risk.${x} must be a positive whole number`);
   need(posInt(k.screen_rebuild_days), 'risk.screen_rebuild_days must be a positive whole number');
   need(k.shared_account_min_people >= 2, 'risk.shared_account_min_people must be at least 2');
-  for (const rule of RISK_RULES) need(SEVERITIES.includes(k.severity?.[rule]), `risk.severity.${rule} must be one of ${SEVERITIES.join(', ')}`);
+  for (const rule of RISK_RULES)
+    need(SEVERITIES.includes(k.severity?.[rule]), `risk.severity.${rule} must be one of ${SEVERITIES.join(', ')}`);
   const a = r?.after_death ?? {};
   for (const x of ['funeral_grant', 'account_balance'] as const) {
     need(a[x] && typeof a[x] === 'object' && money(a[x].default), `after_death.${x}.default must be an amount in yuan (string)`);
@@ -101,10 +131,16 @@ export function validateRules(r: any): string[] {
   }
   need(nonNegInt(a.task_due_days), 'after_death.task_due_days must be a whole number ≥ 0');
   const t = r?.retirement ?? {};
-  need(Array.isArray(t.reminder_milestones_months) && t.reminder_milestones_months.every(posInt), 'retirement.reminder_milestones_months must list positive whole numbers');
+  need(
+    Array.isArray(t.reminder_milestones_months) && t.reminder_milestones_months.every(posInt),
+    'retirement.reminder_milestones_months must list positive whole numbers'
+  );
   need(posInt(t.horizon_months), 'retirement.horizon_months must be a positive whole number');
   p.push(...validateRetirementTable(t.bases));
-  need(posInt(r?.community?.new_retiree_months) && nonNegInt(r?.community?.report_in_days), 'community.new_retiree_months / report_in_days must be whole numbers');
+  need(
+    posInt(r?.community?.new_retiree_months) && nonNegInt(r?.community?.report_in_days),
+    'community.new_retiree_months / report_in_days must be whole numbers'
+  );
   need(nonNegInt(r?.subsidies?.receiving_lookback_months), 'subsidies.receiving_lookback_months must be a whole number ≥ 0');
   return p;
 }

@@ -24,7 +24,11 @@ beforeAll(async () => {
   own = districts[0]; // demo-staff is scoped to the first district
   other = districts[1];
   otherTown = r.rows.find((x) => x.level === 'town' && x.parent_code === other).code;
-  await createUser(app.db.pool, { type: 'system', name: 'e2e' }, { username: 'lock.me', role: 'leader', regionCode: city, password: 'the-right-password' });
+  await createUser(
+    app.db.pool,
+    { type: 'system', name: 'e2e' },
+    { username: 'lock.me', role: 'leader', regionCode: city, password: 'the-right-password' }
+  );
 }, 600_000);
 
 afterAll(async () => {
@@ -56,7 +60,10 @@ describe('sign-in', () => {
     await page.click('button[type=submit]');
     await poll(() => new URL(page.url()).pathname).toBe('/login');
     await expect(page.locator('[role=status]').textContent()).resolves.toContain('已安全退出');
-    const left = await app.db.pool.query(`SELECT count(*)::int AS n FROM staff_sessions s JOIN staff_users u USING (user_id) WHERE u.username = $1`, [DEMO.leader.username]);
+    const left = await app.db.pool.query(
+      `SELECT count(*)::int AS n FROM staff_sessions s JOIN staff_users u USING (user_id) WHERE u.username = $1`,
+      [DEMO.leader.username]
+    );
     expect(left.rows[0].n).toBe(0);
     await page.goto(`${app.url}/screen/${city}`);
     await poll(() => new URL(page.url()).pathname).toBe('/login');
@@ -91,7 +98,10 @@ describe('sign-in', () => {
     expect(ran).toBe(false);
     // … and is reported (Chromium's own console message and ours), nothing else.
     await poll(() => seen.errors.some((e) => /^CSP violation: script-src-elem /.test(e))).toBe(true);
-    expect(seen.errors.every((e) => /CSP violation|Content Security Policy/.test(e)), seen.errors.join('\n')).toBe(true);
+    expect(
+      seen.errors.every((e) => /CSP violation|Content Security Policy/.test(e)),
+      seen.errors.join('\n')
+    ).toBe(true);
     await context.close();
   }, 300_000);
 
@@ -99,8 +109,13 @@ describe('sign-in', () => {
     const context = await newContext(browser);
     const page = await context.newPage();
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
-    await page.route('**/_app/immutable/**', async (route) => { await gate; await route.continue(); });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    await page.route('**/_app/immutable/**', async (route) => {
+      await gate;
+      await route.continue();
+    });
     await page.goto(`${app.url}/login`, { waitUntil: 'commit' });
     await page.waitForSelector('input[name=username]');
     await page.fill('input[name=username]', DEMO.leader.username);
@@ -150,8 +165,14 @@ describe('a district-scoped user', () => {
     const crumbs = await page.$$eval('[data-testid=breadcrumb] a[data-region]', (as) => as.map((a) => a.getAttribute('data-region')));
     expect(crumbs).not.toContain(city);
 
-    for (const path of [`/screen/${city}`, `/screen/${other}`, `/screen/${city}/${other}`, `/screen/${own}/${otherTown}`, `/screen/${other}/${otherTown}`,
-      `/screen/${other}/people/P01`]) {
+    for (const path of [
+      `/screen/${city}`,
+      `/screen/${other}`,
+      `/screen/${city}/${other}`,
+      `/screen/${own}/${otherTown}`,
+      `/screen/${other}/${otherTown}`,
+      `/screen/${other}/people/P01`
+    ]) {
       const res = await page.goto(`${app.url}${path}`);
       expect(res!.status(), path).toBe(403);
       await poll(() => page.locator('[data-testid=error-page]').getAttribute('data-status')).toBe('403');
@@ -160,9 +181,17 @@ describe('a district-scoped user', () => {
     }
     await page.screenshot({ path: shotPath('forbidden-403.png') });
     // The API refuses too, with no indicator data in the body.
-    for (const url of [`/api/indicators?region=${other}`, `/api/indicators/P01/regions?region=${city}`, `/api/people?indicator=P01&region=${other}`,
-      `/api/alerts/recent?region=${other}`, `/api/geo?region=${city}`]) {
-      const r = await page.evaluate(async (u) => { const res = await fetch(u); return { status: res.status, body: await res.text() }; }, url);
+    for (const url of [
+      `/api/indicators?region=${other}`,
+      `/api/indicators/P01/regions?region=${city}`,
+      `/api/people?indicator=P01&region=${other}`,
+      `/api/alerts/recent?region=${other}`,
+      `/api/geo?region=${city}`
+    ]) {
+      const r = await page.evaluate(async (u) => {
+        const res = await fetch(u);
+        return { status: res.status, body: await res.text() };
+      }, url);
       expect(r.status, url).toBe(403);
       expect(r.body).not.toContain('indicators');
     }
@@ -191,9 +220,13 @@ describe('people lists', () => {
     await ap.goto(`${app.url}/screen/${city}/people/P01`);
     await ap.click('a.unmask');
     await poll(() => new URL(ap.url()).searchParams.get('unmask')).toBe('1');
-    await poll(async () => (await ap.$$eval('td.id', (tds) => tds.map((t) => t.textContent ?? ''))).every((id) => /^\d{17}[\dX]$/.test(id.trim()))).toBe(true);
+    await poll(async () =>
+      (await ap.$$eval('td.id', (tds) => tds.map((t) => t.textContent ?? ''))).every((id) => /^\d{17}[\dX]$/.test(id.trim()))
+    ).toBe(true);
     await ap.screenshot({ path: shotPath('people-unmasked-auditor.png') });
-    const logged = await app.db.pool.query(`SELECT count(*)::int AS n FROM audit_log WHERE actor = $1 AND action LIKE 'unmask%'`, [DEMO.auditor.username]);
+    const logged = await app.db.pool.query(`SELECT count(*)::int AS n FROM audit_log WHERE actor = $1 AND action LIKE 'unmask%'`, [
+      DEMO.auditor.username
+    ]);
     expect(logged.rows[0].n).toBeGreaterThan(0);
     await auditor.close();
   }, 300_000);
@@ -201,11 +234,17 @@ describe('people lists', () => {
 
 describe('/healthz', () => {
   it('tells anyone the status and schema, and only a signed-in admin the job runs', async () => {
-    await app.db.pool.query(`INSERT INTO job_runs (job, status, started_at, finished_at, error) VALUES ('health-probe', 'ok', now(), now(), NULL)`);
+    await app.db.pool.query(
+      `INSERT INTO job_runs (job, status, started_at, finished_at, error) VALUES ('health-probe', 'ok', now(), now(), NULL)`
+    );
     const open = await (await fetch(`${app.url}/healthz`)).json();
     expect(open.database.schemaVersion).toMatch(/^\d{4}_/);
     expect(open.jobs).toEqual([]);
-    await createUser(app.db.pool, { type: 'system', name: 'e2e' }, { username: 'health.admin', role: 'admin', regionCode: city, password: 'health-admin-pass' });
+    await createUser(
+      app.db.pool,
+      { type: 'system', name: 'e2e' },
+      { username: 'health.admin', role: 'admin', regionCode: city, password: 'health-admin-pass' }
+    );
     const asAdmin = await login(app.db.pool, 'health.admin', 'health-admin-pass');
     const asLeader = await login(app.db.pool, DEMO.leader.username, DEMO.leader.password);
     if (!asAdmin.ok || !asLeader.ok) throw new Error('sign-in failed');

@@ -58,7 +58,9 @@ describe('a wall screen with a kiosk token', () => {
     const seen = watchConsole(page);
     await page.goto(`${app.url}/screen?token=${kiosk.token}&kiosk=1&cycle=600&refresh=2`);
     await poll(() => page.locator('[data-indicator]').count()).toBe(41);
-    await page.evaluate(() => { (window as unknown as { __stayedOpen: boolean }).__stayedOpen = true; });
+    await page.evaluate(() => {
+      (window as unknown as { __stayedOpen: boolean }).__stayedOpen = true;
+    });
     const before = Number(await tileValue(page, 'R01'));
 
     // A death record arrives for someone who is still being paid: after ingest and the engines,
@@ -75,7 +77,10 @@ describe('a wall screen with a kiosk token', () => {
     const day = new Date(died).toISOString().slice(0, 10);
     const dir = path.join(app.inbox, 'deaths');
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'e2e-late.csv.part'), `record_id,id_number,death_date,source,recorded_at\nDR-E2E-0001,${id_number},${day},public_security,${day}T10:00:00\n`);
+    fs.writeFileSync(
+      path.join(dir, 'e2e-late.csv.part'),
+      `record_id,id_number,death_date,source,recorded_at\nDR-E2E-0001,${id_number},${day},public_security,${day}T10:00:00\n`
+    );
     fs.renameSync(path.join(dir, 'e2e-late.csv.part'), path.join(dir, 'e2e-late.csv'));
     await app.ingest();
 

@@ -24,10 +24,13 @@ afterAll(async () => {
 });
 
 /** A resident with a phone whose certification is in the given state (cert_status). */
-async function resident(where: string): Promise<{ id: string; phone: string; status: string; valid_until: string | null; evidence: string[] }> {
+async function resident(
+  where: string
+): Promise<{ id: string; phone: string; status: string; valid_until: string | null; evidence: string[] }> {
   const r = await app.db.pool.query(
     `SELECT p.id_number AS id, p.phone, c.status, to_char(c.valid_until, 'YYYY-MM-DD') AS valid_until, c.evidence_ids AS evidence
-       FROM persons p JOIN cert_status c USING (id_number) WHERE p.phone IS NOT NULL AND ${where} ORDER BY p.id_number LIMIT 1`);
+       FROM persons p JOIN cert_status c USING (id_number) WHERE p.phone IS NOT NULL AND ${where} ORDER BY p.id_number LIMIT 1`
+  );
   if (!r.rowCount) throw new Error(`no resident where ${where}`);
   return r.rows[0];
 }
@@ -57,10 +60,17 @@ async function measure(page: Page) {
       if (!r.width || !r.height) continue;
       texts.push({ text: n.textContent.trim().slice(0, 30), size: parseFloat(getComputedStyle(el).fontSize) });
     }
-    const targets = [...document.querySelectorAll('button, input:not([type=hidden]), a')].map((el) => {
-      const r = el.getBoundingClientRect();
-      return { what: `${el.tagName} ${(el.textContent ?? '').trim().slice(0, 20)}`, primary: el.tagName !== 'A' || el.classList.contains('button'), w: r.width, h: r.height };
-    }).filter((t) => t.w && t.h);
+    const targets = [...document.querySelectorAll('button, input:not([type=hidden]), a')]
+      .map((el) => {
+        const r = el.getBoundingClientRect();
+        return {
+          what: `${el.tagName} ${(el.textContent ?? '').trim().slice(0, 20)}`,
+          primary: el.tagName !== 'A' || el.classList.contains('button'),
+          w: r.width,
+          h: r.height
+        };
+      })
+      .filter((t) => t.w && t.h);
     // the app's code: module scripts and preloads (app.html's small inline boot guard acts on /screen only)
     const code = document.querySelectorAll('script[src], link[rel=modulepreload]').length;
     const inline = [...document.querySelectorAll('script:not([src])')].reduce((n, s) => n + (s.textContent ?? '').length, 0);
@@ -68,9 +78,11 @@ async function measure(page: Page) {
   });
 }
 
-describe('the residents\' portal on a phone, scripts off', () => {
+describe("the residents' portal on a phone, scripts off", () => {
   it('signs a certified resident in with the texted code and shows what certified them', async () => {
-    const who = await resident(`c.status = 'certified' AND c.method = 'silent' AND cardinality(c.evidence_ids) > 0 AND c.valid_until > current_date + 31`);
+    const who = await resident(
+      `c.status = 'certified' AND c.method = 'silent' AND cardinality(c.evidence_ids) > 0 AND c.valid_until > current_date + 31`
+    );
     const context = await newContext(browser, { viewport: { width: 390, height: 844 }, javaScriptEnabled: false });
     const page = await context.newPage();
     await signInAsResident(page, who.id, who.phone);
@@ -78,7 +90,10 @@ describe('the residents\' portal on a phone, scripts off', () => {
     const [y, m, d] = who.valid_until!.split('-').map(Number);
     expect(await page.textContent('[data-testid=status-card]')).toContain(`${y}年${m}月${d}日`);
     // "what certified me" lists exactly the certifying evidence, by date
-    const ev = await app.db.pool.query(`SELECT to_char(occurred_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS d FROM evidence WHERE evidence_id = ANY($1)`, [who.evidence]);
+    const ev = await app.db.pool.query(
+      `SELECT to_char(occurred_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS d FROM evidence WHERE evidence_id = ANY($1)`,
+      [who.evidence]
+    );
     expect(await page.locator('[data-testid=why] li').count()).toBe(ev.rowCount);
     for (const e of ev.rows) {
       const [ey, em, ed] = e.d.split('-').map(Number);
@@ -104,7 +119,10 @@ describe('the residents\' portal on a phone, scripts off', () => {
 
   it('keeps text at 18 px or more (22 px by default), targets large, and axe-core finds nothing', async () => {
     const who = await resident(`c.status = 'certified'`);
-    for (const viewport of [{ width: 390, height: 844 }, { width: 360, height: 640 }]) {
+    for (const viewport of [
+      { width: 390, height: 844 },
+      { width: 360, height: 640 }
+    ]) {
       await app.db.pool.query(`DELETE FROM resident_codes WHERE id_number = $1`, [who.id]); // the 60 s resend wait
       // bypassCSP: axe-core is injected as an inline script, which the page's policy rightly refuses
       const context = await newContext(browser, { viewport, bypassCSP: true });
@@ -121,8 +139,9 @@ describe('the residents\' portal on a phone, scripts off', () => {
           expect(tooSmall, `${url} ${size} ${viewport.width}`).toEqual([]);
           await page.addScriptTag({ content: AXE });
           const violations = await page.evaluate(async () => {
-            const r = await (window as unknown as { axe: { run: (o: unknown) => Promise<{ violations: { id: string; nodes: unknown[] }[] }> } }).axe
-              .run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } });
+            const r = await (
+              window as unknown as { axe: { run: (o: unknown) => Promise<{ violations: { id: string; nodes: unknown[] }[] }> } }
+            ).axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } });
             return r.violations.map((v) => `${v.id} (${v.nodes.length})`);
           });
           expect(violations, `${url} ${size} ${viewport.width}`).toEqual([]);

@@ -13,11 +13,17 @@ const out = path.resolve(process.argv[3] ?? 'docs/screenshots');
 const WAIT = 60_000;
 
 async function settled(page: Page, region: string): Promise<void> {
-  await page.waitForFunction((r) => document.querySelector('[data-testid=cockpit]')?.getAttribute('data-region') === r, region, { timeout: WAIT });
-  await page.waitForFunction(() => {
-    const charts = [...document.querySelectorAll('[data-chart-ready]')];
-    return charts.length > 0 && charts.every((c) => c.getAttribute('data-chart-ready') === 'true');
-  }, undefined, { timeout: WAIT });
+  await page.waitForFunction((r) => document.querySelector('[data-testid=cockpit]')?.getAttribute('data-region') === r, region, {
+    timeout: WAIT
+  });
+  await page.waitForFunction(
+    () => {
+      const charts = [...document.querySelectorAll('[data-chart-ready]')];
+      return charts.length > 0 && charts.every((c) => c.getAttribute('data-chart-ready') === 'true');
+    },
+    undefined,
+    { timeout: WAIT }
+  );
   await page.waitForTimeout(800); // chart entry animations
 }
 

@@ -5,7 +5,19 @@
 // Screenshots go to test-results/screen/.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { bounded, chartsReady, DEMO, launchBrowser, newContext, poll, shotPath, signIn, startApp, watchConsole, type App } from './support/app.ts';
+import {
+  bounded,
+  chartsReady,
+  DEMO,
+  launchBrowser,
+  newContext,
+  poll,
+  shotPath,
+  signIn,
+  startApp,
+  watchConsole,
+  type App
+} from './support/app.ts';
 import { formatValue } from '../lib/format.ts';
 import type { IndicatorsResponse } from '../lib/components/screen/types.ts';
 
@@ -28,12 +40,14 @@ async function apiIndicators(page: Page, region: string): Promise<IndicatorsResp
 
 async function expectTilesMatch(page: Page, api: IndicatorsResponse): Promise<void> {
   await poll(() => page.locator('[data-indicator]').count()).toBe(41);
-  const tiles = await page.$$eval('[data-indicator]', (els) => els.map((e) => ({
-    code: e.getAttribute('data-indicator'),
-    value: e.getAttribute('data-value'),
-    status: e.getAttribute('data-status'),
-    text: e.querySelector('[data-testid=tile-value]')?.textContent?.trim() ?? ''
-  })));
+  const tiles = await page.$$eval('[data-indicator]', (els) =>
+    els.map((e) => ({
+      code: e.getAttribute('data-indicator'),
+      value: e.getAttribute('data-value'),
+      status: e.getAttribute('data-status'),
+      text: e.querySelector('[data-testid=tile-value]')?.textContent?.trim() ?? ''
+    }))
+  );
   expect(tiles.map((t) => t.code).sort()).toEqual(api.indicators.map((i) => i.code).sort());
   for (const ind of api.indicators) {
     const tile = tiles.find((t) => t.code === ind.code)!;
@@ -54,7 +68,9 @@ async function expectShapesMatch(page: Page, api: IndicatorsResponse): Promise<v
   const c01 = by('C01');
   const v = Number(c01.value);
   const gauge = await page.$eval('[data-testid=chart-coverage]', (el) => ({
-    label: el.getAttribute('aria-label'), min: Number(el.getAttribute('data-min')), needle: Number(el.getAttribute('data-needle')),
+    label: el.getAttribute('aria-label'),
+    min: Number(el.getAttribute('data-min')),
+    needle: Number(el.getAttribute('data-needle')),
     bands: [...el.querySelectorAll('path[data-band]')].map((b) => [Number(b.getAttribute('data-from')), Number(b.getAttribute('data-to'))])
   }));
   expect(gauge.label).toContain(formatValue(v, '%', 'zh').full);
@@ -63,7 +79,11 @@ async function expectShapesMatch(page: Page, api: IndicatorsResponse): Promise<v
   const below = c01.bounds!.below!;
   expect(gauge.bands.map((b) => b[1])).toEqual([below.critical, below.warn, 100].filter((x) => x! > gauge.min));
 
-  const stages = Object.fromEntries(await page.$$eval('[data-testid=chart-funnel] li', (lis) => lis.map((li) => [li.getAttribute('data-stage'), li.getAttribute('data-value')])));
+  const stages = Object.fromEntries(
+    await page.$$eval('[data-testid=chart-funnel] li', (lis) =>
+      lis.map((li) => [li.getAttribute('data-stage'), li.getAttribute('data-value')])
+    )
+  );
   expect(Object.keys(stages)[0]).toBe('silent');
   expect(stages.weak).toBe(String(by('C07').value));
   expect(stages.field).toBe(String(by('C04').value));
@@ -71,9 +91,12 @@ async function expectShapesMatch(page: Page, api: IndicatorsResponse): Promise<v
 
   const parts = (by('S02').breakdown ?? []).filter((b) => b.value !== null && b.value > 0).sort((a, b) => b.value! - a.value!);
   const total = parts.reduce((a, b) => a + b.value!, 0);
-  const sectors = await page.$$eval('[data-testid=chart-subsidy] path[data-share]', (ps) => ps.map((p) => ({
-    key: p.getAttribute('data-share'), sweep: Number(p.getAttribute('data-to')) - Number(p.getAttribute('data-from'))
-  })));
+  const sectors = await page.$$eval('[data-testid=chart-subsidy] path[data-share]', (ps) =>
+    ps.map((p) => ({
+      key: p.getAttribute('data-share'),
+      sweep: Number(p.getAttribute('data-to')) - Number(p.getAttribute('data-from'))
+    }))
+  );
   expect(sectors.map((s) => s.key)).toEqual(parts.map((p) => p.key));
   expect(parts.length).toBeGreaterThan(1);
   for (const [i, s] of sectors.entries()) {
@@ -90,24 +113,32 @@ async function expectShapesMatch(page: Page, api: IndicatorsResponse): Promise<v
  * the period and the clock.
  */
 async function headerOverlaps(page: Page): Promise<string[]> {
-  return bounded('measuring the header', page.$$eval('header.top > *', (parts) => {
-    const spans = parts.map((part) => {
-      let left = Infinity, right = -Infinity;
-      for (const el of [part, ...part.querySelectorAll('*')]) {
-        const r = el.getBoundingClientRect();
-        if (r.width === 0 || getComputedStyle(el).visibility === 'hidden') continue;
-        left = Math.min(left, r.left); right = Math.max(right, r.right);
-      }
-      return { name: part.className.split(' ')[0], left, right };
-    });
-    const out: string[] = [];
-    for (let i = 0; i + 1 < spans.length; i++) if (spans[i].right > spans[i + 1].left) out.push(`${spans[i].name}/${spans[i + 1].name}`);
-    return out;
-  }));
+  return bounded(
+    'measuring the header',
+    page.$$eval('header.top > *', (parts) => {
+      const spans = parts.map((part) => {
+        let left = Infinity,
+          right = -Infinity;
+        for (const el of [part, ...part.querySelectorAll('*')]) {
+          const r = el.getBoundingClientRect();
+          if (r.width === 0 || getComputedStyle(el).visibility === 'hidden') continue;
+          left = Math.min(left, r.left);
+          right = Math.max(right, r.right);
+        }
+        return { name: part.className.split(' ')[0], left, right };
+      });
+      const out: string[] = [];
+      for (let i = 0; i + 1 < spans.length; i++) if (spans[i].right > spans[i + 1].left) out.push(`${spans[i].name}/${spans[i + 1].name}`);
+      return out;
+    })
+  );
 }
 
 describe('the wall screen', () => {
-  for (const [width, height] of [[1920, 1080], [3840, 2160]] as const) {
+  for (const [width, height] of [
+    [1920, 1080],
+    [3840, 2160]
+  ] as const) {
     it(`renders all 41 indicators equal to /api/indicators at ${width}×${height}, crisp, with no console errors`, async () => {
       const context = await newContext(browser, { viewport: { width, height } });
       const page = await signIn(context, app.url, DEMO.leader);
@@ -128,12 +159,19 @@ describe('the wall screen', () => {
       const rootPx = await page.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize));
       expect(rootPx).toBeCloseTo(100 * (width / 1920), 0);
       // Canvases at native resolution (backing store = CSS size × devicePixelRatio): nothing is stretched.
-      const canvases = await page.$$eval('[data-chart-ready] canvas', (cs) => cs.map((c) => ({
-        w: (c as HTMLCanvasElement).width, css: c.getBoundingClientRect().width, dpr: window.devicePixelRatio
-      })));
+      const canvases = await page.$$eval('[data-chart-ready] canvas', (cs) =>
+        cs.map((c) => ({
+          w: (c as HTMLCanvasElement).width,
+          css: c.getBoundingClientRect().width,
+          dpr: window.devicePixelRatio
+        }))
+      );
       for (const c of canvases) expect(Math.abs(c.w - c.css * c.dpr)).toBeLessThanOrEqual(2);
       // Nothing spills out of the viewport (no scrollbars on a wall).
-      const overflow = await page.evaluate(() => [document.documentElement.scrollWidth - innerWidth, document.documentElement.scrollHeight - innerHeight]);
+      const overflow = await page.evaluate(() => [
+        document.documentElement.scrollWidth - innerWidth,
+        document.documentElement.scrollHeight - innerHeight
+      ]);
       expect(overflow).toEqual([0, 0]);
       expect(await headerOverlaps(page)).toEqual([]);
       await page.screenshot({ path: shotPath(`screen-city-${width}x${height}.png`) });
@@ -148,7 +186,13 @@ describe('the wall screen', () => {
     const page = await signIn(context, app.url, DEMO.leader);
     await page.goto(`${app.url}/screen`);
     await chartsReady(page);
-    const c = await bounded('measuring the payout canvas', page.$eval('[data-testid=chart-payout] canvas', (el) => ({ w: (el as HTMLCanvasElement).width, css: el.getBoundingClientRect().width })));
+    const c = await bounded(
+      'measuring the payout canvas',
+      page.$eval('[data-testid=chart-payout] canvas', (el) => ({
+        w: (el as HTMLCanvasElement).width,
+        css: el.getBoundingClientRect().width
+      }))
+    );
     expect(Math.abs(c.w - c.css * 2)).toBeLessThanOrEqual(2);
     expect(await headerOverlaps(page)).toEqual([]);
     await page.screenshot({ path: shotPath('screen-laptop-1440x900@2x.png') });
@@ -188,7 +232,9 @@ describe('the wall screen', () => {
     // … and on keyboard focus (and for screen readers via aria-describedby).
     await tile.locator('button.main').focus();
     await poll(() => tip.textContent()).toContain(breached!.reason_zh!);
-    const described = await tile.locator('button.main').evaluate((b) => document.getElementById(b.getAttribute('aria-describedby')!)?.textContent ?? '');
+    const described = await tile
+      .locator('button.main')
+      .evaluate((b) => document.getElementById(b.getAttribute('aria-describedby')!)?.textContent ?? '');
     expect(described).toContain(breached!.reason_zh!);
     await context.close();
   }, 300_000);
@@ -201,7 +247,10 @@ describe('the wall screen', () => {
     const city = (await page.getAttribute('[data-testid=cockpit]', 'data-region'))!;
     await chartsReady(page);
     // The fund's figures are city-level (docs/indicators.md): on the city's screen nothing needs saying …
-    const cityLevel = (await apiIndicators(page, city)).indicators.filter((i) => i.city_level).map((i) => i.code).sort();
+    const cityLevel = (await apiIndicators(page, city)).indicators
+      .filter((i) => i.city_level)
+      .map((i) => i.code)
+      .sort();
     expect(cityLevel).toEqual(['A06', 'A07']);
     expect(await page.locator('[data-testid=city-wide]').count()).toBe(0);
 
@@ -213,7 +262,11 @@ describe('the wall screen', () => {
     await poll(() => page.getAttribute('[data-testid=cockpit]', 'data-region')).toBe(district);
     await expectTilesMatch(page, await apiIndicators(page, district));
     // … on a district's screen their tiles say they show the city's figure, and the tip says why.
-    expect((await page.$$eval('[data-testid=city-wide]', (els) => els.map((e) => e.closest('[data-indicator]')!.getAttribute('data-indicator')))).sort()).toEqual(cityLevel);
+    expect(
+      (
+        await page.$$eval('[data-testid=city-wide]', (els) => els.map((e) => e.closest('[data-indicator]')!.getAttribute('data-indicator')))
+      ).sort()
+    ).toEqual(cityLevel);
     await page.locator('[data-indicator="A07"]').hover();
     await poll(() => page.locator('[data-testid=city-wide-hint]').textContent()).toContain('全市统筹');
     await page.mouse.move(5, 5);
@@ -247,7 +300,9 @@ describe('the wall screen', () => {
     const shown = await page.getAttribute('article.tile[data-indicator="P01"]', 'data-value');
     const month = await page.getAttribute('[data-testid=cockpit]', 'data-period');
     await page.locator('[data-indicator="P01"] [data-testid=people-link]').click();
-    await page.waitForURL((u) => u.pathname.endsWith(`/screen/${city}/${district}/${town}/${community}/people/P01`) && u.searchParams.get('period') === month);
+    await page.waitForURL(
+      (u) => u.pathname.endsWith(`/screen/${city}/${district}/${town}/${community}/people/P01`) && u.searchParams.get('period') === month
+    );
     await poll(() => page.locator('[data-testid=people-table] tbody tr').count()).toBeGreaterThan(0);
     expect(await page.getAttribute('[data-testid=people-total]', 'data-total')).toBe(shown);
     // The count is said once ("共 41 人", not "共 41 人（41人）").
@@ -256,8 +311,13 @@ describe('the wall screen', () => {
     expect(ids.every((id) => id.includes('*'))).toBe(true);
     // The list's own column from the model: when each recipient started, as a Chinese month.
     expect(await page.textContent('[data-testid=people-table] th[data-column=recipient_from]')).toBe('领取起始月');
-    const since = await page.$$eval('[data-testid=people-table] tbody tr', (trs) => trs.map((tr) => tr.lastElementChild!.textContent!.trim()));
-    expect(since.every((s) => /^\d{4}年\d{1,2}月$/.test(s)), since.join(' ')).toBe(true);
+    const since = await page.$$eval('[data-testid=people-table] tbody tr', (trs) =>
+      trs.map((tr) => tr.lastElementChild!.textContent!.trim())
+    );
+    expect(
+      since.every((s) => /^\d{4}年\d{1,2}月$/.test(s)),
+      since.join(' ')
+    ).toBe(true);
     await page.screenshot({ path: shotPath('drill-4-people.png') });
 
     // Back up via the breadcrumb to the district (same month); a reload of that URL (a bookmark) shows the same area.

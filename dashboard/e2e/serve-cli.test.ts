@@ -17,7 +17,6 @@ let child: ChildProcess | undefined;
 let url = '';
 const output: string[] = [];
 
-
 const withoutModelDir = (env: NodeJS.ProcessEnv) => Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'YINLING_MODEL_DIR'));
 
 beforeAll(async () => {
@@ -29,8 +28,17 @@ beforeAll(async () => {
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
   child = spawn(process.execPath, [path.join(ROOT, 'jobs', 'cli', 'bin.js'), 'serve'], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...withoutModelDir(process.env), DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', YINLING_WEB_BUILD: buildDir, CUBEJS_API_SECRET: 'serve-cli-test', NODE_ENV: 'production' }
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...withoutModelDir(process.env),
+      DATABASE_URL: db.url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      YINLING_WEB_BUILD: buildDir,
+      CUBEJS_API_SECRET: 'serve-cli-test',
+      NODE_ENV: 'production'
+    }
   });
   child.stdout!.on('data', (b: Buffer) => output.push(b.toString()));
   child.stderr!.on('data', (b: Buffer) => output.push(b.toString()));
@@ -38,15 +46,21 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null) await new Promise<void>((r) => { child!.once('exit', () => r()); child!.kill('SIGTERM'); });
+  if (child && child.exitCode === null)
+    await new Promise<void>((r) => {
+      child!.once('exit', () => r());
+      child!.kill('SIGTERM');
+    });
   await db?.drop();
 });
 
-const signIn = (origin: string) => fetch(`${url}/login`, {
-  method: 'POST', redirect: 'manual',
-  headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', origin },
-  body: new URLSearchParams({ username: DEMO.leader.username, password: DEMO.leader.password })
-});
+const signIn = (origin: string) =>
+  fetch(`${url}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', origin },
+    body: new URLSearchParams({ username: DEMO.leader.username, password: DEMO.leader.password })
+  });
 
 describe('yinling serve', () => {
   it('signs a demo account in over plain HTTP from its own origin', async () => {
@@ -57,7 +71,7 @@ describe('yinling serve', () => {
     expect(screen.status).toBeLessThan(400);
     // The semantic layer finds its model from the bundled build (YINLING_MODEL_DIR is not set here).
     const board = await fetch(`${url}/api/indicators`, { headers: { cookie: r.headers.get('set-cookie')!.split(';')[0] } });
-    const body = await board.json() as { indicators?: unknown[] };
+    const body = (await board.json()) as { indicators?: unknown[] };
     expect(board.status, JSON.stringify(body).slice(0, 300)).toBe(200);
     expect(body.indicators).toHaveLength(41);
   });

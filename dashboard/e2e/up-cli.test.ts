@@ -20,7 +20,14 @@ const text = () => output.join('');
 
 /** Field 5 of /proc/PID/stat: the process group. */
 const processGroup = (pid: number) => Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[2]);
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 const postmasterPid = () => Number(fs.readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
 
 beforeAll(async () => {
@@ -28,11 +35,23 @@ beforeAll(async () => {
   dataDir = scratchDir('yinling-up-');
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'YINLING_MODEL_DIR', 'YINLING_INBOX'].includes(k)));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'YINLING_MODEL_DIR', 'YINLING_INBOX'].includes(k))
+  );
   // detached: `up` leads its own process group, as a command started from a shell does.
   child = spawn(process.execPath, [path.join(ROOT, 'jobs', 'cli', 'bin.js'), 'up', '--no-demo'], {
-    cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...env, YINLING_DATA_DIR: dataDir, PORT: String(port), YINLING_PG_PORT: String(await freePort()), HOST: '127.0.0.1', YINLING_WEB_BUILD: buildDir, NODE_ENV: 'production' }
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...env,
+      YINLING_DATA_DIR: dataDir,
+      PORT: String(port),
+      YINLING_PG_PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+      YINLING_WEB_BUILD: buildDir,
+      NODE_ENV: 'production'
+    }
   });
   child.stdout!.on('data', (b: Buffer) => output.push(b.toString()));
   child.stderr!.on('data', (b: Buffer) => output.push(b.toString()));
@@ -41,15 +60,23 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (child && child.exitCode === null) {
-    await new Promise<void>((r) => { child!.once('exit', () => r()); process.kill(-child!.pid!, 'SIGKILL'); });
+    await new Promise<void>((r) => {
+      child!.once('exit', () => r());
+      process.kill(-child!.pid!, 'SIGKILL');
+    });
   }
-  try { const pm = postmasterPid(); if (alive(pm)) process.kill(pm, 'SIGQUIT'); } catch { /* stopped */ }
+  try {
+    const pm = postmasterPid();
+    if (alive(pm)) process.kill(pm, 'SIGQUIT');
+  } catch {
+    /* stopped */
+  }
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('yinling up, stopped with Ctrl-C', () => {
   it('keeps the database out of the terminal’s process group and stops it last, cleanly', async () => {
-    const health = await (await fetch(`${url}/healthz`)).json() as { database?: { status?: string; schemaVersion?: string } };
+    const health = (await (await fetch(`${url}/healthz`)).json()) as { database?: { status?: string; schemaVersion?: string } };
     expect(health.database?.status, JSON.stringify(health)).toBe('ok');
     expect(health.database?.schemaVersion).toMatch(/^\d{4}_/);
     const pm = postmasterPid();
@@ -70,19 +97,35 @@ describe('yinling up, stopped with Ctrl-C', () => {
   }, 120_000);
 });
 
-describe('yinling up on a first start whose inbox already holds an operator\'s files', () => {
+describe("yinling up on a first start whose inbox already holds an operator's files", () => {
   it('loads them as real data and creates no demo account (published passwords, two may unmask)', async () => {
     const dir = scratchDir('yinling-up-real-');
     const inbox = path.join(dir, 'inbox');
     fs.mkdirSync(path.join(inbox, 'regions'), { recursive: true });
-    fs.writeFileSync(path.join(inbox, 'regions', 'regions.csv'), 'code,name,level,parent_code\n330600,绍兴市,city,\n330602,越城区,district,330600\n');
+    fs.writeFileSync(
+      path.join(inbox, 'regions', 'regions.csv'),
+      'code,name,level,parent_code\n330600,绍兴市,city,\n330602,越城区,district,330600\n'
+    );
     const port = await freePort();
     const pgPort = await freePort();
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'YINLING_MODEL_DIR', 'YINLING_INBOX', 'YINLING_NO_DEMO'].includes(k)));
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'YINLING_MODEL_DIR', 'YINLING_INBOX', 'YINLING_NO_DEMO'].includes(k))
+    );
     const out: string[] = [];
     const real = spawn(process.execPath, [path.join(ROOT, 'jobs', 'cli', 'bin.js'), 'up'], {
-      cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...env, YINLING_DATA_DIR: dir, YINLING_INBOX: inbox, PORT: String(port), YINLING_PG_PORT: String(pgPort), HOST: '127.0.0.1', YINLING_WEB_BUILD: await ensureBuild(), NODE_ENV: 'production' }
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...env,
+        YINLING_DATA_DIR: dir,
+        YINLING_INBOX: inbox,
+        PORT: String(port),
+        YINLING_PG_PORT: String(pgPort),
+        HOST: '127.0.0.1',
+        YINLING_WEB_BUILD: await ensureBuild(),
+        NODE_ENV: 'production'
+      }
     });
     real.stdout!.on('data', (b: Buffer) => out.push(b.toString()));
     real.stderr!.on('data', (b: Buffer) => out.push(b.toString()));
@@ -101,7 +144,13 @@ describe('yinling up on a first start whose inbox already holds an operator\'s f
       process.kill(-real.pid!, 'SIGINT');
       expect(await exited).toBe(0);
     } finally {
-      if (real.exitCode === null) { try { process.kill(-real.pid!, 'SIGKILL'); } catch { /* gone */ } }
+      if (real.exitCode === null) {
+        try {
+          process.kill(-real.pid!, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 300_000);

@@ -25,12 +25,21 @@ let buildDir = '';
 let cluster = ''; // the directory under SYSTEM_DIR that holds the cluster this test made
 const children: ChildProcess[] = [];
 
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 const pidFile = () => path.join(checkout, '.data', 'pg', 'postmaster.pid');
 const postmasterPid = () => Number(fs.readFileSync(pidFile(), 'utf8').split('\n')[0]);
 
-const baseEnv = () => Object.fromEntries(Object.entries(process.env)
-  .filter(([k]) => !['DATABASE_URL', 'YINLING_MODEL_DIR', 'YINLING_INBOX', 'YINLING_DATA_DIR'].includes(k)));
+const baseEnv = () =>
+  Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'YINLING_MODEL_DIR', 'YINLING_INBOX', 'YINLING_DATA_DIR'].includes(k))
+  );
 
 /** `yinling up` from the checkout, as `npm start` runs it there, until /healthz answers. */
 async function up(): Promise<{ child: ChildProcess; text: () => string; url: string; pgPort: number }> {
@@ -41,8 +50,17 @@ async function up(): Promise<{ child: ChildProcess; text: () => string; url: str
   const text = () => output.join('');
   // detached: `up` leads its own process group, as a command started from a shell does.
   const child = spawn(process.execPath, [path.join(checkout, 'jobs', 'cli', 'bin.js'), 'up', '--no-demo'], {
-    cwd: checkout, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...baseEnv(), PORT: String(port), YINLING_PG_PORT: String(pgPort), HOST: '127.0.0.1', YINLING_WEB_BUILD: buildDir, NODE_ENV: 'production' }
+    cwd: checkout,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...baseEnv(),
+      PORT: String(port),
+      YINLING_PG_PORT: String(pgPort),
+      HOST: '127.0.0.1',
+      YINLING_WEB_BUILD: buildDir,
+      NODE_ENV: 'production'
+    }
   });
   children.push(child);
   child.stdout!.on('data', (b: Buffer) => output.push(b.toString()));
@@ -90,10 +108,18 @@ describe.skipIf(!asRoot)('yinling up as root from a 0700 directory (runs only wh
   afterAll(async () => {
     for (const c of children) {
       if (c.exitCode === null && c.signalCode === null) {
-        await new Promise<void>((r) => { c.once('exit', () => r()); process.kill(-c.pid!, 'SIGKILL'); });
+        await new Promise<void>((r) => {
+          c.once('exit', () => r());
+          process.kill(-c.pid!, 'SIGKILL');
+        });
       }
     }
-    try { const pm = postmasterPid(); if (alive(pm)) process.kill(pm, 'SIGQUIT'); } catch { /* stopped */ }
+    try {
+      const pm = postmasterPid();
+      if (alive(pm)) process.kill(pm, 'SIGQUIT');
+    } catch {
+      /* stopped */
+    }
     // The copied binaries (SYSTEM_DIR/postgres-…) stay: one copy per package version, shared by every checkout.
     if (cluster.startsWith(SYSTEM_DIR + '/')) fs.rmSync(cluster, { recursive: true, force: true });
     if (home) fs.rmSync(home, { recursive: true, force: true });
@@ -101,7 +127,7 @@ describe.skipIf(!asRoot)('yinling up as root from a 0700 directory (runs only wh
 
   it('reaches a healthy /healthz, stops cleanly on Ctrl-C, and the next start reuses the same cluster', async () => {
     const first = await up();
-    const health = await (await fetch(`${first.url}/healthz`)).json() as { database?: { status?: string } };
+    const health = (await (await fetch(`${first.url}/healthz`)).json()) as { database?: { status?: string } };
     expect(health.database?.status, JSON.stringify(health)).toBe('ok');
     const link = path.join(checkout, '.data', 'pg');
     expect(fs.lstatSync(link).isSymbolicLink(), 'the checkout’s .data/pg links to the cluster').toBe(true);
@@ -123,7 +149,9 @@ describe.skipIf(!asRoot)('yinling up as root from a 0700 directory (runs only wh
   it('says in one sentence what to set when YINLING_DATA_DIR is out of the postgres user’s reach', async () => {
     const dataDir = path.join(home, 'chosen-data');
     const r = spawnSync(process.execPath, [path.join(checkout, 'jobs', 'cli', 'bin.js'), 'migrate'], {
-      cwd: checkout, encoding: 'utf8', timeout: 120_000,
+      cwd: checkout,
+      encoding: 'utf8',
+      timeout: 120_000,
       env: { ...baseEnv(), YINLING_DATA_DIR: dataDir, YINLING_PG_PORT: String(await freePort()) }
     });
     expect(r.status, r.stdout + r.stderr).toBe(1);

@@ -8,7 +8,11 @@ import type { Family } from './i18n.ts';
 export type Status = 'ok' | 'warn' | 'critical' | 'no_data';
 export type Level = 'city' | 'district' | 'town' | 'community';
 
-export interface RegionRef { code: string; name: string; level: Level }
+export interface RegionRef {
+  code: string;
+  name: string;
+  level: Level;
+}
 
 export interface Indicator {
   code: string;
@@ -35,10 +39,25 @@ export interface Indicator {
   city_level: boolean;
   /** Fixed limits from the model (thresholds.bound): the gauge draws them. */
   bounds: { below?: { warn?: number; critical?: number }; above?: { warn?: number; critical?: number } } | null;
-  breakdown?: { key: string; label_zh: string; label_en: string; value: number | null; status?: Status; reason_zh?: string | null; reason_en?: string | null }[];
+  breakdown?: {
+    key: string;
+    label_zh: string;
+    label_en: string;
+    value: number | null;
+    status?: Status;
+    reason_zh?: string | null;
+    reason_en?: string | null;
+  }[];
 }
 
-export interface Freshness { feed: string; title_zh: string; title_en: string; last_loaded_at: string | null; expected_hours: number; stale: boolean }
+export interface Freshness {
+  feed: string;
+  title_zh: string;
+  title_en: string;
+  last_loaded_at: string | null;
+  expected_hours: number;
+  stale: boolean;
+}
 
 export interface IndicatorsResponse {
   region: RegionRef & { path: string; breadcrumb: RegionRef[]; children: RegionRef[] };
@@ -52,8 +71,18 @@ export interface IndicatorsResponse {
   indicators: Indicator[];
 }
 
-export interface RegionRow { code: string; name: string; value: number | null; status: Status }
-export interface RegionsResponse { indicator: string; level: Level | null; period?: string; rows: RegionRow[] }
+export interface RegionRow {
+  code: string;
+  name: string;
+  value: number | null;
+  status: Status;
+}
+export interface RegionsResponse {
+  indicator: string;
+  level: Level | null;
+  period?: string;
+  rows: RegionRow[];
+}
 
 export interface AlertRow {
   alert_id: string | number;
@@ -66,16 +95,37 @@ export interface AlertRow {
   region_name: string | null;
   severity: string;
 }
-export interface AlertsResponse { rows: AlertRow[] }
+export interface AlertsResponse {
+  rows: AlertRow[];
+}
 
 /** `columns`: the values of the list's extra columns (PeopleResponse.columns), by key. */
-export interface PersonRow { id_number: string; name: string; sex: 'M' | 'F' | string; age: number | null; region_name: string | null; columns: Record<string, string | null> }
+export interface PersonRow {
+  id_number: string;
+  name: string;
+  sex: 'M' | 'F' | string;
+  age: number | null;
+  region_name: string | null;
+  columns: Record<string, string | null>;
+}
 /** An extra column of a list, from the model (the indicator's drill.columns): what makes a person count. */
-export interface PeopleColumn { key: string; title_zh: string; title_en: string }
+export interface PeopleColumn {
+  key: string;
+  title_zh: string;
+  title_en: string;
+}
 /** `period`: for a month-grain indicator, the month whose people are listed; null for "now" (the latest snapshot). */
 export interface PeopleResponse {
-  indicator: string; title_zh: string; title_en: string;
-  total: number; rows: PersonRow[]; columns: PeopleColumn[]; masked: boolean; may_unmask: boolean; grain: 'month' | 'now'; period: string | null;
+  indicator: string;
+  title_zh: string;
+  title_en: string;
+  total: number;
+  rows: PersonRow[];
+  columns: PeopleColumn[];
+  masked: boolean;
+  may_unmask: boolean;
+  grain: 'month' | 'now';
+  period: string | null;
 }
 
 export interface GeoFeature {
@@ -83,4 +133,7 @@ export interface GeoFeature {
   properties: { code: string; name: string; level: Level; parent_code: string | null };
   geometry: { type: 'Polygon' | 'MultiPolygon'; coordinates: unknown };
 }
-export interface GeoCollection { type: 'FeatureCollection'; features: GeoFeature[] }
+export interface GeoCollection {
+  type: 'FeatureCollection';
+  features: GeoFeature[];
+}

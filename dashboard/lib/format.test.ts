@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import {
-  shortReason, chineseMagnitude, formatAgo, formatAxis, formatChange, formatClock, formatDateTime, formatPercentNumber, formatPeriod,
-  formatDay, formatPeriodShort, formatValue, formatYuan, formatYuanExact, MISSING
+  shortReason,
+  chineseMagnitude,
+  formatAgo,
+  formatAxis,
+  formatChange,
+  formatClock,
+  formatDateTime,
+  formatPercentNumber,
+  formatPeriod,
+  formatDay,
+  formatPeriodShort,
+  formatValue,
+  formatYuan,
+  formatYuanExact,
+  MISSING
 } from './format.ts';
 
 describe('Chinese magnitudes', () => {

@@ -41,7 +41,10 @@ function trim(s: string): string {
  * A large count or amount in Chinese magnitude units: 8,532 · 2.03万 · 36.27万 · 4.56亿.
  * `keepCents` keeps two decimals below 1万 (for yuan).
  */
-export function chineseMagnitude(v: number | string | null | undefined, opts: { keepCents?: boolean } = {}): { text: string; magnitude: '' | '万' | '亿' } {
+export function chineseMagnitude(
+  v: number | string | null | undefined,
+  opts: { keepCents?: boolean } = {}
+): { text: string; magnitude: '' | '万' | '亿' } {
   const n = num(v);
   if (n === null) return { text: MISSING, magnitude: '' };
   const a = Math.abs(n);
@@ -62,10 +65,28 @@ function englishMagnitude(n: number, keepCents: boolean): { text: string; magnit
 }
 
 const UNIT_ZH: Record<Unit, string> = {
-  people: '人', yuan: '元', '%': '%', months: '个月', ratio: '', payments: '笔', alerts: '条', days: '天', score: '分', 'sign-ups': '人次'
+  people: '人',
+  yuan: '元',
+  '%': '%',
+  months: '个月',
+  ratio: '',
+  payments: '笔',
+  alerts: '条',
+  days: '天',
+  score: '分',
+  'sign-ups': '人次'
 };
 const UNIT_EN: Record<Unit, string> = {
-  people: 'people', yuan: 'yuan', '%': '%', months: 'months', ratio: '', payments: 'payments', alerts: 'alerts', days: 'days', score: '/ 5', 'sign-ups': 'sign-ups'
+  people: 'people',
+  yuan: 'yuan',
+  '%': '%',
+  months: 'months',
+  ratio: '',
+  payments: 'payments',
+  alerts: 'alerts',
+  days: 'days',
+  score: '/ 5',
+  'sign-ups': 'sign-ups'
 };
 
 export function unitLabel(unit: Unit, lang: Lang = 'zh'): string {
@@ -73,18 +94,30 @@ export function unitLabel(unit: Unit, lang: Lang = 'zh'): string {
 }
 
 /** An indicator value split for display: the number and the unit text (with 万/亿 folded into the unit). */
-export interface FormattedValue { number: string; unit: string; full: string }
+export interface FormattedValue {
+  number: string;
+  unit: string;
+  full: string;
+}
 
 export function formatValue(v: number | string | null | undefined, unit: Unit, lang: Lang = 'zh'): FormattedValue {
   const n = num(v);
-  const join = (number: string, u: string): FormattedValue => ({ number, unit: u, full: u ? (lang === 'en' && u !== '%' ? `${number} ${u}` : number + u) : number });
+  const join = (number: string, u: string): FormattedValue => ({
+    number,
+    unit: u,
+    full: u ? (lang === 'en' && u !== '%' ? `${number} ${u}` : number + u) : number
+  });
   if (n === null) return { number: MISSING, unit: '', full: MISSING };
   switch (unit) {
-    case '%': return join(formatPercentNumber(n), '%');
-    case 'ratio': return join(grouped(n, 2), '');
-    case 'score': return join(grouped(n, 2), unitLabel(unit, lang));
+    case '%':
+      return join(formatPercentNumber(n), '%');
+    case 'ratio':
+      return join(grouped(n, 2), '');
+    case 'score':
+      return join(grouped(n, 2), unitLabel(unit, lang));
     case 'months':
-    case 'days': return join(grouped(n, 1), unitLabel(unit, lang));
+    case 'days':
+      return join(grouped(n, 1), unitLabel(unit, lang));
     default: {
       const keepCents = unit === 'yuan';
       if (lang === 'en') {
@@ -143,7 +176,8 @@ export function formatPeriod(period: string | null | undefined, lang: Lang = 'zh
 export function formatDay(day: string | null | undefined, lang: Lang = 'zh'): string {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day ?? '');
   if (!m) return MISSING;
-  const month = Number(m[2]), d = Number(m[3]);
+  const month = Number(m[2]),
+    d = Number(m[3]);
   return lang === 'zh' ? `${m[1]}年${month}月${d}日` : `${d} ${EN_MONTHS[month - 1]} ${m[1]}`;
 }
 
@@ -161,7 +195,15 @@ const TZ = 'Asia/Shanghai';
 
 function shanghaiParts(d: Date): Record<string, string> {
   const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', weekday: 'short', hourCycle: 'h23'
+    timeZone: TZ,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    weekday: 'short',
+    hourCycle: 'h23'
   }).formatToParts(d);
   return Object.fromEntries(parts.map((p) => [p.type, p.value]));
 }

@@ -7,11 +7,19 @@ export { UsageError };
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
-export interface Parsed { values: Record<string, string | boolean | undefined>; positionals: string[] }
+export interface Parsed {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
 
 export function parse(argv: string[], options: Options, allowPositionals = false): Parsed {
   try {
-    return parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals, strict: true }) as Parsed;
+    return parseArgs({
+      args: argv,
+      options: { help: { type: 'boolean', short: 'h' }, ...options },
+      allowPositionals,
+      strict: true
+    }) as Parsed;
   } catch (e) {
     throw new UsageError(e instanceof Error ? e.message : String(e));
   }

@@ -38,8 +38,18 @@ async function readPassword(envName: string | undefined): Promise<string> {
     const onData = (b: Buffer) => {
       const ch = b.toString('utf8');
       if (ch === '\r' || ch === '\n') {
-        process.stdin.setRawMode(false); process.stdin.pause(); process.stdin.off('data', onData); process.stdout.write('\n'); resolve(pw);
-      } else if (ch === '\u0003') { process.exit(130); } else if (ch === '\u007f') { pw = pw.slice(0, -1); } else { pw += ch; }
+        process.stdin.setRawMode(false);
+        process.stdin.pause();
+        process.stdin.off('data', onData);
+        process.stdout.write('\n');
+        resolve(pw);
+      } else if (ch === '\u0003') {
+        process.exit(130);
+      } else if (ch === '\u007f') {
+        pw = pw.slice(0, -1);
+      } else {
+        pw += ch;
+      }
     };
     process.stdin.on('data', onData).resume();
   });
@@ -71,7 +81,9 @@ function printResults(results: JobResult[], names: string[]): void {
   results.forEach((r, i) => {
     const c = r.counts;
     const extra = Object.keys(c.extra).length ? ' ' + JSON.stringify(c.extra) : '';
-    console.log(`${names[i] ?? 'job'} #${r.runId}: ${r.status} in ${(r.durationMs / 1000).toFixed(1)} s — read ${c.read}, loaded ${c.loaded}, replaced ${c.replaced}, quarantined ${c.quarantined}${extra}${r.error ? `\n  error: ${r.error}` : ''}`);
+    console.log(
+      `${names[i] ?? 'job'} #${r.runId}: ${r.status} in ${(r.durationMs / 1000).toFixed(1)} s — read ${c.read}, loaded ${c.loaded}, replaced ${c.replaced}, quarantined ${c.quarantined}${extra}${r.error ? `\n  error: ${r.error}` : ''}`
+    );
   });
 }
 
@@ -79,7 +91,10 @@ async function runAndReport(config: Config, job: string, opts: { asOf?: string; 
   const db = await openDatabase({ config, log, migrate: true });
   try {
     const results = await runWithDependents(db.pool, job, { config, asOf: opts.asOf, inbox: opts.inbox, trigger: 'manual', log });
-    printResults(results, results.map((_, i) => (i === 0 ? job : 'then')));
+    printResults(
+      results,
+      results.map((_, i) => (i === 0 ? job : 'then'))
+    );
     return results.some((r) => r.status === 'failed') ? 1 : 0;
   } finally {
     await db.close();
@@ -110,7 +125,10 @@ function webBuildIsCurrent(config: Config): boolean {
 
 function buildWeb(): void {
   log('Building the web app (vite build)…');
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], {
+    cwd: ROOT,
+    stdio: 'inherit'
+  });
   if (r.status !== 0) throw new Error('the web app did not build (see the messages above)');
 }
 
@@ -134,7 +152,8 @@ async function serveWeb(config: Config, databaseUrl: string): Promise<http.Serve
   const server = await createWebServer(config.webBuildDir);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'EADDRINUSE' ? new Error(`port ${config.port} is already in use: stop the other server or set PORT`) : e));
+      reject(e.code === 'EADDRINUSE' ? new Error(`port ${config.port} is already in use: stop the other server or set PORT`) : e)
+    );
     server.listen(config.port, config.host, () => resolve());
   });
   return server;
@@ -194,7 +213,9 @@ export const COMMANDS: Record<string, Command> = {
             children.splice(children.indexOf(child), 1);
             if (stopping) return;
             log(`${cmd} exited (${signal ?? code}); restarting in 2 s`);
-            setTimeout(() => { if (!stopping) start(cmd); }, 2000);
+            setTimeout(() => {
+              if (!stopping) start(cmd);
+            }, 2000);
           });
         };
         start('serve');
@@ -204,12 +225,20 @@ export const COMMANDS: Record<string, Command> = {
         log(`${signal}: stopping…`);
       } finally {
         stopping = true;
-        await Promise.all(children.map((c) => new Promise<void>((resolve) => {
-          if (c.exitCode !== null) return resolve();
-          const t = setTimeout(() => c.kill('SIGKILL'), 10_000);
-          c.once('exit', () => { clearTimeout(t); resolve(); });
-          c.kill('SIGTERM');
-        })));
+        await Promise.all(
+          children.map(
+            (c) =>
+              new Promise<void>((resolve) => {
+                if (c.exitCode !== null) return resolve();
+                const t = setTimeout(() => c.kill('SIGKILL'), 10_000);
+                c.once('exit', () => {
+                  clearTimeout(t);
+                  resolve();
+                });
+                c.kill('SIGTERM');
+              })
+          )
+        );
         await db.close();
         log('Stopped.');
       }
@@ -226,7 +255,10 @@ export const COMMANDS: Record<string, Command> = {
       const server = await serveWeb(config, db.url);
       log(`web: listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}/`);
       await waitForSignal();
-      await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
       await db.close();
       return 0;
     }
@@ -304,7 +336,12 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'run a job now (and the jobs that depend on it)',
     usage: '<job> [--as-of YYYY-MM-DD]',
     get help() {
-      return 'Jobs:\n' + Object.entries(JOBS).map(([n, j]) => `  ${n.padEnd(16)} ${j.description}`).join('\n');
+      return (
+        'Jobs:\n' +
+        Object.entries(JOBS)
+          .map(([n, j]) => `  ${n.padEnd(16)} ${j.description}`)
+          .join('\n')
+      );
     },
     async run(argv, config) {
       const { values, positionals } = parse(argv, { 'as-of': { type: 'string' } }, true);
@@ -318,10 +355,19 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'write a dataset to stdout as CSV or JSON (personal data masked unless --unmask, which is audit-logged)',
     usage: '<dataset> [--format csv|json] [--unmask] [--as-of YYYY-MM-DD]',
     get help() {
-      return 'Datasets:\n' + Object.entries(DATASETS).map(([n, d]) => `  ${n.padEnd(16)} ${d.description}\n  ${''.padEnd(16)} columns: ${d.columns.join(', ')}`).join('\n');
+      return (
+        'Datasets:\n' +
+        Object.entries(DATASETS)
+          .map(([n, d]) => `  ${n.padEnd(16)} ${d.description}\n  ${''.padEnd(16)} columns: ${d.columns.join(', ')}`)
+          .join('\n')
+      );
     },
     async run(argv, config) {
-      const { values, positionals } = parse(argv, { format: { type: 'string' }, unmask: { type: 'boolean' }, 'as-of': { type: 'string' } }, true);
+      const { values, positionals } = parse(
+        argv,
+        { format: { type: 'string' }, unmask: { type: 'boolean' }, 'as-of': { type: 'string' } },
+        true
+      );
       if (positionals.length !== 1) throw new UsageError(`name one dataset: ${Object.keys(DATASETS).join(', ')}`);
       const dataset = oneOf(positionals[0], Object.keys(DATASETS), 'dataset');
       const format = oneOf(values.format as string | undefined, ['csv', 'json'] as const, '--format', 'csv');
@@ -329,7 +375,10 @@ export const COMMANDS: Record<string, Command> = {
       const db = await openDatabase({ config, migrate: true, log: (m) => console.error(m) });
       try {
         if (values.unmask) {
-          await audit(db.pool, { type: 'operator', name: os.userInfo().username }, 'export.unmasked', dataset, { format, asOf: asOf ?? null });
+          await audit(db.pool, { type: 'operator', name: os.userInfo().username }, 'export.unmasked', dataset, {
+            format,
+            asOf: asOf ?? null
+          });
         }
         const rows = await exportDataset(db.pool, dataset, { format, out: process.stdout, unmask: !!values.unmask, asOf });
         console.error(`${rows} rows`);
@@ -342,10 +391,15 @@ export const COMMANDS: Record<string, Command> = {
 
   user: {
     summary: 'manage staff accounts: add, list, disable, enable',
-    usage: 'add <username> --role leader|auditor|staff|admin --region CODE [--name NAME] [--password-env VAR] | list | disable <username> | enable <username>',
+    usage:
+      'add <username> --role leader|auditor|staff|admin --region CODE [--name NAME] [--password-env VAR] | list | disable <username> | enable <username>',
     help: 'The password is asked for on the terminal, or read from the environment variable named by --password-env.',
     async run(argv, config) {
-      const { values, positionals } = parse(argv, { role: { type: 'string' }, region: { type: 'string' }, name: { type: 'string' }, 'password-env': { type: 'string' } }, true);
+      const { values, positionals } = parse(
+        argv,
+        { role: { type: 'string' }, region: { type: 'string' }, name: { type: 'string' }, 'password-env': { type: 'string' } },
+        true
+      );
       const [action, username] = positionals;
       const sub = oneOf(action, ['add', 'list', 'disable', 'enable'] as const, 'action');
       if (sub !== 'list' && !username) throw new UsageError(`${sub} needs a user name`);
@@ -353,12 +407,28 @@ export const COMMANDS: Record<string, Command> = {
         if (sub === 'list') {
           const users = await accounts.listUsers(pool);
           if (!users.length) console.log('no staff accounts');
-          else console.table(users.map((u) => ({ username: u.username, name: u.display_name, role: u.role, region: u.region_code, disabled: u.disabled, last_login: u.last_login_at ?? '' })));
+          else
+            console.table(
+              users.map((u) => ({
+                username: u.username,
+                name: u.display_name,
+                role: u.role,
+                region: u.region_code,
+                disabled: u.disabled,
+                last_login: u.last_login_at ?? ''
+              }))
+            );
         } else if (sub === 'add') {
           const role = oneOf(values.role as string | undefined, accounts.ROLES, '--role');
           if (!values.region) throw new UsageError('--region CODE is required (the area this account may see)');
           const password = await readPassword(values['password-env'] as string | undefined);
-          const u = await accounts.createUser(pool, operator(), { username, role, regionCode: String(values.region), password, displayName: values.name as string | undefined });
+          const u = await accounts.createUser(pool, operator(), {
+            username,
+            role,
+            regionCode: String(values.region),
+            password,
+            displayName: values.name as string | undefined
+          });
           console.log(`created ${u.username} (${u.role}, region ${u.region_code})`);
         } else {
           await accounts.setDisabled(pool, operator(), username, sub === 'disable');
@@ -373,13 +443,23 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'create --label TEXT --region CODE [--no-privacy] | list | revoke <id>',
     help: 'A kiosk token opens /screen read-only for one area: http://HOST:PORT/screen?kiosk=1&token=TOKEN.\nPrivacy mode (no person-level drill-down, names masked) is on unless --no-privacy.',
     async run(argv, config) {
-      const { values, positionals } = parse(argv, { label: { type: 'string' }, region: { type: 'string' }, 'no-privacy': { type: 'boolean' } }, true);
+      const { values, positionals } = parse(
+        argv,
+        { label: { type: 'string' }, region: { type: 'string' }, 'no-privacy': { type: 'boolean' } },
+        true
+      );
       const sub = oneOf(positionals[0], ['create', 'list', 'revoke'] as const, 'action');
       return withAccounts(config, async (pool) => {
         if (sub === 'create') {
           if (!values.label || !values.region) throw new UsageError('create needs --label and --region');
-          const k = await accounts.createKioskToken(pool, operator(), { label: String(values.label), regionCode: String(values.region), privacyMode: !values['no-privacy'] });
-          console.log(`kiosk token #${k.token_id} for ${k.region_code} (${k.privacy_mode ? 'privacy mode' : 'privacy mode OFF'}):\n${k.token}\nShown once; keep it safe.`);
+          const k = await accounts.createKioskToken(pool, operator(), {
+            label: String(values.label),
+            regionCode: String(values.region),
+            privacyMode: !values['no-privacy']
+          });
+          console.log(
+            `kiosk token #${k.token_id} for ${k.region_code} (${k.privacy_mode ? 'privacy mode' : 'privacy mode OFF'}):\n${k.token}\nShown once; keep it safe.`
+          );
         } else if (sub === 'list') {
           const ks = await accounts.listKioskTokens(pool);
           if (!ks.length) console.log('no kiosk tokens');
@@ -407,7 +487,9 @@ export const COMMANDS: Record<string, Command> = {
       try {
         const { rows } = await db.pool.query(
           `SELECT to_char(created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS') || '+08:00' AS sent, phone, channel, status, body
-             FROM sms_outbox ORDER BY sms_id DESC LIMIT $1`, [limit]);
+             FROM sms_outbox ORDER BY sms_id DESC LIMIT $1`,
+          [limit]
+        );
         if (!rows.length) console.log('no messages yet');
         for (const r of rows) console.log(`${r.sent}  ${r.phone}  [${r.channel}${r.status === 'failed' ? ', FAILED' : ''}]\n  ${r.body}`);
       } finally {

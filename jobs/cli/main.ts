@@ -12,7 +12,7 @@ function usage(): string {
     'Commands:',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `yinling <command> --help` for a command\'s options. Configuration comes from the environment',
+    "Run `yinling <command> --help` for a command's options. Configuration comes from the environment",
     '(DATABASE_URL, PORT, YINLING_DATA_DIR, YINLING_INBOX, YINLING_SCHEDULE_*); see README.md.'
   ].join('\n');
 }

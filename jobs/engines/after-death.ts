@@ -27,15 +27,26 @@ export const AFTER_DEATH_SOURCES = [
 
 export async function afterDeathBody(run: EngineRun): Promise<void> {
   const a = run.rules.after_death;
-  const steps = await runSqlFile(run.client, 'after-death', {
-    ...run.params, funeral_grant: a.funeral_grant, account_balance: a.account_balance, task_due_days: a.task_due_days
-  }, run.ctx.log);
+  const steps = await runSqlFile(
+    run.client,
+    'after-death',
+    {
+      ...run.params,
+      funeral_grant: a.funeral_grant,
+      account_balance: a.account_balance,
+      task_due_days: a.task_due_days
+    },
+    run.ctx.log
+  );
   run.ctx.count({
     read: stepCount(steps, 'deaths'),
     loaded: stepCount(steps, 'open cases'),
     extra: {
-      cases_opened: stepCount(steps, 'open cases'), reports_confirmed: stepCount(steps, 'confirm reported'), tasks: stepCount(steps, 'tasks'),
-      cases_withdrawn: stepCount(steps, 'withdrawn'), cases_closed: stepCount(steps, 'close done')
+      cases_opened: stepCount(steps, 'open cases'),
+      reports_confirmed: stepCount(steps, 'confirm reported'),
+      tasks: stepCount(steps, 'tasks'),
+      cases_withdrawn: stepCount(steps, 'withdrawn'),
+      cases_closed: stepCount(steps, 'close done')
     }
   });
 }

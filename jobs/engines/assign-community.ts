@@ -8,14 +8,28 @@ import type { JobResult } from '../runner.ts';
 import { runEngine, type EngineOptions, type EngineRun } from './context.ts';
 import { runSqlFile, stepCount } from './sql.ts';
 
-export const COMMUNITY_SOURCES = [{ table: 'persons', feed: 'persons' }, { table: 'deaths', feed: 'deaths' }];
+export const COMMUNITY_SOURCES = [
+  { table: 'persons', feed: 'persons' },
+  { table: 'deaths', feed: 'deaths' }
+];
 
 export async function assignCommunityBody(run: EngineRun): Promise<void> {
   const c = run.rules.community;
-  const steps = await runSqlFile(run.client, 'assign-community', {
-    ...run.params, new_retiree_months: c.new_retiree_months, report_in_days: c.report_in_days
-  }, run.ctx.log);
-  run.ctx.count({ read: stepCount(steps, 'targets'), loaded: stepCount(steps, 'assign'), extra: { moved: stepCount(steps, 'moved'), report_in_tasks: stepCount(steps, 'report-in tasks') } });
+  const steps = await runSqlFile(
+    run.client,
+    'assign-community',
+    {
+      ...run.params,
+      new_retiree_months: c.new_retiree_months,
+      report_in_days: c.report_in_days
+    },
+    run.ctx.log
+  );
+  run.ctx.count({
+    read: stepCount(steps, 'targets'),
+    loaded: stepCount(steps, 'assign'),
+    extra: { moved: stepCount(steps, 'moved'), report_in_tasks: stepCount(steps, 'report-in tasks') }
+  });
 }
 
 export function runAssignCommunity(pool: Pool, opts: EngineOptions = {}): Promise<JobResult> {

@@ -23,21 +23,43 @@ export const CERTIFY_SOURCES = [
   { table: 'imprisonments', feed: 'imprisonments' }
 ];
 
-export interface CertifySummary { recipients: number; certified: number; silent: number; not_certified: number; negative: number; silent_rate: number | null }
+export interface CertifySummary {
+  recipients: number;
+  certified: number;
+  silent: number;
+  not_certified: number;
+  negative: number;
+  silent_rate: number | null;
+}
 
 export async function certifyBody(run: EngineRun): Promise<CertifySummary> {
   const c = run.rules.certification;
-  const steps = await runSqlFile(run.client, 'certify', {
-    ...run.params,
-    validity_months: c.validity_months, lookback_months: c.lookback_months,
-    weak_days: c.weak_corroboration_days, weak_min_sources: c.weak_min_sources, weak_min_records: c.weak_min_records,
-    reminder_days: c.reminder_days_before_expiry, field_days: c.field_task_days_after_expiry, field_due_days: c.field_task_due_days,
-    suspension_days: c.suspension_days_after_expiry, reminder_channel: c.reminder_channel
-  }, run.ctx.log);
+  const steps = await runSqlFile(
+    run.client,
+    'certify',
+    {
+      ...run.params,
+      validity_months: c.validity_months,
+      lookback_months: c.lookback_months,
+      weak_days: c.weak_corroboration_days,
+      weak_min_sources: c.weak_min_sources,
+      weak_min_records: c.weak_min_records,
+      reminder_days: c.reminder_days_before_expiry,
+      field_days: c.field_task_days_after_expiry,
+      field_due_days: c.field_task_due_days,
+      suspension_days: c.suspension_days_after_expiry,
+      reminder_channel: c.reminder_channel
+    },
+    run.ctx.log
+  );
   const rate = stepRows(steps, 'rate')[0];
   const n = (k: string) => Number(rate[k]);
   const summary: CertifySummary = {
-    recipients: n('recipients'), certified: n('certified'), silent: n('silent'), not_certified: n('not_certified'), negative: n('negative'),
+    recipients: n('recipients'),
+    certified: n('certified'),
+    silent: n('silent'),
+    not_certified: n('not_certified'),
+    negative: n('negative'),
     silent_rate: n('certified') ? Math.round((n('silent') / n('certified')) * 10000) / 100 : null
   };
   run.ctx.count({
@@ -50,10 +72,14 @@ export async function certifyBody(run: EngineRun): Promise<CertifySummary> {
       field_tasks_closed: stepCount(steps, 'close field tasks')
     }
   });
-  run.ctx.log(`certify: ${summary.certified} certified of ${summary.recipients} recipients, silent-certification rate ${summary.silent_rate ?? '–'}% (${summary.silent} silent), ${summary.not_certified} not certified, ${summary.negative} negative`);
+  run.ctx.log(
+    `certify: ${summary.certified} certified of ${summary.recipients} recipients, silent-certification rate ${summary.silent_rate ?? '–'}% (${summary.silent} silent), ${summary.not_certified} not certified, ${summary.negative} negative`
+  );
   return summary;
 }
 
 export function runCertify(pool: Pool, opts: EngineOptions = {}): Promise<JobResult> {
-  return runEngine(pool, 'certify', opts, CERTIFY_SOURCES, async (run) => { await certifyBody(run); });
+  return runEngine(pool, 'certify', opts, CERTIFY_SOURCES, async (run) => {
+    await certifyBody(run);
+  });
 }

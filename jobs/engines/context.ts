@@ -38,7 +38,12 @@ export interface EngineRun {
   params: AsOfParams & { full: boolean; run_id: number };
 }
 
-export interface AsOfParams { as_of: string; as_of_end: string; as_of_month: string; prev_month: string }
+export interface AsOfParams {
+  as_of: string;
+  as_of_end: string;
+  as_of_month: string;
+  prev_month: string;
+}
 
 /**
  * Date parameters derived once in TypeScript, so the SQL compares columns with ready constants
@@ -54,7 +59,8 @@ export function asOfParams(asOf: string): AsOfParams {
 export { todayShanghai };
 
 export function assertIsoDate(s: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(s) || Number.isNaN(Date.parse(s + 'T00:00:00Z'))) throw new Error(`as-of must be a date YYYY-MM-DD, got "${s}"`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s) || Number.isNaN(Date.parse(s + 'T00:00:00Z')))
+    throw new Error(`as-of must be a date YYYY-MM-DD, got "${s}"`);
   return s;
 }
 
@@ -62,11 +68,16 @@ export function assertIsoDate(s: string): string {
  * Which feed tables feed the engine, and how a changed row names its person. Changed = loaded after
  * the watermark (loaded_at), or an older version replaced after it (row_history, the old id_number).
  */
-export interface ScopeSource { table: string; feed: string }
+export interface ScopeSource {
+  table: string;
+  feed: string;
+}
 
 async function fillScope(client: PoolClient, sources: ScopeSource[], watermark: string): Promise<number> {
   for (const s of sources) {
-    await client.query(`INSERT INTO engine_scope SELECT DISTINCT id_number FROM ${s.table} WHERE loaded_at > $1 ON CONFLICT DO NOTHING`, [watermark]);
+    await client.query(`INSERT INTO engine_scope SELECT DISTINCT id_number FROM ${s.table} WHERE loaded_at > $1 ON CONFLICT DO NOTHING`, [
+      watermark
+    ]);
   }
   await client.query(
     `INSERT INTO engine_scope SELECT DISTINCT old_row->>'id_number' FROM row_history
@@ -90,55 +101,79 @@ export async function runEngine(
   body: (run: EngineRun) => Promise<void>
 ): Promise<JobResult> {
   const asOf = assertIsoDate(opts.asOf ?? todayShanghai());
-  return runJob(pool, name, async (ctx) => {
-    const client = await pool.connect();
-    try {
-      // One snapshot for the whole run (every step sees the same data), and the watermark for the next
-      // incremental run: the start of the oldest transaction still open now in this database — rows it
-      // writes carry a loaded_at ≥ that, are invisible to this run, and must be picked up by the next one.
-      // Transactions of other databases on the same server cannot write here and are left out (they
-      // would only pull the watermark back and widen every incremental run).
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-      const snap = await client.query(
-        `SELECT LEAST(now(), (SELECT min(xact_start) FROM pg_stat_activity
+  return runJob(
+    pool,
+    name,
+    async (ctx) => {
+      const client = await pool.connect();
+      try {
+        // One snapshot for the whole run (every step sees the same data), and the watermark for the next
+        // incremental run: the start of the oldest transaction still open now in this database — rows it
+        // writes carry a loaded_at ≥ that, are invisible to this run, and must be picked up by the next one.
+        // Transactions of other databases on the same server cannot write here and are left out (they
+        // would only pull the watermark back and widen every incremental run).
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+        const snap = await client.query(
+          `SELECT LEAST(now(), (SELECT min(xact_start) FROM pg_stat_activity
                                WHERE xact_start IS NOT NULL AND backend_type = 'client backend' AND datname = current_database()
                                  AND pid <> pg_backend_pid())) AS watermark`
-      );
-      // Big set-based steps: give the planner room (transaction-local).
-      await client.query(`SET LOCAL work_mem = '256MB'`);
-      await client.query(`SET LOCAL TimeZone = 'Asia/Shanghai'`);
-      const { rules, hash } = await readRules(client);
-      await client.query(`CREATE TEMP TABLE engine_scope (id_number text PRIMARY KEY) ON COMMIT DROP`);
-      let full = true;
-      let scopeSize = 0;
-      const mode = opts.mode ?? 'auto';
-      if (mode !== 'full' && sources.length) {
-        // The engine's tables hold what the last OK run wrote, whatever its as-of date: only when that run
-        // had this as-of and these rules is the state a base to patch; after any other run, rebuild.
-        const prev = await client.query(
-          `SELECT COALESCE((counts->>'watermark')::timestamptz, started_at) AS started_at, counts->>'rules_hash' AS rules_hash, as_of FROM job_runs
-            WHERE job = $1 AND status = 'ok' AND run_id <> $2 ORDER BY started_at DESC LIMIT 1`,
-          [name, ctx.runId]
         );
-        const usable = prev.rows[0] && prev.rows[0].rules_hash === hash && prev.rows[0].as_of === asOf;
-        if (usable) {
-          scopeSize = await fillScope(client, sources, prev.rows[0].started_at);
-          full = scopeSize > (opts.maxIncremental ?? 20_000);
-          if (full) await client.query(`TRUNCATE engine_scope`);
-        } else if (mode === 'incremental') {
-          ctx.log(`${name}: the last run was not on ${asOf} with the same rules — running in full`);
+        // Big set-based steps: give the planner room (transaction-local).
+        await client.query(`SET LOCAL work_mem = '256MB'`);
+        await client.query(`SET LOCAL TimeZone = 'Asia/Shanghai'`);
+        const { rules, hash } = await readRules(client);
+        await client.query(`CREATE TEMP TABLE engine_scope (id_number text PRIMARY KEY) ON COMMIT DROP`);
+        let full = true;
+        let scopeSize = 0;
+        const mode = opts.mode ?? 'auto';
+        if (mode !== 'full' && sources.length) {
+          // The engine's tables hold what the last OK run wrote, whatever its as-of date: only when that run
+          // had this as-of and these rules is the state a base to patch; after any other run, rebuild.
+          const prev = await client.query(
+            `SELECT COALESCE((counts->>'watermark')::timestamptz, started_at) AS started_at, counts->>'rules_hash' AS rules_hash, as_of FROM job_runs
+            WHERE job = $1 AND status = 'ok' AND run_id <> $2 ORDER BY started_at DESC LIMIT 1`,
+            [name, ctx.runId]
+          );
+          const usable = prev.rows[0] && prev.rows[0].rules_hash === hash && prev.rows[0].as_of === asOf;
+          if (usable) {
+            scopeSize = await fillScope(client, sources, prev.rows[0].started_at);
+            full = scopeSize > (opts.maxIncremental ?? 20_000);
+            if (full) await client.query(`TRUNCATE engine_scope`);
+          } else if (mode === 'incremental') {
+            ctx.log(`${name}: the last run was not on ${asOf} with the same rules — running in full`);
+          }
         }
+        ctx.count({
+          extra: {
+            as_of: asOf,
+            rules_hash: hash,
+            mode: full ? 'full' : 'incremental',
+            scope: full ? null : scopeSize,
+            watermark: snap.rows[0].watermark
+          }
+        });
+        ctx.log(`${name}: as of ${asOf}, ${full ? 'full run' : `incremental run over ${scopeSize} people`}`);
+        const watermark = new Date(snap.rows[0].watermark).toISOString();
+        await body({
+          client,
+          ctx,
+          asOf,
+          rules,
+          rulesHash: hash,
+          full,
+          scopeSize,
+          watermark,
+          opts,
+          params: { ...asOfParams(asOf), full, run_id: ctx.runId }
+        });
+        await client.query('COMMIT');
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw e;
+      } finally {
+        client.release();
       }
-      ctx.count({ extra: { as_of: asOf, rules_hash: hash, mode: full ? 'full' : 'incremental', scope: full ? null : scopeSize, watermark: snap.rows[0].watermark } });
-      ctx.log(`${name}: as of ${asOf}, ${full ? 'full run' : `incremental run over ${scopeSize} people`}`);
-      const watermark = new Date(snap.rows[0].watermark).toISOString();
-      await body({ client, ctx, asOf, rules, rulesHash: hash, full, scopeSize, watermark, opts, params: { ...asOfParams(asOf), full, run_id: ctx.runId } });
-      await client.query('COMMIT');
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      client.release();
-    }
-  }, { asOf, trigger: opts.trigger, log: opts.log });
+    },
+    { asOf, trigger: opts.trigger, log: opts.log }
+  );
 }

@@ -50,18 +50,23 @@ export const RISK_SOURCES = [
  * them when they were never built or the last rebuild is older than risk.screen_rebuild_days.
  */
 export async function refreshScreens(run: EngineRun, force = false): Promise<{ rebuilt: boolean; rows: number }> {
-  const st = await run.client.query(`SELECT value, NOT EXISTS (SELECT 1 FROM risk_pay_screen) AS empty FROM engine_state WHERE key = 'risk_screens'`);
+  const st = await run.client.query(
+    `SELECT value, NOT EXISTS (SELECT 1 FROM risk_pay_screen) AS empty FROM engine_state WHERE key = 'risk_screens'`
+  );
   const state = st.rows[0]?.value as { watermark: string; rebuilt_at: string } | undefined;
   // Never built, emptied (unlogged tables are emptied by a crash), or due for a periodic rebuild.
   const stale = !state || st.rows[0].empty || Date.now() - Date.parse(state.rebuilt_at) > run.rules.risk.screen_rebuild_days * 86_400_000;
   const rebuild = force || stale;
   if (rebuild) await run.client.query(`TRUNCATE risk_pay_screen, risk_account_screen`);
-  const pension = (await run.client.query(`SELECT array_agg(scheme_code ORDER BY scheme_code) AS s FROM ref_schemes WHERE is_pension`)).rows[0].s ?? [];
+  const pension =
+    (await run.client.query(`SELECT array_agg(scheme_code ORDER BY scheme_code) AS s FROM ref_schemes WHERE is_pension`)).rows[0].s ?? [];
   const steps = await runSqlFile(run.client, 'risk-screens', { rebuild, watermark: state?.watermark ?? '-infinity', pension }, run.ctx.log);
   const value = { watermark: run.watermark, rebuilt_at: rebuild ? new Date().toISOString() : state!.rebuilt_at };
   await run.client.query(
     `INSERT INTO engine_state (key, value, updated_at) VALUES ('risk_screens', $1, now())
-     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`, [JSON.stringify(value)]);
+     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
+    [JSON.stringify(value)]
+  );
   return { rebuilt: rebuild, rows: stepCount(steps, 'person rows') };
 }
 
@@ -70,10 +75,20 @@ export async function detectRiskBody(run: EngineRun): Promise<void> {
   const log = run.ctx.log;
   const screens = await refreshScreens(run, run.opts.rebuildScreens ?? false);
   run.ctx.count({ extra: { screens_rebuilt: screens.rebuilt, screen_rows_merged: screens.rows } });
-  const find = await runSqlFile(run.client, 'detect-risk', {
-    ...run.params, nsol_since: `${addMonths(run.asOf, -r.no_sign_of_life_months)}T00:00:00+08:00`, abnormal_ratio: r.abnormal_threshold_ratio, abnormal_lookback: r.abnormal_lookback_periods,
-    shared_min: r.shared_account_min_people, nsol_age: r.no_sign_of_life_min_age, nsol_months: r.no_sign_of_life_months
-  }, log);
+  const find = await runSqlFile(
+    run.client,
+    'detect-risk',
+    {
+      ...run.params,
+      nsol_since: `${addMonths(run.asOf, -r.no_sign_of_life_months)}T00:00:00+08:00`,
+      abnormal_ratio: r.abnormal_threshold_ratio,
+      abnormal_lookback: r.abnormal_lookback_periods,
+      shared_min: r.shared_account_min_people,
+      nsol_age: r.no_sign_of_life_min_age,
+      nsol_months: r.no_sign_of_life_months
+    },
+    log
+  );
   const merge = await runSqlFile(run.client, 'alerts-merge', { ...run.params, severity: r.severity }, log);
   const clock = await runSqlFile(run.client, 'risk-clock', { ...run.params }, log);
   const byRule: Record<string, number> = {};
@@ -90,8 +105,14 @@ export async function detectRiskBody(run: EngineRun): Promise<void> {
       clock_records: stepCount(clock, 'clock')
     }
   });
-  log(`detect-risk: ${stepCount(find, 'findings')} findings (${Object.entries(byRule).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}); `
-    + `${stepCount(merge, 'open new alerts')} opened, ${stepCount(merge, 'update alerts')} updated, ${stepCount(merge, 'close vanished')} closed`);
+  log(
+    `detect-risk: ${stepCount(find, 'findings')} findings (${
+      Object.entries(byRule)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none'
+    }); ` +
+      `${stepCount(merge, 'open new alerts')} opened, ${stepCount(merge, 'update alerts')} updated, ${stepCount(merge, 'close vanished')} closed`
+  );
 }
 
 export function runDetectRisk(pool: Pool, opts: EngineOptions = {}): Promise<JobResult> {

@@ -30,13 +30,27 @@ export const SUBSIDY_SOURCES = [
 ];
 
 export async function matchSubsidiesBody(run: EngineRun): Promise<void> {
-  const steps = await runSqlFile(run.client, 'match-subsidies', {
-    ...run.params, receiving_lookback_months: run.rules.subsidies.receiving_lookback_months
-  }, run.ctx.log);
+  const steps = await runSqlFile(
+    run.client,
+    'match-subsidies',
+    {
+      ...run.params,
+      receiving_lookback_months: run.rules.subsidies.receiving_lookback_months
+    },
+    run.ctx.log
+  );
   const summary: Record<string, Record<string, number>> = {};
   for (const r of stepRows(steps, 'summary')) (summary[r.project_code] ??= {})[r.category] = Number(r.people);
-  run.ctx.count({ read: stepCount(steps, 'people'), loaded: stepCount(steps, 'matches'), extra: { matches: summary, payout_list: stepCount(steps, 'payout list') } });
-  run.ctx.log(`match-subsidies: ${Object.entries(summary).map(([p, c]) => `${p} ${JSON.stringify(c)}`).join('; ')}`);
+  run.ctx.count({
+    read: stepCount(steps, 'people'),
+    loaded: stepCount(steps, 'matches'),
+    extra: { matches: summary, payout_list: stepCount(steps, 'payout list') }
+  });
+  run.ctx.log(
+    `match-subsidies: ${Object.entries(summary)
+      .map(([p, c]) => `${p} ${JSON.stringify(c)}`)
+      .join('; ')}`
+  );
 }
 
 export function runMatchSubsidies(pool: Pool, opts: EngineOptions = {}): Promise<JobResult> {

@@ -17,12 +17,26 @@ export const RETIREMENT_SOURCES = [{ table: 'persons', feed: 'persons' }];
 
 export async function remindRetirementBody(run: EngineRun): Promise<void> {
   const r = run.rules.retirement;
-  const steps = await runSqlFile(run.client, 'remind-retirement', {
-    ...run.params, bases: r.bases, milestones: r.reminder_milestones_months, horizon_months: r.horizon_months
-  }, run.ctx.log);
+  const steps = await runSqlFile(
+    run.client,
+    'remind-retirement',
+    {
+      ...run.params,
+      bases: r.bases,
+      milestones: r.reminder_milestones_months,
+      horizon_months: r.horizon_months
+    },
+    run.ctx.log
+  );
   const missing = Number(stepRows(steps, 'missing basis')[0].n);
-  run.ctx.count({ read: stepCount(steps, 'compute') + missing, loaded: stepCount(steps, 'retirements'), extra: { reminders: stepCount(steps, 'reminders'), basis_missing: missing } });
-  run.ctx.log(`remind-retirement: ${stepCount(steps, 'retirements')} insured people placed, ${stepCount(steps, 'reminders')} reminders, ${missing} without a basis`);
+  run.ctx.count({
+    read: stepCount(steps, 'compute') + missing,
+    loaded: stepCount(steps, 'retirements'),
+    extra: { reminders: stepCount(steps, 'reminders'), basis_missing: missing }
+  });
+  run.ctx.log(
+    `remind-retirement: ${stepCount(steps, 'retirements')} insured people placed, ${stepCount(steps, 'reminders')} reminders, ${missing} without a basis`
+  );
 }
 
 export function runRemindRetirement(pool: Pool, opts: EngineOptions = {}): Promise<JobResult> {

@@ -6,7 +6,9 @@ import { DEFAULT_RULES, flattenRules, unflattenRules, validateRules } from '../.
 
 describe('engine SQL files', () => {
   it('splits on top-level semicolons only and keeps step labels', () => {
-    const s = splitStatements(`-- step: a\nSELECT ';' AS x;\nSELECT $$ ; $$, "a;b" FROM t /* ; */;\n-- step: c\nDO $f$ BEGIN PERFORM 1; END $f$;`);
+    const s = splitStatements(
+      `-- step: a\nSELECT ';' AS x;\nSELECT $$ ; $$, "a;b" FROM t /* ; */;\n-- step: c\nDO $f$ BEGIN PERFORM 1; END $f$;`
+    );
     expect(s.map((x) => x.label)).toEqual(['a', null, 'c']);
     expect(s[2].text).toContain('PERFORM 1; END');
   });
@@ -32,8 +34,21 @@ describe('engine SQL files', () => {
 describe('rule configuration', () => {
   it('ships valid rules with the numbers of docs/rules.md', () => {
     expect(validateRules(DEFAULT_RULES)).toEqual([]);
-    expect(DEFAULT_RULES.certification).toMatchObject({ validity_months: 12, weak_corroboration_days: 90, weak_min_sources: 2, weak_min_records: 2, reminder_days_before_expiry: 30, suspension_days_after_expiry: 60 });
-    expect(DEFAULT_RULES.risk).toMatchObject({ abnormal_threshold_ratio: '0.20', abnormal_lookback_periods: 6, shared_account_min_people: 3, no_sign_of_life_min_age: 100, no_sign_of_life_months: 12 });
+    expect(DEFAULT_RULES.certification).toMatchObject({
+      validity_months: 12,
+      weak_corroboration_days: 90,
+      weak_min_sources: 2,
+      weak_min_records: 2,
+      reminder_days_before_expiry: 30,
+      suspension_days_after_expiry: 60
+    });
+    expect(DEFAULT_RULES.risk).toMatchObject({
+      abnormal_threshold_ratio: '0.20',
+      abnormal_lookback_periods: 6,
+      shared_account_min_people: 3,
+      no_sign_of_life_min_age: 100,
+      no_sign_of_life_months: 12
+    });
     expect(DEFAULT_RULES.retirement.reminder_milestones_months).toEqual([12, 6, 3, 1]);
   });
 

@@ -9,8 +9,16 @@ import { ROOT } from '../../core/config.ts';
 
 export const ENGINE_SQL_DIR = path.join(ROOT, 'sql', 'engines');
 
-export interface SqlStep { label: string; text: string; params: string[] }
-export interface SqlFile { name: string; header: Record<string, string>; steps: SqlStep[] }
+export interface SqlStep {
+  label: string;
+  text: string;
+  params: string[];
+}
+export interface SqlFile {
+  name: string;
+  header: Record<string, string>;
+  steps: SqlStep[];
+}
 
 import type { Queryable } from '../../core/db/pool.ts';
 export type { Queryable };
@@ -36,7 +44,13 @@ export function splitStatements(sql: string): { text: string; label: string | nu
     } else if (c === "'" || c === '"') {
       i++;
       while (i < n) {
-        if (sql[i] === c) { if (sql[i + 1] === c) { i += 2; continue; } break; }
+        if (sql[i] === c) {
+          if (sql[i + 1] === c) {
+            i += 2;
+            continue;
+          }
+          break;
+        }
         i++;
       }
       i++;
@@ -60,7 +74,10 @@ export function splitStatements(sql: string): { text: string; label: string | nu
 }
 
 function stripComments(s: string): string {
-  return s.replace(/--[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '').trim();
+  return s
+    .replace(/--[^\n]*/g, '')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .trim();
 }
 
 /** Replace :name placeholders (not ::casts) with $n outside literals; returns text and parameter order. */
@@ -74,24 +91,44 @@ export function bindNames(text: string): { text: string; params: string[] } {
     if (c === '-' && text[i + 1] === '-') {
       const end = text.indexOf('\n', i);
       const e = end < 0 ? n : end;
-      out += text.slice(i, e); i = e;
+      out += text.slice(i, e);
+      i = e;
     } else if (c === "'" || c === '"') {
       let j = i + 1;
-      while (j < n) { if (text[j] === c) { if (text[j + 1] === c) { j += 2; continue; } break; } j++; }
-      out += text.slice(i, j + 1); i = j + 1;
+      while (j < n) {
+        if (text[j] === c) {
+          if (text[j + 1] === c) {
+            j += 2;
+            continue;
+          }
+          break;
+        }
+        j++;
+      }
+      out += text.slice(i, j + 1);
+      i = j + 1;
     } else if (c === '$' && /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.test(text.slice(i))) {
       const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(text.slice(i))![0];
       const end = text.indexOf(tag, i + tag.length);
       const e = end < 0 ? n : end + tag.length;
-      out += text.slice(i, e); i = e;
+      out += text.slice(i, e);
+      i = e;
     } else if (c === ':' && text[i + 1] === ':') {
-      out += '::'; i += 2;
+      out += '::';
+      i += 2;
     } else if (c === ':' && /[a-z_]/.test(text[i + 1] ?? '')) {
       const m = /^:([a-z_][a-z0-9_]*)/.exec(text.slice(i))!;
       let idx = params.indexOf(m[1]);
-      if (idx < 0) { params.push(m[1]); idx = params.length - 1; }
-      out += '$' + (idx + 1); i += m[0].length;
-    } else { out += c; i++; }
+      if (idx < 0) {
+        params.push(m[1]);
+        idx = params.length - 1;
+      }
+      out += '$' + (idx + 1);
+      i += m[0].length;
+    } else {
+      out += c;
+      i++;
+    }
   }
   return { text: out, params };
 }
@@ -114,23 +151,39 @@ export function loadSqlFile(name: string): SqlFile {
     const b = bindNames(s.text);
     return { label: s.label ?? `${name}#${k + 1}`, text: b.text, params: b.params };
   });
-  const declared = new Set((header.params ?? '').split(',').map((p) => p.trim().split(/\s/)[0]).filter(Boolean));
-  for (const s of steps) for (const p of s.params) {
-    if (!declared.has(p)) throw new Error(`sql/engines/${name}.sql uses :${p} but its header does not declare it in "-- params:"`);
-  }
+  const declared = new Set(
+    (header.params ?? '')
+      .split(',')
+      .map((p) => p.trim().split(/\s/)[0])
+      .filter(Boolean)
+  );
+  for (const s of steps)
+    for (const p of s.params) {
+      if (!declared.has(p)) throw new Error(`sql/engines/${name}.sql uses :${p} but its header does not declare it in "-- params:"`);
+    }
   const parsed = { name, header, steps };
   cache.set(name, parsed);
   return parsed;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows are whatever the step selects
-export interface StepResult { label: string; rows: number; ms: number; result: any[] }
+export interface StepResult {
+  label: string;
+  rows: number;
+  ms: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rows are whatever the step selects
+  result: any[];
+}
 
 /**
  * Run every statement of a file in order on one client (the caller owns the transaction).
  * Returns per-step row counts and the rows of each step.
  */
-export async function runSqlFile(client: Queryable, name: string, params: Record<string, unknown>, log?: (m: string) => void): Promise<StepResult[]> {
+export async function runSqlFile(
+  client: Queryable,
+  name: string,
+  params: Record<string, unknown>,
+  log?: (m: string) => void
+): Promise<StepResult[]> {
   const file = loadSqlFile(name);
   const results: StepResult[] = [];
   for (const step of file.steps) {

@@ -51,19 +51,36 @@ export class CsvScanner {
   /** Records ending before this offset of the current buffer must be checked one by one. */
   private checkUntil = -1;
 
-  constructor(private readonly onRecord: (r: CsvRecord) => void, private readonly check?: EncodingCheck) {
+  constructor(
+    private readonly onRecord: (r: CsvRecord) => void,
+    private readonly check?: EncodingCheck
+  ) {
     this.rec = {
-      buf: this.scratch, starts: new Int32Array(MAX_FIELDS + 1), ends: new Int32Array(MAX_FIELDS + 1), count: 0,
-      raw: this.scratch, rawStart: 0, rawEnd: 0, lineNo: 0, error: null, badEncoding: false
+      buf: this.scratch,
+      starts: new Int32Array(MAX_FIELDS + 1),
+      ends: new Int32Array(MAX_FIELDS + 1),
+      count: 0,
+      raw: this.scratch,
+      rawStart: 0,
+      rawEnd: 0,
+      lineNo: 0,
+      error: null,
+      badEncoding: false
     };
   }
 
   /** Next physical line number (after the last complete record). */
-  get lineNumber(): number { return this.line; }
+  get lineNumber(): number {
+    return this.line;
+  }
 
-  push(chunk: Buffer): void { this.scan(chunk, false); }
+  push(chunk: Buffer): void {
+    this.scan(chunk, false);
+  }
 
-  end(): void { this.scan(Buffer.alloc(0), true); }
+  end(): void {
+    this.scan(Buffer.alloc(0), true);
+  }
 
   private scan(chunk: Buffer, final: boolean): void {
     const buf = this.carry && this.carry.length ? (chunk.length ? Buffer.concat([this.carry, chunk]) : this.carry) : chunk;
@@ -95,14 +112,24 @@ export class CsvScanner {
       for (; i < len; i++) {
         c = buf[i];
         if (c === 44) {
-          if (f < MAX_FIELDS) { ends[f] = i; starts[f + 1] = i + 1; }
+          if (f < MAX_FIELDS) {
+            ends[f] = i;
+            starts[f + 1] = i + 1;
+          }
           f++;
         } else if (c === 10 || c === 34) break;
       }
       if (i < len && c === 34) {
         const next = this.quoted(buf, pos, final);
         if (next === INCOMPLETE) {
-          if (len - pos > MAX_RECORD_BYTES) { pos = this.resync(buf, pos, final, `a quoted field is still open after ${MAX_RECORD_BYTES} bytes (a missing closing quote?)`); if (pos === INCOMPLETE) { this.keep(buf, this.resyncFrom); break; } continue; }
+          if (len - pos > MAX_RECORD_BYTES) {
+            pos = this.resync(buf, pos, final, `a quoted field is still open after ${MAX_RECORD_BYTES} bytes (a missing closing quote?)`);
+            if (pos === INCOMPLETE) {
+              this.keep(buf, this.resyncFrom);
+              break;
+            }
+            continue;
+          }
           this.keep(buf, pos);
           break;
         }
@@ -127,10 +154,19 @@ export class CsvScanner {
       }
       let end = i;
       if (end > pos && buf[end - 1] === 13) end--;
-      if (f === 0 && isBlank(buf, pos, end)) { this.line++; pos = i + 1; continue; }
+      if (f === 0 && isBlank(buf, pos, end)) {
+        this.line++;
+        pos = i + 1;
+        continue;
+      }
       if (f < MAX_FIELDS) ends[f] = end < starts[f] ? starts[f] : end;
-      rec.buf = buf; rec.count = f + 1; rec.raw = buf; rec.rawStart = pos; rec.rawEnd = end;
-      rec.lineNo = this.line; rec.error = null;
+      rec.buf = buf;
+      rec.count = f + 1;
+      rec.raw = buf;
+      rec.rawStart = pos;
+      rec.rawEnd = end;
+      rec.lineNo = this.line;
+      rec.error = null;
       rec.badEncoding = pos < this.checkUntil && !this.check!.record(buf, pos, end);
       this.onRecord(rec);
       this.line++;
@@ -166,8 +202,14 @@ export class CsvScanner {
 
   private emitError(buf: Buffer, start: number, end: number, message: string): void {
     const rec = this.rec;
-    rec.buf = buf; rec.count = 0; rec.raw = buf; rec.rawStart = start; rec.rawEnd = end;
-    rec.lineNo = this.line; rec.error = message; rec.badEncoding = false;
+    rec.buf = buf;
+    rec.count = 0;
+    rec.raw = buf;
+    rec.rawStart = start;
+    rec.rawEnd = end;
+    rec.lineNo = this.line;
+    rec.error = message;
+    rec.badEncoding = false;
     this.onRecord(rec);
   }
 
@@ -199,7 +241,11 @@ export class CsvScanner {
           const c = buf[i];
           if (c === 34) {
             if (i + 1 >= len && !final) return INCOMPLETE;
-            if (i + 1 < len && buf[i + 1] === 34) { out[w++] = 34; i += 2; continue; }
+            if (i + 1 < len && buf[i + 1] === 34) {
+              out[w++] = 34;
+              i += 2;
+              continue;
+            }
             i++;
             break;
           }
@@ -211,17 +257,39 @@ export class CsvScanner {
         f++;
         if (i >= len) {
           if (!final) return INCOMPLETE;
-          recEnd = len; next = len; break;
+          recEnd = len;
+          next = len;
+          break;
         }
         const c = buf[i];
-        if (c === 44) { i++; continue; }
-        if (c === 10) { recEnd = i; next = i + 1; break; }
+        if (c === 44) {
+          i++;
+          continue;
+        }
+        if (c === 10) {
+          recEnd = i;
+          next = i + 1;
+          break;
+        }
         if (c === 13) {
           if (i + 1 >= len && !final) return INCOMPLETE;
-          if (i + 1 >= len) { recEnd = i; next = len; break; }
-          if (buf[i + 1] === 10) { recEnd = i; next = i + 2; break; }
+          if (i + 1 >= len) {
+            recEnd = i;
+            next = len;
+            break;
+          }
+          if (buf[i + 1] === 10) {
+            recEnd = i;
+            next = i + 2;
+            break;
+          }
         }
-        return this.resync(buf, pos, final, 'unexpected character after a closing quote (quote the whole field and double quotes inside it)');
+        return this.resync(
+          buf,
+          pos,
+          final,
+          'unexpected character after a closing quote (quote the whole field and double quotes inside it)'
+        );
       }
       // unquoted field
       for (;;) {
@@ -229,11 +297,17 @@ export class CsvScanner {
           if (!final) return INCOMPLETE;
           if (f < MAX_FIELDS) ends[f] = w;
           f++;
-          recEnd = len; next = len;
+          recEnd = len;
+          next = len;
           break;
         }
         const c = buf[i];
-        if (c === 44) { if (f < MAX_FIELDS) ends[f] = w; f++; i++; break; }
+        if (c === 44) {
+          if (f < MAX_FIELDS) ends[f] = w;
+          f++;
+          i++;
+          break;
+        }
         if (c === 10) {
           let e = w;
           if (e > (f < MAX_FIELDS ? starts[f] : 0) && out[e - 1] === 13) e--;
@@ -243,16 +317,23 @@ export class CsvScanner {
           next = i + 1;
           break;
         }
-        if (c === 34) return this.resync(buf, pos, final, 'a quote inside an unquoted field (quote the whole field and double quotes inside it)');
+        if (c === 34)
+          return this.resync(buf, pos, final, 'a quote inside an unquoted field (quote the whole field and double quotes inside it)');
         out[w++] = c;
         i++;
       }
       if (recEnd >= 0) break;
     }
-    if (recEnd - pos > MAX_RECORD_BYTES) return this.resync(buf, pos, true, `the record is longer than ${MAX_RECORD_BYTES} bytes (a missing closing quote?)`);
+    if (recEnd - pos > MAX_RECORD_BYTES)
+      return this.resync(buf, pos, true, `the record is longer than ${MAX_RECORD_BYTES} bytes (a missing closing quote?)`);
     const rec = this.rec;
-    rec.buf = out; rec.count = f; rec.raw = buf; rec.rawStart = pos; rec.rawEnd = recEnd;
-    rec.lineNo = this.line; rec.error = null;
+    rec.buf = out;
+    rec.count = f;
+    rec.raw = buf;
+    rec.rawStart = pos;
+    rec.rawEnd = recEnd;
+    rec.lineNo = this.line;
+    rec.error = null;
     rec.badEncoding = pos < this.checkUntil && !this.check!.record(buf, pos, recEnd);
     this.onRecord(rec);
     this.line += 1 + newlines;
@@ -261,7 +342,10 @@ export class CsvScanner {
 }
 
 function isBlank(buf: Buffer, s: number, e: number): boolean {
-  for (let i = s; i < e; i++) { const c = buf[i]; if (c !== 32 && c !== 9) return false; }
+  for (let i = s; i < e; i++) {
+    const c = buf[i];
+    if (c !== 32 && c !== 9) return false;
+  }
   return true;
 }
 

@@ -50,14 +50,24 @@ export function completeUtf8Length(buf: Uint8Array): number {
 
 /** Valid and invalid multibyte UTF-8 sequences in buf (ASCII bytes not counted). */
 export function utf8Sequences(buf: Uint8Array): { valid: number; invalid: number } {
-  let valid = 0, invalid = 0;
+  let valid = 0,
+    invalid = 0;
   for (let i = 0; i < buf.length;) {
     const b = buf[i];
-    if (b < 0x80) { i++; continue; }
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
     const need = b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
     let ok = need > 0;
     for (let k = 1; ok && k <= need; k++) ok = i + k < buf.length && (buf[i + k] & 0xc0) === 0x80;
-    if (ok) { valid++; i += need + 1; } else { invalid++; i++; }
+    if (ok) {
+      valid++;
+      i += need + 1;
+    } else {
+      invalid++;
+      i++;
+    }
   }
   return { valid, invalid };
 }
@@ -108,14 +118,19 @@ export class EncodingDetector {
   }
 
   /** The encoding once decided (BOM, or enough non-ASCII content seen), else null. */
-  get current(): FileEncoding | null { return this.decided; }
+  get current(): FileEncoding | null {
+    return this.decided;
+  }
 
   private decide(atEnd: boolean): void {
     const sample = this.window.length === 1 ? this.window[0] : Buffer.concat(this.window);
     this.decided = looksUtf8(sample, atEnd) ? 'utf-8' : 'gb18030';
     if (this.decided === 'gb18030') {
       const other = notGb18030(sample);
-      if (other) { this.notText = other; this.badEncoding = true; }
+      if (other) {
+        this.notText = other;
+        this.badEncoding = true;
+      }
     }
     this.window = [];
   }
@@ -162,7 +177,13 @@ export async function probeFile(path: string): Promise<FileProbe> {
     detector.push(b);
     size += b.length;
   }
-  return { sha256: hash.digest('hex'), size, encoding: detector.result(), notText: size === 0 ? 'the file is empty (not even a header row)' : detector.notText, badEncoding: size > 0 && detector.badEncoding };
+  return {
+    sha256: hash.digest('hex'),
+    size,
+    encoding: detector.result(),
+    notText: size === 0 ? 'the file is empty (not even a header row)' : detector.notText,
+    badEncoding: size > 0 && detector.badEncoding
+  };
 }
 
 const FFFD = Buffer.from([0xef, 0xbf, 0xbd]);
@@ -170,7 +191,10 @@ const FFFD = Buffer.from([0xef, 0xbf, 0xbd]);
 /** What the scanner checks per region/record: strict UTF-8 for UTF-8 files; no replacement character after GB18030 decoding. */
 export function encodingCheck(encoding: FileEncoding): EncodingCheck {
   if (encoding === 'gb18030') {
-    const ok = (b: Buffer, s: number, e: number) => { const i = b.indexOf(FFFD, s); return i < 0 || i + 3 > e; };
+    const ok = (b: Buffer, s: number, e: number) => {
+      const i = b.indexOf(FFFD, s);
+      return i < 0 || i + 3 > e;
+    };
     return { region: ok, record: ok };
   }
   const ok = (b: Buffer, s: number, e: number) => isUtf8(b.subarray(s, e));
@@ -185,7 +209,10 @@ export const ENCODING_PROBLEM: Record<FileEncoding, string> = {
 
 /** The file is not text at all (binary, UTF-16): it is rejected whole. */
 export class NotTextError extends Error {
-  constructor(message: string, readonly code: 'not_csv' | 'bad_encoding' = 'not_csv') {
+  constructor(
+    message: string,
+    readonly code: 'not_csv' | 'bad_encoding' = 'not_csv'
+  ) {
     super(message);
   }
 }
@@ -215,9 +242,15 @@ export function notGb18030(sample: Uint8Array): string | null {
 }
 
 /** Filled by decodedChunks() as it reads: complete once the generator has finished. */
-export interface ReadInfo { sha256: string | null; size: number; encoding: FileEncoding | null }
+export interface ReadInfo {
+  sha256: string | null;
+  size: number;
+  encoding: FileEncoding | null;
+}
 
-export function newReadInfo(): ReadInfo { return { sha256: null, size: 0, encoding: null }; }
+export function newReadInfo(): ReadInfo {
+  return { sha256: null, size: 0, encoding: null };
+}
 
 /**
  * The file's content as UTF-8 chunks (BOM removed), in one streamed pass that also hashes it and detects its
@@ -250,16 +283,26 @@ export async function* decodedChunks(path: string, info: ReadInfo): AsyncGenerat
     if (detector.notText) throw new NotTextError(detector.notText, detector.badEncoding ? 'bad_encoding' : 'not_csv');
     info.encoding = detector.current;
     if (!detector.current) {
-      if (held.length === 0 && isAscii(raw)) { first = false; yield raw; continue; }
+      if (held.length === 0 && isAscii(raw)) {
+        first = false;
+        yield raw;
+        continue;
+      }
       held.push(raw);
       continue;
     }
-    for (const b of [...held, raw]) { const out = convert(b); if (out) yield out; }
+    for (const b of [...held, raw]) {
+      const out = convert(b);
+      if (out) yield out;
+    }
     held = [];
   }
   info.encoding = detector.result();
   if (detector.notText) throw new NotTextError(detector.notText, detector.badEncoding ? 'bad_encoding' : 'not_csv');
-  for (const b of held) { const out = convert(b); if (out) yield out; }
+  for (const b of held) {
+    const out = convert(b);
+    if (out) yield out;
+  }
   if (decoder) {
     const rest = (decoder as iconv.DecoderStream).end();
     if (rest) yield Buffer.from(rest, 'utf8');
@@ -269,7 +312,8 @@ export async function* decodedChunks(path: string, info: ReadInfo): AsyncGenerat
 
 /** The scanner's encoding check for a file whose encoding may still be undecided (info read at each call). */
 export function dynamicEncodingCheck(info: ReadInfo): EncodingCheck {
-  const utf8 = encodingCheck('utf-8'), gb = encodingCheck('gb18030');
+  const utf8 = encodingCheck('utf-8'),
+    gb = encodingCheck('gb18030');
   return {
     region: (b, s, e) => (info.encoding === 'gb18030' ? gb : utf8).region(b, s, e),
     record: (b, s, e) => (info.encoding === 'gb18030' ? gb : utf8).record(b, s, e)

@@ -57,7 +57,11 @@ export type CatalogueName = 'schemes' | 'subsidy_projects' | 'evidence_kinds' | 
 /** Where each catalogue lives and how a person should read its name in a reason. */
 export const CATALOGUES: Record<CatalogueName, { table: string; column: string; label: string }> = {
   schemes: { table: 'ref_schemes', column: 'scheme_code', label: 'the scheme catalogue (ref_schemes)' },
-  subsidy_projects: { table: 'ref_subsidy_projects', column: 'project_code', label: 'the subsidy project catalogue (ref_subsidy_projects)' },
+  subsidy_projects: {
+    table: 'ref_subsidy_projects',
+    column: 'project_code',
+    label: 'the subsidy project catalogue (ref_subsidy_projects)'
+  },
   evidence_kinds: { table: 'ref_evidence_kinds', column: 'kind', label: 'the evidence kind catalogue (ref_evidence_kinds)' },
   evidence_sources: { table: 'ref_evidence_sources', column: 'source_code', label: 'the evidence source catalogue (ref_evidence_sources)' }
 };
@@ -116,19 +120,34 @@ const opt = (name: string, type: ColumnType): ColumnDef => ({ name, type });
 
 export const FEEDS: readonly FeedDef[] = [
   {
-    feed: 'regions', table: 'regions', key: ['code'],
-    columns: [req('code', region), req('name', text), req('level', oneOf('city', 'district', 'town', 'community')), { name: 'parent_code', type: region, inHeader: true }],
+    feed: 'regions',
+    table: 'regions',
+    key: ['code'],
+    columns: [
+      req('code', region),
+      req('name', text),
+      req('level', oneOf('city', 'district', 'town', 'community')),
+      { name: 'parent_code', type: region, inHeader: true }
+    ],
     rules: [{ kind: 'tree_parent', self: 'code', parent: 'parent_code', level: 'level', root: 'city' }]
   },
   {
-    feed: 'persons', table: 'persons', key: ['id_number'],
+    feed: 'persons',
+    table: 'persons',
+    key: ['id_number'],
     columns: [
-      req('id_number', id), req('name', text),
+      req('id_number', id),
+      req('name', text),
       { name: 'sex', type: oneOf('M', 'F'), fromIdNumber: 'sex' },
       { name: 'birth_date', type: date, fromIdNumber: 'birth_date' },
-      opt('phone', text), req('hukou_region', region), opt('residence_region', region), opt('residence_outside', text),
-      req('status', oneOf('insured', 'retired')), opt('retirement_basis', oneOf('M60', 'F55', 'F50')),
-      opt('retired_on', date), opt('updated_at', ts)
+      opt('phone', text),
+      req('hukou_region', region),
+      opt('residence_region', region),
+      opt('residence_outside', text),
+      req('status', oneOf('insured', 'retired')),
+      opt('retirement_basis', oneOf('M60', 'F55', 'F50')),
+      opt('retired_on', date),
+      opt('updated_at', ts)
     ],
     rules: [
       { kind: 'required_when', column: 'retirement_basis', when: 'status', equals: 'insured' },
@@ -136,85 +155,155 @@ export const FEEDS: readonly FeedDef[] = [
     ]
   },
   {
-    feed: 'enrollments', table: 'enrollments', key: ['enrollment_id'],
+    feed: 'enrollments',
+    table: 'enrollments',
+    key: ['enrollment_id'],
     columns: [
-      req('enrollment_id', text), req('id_number', id), req('scheme_code', cat('schemes')),
-      req('status', oneOf('active', 'suspended', 'terminated')), req('monthly_amount', money), req('start_period', period),
-      opt('end_period', period), opt('account_no', text), opt('suspended_reason', text), opt('updated_at', ts)
+      req('enrollment_id', text),
+      req('id_number', id),
+      req('scheme_code', cat('schemes')),
+      req('status', oneOf('active', 'suspended', 'terminated')),
+      req('monthly_amount', money),
+      req('start_period', period),
+      opt('end_period', period),
+      opt('account_no', text),
+      opt('suspended_reason', text),
+      opt('updated_at', ts)
     ],
     rules: [{ kind: 'not_before', earlier: 'start_period', later: 'end_period' }]
   },
   {
-    feed: 'payments', table: 'payments', key: ['payment_id'],
+    feed: 'payments',
+    table: 'payments',
+    key: ['payment_id'],
     columns: [
-      req('payment_id', text), req('id_number', id), req('scheme_code', cat('schemes')), req('period', period),
-      req('amount', money), opt('paid_at', ts), req('status', oneOf('paid', 'failed', 'returned')), opt('account_no', text)
+      req('payment_id', text),
+      req('id_number', id),
+      req('scheme_code', cat('schemes')),
+      req('period', period),
+      req('amount', money),
+      opt('paid_at', ts),
+      req('status', oneOf('paid', 'failed', 'returned')),
+      opt('account_no', text)
     ]
   },
   {
-    feed: 'evidence', table: 'evidence', key: ['evidence_id'],
+    feed: 'evidence',
+    table: 'evidence',
+    key: ['evidence_id'],
     columns: [
-      req('evidence_id', text), req('id_number', id), req('source', cat('evidence_sources')), req('kind', cat('evidence_kinds')),
-      req('occurred_at', ts), opt('region', region), opt('detail', text)
+      req('evidence_id', text),
+      req('id_number', id),
+      req('source', cat('evidence_sources')),
+      req('kind', cat('evidence_kinds')),
+      req('occurred_at', ts),
+      opt('region', region),
+      opt('detail', text)
     ]
   },
   {
-    feed: 'certifications', table: 'certifications', key: ['certification_id'],
+    feed: 'certifications',
+    table: 'certifications',
+    key: ['certification_id'],
     columns: [
-      req('certification_id', text), req('id_number', id), req('method', oneOf('face_online', 'field_visit', 'kiosk', 'counter')),
-      req('certified_at', ts), req('result', oneOf('pass', 'fail')), opt('operator', text)
+      req('certification_id', text),
+      req('id_number', id),
+      req('method', oneOf('face_online', 'field_visit', 'kiosk', 'counter')),
+      req('certified_at', ts),
+      req('result', oneOf('pass', 'fail')),
+      opt('operator', text)
     ]
   },
   {
-    feed: 'deaths', table: 'deaths', key: ['record_id'],
+    feed: 'deaths',
+    table: 'deaths',
+    key: ['record_id'],
     columns: [
-      req('record_id', text), req('id_number', id), req('death_date', date),
-      req('source', oneOf('public_security', 'health', 'civil_affairs', 'court')), opt('recorded_at', ts)
+      req('record_id', text),
+      req('id_number', id),
+      req('death_date', date),
+      req('source', oneOf('public_security', 'health', 'civil_affairs', 'court')),
+      opt('recorded_at', ts)
     ]
   },
   {
-    feed: 'imprisonments', table: 'imprisonments', key: ['record_id'],
+    feed: 'imprisonments',
+    table: 'imprisonments',
+    key: ['record_id'],
     columns: [
-      req('record_id', text), req('id_number', id), req('start_date', date), opt('end_date', date),
-      req('source', oneOf('prison', 'court', 'public_security')), opt('recorded_at', ts)
+      req('record_id', text),
+      req('id_number', id),
+      req('start_date', date),
+      opt('end_date', date),
+      req('source', oneOf('prison', 'court', 'public_security')),
+      opt('recorded_at', ts)
     ],
     rules: [{ kind: 'not_before', earlier: 'start_date', later: 'end_date' }]
   },
   {
-    feed: 'subsidies', table: 'subsidies', key: ['payout_id'],
+    feed: 'subsidies',
+    table: 'subsidies',
+    key: ['payout_id'],
     columns: [
-      req('payout_id', text), req('id_number', id), req('project_code', cat('subsidy_projects')), req('period', period),
-      req('amount', money), opt('paid_at', ts)
+      req('payout_id', text),
+      req('id_number', id),
+      req('project_code', cat('subsidy_projects')),
+      req('period', period),
+      req('amount', money),
+      opt('paid_at', ts)
     ]
   },
   {
-    feed: 'hardship', table: 'hardship', key: ['id_number', 'kind', 'since'],
+    feed: 'hardship',
+    table: 'hardship',
+    key: ['id_number', 'kind', 'since'],
     columns: [
-      req('id_number', id), req('kind', oneOf('minimum_living', 'extreme_poverty', 'disability', 'low_income')),
-      opt('level', text), req('since', date), opt('until', date)
+      req('id_number', id),
+      req('kind', oneOf('minimum_living', 'extreme_poverty', 'disability', 'low_income')),
+      opt('level', text),
+      req('since', date),
+      opt('until', date)
     ],
     rules: [{ kind: 'not_before', earlier: 'since', later: 'until' }]
   },
   {
-    feed: 'checkups', table: 'checkups', key: ['checkup_id'],
+    feed: 'checkups',
+    table: 'checkups',
+    key: ['checkup_id'],
     columns: [
-      req('checkup_id', text), req('id_number', id), opt('hospital', text), req('booked_for', date),
-      opt('attended_at', ts), opt('result', oneOf('normal', 'abnormal', 'pending'))
+      req('checkup_id', text),
+      req('id_number', id),
+      opt('hospital', text),
+      req('booked_for', date),
+      opt('attended_at', ts),
+      opt('result', oneOf('normal', 'abnormal', 'pending'))
     ]
   },
   {
     // balance is signed: a scheme's fund may run a deficit (docs/feeds.md: amounts are never negative except where stated).
-    feed: 'fund', table: 'fund_ledger', key: ['period', 'scheme_code'],
+    feed: 'fund',
+    table: 'fund_ledger',
+    key: ['period', 'scheme_code'],
     columns: [
-      req('period', period), req('scheme_code', cat('schemes')), req('income', money), req('expenditure', money),
+      req('period', period),
+      req('scheme_code', cat('schemes')),
+      req('income', money),
+      req('expenditure', money),
       req('balance', { kind: 'money', signed: true })
     ]
   },
   {
-    feed: 'activities', table: 'activities', key: ['signup_id'],
+    feed: 'activities',
+    table: 'activities',
+    key: ['signup_id'],
     columns: [
-      req('signup_id', text), req('id_number', id), req('activity_code', text), req('kind', oneOf('activity', 'education')),
-      req('signed_up_at', ts), opt('attended_at', ts), opt('satisfaction', { kind: 'int', min: 1, max: 5 })
+      req('signup_id', text),
+      req('id_number', id),
+      req('activity_code', text),
+      req('kind', oneOf('activity', 'education')),
+      req('signed_up_at', ts),
+      opt('attended_at', ts),
+      opt('satisfaction', { kind: 'int', min: 1, max: 5 })
     ]
   }
 ];
@@ -225,4 +314,6 @@ export const FEED_BY_NAME: ReadonlyMap<string, FeedDef> = new Map(FEEDS.map((f) 
 export const FEED_ORDER: readonly string[] = FEEDS.map((f) => f.feed);
 
 /** Feeds whose rows refer to a person by id_number (counted as unresolved while the person is unknown). */
-export const PERSON_REF_FEEDS: readonly FeedDef[] = FEEDS.filter((f) => f.feed !== 'persons' && f.columns.some((c) => c.name === 'id_number'));
+export const PERSON_REF_FEEDS: readonly FeedDef[] = FEEDS.filter(
+  (f) => f.feed !== 'persons' && f.columns.some((c) => c.name === 'id_number')
+);

@@ -24,7 +24,10 @@ function isReady(name: string): boolean {
  * `settleMs`, a file modified less than that long ago is left for a later run (a writer that does not
  * use `.part` may still be appending); `onUnsettled` hears of each one.
  */
-export async function listInbox(inbox: string, opts: { settleMs?: number; now?: number; onUnsettled?: (f: InboxFile) => void; onSymlink?: (path: string) => void } = {}): Promise<Map<string, InboxFile[]>> {
+export async function listInbox(
+  inbox: string,
+  opts: { settleMs?: number; now?: number; onUnsettled?: (f: InboxFile) => void; onSymlink?: (path: string) => void } = {}
+): Promise<Map<string, InboxFile[]>> {
   const settledBefore = (opts.now ?? Date.now()) - (opts.settleMs ?? 0);
   const byFeed = new Map<string, InboxFile[]>();
   let entries;
@@ -62,7 +65,12 @@ export async function listInbox(inbox: string, opts: { settleMs?: number; now?: 
  * Move a processed file to <inbox>/<.done|.rejected>/<feed>/, never overwriting an earlier file of the
  * same name (a `~<file_id>` suffix then). Returns the new path, or null when the file is already gone.
  */
-export async function moveAside(inbox: string, file: InboxFile, to: typeof DONE_DIR | typeof REJECTED_DIR, fileId: number | null): Promise<string | null> {
+export async function moveAside(
+  inbox: string,
+  file: InboxFile,
+  to: typeof DONE_DIR | typeof REJECTED_DIR,
+  fileId: number | null
+): Promise<string | null> {
   const dir = path.join(inbox, to, file.feed);
   await fs.mkdir(dir, { recursive: true });
   let dest = path.join(dir, file.name);

@@ -52,11 +52,24 @@ export interface IngestOptions {
   onAdjust?: (delta: { replaced: number; unchanged: number }) => void;
 }
 
-export interface Counts { read: number; loaded: number; replaced: number; quarantined: number; unchanged: number }
+export interface Counts {
+  read: number;
+  loaded: number;
+  replaced: number;
+  quarantined: number;
+  unchanged: number;
+}
 
 export interface IngestSummary {
   files: FileResult[];
-  totals: Counts & { filesLoaded: number; filesRejected: number; filesDuplicate: number; filesDeferred: number; filesUnsettled: number; symlinks: number };
+  totals: Counts & {
+    filesLoaded: number;
+    filesRejected: number;
+    filesDuplicate: number;
+    filesDeferred: number;
+    filesUnsettled: number;
+    symlinks: number;
+  };
   byFeed: Record<string, Counts & { files: number }>;
   /** Rows (all feeds but persons) whose id_number is not in persons; null when not counted. */
   unresolvedPersonRefs: number | null;
@@ -74,20 +87,31 @@ async function readCatalogues(pool: Pool): Promise<Catalogues> {
   return out;
 }
 
-function emptyCounts(): Counts { return { read: 0, loaded: 0, replaced: 0, quarantined: 0, unchanged: 0 }; }
+function emptyCounts(): Counts {
+  return { read: 0, loaded: 0, replaced: 0, quarantined: 0, unchanged: 0 };
+}
 
 export async function ingestInbox(pool: Pool, opts: IngestOptions): Promise<IngestSummary> {
   const started = Date.now();
   const log = opts.log ?? (() => {});
   const summary: IngestSummary = {
-    files: [], totals: { ...emptyCounts(), filesLoaded: 0, filesRejected: 0, filesDuplicate: 0, filesDeferred: 0, filesUnsettled: 0, symlinks: 0 }, byFeed: {},
-    unresolvedPersonRefs: null, unresolvedByFeed: {}, indexesRebuilt: 0, durationMs: 0
+    files: [],
+    totals: { ...emptyCounts(), filesLoaded: 0, filesRejected: 0, filesDuplicate: 0, filesDeferred: 0, filesUnsettled: 0, symlinks: 0 },
+    byFeed: {},
+    unresolvedPersonRefs: null,
+    unresolvedByFeed: {},
+    indexesRebuilt: 0,
+    durationMs: 0
   };
   const adjust = (list: CountAdjustment[]) => {
     for (const a of list) {
       const f = summary.files.find((x) => x.fileId === a.fileId);
       const targets = f ? [summary.totals, summary.byFeed[a.feed], f] : [];
-      for (const c of targets) { c.loaded -= a.replaced; c.replaced += a.replaced; c.unchanged += a.unchanged; }
+      for (const c of targets) {
+        c.loaded -= a.replaced;
+        c.replaced += a.replaced;
+        c.unchanged += a.unchanged;
+      }
       if (f) opts.onAdjust?.({ replaced: a.replaced, unchanged: a.unchanged });
     }
   };
@@ -96,8 +120,14 @@ export async function ingestInbox(pool: Pool, opts: IngestOptions): Promise<Inge
   summary.indexesRebuilt += leftover.rebuilt;
   const listing = await listInbox(opts.inbox, {
     settleMs: opts.settleMs,
-    onSymlink: (p) => { summary.totals.symlinks++; log(`ingest: ${p} is a symbolic link and is not read — copy the file into the inbox instead`); },
-    onUnsettled: (f) => { summary.totals.filesUnsettled++; log(`ingest: ${f.feed}/${f.name}: modified in the last ${Math.round((opts.settleMs ?? 0) / 1000)} s — left for the next run`); }
+    onSymlink: (p) => {
+      summary.totals.symlinks++;
+      log(`ingest: ${p} is a symbolic link and is not read — copy the file into the inbox instead`);
+    },
+    onUnsettled: (f) => {
+      summary.totals.filesUnsettled++;
+      log(`ingest: ${f.feed}/${f.name}: modified in the last ${Math.round((opts.settleMs ?? 0) / 1000)} s — left for the next run`);
+    }
   });
   if (listing.size) {
     const catalogues = await readCatalogues(pool);
@@ -109,21 +139,44 @@ export async function ingestInbox(pool: Pool, opts: IngestOptions): Promise<Inge
       direct.set(feed.table, await canCopyDirect(pool, feed));
       const timeColumn = await hypertableTimeColumn(pool, feed.table);
       const asHyper = opts.keyedMerge && feed.table in opts.keyedMerge && feed.key.length === 1 ? opts.keyedMerge[feed.table] : undefined;
-      keyed.set(feed.table, timeColumn ? { timeColumn, hypertable: true } : asHyper !== undefined ? { timeColumn: asHyper, hypertable: false } : null);
+      keyed.set(
+        feed.table,
+        timeColumn ? { timeColumn, hypertable: true } : asHyper !== undefined ? { timeColumn: asHyper, hypertable: false } : null
+      );
     }
-    const env: LoadEnv = { pool, inbox: opts.inbox, catalogues, runId: opts.runId ?? null, log, direct, keyed, hooks: opts.hooks, staging: opts.staging };
+    const env: LoadEnv = {
+      pool,
+      inbox: opts.inbox,
+      catalogues,
+      runId: opts.runId ?? null,
+      log,
+      direct,
+      keyed,
+      hooks: opts.hooks,
+      staging: opts.staging
+    };
     const order = [...(opts.order ?? []), ...FEED_ORDER];
     const folders = [...listing.keys()].sort((a, b) => {
-      const ia = order.indexOf(a), ib = order.indexOf(b);
+      const ia = order.indexOf(a),
+        ib = order.indexOf(b);
       return (ia < 0 ? Infinity : ia) - (ib < 0 ? Infinity : ib) || (a < b ? -1 : a > b ? 1 : 0);
     });
     const record = (r: FileResult) => {
       summary.files.push(r);
       const t = summary.totals;
       const f = (summary.byFeed[r.feed] ??= { ...emptyCounts(), files: 0 });
-      for (const c of [t, f]) { c.read += r.read; c.loaded += r.loaded; c.replaced += r.replaced; c.quarantined += r.quarantined; c.unchanged += r.unchanged; }
+      for (const c of [t, f]) {
+        c.read += r.read;
+        c.loaded += r.loaded;
+        c.replaced += r.replaced;
+        c.quarantined += r.quarantined;
+        c.unchanged += r.unchanged;
+      }
       f.files++;
-      if (r.status === 'loaded') t.filesLoaded++; else if (r.status === 'rejected') t.filesRejected++; else if (r.status === 'deferred') t.filesDeferred++; else t.filesDuplicate++;
+      if (r.status === 'loaded') t.filesLoaded++;
+      else if (r.status === 'rejected') t.filesRejected++;
+      else if (r.status === 'deferred') t.filesDeferred++;
+      else t.filesDuplicate++;
       opts.onFile?.(r);
     };
     let failure: unknown = null;
@@ -137,7 +190,9 @@ export async function ingestInbox(pool: Pool, opts: IngestOptions): Promise<Inge
           const append = !opts.staging && env.direct.get(feed.table) === true && (await isEmpty(pool, feed.table));
           deferred = await deferIndexes(pool, feed, { withKey: append });
           if (deferred.length) {
-            log(`ingest: ${feed.feed}: bulk load of ~${Math.round(pending / 1e6)} MB${append ? ' into an empty table' : ''}; indexes ${deferred.join(', ')} are rebuilt afterwards`);
+            log(
+              `ingest: ${feed.feed}: bulk load of ~${Math.round(pending / 1e6)} MB${append ? ' into an empty table' : ''}; indexes ${deferred.join(', ')} are rebuilt afterwards`
+            );
           }
         }
       }
@@ -161,16 +216,18 @@ export async function ingestInbox(pool: Pool, opts: IngestOptions): Promise<Inge
     };
     let next = 0;
     const lanes = Math.max(1, Math.min(opts.concurrency ?? Math.min(2, os.availableParallelism()), folders.length));
-    await Promise.all(Array.from({ length: lanes }, async () => {
-      while (!failure && next < folders.length) {
-        const folder = folders[next++];
-        try {
-          await processFolder(folder, listing.get(folder)!);
-        } catch (e) {
-          failure ??= e;
+    await Promise.all(
+      Array.from({ length: lanes }, async () => {
+        while (!failure && next < folders.length) {
+          const folder = folders[next++];
+          try {
+            await processFolder(folder, listing.get(folder)!);
+          } catch (e) {
+            failure ??= e;
+          }
         }
-      }
-    }));
+      })
+    );
     if (failure) throw failure;
   }
   const loadedSomething = summary.totals.filesLoaded > 0;
@@ -188,11 +245,13 @@ export async function ingestInbox(pool: Pool, opts: IngestOptions): Promise<Inge
   summary.durationMs = Date.now() - started;
   const t = summary.totals;
   if (summary.files.length) {
-    log(`ingest: ${summary.files.length} file(s) — ${t.filesLoaded} loaded, ${t.filesRejected} rejected, ${t.filesDuplicate} already known` +
-      `${t.filesDeferred ? `, ${t.filesDeferred} changed while loading (left for the next run)` : ''}; ` +
-      `rows read ${t.read}, loaded ${t.loaded} (unchanged ${t.unchanged}), replaced ${t.replaced}, quarantined ${t.quarantined}` +
-      (summary.unresolvedPersonRefs !== null ? `; rows with unknown person ${summary.unresolvedPersonRefs}` : '') +
-      ` in ${(summary.durationMs / 1000).toFixed(1)} s`);
+    log(
+      `ingest: ${summary.files.length} file(s) — ${t.filesLoaded} loaded, ${t.filesRejected} rejected, ${t.filesDuplicate} already known` +
+        `${t.filesDeferred ? `, ${t.filesDeferred} changed while loading (left for the next run)` : ''}; ` +
+        `rows read ${t.read}, loaded ${t.loaded} (unchanged ${t.unchanged}), replaced ${t.replaced}, quarantined ${t.quarantined}` +
+        (summary.unresolvedPersonRefs !== null ? `; rows with unknown person ${summary.unresolvedPersonRefs}` : '') +
+        ` in ${(summary.durationMs / 1000).toFixed(1)} s`
+    );
   }
   return summary;
 }
@@ -205,19 +264,37 @@ export interface IngestJobOptions extends Omit<IngestOptions, 'runId' | 'onFile'
 /** ingestInbox as a recorded job run (`job_runs`, job 'ingest'), never overlapping another ingest run. */
 export async function runIngestJob(pool: Pool, opts: IngestJobOptions): Promise<JobResult & { summary: IngestSummary | null }> {
   let summary: IngestSummary | null = null;
-  const result = await runJob(pool, 'ingest', async (ctx) => {
-    summary = await ingestInbox(pool, {
-      ...opts,
-      log: ctx.log,
-      runId: ctx.runId,
-      onAdjust: (d) => ctx.count({ loaded: -d.replaced, replaced: d.replaced, extra: { unchanged: d.unchanged } }),
-      onFile: (r) => ctx.count({
-        read: r.read, loaded: r.loaded, replaced: r.replaced, quarantined: r.quarantined,
-        extra: { unchanged: r.unchanged, files: 1, files_loaded: r.status === 'loaded' ? 1 : 0, files_rejected: r.status === 'rejected' ? 1 : 0, files_duplicate: r.status === 'duplicate' ? 1 : 0, files_deferred: r.status === 'deferred' ? 1 : 0 }
-      })
-    });
-    const s = summary as IngestSummary;
-    ctx.count({ extra: { duration_ms: s.durationMs, ...(s.unresolvedPersonRefs !== null ? { unresolved_person_refs: s.unresolvedPersonRefs } : {}) } });
-  }, { trigger: opts.trigger, log: opts.log });
+  const result = await runJob(
+    pool,
+    'ingest',
+    async (ctx) => {
+      summary = await ingestInbox(pool, {
+        ...opts,
+        log: ctx.log,
+        runId: ctx.runId,
+        onAdjust: (d) => ctx.count({ loaded: -d.replaced, replaced: d.replaced, extra: { unchanged: d.unchanged } }),
+        onFile: (r) =>
+          ctx.count({
+            read: r.read,
+            loaded: r.loaded,
+            replaced: r.replaced,
+            quarantined: r.quarantined,
+            extra: {
+              unchanged: r.unchanged,
+              files: 1,
+              files_loaded: r.status === 'loaded' ? 1 : 0,
+              files_rejected: r.status === 'rejected' ? 1 : 0,
+              files_duplicate: r.status === 'duplicate' ? 1 : 0,
+              files_deferred: r.status === 'deferred' ? 1 : 0
+            }
+          })
+      });
+      const s = summary as IngestSummary;
+      ctx.count({
+        extra: { duration_ms: s.durationMs, ...(s.unresolvedPersonRefs !== null ? { unresolved_person_refs: s.unresolvedPersonRefs } : {}) }
+      });
+    },
+    { trigger: opts.trigger, log: opts.log }
+  );
   return { ...result, summary };
 }

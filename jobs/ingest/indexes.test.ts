@@ -9,9 +9,16 @@ describe('buildWeight (the order deferred indexes are rebuilt in)', () => {
       "CREATE INDEX payments_person_scheme_period ON public.payments USING btree (id_number, scheme_code, period) WITH (deduplicate_items='off')",
       'CREATE UNIQUE INDEX payments_key ON public.payments USING btree (payment_id)',
       'CREATE INDEX x_hash ON public.payments USING hash (account_no)',
-      'CREATE INDEX x_partial ON public.payments USING btree (id_number, period) WHERE (status = \'paid\'::text)'
+      "CREATE INDEX x_partial ON public.payments USING btree (id_number, period) WHERE (status = 'paid'::text)"
     ];
     const order = [...defs].sort((a, b) => buildWeight(b) - buildWeight(a)).map((d) => d.split(' ')[d.startsWith('CREATE UNIQUE') ? 3 : 2]);
-    expect(order).toEqual(['payments_key', 'payments_person_scheme_period', 'x_partial', 'payments_account', 'payments_loaded_brin', 'x_hash']);
+    expect(order).toEqual([
+      'payments_key',
+      'payments_person_scheme_period',
+      'x_partial',
+      'payments_account',
+      'payments_loaded_brin',
+      'x_hash'
+    ]);
   });
 });

@@ -65,7 +65,10 @@ export async function deferIndexes(pool: Pool, feed: FeedDef, opts: { withKey: b
       [feed.table, `${feed.table}_key_key`, opts.withKey, [...feed.key].sort()]
     );
     for (const { name, def } of r.rows) {
-      await client.query(`INSERT INTO ingest_deferred_indexes (index_name, table_name, definition) VALUES ($1, $2, $3) ON CONFLICT (index_name) DO NOTHING`, [name, feed.table, def]);
+      await client.query(
+        `INSERT INTO ingest_deferred_indexes (index_name, table_name, definition) VALUES ($1, $2, $3) ON CONFLICT (index_name) DO NOTHING`,
+        [name, feed.table, def]
+      );
       await client.query(`DROP INDEX IF EXISTS "${name.replace(/"/g, '""')}"`);
     }
     await client.query('COMMIT');
@@ -79,7 +82,12 @@ export async function deferIndexes(pool: Pool, feed: FeedDef, opts: { withKey: b
 }
 
 /** How the duplicate resolution changed a file's counts: `replaced` rows move from loaded to replaced. */
-export interface CountAdjustment { fileId: number; feed: string; replaced: number; unchanged: number }
+export interface CountAdjustment {
+  fileId: number;
+  feed: string;
+  replaced: number;
+  unchanged: number;
+}
 
 const q = (name: string) => `"${name}"`;
 
@@ -117,7 +125,11 @@ export async function resolveDuplicates(client: PoolClient, feed: FeedDef): Prom
   const out: CountAdjustment[] = [];
   for (const a of adj.rows) {
     if (a.file_id === null) continue;
-    if (a.replaced) await client.query(`UPDATE ingest_files SET rows_loaded = rows_loaded - $2, rows_replaced = rows_replaced + $2 WHERE file_id = $1`, [a.file_id, a.replaced]);
+    if (a.replaced)
+      await client.query(`UPDATE ingest_files SET rows_loaded = rows_loaded - $2, rows_replaced = rows_replaced + $2 WHERE file_id = $1`, [
+        a.file_id,
+        a.replaced
+      ]);
     out.push({ fileId: Number(a.file_id), feed: feed.feed, replaced: a.replaced, unchanged: a.unchanged });
   }
   return out;
@@ -159,7 +171,11 @@ const BUILD_MEM = process.env.INGEST_INDEX_MEM ?? '16MB';
  * index is built in its own transaction together with the removal of its bookkeeping row. Concurrent builds
  * of one table are fine: CREATE INDEX takes a ShareLock, which does not conflict with itself.
  */
-export async function restoreIndexes(pool: Pool, table: string | null, log: (m: string) => void): Promise<{ rebuilt: number; adjustments: CountAdjustment[] }> {
+export async function restoreIndexes(
+  pool: Pool,
+  table: string | null,
+  log: (m: string) => void
+): Promise<{ rebuilt: number; adjustments: CountAdjustment[] }> {
   const r = await pool.query(
     `SELECT index_name, table_name, definition FROM ingest_deferred_indexes
       WHERE $1::text IS NULL OR table_name = $1
@@ -177,8 +193,11 @@ export async function restoreIndexes(pool: Pool, table: string | null, log: (m: 
         if (attempt > 0 && feed) {
           const adj = await resolveDuplicates(client, feed);
           adjustments.push(...adj);
-          const replaced = adj.reduce((n, a) => n + a.replaced, 0), unchanged = adj.reduce((n, a) => n + a.unchanged, 0);
-          log(`ingest: ${feed.feed}: ${replaced + unchanged} row(s) of this bulk load repeated a key; the last delivery kept, ${replaced} earlier version(s) to row_history`);
+          const replaced = adj.reduce((n, a) => n + a.replaced, 0),
+            unchanged = adj.reduce((n, a) => n + a.unchanged, 0);
+          log(
+            `ingest: ${feed.feed}: ${replaced + unchanged} row(s) of this bulk load repeated a key; the last delivery kept, ${replaced} earlier version(s) to row_history`
+          );
         }
         const exists = await client.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [index_name]);
         if (!exists.rows[0].ok) await client.query(definition);
@@ -210,11 +229,19 @@ export async function restoreIndexes(pool: Pool, table: string | null, log: (m: 
   const rows = (r.rows as Row[]).map((x) => ({ ...x, weight: buildWeight(x.definition) })).sort((a, b) => b.weight - a.weight);
   let next = 0;
   let failure: unknown = null;
-  await Promise.all(Array.from({ length: Math.min(BUILD_CONCURRENCY, rows.length) }, () => withClient(async (c) => {
-    while (!failure && next < rows.length) {
-      try { await build(c, rows[next++]); } catch (e) { failure ??= e; }
-    }
-  })));
+  await Promise.all(
+    Array.from({ length: Math.min(BUILD_CONCURRENCY, rows.length) }, () =>
+      withClient(async (c) => {
+        while (!failure && next < rows.length) {
+          try {
+            await build(c, rows[next++]);
+          } catch (e) {
+            failure ??= e;
+          }
+        }
+      })
+    )
+  );
   if (failure) throw failure;
   if (rows.length && table) await pool.query(`ANALYZE ${table}`).catch(() => {});
   return { rebuilt: rows.length, adjustments };

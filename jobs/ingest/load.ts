@@ -31,7 +31,16 @@ import type { DatabaseError } from 'pg';
 import type { Pool, PoolClient } from '../../core/db/pool.ts';
 import { CsvScanner, type CsvRecord } from './csv.ts';
 import {
-  ENCODING_PROBLEM, NotTextError, decodedChunks, dynamicEncodingCheck, firstLine, newReadInfo, probeFile, type FileEncoding, type FileProbe, type ReadInfo
+  ENCODING_PROBLEM,
+  NotTextError,
+  decodedChunks,
+  dynamicEncodingCheck,
+  firstLine,
+  newReadInfo,
+  probeFile,
+  type FileEncoding,
+  type FileProbe,
+  type ReadInfo
 } from './encoding.ts';
 import type { FeedDef } from './feeds.ts';
 import { DONE_DIR, REJECTED_DIR, moveAside, type InboxFile } from './inbox.ts';
@@ -110,7 +119,10 @@ export async function canCopyDirect(pool: Pool, feed: FeedDef): Promise<boolean>
  * A table merged by the keyed merge: a hypertable with its time column, or (tests) a plain table, with the
  * column that plays that part or none.
  */
-export interface KeyedTable { timeColumn: string | null; hypertable: boolean }
+export interface KeyedTable {
+  timeColumn: string | null;
+  hypertable: boolean;
+}
 
 /** The time column of a TimescaleDB hypertable, or null for a plain table (or plain PostgreSQL). */
 export async function hypertableTimeColumn(pool: Pool, table: string): Promise<string | null> {
@@ -135,8 +147,20 @@ function keyedFor(feed: FeedDef, timeColumn: string | null): KeyedSql {
 
 function zero(file: InboxFile, extra: Partial<FileResult>): FileResult {
   return {
-    feed: file.feed, file: file.name, path: file.path, fileId: null, status: 'duplicate', read: 0, loaded: 0, replaced: 0,
-    quarantined: 0, unchanged: 0, unknownColumns: [], quarantineByCode: {}, durationMs: 0, ...extra
+    feed: file.feed,
+    file: file.name,
+    path: file.path,
+    fileId: null,
+    status: 'duplicate',
+    read: 0,
+    loaded: 0,
+    replaced: 0,
+    quarantined: 0,
+    unchanged: 0,
+    unknownColumns: [],
+    quarantineByCode: {},
+    durationMs: 0,
+    ...extra
   };
 }
 
@@ -156,9 +180,19 @@ function copyLineOf(e: DatabaseError): number | null {
 
 function drained(stream: CopyStreamQuery): Promise<void> {
   return new Promise((resolve, reject) => {
-    const done = () => { cleanup(); resolve(); };
-    const fail = (e: Error) => { cleanup(); reject(e); };
-    const cleanup = () => { stream.off('drain', done); stream.off('close', done); stream.off('error', fail); };
+    const done = () => {
+      cleanup();
+      resolve();
+    };
+    const fail = (e: Error) => {
+      cleanup();
+      reject(e);
+    };
+    const cleanup = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      stream.off('error', fail);
+    };
     stream.once('drain', done);
     stream.once('close', done);
     stream.once('error', fail);
@@ -166,15 +200,26 @@ function drained(stream: CopyStreamQuery): Promise<void> {
 }
 
 interface PassResult {
-  valid: number; read: number; quarantined: number; unknownColumns: string[]; sink: QuarantineSink; info: ReadInfo;
+  valid: number;
+  read: number;
+  quarantined: number;
+  unknownColumns: string[];
+  sink: QuarantineSink;
+  info: ReadInfo;
   /** Smallest and largest day of the hypertable's time column (a direct COPY into a hypertable). */
   days: { min: string; max: string } | null;
 }
 
 /** Stream the file through the scanner and row processor into one COPY. */
 async function copyPass(
-  client: PoolClient, env: LoadEnv, feed: FeedDef, file: InboxFile, fileId: number, mode: 'direct' | 'staging',
-  exclude: Map<number, Problem>, refuse: { row: number; problem: Problem } | null
+  client: PoolClient,
+  env: LoadEnv,
+  feed: FeedDef,
+  file: InboxFile,
+  fileId: number,
+  mode: 'direct' | 'staging',
+  exclude: Map<number, Problem>,
+  refuse: { row: number; problem: Problem } | null
 ): Promise<PassResult> {
   const sql = sqlFor(feed);
   if (mode === 'staging') await client.query(sql.createStage);
@@ -184,20 +229,26 @@ async function copyPass(
   const onRecord = (rec: CsvRecord) => {
     if (proc) return proc.process(rec);
     if (rec.error) throw new FileRejection('not_csv', `the header row is not valid CSV: ${rec.error}`);
-    if (rec.badEncoding) throw new FileRejection('not_csv', `the header row is not valid ${info.encoding === 'gb18030' ? 'GB18030' : 'UTF-8'} text`);
+    if (rec.badEncoding)
+      throw new FileRejection('not_csv', `the header row is not valid ${info.encoding === 'gb18030' ? 'GB18030' : 'UTF-8'} text`);
     const names: string[] = [];
     for (let k = 0; k < rec.count; k++) names.push(rec.buf.toString('utf8', rec.starts[k], rec.ends[k]));
     proc = new RowProcessor(feed, names, env.catalogues, fileId, sink, {
       encodingProblem: () => ENCODING_PROBLEM[info.encoding ?? 'utf-8'],
       exclude,
       refuseCopyRow: refuse ? { ...refuse, onLine: (line) => exclude.set(line, refuse.problem) } : undefined,
-      trackDays: mode === 'direct' ? env.keyed.get(feed.table)?.timeColumn ?? undefined : undefined
+      trackDays: mode === 'direct' ? (env.keyed.get(feed.table)?.timeColumn ?? undefined) : undefined
     });
-    if (proc.unknownColumns.length) env.log(`ingest: ${feed.feed}/${file.name}: ignoring unknown column${proc.unknownColumns.length > 1 ? 's' : ''} ${proc.unknownColumns.join(', ')}`);
+    if (proc.unknownColumns.length)
+      env.log(
+        `ingest: ${feed.feed}/${file.name}: ignoring unknown column${proc.unknownColumns.length > 1 ? 's' : ''} ${proc.unknownColumns.join(', ')}`
+      );
   };
   const copy = client.query(copyFrom(mode === 'direct' ? sql.directCopy : sql.stageCopy, { highWaterMark: COPY_HIGH_WATER }));
   let copyError: Error | null = null;
-  copy.on('error', (e) => { copyError ??= e; });
+  copy.on('error', (e) => {
+    copyError ??= e;
+  });
   const scanner = new CsvScanner(onRecord, dynamicEncodingCheck(info));
   try {
     for await (const chunk of decodedChunks(file.path, info)) {
@@ -212,7 +263,14 @@ async function copyPass(
         }
       }
       if (proc) {
-        if (env.hooks?.onChunk) await env.hooks.onChunk({ feed: feed.feed, file: file.name, rowsSoFar: (proc as RowProcessor).counts.valid, backendPid: (client as unknown as { processID: number }).processID, mode });
+        if (env.hooks?.onChunk)
+          await env.hooks.onChunk({
+            feed: feed.feed,
+            file: file.name,
+            rowsSoFar: (proc as RowProcessor).counts.valid,
+            backendPid: (client as unknown as { processID: number }).processID,
+            mode
+          });
       }
     }
     if (!copyError) scanner.end();
@@ -234,11 +292,24 @@ async function copyPass(
     throw fromServer ?? e;
   }
   const p = proc as unknown as RowProcessor;
-  return { valid: p.counts.valid, read: p.counts.read, quarantined: p.counts.quarantined, unknownColumns: p.unknownColumns, sink, info, days: p.days() };
+  return {
+    valid: p.counts.valid,
+    read: p.counts.read,
+    quarantined: p.counts.quarantined,
+    unknownColumns: p.unknownColumns,
+    sink,
+    info,
+    days: p.days()
+  };
 }
 
 /** The general merge of a staged file; returns how many rows replaced an earlier version and how many were unchanged. */
-async function mergeStaged(client: PoolClient, feed: FeedDef, fileId: number, valid: number): Promise<{ replaced: number; unchanged: number }> {
+async function mergeStaged(
+  client: PoolClient,
+  feed: FeedDef,
+  fileId: number,
+  valid: number
+): Promise<{ replaced: number; unchanged: number }> {
   const sql = sqlFor(feed);
   const params = [fileId, feed.feed];
   if (valid >= 1000) await client.query(sql.analyzeStage);
@@ -276,7 +347,13 @@ const DELETES_PER_TRIP = 200;
  * The keyed merge of a staged file (hypertables; merge-sql.ts): probe the staged keys, history, delete the rows
  * found changed by constant keys chunk by chunk, insert what is new or changed. Same counts as mergeStaged.
  */
-async function mergeKeyed(client: PoolClient, feed: FeedDef, fileId: number, valid: number, table: KeyedTable): Promise<{ replaced: number; unchanged: number }> {
+async function mergeKeyed(
+  client: PoolClient,
+  feed: FeedDef,
+  fileId: number,
+  valid: number,
+  table: KeyedTable
+): Promise<{ replaced: number; unchanged: number }> {
   const sql = sqlFor(feed);
   const ks = keyedFor(feed, table.timeColumn);
   const params = [fileId, feed.feed];
@@ -301,10 +378,12 @@ async function mergeKeyed(client: PoolClient, feed: FeedDef, fileId: number, val
     const compressed = table.hypertable ? await compressedChunks(client, feed.table) : new Set<string>();
     // Each statement opens only the batches holding its keys; the per-transaction limit on decompressed rows
     // (100 000 by default) guards against statements that would open everything, which these are not.
-    if (rows.some((r) => compressed.has(r.chunk))) await client.query(`SET LOCAL timescaledb.max_tuples_decompressed_per_dml_transaction = 0`);
+    if (rows.some((r) => compressed.has(r.chunk)))
+      await client.query(`SET LOCAL timescaledb.max_tuples_decompressed_per_dml_transaction = 0`);
     const stmts = deleteStatements(feed.table, feed.key[0], table.timeColumn, rows, (c) => compressed.has(c));
     for (let i = 0; i < stmts.length; i += DELETES_PER_TRIP) {
-      const res = (await client.query(stmts.slice(i, i + DELETES_PER_TRIP).join(';\n'))) as unknown as { rowCount: number | null } | { rowCount: number | null }[];
+      const res = (await client.query(stmts.slice(i, i + DELETES_PER_TRIP).join(';\n'))) as unknown as
+        { rowCount: number | null } | { rowCount: number | null }[];
       for (const r of Array.isArray(res) ? res : [res]) deleted += r.rowCount ?? 0;
     }
     if (deleted !== rows.length) throw new Error(`${feed.table}: the merge deleted ${deleted} rows for ${rows.length} changed ones`);
@@ -327,7 +406,8 @@ async function mergeKeyed(client: PoolClient, feed: FeedDef, fileId: number, val
 async function directCopyClean(client: PoolClient, feed: FeedDef, fileId: number, timeColumn: string, pass: PassResult): Promise<boolean> {
   if (!pass.days) return false;
   const ks = keyedFor(feed, timeColumn);
-  const from = addDays(pass.days.min, -1), to = addDays(pass.days.max, 2);
+  const from = addDays(pass.days.min, -1),
+    to = addDays(pass.days.max, 2);
   const f = (await client.query(ks.directRows(from, to), [fileId])).rows[0];
   if (f.n !== pass.valid) return false; // not where the days say: let the staging merge sort it out
   const found = async (sql: string) => (await client.query(sql, [fileId])).rows[0].found as boolean;
@@ -351,7 +431,15 @@ async function duplicate(env: LoadEnv, file: InboxFile, fileId: number, status: 
   return zero(file, { fileId, status: 'duplicate', path: moved ?? file.path, durationMs: Date.now() - started });
 }
 
-async function rejectFile(env: LoadEnv, file: InboxFile, probe: FileProbe | null, reuseId: number | null, code: FileReasonCode, message: string, started: number): Promise<FileResult> {
+async function rejectFile(
+  env: LoadEnv,
+  file: InboxFile,
+  probe: FileProbe | null,
+  reuseId: number | null,
+  code: FileReasonCode,
+  message: string,
+  started: number
+): Promise<FileResult> {
   const { pool } = env;
   const raw = probe && !probe.notText ? await firstLine(file.path, probe.encoding).catch(() => null) : null;
   const client = await pool.connect();
@@ -370,7 +458,15 @@ async function rejectFile(env: LoadEnv, file: InboxFile, probe: FileProbe | null
       const r = await client.query(
         `INSERT INTO ingest_files (feed, file_name, content_sha256, size_bytes, encoding, status, reason, run_id)
          VALUES ($1, $2, $3, $4, $5, 'rejected', $6, $7) ON CONFLICT (content_sha256) DO NOTHING RETURNING file_id`,
-        [file.feed, file.name, probe?.sha256 ?? `unreadable:${file.path}:${Date.now()}`, probe?.size ?? file.size, probe && !probe.notText ? probe.encoding : null, message, env.runId]
+        [
+          file.feed,
+          file.name,
+          probe?.sha256 ?? `unreadable:${file.path}:${Date.now()}`,
+          probe?.size ?? file.size,
+          probe && !probe.notText ? probe.encoding : null,
+          message,
+          env.runId
+        ]
       );
       fileId = r.rows[0] ? Number(r.rows[0].file_id) : null;
     }
@@ -389,7 +485,15 @@ async function rejectFile(env: LoadEnv, file: InboxFile, probe: FileProbe | null
   }
   const moved = await moveAside(env.inbox, file, REJECTED_DIR, fileId);
   env.log(`ingest: ${file.feed}/${file.name}: rejected (${code}): ${message}`);
-  return zero(file, { fileId, status: 'rejected', reason: message, reasonCode: code, path: moved ?? file.path, encoding: probe?.encoding, durationMs: Date.now() - started });
+  return zero(file, {
+    fileId,
+    status: 'rejected',
+    reason: message,
+    reasonCode: code,
+    path: moved ?? file.path,
+    encoding: probe?.encoding,
+    durationMs: Date.now() - started
+  });
 }
 
 /**
@@ -420,8 +524,18 @@ export async function loadFile(env: LoadEnv, feed: FeedDef | null, file: InboxFi
       if (k.status === 'loaded' || k.feed === file.feed) return duplicate(env, file, Number(k.file_id), k.status, started);
       reuseId = Number(k.file_id); // rejected before under another folder (e.g. an unknown feed): judge it again here
     }
-    if (!feed) return rejectFile(env, file, p, reuseId, 'unknown_feed', `"${file.feed}" is not a feed folder (feeds: see docs/feeds.md)`, started);
-    if (p.notText) return rejectFile(env, file, p, reuseId, p.size === 0 ? 'empty_file' : p.badEncoding ? 'bad_encoding' : 'not_csv', p.notText, started);
+    if (!feed)
+      return rejectFile(env, file, p, reuseId, 'unknown_feed', `"${file.feed}" is not a feed folder (feeds: see docs/feeds.md)`, started);
+    if (p.notText)
+      return rejectFile(
+        env,
+        file,
+        p,
+        reuseId,
+        p.size === 0 ? 'empty_file' : p.badEncoding ? 'bad_encoding' : 'not_csv',
+        p.notText,
+        started
+      );
   }
   if (!feed) throw new Error('unreachable');
 
@@ -450,9 +564,17 @@ export async function loadFile(env: LoadEnv, feed: FeedDef | null, file: InboxFi
       const r = await client.query(
         `INSERT INTO ingest_files (feed, file_name, content_sha256, size_bytes, encoding, status, run_id)
          VALUES ($1, $2, $3, $4, $5, 'loading', $6) ON CONFLICT (content_sha256) DO NOTHING RETURNING file_id`,
-        [file.feed, file.name, probe ? (probe as FileProbe).sha256 : `pending:${randomUUID()}`, size, probe ? (probe as FileProbe).encoding : null, env.runId]
+        [
+          file.feed,
+          file.name,
+          probe ? (probe as FileProbe).sha256 : `pending:${randomUUID()}`,
+          size,
+          probe ? (probe as FileProbe).encoding : null,
+          env.runId
+        ]
       );
-      if (!r.rows[0]) { // the same content was just recorded by a concurrent run
+      if (!r.rows[0]) {
+        // the same content was just recorded by a concurrent run
         await client.query('ROLLBACK');
         return zero(file, { status: 'duplicate', durationMs: Date.now() - started });
       }
@@ -473,10 +595,16 @@ export async function loadFile(env: LoadEnv, feed: FeedDef | null, file: InboxFi
       } catch (e) {
         if (e instanceof FileRejection || !isDbError(e)) throw e;
         await client.query('ROLLBACK TO SAVEPOINT ingest_file');
-        if (e.code === '23505' && mode === 'direct') { mode = 'staging'; continue; }
+        if (e.code === '23505' && mode === 'direct') {
+          mode = 'staging';
+          continue;
+        }
         const line = copyLineOf(e);
         if (isDataError(e) && line !== null && attempt < MAX_DB_REFUSALS) {
-          refuse = { row: line, problem: { code: 'db_rejected', message: `PostgreSQL refused the row: ${e.message}${e.detail ? ` (${e.detail})` : ''}` } };
+          refuse = {
+            row: line,
+            problem: { code: 'db_rejected', message: `PostgreSQL refused the row: ${e.message}${e.detail ? ` (${e.detail})` : ''}` }
+          };
           log(`ingest: ${file.feed}/${file.name}: PostgreSQL refused a row (${e.message}); quarantining it and loading the file again`);
           continue;
         }
@@ -490,12 +618,15 @@ export async function loadFile(env: LoadEnv, feed: FeedDef | null, file: InboxFi
         mode = 'staging';
       }
     }
-    let replaced = 0, unchanged = 0;
+    let replaced = 0,
+      unchanged = 0;
     try {
       await pass.sink.writeTo(client);
       if (mode === 'staging' && pass.valid > 0) {
         const keyed = env.keyed.get(feed.table);
-        ({ replaced, unchanged } = keyed ? await mergeKeyed(client, feed, fileId, pass.valid, keyed) : await mergeStaged(client, feed, fileId, pass.valid));
+        ({ replaced, unchanged } = keyed
+          ? await mergeKeyed(client, feed, fileId, pass.valid, keyed)
+          : await mergeStaged(client, feed, fileId, pass.valid));
       }
     } catch (e) {
       if (isDbError(e) && isDataError(e)) throw new FileRejection('db_rejected', `PostgreSQL refused the file: ${e.message}`);
@@ -525,13 +656,34 @@ export async function loadFile(env: LoadEnv, feed: FeedDef | null, file: InboxFi
     await client.query(
       `UPDATE ingest_files SET status = 'loaded', encoding = $7, size_bytes = $8, rows_read = $2, rows_loaded = $3, rows_replaced = $4,
               rows_quarantined = $5, unknown_columns = $6, loaded_at = clock_timestamp() WHERE file_id = $1`,
-      [fileId, pass.read, loaded, replaced, pass.quarantined, pass.unknownColumns.length ? pass.unknownColumns : null, pass.info.encoding, pass.info.size]
+      [
+        fileId,
+        pass.read,
+        loaded,
+        replaced,
+        pass.quarantined,
+        pass.unknownColumns.length ? pass.unknownColumns : null,
+        pass.info.encoding,
+        pass.info.size
+      ]
     );
     await client.query('COMMIT');
     result = {
-      feed: feed.feed, file: file.name, path: file.path, fileId, status: 'loaded', encoding: pass.info.encoding ?? undefined, mode,
-      read: pass.read, loaded, replaced, quarantined: pass.quarantined, unchanged, unknownColumns: pass.unknownColumns,
-      quarantineByCode: Object.fromEntries(pass.sink.byCode), durationMs: 0
+      feed: feed.feed,
+      file: file.name,
+      path: file.path,
+      fileId,
+      status: 'loaded',
+      encoding: pass.info.encoding ?? undefined,
+      mode,
+      read: pass.read,
+      loaded,
+      replaced,
+      quarantined: pass.quarantined,
+      unchanged,
+      unknownColumns: pass.unknownColumns,
+      quarantineByCode: Object.fromEntries(pass.sink.byCode),
+      durationMs: 0
     };
   } catch (e) {
     await client.query('ROLLBACK').catch(() => {});
@@ -544,19 +696,25 @@ export async function loadFile(env: LoadEnv, feed: FeedDef | null, file: InboxFi
   }
   if (broken) throw broken;
   if (changed) {
-    log(`ingest: ${file.feed}/${file.name}: the file changed while it was being loaded (still being written?); nothing kept, it will be loaded on a later run`);
+    log(
+      `ingest: ${file.feed}/${file.name}: the file changed while it was being loaded (still being written?); nothing kept, it will be loaded on a later run`
+    );
     return zero(file, { fileId: null, status: 'deferred', path: file.path, durationMs: Date.now() - started });
   }
   if (found.dup) return duplicate(env, file, found.dup.fileId, found.dup.status, started);
   if (rejection) return rejectFile(env, file, await fingerprint(), reuseId, rejection.code, rejection.message, started);
   const r = result!;
   const moved = await moveAside(env.inbox, file, DONE_DIR, r.fileId).catch((e) => {
-    log(`ingest: ${file.feed}/${file.name}: loaded, but could not move it to ${DONE_DIR}/ (${(e as Error).message}); the next run will move it`);
+    log(
+      `ingest: ${file.feed}/${file.name}: loaded, but could not move it to ${DONE_DIR}/ (${(e as Error).message}); the next run will move it`
+    );
     return null;
   });
   r.path = moved ?? file.path;
   r.durationMs = Date.now() - started;
-  log(`ingest: ${file.feed}/${file.name}: read ${r.read}, loaded ${r.loaded} (unchanged ${r.unchanged}), replaced ${r.replaced}, quarantined ${r.quarantined}` +
-    ` [${r.encoding}, ${r.mode}, ${(r.durationMs / 1000).toFixed(1)} s]`);
+  log(
+    `ingest: ${file.feed}/${file.name}: read ${r.read}, loaded ${r.loaded} (unchanged ${r.unchanged}), replaced ${r.replaced}, quarantined ${r.quarantined}` +
+      ` [${r.encoding}, ${r.mode}, ${(r.durationMs / 1000).toFixed(1)} s]`
+  );
   return r;
 }

@@ -54,7 +54,8 @@ export function feedSql(feed: FeedDef): FeedSql {
   const key = feed.key.map(q);
   const on = (a: string, b: string) => key.map((k) => `${a}.${k} = ${b}.${k}`).join(' AND ');
   const row = (a: string) => `ROW(${cols.map((c) => `${a}.${c}`).join(', ')})`;
-  const keyText = (a: string) => (key.length === 1 ? `${a}.${key[0]}::text` : `concat_ws('|', ${key.map((k) => `${a}.${k}::text`).join(', ')})`);
+  const keyText = (a: string) =>
+    key.length === 1 ? `${a}.${key[0]}::text` : `concat_ws('|', ${key.map((k) => `${a}.${k}::text`).join(', ')})`;
   const copyColumns = [...cols, q('file_id'), q('line_no')].join(', ');
   const history = (alias: string, from: string) =>
     `INSERT INTO row_history (feed, natural_key, old_row, replaced_by_file) SELECT $2, ${keyText(alias)}, to_jsonb(${alias}), $1 FROM ${from}`;
@@ -83,9 +84,10 @@ export function feedSql(feed: FeedDef): FeedSql {
       ) SELECT (SELECT count(*) FROM gone)::int AS deleted, (SELECT count(*) FROM h)::int AS n`,
     insertNew: `INSERT INTO ${t} (${copyColumns}) SELECT ${cols.map((c) => `s.${c}`).join(', ')}, s.file_id, s.line_no FROM ingest_stg s
       WHERE NOT EXISTS (SELECT 1 FROM ${t} tr WHERE ${on('tr', 's')})`,
-    unresolved: feed.feed !== 'persons' && feed.columns.some((c) => c.name === 'id_number')
-      ? `SELECT count(*)::bigint AS n FROM ${t} x WHERE NOT EXISTS (SELECT 1 FROM persons p WHERE p.id_number = x.id_number)`
-      : null
+    unresolved:
+      feed.feed !== 'persons' && feed.columns.some((c) => c.name === 'id_number')
+        ? `SELECT count(*)::bigint AS n FROM ${t} x WHERE NOT EXISTS (SELECT 1 FROM persons p WHERE p.id_number = x.id_number)`
+        : null
   };
 }
 
@@ -159,7 +161,8 @@ export function keyedSql(feed: FeedDef, timeColumn: string | null): KeyedSql {
       WHERE NOT EXISTS (SELECT 1 FROM ingest_same x WHERE x.${k} = s.${k})`,
     directRows: (from, to) => `SELECT count(*)::int AS n, min(${k})::text AS lo, max(${k})::text AS hi
         FROM ${t} WHERE ${inDays(from, to)} AND file_id = $1`,
-    directRepeats: (from, to) => `SELECT EXISTS (SELECT 1 FROM ${t} WHERE ${inDays(from, to)} AND file_id = $1 GROUP BY ${k} HAVING count(*) > 1) AS found`,
+    directRepeats: (from, to) =>
+      `SELECT EXISTS (SELECT 1 FROM ${t} WHERE ${inDays(from, to)} AND file_id = $1 GROUP BY ${k} HAVING count(*) > 1) AS found`,
     directOthers: (lo, hi) => `SELECT EXISTS (SELECT 1 FROM ${t} WHERE ${inKeys(lo, hi)} AND file_id IS DISTINCT FROM $1) AS found`,
     directConflicts: (lo, hi) => `SELECT EXISTS (SELECT 1 FROM ${t} WHERE ${inKeys(lo, hi)} GROUP BY ${k}
         HAVING count(*) FILTER (WHERE file_id = $1) > 1
@@ -190,10 +193,16 @@ export interface ChangedRow {
  * Each statement deletes exactly the rows it names: the caller compares the total with rows.length.
  */
 export function deleteStatements(
-  table: string, keyColumn: string, timeColumn: string | null, rows: readonly ChangedRow[], compressed: (chunk: string) => boolean,
+  table: string,
+  keyColumn: string,
+  timeColumn: string | null,
+  rows: readonly ChangedRow[],
+  compressed: (chunk: string) => boolean,
   perStatement = 5000
 ): string[] {
-  const t = q(table), k = q(keyColumn), tc = timeColumn ? q(timeColumn) : null;
+  const t = q(table),
+    k = q(keyColumn),
+    tc = timeColumn ? q(timeColumn) : null;
   const byChunk = new Map<string, ChangedRow[]>();
   for (const r of rows) {
     let list = byChunk.get(r.chunk);

@@ -15,8 +15,11 @@ const MAX_RAW_CHARS = 100_000;
 
 /** COPY text escaping for a string value; NUL (impossible in PostgreSQL text) shows as ␀. */
 export function copyText(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return /[\\\t\n\r\u0000]/.test(s) ? s.replace(/[\\\t\n\r\u0000]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\u2400')) : s;
+  /* eslint-disable no-control-regex -- NUL is exactly what is escaped here */
+  return /[\\\t\n\r\u0000]/.test(s)
+    ? s.replace(/[\\\t\n\r\u0000]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\u2400'))
+    : s;
+  /* eslint-enable no-control-regex */
 }
 
 export class QuarantineSink {
@@ -66,13 +69,30 @@ export class QuarantineSink {
       await pipeline(fs.createReadStream(this.spillPath!), client.query(copyFrom(sql)));
     } else {
       const parts = this.parts;
-      await pipeline(Readable.from((function* () { for (let i = 0; i < parts.length; i += 2000) yield Buffer.from(parts.slice(i, i + 2000).join(''), 'utf8'); })()), client.query(copyFrom(sql)));
+      await pipeline(
+        Readable.from(
+          (function* () {
+            for (let i = 0; i < parts.length; i += 2000) yield Buffer.from(parts.slice(i, i + 2000).join(''), 'utf8');
+          })()
+        ),
+        client.query(copyFrom(sql))
+      );
     }
   }
 
   dispose(): void {
-    if (this.spillFd !== null) { try { fs.closeSync(this.spillFd); } catch { /* already closed */ } this.spillFd = null; }
-    if (this.spillPath) { fs.rmSync(path.dirname(this.spillPath), { recursive: true, force: true }); this.spillPath = null; }
+    if (this.spillFd !== null) {
+      try {
+        fs.closeSync(this.spillFd);
+      } catch {
+        /* already closed */
+      }
+      this.spillFd = null;
+    }
+    if (this.spillPath) {
+      fs.rmSync(path.dirname(this.spillPath), { recursive: true, force: true });
+      this.spillPath = null;
+    }
     this.parts = [];
   }
 }

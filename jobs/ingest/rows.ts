@@ -4,31 +4,60 @@
 import type { CsvRecord } from './csv.ts';
 import { CATALOGUES, type CatalogueName, type ColumnDef, type FeedDef, type RowRule } from './feeds.ts';
 import {
-  intParser, lookupParser, parseDateBytes, parseIdNumberBytes, parseMoneyBytes, parsePeriodBytes, parseRegionCodeBytes,
-  parseSignedMoneyBytes, parseTextBytes, parseTimestampBytes, type ByteParser, type ParseState, type Problem
+  intParser,
+  lookupParser,
+  parseDateBytes,
+  parseIdNumberBytes,
+  parseMoneyBytes,
+  parsePeriodBytes,
+  parseRegionCodeBytes,
+  parseSignedMoneyBytes,
+  parseTextBytes,
+  parseTimestampBytes,
+  type ByteParser,
+  type ParseState,
+  type Problem
 } from './values.ts';
 
 export type Catalogues = Record<CatalogueName, readonly string[]>;
 
 /** File-level reason codes (quarantine rows with line_no NULL, ingest_files.reason). */
-export type FileReasonCode = 'unknown_feed' | 'not_csv' | 'bad_encoding' | 'empty_file' | 'missing_column' | 'duplicate_column' | 'db_rejected';
+export type FileReasonCode =
+  'unknown_feed' | 'not_csv' | 'bad_encoding' | 'empty_file' | 'missing_column' | 'duplicate_column' | 'db_rejected';
 
 export class FileRejection extends Error {
-  constructor(readonly code: FileReasonCode, message: string) { super(message); }
+  constructor(
+    readonly code: FileReasonCode,
+    message: string
+  ) {
+    super(message);
+  }
 }
 
 function columnParser(col: ColumnDef, catalogues: Catalogues): ByteParser {
   const t = col.type;
   switch (t.kind) {
-    case 'text': return parseTextBytes;
-    case 'id_number': return parseIdNumberBytes;
-    case 'region_code': return parseRegionCodeBytes;
-    case 'date': return parseDateBytes;
-    case 'timestamp': return parseTimestampBytes;
-    case 'period': return parsePeriodBytes;
-    case 'money': return t.signed ? parseSignedMoneyBytes : parseMoneyBytes;
-    case 'int': return intParser(t.min, t.max);
-    case 'enum': return lookupParser(t.values, (v) => ({ code: 'unknown_enum', message: `${JSON.stringify(v)} is not one of ${t.values.join(', ')}` }));
+    case 'text':
+      return parseTextBytes;
+    case 'id_number':
+      return parseIdNumberBytes;
+    case 'region_code':
+      return parseRegionCodeBytes;
+    case 'date':
+      return parseDateBytes;
+    case 'timestamp':
+      return parseTimestampBytes;
+    case 'period':
+      return parsePeriodBytes;
+    case 'money':
+      return t.signed ? parseSignedMoneyBytes : parseMoneyBytes;
+    case 'int':
+      return intParser(t.min, t.max);
+    case 'enum':
+      return lookupParser(t.values, (v) => ({
+        code: 'unknown_enum',
+        message: `${JSON.stringify(v)} is not one of ${t.values.join(', ')}`
+      }));
     case 'catalogue': {
       const c = CATALOGUES[t.catalogue];
       return lookupParser(catalogues[t.catalogue], (v) => ({ code: 'unknown_code', message: `${JSON.stringify(v)} is not in ${c.label}` }));
@@ -41,20 +70,30 @@ export function mapHeader(feed: FeedDef, header: readonly string[]): { map: Int3
   const names = header.map((h) => h.trim().toLowerCase());
   const seen = new Map<string, number>();
   const dups: string[] = [];
-  names.forEach((n, i) => { if (seen.has(n)) dups.push(n || '(empty)'); else seen.set(n, i); });
+  names.forEach((n, i) => {
+    if (seen.has(n)) dups.push(n || '(empty)');
+    else seen.set(n, i);
+  });
   if (dups.length) throw new FileRejection('duplicate_column', `the header names ${[...new Set(dups)].join(', ')} more than once`);
   const missing = feed.columns.filter((c) => (c.required || c.inHeader) && !seen.has(c.name)).map((c) => c.name);
   if (missing.length) {
-    throw new FileRejection('missing_column', `the header lacks required column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (header: ${names.join(',').slice(0, 300)})`);
+    throw new FileRejection(
+      'missing_column',
+      `the header lacks required column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (header: ${names.join(',').slice(0, 300)})`
+    );
   }
   const known = new Set(feed.columns.map((c) => c.name));
   const unknown = names.filter((n) => !known.has(n)).map((n) => n || '(empty)');
   const map = new Int32Array(feed.columns.length);
-  feed.columns.forEach((c, j) => { map[j] = seen.get(c.name) ?? -1; });
+  feed.columns.forEach((c, j) => {
+    map[j] = seen.get(c.name) ?? -1;
+  });
   return { map, unknown };
 }
 
-export interface QuarantineSinkLike { add(lineNo: number | null, raw: string | null, problems: readonly Problem[]): void }
+export interface QuarantineSinkLike {
+  add(lineNo: number | null, raw: string | null, problems: readonly Problem[]): void;
+}
 
 const NULL_BYTES = [92, 78]; // \N
 const OUT_BYTES = 1 << 20;
@@ -65,7 +104,9 @@ class RowLogic {
   constructor(private readonly feed: FeedDef) {
     feed.columns.forEach((c, j) => this.idx.set(c.name, j));
   }
-  private at(name: string): number { return this.idx.get(name)!; }
+  private at(name: string): number {
+    return this.idx.get(name)!;
+  }
 
   /** Mutates values (null = absent); returns problems. */
   apply(values: (string | null)[]): Problem[] {
@@ -76,13 +117,19 @@ class RowLogic {
     for (let j = 0; j < cols.length; j++) {
       const part = cols[j].fromIdNumber;
       if (!part || !id) continue;
-      const derived = part === 'sex' ? (Number(id[16]) % 2 === 1 ? 'M' : 'F') : `${id.slice(6, 10)}-${id.slice(10, 12)}-${id.slice(12, 14)}`;
+      const derived =
+        part === 'sex' ? (Number(id[16]) % 2 === 1 ? 'M' : 'F') : `${id.slice(6, 10)}-${id.slice(10, 12)}-${id.slice(12, 14)}`;
       const given = values[j];
       if (given === null) values[j] = derived;
       else if (given !== derived) {
-        problems.push(part === 'sex'
-          ? { code: 'sex_mismatch', message: `sex ${given} does not agree with id_number ${id} (${derived === 'M' ? 'male' : 'female'}: 17th digit ${id[16]})` }
-          : { code: 'birth_date_mismatch', message: `birth_date ${given} does not agree with id_number ${id} (born ${derived})` });
+        problems.push(
+          part === 'sex'
+            ? {
+                code: 'sex_mismatch',
+                message: `sex ${given} does not agree with id_number ${id} (${derived === 'M' ? 'male' : 'female'}: 17th digit ${id[16]})`
+              }
+            : { code: 'birth_date_mismatch', message: `birth_date ${given} does not agree with id_number ${id} (born ${derived})` }
+        );
       }
     }
     for (const r of this.feed.rules ?? []) this.rule(r, values, problems);
@@ -92,8 +139,10 @@ class RowLogic {
   private rule(r: RowRule, v: (string | null)[], problems: Problem[]): void {
     switch (r.kind) {
       case 'not_before': {
-        const a = v[this.at(r.earlier)], b = v[this.at(r.later)];
-        if (a !== null && b !== null && b < a) problems.push({ code: 'end_before_start', message: `${r.later} ${b.slice(0, 10)} is before ${r.earlier} ${a.slice(0, 10)}` });
+        const a = v[this.at(r.earlier)],
+          b = v[this.at(r.later)];
+        if (a !== null && b !== null && b < a)
+          problems.push({ code: 'end_before_start', message: `${r.later} ${b.slice(0, 10)} is before ${r.earlier} ${a.slice(0, 10)}` });
         return;
       }
       case 'required_when': {
@@ -103,25 +152,35 @@ class RowLogic {
         return;
       }
       case 'fits': {
-        const a = v[this.at(r.column)], b = v[this.at(r.other)];
+        const a = v[this.at(r.column)],
+          b = v[this.at(r.other)];
         if (a !== null && b !== null && r.allowed[a] && !r.allowed[a].includes(b)) {
           problems.push({ code: 'basis_mismatch', message: `${r.column} ${a} does not fit ${r.other} ${b}` });
         }
         return;
       }
       case 'tree_parent': {
-        const level = v[this.at(r.level)], parent = v[this.at(r.parent)], self = v[this.at(r.self)];
+        const level = v[this.at(r.level)],
+          parent = v[this.at(r.parent)],
+          self = v[this.at(r.self)];
         if (level === null) return;
-        if (level === r.root && parent !== null) problems.push({ code: 'bad_parent', message: `a ${r.root} has no ${r.parent} (got ${parent})` });
-        else if (level !== r.root && parent === null) problems.push({ code: 'missing_required', message: `${r.parent} is required for a ${level}` });
-        else if (parent !== null && parent === self) problems.push({ code: 'bad_parent', message: `region ${self} cannot be its own parent` });
+        if (level === r.root && parent !== null)
+          problems.push({ code: 'bad_parent', message: `a ${r.root} has no ${r.parent} (got ${parent})` });
+        else if (level !== r.root && parent === null)
+          problems.push({ code: 'missing_required', message: `${r.parent} is required for a ${level}` });
+        else if (parent !== null && parent === self)
+          problems.push({ code: 'bad_parent', message: `region ${self} cannot be its own parent` });
         return;
       }
     }
   }
 }
 
-export interface RowCounts { read: number; valid: number; quarantined: number }
+export interface RowCounts {
+  read: number;
+  valid: number;
+  quarantined: number;
+}
 
 /**
  * One file's row processing. Call process() per record (after the header), take the output with drain().
@@ -159,7 +218,9 @@ export class RowProcessor {
     fileId: number,
     private readonly quarantine: QuarantineSinkLike,
     private readonly opts: {
-      encodingProblem: string | (() => string); exclude?: ReadonlyMap<number, Problem>; refuseCopyRow?: { row: number; problem: Problem; onLine: (lineNo: number) => void };
+      encodingProblem: string | (() => string);
+      exclude?: ReadonlyMap<number, Problem>;
+      refuseCopyRow?: { row: number; problem: Problem; onLine: (lineNo: number) => void };
       /** A date or timestamp column whose range of days (the date part as written to COPY) is kept: days(). */
       trackDays?: string;
     }
@@ -190,7 +251,11 @@ export class RowProcessor {
   /** Complete output buffers so far (COPY text); the processor keeps writing into fresh ones. */
   drain(): Buffer[] {
     const res = this.full;
-    if (this.o > 0) { res.push(this.out.subarray(0, this.o)); this.out = Buffer.allocUnsafe(OUT_BYTES); this.o = 0; }
+    if (this.o > 0) {
+      res.push(this.out.subarray(0, this.o));
+      this.out = Buffer.allocUnsafe(OUT_BYTES);
+      this.o = 0;
+    }
     this.full = [];
     return res;
   }
@@ -215,7 +280,9 @@ export class RowProcessor {
       return this.reject(rec, [{ code: 'bad_encoding', message: typeof m === 'function' ? m() : m }]);
     }
     if (rec.count !== this.width) {
-      return this.reject(rec, [{ code: 'field_count', message: `the line has ${rec.count} field${rec.count === 1 ? '' : 's'}, the header has ${this.width}` }]);
+      return this.reject(rec, [
+        { code: 'field_count', message: `the line has ${rec.count} field${rec.count === 1 ? '' : 's'}, the header has ${this.width}` }
+      ]);
     }
     if (this.opts.exclude && this.opts.exclude.size) {
       const ex = this.opts.exclude.get(rec.lineNo);
@@ -231,16 +298,20 @@ export class RowProcessor {
     for (let j = 0; j < this.ncols; j++) {
       if (j > 0) out[o++] = 9;
       const k = this.map[j];
-      let s = 0, e = 0;
+      let s = 0,
+        e = 0;
       if (k >= 0) {
-        s = rec.starts[k]; e = rec.ends[k];
+        s = rec.starts[k];
+        e = rec.ends[k];
         while (s < e && (src[s] === 32 || src[s] === 9)) s++;
         while (e > s && (src[e - 1] === 32 || src[e - 1] === 9)) e--;
       }
       this.colStart[j] = o;
       if (s === e) {
-        if (this.required[j]) (problems ??= []).push({ code: 'missing_required', message: `${this.feed.columns[j].name} is required but empty` });
-        out[o++] = NULL_BYTES[0]; out[o++] = NULL_BYTES[1];
+        if (this.required[j])
+          (problems ??= []).push({ code: 'missing_required', message: `${this.feed.columns[j].name} is required but empty` });
+        out[o++] = NULL_BYTES[0];
+        out[o++] = NULL_BYTES[1];
       } else {
         const r = this.parsers[j](src, s, e, out, o, st);
         if (r < 0) {
@@ -257,7 +328,8 @@ export class RowProcessor {
     if (problems === null && this.logic) {
       const values: (string | null)[] = new Array(this.ncols);
       for (let j = 0; j < this.ncols; j++) {
-        const a = this.colStart[j], b = this.colEnd[j];
+        const a = this.colStart[j],
+          b = this.colEnd[j];
         values[j] = b - a === 2 && out[a] === 92 && out[a + 1] === 78 ? null : out.toString('utf8', a, b);
       }
       const found = this.logic.apply(values);
@@ -267,11 +339,17 @@ export class RowProcessor {
         for (let j = 0; j < this.ncols; j++) {
           if (j > 0) out[o++] = 9;
           const v = values[j];
-          if (v === null) { out[o++] = 92; out[o++] = 78; } else o += out.write(v, o, 'utf8');
+          if (v === null) {
+            out[o++] = 92;
+            out[o++] = 78;
+          } else o += out.write(v, o, 'utf8');
         }
       }
     }
-    if (problems !== null) { this.o = rowStart; return this.reject(rec, problems); }
+    if (problems !== null) {
+      this.o = rowStart;
+      return this.reject(rec, problems);
+    }
     const refuse = this.opts.refuseCopyRow;
     if (refuse && ++this.passed === refuse.row) {
       this.o = rowStart;
@@ -285,7 +363,10 @@ export class RowProcessor {
     for (let i = 0; i < this.suffix.length; i++) out[o++] = this.suffix[i];
     const n = rec.lineNo;
     if (n < 10) out[o++] = 48 + n;
-    else { const t = String(n); for (let i = 0; i < t.length; i++) out[o++] = t.charCodeAt(i); }
+    else {
+      const t = String(n);
+      for (let i = 0; i < t.length; i++) out[o++] = t.charCodeAt(i);
+    }
     out[o++] = 10;
     this.o = o;
     this.counts.valid++;

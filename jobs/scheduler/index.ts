@@ -7,7 +7,10 @@ import { UsageError } from '../../core/errors.ts';
 import type { Pool } from '../../core/db/pool.ts';
 import { runWithDependents } from '../registry.ts';
 
-export interface ScheduleEntry { job: string; expression: string }
+export interface ScheduleEntry {
+  job: string;
+  expression: string;
+}
 
 export function schedulesFrom(config: Config): ScheduleEntry[] {
   const entries = [
@@ -36,7 +39,11 @@ export function startScheduler(pool: Pool, config: Config, log: (m: string) => v
       { name: entry.job, timezone: 'Asia/Shanghai', noOverlap: true }
     )
   );
-  log(`scheduler: ${schedulesFrom(config).map((e) => `${e.job} "${e.expression}"`).join(', ')} (Asia/Shanghai)`);
+  log(
+    `scheduler: ${schedulesFrom(config)
+      .map((e) => `${e.job} "${e.expression}"`)
+      .join(', ')} (Asia/Shanghai)`
+  );
   return {
     async stop() {
       await Promise.all(tasks.map((t) => t.stop()));

@@ -26,7 +26,9 @@ export function setBaseHeaders(req: http.IncomingMessage, res: http.ServerRespon
   res.setHeader('x-content-type-options', 'nosniff');
   res.setHeader('x-frame-options', 'SAMEORIGIN');
   res.setHeader('referrer-policy', 'same-origin');
-  const proto = String(req.headers['x-forwarded-proto'] ?? '').split(',')[0].trim();
+  const proto = String(req.headers['x-forwarded-proto'] ?? '')
+    .split(',')[0]
+    .trim();
   if (proto === 'https') res.setHeader('strict-transport-security', 'max-age=31536000');
 }
 

@@ -34,9 +34,16 @@ export async function seedCommand(argv: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { scale: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, 'as-of': { type: 'string' }, clean: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        scale: { type: 'string' },
+        seed: { type: 'string' },
+        out: { type: 'string' },
+        'as-of': { type: 'string' },
+        clean: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' }
+      },
       strict: true,
-      allowPositionals: false,
+      allowPositionals: false
     }));
   } catch (e) {
     return usage(e instanceof Error ? e.message : String(e));
@@ -73,21 +80,27 @@ export function summary(t: GroundTruth, out: string, seconds: number): string {
   lines.push(`Synthetic city written to ${out} in ${seconds.toFixed(1)} s (scale ${t.scale}, seed ${t.seed}, as of ${t.asOf}).`);
   lines.push(`Payments ${t.window.first_period} … ${t.window.last_period}; evidence from ${t.window.evidence_from}.`);
   const f = t.counts.files;
-  lines.push(`Files: ${f.total} (${f.loadable} loadable CSV, ${f.unreadable} unreadable, ${f.ignored_part} .part, ${f.duplicates} duplicate re-delivery).`);
+  lines.push(
+    `Files: ${f.total} (${f.loadable} loadable CSV, ${f.unreadable} unreadable, ${f.ignored_part} .part, ${f.duplicates} duplicate re-delivery).`
+  );
   lines.push('Rows per feed (valid / quarantined):');
   for (const feed of FEEDS) {
     const c = t.counts[feed];
     lines.push(`  ${feed.padEnd(15)}${n(c.valid).padStart(12)} / ${c.quarantined}`);
   }
   const p = t.population;
-  lines.push(`People: ${n(p.recipients_generated)} recipients generated (${n(p.recipients_active)} active at as-of), ${n(p.insured)} insured, ${n(p.deaths)} deaths, ${n(p.imprisonments)} imprisoned, ${n(p.suspended)} suspended.`);
+  lines.push(
+    `People: ${n(p.recipients_generated)} recipients generated (${n(p.recipients_active)} active at as-of), ${n(p.insured)} insured, ${n(p.deaths)} deaths, ${n(p.imprisonments)} imprisoned, ${n(p.suspended)} suspended.`
+  );
   lines.push('Planted alerts per rule:');
   for (const rule of RULES) {
     const list = t.alerts.filter((a) => a.rule === rule);
     const fen = list.reduce((s, a) => s + Math.round(Number(a.amount_at_risk) * 100), 0);
     lines.push(`  ${rule.padEnd(22)}${String(list.length).padStart(5)}   amount at risk ${(fen / 100).toFixed(2)}`);
   }
-  lines.push(`Certification: ${n(p.certified)} certified (${n(p.certified_silent)} silent), ${n(p.not_certified)} not certified, ${n(p.negative)} negative; expected silent rate ${(t.silentRate * 100).toFixed(2)}%.`);
+  lines.push(
+    `Certification: ${n(p.certified)} certified (${n(p.certified_silent)} silent), ${n(p.not_certified)} not certified, ${n(p.negative)} negative; expected silent rate ${(t.silentRate * 100).toFixed(2)}%.`
+  );
   lines.push(`Ground truth: ${path.join(out, '.ground-truth.json')}`);
   return lines.join('\n');
 }

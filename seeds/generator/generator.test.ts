@@ -43,7 +43,10 @@ function parsePeriod(v: string): number | null {
 }
 const fen = (v: string) => Math.round(Number(v) * 100);
 const periodStr = (p: number) => `${Math.floor(p / 12)}-${String((p % 12) + 1).padStart(2, '0')}`;
-const monthOfDay = (d: number) => { const dt = new Date(d * DAY_MS); return dt.getUTCFullYear() * 12 + dt.getUTCMonth(); };
+const monthOfDay = (d: number) => {
+  const dt = new Date(d * DAY_MS);
+  return dt.getUTCFullYear() * 12 + dt.getUTCMonth();
+};
 const firstDayOf = (p: number) => Date.UTC(Math.floor(p / 12), p % 12, 1) / DAY_MS;
 const lastDayOf = (p: number) => firstDayOf(p + 1) - 1;
 const minusMonths = (d: number, n: number) => {
@@ -55,15 +58,19 @@ const minusMonths = (d: number, n: number) => {
 };
 
 const REQUIRED: Record<string, string[]> = {
-  regions: ['code', 'name', 'level'], persons: ['id_number', 'name', 'hukou_region', 'status'],
+  regions: ['code', 'name', 'level'],
+  persons: ['id_number', 'name', 'hukou_region', 'status'],
   enrollments: ['enrollment_id', 'id_number', 'scheme_code', 'status', 'monthly_amount', 'start_period'],
   payments: ['payment_id', 'id_number', 'scheme_code', 'period', 'amount', 'status'],
   evidence: ['evidence_id', 'id_number', 'source', 'kind', 'occurred_at'],
   certifications: ['certification_id', 'id_number', 'method', 'certified_at', 'result'],
-  deaths: ['record_id', 'id_number', 'death_date', 'source'], imprisonments: ['record_id', 'id_number', 'start_date', 'source'],
-  subsidies: ['payout_id', 'id_number', 'project_code', 'period', 'amount'], hardship: ['id_number', 'kind', 'since'],
-  checkups: ['checkup_id', 'id_number', 'booked_for'], fund: ['period', 'scheme_code', 'income', 'expenditure', 'balance'],
-  activities: ['signup_id', 'id_number', 'activity_code', 'kind', 'signed_up_at'],
+  deaths: ['record_id', 'id_number', 'death_date', 'source'],
+  imprisonments: ['record_id', 'id_number', 'start_date', 'source'],
+  subsidies: ['payout_id', 'id_number', 'project_code', 'period', 'amount'],
+  hardship: ['id_number', 'kind', 'since'],
+  checkups: ['checkup_id', 'id_number', 'booked_for'],
+  fund: ['period', 'scheme_code', 'income', 'expenditure', 'balance'],
+  activities: ['signup_id', 'id_number', 'activity_code', 'kind', 'signed_up_at']
 };
 const HEADER_REQUIRED: Record<string, string[]> = { ...REQUIRED, regions: ['code', 'name', 'level', 'parent_code'] };
 const SCHEMES = schemes.map((s) => s.code);
@@ -80,15 +87,39 @@ const ENUMS: Record<string, Record<string, string[]>> = {
   hardship: { kind: ['minimum_living', 'extreme_poverty', 'disability', 'low_income'] },
   checkups: { result: ['normal', 'abnormal', 'pending'] },
   fund: { scheme_code: SCHEMES },
-  activities: { kind: ['activity', 'education'] },
+  activities: { kind: ['activity', 'education'] }
 };
-const DATES: Record<string, string[]> = { persons: ['birth_date', 'retired_on'], deaths: ['death_date'], imprisonments: ['start_date', 'end_date'], hardship: ['since', 'until'], checkups: ['booked_for'] };
+const DATES: Record<string, string[]> = {
+  persons: ['birth_date', 'retired_on'],
+  deaths: ['death_date'],
+  imprisonments: ['start_date', 'end_date'],
+  hardship: ['since', 'until'],
+  checkups: ['booked_for']
+};
 const STAMPS: Record<string, string[]> = {
-  persons: ['updated_at'], enrollments: ['updated_at'], payments: ['paid_at'], evidence: ['occurred_at'], certifications: ['certified_at'],
-  deaths: ['recorded_at'], imprisonments: ['recorded_at'], subsidies: ['paid_at'], checkups: ['attended_at'], activities: ['signed_up_at', 'attended_at'],
+  persons: ['updated_at'],
+  enrollments: ['updated_at'],
+  payments: ['paid_at'],
+  evidence: ['occurred_at'],
+  certifications: ['certified_at'],
+  deaths: ['recorded_at'],
+  imprisonments: ['recorded_at'],
+  subsidies: ['paid_at'],
+  checkups: ['attended_at'],
+  activities: ['signed_up_at', 'attended_at']
 };
-const PERIODS: Record<string, string[]> = { enrollments: ['start_period', 'end_period'], payments: ['period'], subsidies: ['period'], fund: ['period'] };
-const MONEY: Record<string, string[]> = { enrollments: ['monthly_amount'], payments: ['amount'], subsidies: ['amount'], fund: ['income', 'expenditure', 'balance'] };
+const PERIODS: Record<string, string[]> = {
+  enrollments: ['start_period', 'end_period'],
+  payments: ['period'],
+  subsidies: ['period'],
+  fund: ['period']
+};
+const MONEY: Record<string, string[]> = {
+  enrollments: ['monthly_amount'],
+  payments: ['amount'],
+  subsidies: ['amount'],
+  fund: ['income', 'expenditure', 'balance']
+};
 
 function idReason(v: string): string | null {
   const r = parseIdNumber(v);
@@ -127,7 +158,12 @@ function rowReason(feed: string, header: string[], fields: string[]): string | n
   return null;
 }
 
-interface Row { feed: string; file: string; line: number; r: Record<string, string> }
+interface Row {
+  feed: string;
+  file: string;
+  line: number;
+  r: Record<string, string>;
+}
 interface Inbox {
   rows: Row[];
   quarantine: { feed: string; file: string; line: number; reason_kind: string }[];
@@ -166,8 +202,12 @@ function readInbox(dir: string, skip: Set<string>): Inbox {
       out.decoded.set(file, dec);
       const skipped: number[] = [];
       const records = parse(dec.text, {
-        relax_column_count: true, skip_records_with_error: true, info: true, raw: true, skip_empty_lines: true,
-        on_skip: (err: { lines?: number } | undefined) => void skipped.push(err?.lines ?? -1),
+        relax_column_count: true,
+        skip_records_with_error: true,
+        info: true,
+        raw: true,
+        skip_empty_lines: true,
+        on_skip: (err: { lines?: number } | undefined) => void skipped.push(err?.lines ?? -1)
       } as never) as unknown as { record: string[]; info: { lines: number }; raw: string }[];
       const header = records[0].record.map((h) => h.trim().toLowerCase());
       if (HEADER_REQUIRED[folder].some((c) => !header.includes(c))) {
@@ -216,7 +256,8 @@ interface Model {
 
 function lastWins(rows: Row[], feed: string, key: (r: Record<string, string>) => string): Map<string, Record<string, string>> {
   const m = new Map<string, Record<string, string>>();
-  for (const row of rows.filter((x) => x.feed === feed).sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line)) m.set(key(row.r), row.r);
+  for (const row of rows.filter((x) => x.feed === feed).sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line))
+    m.set(key(row.r), row.r);
   return m;
 }
 
@@ -241,7 +282,7 @@ function buildModel(inbox: Inbox, asOf: string): Model {
     evidence: [...lastWins(rows, 'evidence', (r) => r.evidence_id).values()],
     certs: [...lastWins(rows, 'certifications', (r) => r.certification_id).values()],
     deaths,
-    custody,
+    custody
   };
 }
 
@@ -258,22 +299,38 @@ function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
 
 function recomputeAlerts(m: Model): { rule: string; id: string; periods: string[]; amount: number }[] {
   const out: { rule: string; id: string; periods: string[]; amount: number }[] = [];
-  const paidBy = groupBy(m.payments.filter((p) => p.status === 'paid'), (p) => p.id_number);
+  const paidBy = groupBy(
+    m.payments.filter((p) => p.status === 'paid'),
+    (p) => p.id_number
+  );
   const evBy = groupBy(m.evidence, (e) => e.id_number);
   const enrBy = groupBy([...m.enrollments.values()], (e) => e.id_number);
   const asOfMonth = monthOfDay(m.asOf);
   const cutoff = minusMonths(m.asOf, 12);
   const push = (rule: string, id: string, items: { p: number; a: number }[]) => {
-    if (items.length) out.push({ rule, id, periods: [...new Set(items.map((i) => periodStr(i.p)))].sort(), amount: items.reduce((s, i) => s + i.a, 0) });
+    if (items.length)
+      out.push({ rule, id, periods: [...new Set(items.map((i) => periodStr(i.p)))].sort(), amount: items.reduce((s, i) => s + i.a, 0) });
   };
   for (const [id, pays0] of paidBy) {
     const pays = pays0.map((p) => ({ scheme: p.scheme_code, p: parsePeriod(p.period)!, a: fen(p.amount) }));
     const death = m.deaths.get(id);
-    if (death !== undefined) push('paid_after_death', id, pays.filter((x) => firstDayOf(x.p) > death));
+    if (death !== undefined)
+      push(
+        'paid_after_death',
+        id,
+        pays.filter((x) => firstDayOf(x.p) > death)
+      );
     const cs = m.custody.get(id) ?? [];
-    push('paid_in_custody', id, pays.filter((x) => EXCL.has(x.scheme) && cs.some((c) => firstDayOf(x.p) >= c.start && (c.end === null || lastDayOf(x.p) <= c.end))));
+    push(
+      'paid_in_custody',
+      id,
+      pays.filter((x) => EXCL.has(x.scheme) && cs.some((c) => firstDayOf(x.p) >= c.start && (c.end === null || lastDayOf(x.p) <= c.end)))
+    );
     const doubles: { p: number; a: number }[] = [];
-    for (const [, list] of groupBy(pays.filter((x) => EXCL.has(x.scheme)), (x) => String(x.p))) {
+    for (const [, list] of groupBy(
+      pays.filter((x) => EXCL.has(x.scheme)),
+      (x) => String(x.p)
+    )) {
       if (new Set(list.map((x) => x.scheme)).size >= 2) doubles.push({ p: list[0].p, a: Math.min(...list.map((x) => x.a)) });
     }
     push('double_receipt', id, doubles);
@@ -281,36 +338,61 @@ function recomputeAlerts(m: Model): { rule: string; id: string; periods: string[
     for (const [scheme, list] of groupBy(pays, (x) => x.scheme)) {
       const s = list.sort((a, b) => a.p - b.p);
       for (let k = 6; k < s.length; k++) {
-        const prev = s.slice(k - 6, k).map((x) => x.a).sort((a, b) => a - b);
+        const prev = s
+          .slice(k - 6, k)
+          .map((x) => x.a)
+          .sort((a, b) => a - b);
         const med = (prev[2] + prev[3]) / 2;
-        const explained = (enrBy.get(id) ?? []).some((e) => e.scheme_code === scheme && monthOfDay(parseTs(e.updated_at)!) === s[k].p && fen(e.monthly_amount) === s[k].a);
+        const explained = (enrBy.get(id) ?? []).some(
+          (e) => e.scheme_code === scheme && monthOfDay(parseTs(e.updated_at)!) === s[k].p && fen(e.monthly_amount) === s[k].a
+        );
         if (Math.abs(s[k].a - med) > 0.2 * med && !explained) abnormal.push({ p: s[k].p, a: s[k].a - med });
       }
     }
     push('abnormal_amount', id, abnormal);
     const birth = parseDate((parseIdNumber(id) as { birthDate: string }).birthDate)!;
     const hundred = minusMonths(m.asOf, 1200) >= birth;
-    const strongRecent = (evBy.get(id) ?? []).some((e) => STRONG.has(e.kind) && parseTs(e.occurred_at)! > cutoff && parseTs(e.occurred_at)! <= m.asOf);
+    const strongRecent = (evBy.get(id) ?? []).some(
+      (e) => STRONG.has(e.kind) && parseTs(e.occurred_at)! > cutoff && parseTs(e.occurred_at)! <= m.asOf
+    );
     if (hundred && death === undefined && !strongRecent && pays.some((x) => x.p === asOfMonth - 1)) {
-      push('no_sign_of_life', id, pays.filter((x) => x.p >= asOfMonth - 12 && x.p <= asOfMonth - 1));
+      push(
+        'no_sign_of_life',
+        id,
+        pays.filter((x) => x.p >= asOfMonth - 12 && x.p <= asOfMonth - 1)
+      );
     }
   }
   for (const [id, death] of m.deaths) {
     const after = (evBy.get(id) ?? []).map((e) => parseTs(e.occurred_at)!).filter((d) => d > death);
-    if (after.length) out.push({ rule: 'post_death_activity', id, periods: [...new Set(after.map((d) => periodStr(monthOfDay(d))))].sort(), amount: 0 });
+    if (after.length)
+      out.push({ rule: 'post_death_activity', id, periods: [...new Set(after.map((d) => periodStr(monthOfDay(d))))].sort(), amount: 0 });
   }
   return out;
 }
 
 function recomputeSharedAccounts(m: Model): { account: string; periods: string[]; amount: number; persons: string[] }[] {
   const pension = m.payments.filter((p) => p.status === 'paid' && EXCL.has(p.scheme_code));
-  const byAcc = groupBy(m.payments.filter((p) => p.account_no), (p) => p.account_no);
+  const byAcc = groupBy(
+    m.payments.filter((p) => p.account_no),
+    (p) => p.account_no
+  );
   const out: { account: string; periods: string[]; amount: number; persons: string[] }[] = [];
-  for (const [account, list] of groupBy(pension.filter((p) => p.account_no), (p) => p.account_no)) {
-    const flagged = [...groupBy(list, (p) => p.period).entries()].filter(([, l]) => new Set(l.map((p) => p.id_number)).size >= 3).map(([p]) => parsePeriod(p)!);
+  for (const [account, list] of groupBy(
+    pension.filter((p) => p.account_no),
+    (p) => p.account_no
+  )) {
+    const flagged = [...groupBy(list, (p) => p.period).entries()]
+      .filter(([, l]) => new Set(l.map((p) => p.id_number)).size >= 3)
+      .map(([p]) => parsePeriod(p)!);
     if (!flagged.length) continue;
     const all = (byAcc.get(account) ?? []).filter((p) => p.status === 'paid' && flagged.includes(parsePeriod(p.period)!));
-    out.push({ account, periods: flagged.map(periodStr).sort(), amount: all.reduce((s, p) => s + fen(p.amount), 0), persons: [...new Set(all.map((p) => p.id_number))].sort() });
+    out.push({
+      account,
+      periods: flagged.map(periodStr).sort(),
+      amount: all.reduce((s, p) => s + fen(p.amount), 0),
+      persons: [...new Set(all.map((p) => p.id_number))].sort()
+    });
   }
   return out;
 }
@@ -320,7 +402,9 @@ function recomputeCertification(m: Model): Map<string, { status: string; method:
   const cutoff = minusMonths(m.asOf, 12);
   const evBy = groupBy(m.evidence, (e) => e.id_number);
   const certBy = groupBy(m.certs, (c) => c.id_number);
-  const recipients = new Set([...m.enrollments.values()].filter((e) => EXCL.has(e.scheme_code) && e.status === 'active').map((e) => e.id_number));
+  const recipients = new Set(
+    [...m.enrollments.values()].filter((e) => EXCL.has(e.scheme_code) && e.status === 'active').map((e) => e.id_number)
+  );
   for (const id of recipients) {
     const cs = m.custody.get(id) ?? [];
     if (m.deaths.has(id) || cs.some((c) => c.end === null || c.end > m.asOf)) {
@@ -329,7 +413,9 @@ function recomputeCertification(m: Model): Map<string, { status: string; method:
     }
     const after = Math.max(-Infinity, ...cs.map((c) => c.end!));
     const ok = (d: number) => d > cutoff && d <= m.asOf && d > after;
-    const ev = (evBy.get(id) ?? []).map((e) => ({ d: parseTs(e.occurred_at)!, strong: STRONG.has(e.kind), source: e.source })).filter((e) => ok(e.d));
+    const ev = (evBy.get(id) ?? [])
+      .map((e) => ({ d: parseTs(e.occurred_at)!, strong: STRONG.has(e.kind), source: e.source }))
+      .filter((e) => ok(e.d));
     let silent = Math.max(-Infinity, ...ev.filter((e) => e.strong).map((e) => e.d));
     const weak = ev.filter((e) => !e.strong);
     for (const a of weak) for (const b of weak) if (a.source !== b.source && b.d >= a.d && b.d - a.d <= 90) silent = Math.max(silent, a.d);
@@ -357,7 +443,14 @@ function hashTree(dir: string): Map<string, string> {
     for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) walk(r);
-      else out.set(r, crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, r))).digest('hex'));
+      else
+        out.set(
+          r,
+          crypto
+            .createHash('sha256')
+            .update(fs.readFileSync(path.join(dir, r)))
+            .digest('hex')
+        );
     }
   };
   walk('');
@@ -402,7 +495,11 @@ describe('synthetic city generator — tiny scale', () => {
   }, 120_000);
 
   it('writes every feed, the ground truth, the GeoJSON and the awkward files', () => {
-    for (const feed of FEEDS) expect(fs.readdirSync(path.join(dirA, feed)).some((f) => f.endsWith('.csv')), feed).toBe(true);
+    for (const feed of FEEDS)
+      expect(
+        fs.readdirSync(path.join(dirA, feed)).some((f) => f.endsWith('.csv')),
+        feed
+      ).toBe(true);
     expect(readGroundTruth(dirA)).toEqual(JSON.parse(JSON.stringify(truth)));
     expect(truth.ignoredFiles).toHaveLength(1);
     expect(fs.existsSync(path.join(dirA, truth.ignoredFiles[0].file))).toBe(true);
@@ -427,7 +524,15 @@ describe('synthetic city generator — tiny scale', () => {
   });
 
   it('plants at least two alerts for every risk rule', () => {
-    for (const rule of ['paid_after_death', 'paid_in_custody', 'double_receipt', 'abnormal_amount', 'shared_account', 'post_death_activity', 'no_sign_of_life']) {
+    for (const rule of [
+      'paid_after_death',
+      'paid_in_custody',
+      'double_receipt',
+      'abnormal_amount',
+      'shared_account',
+      'post_death_activity',
+      'no_sign_of_life'
+    ]) {
       expect(truth.alerts.filter((a) => a.rule === rule).length, rule).toBeGreaterThanOrEqual(2);
     }
   });
@@ -439,7 +544,10 @@ describe('synthetic city generator — tiny scale', () => {
     let lowerX = 0;
     for (const [file, dec] of inbox.decoded) {
       if (!file.startsWith('persons/')) continue;
-      const recs = parse(dec.text, { relax_column_count: true, info: true, skip_records_with_error: true } as never) as unknown as { record: string[]; info: { lines: number } }[];
+      const recs = parse(dec.text, { relax_column_count: true, info: true, skip_records_with_error: true } as never) as unknown as {
+        record: string[];
+        info: { lines: number };
+      }[];
       const col = recs[0].record.map((h) => h.trim().toLowerCase()).indexOf('id_number');
       for (const r of recs.slice(1)) {
         if (bad.has(`${file}:${r.info.lines}`)) continue;
@@ -464,7 +572,10 @@ describe('synthetic city generator — tiny scale', () => {
       expect(inbox.decoded.get(file)!.encoding).toBe('gb18030');
     }
     expect(inbox.decoded.get('regions/regions.csv')!.text).toContain('越州市');
-    const persons = gb.filter((f) => f.startsWith('persons/')).map((f) => inbox.decoded.get(f)!.text).join('\n');
+    const persons = gb
+      .filter((f) => f.startsWith('persons/'))
+      .map((f) => inbox.decoded.get(f)!.text)
+      .join('\n');
     expect(persons).toMatch(/[\u4e00-\u9fa5]{2,3}/);
     expect(persons).toContain('䶮'); // CJK Extension A: four bytes in GB18030, absent from GBK
     const names = new Set([...model.persons.values()].map((p) => p.name));
@@ -476,18 +587,42 @@ describe('synthetic city generator — tiny scale', () => {
     const key = (q: { file: string; line: number; reason_kind: string }) => `${q.file}:${q.line}:${q.reason_kind}`;
     expect(inbox.quarantine.map(key).sort()).toEqual(truth.quarantine.map(key).sort());
     const kinds = new Set(truth.quarantine.map((q) => q.reason_kind));
-    for (const k of ['id_check_char', 'id_length', 'id_chars', 'bad_date', 'bad_period', 'bad_money', 'negative_money', 'unknown_enum', 'missing_required', 'sex_mismatch', 'birth_date_mismatch', 'bad_csv']) {
+    for (const k of [
+      'id_check_char',
+      'id_length',
+      'id_chars',
+      'bad_date',
+      'bad_period',
+      'bad_money',
+      'negative_money',
+      'unknown_enum',
+      'missing_required',
+      'sex_mismatch',
+      'birth_date_mismatch',
+      'bad_csv'
+    ]) {
       expect(kinds.has(k as never), k).toBe(true);
     }
-    expect(inbox.unreadable.map((u) => `${u.file}:${u.reason_kind}`).sort()).toEqual(truth.unreadableFiles.map((u) => `${u.file}:${u.reason_kind}`).sort());
+    expect(inbox.unreadable.map((u) => `${u.file}:${u.reason_kind}`).sort()).toEqual(
+      truth.unreadableFiles.map((u) => `${u.file}:${u.reason_kind}`).sort()
+    );
   });
 
   it('counts rows, valid rows and natural keys per feed', () => {
     const keyOf: Record<string, (r: Record<string, string>) => string> = {
-      regions: (r) => r.code, persons: (r) => r.id_number, enrollments: (r) => r.enrollment_id, payments: (r) => r.payment_id,
-      evidence: (r) => r.evidence_id, certifications: (r) => r.certification_id, deaths: (r) => r.record_id, imprisonments: (r) => r.record_id,
-      subsidies: (r) => r.payout_id, hardship: (r) => `${r.id_number}|${r.kind}|${isoOf(parseDate(r.since)!)}`, checkups: (r) => r.checkup_id,
-      fund: (r) => `${parsePeriod(r.period)}|${r.scheme_code}`, activities: (r) => r.signup_id,
+      regions: (r) => r.code,
+      persons: (r) => r.id_number,
+      enrollments: (r) => r.enrollment_id,
+      payments: (r) => r.payment_id,
+      evidence: (r) => r.evidence_id,
+      certifications: (r) => r.certification_id,
+      deaths: (r) => r.record_id,
+      imprisonments: (r) => r.record_id,
+      subsidies: (r) => r.payout_id,
+      hardship: (r) => `${r.id_number}|${r.kind}|${isoOf(parseDate(r.since)!)}`,
+      checkups: (r) => r.checkup_id,
+      fund: (r) => `${parsePeriod(r.period)}|${r.scheme_code}`,
+      activities: (r) => r.signup_id
     };
     const dup = truth.duplicateFiles[0];
     for (const feed of FEEDS) {
@@ -503,10 +638,23 @@ describe('synthetic city generator — tiny scale', () => {
   it('lists the rows whose person arrives late or never, and the corrections', () => {
     const main = new Set(inbox.rows.filter((r) => r.feed === 'persons' && /persons-\d{6}\.csv$/.test(r.file)).map((r) => r.r.id_number));
     const supplement = new Set(inbox.rows.filter((r) => r.file === 'persons/persons-supplement.csv').map((r) => r.r.id_number));
-    const keyCol: Record<string, string> = { enrollments: 'enrollment_id', payments: 'payment_id', evidence: 'evidence_id', certifications: 'certification_id', deaths: 'record_id', imprisonments: 'record_id', subsidies: 'payout_id', checkups: 'checkup_id', activities: 'signup_id' };
+    const keyCol: Record<string, string> = {
+      enrollments: 'enrollment_id',
+      payments: 'payment_id',
+      evidence: 'evidence_id',
+      certifications: 'certification_id',
+      deaths: 'record_id',
+      imprisonments: 'record_id',
+      subsidies: 'payout_id',
+      checkups: 'checkup_id',
+      activities: 'signup_id'
+    };
     const found = inbox.rows
       .filter((r) => r.r.id_number && r.feed !== 'persons' && !main.has(r.r.id_number))
-      .map((r) => `${r.feed}|${r.feed === 'hardship' ? `${r.r.id_number}|${r.r.kind}|${isoOf(parseDate(r.r.since)!)}` : r.r[keyCol[r.feed]]}|${supplement.has(r.r.id_number) ? 'persons/persons-supplement.csv' : null}`);
+      .map(
+        (r) =>
+          `${r.feed}|${r.feed === 'hardship' ? `${r.r.id_number}|${r.r.kind}|${isoOf(parseDate(r.r.since)!)}` : r.r[keyCol[r.feed]]}|${supplement.has(r.r.id_number) ? 'persons/persons-supplement.csv' : null}`
+      );
     expect([...new Set(found)].sort()).toEqual(truth.unknownPersonRows.map((u) => `${u.feed}|${u.key}|${u.resolved_by}`).sort());
     expect(truth.unknownPersonRows.some((u) => u.resolved_by === null)).toBe(true);
     expect(truth.unknownPersonRows.some((u) => u.resolved_by !== null && u.feed === 'payments')).toBe(true);
@@ -516,18 +664,29 @@ describe('synthetic city generator — tiny scale', () => {
     for (const c of truth.corrections) {
       const final = model.persons.get(c.key)!;
       expect(final[c.field], `${c.key}.${c.field}`).toBe(c.final_value);
-      const first = inbox.rows.find((r) => r.feed === 'persons' && r.file !== 'persons/persons-correction-2.csv' && r.r.id_number === c.key)!;
+      const first = inbox.rows.find(
+        (r) => r.feed === 'persons' && r.file !== 'persons/persons-correction-2.csv' && r.r.id_number === c.key
+      )!;
       expect(first.r[c.field], `${c.key}.${c.field} first delivery`).not.toBe(c.final_value);
     }
   });
 
   it('recomputing the risk rules from the files gives exactly the planted alerts', () => {
-    const fmt = (a: { rule: string; id: string; periods: string[]; amount: number }) => `${a.rule}|${a.id}|${a.periods.join(' ')}|${(a.amount / 100).toFixed(2)}`;
+    const fmt = (a: { rule: string; id: string; periods: string[]; amount: number }) =>
+      `${a.rule}|${a.id}|${a.periods.join(' ')}|${(a.amount / 100).toFixed(2)}`;
     const got = recomputeAlerts(model).map(fmt).sort();
-    const want = truth.alerts.filter((a) => a.rule !== 'shared_account').map((a) => `${a.rule}|${a.id_number}|${a.periods.join(' ')}|${a.amount_at_risk}`).sort();
+    const want = truth.alerts
+      .filter((a) => a.rule !== 'shared_account')
+      .map((a) => `${a.rule}|${a.id_number}|${a.periods.join(' ')}|${a.amount_at_risk}`)
+      .sort();
     expect(got).toEqual(want);
-    const shared = recomputeSharedAccounts(model).map((s) => `${s.account}|${s.periods.join(' ')}|${(s.amount / 100).toFixed(2)}|${s.persons.join(' ')}`).sort();
-    const wantShared = truth.alerts.filter((a) => a.rule === 'shared_account').map((a) => `${a.account_no}|${a.periods.join(' ')}|${a.amount_at_risk}|${a.persons!.join(' ')}`).sort();
+    const shared = recomputeSharedAccounts(model)
+      .map((s) => `${s.account}|${s.periods.join(' ')}|${(s.amount / 100).toFixed(2)}|${s.persons.join(' ')}`)
+      .sort();
+    const wantShared = truth.alerts
+      .filter((a) => a.rule === 'shared_account')
+      .map((a) => `${a.account_no}|${a.periods.join(' ')}|${a.amount_at_risk}|${a.persons!.join(' ')}`)
+      .sort();
     expect(shared).toEqual(wantShared);
     // Decoys really are look-alikes that do not fire.
     const alerted = new Set(truth.alerts.flatMap((a) => a.persons ?? [a.id_number]));
@@ -554,7 +713,13 @@ describe('synthetic city generator — tiny scale', () => {
   });
 
   it('retirement truth follows the 2025 reform table for every insured person', () => {
-    const anchors: [string, number, string][] = [['M60', 1965 * 12, '2025-02'], ['M60', 1965 * 12 + 4, '2025-07'], ['F50', 1975 * 12, '2025-02'], ['F50', 1975 * 12 + 2, '2025-05'], ['M60', 1980 * 12 + 5, '2043-06']];
+    const anchors: [string, number, string][] = [
+      ['M60', 1965 * 12, '2025-02'],
+      ['M60', 1965 * 12 + 4, '2025-07'],
+      ['F50', 1975 * 12, '2025-02'],
+      ['F50', 1975 * 12 + 2, '2025-05'],
+      ['M60', 1980 * 12 + 5, '2043-06']
+    ];
     for (const [basis, bm, expected] of anchors) expect(periodStr(retirementMonth(basis as 'M60', bm))).toBe(expected);
     expect(statutoryAgeMonths('F55', 1981 * 12 + 8)).toBe(58 * 12);
     expect(statutoryAgeMonths('F50', 1984 * 12 + 10)).toBe(55 * 12);
@@ -568,7 +733,14 @@ describe('synthetic city generator — tiny scale', () => {
       const rule = { M60: [720, 1965, 4, 36], F55: [660, 1970, 4, 36], F50: [600, 1975, 2, 60] }[p.retirement_basis as 'M60']!;
       const d = bm - rule[1] * 12;
       const age = rule[0] + (d < 0 ? 0 : Math.min(rule[3], Math.floor(d / rule[2]) + 1));
-      expect(t, p.id_number).toEqual(expect.objectContaining({ basis: p.retirement_basis, birth_month: periodStr(bm), statutory_age_months: age, retirement_month: periodStr(bm + age) }));
+      expect(t, p.id_number).toEqual(
+        expect.objectContaining({
+          basis: p.retirement_basis,
+          birth_month: periodStr(bm),
+          statutory_age_months: age,
+          retirement_month: periodStr(bm + age)
+        })
+      );
       if (t.reminder_due) due++;
     }
     expect(due).toBeGreaterThan(0);
@@ -576,11 +748,14 @@ describe('synthetic city generator — tiny scale', () => {
 
   it('fund expenditure equals the paid payments of each scheme and month', () => {
     const paid = new Map<string, number>();
-    for (const p of model.payments) if (p.status === 'paid') paid.set(`${p.scheme_code}|${parsePeriod(p.period)}`, (paid.get(`${p.scheme_code}|${parsePeriod(p.period)}`) ?? 0) + fen(p.amount));
+    for (const p of model.payments)
+      if (p.status === 'paid')
+        paid.set(`${p.scheme_code}|${parsePeriod(p.period)}`, (paid.get(`${p.scheme_code}|${parsePeriod(p.period)}`) ?? 0) + fen(p.amount));
     const fund = inbox.rows.filter((r) => r.feed === 'fund');
     expect(fund.length).toBe(7 * 24);
     expect(new Set(fund.map((f) => f.r.period)).size).toBe(24);
-    for (const f of fund) expect(fen(f.r.expenditure), `${f.r.scheme_code} ${f.r.period}`).toBe(paid.get(`${f.r.scheme_code}|${parsePeriod(f.r.period)}`) ?? 0);
+    for (const f of fund)
+      expect(fen(f.r.expenditure), `${f.r.scheme_code} ${f.r.period}`).toBe(paid.get(`${f.r.scheme_code}|${parsePeriod(f.r.period)}`) ?? 0);
   });
 });
 
@@ -596,7 +771,14 @@ describe('synthetic city generator — demo scale', () => {
       expect(truth.population.recipients_generated).toBe(20_000);
       expect(truth.silentRate).toBeGreaterThanOrEqual(0.85);
       expect(truth.silentRate).toBeLessThanOrEqual(0.92);
-      for (const rule of ['paid_after_death', 'paid_in_custody', 'double_receipt', 'abnormal_amount', 'post_death_activity', 'no_sign_of_life']) {
+      for (const rule of [
+        'paid_after_death',
+        'paid_in_custody',
+        'double_receipt',
+        'abnormal_amount',
+        'post_death_activity',
+        'no_sign_of_life'
+      ]) {
         expect(truth.alerts.filter((a) => a.rule === rule).length, rule).toBeGreaterThanOrEqual(5);
       }
       expect(Object.keys(truth.retirement).length).toBe(SCALES.demo.insured);

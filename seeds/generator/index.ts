@@ -69,8 +69,21 @@ import path from 'node:path';
 import { makeIdNumber } from '../../core/domain/id-number.ts';
 import { BAD_ROWS, phantomFactory, resetBadRowKeys, type BadRowContext, type QuarantineTruth, type ReasonKind } from './bad-rows.ts';
 import {
-  addMonths, ageOn, day, dayInMonth, fmtDay, fmtDayCompact, fmtDaySlash, fmtMonth, fmtMonthCompact, fmtTs,
-  monthOf, parts, yearOfMonth, type Day, type Month,
+  addMonths,
+  ageOn,
+  day,
+  dayInMonth,
+  fmtDay,
+  fmtDayCompact,
+  fmtDaySlash,
+  fmtMonth,
+  fmtMonthCompact,
+  fmtTs,
+  monthOf,
+  parts,
+  yearOfMonth,
+  type Day,
+  type Month
 } from './calendar.ts';
 import { CsvFile, TextSink, csvField, type Encoding } from './csv-writer.ts';
 import { RARE_NAMES } from './names.ts';
@@ -99,13 +112,51 @@ export interface GenerateOptions {
 
 export const DEFAULT_AS_OF = '2026-11-15';
 
-export const FEEDS = ['regions', 'persons', 'enrollments', 'payments', 'evidence', 'certifications', 'deaths', 'imprisonments', 'subsidies', 'hardship', 'checkups', 'fund', 'activities'] as const;
+export const FEEDS = [
+  'regions',
+  'persons',
+  'enrollments',
+  'payments',
+  'evidence',
+  'certifications',
+  'deaths',
+  'imprisonments',
+  'subsidies',
+  'hardship',
+  'checkups',
+  'fund',
+  'activities'
+] as const;
 export type Feed = (typeof FEEDS)[number];
 
-export interface FeedCount { rows: number; valid: number; quarantined: number; keys: number }
-export interface FileCounts { total: number; csv: number; loadable: number; unreadable: number; ignored_part: number; duplicates: number }
-export interface AlertTruth { rule: string; id_number: string; periods: string[]; amount_at_risk: string; account_no?: string; persons?: string[] }
-export interface CertTruth { status: 'certified' | 'not_certified' | 'negative'; method: CertMethod | null; certified_on: string | null; valid_until: string | null }
+export interface FeedCount {
+  rows: number;
+  valid: number;
+  quarantined: number;
+  keys: number;
+}
+export interface FileCounts {
+  total: number;
+  csv: number;
+  loadable: number;
+  unreadable: number;
+  ignored_part: number;
+  duplicates: number;
+}
+export interface AlertTruth {
+  rule: string;
+  id_number: string;
+  periods: string[];
+  amount_at_risk: string;
+  account_no?: string;
+  persons?: string[];
+}
+export interface CertTruth {
+  status: 'certified' | 'not_certified' | 'negative';
+  method: CertMethod | null;
+  certified_on: string | null;
+  valid_until: string | null;
+}
 
 export interface GroundTruth {
   asOf: string;
@@ -125,12 +176,24 @@ export interface GroundTruth {
   silentRate: number;
   certificationEdgeCases: { id_number: string; case: string }[];
   retirement: Record<string, RetirementTruth>;
-  policy: { eligibleNotReceiving: { project: string; id_number: string }[]; receivingNotEligible: { project: string; id_number: string }[] };
+  policy: {
+    eligibleNotReceiving: { project: string; id_number: string }[];
+    receivingNotEligible: { project: string; id_number: string }[];
+  };
   corrections: { feed: string; key: string; field: string; final_value: string }[];
   unknownPersonRows: { feed: string; key: string; id_number: string; resolved_by: string | null }[];
   population: {
-    recipients_generated: number; insured: number; recipients_active: number; certified: number; certified_silent: number;
-    not_certified: number; negative: number; deaths: number; imprisonments: number; suspended: number; late_persons: number;
+    recipients_generated: number;
+    insured: number;
+    recipients_active: number;
+    certified: number;
+    certified_silent: number;
+    not_certified: number;
+    negative: number;
+    deaths: number;
+    imprisonments: number;
+    suspended: number;
+    late_persons: number;
   };
 }
 
@@ -142,7 +205,14 @@ function money(fen: number, trim = false): string {
   return s.replace(/\.?0+$/, '');
 }
 
-interface Style { date: 'iso' | 'slash' | 'compact'; period: 'iso' | 'compact'; money: 'fixed' | 'trim'; ts: 'local' | 'offset' | 'mixed'; multiline?: boolean; extra?: string }
+interface Style {
+  date: 'iso' | 'slash' | 'compact';
+  period: 'iso' | 'compact';
+  money: 'fixed' | 'trim';
+  ts: 'local' | 'offset' | 'mixed';
+  multiline?: boolean;
+  extra?: string;
+}
 
 class FeedFile extends CsvFile {
   style: Style;
@@ -153,7 +223,14 @@ class FeedFile extends CsvFile {
   private emitting = false;
   tsCount = 0;
 
-  constructor(root: string, rel: string, feed: string, columns: readonly string[], style: Partial<Style> = {}, opts: { encoding?: Encoding; eol?: '\n' | '\r\n'; headerText?: string } = {}) {
+  constructor(
+    root: string,
+    rel: string,
+    feed: string,
+    columns: readonly string[],
+    style: Partial<Style> = {},
+    opts: { encoding?: Encoding; eol?: '\n' | '\r\n'; headerText?: string } = {}
+  ) {
     super(root, rel, feed, columns, opts);
     this.style = { date: 'iso', period: 'iso', money: 'fixed', ts: 'local', ...style };
     this.encodingName = opts.encoding ?? 'utf8';
@@ -199,8 +276,32 @@ class FeedFile extends CsvFile {
 
 const COLS = {
   regions: ['code', 'name', 'level', 'parent_code'],
-  persons: ['id_number', 'name', 'sex', 'birth_date', 'phone', 'hukou_region', 'residence_region', 'residence_outside', 'status', 'retirement_basis', 'retired_on', 'updated_at'],
-  enrollments: ['enrollment_id', 'id_number', 'scheme_code', 'status', 'monthly_amount', 'start_period', 'end_period', 'account_no', 'suspended_reason', 'updated_at'],
+  persons: [
+    'id_number',
+    'name',
+    'sex',
+    'birth_date',
+    'phone',
+    'hukou_region',
+    'residence_region',
+    'residence_outside',
+    'status',
+    'retirement_basis',
+    'retired_on',
+    'updated_at'
+  ],
+  enrollments: [
+    'enrollment_id',
+    'id_number',
+    'scheme_code',
+    'status',
+    'monthly_amount',
+    'start_period',
+    'end_period',
+    'account_no',
+    'suspended_reason',
+    'updated_at'
+  ],
   payments: ['payment_id', 'id_number', 'scheme_code', 'period', 'amount', 'paid_at', 'status', 'account_no'],
   evidence: ['evidence_id', 'id_number', 'source', 'kind', 'occurred_at', 'region', 'detail'],
   certifications: ['certification_id', 'id_number', 'method', 'certified_at', 'result', 'operator'],
@@ -210,7 +311,7 @@ const COLS = {
   hardship: ['id_number', 'kind', 'level', 'since', 'until'],
   checkups: ['checkup_id', 'id_number', 'hospital', 'booked_for', 'attended_at', 'result'],
   fund: ['period', 'scheme_code', 'income', 'expenditure', 'balance'],
-  activities: ['signup_id', 'id_number', 'activity_code', 'kind', 'signed_up_at', 'attended_at', 'satisfaction'],
+  activities: ['signup_id', 'id_number', 'activity_code', 'kind', 'signed_up_at', 'attended_at', 'satisfaction']
 } as const;
 
 // ---- the generator --------------------------------------------------------------------------
@@ -232,13 +333,29 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
   const tree = buildRegions(opts.seed, cfg);
   const plan = makePlan(opts.seed, cfg, firstMonth, lastMonth);
   const world: World = {
-    seed: opts.seed, scale: opts.scale, cfg, asOf, asOfMonth, firstMonth, lastMonth,
-    evStart: addMonths(asOf, -24), cutoff: addMonths(asOf, -12), tree, plan, usedIds: new Set(),
-    counters: { enr: 0 },
+    seed: opts.seed,
+    scale: opts.scale,
+    cfg,
+    asOf,
+    asOfMonth,
+    firstMonth,
+    lastMonth,
+    evStart: addMonths(asOf, -24),
+    cutoff: addMonths(asOf, -12),
+    tree,
+    plan,
+    usedIds: new Set(),
+    counters: { enr: 0 }
   };
 
   const all: FeedFile[] = [];
-  const open = (rel: string, feed: Feed, columns: readonly string[], style: Partial<Style> = {}, o: { encoding?: Encoding; eol?: '\n' | '\r\n'; headerText?: string } = {}) => {
+  const open = (
+    rel: string,
+    feed: Feed,
+    columns: readonly string[],
+    style: Partial<Style> = {},
+    o: { encoding?: Encoding; eol?: '\n' | '\r\n'; headerText?: string } = {}
+  ) => {
     const f = new FeedFile(root, rel, feed, columns, style, o);
     all.push(f);
     return f;
@@ -250,19 +367,53 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
   const personsFiles = tree.districts.map((d, k) => {
     const variant = k % 4;
     if (variant === 0) {
-      const cols = ['name', 'id_number', 'sex', 'birth_date', 'hukou_region', 'residence_region', 'residence_outside', 'phone', 'status', 'retirement_basis', 'retired_on', 'updated_at'];
-      return open(`persons/persons-${d.code6}.csv`, 'persons', cols, {}, { headerText: ' Name ,ID_Number, Sex ,Birth_Date,HUKOU_REGION,residence_region,residence_outside,Phone,STATUS,retirement_basis,retired_on,updated_at' });
+      const cols = [
+        'name',
+        'id_number',
+        'sex',
+        'birth_date',
+        'hukou_region',
+        'residence_region',
+        'residence_outside',
+        'phone',
+        'status',
+        'retirement_basis',
+        'retired_on',
+        'updated_at'
+      ];
+      return open(
+        `persons/persons-${d.code6}.csv`,
+        'persons',
+        cols,
+        {},
+        {
+          headerText:
+            ' Name ,ID_Number, Sex ,Birth_Date,HUKOU_REGION,residence_region,residence_outside,Phone,STATUS,retirement_basis,retired_on,updated_at'
+        }
+      );
     }
     if (variant === 1) return open(`persons/persons-${d.code6}.csv`, 'persons', COLS.persons, {}, { encoding: 'gb18030', eol: '\r\n' });
-    if (variant === 2) return open(`persons/persons-${d.code6}.csv`, 'persons', COLS.persons, { date: 'slash', ts: 'offset' }, { encoding: 'utf8-bom' });
+    if (variant === 2)
+      return open(`persons/persons-${d.code6}.csv`, 'persons', COLS.persons, { date: 'slash', ts: 'offset' }, { encoding: 'utf8-bom' });
     return open(`persons/persons-${d.code6}.csv`, 'persons', COLS.persons, { date: 'compact' }, { encoding: 'gb18030' });
   });
   const supplementFile = open('persons/persons-supplement.csv', 'persons', COLS.persons);
-  const enrollFiles = [open('enrollments/enrollments-pension.csv', 'enrollments', COLS.enrollments), open('enrollments/enrollments-allowance.csv', 'enrollments', COLS.enrollments, { money: 'trim' })];
+  const enrollFiles = [
+    open('enrollments/enrollments-pension.csv', 'enrollments', COLS.enrollments),
+    open('enrollments/enrollments-allowance.csv', 'enrollments', COLS.enrollments, { money: 'trim' })
+  ];
   const payFiles = new Map<number, FeedFile>();
   for (let y = yearOfMonth(firstMonth); y <= yearOfMonth(lastMonth); y++) {
     const firstYear = y === yearOfMonth(firstMonth);
-    payFiles.set(y, open(`payments/payments-${y}.csv`, 'payments', COLS.payments, firstYear ? { period: 'compact', money: 'trim', ts: 'local' } : { ts: 'offset' }));
+    payFiles.set(
+      y,
+      open(
+        `payments/payments-${y}.csv`,
+        'payments',
+        COLS.payments,
+        firstYear ? { period: 'compact', money: 'trim', ts: 'local' } : { ts: 'offset' }
+      )
+    );
   }
   const evFiles = new Map<number, FeedFile>();
   {
@@ -276,17 +427,25 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
     }
   }
   const certFiles = new Map<number, FeedFile>();
-  for (let y = parts(world.evStart).y; y <= parts(asOf).y; y++) certFiles.set(y, open(`certifications/certifications-${y}.csv`, 'certifications', COLS.certifications));
+  for (let y = parts(world.evStart).y; y <= parts(asOf).y; y++)
+    certFiles.set(y, open(`certifications/certifications-${y}.csv`, 'certifications', COLS.certifications));
   const deathFiles = new Map<string, FeedFile>([
-    ['public_security', open('deaths/deaths-public_security.csv', 'deaths', [...COLS.deaths, 'name'], { extra: 'name' }, { encoding: 'gb18030', eol: '\r\n' })],
+    [
+      'public_security',
+      open('deaths/deaths-public_security.csv', 'deaths', [...COLS.deaths, 'name'], { extra: 'name' }, { encoding: 'gb18030', eol: '\r\n' })
+    ],
     ['health', open('deaths/deaths-health.csv', 'deaths', COLS.deaths)],
     ['civil_affairs', open('deaths/deaths-civil_affairs.csv', 'deaths', COLS.deaths, { date: 'compact' })],
-    ['court', open('deaths/deaths-court.csv', 'deaths', COLS.deaths)],
+    ['court', open('deaths/deaths-court.csv', 'deaths', COLS.deaths)]
   ]);
   const custodyFile = open('imprisonments/imprisonments.csv', 'imprisonments', COLS.imprisonments);
   const subsidyFiles = new Map<number, FeedFile>();
-  for (let y = yearOfMonth(firstMonth); y <= yearOfMonth(lastMonth); y++) subsidyFiles.set(y, open(`subsidies/subsidies-${y}.csv`, 'subsidies', COLS.subsidies));
-  const hardshipFiles = [open('hardship/hardship-civil_affairs.csv', 'hardship', COLS.hardship), open('hardship/hardship-disability_federation.csv', 'hardship', COLS.hardship, { date: 'slash' })];
+  for (let y = yearOfMonth(firstMonth); y <= yearOfMonth(lastMonth); y++)
+    subsidyFiles.set(y, open(`subsidies/subsidies-${y}.csv`, 'subsidies', COLS.subsidies));
+  const hardshipFiles = [
+    open('hardship/hardship-civil_affairs.csv', 'hardship', COLS.hardship),
+    open('hardship/hardship-disability_federation.csv', 'hardship', COLS.hardship, { date: 'slash' })
+  ];
   const checkupFile = open('checkups/checkups.csv', 'checkups', COLS.checkups);
   const activityFile = open('activities/activities.csv', 'activities', COLS.activities);
   const fundFile = open('fund/fund-ledger.csv', 'fund', COLS.fund);
@@ -295,9 +454,19 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
   // ---- bad rows ----
   const quarantine: QuarantineTruth[] = [];
   const mainFiles: Record<string, FeedFile[]> = {
-    regions: [regionsFile], persons: personsFiles, enrollments: enrollFiles, payments: [...payFiles.values()], evidence: [...evFiles.values()],
-    certifications: [...certFiles.values()], deaths: [...deathFiles.values()], imprisonments: [custodyFile], subsidies: [...subsidyFiles.values()],
-    hardship: hardshipFiles, checkups: [checkupFile], fund: [fundFile], activities: [activityFile],
+    regions: [regionsFile],
+    persons: personsFiles,
+    enrollments: enrollFiles,
+    payments: [...payFiles.values()],
+    evidence: [...evFiles.values()],
+    certifications: [...certFiles.values()],
+    deaths: [...deathFiles.values()],
+    imprisonments: [custodyFile],
+    subsidies: [...subsidyFiles.values()],
+    hardship: hardshipFiles,
+    checkups: [checkupFile],
+    fund: [fundFile],
+    activities: [activityFile]
   };
   for (const spec of BAD_ROWS) {
     const files = mainFiles[spec.feed];
@@ -312,7 +481,7 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
     ref: () => reservoir[badRng.int(0, reservoir.length - 1)],
     phantom,
     communityCode: () => tree.communities[badRng.int(0, tree.communities.length - 1)].code,
-    rng: badRng,
+    rng: badRng
   };
   const needsRef = (f: FeedFile) => !['regions', 'fund', 'persons'].includes(f.feed);
   for (const f of all) f.afterRow = () => f.maybeBad(ctx, quarantine, !needsRef(f) || reservoir.length > 0);
@@ -332,15 +501,45 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
   const policy: GroundTruth['policy'] = { eligibleNotReceiving: [], receivingNotEligible: [] };
   const corrections: GroundTruth['corrections'] = [];
   const unknownPersonRows: GroundTruth['unknownPersonRows'] = [];
-  const pop = { recipients_generated: cfg.recipients, insured: cfg.insured, recipients_active: 0, certified: 0, certified_silent: 0, not_certified: 0, negative: 0, deaths: 0, imprisonments: 0, suspended: 0, late_persons: 0 };
+  const pop = {
+    recipients_generated: cfg.recipients,
+    insured: cfg.insured,
+    recipients_active: 0,
+    certified: 0,
+    certified_silent: 0,
+    not_certified: 0,
+    negative: 0,
+    deaths: 0,
+    imprisonments: 0,
+    suspended: 0,
+    late_persons: 0
+  };
   const fund = new Map<string, number[]>();
   const groupMembers = new Map<number, Person[]>();
   const couples = new Map<number, { id: string; account: string }[]>();
   let rareNameIdx = 0;
 
-  const writer = new RowWriter(world, {
-    personsFiles, supplementFile, correctionFile, enrollFiles, payFiles, evFiles, certFiles, deathFiles, custodyFile, subsidyFiles, hardshipFiles, checkupFile, activityFile,
-  }, fund, unknownPersonRows, corrections);
+  const writer = new RowWriter(
+    world,
+    {
+      personsFiles,
+      supplementFile,
+      correctionFile,
+      enrollFiles,
+      payFiles,
+      evFiles,
+      certFiles,
+      deathFiles,
+      custodyFile,
+      subsidyFiles,
+      hardshipFiles,
+      checkupFile,
+      activityFile
+    },
+    fund,
+    unknownPersonRows,
+    corrections
+  );
 
   // ---- the person pass: build, check, record truth, write ----
   const total = cfg.recipients + cfg.insured;
@@ -348,7 +547,13 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
     const p = new PersonBuilder(world, idx).build();
     const role = p.role;
     // A few GB18030-only characters in a GB18030 persons file (districts with k % 4 in {1, 3}).
-    if (!role && p.recipient && rareNameIdx < RARE_NAMES.length && p.hukou.district.index % 4 === 1 && p.sex === RARE_NAMES[rareNameIdx].sex) {
+    if (
+      !role &&
+      p.recipient &&
+      rareNameIdx < RARE_NAMES.length &&
+      p.hukou.district.index % 4 === 1 &&
+      p.sex === RARE_NAMES[rareNameIdx].sex
+    ) {
       p.name = RARE_NAMES[rareNameIdx++].name;
     }
     if (p.recipient) {
@@ -371,7 +576,11 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
       custody: p.custody.map((c) => ({ start: c.start, end: c.end })),
       payments: p.payments.map((x) => ({ period: x.period, scheme: x.scheme, fen: x.fen, status: x.status })),
       evidence: p.evidence,
-      enrollments: p.enrollments.map((e) => ({ scheme: e.scheme, updatedMonth: monthOf(e.updated), fen: e.currentFen ?? e.yearFen.get(yearOfMonth(Math.min(e.end ?? lastMonth, lastMonth)))! })),
+      enrollments: p.enrollments.map((e) => ({
+        scheme: e.scheme,
+        updatedMonth: monthOf(e.updated),
+        fen: e.currentFen ?? e.yearFen.get(yearOfMonth(Math.min(e.end ?? lastMonth, lastMonth)))!
+      }))
     };
     const nominal = riskHits(facts, asOf, NOMINAL);
     // Only the 12-month cutoff (no_sign_of_life) depends on the reading; check it where it matters.
@@ -382,7 +591,9 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
     const expected = role && role.kind in RULE_OF_ROLE && role.kind !== 'SA' ? RULE_OF_ROLE[role.kind as keyof typeof RULE_OF_ROLE] : null;
     const got = nominal.map((h) => h.rule);
     if ((expected === null && got.length) || (expected !== null && (got.length !== 1 || got[0] !== expected))) {
-      throw new Error(`generator bug: person ${p.idx} (${role?.kind ?? 'clean'}) triggers [${got.join(', ')}], expected [${expected ?? ''}]`);
+      throw new Error(
+        `generator bug: person ${p.idx} (${role?.kind ?? 'clean'}) triggers [${got.join(', ')}], expected [${expected ?? ''}]`
+      );
     }
     for (const h of nominal) alerts.push(alertOf(h, p.id));
 
@@ -399,30 +610,51 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
       const pair = Math.min(p.idx, role.partner);
       couples.set(pair, [...(couples.get(pair) ?? []), { id: p.id, account: p.enrollments[0].account }]);
     }
-    if (role?.kind === 'AA_EXPLAINED') decoys.push({ rule: 'abnormal_amount', id_numbers: [p.id], why: `last payment +30% with the enrollment updated that month to the new amount` });
+    if (role?.kind === 'AA_EXPLAINED')
+      decoys.push({
+        rule: 'abnormal_amount',
+        id_numbers: [p.id],
+        why: `last payment +30% with the enrollment updated that month to the new amount`
+      });
     if (p.enrollments.length > 1 && p.enrollments[0].scheme === 'RES' && p.enrollments[0].status === 'terminated' && !role) {
-      if (decoys.filter((d) => d.rule === 'double_receipt').length < 5) decoys.push({ rule: 'double_receipt', id_numbers: [p.id], why: 'switched from RES to ENT without overlapping months' });
+      if (decoys.filter((d) => d.rule === 'double_receipt').length < 5)
+        decoys.push({ rule: 'double_receipt', id_numbers: [p.id], why: 'switched from RES to ENT without overlapping months' });
     }
     if (!role && p.death && p.death.records.every((r) => monthOf(r.recorded) > monthOf(p.death!.day) + 1)) {
-      if (decoys.filter((d) => d.rule === 'paid_after_death').length < 5) decoys.push({ rule: 'paid_after_death', id_numbers: [p.id], why: 'death recorded late but payments stopped after the death month' });
+      if (decoys.filter((d) => d.rule === 'paid_after_death').length < 5)
+        decoys.push({
+          rule: 'paid_after_death',
+          id_numbers: [p.id],
+          why: 'death recorded late but payments stopped after the death month'
+        });
     }
     if (!role && p.custody.length && p.custody[0].end !== null && p.custody[0].end <= asOf) {
-      if (decoys.filter((d) => d.rule === 'paid_in_custody').length < 5) decoys.push({ rule: 'paid_in_custody', id_numbers: [p.id], why: 'released; pension suspended only for periods fully inside custody' });
+      if (decoys.filter((d) => d.rule === 'paid_in_custody').length < 5)
+        decoys.push({
+          rule: 'paid_in_custody',
+          id_numbers: [p.id],
+          why: 'released; pension suspended only for periods fully inside custody'
+        });
     }
 
     if (isActiveRecipient(p)) {
       pop.recipients_active++;
-      const c = certify({
-        evidence: p.evidence,
-        explicit: p.certs.map((x) => ({ day: x.day, method: x.method, pass: x.pass })),
-        deathDay: p.death?.day ?? null,
-        ongoingCustody: p.custody.some((x) => x.end === null || x.end > asOf),
-        pastCustodyEnds: p.custody.filter((x) => x.end !== null && x.end <= asOf).map((x) => x.end!),
-      }, asOf, NOMINAL);
+      const c = certify(
+        {
+          evidence: p.evidence,
+          explicit: p.certs.map((x) => ({ day: x.day, method: x.method, pass: x.pass })),
+          deathDay: p.death?.day ?? null,
+          ongoingCustody: p.custody.some((x) => x.end === null || x.end > asOf),
+          pastCustodyEnds: p.custody.filter((x) => x.end !== null && x.end <= asOf).map((x) => x.end!)
+        },
+        asOf,
+        NOMINAL
+      );
       certification[p.id] = {
-        status: c.status, method: c.method,
+        status: c.status,
+        method: c.method,
         certified_on: c.certifiedOn === null ? null : fmtDay(c.certifiedOn),
-        valid_until: c.certifiedOn === null ? null : fmtDay(addMonths(c.certifiedOn, 12)),
+        valid_until: c.certifiedOn === null ? null : fmtDay(addMonths(c.certifiedOn, 12))
       };
       if (c.status === 'certified') {
         pop.certified++;
@@ -436,11 +668,14 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
 
     // Policy (AGE80, HARD, DIS): eligibility at asOf vs a payout for the last payment month.
     const living = !p.death && isActiveRecipient(p);
-    const activeHardship = (kinds: string[], levels?: string[]) => p.hardship.some((h) => kinds.includes(h.kind) && h.since <= asOf && (h.until === null || h.until > asOf) && (!levels || levels.includes(h.level)));
+    const activeHardship = (kinds: string[], levels?: string[]) =>
+      p.hardship.some(
+        (h) => kinds.includes(h.kind) && h.since <= asOf && (h.until === null || h.until > asOf) && (!levels || levels.includes(h.level))
+      );
     const eligible: Record<string, boolean> = {
       AGE80: living && ageOn(p.birth, asOf) >= 80,
       HARD: living && activeHardship(['minimum_living', 'extreme_poverty']),
-      DIS: living && activeHardship(['disability'], ['1', '2']),
+      DIS: living && activeHardship(['disability'], ['1', '2'])
     };
     for (const project of ['AGE80', 'HARD', 'DIS']) {
       const receiving = p.payouts.some((x) => x.project === project && x.period === lastMonth);
@@ -448,10 +683,18 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
       if (!eligible[project] && receiving) policy.receivingNotEligible.push({ project, id_number: p.id });
     }
     const planted = role && ['ENR_AGE80', 'ENR_HARD', 'RNE_AGE80', 'RNE_HARD', 'RNE_DIS'].includes(role.kind);
-    const listed = policy.eligibleNotReceiving.some((x) => x.id_number === p.id) || policy.receivingNotEligible.some((x) => x.id_number === p.id);
+    const listed =
+      policy.eligibleNotReceiving.some((x) => x.id_number === p.id) || policy.receivingNotEligible.some((x) => x.id_number === p.id);
     if (listed !== Boolean(planted)) {
-      const detail = { eligible, birth: fmtDay(p.birth), death: p.death && fmtDay(p.death.day), hardship: p.hardship.map((h) => [h.kind, h.level, fmtDay(h.since), h.until && fmtDay(h.until)]) };
-      throw new Error(`generator bug: person ${p.idx} (${role?.kind ?? 'clean'}) policy lists disagree with the plan ${JSON.stringify(detail)}`);
+      const detail = {
+        eligible,
+        birth: fmtDay(p.birth),
+        death: p.death && fmtDay(p.death.day),
+        hardship: p.hardship.map((h) => [h.kind, h.level, fmtDay(h.since), h.until && fmtDay(h.until)])
+      };
+      throw new Error(
+        `generator bug: person ${p.idx} (${role?.kind ?? 'clean'}) policy lists disagree with the plan ${JSON.stringify(detail)}`
+      );
     }
   }
 
@@ -465,12 +708,28 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
     let fen = 0;
     for (const m of members) for (const x of m.payments) if (x.account === g.account && x.status === 'paid') fen += x.fen;
     const ids = members.map((m) => m.id).sort();
-    alerts.push({ rule: 'shared_account', id_number: ids[0], periods: g.periods.map(fmtMonth), amount_at_risk: money(fen), account_no: g.account, persons: ids });
+    alerts.push({
+      rule: 'shared_account',
+      id_number: ids[0],
+      periods: g.periods.map(fmtMonth),
+      amount_at_risk: money(fen),
+      account_no: g.account,
+      persons: ids
+    });
   });
   for (const pair of couples.values()) {
-    if (pair.length === 2) decoys.push({ rule: 'shared_account', id_numbers: pair.map((x) => x.id), why: `a couple sharing account ${pair[0].account} (2 people, below 3)` });
+    if (pair.length === 2)
+      decoys.push({
+        rule: 'shared_account',
+        id_numbers: pair.map((x) => x.id),
+        why: `a couple sharing account ${pair[0].account} (2 people, below 3)`
+      });
   }
-  alerts.sort((a, b) => RULES.indexOf(a.rule as (typeof RULES)[number]) - RULES.indexOf(b.rule as (typeof RULES)[number]) || a.id_number.localeCompare(b.id_number));
+  alerts.sort(
+    (a, b) =>
+      RULES.indexOf(a.rule as (typeof RULES)[number]) - RULES.indexOf(b.rule as (typeof RULES)[number]) ||
+      a.id_number.localeCompare(b.id_number)
+  );
 
   // ---- rows for persons nobody ever delivers ----
   writer.unknownPersons(new Rng(opts.seed, 'unknown-persons'));
@@ -498,7 +757,10 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
     unreadableFiles.push({ feed: 'evidence', file: 'evidence/evidence-vendor-export.csv', reason_kind: 'not_csv' });
     // A checkups export without the required booked_for column.
     const ck = ['checkup_id,id_number,hospital,attended_at,result'];
-    for (let i = 0; i < 5; i++) ck.push(`CKX${String(i + 1).padStart(4, '0')},${reservoir[i % reservoir.length].id},越州市人民医院,2026-06-0${i + 1}T08:30:00,normal`);
+    for (let i = 0; i < 5; i++)
+      ck.push(
+        `CKX${String(i + 1).padStart(4, '0')},${reservoir[i % reservoir.length].id},越州市人民医院,2026-06-0${i + 1}T08:30:00,normal`
+      );
     fs.writeFileSync(path.join(root, 'checkups/checkups-clinic-export.csv'), ck.join('\n') + '\n');
     unreadableFiles.push({ feed: 'checkups', file: 'checkups/checkups-clinic-export.csv', reason_kind: 'missing_column' });
     // A file in a folder that is no feed.
@@ -507,7 +769,11 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
     fs.writeFileSync(path.join(root, `bank_returns/returns-${fmtMonth(lastMonth)}.csv`), br.join('\n') + '\n');
     unreadableFiles.push({ feed: 'bank_returns', file: `bank_returns/returns-${fmtMonth(lastMonth)}.csv`, reason_kind: 'unknown_feed' });
     // A payment file still being written: must never be read.
-    const part = [COLS.payments.join(','), `PM${fmtMonthCompact(asOfMonth)}000000001,${reservoir[0].id},ENT,${fmtMonth(asOfMonth)},3000.00,${fmtDay(dayInMonth(asOfMonth, 18))}T09:00:00,paid,${reservoir[0].enrollments[0].account}`, 'PM2026'];
+    const part = [
+      COLS.payments.join(','),
+      `PM${fmtMonthCompact(asOfMonth)}000000001,${reservoir[0].id},ENT,${fmtMonth(asOfMonth)},3000.00,${fmtDay(dayInMonth(asOfMonth, 18))}T09:00:00,paid,${reservoir[0].enrollments[0].account}`,
+      'PM2026'
+    ];
     const partRel = `payments/payments-${fmtMonth(asOfMonth)}.csv.part`;
     fs.writeFileSync(path.join(root, partRel), part.join('\n'));
     ignoredFiles.push({ file: partRel });
@@ -537,7 +803,14 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
   counts.certifications.keys -= firstCert.rows - firstCert.badWritten;
   counts.persons.keys -= correctionFile.rows;
   const csvCount = all.length + 1 + 3;
-  counts.files = { total: csvCount + 1, csv: csvCount, loadable: all.length + 1, unreadable: unreadableFiles.length, ignored_part: ignoredFiles.length, duplicates: duplicateFiles.length };
+  counts.files = {
+    total: csvCount + 1,
+    csv: csvCount,
+    loadable: all.length + 1,
+    unreadable: unreadableFiles.length,
+    ignored_part: ignoredFiles.length,
+    duplicates: duplicateFiles.length
+  };
 
   const extraColumns = all.filter((f) => f.style.extra).map((f) => ({ feed: f.feed, file: f.rel, columns: [f.style.extra!] }));
   const encodings = all.map((f) => ({ file: f.rel, encoding: f.encodingName, eol: f.eolName }));
@@ -545,11 +818,32 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
   quarantine.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
 
   const truth: GroundTruth = {
-    asOf: asOfIso, seed: opts.seed, scale: opts.scale,
-    window: { first_period: fmtMonth(firstMonth), last_period: fmtMonth(lastMonth), evidence_from: fmtDay(world.evStart), cutoff: fmtDay(world.cutoff) },
-    counts, quarantine, unreadableFiles, ignoredFiles, duplicateFiles, extraColumns, encodings, alerts, decoys, certification,
+    asOf: asOfIso,
+    seed: opts.seed,
+    scale: opts.scale,
+    window: {
+      first_period: fmtMonth(firstMonth),
+      last_period: fmtMonth(lastMonth),
+      evidence_from: fmtDay(world.evStart),
+      cutoff: fmtDay(world.cutoff)
+    },
+    counts,
+    quarantine,
+    unreadableFiles,
+    ignoredFiles,
+    duplicateFiles,
+    extraColumns,
+    encodings,
+    alerts,
+    decoys,
+    certification,
     silentRate: pop.certified ? pop.certified_silent / pop.certified : 0,
-    certificationEdgeCases: edgeCases, retirement, policy, corrections, unknownPersonRows, population: pop,
+    certificationEdgeCases: edgeCases,
+    retirement,
+    policy,
+    corrections,
+    unknownPersonRows,
+    population: pop
   };
   writeTruth(path.join(root, '.ground-truth.json'), truth);
   return truth;
@@ -563,7 +857,8 @@ function prepareOutDir(root: string, clean: boolean): void {
   if (fs.existsSync(truthFile)) {
     try {
       const t = JSON.parse(fs.readFileSync(truthFile, 'utf8')) as Partial<GroundTruth>;
-      for (const list of [t.encodings, t.unreadableFiles, t.ignoredFiles, t.duplicateFiles]) for (const e of list ?? []) previous.add(e.file);
+      for (const list of [t.encodings, t.unreadableFiles, t.ignoredFiles, t.duplicateFiles])
+        for (const e of list ?? []) previous.add(e.file);
     } catch {
       // An unreadable ground truth lists nothing: its files count as foreign.
     }
@@ -577,7 +872,9 @@ function prepareOutDir(root: string, clean: boolean): void {
   }
   const foreign = found.filter((f) => !previous.has(f));
   if (foreign.length && !clean) {
-    throw new Error(`${root} already holds feed files this generator did not write (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); use an empty folder or the clean option`);
+    throw new Error(
+      `${root} already holds feed files this generator did not write (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); use an empty folder or the clean option`
+    );
   }
   for (const f of found) fs.rmSync(path.join(root, f));
   fs.rmSync(truthFile, { force: true });
@@ -599,7 +896,9 @@ function writeTruth(file: string, t: GroundTruth): void {
     if (k === 'certification' || k === 'retirement') {
       const entries = Object.entries(v as Record<string, unknown>);
       sink.write(`${JSON.stringify(k)}: {\n`);
-      entries.forEach(([id, val], j) => sink.write(`  ${JSON.stringify(id)}: ${JSON.stringify(val)}${j < entries.length - 1 ? ',' : ''}\n`));
+      entries.forEach(([id, val], j) =>
+        sink.write(`  ${JSON.stringify(id)}: ${JSON.stringify(val)}${j < entries.length - 1 ? ',' : ''}\n`)
+      );
       sink.write(`}${comma}\n`);
     } else if (Array.isArray(v)) {
       sink.write(`${JSON.stringify(k)}: [`);
@@ -671,7 +970,7 @@ class RowWriter {
     private readonly f: Files,
     private readonly fund: Map<string, number[]>,
     private readonly unknown: GroundTruth['unknownPersonRows'],
-    private readonly corrections: GroundTruth['corrections'],
+    private readonly corrections: GroundTruth['corrections']
   ) {}
 
   private note(p: Person, feed: string, key: string): void {
@@ -685,10 +984,19 @@ class RowWriter {
     const given = (p.idx * 7) % 20 !== 0; // ~5% deliver sex and birth_date empty (derived from the id)
     const rec = (file: FeedFile, over: Partial<Record<string, string>> = {}): string[] => {
       const r: Record<string, string> = {
-        id_number: p.idPersons, name: p.nameFirst ?? p.name, sex: given ? p.sex : '', birth_date: given ? file.d(p.birth) : '',
-        phone: p.phone, hukou_region: p.hukou.code, residence_region: p.residence?.code ?? '', residence_outside: p.outside ?? '',
-        status: p.recipient ? 'retired' : 'insured', retirement_basis: p.basis, retired_on: file.d(p.retiredOn),
-        updated_at: file.t(p.updatedAt, 36000 + (p.idx % 3600)), ...over,
+        id_number: p.idPersons,
+        name: p.nameFirst ?? p.name,
+        sex: given ? p.sex : '',
+        birth_date: given ? file.d(p.birth) : '',
+        phone: p.phone,
+        hukou_region: p.hukou.code,
+        residence_region: p.residence?.code ?? '',
+        residence_outside: p.outside ?? '',
+        status: p.recipient ? 'retired' : 'insured',
+        retirement_basis: p.basis,
+        retired_on: file.d(p.retiredOn),
+        updated_at: file.t(p.updatedAt, 36000 + (p.idx % 3600)),
+        ...over
       };
       return file.columns.map((c) => r[c]);
     };
@@ -700,7 +1008,20 @@ class RowWriter {
       const file = EXCLUSIVE.has(e.scheme) ? f.enrollFiles[0] : f.enrollFiles[1];
       const lastCovered = Math.min(e.end ?? w.lastMonth, w.lastMonth);
       const fen = e.currentFen ?? e.yearFen.get(yearOfMonth(Math.max(lastCovered, e.start, w.firstMonth)))!;
-      file.raw([e.id, p.id, e.scheme, e.status, file.m(fen), fmtMonth(e.start), e.end === null ? '' : fmtMonth(e.end), e.account, e.reason, file.t(e.updated, 36000)].join(','));
+      file.raw(
+        [
+          e.id,
+          p.id,
+          e.scheme,
+          e.status,
+          file.m(fen),
+          fmtMonth(e.start),
+          e.end === null ? '' : fmtMonth(e.end),
+          e.account,
+          e.reason,
+          file.t(e.updated, 36000)
+        ].join(',')
+      );
       this.note(p, 'enrollments', e.id);
     }
 
@@ -771,12 +1092,27 @@ class RowWriter {
     // checkups and activities
     for (const c of p.checkups) {
       const id = 'CK' + String(++this.ckSeq).padStart(9, '0');
-      f.checkupFile.row([id, p.id, c.hospital, fmtDay(c.booked), c.attended === null ? '' : fmtTs(c.attended, 28800 + (c.sec % 9000)), c.result]);
+      f.checkupFile.row([
+        id,
+        p.id,
+        c.hospital,
+        fmtDay(c.booked),
+        c.attended === null ? '' : fmtTs(c.attended, 28800 + (c.sec % 9000)),
+        c.result
+      ]);
       this.note(p, 'checkups', id);
     }
     for (const s of p.signups) {
       const id = 'SU' + String(++this.suSeq).padStart(9, '0');
-      f.activityFile.row([id, p.id, s.code, s.kind, fmtTs(s.signed, 43200), s.attended === null ? '' : fmtTs(s.attended, 50400), s.sat === null ? '' : String(s.sat)]);
+      f.activityFile.row([
+        id,
+        p.id,
+        s.code,
+        s.kind,
+        fmtTs(s.signed, 43200),
+        s.attended === null ? '' : fmtTs(s.attended, 50400),
+        s.sat === null ? '' : String(s.sat)
+      ]);
       this.note(p, 'activities', id);
     }
   }

@@ -4,8 +4,17 @@
 import { makeIdNumber } from '../../core/domain/id-number.ts';
 import { subsidyProjects } from '../../core/reference/index.ts';
 import {
-  addMonths, ageOn, dayFromParts, dayInMonth, firstDay, lastDay, monthOf, parts, yearOfMonth,
-  type Day, type Month,
+  addMonths,
+  ageOn,
+  dayFromParts,
+  dayInMonth,
+  firstDay,
+  lastDay,
+  monthOf,
+  parts,
+  yearOfMonth,
+  type Day,
+  type Month
 } from './calendar.ts';
 import { BUS_LINES, CITY_HOSPITALS, OUTSIDE_PLACES, PHARMACIES, RAIL_TRIPS, personName } from './names.ts';
 import type { Plan, Role, Scale, ScaleConfig } from './plan.ts';
@@ -53,15 +62,68 @@ export interface Enr {
   currentFen?: number;
 }
 
-export interface Pay { id: string; period: Month; scheme: string; fen: number; status: 'paid' | 'failed' | 'returned'; account: string; day: Day; sec: number }
-export interface Ev { day: Day; sec: number; source: string; kind: string; strong: boolean; region: string; detail: string }
-export interface CertEv { day: Day; sec: number; method: string; pass: boolean; operator: string }
-export interface DeathRec { source: string; recorded: Day; sec: number }
-export interface Custody { start: Day; end: Day | null; source: string; recorded: Day }
-export interface Hardship { kind: string; level: string; since: Day; until: Day | null }
-export interface Payout { project: string; period: Month; fen: number }
-export interface Checkup { hospital: string; booked: Day; attended: Day | null; sec: number; result: string }
-export interface Signup { code: string; kind: 'activity' | 'education'; signed: Day; attended: Day | null; sat: number | null }
+export interface Pay {
+  id: string;
+  period: Month;
+  scheme: string;
+  fen: number;
+  status: 'paid' | 'failed' | 'returned';
+  account: string;
+  day: Day;
+  sec: number;
+}
+export interface Ev {
+  day: Day;
+  sec: number;
+  source: string;
+  kind: string;
+  strong: boolean;
+  region: string;
+  detail: string;
+}
+export interface CertEv {
+  day: Day;
+  sec: number;
+  method: string;
+  pass: boolean;
+  operator: string;
+}
+export interface DeathRec {
+  source: string;
+  recorded: Day;
+  sec: number;
+}
+export interface Custody {
+  start: Day;
+  end: Day | null;
+  source: string;
+  recorded: Day;
+}
+export interface Hardship {
+  kind: string;
+  level: string;
+  since: Day;
+  until: Day | null;
+}
+export interface Payout {
+  project: string;
+  period: Month;
+  fen: number;
+}
+export interface Checkup {
+  hospital: string;
+  booked: Day;
+  attended: Day | null;
+  sec: number;
+  result: string;
+}
+export interface Signup {
+  code: string;
+  kind: 'activity' | 'education';
+  signed: Day;
+  attended: Day | null;
+  sat: number | null;
+}
 
 export type Profile = 'A' | 'B' | 'E' | 'N';
 
@@ -104,18 +166,48 @@ export interface Person {
 // ---- tables --------------------------------------------------------------------------------------
 
 const STRONG_KINDS: { kind: string; w: number; sources: [string, number][]; online?: boolean }[] = [
-  { kind: 'outpatient_visit', w: 30, sources: [['HEALTH_HIS', 6], ['MEDICAL_INSURANCE', 4]] },
-  { kind: 'hospital_admission', w: 6, sources: [['HEALTH_HIS', 7], ['MEDICAL_INSURANCE', 3]] },
-  { kind: 'face_login', w: 14, sources: [['GOV_APP', 7], ['PS_FACE', 3]], online: true },
+  {
+    kind: 'outpatient_visit',
+    w: 30,
+    sources: [
+      ['HEALTH_HIS', 6],
+      ['MEDICAL_INSURANCE', 4]
+    ]
+  },
+  {
+    kind: 'hospital_admission',
+    w: 6,
+    sources: [
+      ['HEALTH_HIS', 7],
+      ['MEDICAL_INSURANCE', 3]
+    ]
+  },
+  {
+    kind: 'face_login',
+    w: 14,
+    sources: [
+      ['GOV_APP', 7],
+      ['PS_FACE', 3]
+    ],
+    online: true
+  },
   { kind: 'bank_counter', w: 8, sources: [['BANK_COUNTER', 1]] },
   { kind: 'checkup_visit', w: 7, sources: [['CHECKUP_CENTER', 1]] },
   { kind: 'vaccination', w: 6, sources: [['VACCINATION', 1]] },
   { kind: 'activity_checkin', w: 5, sources: [['ACTIVITY_CENTER', 1]] },
-  { kind: 'community_visit', w: 5, sources: [['GRID_SYSTEM', 8], ['CIVIL_ASSIST', 1], ['PS_HOUSEHOLD', 1]] },
+  {
+    kind: 'community_visit',
+    w: 5,
+    sources: [
+      ['GRID_SYSTEM', 8],
+      ['CIVIL_ASSIST', 1],
+      ['PS_HOUSEHOLD', 1]
+    ]
+  },
   { kind: 'rail_ticket', w: 4, sources: [['RAILWAY', 1]], online: true },
   { kind: 'flight_ticket', w: 1.5, sources: [['AVIATION', 1]], online: true },
   { kind: 'travel_booking', w: 1.5, sources: [['TRAVEL_AGENCY', 1]], online: true },
-  { kind: 'nursing_home_checkin', w: 0, sources: [['NURSING_HOME', 1]] },
+  { kind: 'nursing_home_checkin', w: 0, sources: [['NURSING_HOME', 1]] }
 ];
 
 /** Weak kinds: each comes from exactly one source, so "two sources" means two kinds. */
@@ -126,7 +218,7 @@ const WEAK_KINDS: [string, string, number][] = [
   ['phone_topup', 'TELECOM', 12],
   ['citizen_card_purchase', 'CITIZEN_CARD', 12],
   ['library_loan', 'LIBRARY', 4],
-  ['scenic_ticket', 'SCENIC_SPOT', 4],
+  ['scenic_ticket', 'SCENIC_SPOT', 4]
 ];
 
 const PAY_DAY: Record<string, number> = { ENT: 18, INS: 16, RES: 20, LLF: 20, VET: 22, CAD: 22, FPR: 17 };
@@ -177,7 +269,14 @@ function phoneNumber(rng: Rng): string {
 
 function recipientAge(rng: Rng): number {
   const band = rng.weighted<[number, number]>([
-    [[55, 64], 10], [[65, 74], 9], [[75, 79], 3], [[80, 84], 2.25], [[85, 89], 1.4], [[90, 94], 0.6], [[95, 99], 0.15], [[100, 103], 0.02],
+    [[55, 64], 10],
+    [[65, 74], 9],
+    [[75, 79], 3],
+    [[80, 84], 2.25],
+    [[85, 89], 1.4],
+    [[90, 94], 0.6],
+    [[95, 99], 0.15],
+    [[100, 103], 0.02]
   ]);
   return rng.int(band[0], band[1]);
 }
@@ -187,7 +286,7 @@ function annualMortality(age: number): number {
   if (age < 65) return 0.005;
   if (age < 75) return 0.012;
   if (age < 85) return 0.036;
-  if (age < 95) return 0.10;
+  if (age < 95) return 0.1;
   return 0.22;
 }
 
@@ -209,11 +308,34 @@ export class PersonBuilder {
     const role = world.plan.roles.get(idx);
     this.clean = role === undefined;
     this.p = {
-      idx, recipient: idx < world.cfg.recipients, role,
-      id: '', idPersons: '', idEvidence: '', name: '', sex: 'M', birth: 0, phone: '',
-      hukou: world.tree.communities[0], residence: null, outside: null, basis: 'M60', retiredOn: null, updatedAt: 0,
-      enrollments: [], payments: [], death: null, custody: [], evidence: [], certs: [], hardship: [], payouts: [],
-      checkups: [], signups: [], profile: 'A', postDeath: [],
+      idx,
+      recipient: idx < world.cfg.recipients,
+      role,
+      id: '',
+      idPersons: '',
+      idEvidence: '',
+      name: '',
+      sex: 'M',
+      birth: 0,
+      phone: '',
+      hukou: world.tree.communities[0],
+      residence: null,
+      outside: null,
+      basis: 'M60',
+      retiredOn: null,
+      updatedAt: 0,
+      enrollments: [],
+      payments: [],
+      death: null,
+      custody: [],
+      evidence: [],
+      certs: [],
+      hardship: [],
+      payouts: [],
+      checkups: [],
+      signups: [],
+      profile: 'A',
+      postDeath: []
     };
   }
 
@@ -281,8 +403,17 @@ export class PersonBuilder {
     p.sex = kind === 'PIC' ? 'M' : rng.chance(0.46) ? 'M' : 'F';
     p.basis = p.sex === 'M' ? 'M60' : rng.chance(0.35) ? 'F55' : 'F50';
     const forcedAge: Record<string, [number, number]> = {
-      NSOL: [100, 104], PIC: [58, 74], AA: [63, 78], AA_EXPLAINED: [63, 78], DR: [62, 80], SA: [63, 85],
-      PAD: [72, 92], PDA: [72, 92], RNE_AGE80: [77, 78], ENR_AGE80: [82, 90], COUPLE: [62, 85],
+      NSOL: [100, 104],
+      PIC: [58, 74],
+      AA: [63, 78],
+      AA_EXPLAINED: [63, 78],
+      DR: [62, 80],
+      SA: [63, 85],
+      PAD: [72, 92],
+      PDA: [72, 92],
+      RNE_AGE80: [77, 78],
+      ENR_AGE80: [82, 90],
+      COUPLE: [62, 85]
     };
     // Schemes and retirement: resample until the pension has started by the last payment month.
     const needsOldStart = kind !== undefined && ['AA', 'AA_EXPLAINED', 'DR', 'SA', 'NSOL', 'PAD', 'PDA', 'PIC', 'COUPLE'].includes(kind);
@@ -294,9 +425,19 @@ export class PersonBuilder {
       const age = range ? rng.int(range[0], range[1]) : recipientAge(rng);
       p.birth = this.birthForAge(age);
       const realAge = ageOn(p.birth, w.asOf);
-      scheme = kind === 'AA' || kind === 'AA_EXPLAINED' || kind === 'DR' ? 'ENT'
-        : realAge < 60 ? (rng.chance(0.88) ? 'ENT' : 'INS')
-          : rng.weighted([['ENT', 72], ['INS', 10], ['RES', 14], ['LLF', 4]]);
+      scheme =
+        kind === 'AA' || kind === 'AA_EXPLAINED' || kind === 'DR'
+          ? 'ENT'
+          : realAge < 60
+            ? rng.chance(0.88)
+              ? 'ENT'
+              : 'INS'
+            : rng.weighted([
+                ['ENT', 72],
+                ['INS', 10],
+                ['RES', 14],
+                ['LLF', 4]
+              ]);
       if ((kind === 'PIC' || kind === 'NSOL' || kind === 'SA') && scheme !== 'ENT') scheme = rng.chance(0.7) ? 'ENT' : 'RES';
       // Women on F50 among retirees are those long retired (the brief keeps retirees 55+).
       if (p.basis === 'F50' && realAge < 56) p.basis = 'F55';
@@ -317,12 +458,14 @@ export class PersonBuilder {
     const account = this.accountOf();
     const primary = this.newEnrollment(scheme, start, account, this.baseFen(scheme));
     const enrs = [primary];
-    const plain = this.clean || ['LATE', 'CORRECTION', 'ENR_AGE80', 'ENR_HARD', 'RNE_AGE80', 'RNE_HARD', 'RNE_DIS', 'SAMEDAY'].includes(kind ?? '');
+    const plain =
+      this.clean || ['LATE', 'CORRECTION', 'ENR_AGE80', 'ENR_HARD', 'RNE_AGE80', 'RNE_HARD', 'RNE_DIS', 'SAMEDAY'].includes(kind ?? '');
     if (plain) {
       // Extras that stack on the pension.
       const age = ageOn(p.birth, w.asOf);
       if (rng.chance(p.sex === 'M' ? 0.04 : 0.005)) enrs.push(this.newEnrollment('VET', start, account, fenOfYuan(rng.int(40, 90) * 10)));
-      if ((scheme === 'RES' || scheme === 'LLF') && rng.chance(0.08)) enrs.push(this.newEnrollment('CAD', start, account, fenOfYuan(rng.int(30, 60) * 10)));
+      if ((scheme === 'RES' || scheme === 'LLF') && rng.chance(0.08))
+        enrs.push(this.newEnrollment('CAD', start, account, fenOfYuan(rng.int(30, 60) * 10)));
       if (age >= 62 && rng.chance(0.06)) enrs.push(this.newEnrollment('FPR', start, account, rng.chance(0.5) ? 10000 : 15000));
       // Clean scheme switchers: a resident pension replaced by an enterprise pension, no overlap.
       if (this.clean && scheme === 'ENT' && start < w.firstMonth && rng.chance(0.02)) {
@@ -395,7 +538,18 @@ export class PersonBuilder {
   private newEnrollment(scheme: string, start: Month, account: string, base: number): Enr {
     const w = this.w;
     const id = 'EN' + String(++w.counters.enr).padStart(9, '0');
-    const e: Enr = { id, scheme, start, end: null, status: 'active', reason: '', account, yearFen: this.yearAmounts(scheme, base, start), updated: 0, stopFrom: null };
+    const e: Enr = {
+      id,
+      scheme,
+      start,
+      end: null,
+      status: 'active',
+      reason: '',
+      account,
+      yearFen: this.yearAmounts(scheme, base, start),
+      updated: 0,
+      stopFrom: null
+    };
     e.updated = this.updatedFor(e);
     return e;
   }
@@ -412,7 +566,9 @@ export class PersonBuilder {
     let deathDay = 0;
     if (kind === 'PAD') {
       const role = p.role as Extract<Role, { kind: 'PAD' }>;
-      const m = role.ongoing ? w.lastMonth - role.k : w.firstMonth + 3 + rng.int(0, Math.max(0, w.lastMonth - w.firstMonth - 3 - role.k - 2));
+      const m = role.ongoing
+        ? w.lastMonth - role.k
+        : w.firstMonth + 3 + rng.int(0, Math.max(0, w.lastMonth - w.firstMonth - 3 - role.k - 2));
       deathDay = firstDay(m) + rng.int(4, 24);
       dies = true;
     } else if (kind === 'PDA') {
@@ -439,7 +595,12 @@ export class PersonBuilder {
       if (role.ongoing) {
         const start = this.domClamp(w.asOf - rng.int(100, 300));
         const end = role.futureEnd ? this.domClamp(w.asOf + rng.int(200, 600)) : null;
-        p.custody.push({ start, end, source: rng.pick(['prison', 'court', 'public_security']), recorded: Math.min(w.asOf - 3, start + rng.int(20, 60)) });
+        p.custody.push({
+          start,
+          end,
+          source: rng.pick(['prison', 'court', 'public_security']),
+          recorded: Math.min(w.asOf - 3, start + rng.int(20, 60))
+        });
       } else {
         const start = this.domClamp(rng.int(windowStart + 60, Math.max(windowStart + 61, w.asOf - 420)));
         const end = this.domClamp(Math.min(w.asOf - 70, start + rng.int(120, 300)));
@@ -455,7 +616,12 @@ export class PersonBuilder {
           end = this.domClamp(start + rng.int(120, 700));
           if (end > w.asOf - 60) end = r < 0.1 ? this.domClamp(w.asOf + rng.int(100, 900)) : null;
         } else if (r < 0.55) end = this.domClamp(w.asOf + rng.int(100, 900));
-        p.custody.push({ start, end, source: rng.pick(['prison', 'court', 'public_security']), recorded: Math.min(w.asOf - 3, start + rng.int(10, 60)) });
+        p.custody.push({
+          start,
+          end,
+          source: rng.pick(['prison', 'court', 'public_security']),
+          recorded: Math.min(w.asOf - 3, start + rng.int(10, 60))
+        });
       }
     }
 
@@ -482,11 +648,15 @@ export class PersonBuilder {
       const profile = this.profileOf();
       if (profile === 'N' && rng.chance(0.25)) {
         const m = w.lastMonth - rng.int(0, 4);
-        for (const e of p.enrollments) if (e.status === 'active') Object.assign(e, { status: 'suspended', reason: 'not_certified', stopFrom: m, updated: firstDay(m) + 2 });
+        for (const e of p.enrollments)
+          if (e.status === 'active')
+            Object.assign(e, { status: 'suspended', reason: 'not_certified', stopFrom: m, updated: firstDay(m) + 2 });
         p.profile = 'suspended';
       } else if (rng.chance(0.001)) {
         const m = w.lastMonth - rng.int(0, 6);
-        for (const e of p.enrollments) if (e.status === 'active') Object.assign(e, { status: 'suspended', reason: 'bank_account_invalid', stopFrom: m, updated: firstDay(m) + 5 });
+        for (const e of p.enrollments)
+          if (e.status === 'active')
+            Object.assign(e, { status: 'suspended', reason: 'bank_account_invalid', stopFrom: m, updated: firstDay(m) + 5 });
         p.profile = 'suspended';
       }
     }
@@ -506,7 +676,12 @@ export class PersonBuilder {
   private makeDeath(deathDay: Day): void {
     const { p, rng, w } = this;
     const kind = this.roleKind();
-    const sources: [string, number][] = [['public_security', 45], ['health', 35], ['civil_affairs', 18], ['court', 2]];
+    const sources: [string, number][] = [
+      ['public_security', 45],
+      ['health', 35],
+      ['civil_affairs', 18],
+      ['court', 2]
+    ];
     const first = rng.weighted(sources);
     const lag = (src: string): number => {
       if (src === 'court') return rng.int(150, 400);
@@ -555,7 +730,12 @@ export class PersonBuilder {
       case 'DR': {
         const scheme = rng.chance(0.7) ? 'RES' : 'LLF';
         const sm = w.firstMonth + 2 + rng.int(0, Math.max(0, w.lastMonth - w.firstMonth - 9));
-        const second = this.newEnrollment(scheme, sm, primary.account, fenOfYuan((scheme === 'RES' ? rng.int(22, 60) : rng.int(70, 120)) * 10));
+        const second = this.newEnrollment(
+          scheme,
+          sm,
+          primary.account,
+          fenOfYuan((scheme === 'RES' ? rng.int(22, 60) : rng.int(70, 120)) * 10)
+        );
         if (!role.stillActive) {
           second.end = sm + rng.int(1, 5);
           second.status = 'terminated';
@@ -665,7 +845,7 @@ export class PersonBuilder {
       explicit: p.certs.map((c) => ({ day: c.day, method: c.method, pass: c.pass })),
       deathDay: p.death?.day ?? null,
       ongoingCustody: p.custody.some((c) => c.end === null || c.end > w.asOf),
-      pastCustodyEnds: p.custody.filter((c) => c.end !== null && c.end <= w.asOf).map((c) => c.end!),
+      pastCustodyEnds: p.custody.filter((c) => c.end !== null && c.end <= w.asOf).map((c) => c.end!)
     });
     for (let attempt = 0; attempt < 12; attempt++) {
       const rng = new Rng(w.seed, 'evidence', p.idx, attempt);
@@ -737,7 +917,12 @@ export class PersonBuilder {
     }
     const home = p.residence ?? p.hukou;
     const online = ['face_login', 'rail_ticket', 'flight_ticket', 'travel_booking', 'phone_topup'].includes(kind);
-    const region = online || p.outside ? '' : rng.chance(0.85) ? home.code : this.w.tree.communities[rng.int(0, this.w.tree.communities.length - 1)].code;
+    const region =
+      online || p.outside
+        ? ''
+        : rng.chance(0.85)
+          ? home.code
+          : this.w.tree.communities[rng.int(0, this.w.tree.communities.length - 1)].code;
     let detail = '';
     if (rng.chance(0.4)) {
       if (source === 'HEALTH_HIS' || source === 'MEDICAL_INSURANCE') detail = rng.pick(CITY_HOSPITALS);
@@ -767,9 +952,28 @@ export class PersonBuilder {
   private cert(rng: Rng, d: Day | null, pass: boolean, method?: string): void {
     if (d === null) return;
     const { p } = this;
-    const m = method ?? (p.outside ? rng.weighted([['face_online', 9], ['counter', 1]]) : rng.weighted([['face_online', 55], ['field_visit', 18], ['counter', 15], ['kiosk', 12]]));
+    const m =
+      method ??
+      (p.outside
+        ? rng.weighted([
+            ['face_online', 9],
+            ['counter', 1]
+          ])
+        : rng.weighted([
+            ['face_online', 55],
+            ['field_visit', 18],
+            ['counter', 15],
+            ['kiosk', 12]
+          ]));
     const community = (p.residence ?? p.hukou).code;
-    const operator = m === 'face_online' ? 'GOV_APP' : m === 'kiosk' ? `KIOSK-${community.slice(6)}` : m === 'counter' ? `窗口${rng.int(1, 12)}号` : `网格员${community.slice(-3)}-${rng.int(1, 9)}`;
+    const operator =
+      m === 'face_online'
+        ? 'GOV_APP'
+        : m === 'kiosk'
+          ? `KIOSK-${community.slice(6)}`
+          : m === 'counter'
+            ? `窗口${rng.int(1, 12)}号`
+            : `网格员${community.slice(-3)}-${rng.int(1, 9)}`;
     p.certs.push({ day: d, sec: rng.int(8 * 3600, 18 * 3600), method: m, pass, operator });
   }
 
@@ -787,7 +991,8 @@ export class PersonBuilder {
     const weakNoise = (n: number) => {
       const kinds: string[] = [];
       for (let i = 0; i < n; i++) kinds.push(this.weakKind(rng, kinds));
-      for (const k of kinds) for (let i = rng.int(1, 6); i > 0; i--) this.pushEv(rng, k, released ? this.sampleDay(rng, released.end! + 5, hi) : anyDay());
+      for (const k of kinds)
+        for (let i = rng.int(1, 6); i > 0; i--) this.pushEv(rng, k, released ? this.sampleDay(rng, released.end! + 5, hi) : anyDay());
     };
     switch (profile) {
       case 'A': {
@@ -890,7 +1095,12 @@ export class PersonBuilder {
       // Somebody keeps using the dead person's card or face.
       for (let i = rng.int(1, 3); i > 0; i--) {
         const d = rng.int(death + 5, Math.min(death + 90, w.asOf - 3));
-        const k = rng.weighted([['bus_swipe', 5], ['pharmacy_purchase', 3], ['citizen_card_purchase', 2], ['strong', 2]] as const);
+        const k = rng.weighted([
+          ['bus_swipe', 5],
+          ['pharmacy_purchase', 3],
+          ['citizen_card_purchase', 2],
+          ['strong', 2]
+        ] as const);
         const e = this.ev(rng, k, d);
         if (k === 'strong') Object.assign(e, { kind: 'face_login', source: 'GOV_APP', region: '' });
         p.evidence.push(e);
@@ -921,7 +1131,18 @@ export class PersonBuilder {
         const since = pastSince();
         hs('low_income', '', since, rng.chance(0.3) ? endedUntil(since) : null);
       }
-      if (rng.chance(0.035)) hs('disability', rng.weighted([['1', 15], ['2', 25], ['3', 30], ['4', 30]]), rng.int(w.asOf - 7000, w.asOf - 60), null);
+      if (rng.chance(0.035))
+        hs(
+          'disability',
+          rng.weighted([
+            ['1', 15],
+            ['2', 25],
+            ['3', 30],
+            ['4', 30]
+          ]),
+          rng.int(w.asOf - 7000, w.asOf - 60),
+          null
+        );
     }
 
     // Months the person is in payment (the primary pension scheduled), before the death month.
@@ -934,34 +1155,55 @@ export class PersonBuilder {
     for (const m of ordered) {
       const age80 = addMonths(p.birth, 960) <= lastDay(m);
       const age70 = addMonths(p.birth, 840) <= lastDay(m);
-      if ((age80 && kind !== 'ENR_AGE80') || kind === 'RNE_AGE80') p.payouts.push({ project: 'AGE80', period: m, fen: projectFen.get('AGE80')! });
-      const hard = p.hardship.find((h) => (h.kind === 'minimum_living' || h.kind === 'extreme_poverty') && (activeIn(h, m) || kind === 'RNE_HARD'));
-      if (hard && kind !== 'ENR_HARD' && (kind !== 'RNE_HARD' || monthOf(hard.since) < m)) p.payouts.push({ project: 'HARD', period: m, fen: projectFen.get('HARD')! });
-      if (disability && activeIn(disability, m) && (disability.level === '1' || disability.level === '2' || kind === 'RNE_DIS')) p.payouts.push({ project: 'DIS', period: m, fen: projectFen.get('DIS')! });
-      if ((age80 && livesAlone) || (age70 && disability && activeIn(disability, m))) p.payouts.push({ project: 'CARE', period: m, fen: projectFen.get('CARE')! });
+      if ((age80 && kind !== 'ENR_AGE80') || kind === 'RNE_AGE80')
+        p.payouts.push({ project: 'AGE80', period: m, fen: projectFen.get('AGE80')! });
+      const hard = p.hardship.find(
+        (h) => (h.kind === 'minimum_living' || h.kind === 'extreme_poverty') && (activeIn(h, m) || kind === 'RNE_HARD')
+      );
+      if (hard && kind !== 'ENR_HARD' && (kind !== 'RNE_HARD' || monthOf(hard.since) < m))
+        p.payouts.push({ project: 'HARD', period: m, fen: projectFen.get('HARD')! });
+      if (disability && activeIn(disability, m) && (disability.level === '1' || disability.level === '2' || kind === 'RNE_DIS'))
+        p.payouts.push({ project: 'DIS', period: m, fen: projectFen.get('DIS')! });
+      if ((age80 && livesAlone) || (age70 && disability && activeIn(disability, m)))
+        p.payouts.push({ project: 'CARE', period: m, fen: projectFen.get('CARE')! });
     }
     const needy = p.hardship.some((h) => h.kind !== 'disability');
     if (needy) {
       for (const e of p.evidence) {
         if (e.kind !== 'hospital_admission') continue;
         const m = monthOf(e.day) + 1;
-        if (ordered.includes(m) && !p.payouts.some((x) => x.project === 'HOSP' && x.period === m)) p.payouts.push({ project: 'HOSP', period: m, fen: projectFen.get('HOSP')! });
+        if (ordered.includes(m) && !p.payouts.some((x) => x.project === 'HOSP' && x.period === m))
+          p.payouts.push({ project: 'HOSP', period: m, fen: projectFen.get('HOSP')! });
       }
     }
   }
 
   private checkupsAndActivities(): void {
     const { p, rng, w } = this;
-    const hospitalFor = () => (rng.chance(0.5) ? rng.pick(CITY_HOSPITALS) : `${p.hukou.town.name.replace(/(镇|街道)$/, '')}社区卫生服务中心`);
+    const hospitalFor = () =>
+      rng.chance(0.5) ? rng.pick(CITY_HOSPITALS) : `${p.hukou.town.name.replace(/(镇|街道)$/, '')}社区卫生服务中心`;
     for (const e of p.evidence) {
       if (e.kind === 'checkup_visit') {
-        const result = e.day > w.asOf - 20 && rng.chance(0.5) ? 'pending' : rng.weighted([['normal', 70], ['abnormal', 27], ['pending', 0]]);
+        const result =
+          e.day > w.asOf - 20 && rng.chance(0.5)
+            ? 'pending'
+            : rng.weighted([
+                ['normal', 70],
+                ['abnormal', 27],
+                ['pending', 0]
+              ]);
         p.checkups.push({ hospital: hospitalFor(), booked: e.day, attended: e.day, sec: e.sec, result });
       } else if (e.kind === 'activity_checkin') {
         const edu = rng.chance(0.3);
         const y = parts(e.day).y;
         const code = edu ? `EDU-${y}-${String(rng.int(1, 24)).padStart(2, '0')}` : `ACT-${y}-${String(rng.int(1, 80)).padStart(3, '0')}`;
-        const sat = rng.weighted([[5, 45], [4, 35], [3, 12], [2, 5], [1, 3]]);
+        const sat = rng.weighted([
+          [5, 45],
+          [4, 35],
+          [3, 12],
+          [2, 5],
+          [1, 3]
+        ]);
         p.signups.push({ code, kind: edu ? 'education' : 'activity', signed: e.day - rng.int(3, 20), attended: e.day, sat });
       }
     }
@@ -970,13 +1212,27 @@ export class PersonBuilder {
       const d = this.sampleDay(rng, w.evStart, (p.death?.day ?? w.asOf) - 5);
       if (d !== null) p.checkups.push({ hospital: hospitalFor(), booked: d, attended: null, sec: 0, result: '' });
     }
-    if (alive && rng.chance(0.03)) p.checkups.push({ hospital: hospitalFor(), booked: w.asOf + rng.int(3, 45), attended: null, sec: 0, result: '' });
+    if (alive && rng.chance(0.03))
+      p.checkups.push({ hospital: hospitalFor(), booked: w.asOf + rng.int(3, 45), attended: null, sec: 0, result: '' });
     if (rng.chance(0.03)) {
       const d = this.sampleDay(rng, w.evStart, (p.death?.day ?? w.asOf) - 5);
-      if (d !== null) p.signups.push({ code: `ACT-${parts(d).y}-${String(rng.int(1, 80)).padStart(3, '0')}`, kind: 'activity', signed: d - rng.int(3, 20), attended: null, sat: null });
+      if (d !== null)
+        p.signups.push({
+          code: `ACT-${parts(d).y}-${String(rng.int(1, 80)).padStart(3, '0')}`,
+          kind: 'activity',
+          signed: d - rng.int(3, 20),
+          attended: null,
+          sat: null
+        });
     }
     if (alive && rng.chance(0.02)) {
-      p.signups.push({ code: `EDU-${parts(w.asOf).y + 1}-${String(rng.int(1, 24)).padStart(2, '0')}`, kind: 'education', signed: w.asOf - rng.int(3, 30), attended: null, sat: null });
+      p.signups.push({
+        code: `EDU-${parts(w.asOf).y + 1}-${String(rng.int(1, 24)).padStart(2, '0')}`,
+        kind: 'education',
+        signed: w.asOf - rng.int(3, 30),
+        attended: null,
+        sat: null
+      });
     }
   }
 
@@ -988,7 +1244,11 @@ export class PersonBuilder {
     p.sex = rng.chance(0.52) ? 'M' : 'F';
     p.basis = p.sex === 'M' ? 'M60' : rng.chance(0.35) ? 'F55' : 'F50';
     for (let attempt = 0; ; attempt++) {
-      const age = rng.weighted([[[40, 49], 10], [[50, 55], 7], [[56, 62], 5]] as const);
+      const age = rng.weighted([
+        [[40, 49], 10],
+        [[50, 55], 7],
+        [[56, 62], 5]
+      ] as const);
       p.birth = this.birthForAge(rng.int(age[0], age[1]));
       const off = retirementMonth(p.basis, monthOf(p.birth)) - w.asOfMonth;
       if ((off >= 1 && off !== 12) || attempt > 60) break;
@@ -997,7 +1257,8 @@ export class PersonBuilder {
     this.identity(sampleCommunity(w.tree, rng));
     if (rng.chance(0.25)) {
       const r2 = new Rng(w.seed, 'evidence', p.idx, 0);
-      for (let i = r2.int(1, 4); i > 0; i--) this.pushEv(r2, r2.chance(0.5) ? 'strong' : this.weakKind(r2), this.sampleDay(r2, w.evStart, w.asOf - 3));
+      for (let i = r2.int(1, 4); i > 0; i--)
+        this.pushEv(r2, r2.chance(0.5) ? 'strong' : this.weakKind(r2), this.sampleDay(r2, w.evStart, w.asOf - 3));
       p.evidence.sort((a, b) => a.day - b.day || a.sec - b.sec);
     }
   }

@@ -25,11 +25,71 @@ export interface ScaleConfig {
 }
 
 export const SCALES: Record<Scale, ScaleConfig> = {
-  tiny: { recipients: 600, insured: 1_500, districts: 3, townsX: 2, townsY: 1, communities: 3, months: 24, perRule: 3, sharedAccountGroups: 2, couples: 2, late: 3, policyPerKind: 2, explained: 2, sameDay: 2 },
-  demo: { recipients: 20_000, insured: 46_000, districts: 8, townsX: 2, townsY: 2, communities: 5, months: 24, perRule: 10, sharedAccountGroups: 5, couples: 12, late: 8, policyPerKind: 3, explained: 4, sameDay: 3 },
-  city: { recipients: 330_000, insured: 760_000, districts: 10, townsX: 4, townsY: 2, communities: 10, months: 36, perRule: 40, sharedAccountGroups: 15, couples: 300, late: 20, policyPerKind: 8, explained: 10, sameDay: 5 },
+  tiny: {
+    recipients: 600,
+    insured: 1_500,
+    districts: 3,
+    townsX: 2,
+    townsY: 1,
+    communities: 3,
+    months: 24,
+    perRule: 3,
+    sharedAccountGroups: 2,
+    couples: 2,
+    late: 3,
+    policyPerKind: 2,
+    explained: 2,
+    sameDay: 2
+  },
+  demo: {
+    recipients: 20_000,
+    insured: 46_000,
+    districts: 8,
+    townsX: 2,
+    townsY: 2,
+    communities: 5,
+    months: 24,
+    perRule: 10,
+    sharedAccountGroups: 5,
+    couples: 12,
+    late: 8,
+    policyPerKind: 3,
+    explained: 4,
+    sameDay: 3
+  },
+  city: {
+    recipients: 330_000,
+    insured: 760_000,
+    districts: 10,
+    townsX: 4,
+    townsY: 2,
+    communities: 10,
+    months: 36,
+    perRule: 40,
+    sharedAccountGroups: 15,
+    couples: 300,
+    late: 20,
+    policyPerKind: 8,
+    explained: 10,
+    sameDay: 5
+  },
   // Three times the city's people on the same map (≈ 1 M recipients): the top of bench:scale's curve (issue 22).
-  city3: { recipients: 990_000, insured: 2_280_000, districts: 10, townsX: 4, townsY: 2, communities: 10, months: 36, perRule: 40, sharedAccountGroups: 15, couples: 900, late: 20, policyPerKind: 8, explained: 10, sameDay: 5 },
+  city3: {
+    recipients: 990_000,
+    insured: 2_280_000,
+    districts: 10,
+    townsX: 4,
+    townsY: 2,
+    communities: 10,
+    months: 36,
+    perRule: 40,
+    sharedAccountGroups: 15,
+    couples: 900,
+    late: 20,
+    policyPerKind: 8,
+    explained: 10,
+    sameDay: 5
+  }
 };
 
 /** Alert roles map one-to-one to risk rules. */
@@ -40,7 +100,7 @@ export const RULE_OF_ROLE = {
   AA: 'abnormal_amount',
   SA: 'shared_account',
   PDA: 'post_death_activity',
-  NSOL: 'no_sign_of_life',
+  NSOL: 'no_sign_of_life'
 } as const;
 
 export const RULES = Object.values(RULE_OF_ROLE);
@@ -60,7 +120,11 @@ export type Role =
   | { kind: 'ENR_AGE80' | 'ENR_HARD' | 'RNE_AGE80' | 'RNE_HARD' | 'RNE_DIS' }
   | { kind: 'SAMEDAY' };
 
-export interface SharedGroup { members: number[]; account: string; periods: Month[] }
+export interface SharedGroup {
+  members: number[];
+  account: string;
+  periods: Month[];
+}
 
 export interface Plan {
   roles: Map<number, Role>;

@@ -4,9 +4,32 @@
 import { CITY, DISTRICT_NAMES, communityName, townName } from './names.ts';
 import { Rng, hash32 } from './rng.ts';
 
-export interface Community { code: string; name: string; town: Town; district: District; rural: boolean; index: number }
-export interface Town { code: string; name: string; district: District; communities: Community[]; cx: number; cy: number }
-export interface District { code: string; code6: string; name: string; index: number; towns: Town[]; weight: number; gx: number; gy: number }
+export interface Community {
+  code: string;
+  name: string;
+  town: Town;
+  district: District;
+  rural: boolean;
+  index: number;
+}
+export interface Town {
+  code: string;
+  name: string;
+  district: District;
+  communities: Community[];
+  cx: number;
+  cy: number;
+}
+export interface District {
+  code: string;
+  code6: string;
+  name: string;
+  index: number;
+  towns: Town[];
+  weight: number;
+  gx: number;
+  gy: number;
+}
 
 export interface RegionTree {
   city: { code: string; name: string };
@@ -17,7 +40,12 @@ export interface RegionTree {
   layout: { dx: number; dy: number; tx: number; ty: number };
 }
 
-export interface RegionShape { districts: number; townsX: number; townsY: number; communities: number }
+export interface RegionShape {
+  districts: number;
+  townsX: number;
+  townsY: number;
+  communities: number;
+}
 
 export function buildRegions(seed: number, shape: RegionShape): RegionTree {
   const rng = new Rng(seed, 'regions');
@@ -30,7 +58,16 @@ export function buildRegions(seed: number, shape: RegionShape): RegionTree {
     const code6 = '3306' + String(2 + d).padStart(2, '0');
     // The first districts are the urban core: more people.
     const weight = d === 0 ? 1.6 : d < 3 ? 1.25 : 0.7 + rng.float() * 0.5;
-    const district: District = { code: code6 + '000000', code6, name: DISTRICT_NAMES[d], index: d, towns: [], weight, gx: d % dx, gy: Math.floor(d / dx) };
+    const district: District = {
+      code: code6 + '000000',
+      code6,
+      name: DISTRICT_NAMES[d],
+      index: d,
+      towns: [],
+      weight,
+      gx: d % dx,
+      gy: Math.floor(d / dx)
+    };
     districts.push(district);
     for (let t = 0; t < shape.townsX * shape.townsY; t++) {
       const town: Town = {
@@ -39,7 +76,7 @@ export function buildRegions(seed: number, shape: RegionShape): RegionTree {
         district,
         communities: [],
         cx: t % shape.townsX,
-        cy: Math.floor(t / shape.townsX),
+        cy: Math.floor(t / shape.townsX)
       };
       district.towns.push(town);
       const used = new Set<string>();
@@ -54,7 +91,7 @@ export function buildRegions(seed: number, shape: RegionShape): RegionTree {
           town,
           district,
           rural: isRural,
-          index: communities.length,
+          index: communities.length
         };
         town.communities.push(community);
         communities.push(community);
@@ -163,7 +200,7 @@ export function cityGeoJson(seed: number, tree: RegionTree): string {
     features.push({
       type: 'Feature',
       properties: { code: d.code, name: d.name, level: 'district', parent_code: tree.city.code },
-      geometry: { type: 'Polygon', coordinates: [ring(i0, j0, i0 + tx, j0 + ty)] },
+      geometry: { type: 'Polygon', coordinates: [ring(i0, j0, i0 + tx, j0 + ty)] }
     });
   }
   for (const d of tree.districts) {
@@ -175,7 +212,7 @@ export function cityGeoJson(seed: number, tree: RegionTree): string {
       features.push({
         type: 'Feature',
         properties: { code: t.code, name: t.name, level: 'town', parent_code: d.code },
-        geometry: { type: 'Polygon', coordinates: [ring(ti, tj, ti + 1, tj + 1)] },
+        geometry: { type: 'Polygon', coordinates: [ring(ti, tj, ti + 1, tj + 1)] }
       });
     }
   }

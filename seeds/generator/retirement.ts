@@ -7,7 +7,7 @@ export type Basis = 'M60' | 'F55' | 'F50';
 const TABLE: Record<Basis, { baseMonths: number; fromYear: number; birthMonthsPerStep: number; maxRise: number }> = {
   M60: { baseMonths: 60 * 12, fromYear: 1965, birthMonthsPerStep: 4, maxRise: 36 },
   F55: { baseMonths: 55 * 12, fromYear: 1970, birthMonthsPerStep: 4, maxRise: 36 },
-  F50: { baseMonths: 50 * 12, fromYear: 1975, birthMonthsPerStep: 2, maxRise: 60 },
+  F50: { baseMonths: 50 * 12, fromYear: 1975, birthMonthsPerStep: 2, maxRise: 60 }
 };
 
 /** Statutory age in months for someone born in birthMonth. */
@@ -35,5 +35,11 @@ export function retirementTruth(basis: Basis, birthMonth: Month, asOfMonth: Mont
   const age = statutoryAgeMonths(basis, birthMonth);
   const rm = birthMonth + age;
   const off = rm - asOfMonth;
-  return { basis, birth_month: fmtMonth(birthMonth), statutory_age_months: age, retirement_month: fmtMonth(rm), reminder_due: off >= 1 && off <= 11 };
+  return {
+    basis,
+    birth_month: fmtMonth(birthMonth),
+    statutory_age_months: age,
+    retirement_month: fmtMonth(rm),
+    reminder_due: off >= 1 && off <= 11
+  };
 }

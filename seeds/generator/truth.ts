@@ -5,8 +5,16 @@
 // which both readings agree: then no engine's boundary choice can change the expected answer.
 import { addMonths, ageOn, firstDay, lastDay, monthOf, type Day, type Month } from './calendar.ts';
 
-export interface EvidenceFact { day: Day; strong: boolean; source: string }
-export interface ExplicitFact { day: Day; method: string; pass: boolean }
+export interface EvidenceFact {
+  day: Day;
+  strong: boolean;
+  source: string;
+}
+export interface ExplicitFact {
+  day: Day;
+  method: string;
+  pass: boolean;
+}
 
 export interface CertFacts {
   evidence: readonly EvidenceFact[];
@@ -33,7 +41,11 @@ export const LENIENT: Variant = { cutoffShift: -3, gapMax: 93, pastCustodyNegati
 export const NOMINAL: Variant = { cutoffShift: 0, gapMax: 90, pastCustodyNegative: true };
 
 export type CertMethod = 'silent' | 'face_online' | 'field_visit' | 'kiosk' | 'counter';
-export interface CertOutcome { status: 'certified' | 'not_certified' | 'negative'; method: CertMethod | null; certifiedOn: Day | null }
+export interface CertOutcome {
+  status: 'certified' | 'not_certified' | 'negative';
+  method: CertMethod | null;
+  certifiedOn: Day | null;
+}
 
 /** docs/rules.md "Silent certification", steps 1–4 and 7. */
 export function certify(f: CertFacts, asOf: Day, v: Variant): CertOutcome {
@@ -81,8 +93,17 @@ export function sameOutcome(a: CertOutcome, b: CertOutcome): boolean {
 
 // ---- risk rules (per person; shared_account is cross-person and planned explicitly) -------------
 
-export interface PaymentFact { period: Month; scheme: string; fen: number; status: 'paid' | 'failed' | 'returned' }
-export interface EnrollmentFact { scheme: string; updatedMonth: Month; fen: number }
+export interface PaymentFact {
+  period: Month;
+  scheme: string;
+  fen: number;
+  status: 'paid' | 'failed' | 'returned';
+}
+export interface EnrollmentFact {
+  scheme: string;
+  updatedMonth: Month;
+  fen: number;
+}
 export interface RiskFacts {
   birth: Day;
   deathDay: Day | null;
@@ -94,7 +115,11 @@ export interface RiskFacts {
 
 export const EXCLUSIVE = new Set(['ENT', 'INS', 'RES', 'LLF']);
 
-export interface RuleHit { rule: string; periods: Month[]; fen: number }
+export interface RuleHit {
+  rule: string;
+  periods: Month[];
+  fen: number;
+}
 
 /** Problems that would make the expected answer depend on a reading of the rules. */
 export class AmbiguityError extends Error {}
@@ -116,19 +141,25 @@ export function riskHits(f: RiskFacts, asOf: Day, v: Variant): RuleHit[] {
 
   if (f.deathDay !== null) {
     const d = f.deathDay;
-    add('paid_after_death', paid.filter((p) => firstDay(p.period) > d));
+    add(
+      'paid_after_death',
+      paid.filter((p) => firstDay(p.period) > d)
+    );
   }
 
-  const custody = paid.filter((p) => EXCLUSIVE.has(p.scheme) && f.custody.some((c) => firstDay(p.period) >= c.start && (c.end === null || lastDay(p.period) <= c.end)));
+  const custody = paid.filter(
+    (p) => EXCLUSIVE.has(p.scheme) && f.custody.some((c) => firstDay(p.period) >= c.start && (c.end === null || lastDay(p.period) <= c.end))
+  );
   add('paid_in_custody', custody);
 
   const excl = paid.filter((p) => EXCLUSIVE.has(p.scheme)).sort((a, b) => a.period - b.period);
   const doubles: { period: Month; fen: number }[] = [];
-  for (let i = 0; i < excl.length; ) {
+  for (let i = 0; i < excl.length;) {
     let j = i;
     while (j < excl.length && excl[j].period === excl[i].period) j++;
     const group = excl.slice(i, j);
-    if (group.some((p) => p.scheme !== group[0].scheme)) doubles.push({ period: excl[i].period, fen: Math.min(...group.map((p) => p.fen)) });
+    if (group.some((p) => p.scheme !== group[0].scheme))
+      doubles.push({ period: excl[i].period, fen: Math.min(...group.map((p) => p.fen)) });
     i = j;
   }
   add('double_receipt', doubles);
@@ -159,7 +190,8 @@ export function riskHits(f: RiskFacts, asOf: Day, v: Variant): RuleHit[] {
   if (f.deathDay !== null) {
     const d = f.deathDay;
     const after = f.evidence.filter((e) => e.day > d);
-    if (after.length) hits.push({ rule: 'post_death_activity', periods: [...new Set(after.map((e) => monthOf(e.day)))].sort((a, b) => a - b), fen: 0 });
+    if (after.length)
+      hits.push({ rule: 'post_death_activity', periods: [...new Set(after.map((e) => monthOf(e.day)))].sort((a, b) => a - b), fen: 0 });
   }
 
   const asOfMonth = monthOf(asOf);
@@ -167,7 +199,11 @@ export function riskHits(f: RiskFacts, asOf: Day, v: Variant): RuleHit[] {
     const cutoff = addMonths(asOf, -12) + v.cutoffShift;
     const strong = f.evidence.some((e) => e.strong && e.day > cutoff && e.day <= asOf);
     const stillPaid = paid.some((p) => p.period === asOfMonth - 1);
-    if (!strong && stillPaid) add('no_sign_of_life', paid.filter((p) => p.period >= asOfMonth - 12 && p.period <= asOfMonth - 1));
+    if (!strong && stillPaid)
+      add(
+        'no_sign_of_life',
+        paid.filter((p) => p.period >= asOfMonth - 12 && p.period <= asOfMonth - 1)
+      );
   }
   return hits;
 }

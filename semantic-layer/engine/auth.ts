@@ -48,5 +48,9 @@ function payloadToContext(payload: JWTPayload): SecurityContext {
 
 /** Issue a token for a security context (dashboard server side and tests). */
 export async function signToken(context: SecurityContext, secret: string, expiresIn: string | number = '1h'): Promise<string> {
-  return new SignJWT({ ...context }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt().setExpirationTime(expiresIn).sign(keyFor(secret));
+  return new SignJWT({ ...context })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuedAt()
+    .setExpirationTime(expiresIn)
+    .sign(keyFor(secret));
 }

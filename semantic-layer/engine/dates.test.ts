@@ -54,19 +54,47 @@ function cubeDateParser(dateString: string, timezone: string, now: Date): string
 }
 
 const FORMS = [
-  'today', 'yesterday', 'tomorrow', 'this week', 'this month', 'this quarter', 'this year', 'last week', 'last month',
-  'last quarter', 'last year', 'next month', 'last 7 days', 'last 30 days', 'last 2 weeks', 'last 12 months', 'last 6 months',
-  'last 2 quarters', 'last 3 years', 'next 2 weeks', 'this day', 'last hour', 'last 3 hours'
+  'today',
+  'yesterday',
+  'tomorrow',
+  'this week',
+  'this month',
+  'this quarter',
+  'this year',
+  'last week',
+  'last month',
+  'last quarter',
+  'last year',
+  'next month',
+  'last 7 days',
+  'last 30 days',
+  'last 2 weeks',
+  'last 12 months',
+  'last 6 months',
+  'last 2 quarters',
+  'last 3 years',
+  'next 2 weeks',
+  'this day',
+  'last hour',
+  'last 3 hours'
 ];
 const ZONES = ['Asia/Shanghai', 'UTC', 'America/New_York', 'Europe/Berlin', 'Australia/Lord_Howe'];
 const CLOCKS = [
-  '2024-01-01T00:00:00.000Z', '2023-12-31T16:00:00.000Z', '2023-12-31T15:59:59.999Z', '2024-02-29T12:00:00.000Z',
-  '2024-03-31T16:30:00.000Z', '2024-05-31T23:00:00.000Z', '2024-03-10T07:30:00.000Z', '2024-11-03T05:30:00.000Z',
-  '2025-06-15T03:04:05.678Z', '2026-11-24T09:00:00.000Z', '2024-08-31T20:00:00.000Z'
+  '2024-01-01T00:00:00.000Z',
+  '2023-12-31T16:00:00.000Z',
+  '2023-12-31T15:59:59.999Z',
+  '2024-02-29T12:00:00.000Z',
+  '2024-03-31T16:30:00.000Z',
+  '2024-05-31T23:00:00.000Z',
+  '2024-03-10T07:30:00.000Z',
+  '2024-11-03T05:30:00.000Z',
+  '2025-06-15T03:04:05.678Z',
+  '2026-11-24T09:00:00.000Z',
+  '2024-08-31T20:00:00.000Z'
 ];
 
 describe('relative date ranges', () => {
-  it('match Cube\'s dateParser for every form, zone and clock', () => {
+  it("match Cube's dateParser for every form, zone and clock", () => {
     let checked = 0;
     for (const tz of ZONES) {
       for (const clock of CLOCKS) {
@@ -81,26 +109,44 @@ describe('relative date ranges', () => {
   });
 
   it('last 12 months are the 12 full months before the current one', () => {
-    expect(parseDateRangeString('last 12 months', 'Asia/Shanghai', new Date('2024-06-15T02:00:00Z')))
-      .toEqual(['2023-06-01T00:00:00.000', '2024-05-31T23:59:59.999']);
+    expect(parseDateRangeString('last 12 months', 'Asia/Shanghai', new Date('2024-06-15T02:00:00Z'))).toEqual([
+      '2023-06-01T00:00:00.000',
+      '2024-05-31T23:59:59.999'
+    ]);
     // 2024-06-30T20:00Z is already July 1st in Shanghai
-    expect(parseDateRangeString('last month', 'Asia/Shanghai', new Date('2024-06-30T20:00:00Z')))
-      .toEqual(['2024-06-01T00:00:00.000', '2024-06-30T23:59:59.999']);
-    expect(parseDateRangeString('last month', 'UTC', new Date('2024-06-30T20:00:00Z')))
-      .toEqual(['2024-05-01T00:00:00.000', '2024-05-31T23:59:59.999']);
+    expect(parseDateRangeString('last month', 'Asia/Shanghai', new Date('2024-06-30T20:00:00Z'))).toEqual([
+      '2024-06-01T00:00:00.000',
+      '2024-06-30T23:59:59.999'
+    ]);
+    expect(parseDateRangeString('last month', 'UTC', new Date('2024-06-30T20:00:00Z'))).toEqual([
+      '2024-05-01T00:00:00.000',
+      '2024-05-31T23:59:59.999'
+    ]);
   });
 
   it('weeks start on Monday', () => {
     // 2024-06-02 is a Sunday
-    expect(parseDateRangeString('this week', 'UTC', new Date('2024-06-02T12:00:00Z'))).toEqual(['2024-05-27T00:00:00.000', '2024-06-02T23:59:59.999']);
-    expect(parseDateRangeString('this week', 'Asia/Shanghai', new Date('2024-06-02T17:00:00Z'))).toEqual(['2024-06-03T00:00:00.000', '2024-06-09T23:59:59.999']);
+    expect(parseDateRangeString('this week', 'UTC', new Date('2024-06-02T12:00:00Z'))).toEqual([
+      '2024-05-27T00:00:00.000',
+      '2024-06-02T23:59:59.999'
+    ]);
+    expect(parseDateRangeString('this week', 'Asia/Shanghai', new Date('2024-06-02T17:00:00Z'))).toEqual([
+      '2024-06-03T00:00:00.000',
+      '2024-06-09T23:59:59.999'
+    ]);
   });
 
   it('absolute ranges: bare end date inclusive to 23:59:59.999', () => {
     expect(resolveDateRange(['2024-01-01', '2024-03-31'], 'UTC')).toEqual(['2024-01-01T00:00:00.000', '2024-03-31T23:59:59.999']);
     expect(resolveDateRange(['2024-01-01'], 'UTC')).toEqual(['2024-01-01T00:00:00.000', '2024-01-01T23:59:59.999']);
-    expect(resolveDateRange(['2024-01-01T08:00:00', '2024-01-02T10:30'], 'UTC')).toEqual(['2024-01-01T08:00:00.000', '2024-01-02T10:30:00.000']);
-    expect(resolveDateRange('from 2024-01-15 to 2024-02-03', 'Asia/Shanghai')).toEqual(['2024-01-15T00:00:00.000', '2024-02-03T23:59:59.999']);
+    expect(resolveDateRange(['2024-01-01T08:00:00', '2024-01-02T10:30'], 'UTC')).toEqual([
+      '2024-01-01T08:00:00.000',
+      '2024-01-02T10:30:00.000'
+    ]);
+    expect(resolveDateRange('from 2024-01-15 to 2024-02-03', 'Asia/Shanghai')).toEqual([
+      '2024-01-15T00:00:00.000',
+      '2024-02-03T23:59:59.999'
+    ]);
     expect(resolveDateRange('2024-02-29', 'Asia/Shanghai')).toEqual(['2024-02-29T00:00:00.000', '2024-02-29T23:59:59.999']);
     expect(() => resolveDateRange('the day after the big storm', 'UTC')).toThrow(/Can't parse date/);
     expect(() => resolveDateRange(['2024-02-30', '2024-03-01'], 'UTC')).toThrow(/Can't parse date/);
@@ -109,9 +155,17 @@ describe('relative date ranges', () => {
 
 describe('zones', () => {
   it('local → UTC exactly as @cubejs-backend/shared localTimestampToUtc', () => {
-    const locals = ['2024-01-01T00:00:00.000', '2024-03-10T02:30:00.000', '2024-11-03T01:30:00.000', '2024-03-31T23:59:59.999', '2024-10-27T02:30:00.000', '1991-04-14T01:30:00.000'];
+    const locals = [
+      '2024-01-01T00:00:00.000',
+      '2024-03-10T02:30:00.000',
+      '2024-11-03T01:30:00.000',
+      '2024-03-31T23:59:59.999',
+      '2024-10-27T02:30:00.000',
+      '1991-04-14T01:30:00.000'
+    ];
     for (const tz of [...ZONES, 'Asia/Kolkata', 'America/Sao_Paulo']) {
-      for (const l of locals) expect([tz, l, localToUtcIso(l, tz)]).toEqual([tz, l, shared.localTimestampToUtc(tz, 'YYYY-MM-DD[T]HH:mm:ss.SSS[Z]', l)]);
+      for (const l of locals)
+        expect([tz, l, localToUtcIso(l, tz)]).toEqual([tz, l, shared.localTimestampToUtc(tz, 'YYYY-MM-DD[T]HH:mm:ss.SSS[Z]', l)]);
     }
   });
 

@@ -172,7 +172,7 @@ export function addUnit(w: WallClock, n: number, unit: Unit): WallClock {
 
 function addMonths(w: WallClock, n: number): WallClock {
   const total = w.year * 12 + (w.month - 1) + n;
-  return clampDay({ ...w, year: Math.floor(total / 12), month: (total % 12 + 12) % 12 + 1 });
+  return clampDay({ ...w, year: Math.floor(total / 12), month: (((total % 12) + 12) % 12) + 1 });
 }
 
 function addDays(w: WallClock, n: number): WallClock {

@@ -8,7 +8,15 @@ import pg from 'pg';
 import { signToken, tokenFromHeaders, verifyToken, type SecurityContext } from './auth.ts';
 import { UserError } from './errors.ts';
 import { errorResponse as coreErrorResponse, HttpError } from '../../core/errors.ts';
-import { buildMetaConfig, prepareAnnotation, visibleMembers, visibleMeta, type Annotation, type MetaCube, type MetaMember } from './meta.ts';
+import {
+  buildMetaConfig,
+  prepareAnnotation,
+  visibleMembers,
+  visibleMeta,
+  type Annotation,
+  type MetaCube,
+  type MetaMember
+} from './meta.ts';
 import { loadModel, resolveMemberPath, type SemanticModel } from './model.ts';
 import { planQuery, type Plan } from './planner.ts';
 import { normalizeQuery, toRestQuery, isLeaf, type NormalizedQuery, type QueryFilter } from './query.ts';
@@ -240,35 +248,56 @@ export function createSemanticEngine(options: SemanticEngineOptions): SemanticEn
     });
   }
 
-  async function loadImpl(raw: unknown, ctx: SecurityContext, multi: boolean, hook: PersonalDataHook | undefined = options.onPersonalData): Promise<ResultObject | MultiResponse> {
+  async function loadImpl(
+    raw: unknown,
+    ctx: SecurityContext,
+    multi: boolean,
+    hook: PersonalDataHook | undefined = options.onPersonalData
+  ): Promise<ResultObject | MultiResponse> {
     const { queryType, prepared } = prepareAll(raw, ctx);
     if (queryType !== 'regularQuery' && !multi) {
       throw new UserError(`'${queryType}' query type is not supported by the client.Please update the client.`);
     }
-    const results = await Promise.all(prepared.map(async ({ query, plan, unmasked }) => {
-      const { rows, total } = await run(plan, !!query.total);
-      const personalColumns = plan.columns.filter((c) => personal[c.member] !== undefined && c.kind !== 'timeDimension');
-      if (!unmasked) {
-        for (const c of personalColumns) for (const r of rows) r[c.alias] = maskValue(personal[c.member], r[c.alias]);
-      }
-      const result: ResultObject = {
-        query: { ...query, queryType },
-        data: transformRows(plan, query, rows, queryType === 'blendingQuery'),
-        lastRefreshTime: new Date().toISOString(),
-        annotation: prepareAnnotation(visible, query),
-        dataSource: 'default',
-        dbType: 'postgres',
-        external: false,
-        slowQuery: false,
-        ...(query.total ? { total: total ?? null } : {})
-      };
-      if (unmasked && personalColumns.length && rows.length && hook) {
-        await hook({ securityContext: ctx, members: [...new Set(personalColumns.map((c) => c.member))], rowCount: rows.length, query: result.query, data: result.data });
-      }
-      return result;
-    }));
+    const results = await Promise.all(
+      prepared.map(async ({ query, plan, unmasked }) => {
+        const { rows, total } = await run(plan, !!query.total);
+        const personalColumns = plan.columns.filter((c) => personal[c.member] !== undefined && c.kind !== 'timeDimension');
+        if (!unmasked) {
+          for (const c of personalColumns) for (const r of rows) r[c.alias] = maskValue(personal[c.member], r[c.alias]);
+        }
+        const result: ResultObject = {
+          query: { ...query, queryType },
+          data: transformRows(plan, query, rows, queryType === 'blendingQuery'),
+          lastRefreshTime: new Date().toISOString(),
+          annotation: prepareAnnotation(visible, query),
+          dataSource: 'default',
+          dbType: 'postgres',
+          external: false,
+          slowQuery: false,
+          ...(query.total ? { total: total ?? null } : {})
+        };
+        if (unmasked && personalColumns.length && rows.length && hook) {
+          await hook({
+            securityContext: ctx,
+            members: [...new Set(personalColumns.map((c) => c.member))],
+            rowCount: rows.length,
+            query: result.query,
+            data: result.data
+          });
+        }
+        return result;
+      })
+    );
     if (!multi) return results[0];
-    return { queryType, results, pivotQuery: pivotQuery(queryType, prepared.map((p) => p.query)), slowQuery: false };
+    return {
+      queryType,
+      results,
+      pivotQuery: pivotQuery(
+        queryType,
+        prepared.map((p) => p.query)
+      ),
+      slowQuery: false
+    };
   }
 
   function sqlImpl(raw: unknown, ctx: SecurityContext): SqlResponse | SqlResponse[] {
@@ -320,7 +349,13 @@ export function createSemanticEngine(options: SemanticEngineOptions): SemanticEn
       const prefix = `${basePath}/v1/`;
       if (!url.pathname.startsWith(prefix)) return json({ error: 'Not found' }, 404);
       const route = url.pathname.slice(prefix.length).replace(/\/$/, '');
-      const methods: Record<string, string[]> = { load: ['GET', 'POST'], subscribe: ['GET', 'POST'], sql: ['GET', 'POST'], 'dry-run': ['GET', 'POST'], meta: ['GET'] };
+      const methods: Record<string, string[]> = {
+        load: ['GET', 'POST'],
+        subscribe: ['GET', 'POST'],
+        sql: ['GET', 'POST'],
+        'dry-run': ['GET', 'POST'],
+        meta: ['GET']
+      };
       if (!methods[route]) return json({ error: 'Not found' }, 404);
       if (!methods[route].includes(request.method)) return json({ error: `Method ${request.method} not allowed` }, 405);
       const ctx = await authenticate(request);
@@ -333,7 +368,10 @@ export function createSemanticEngine(options: SemanticEngineOptions): SemanticEn
         queryType,
         normalizedQueries: prepared.map((p) => p.query),
         queryOrder: prepared.map((p) => Object.fromEntries(p.plan.order.map((o) => [o.id, o.desc ? 'desc' : 'asc']))),
-        pivotQuery: pivotQuery(queryType, prepared.map((p) => p.query)),
+        pivotQuery: pivotQuery(
+          queryType,
+          prepared.map((p) => p.query)
+        ),
         transformedQueries: prepared.map(() => null)
       });
     } catch (e) {
@@ -348,7 +386,10 @@ export function createSemanticEngine(options: SemanticEngineOptions): SemanticEn
   return {
     model,
     handle,
-    load: (query, ctx, opts) => Promise.resolve().then(() => loadImpl(query, ctx, opts?.queryType === 'multi', opts && 'onPersonalData' in opts ? opts.onPersonalData : options.onPersonalData)),
+    load: (query, ctx, opts) =>
+      Promise.resolve().then(() =>
+        loadImpl(query, ctx, opts?.queryType === 'multi', opts && 'onPersonalData' in opts ? opts.onPersonalData : options.onPersonalData)
+      ),
     sql: (query, ctx) => Promise.resolve().then(() => sqlImpl(query, ctx)),
     meta,
     personalMembers: personal,

@@ -1,7 +1,16 @@
 // /v1/meta and result annotations, shaped like Cube's CubeToMetaTransformer + the gateway's
 // visibility filter and prepareAnnotation: titles default to the humanized name, primary keys
 // and `public: false` members are left out, measures are annotated with type "number".
-import { isMemberVisible, resolveMemberPath, type CubeMember, type MeasureDef, type DimensionDef, type Owner, type SemanticModel, type ViewMemberDef } from './model.ts';
+import {
+  isMemberVisible,
+  resolveMemberPath,
+  type CubeMember,
+  type MeasureDef,
+  type DimensionDef,
+  type Owner,
+  type SemanticModel,
+  type ViewMemberDef
+} from './model.ts';
 import type { NormalizedQuery } from './query.ts';
 
 export interface MetaMember {
@@ -56,7 +65,30 @@ const STANDARD_SPECIFIERS: Record<string, { name: string; specifier: string }> =
   id: { name: 'id', specifier: '.0f' }
 };
 
-const NON_TITLECASED = new Set(['and', 'or', 'nor', 'a', 'an', 'the', 'so', 'but', 'to', 'of', 'at', 'by', 'from', 'into', 'on', 'onto', 'off', 'out', 'in', 'over', 'with', 'for']);
+const NON_TITLECASED = new Set([
+  'and',
+  'or',
+  'nor',
+  'a',
+  'an',
+  'the',
+  'so',
+  'but',
+  'to',
+  'of',
+  'at',
+  'by',
+  'from',
+  'into',
+  'on',
+  'onto',
+  'off',
+  'out',
+  'in',
+  'over',
+  'with',
+  'for'
+]);
 
 /** inflection.titleize(underscore(pascal(name))) with Cube's "Id" → "ID". */
 export function titleize(name: string): string {
@@ -66,8 +98,15 @@ export function titleize(name: string): string {
     .replace(/([A-Z\d]+)([A-Z][a-z])/g, '$1_$2')
     .replace(/([a-z\d])([A-Z])/g, '$1_$2')
     .toLowerCase();
-  const words = underscored.replace(/_/g, ' ').split(' ').map((w) =>
-    w.split('-').map((part) => (NON_TITLECASED.has(part) ? part : part.charAt(0).toUpperCase() + part.slice(1))).join('-'));
+  const words = underscored
+    .replace(/_/g, ' ')
+    .split(' ')
+    .map((w) =>
+      w
+        .split('-')
+        .map((part) => (NON_TITLECASED.has(part) ? part : part.charAt(0).toUpperCase() + part.slice(1)))
+        .join('-')
+    );
   const joined = words.join(' ');
   return (joined.charAt(0).toUpperCase() + joined.slice(1)).replace(/\bId(s?)\b/g, (_m, plural: string) => `ID${plural}`);
 }
@@ -134,12 +173,19 @@ function connectedComponents(model: SemanticModel): Record<string, number> {
   return components;
 }
 
-function measureConfig(owner: Owner, name: string, m: MeasureDef, vm: ViewMemberDef | undefined, visible: boolean, isMeasurePath: (p: string) => boolean): MetaMember {
+function measureConfig(
+  owner: Owner,
+  name: string,
+  m: MeasureDef,
+  vm: ViewMemberDef | undefined,
+  visible: boolean,
+  isMeasurePath: (p: string) => boolean
+): MetaMember {
   const cubeTitle = ownerTitle(owner);
   const short = (vm ? vm.title : m.title) || titleize(name);
   const fmt = measureFormat(vm ? vm.format : m.format);
   const type = dataType(m);
-  const drill = vm ? vm.drillMembers ?? [] : m.drillMembers;
+  const drill = vm ? (vm.drillMembers ?? []) : m.drillMembers;
   const grouped = { measures: drill.filter(isMeasurePath), dimensions: drill.filter((p) => !isMeasurePath(p)) };
   return {
     name: `${owner.name}.${name}`,
@@ -263,7 +309,14 @@ export interface Annotation {
 }
 
 const GRANULARITY_TITLES: Record<string, string> = {
-  second: 'Second', minute: 'Minute', hour: 'Hour', day: 'Day', week: 'Week', month: 'Month', quarter: 'Quarter', year: 'Year'
+  second: 'Second',
+  minute: 'Minute',
+  hour: 'Hour',
+  day: 'Day',
+  week: 'Week',
+  month: 'Month',
+  quarter: 'Quarter',
+  year: 'Year'
 };
 
 /** prepareAnnotation over the visible meta. */

@@ -298,19 +298,47 @@ function visibility(m: Record<string, unknown>, where: string, problems: string[
 }
 
 const RELATIONSHIPS: Record<string, Relationship> = {
-  belongsTo: 'belongsTo', belongs_to: 'belongsTo', many_to_one: 'belongsTo', manyToOne: 'belongsTo',
-  hasMany: 'hasMany', has_many: 'hasMany', one_to_many: 'hasMany', oneToMany: 'hasMany',
-  hasOne: 'hasOne', has_one: 'hasOne', one_to_one: 'hasOne', oneToOne: 'hasOne'
+  belongsTo: 'belongsTo',
+  belongs_to: 'belongsTo',
+  many_to_one: 'belongsTo',
+  manyToOne: 'belongsTo',
+  hasMany: 'hasMany',
+  has_many: 'hasMany',
+  one_to_many: 'hasMany',
+  oneToMany: 'hasMany',
+  hasOne: 'hasOne',
+  has_one: 'hasOne',
+  one_to_one: 'hasOne',
+  oneToOne: 'hasOne'
 };
 
 const MEASURE_TYPES: Record<string, MeasureType> = {
-  count: 'count', count_distinct: 'countDistinct', countDistinct: 'countDistinct', sum: 'sum', avg: 'avg',
-  min: 'min', max: 'max', number: 'number', string: 'string', time: 'time', boolean: 'boolean'
+  count: 'count',
+  count_distinct: 'countDistinct',
+  countDistinct: 'countDistinct',
+  sum: 'sum',
+  avg: 'avg',
+  min: 'min',
+  max: 'max',
+  number: 'number',
+  string: 'string',
+  time: 'time',
+  boolean: 'boolean'
 };
 
 const DIMENSION_TYPES = new Set(['string', 'number', 'boolean', 'time']);
 
-const UNSUPPORTED_CUBE_KEYS = ['extends', 'preAggregations', 'refreshKey', 'dataSource', 'sqlAlias', 'accessPolicy', 'hierarchies', 'folders', 'rewriteQueries'];
+const UNSUPPORTED_CUBE_KEYS = [
+  'extends',
+  'preAggregations',
+  'refreshKey',
+  'dataSource',
+  'sqlAlias',
+  'accessPolicy',
+  'hierarchies',
+  'folders',
+  'rewriteQueries'
+];
 
 function listOfMappings(value: unknown, where: string, problems: string[]): Record<string, unknown>[] {
   if (value == null) return [];
@@ -318,11 +346,13 @@ function listOfMappings(value: unknown, where: string, problems: string[]): Reco
     problems.push(`${where} must be a list`);
     return [];
   }
-  return value.filter((v, i) => {
-    const ok = v && typeof v === 'object' && !Array.isArray(v);
-    if (!ok) problems.push(`${where}[${i}] must be a mapping`);
-    return ok;
-  }).map((v) => camelKeys(v as Record<string, unknown>));
+  return value
+    .filter((v, i) => {
+      const ok = v && typeof v === 'object' && !Array.isArray(v);
+      if (!ok) problems.push(`${where}[${i}] must be a mapping`);
+      return ok;
+    })
+    .map((v) => camelKeys(v as Record<string, unknown>));
 }
 
 function compileCube(rawIn: Record<string, unknown>, fileName: string, problems: string[]): CubeDef | null {
@@ -382,7 +412,10 @@ function compileCube(rawIn: Record<string, unknown>, fileName: string, problems:
     if (!DIMENSION_TYPES.has(type)) problems.push(`${where}: type '${String(m.type)}' is not supported (string, number, boolean, time)`);
     if (m.subQuery) problems.push(`${where}: sub_query dimensions are not supported`);
     const dim: DimensionDef = {
-      kind: 'dimension', cube: name, name: n, path: `${name}.${n}`,
+      kind: 'dimension',
+      cube: name,
+      name: n,
+      path: `${name}.${n}`,
       type: (DIMENSION_TYPES.has(type) ? type : 'string') as DimensionType,
       sql: template(m.sql, where, problems),
       primaryKey: bool(m.primaryKey, `${where} primary_key`, problems) ?? false,
@@ -403,7 +436,10 @@ function compileCube(rawIn: Record<string, unknown>, fileName: string, problems:
     if (!n) continue;
     const where = `${at} measure '${n}'`;
     const type = MEASURE_TYPES[String(m.type)];
-    if (!type) problems.push(`${where}: type '${String(m.type)}' is not supported (count, count_distinct, sum, avg, min, max, number, string, time, boolean)`);
+    if (!type)
+      problems.push(
+        `${where}: type '${String(m.type)}' is not supported (count, count_distinct, sum, avg, min, max, number, string, time, boolean)`
+      );
     for (const k of ['rollingWindow', 'multiStage', 'timeShift', 'groupBy', 'reduceBy', 'addGroupBy', 'cumulative']) {
       if (m[k] != null) problems.push(`${where}: '${k}' is not supported by the embedded engine`);
     }
@@ -417,7 +453,10 @@ function compileCube(rawIn: Record<string, unknown>, fileName: string, problems:
       } else drill = m.drillMembers as string[];
     }
     const measure: MeasureDef = {
-      kind: 'measure', cube: name, name: n, path: `${name}.${n}`,
+      kind: 'measure',
+      cube: name,
+      name: n,
+      path: `${name}.${n}`,
       type: type ?? 'number',
       sql: template(m.sql, where, problems),
       filters,
@@ -442,7 +481,11 @@ function compileCube(rawIn: Record<string, unknown>, fileName: string, problems:
       continue;
     }
     cube.segments.set(n, {
-      kind: 'segment', cube: name, name: n, path: `${name}.${n}`, sql: sqlT,
+      kind: 'segment',
+      cube: name,
+      name: n,
+      path: `${name}.${n}`,
+      sql: sqlT,
       public: visibility(m, where, problems),
       title: plainText(m.title, `${where} title`, problems),
       description: plainText(m.description, `${where} description`, problems),
@@ -463,7 +506,8 @@ function compileCube(rawIn: Record<string, unknown>, fileName: string, problems:
     }
     joinTargets.add(target);
     const relationship = RELATIONSHIPS[String(j.relationship)];
-    if (!relationship) problems.push(`${where}: relationship '${String(j.relationship)}' is not one of many_to_one, one_to_many, one_to_one`);
+    if (!relationship)
+      problems.push(`${where}: relationship '${String(j.relationship)}' is not one of many_to_one, one_to_many, one_to_one`);
     const jsql = template(j.sql, where, problems);
     if (!jsql) {
       problems.push(`${where}: 'sql' is required`);
@@ -498,22 +542,23 @@ function compileCase(value: unknown, where: string, problems: string[]): CaseDef
     problems.push(`${w}: label must be a string or {sql}`);
     return undefined;
   };
-  const when = listOfMappings(c.when, `${where} case.when`, problems).map((w, i) => {
-    const sql = template(w.sql, `${where} case.when[${i}]`, problems);
-    const l = label(w.label, `${where} case.when[${i}]`);
-    return sql && l !== undefined ? { sql, label: l } : null;
-  }).filter((x): x is { sql: Template; label: string | { sql: Template } } => !!x);
+  const when = listOfMappings(c.when, `${where} case.when`, problems)
+    .map((w, i) => {
+      const sql = template(w.sql, `${where} case.when[${i}]`, problems);
+      const l = label(w.label, `${where} case.when[${i}]`);
+      return sql && l !== undefined ? { sql, label: l } : null;
+    })
+    .filter((x): x is { sql: Template; label: string | { sql: Template } } => !!x);
   if (!when.length) problems.push(`${where}: case.when must not be empty`);
-  const elseLabel = c.else && typeof c.else === 'object' ? label((c.else as Record<string, unknown>).label, `${where} case.else`) : undefined;
+  const elseLabel =
+    c.else && typeof c.else === 'object' ? label((c.else as Record<string, unknown>).label, `${where} case.else`) : undefined;
   return { when, else: elseLabel };
 }
 
 // ---------------------------------------------------------------------------------------------
 // References
 
-export type ResolvedRef =
-  | { kind: 'cube'; cube: CubeDef }
-  | { kind: 'member'; cube: CubeDef; member: CubeMember };
+export type ResolvedRef = { kind: 'cube'; cube: CubeDef } | { kind: 'member'; cube: CubeDef; member: CubeMember };
 
 function findMember(cube: CubeDef, name: string): CubeMember | undefined {
   return cube.dimensions.get(name) ?? cube.measures.get(name) ?? cube.segments.get(name);
@@ -553,12 +598,20 @@ function templatesOf(cube: CubeDef): { where: string; t: Template; member?: Cube
     if (d.sql) out.push({ where: `dimension '${d.path}'`, t: d.sql, member: d, role: 'dimension' });
     for (const w of d.case?.when ?? []) {
       out.push({ where: `dimension '${d.path}' case`, t: w.sql, member: d, role: 'dimension' });
-      if (typeof w.label !== 'string') out.push({ where: `dimension '${d.path}' case label`, t: w.label.sql, member: d, role: 'dimension' });
+      if (typeof w.label !== 'string')
+        out.push({ where: `dimension '${d.path}' case label`, t: w.label.sql, member: d, role: 'dimension' });
     }
-    if (d.case?.else && typeof d.case.else !== 'string') out.push({ where: `dimension '${d.path}' case else`, t: d.case.else.sql, member: d, role: 'dimension' });
+    if (d.case?.else && typeof d.case.else !== 'string')
+      out.push({ where: `dimension '${d.path}' case else`, t: d.case.else.sql, member: d, role: 'dimension' });
   }
   for (const m of cube.measures.values()) {
-    if (m.sql) out.push({ where: `measure '${m.path}'`, t: m.sql, member: m, role: m.type === 'number' || m.type === 'string' || m.type === 'time' || m.type === 'boolean' ? 'calculated' : 'measure' });
+    if (m.sql)
+      out.push({
+        where: `measure '${m.path}'`,
+        t: m.sql,
+        member: m,
+        role: m.type === 'number' || m.type === 'string' || m.type === 'time' || m.type === 'boolean' ? 'calculated' : 'measure'
+      });
     for (const f of m.filters) out.push({ where: `measure '${m.path}' filter`, t: f, member: m, role: 'filter' });
   }
   for (const s of cube.segments.values()) out.push({ where: `segment '${s.path}'`, t: s.sql, member: s, role: 'segment' });
@@ -579,19 +632,23 @@ function validateCube(model: SemanticModel, cube: CubeDef, problems: string[]): 
         continue;
       }
       if (r.kind !== 'member') {
-        if (role === 'table' && r.cube.name !== cube.name) problems.push(`${at} ${where}: {${part.raw}} — a cube's own SQL may not reference other cubes`);
+        if (role === 'table' && r.cube.name !== cube.name)
+          problems.push(`${at} ${where}: {${part.raw}} — a cube's own SQL may not reference other cubes`);
         continue;
       }
       const refKind = r.member.kind;
       if (role === 'table') problems.push(`${at} ${where}: {${part.raw}} — a cube's own SQL may not reference members`);
       else if (refKind === 'measure' && role !== 'calculated') {
-        problems.push(`${at} ${where}: {${part.raw}} is a measure; only measures of type number/string/time/boolean may reference measures`);
+        problems.push(
+          `${at} ${where}: {${part.raw}} is a measure; only measures of type number/string/time/boolean may reference measures`
+        );
       } else if (refKind === 'segment' && role !== 'segment' && role !== 'filter') {
         problems.push(`${at} ${where}: {${part.raw}} is a segment and cannot be used here`);
       }
       if (role === 'join') {
         const j = cube.joins.find((x) => x.sql === t)!;
-        if (r.cube.name !== cube.name && r.cube.name !== j.to) problems.push(`${at} ${where}: join SQL may only reference '${cube.name}' and '${j.to}'`);
+        if (r.cube.name !== cube.name && r.cube.name !== j.to)
+          problems.push(`${at} ${where}: join SQL may only reference '${cube.name}' and '${j.to}'`);
       }
     }
   }
@@ -706,12 +763,16 @@ function compileView(model: SemanticModel, rawIn: Record<string, unknown>, fileN
     }
   }
   const view: ViewDef = {
-    kind: 'view', name, fileName,
+    kind: 'view',
+    name,
+    fileName,
     title: plainText(raw.title, `${at} title`, problems),
     description: plainText(raw.description, `${at} description`, problems),
     public: visibility(raw, at, problems),
     meta: checkMeta(raw.meta, at, problems),
-    measures: new Map(), dimensions: new Map(), segments: new Map(),
+    measures: new Map(),
+    dimensions: new Map(),
+    segments: new Map(),
     regionScope: safeScope(raw.meta, at, problems)
   };
   const includesAll: ViewMemberDef[] = [];
@@ -743,7 +804,10 @@ function compileView(model: SemanticModel, rawIn: Record<string, unknown>, fileN
     type Include = { member: string; name: string; title?: string; description?: string; format?: string; meta?: unknown };
     let includes: Include[];
     if (inc.includes === '*') {
-      includes = [...cube.dimensions.keys(), ...cube.measures.keys(), ...cube.segments.keys()].map((m) => ({ member: m, name: fullName(m) }));
+      includes = [...cube.dimensions.keys(), ...cube.measures.keys(), ...cube.segments.keys()].map((m) => ({
+        member: m,
+        name: fullName(m)
+      }));
     } else if (Array.isArray(inc.includes)) {
       includes = [];
       for (const x of inc.includes) {
@@ -766,7 +830,8 @@ function compileView(model: SemanticModel, rawIn: Record<string, unknown>, fileN
       continue;
     }
     const excludes = new Set(Array.isArray(inc.excludes) ? (inc.excludes as unknown[]).map(String) : []);
-    for (const x of excludes) if (!findMember(cube, x)) problems.push(`${where}: excluded member '${x}' is not defined in cube '${cube.name}'`);
+    for (const x of excludes)
+      if (!findMember(cube, x)) problems.push(`${where}: excluded member '${x}' is not defined in cube '${cube.name}'`);
     for (const include of includes) {
       if (excludes.has(include.member)) continue;
       const target = findMember(cube, include.member);
@@ -779,7 +844,12 @@ function compileView(model: SemanticModel, rawIn: Record<string, unknown>, fileN
         continue;
       }
       const vm: ViewMemberDef = {
-        kind: target.kind, view: name, name: include.name, path: `${name}.${include.name}`, target, joinPath,
+        kind: target.kind,
+        view: name,
+        name: include.name,
+        path: `${name}.${include.name}`,
+        target,
+        joinPath,
         title: include.title ?? target.title,
         description: include.description ?? target.description,
         format: include.format ?? (target.kind === 'segment' ? undefined : target.format),
@@ -787,7 +857,9 @@ function compileView(model: SemanticModel, rawIn: Record<string, unknown>, fileN
       };
       const map = target.kind === 'measure' ? view.measures : target.kind === 'dimension' ? view.dimensions : view.segments;
       if (view.measures.has(vm.name) || view.dimensions.has(vm.name) || view.segments.has(vm.name)) {
-        problems.push(`${where}: included member '${vm.name}' conflicts with an existing member of '${name}'; exclude it or give it an alias`);
+        problems.push(
+          `${where}: included member '${vm.name}' conflicts with an existing member of '${name}'; exclude it or give it an alias`
+        );
         continue;
       }
       map.set(vm.name, vm);
@@ -825,7 +897,9 @@ function validateScopeClosure(model: SemanticModel, cube: CubeDef, problems: str
   }
   for (const name of reached) {
     if (!model.cubes.get(name)?.regionScope) {
-      problems.push(`${cube.fileName}: cube '${cube.name}' declares a region scope but its SQL reaches cube '${name}', which declares none`);
+      problems.push(
+        `${cube.fileName}: cube '${cube.name}' declares a region scope but its SQL reaches cube '${name}', which declares none`
+      );
     }
   }
 }
@@ -835,7 +909,8 @@ function validateViewScope(model: SemanticModel, view: ViewDef, problems: string
   if (view.regionScope) {
     const onPaths = new Set([...view.measures.values(), ...view.dimensions.values(), ...view.segments.values()].flatMap((m) => m.joinPath));
     for (const c of onPaths) {
-      if (!model.cubes.get(c)!.regionScope) problems.push(`${at}: declares a region scope but its join paths reach cube '${c}', which declares none`);
+      if (!model.cubes.get(c)!.regionScope)
+        problems.push(`${at}: declares a region scope but its join paths reach cube '${c}', which declares none`);
     }
   }
   const cubes = new Set([...view.measures.values(), ...view.dimensions.values(), ...view.segments.values()].map((m) => m.target.cube));
@@ -853,7 +928,9 @@ function validateViewScope(model: SemanticModel, view: ViewDef, problems: string
   }
   const cube = model.cubes.get(vm.target.cube)!;
   if (cube.regionScope?.mode !== 'path' || cube.regionScope.dimension !== vm.target.name) {
-    problems.push(`${at}: region scope dimension '${scope.dimension}' must be the region_scope dimension of its cube ('${vm.target.path}' is not)`);
+    problems.push(
+      `${at}: region scope dimension '${scope.dimension}' must be the region_scope dimension of its cube ('${vm.target.path}' is not)`
+    );
   }
 }
 
@@ -878,9 +955,15 @@ export function resolveMemberPath(model: SemanticModel, memberPath: string): Res
   }
   const vm = owner.dimensions.get(memberName) ?? owner.measures.get(memberName) ?? owner.segments.get(memberName);
   if (!vm) throw new UserError(`'${memberName}' not found for path '${memberPath}'`);
-  return { owner, kind: vm.kind, path: memberPath, target: vm.target, hint: vm.joinPath.length > 1 ? vm.joinPath : vm.joinPath[0], viewMember: vm };
+  return {
+    owner,
+    kind: vm.kind,
+    path: memberPath,
+    target: vm.target,
+    hint: vm.joinPath.length > 1 ? vm.joinPath : vm.joinPath[0],
+    viewMember: vm
+  };
 }
-
 
 /** Cube's default visibility: members are public unless said otherwise; primary keys are not. */
 export function isMemberVisible(owner: Owner, member: CubeMember | ViewMemberDef): boolean {

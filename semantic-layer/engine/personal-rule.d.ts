@@ -15,6 +15,17 @@ export declare function personalKindOf(meta: unknown): string | undefined;
 export declare function mayReadPersonal(securityContext: unknown): boolean;
 export declare function personalMembersFrom(cubes: unknown[], views?: unknown[]): PersonalMembers;
 export declare function loadPersonalMembers(modelDir: string, parseYaml: (text: string) => unknown): Promise<PersonalMembers>;
-export declare function personalMembersTouched(query: Record<string, unknown>, personal: PersonalMembers): { selected: string[]; filtered: string[]; ordered: string[] };
-export declare function checkPersonalQuery(query: Record<string, unknown>, securityContext: unknown, personal: PersonalMembers): { unmasked: boolean; selected: string[] };
-export declare function applyPersonalRule<Q extends Record<string, unknown>>(query: Q, securityContext: unknown, personal: PersonalMembers): Q;
+export declare function personalMembersTouched(
+  query: Record<string, unknown>,
+  personal: PersonalMembers
+): { selected: string[]; filtered: string[]; ordered: string[] };
+export declare function checkPersonalQuery(
+  query: Record<string, unknown>,
+  securityContext: unknown,
+  personal: PersonalMembers
+): { unmasked: boolean; selected: string[] };
+export declare function applyPersonalRule<Q extends Record<string, unknown>>(
+  query: Q,
+  securityContext: unknown,
+  personal: PersonalMembers
+): Q;

@@ -80,11 +80,18 @@ export function personalMembersFrom(cubes, views = []) {
       const alias = typeof entry.alias === 'string' ? entry.alias : cubeName;
       const prefix = entry.prefix === true;
       const excludes = new Set(Array.isArray(entry.excludes) ? entry.excludes.map(String) : []);
-      const includes = entry.includes === '*'
-        ? [...members.keys()].map((m) => ({ member: m, as: m, meta: undefined }))
-        : (Array.isArray(entry.includes) ? entry.includes : []).map((x) =>
-          typeof x === 'string' ? { member: x, as: x, meta: undefined }
-            : x && typeof x === 'object' && typeof x.name === 'string' ? { member: x.name, as: typeof x.alias === 'string' ? x.alias : x.name, meta: x.meta } : null).filter(Boolean);
+      const includes =
+        entry.includes === '*'
+          ? [...members.keys()].map((m) => ({ member: m, as: m, meta: undefined }))
+          : (Array.isArray(entry.includes) ? entry.includes : [])
+              .map((x) =>
+                typeof x === 'string'
+                  ? { member: x, as: x, meta: undefined }
+                  : x && typeof x === 'object' && typeof x.name === 'string'
+                    ? { member: x.name, as: typeof x.alias === 'string' ? x.alias : x.name, meta: x.meta }
+                    : null
+              )
+              .filter(Boolean);
       for (const inc of includes) {
         if (excludes.has(inc.member) || !members.has(inc.member)) continue;
         const kind = members.get(inc.member) || personalKindOf(inc.meta);
@@ -152,7 +159,9 @@ export function checkPersonalQuery(query, securityContext, personal) {
   if (!unmasked) {
     const used = [...new Set([...touched.filtered, ...touched.ordered])];
     if (used.length) {
-      throw new PersonalDataError(`Filtering or ordering on personal data (${used.join(', ')}) requires an auditor's or admin's unmasked access`);
+      throw new PersonalDataError(
+        `Filtering or ordering on personal data (${used.join(', ')}) requires an auditor's or admin's unmasked access`
+      );
     }
   }
   return { unmasked, selected: touched.selected };

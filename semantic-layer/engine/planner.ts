@@ -8,9 +8,17 @@
 import { formatFilterBound, localToUtcIso } from './dates.ts';
 import { UserError } from './errors.ts';
 import {
-  isMemberVisible, resolveMemberPath, resolveRef,
-  type CubeDef, type CubeMember, type DimensionDef, type JoinDef, type MeasureDef, type ResolvedMember,
-  type SegmentDef, type SemanticModel
+  isMemberVisible,
+  resolveMemberPath,
+  resolveRef,
+  type CubeDef,
+  type CubeMember,
+  type DimensionDef,
+  type JoinDef,
+  type MeasureDef,
+  type ResolvedMember,
+  type SegmentDef,
+  type SemanticModel
 } from './model.ts';
 import { isLeaf, type Granularity, type LeafFilter, type NormalizedQuery, type QueryFilter } from './query.ts';
 import { RegionAccessError, type CallerScope } from './region-rule.js';
@@ -55,7 +63,8 @@ const GRANULARITY_LEVEL: Record<string, number> = { second: 1, minute: 2, hour: 
 const LIKE_OPERATORS = new Set(['contains', 'notContains', 'startsWith', 'notStartsWith', 'endsWith', 'notEndsWith']);
 const NUMERIC_OPERATORS = new Set(['equals', 'notEquals', 'in', 'notIn', 'gt', 'gte', 'lt', 'lte']);
 const NUMBER_RE = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
-const AGGREGATE_RE = /\b(count|sum|avg|min|max|array_agg|string_agg|json_agg|jsonb_agg|bool_and|bool_or|every|stddev\w*|var\w*|percentile_\w+|mode)\s*\(/i;
+const AGGREGATE_RE =
+  /\b(count|sum|avg|min|max|array_agg|string_agg|json_agg|jsonb_agg|bool_and|bool_or|every|stddev\w*|var\w*|percentile_\w+|mode)\s*\(/i;
 const CALCULATED = new Set(['number', 'string', 'time', 'boolean']);
 
 /** inflection.underscore, as Cube names its SQL aliases. */
@@ -73,8 +82,10 @@ export function aliasName(memberPath: string): string {
 }
 
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
-const memberType = (m: CubeMember): string => (m.kind === 'measure' ? (CALCULATED.has(m.type) ? m.type : 'number') : m.kind === 'dimension' ? m.type : 'boolean');
-const sameHint = (a: Hint, b: Hint) => (Array.isArray(a) && Array.isArray(b) ? a.length === b.length && a.every((x, i) => x === b[i]) : a === b);
+const memberType = (m: CubeMember): string =>
+  m.kind === 'measure' ? (CALCULATED.has(m.type) ? m.type : 'number') : m.kind === 'dimension' ? m.type : 'boolean';
+const sameHint = (a: Hint, b: Hint) =>
+  Array.isArray(a) && Array.isArray(b) ? a.length === b.length && a.every((x, i) => x === b[i]) : a === b;
 const hintText = (h: Hint) => (Array.isArray(h) ? h.join('.') : h);
 
 interface QMember {
@@ -97,7 +108,11 @@ class Planner {
   private multiplied = new Map<string, boolean>();
   private readonly tz: string;
 
-  constructor(private model: SemanticModel, private q: NormalizedQuery, private options: PlanOptions) {
+  constructor(
+    private model: SemanticModel,
+    private q: NormalizedQuery,
+    private options: PlanOptions
+  ) {
     this.tz = q.timezone;
   }
 
@@ -121,7 +136,8 @@ class Planner {
     const segments = (q.segments ?? []).map((s) => this.resolve(s, ['segment'], 'a segment'));
     const timeDimensions = q.timeDimensions.map((td) => {
       const m = this.resolve(td.dimension, ['dimension'], 'a time dimension');
-      if ((m.res.target as DimensionDef).type !== 'time') throw new UserError(`'${td.dimension}' is not a time dimension (type ${(m.res.target as DimensionDef).type})`);
+      if ((m.res.target as DimensionDef).type !== 'time')
+        throw new UserError(`'${td.dimension}' is not a time dimension (type ${(m.res.target as DimensionDef).type})`);
       return { ...m, td };
     });
     const filterMembers: QMember[] = [];
@@ -135,7 +151,9 @@ class Planner {
     for (const m of [...measures, ...dimensions, ...timeDimensions.filter((t) => t.td.granularity)]) {
       const member = m.res.viewMember ?? m.res.target;
       if (!isMemberVisible(m.res.owner, member)) {
-        throw new UserError(`You requested hidden member: '${m.path}'. Please make it visible using \`public: true\`. Please note primaryKey fields are \`public: false\` by default.`);
+        throw new UserError(
+          `You requested hidden member: '${m.path}'. Please make it visible using \`public: true\`. Please note primaryKey fields are \`public: false\` by default.`
+        );
       }
     }
 
@@ -174,7 +192,14 @@ class Planner {
       if (!t.td.granularity) continue;
       const alias = `${aliasName(t.path)}_${t.td.granularity}`;
       selects.push(`${this.timeGroupedSql(t.res.target as DimensionDef, t.td.granularity)} ${quoteIdent(alias)}`);
-      columns.push({ alias, key: `${t.path}.${t.td.granularity}`, member: t.path, granularity: t.td.granularity, kind: 'timeDimension', type: 'time' });
+      columns.push({
+        alias,
+        key: `${t.path}.${t.td.granularity}`,
+        member: t.path,
+        granularity: t.td.granularity,
+        kind: 'timeDimension',
+        type: 'time'
+      });
     }
     const dimensionCount = columns.length;
     for (const m of measures) {
@@ -202,16 +227,24 @@ class Planner {
       const sql = this.filterSql(f);
       if (sql) where.push(sql);
     }
-    if (this.options.caller) where.push(...this.regionConditions([...measures, ...dimensions, ...segments, ...timeDimensions, ...filterMembers, ...orderMembers], joinedCubes));
+    if (this.options.caller)
+      where.push(
+        ...this.regionConditions(
+          [...measures, ...dimensions, ...segments, ...timeDimensions, ...filterMembers, ...orderMembers],
+          joinedCubes
+        )
+      );
     const having: string[] = [];
     for (const f of filterTree.having) {
       const sql = this.filterSql(f);
       if (sql) having.push(sql);
     }
-    if (q.ungrouped && having.length) throw new UserError('Measure filters aren\'t allowed in ungrouped query');
+    if (q.ungrouped && having.length) throw new UserError("Measure filters aren't allowed in ungrouped query");
 
-    const groupBy = !q.ungrouped && dimensionCount > 0 ? ` GROUP BY ${Array.from({ length: dimensionCount }, (_, i) => i + 1).join(', ')}` : '';
-    const base = `SELECT\n      ${selects.join(', ')}\n    FROM\n      ${from.join('\n')}` +
+    const groupBy =
+      !q.ungrouped && dimensionCount > 0 ? ` GROUP BY ${Array.from({ length: dimensionCount }, (_, i) => i + 1).join(', ')}` : '';
+    const base =
+      `SELECT\n      ${selects.join(', ')}\n    FROM\n      ${from.join('\n')}` +
       (where.length ? `  WHERE ${where.map((w) => `(${w})`).join(' AND ')}` : '') +
       groupBy +
       (having.length ? ` HAVING ${having.map((h) => `(${h})`).join(' AND ')}` : '');
@@ -223,7 +256,8 @@ class Planner {
         return idx === null ? null : `${idx} ${o.desc ? 'DESC' : 'ASC'}`;
       })
       .filter((x): x is string => !!x);
-    const sql = base +
+    const sql =
+      base +
       (orderSql.length ? ` ORDER BY ${orderSql.join(', ')}` : '') +
       (q.rowLimit != null ? ` LIMIT ${Math.trunc(q.rowLimit)}` : '') +
       (q.offset ? ` OFFSET ${Math.trunc(q.offset)}` : '');
@@ -251,7 +285,10 @@ class Planner {
   }
 
   /** Split top-level filters into WHERE and HAVING and resolve every member once. */
-  private classify(filters: QueryFilter[], members: (QMember & { operator?: string })[]): { where: ResolvedFilter[]; having: ResolvedFilter[] } {
+  private classify(
+    filters: QueryFilter[],
+    members: (QMember & { operator?: string })[]
+  ): { where: ResolvedFilter[]; having: ResolvedFilter[] } {
     const where: ResolvedFilter[] = [];
     const having: ResolvedFilter[] = [];
     for (const f of filters) {
@@ -268,12 +305,15 @@ class Planner {
       const m = this.resolve(f.member, ['dimension', 'measure'], 'a filter member');
       const entry = { ...m, operator: f.operator };
       members.push(entry);
-      if (f.operator === 'measureFilter' && m.res.kind !== 'measure') throw new UserError(`measureFilter needs a measure, got '${f.member}'`);
+      if (f.operator === 'measureFilter' && m.res.kind !== 'measure')
+        throw new UserError(`measureFilter needs a measure, got '${f.member}'`);
       const side = m.res.kind === 'measure' && f.operator !== 'measureFilter' ? 'having' : 'where';
       return { side, leaf: f, member: m };
     }
     const op = 'or' in f ? 'or' : 'and';
-    const inner = ((f as Record<string, QueryFilter[]>)[op]).map((x) => this.resolveFilter(x, members)).filter((x): x is ResolvedFilter => !!x);
+    const inner = (f as Record<string, QueryFilter[]>)[op]
+      .map((x) => this.resolveFilter(x, members))
+      .filter((x): x is ResolvedFilter => !!x);
     if (!inner.length) return null;
     const sides = new Set(inner.map((x) => x.side));
     const side = sides.size > 1 || sides.has('mixed') ? 'mixed' : [...sides][0];
@@ -282,7 +322,10 @@ class Planner {
 
   private filterSql(f: ResolvedFilter): string | null {
     if (f.children) {
-      const parts = f.children.map((c) => this.filterSql(c)).filter((x): x is string => !!x).map((x) => `(${x})`);
+      const parts = f.children
+        .map((c) => this.filterSql(c))
+        .filter((x): x is string => !!x)
+        .map((x) => `(${x})`);
       return parts.length ? parts.join(` ${f.op!.toUpperCase()} `) : null;
     }
     return this.leafSql(f.leaf!, f.member!);
@@ -405,13 +448,18 @@ class Planner {
       const scope = owner.regionScope;
       if (scope?.mode === 'none' || out.has(owner.name)) continue;
       if (!scope) throw new RegionAccessError(`'${owner.name}' has no region scope; only city-wide callers may query it`);
-      const dim = owner.kind === 'cube' ? owner.dimensions.get(scope.dimension)! : (owner.dimensions.get(scope.dimension)!.target as DimensionDef);
-      out.set(owner.name, caller.regionPath
-        ? `${this.dimensionSql(dim)} ILIKE ${this.param(caller.regionPath)} || '%'`
-        : `${this.dimensionSql(dim)} ILIKE '%' || ${this.param(`/${caller.regionCode}/`)} || '%'`);
+      const dim =
+        owner.kind === 'cube' ? owner.dimensions.get(scope.dimension)! : (owner.dimensions.get(scope.dimension)!.target as DimensionDef);
+      out.set(
+        owner.name,
+        caller.regionPath
+          ? `${this.dimensionSql(dim)} ILIKE ${this.param(caller.regionPath)} || '%'`
+          : `${this.dimensionSql(dim)} ILIKE '%' || ${this.param(`/${caller.regionCode}/`)} || '%'`
+      );
     }
     for (const name of joinedCubes) {
-      if (!this.model.cubes.get(name)!.regionScope) throw new RegionAccessError(`'${name}' has no region scope; only city-wide callers may query it`);
+      if (!this.model.cubes.get(name)!.regionScope)
+        throw new RegionAccessError(`'${name}' has no region scope; only city-wide callers may query it`);
     }
     return [...out.values()];
   }
@@ -441,7 +489,12 @@ class Planner {
   /** JoinGraph.buildJoin: a tree per candidate root, the one with the fewest joins wins. */
   private buildJoin(hints: Hint[]): JoinTree {
     const trees = hints
-      .map((h) => this.treeForRoot(h, hints.filter((x) => !sameHint(x, h))))
+      .map((h) =>
+        this.treeForRoot(
+          h,
+          hints.filter((x) => !sameHint(x, h))
+        )
+      )
       .filter((t): t is JoinTree => !!t);
     if (!trees.length) throw new UserError(`Can't find join path to join ${hints.map((h) => `'${hintText(h)}'`).join(', ')}`);
     let best = trees[0];
@@ -528,13 +581,17 @@ class Planner {
     const multiplied = this.multiplied.get(m.cube) ?? false;
     const refs = measureRefs(this.model, m);
     if (multiplied) {
-      const safe = m.type === 'countDistinct' || (m.type === 'count' && !m.sql) || m.type === 'min' || m.type === 'max' ||
+      const safe =
+        m.type === 'countDistinct' ||
+        (m.type === 'count' && !m.sql) ||
+        m.type === 'min' ||
+        m.type === 'max' ||
         (CALCULATED.has(m.type) && refs.length > 0 && !AGGREGATE_RE.test(ownText(m)));
       if (!safe) {
         throw new UserError(
           `Query would fan out: measure '${m.path}' (${m.type}) belongs to cube '${m.cube}', whose rows are repeated by a ` +
-          `one-to-many join in this query, so the result would be inflated. Query it without members of the joined ` +
-          `"many" side, or from that side's cube.`
+            `one-to-many join in this query, so the result would be inflated. Query it without members of the joined ` +
+            `"many" side, or from that side's cube.`
         );
       }
     }
@@ -581,7 +638,8 @@ class Planner {
     if (memo !== undefined) return memo;
     let sql: string;
     if (d.case) {
-      const label = (l: string | { sql: Template }) => (typeof l === 'string' ? `'${l.replace(/'/g, "''")}'` : this.renderTemplate(d.cube, l.sql));
+      const label = (l: string | { sql: Template }) =>
+        typeof l === 'string' ? `'${l.replace(/'/g, "''")}'` : this.renderTemplate(d.cube, l.sql);
       sql = `CASE\n    ${d.case.when.map((w) => `WHEN ${this.renderTemplate(d.cube, w.sql)} THEN ${label(w.label)}`).join('\n')}${d.case.else !== undefined ? ` ELSE ${label(d.case.else)}` : ''} END`;
     } else {
       sql = this.autoPrefix(d.cube, this.renderTemplate(d.cube, d.sql!));
@@ -607,7 +665,7 @@ class Planner {
   /** BaseQuery.renderSqlMeasure for the non-multiplied (and fan-out-safe) cases. */
   private measureSql(m: MeasureDef, ungrouped: boolean): string {
     const cube = this.model.cubes.get(m.cube)!;
-    let sql = m.sql ? this.renderTemplate(m.cube, m.sql) : this.primaryKeySql(cube) ?? '*';
+    let sql = m.sql ? this.renderTemplate(m.cube, m.sql) : (this.primaryKeySql(cube) ?? '*');
     sql = this.autoPrefix(m.cube, sql);
     if (m.filters.length) {
       const cond = m.filters.map((f) => `(${this.renderTemplate(m.cube, f)})`).join(' AND ');
@@ -626,7 +684,11 @@ class Planner {
   // -------------------------------------------------------------------------------------------
   // Order
 
-  private defaultOrder(measures: QMember[], dimensions: QMember[], tds: (QMember & { td: { granularity?: string } })[]): { id: string; desc: boolean }[] {
+  private defaultOrder(
+    measures: QMember[],
+    dimensions: QMember[],
+    tds: (QMember & { td: { granularity?: string } })[]
+  ): { id: string; desc: boolean }[] {
     const withGranularity = tds.find((t) => t.td.granularity);
     if (withGranularity) return [{ id: withGranularity.path, desc: false }];
     if (measures.length && dimensions.length) return [{ id: measures[0].path, desc: true }];

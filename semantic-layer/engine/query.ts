@@ -12,9 +12,30 @@ export const GRANULARITIES = ['second', 'minute', 'hour', 'day', 'week', 'month'
 export type Granularity = (typeof GRANULARITIES)[number];
 
 export const OPERATORS = [
-  'equals', 'notEquals', 'contains', 'notContains', 'startsWith', 'notStartsWith', 'endsWith', 'notEndsWith',
-  'in', 'notIn', 'gt', 'gte', 'lt', 'lte', 'set', 'notSet', 'inDateRange', 'notInDateRange', 'onTheDate',
-  'beforeDate', 'beforeOrOnDate', 'afterDate', 'afterOrOnDate', 'measureFilter'
+  'equals',
+  'notEquals',
+  'contains',
+  'notContains',
+  'startsWith',
+  'notStartsWith',
+  'endsWith',
+  'notEndsWith',
+  'in',
+  'notIn',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'set',
+  'notSet',
+  'inDateRange',
+  'notInDateRange',
+  'onTheDate',
+  'beforeDate',
+  'beforeOrOnDate',
+  'afterDate',
+  'afterOrOnDate',
+  'measureFilter'
 ] as const;
 export type Operator = (typeof OPERATORS)[number];
 
@@ -56,8 +77,21 @@ const MEMBER_RE = /^[a-zA-Z0-9_]+\.[a-zA-Z0-9_]+$/;
 const DIMENSION_RE = /^[a-zA-Z0-9_]+\.[a-zA-Z0-9_]+(\.[a-zA-Z0-9_]+)?$/;
 const ORDER_ID_RE = /^[a-zA-Z0-9_]+\.[a-zA-Z0-9_]+$|^[a-zA-Z0-9_]+$|^[a-zA-Z0-9_]+\.[a-zA-Z0-9_]+\.[a-zA-Z0-9_]+$/;
 const ALLOWED_KEYS = new Set([
-  'measures', 'dimensions', 'filters', 'timeDimensions', 'order', 'segments', 'timezone', 'limit', 'offset',
-  'total', 'cache', 'cacheMode', 'renewQuery', 'ungrouped', 'responseFormat'
+  'measures',
+  'dimensions',
+  'filters',
+  'timeDimensions',
+  'order',
+  'segments',
+  'timezone',
+  'limit',
+  'offset',
+  'total',
+  'cache',
+  'cacheMode',
+  'renewQuery',
+  'ungrouped',
+  'responseFormat'
 ]);
 const DATE_RANGE_OPERATORS = new Set(['inDateRange', 'notInDateRange', 'onTheDate']);
 const START_DATE_OPERATORS = new Set(['beforeDate', 'afterOrOnDate']);
@@ -118,7 +152,8 @@ function parseFilters(list: unknown, path: string, tz: string, now?: Date, depth
     for (const k of Object.keys(f)) {
       if (!['member', 'dimension', 'operator', 'values'].includes(k)) invalid(`"${at}.${k}" is not allowed`);
     }
-    if (f.member !== undefined && f.dimension !== undefined) invalid(`"${at}" contains a conflict between exclusive peers [dimension, member]`);
+    if (f.member !== undefined && f.dimension !== undefined)
+      invalid(`"${at}" contains a conflict between exclusive peers [dimension, member]`);
     const member = f.member ?? f.dimension;
     if (member === undefined) invalid(`"${at}" must contain at least one of [dimension, member]`);
     if (typeof member !== 'string' || !MEMBER_RE.test(member)) {
@@ -151,7 +186,9 @@ function parseFilters(list: unknown, path: string, tz: string, now?: Date, depth
 function normalizeDateValues(operator: Operator, values: (string | null)[], tz: string, now?: Date): (string | null)[] {
   const isRange = DATE_RANGE_OPERATORS.has(operator);
   if (isRange && values.length > 1 && values.some((v) => typeof v === 'string' && !ABSOLUTE_DATE_RE.test(v))) {
-    throw new UserError(`Relative-date strings are only supported when \`values\` has a single element for operator \`${operator}\`. Pass an absolute two-element [start, end] pair, or a single relative string like ["last 2 weeks"]. Got: ${JSON.stringify(values)}`);
+    throw new UserError(
+      `Relative-date strings are only supported when \`values\` has a single element for operator \`${operator}\`. Pass an absolute two-element [start, end] pair, or a single relative string like ["last 2 weeks"]. Got: ${JSON.stringify(values)}`
+    );
   }
   if (values.length !== 1 || typeof values[0] !== 'string') return values;
   const v = values[0];
@@ -173,7 +210,8 @@ function parseTimeDimensions(list: unknown, tz: string, now?: Date): QueryTimeDi
       if (!['dimension', 'granularity', 'dateRange'].includes(k)) invalid(`"${at}.${k}" is not allowed`);
     }
     if (typeof td.dimension !== 'string') invalid(`"${at}.dimension" is required`);
-    if (!MEMBER_RE.test(td.dimension)) invalid(`"${at}.dimension" with value "${td.dimension}" fails to match the required pattern: ${MEMBER_RE}`);
+    if (!MEMBER_RE.test(td.dimension))
+      invalid(`"${at}.dimension" with value "${td.dimension}" fails to match the required pattern: ${MEMBER_RE}`);
     const out: QueryTimeDimension = { dimension: td.dimension };
     if (td.granularity !== undefined && td.granularity !== null) {
       if (typeof td.granularity !== 'string') invalid(`"${at}.granularity" must be a string`);
@@ -249,7 +287,8 @@ export function normalizeQuery(input: unknown, options: { now?: Date; maxLimit?:
   for (const d of dimensionsAll) {
     const parts = d.split('.');
     if (parts.length === 3) {
-      if (!(GRANULARITIES as readonly string[]).includes(parts[2])) throw new UserError(`Granularity '${parts[2]}' is not supported; use one of ${GRANULARITIES.join(', ')}`);
+      if (!(GRANULARITIES as readonly string[]).includes(parts[2]))
+        throw new UserError(`Granularity '${parts[2]}' is not supported; use one of ${GRANULARITIES.join(', ')}`);
       timeDimensions = timeDimensions.concat({ dimension: `${parts[0]}.${parts[1]}`, granularity: parts[2] as Granularity });
     } else dimensions.push(d);
   }

@@ -21,9 +21,14 @@ export declare class RegionAccessError extends Error {
 
 export declare function regionScopeOf(meta: unknown): RegionScope | undefined;
 export declare function regionScopesFrom(definitions: { name?: unknown; meta?: unknown }[]): RegionScopes;
-export declare function readModelFiles(modelDir: string, parseYaml: (text: string) => unknown): Promise<{ cubes: unknown[]; views: unknown[] }>;
+export declare function readModelFiles(
+  modelDir: string,
+  parseYaml: (text: string) => unknown
+): Promise<{ cubes: unknown[]; views: unknown[] }>;
 export declare function loadRegionScopes(modelDir: string, parseYaml: (text: string) => unknown): Promise<RegionScopes>;
 export declare function callerScope(securityContext: unknown): CallerScope;
 export declare function ownersTouched(query: Record<string, unknown>): Set<string>;
 export declare function applyRegionRule<Q extends Record<string, unknown>>(query: Q, securityContext: unknown, scopes: RegionScopes): Q;
-export declare function createQueryRewrite(scopes: RegionScopes): <Q extends Record<string, unknown>>(query: Q, securityContext: unknown) => Q;
+export declare function createQueryRewrite(
+  scopes: RegionScopes
+): <Q extends Record<string, unknown>>(query: Q, securityContext: unknown) => Q;

@@ -160,9 +160,11 @@ export function applyRegionRule(query, securityContext, scopes) {
       throw new RegionAccessError(`'${owner}' has no region scope; only city-wide callers may query it`);
     }
     const member = `${owner}.${scope.dimension}`;
-    added.push(caller.regionPath
-      ? { member, operator: 'startsWith', values: [caller.regionPath] }
-      : { member, operator: 'contains', values: [`/${caller.regionCode}/`] });
+    added.push(
+      caller.regionPath
+        ? { member, operator: 'startsWith', values: [caller.regionPath] }
+        : { member, operator: 'contains', values: [`/${caller.regionCode}/`] }
+    );
   }
   if (!added.length) return query;
   return { ...query, filters: [...(query.filters || []), ...added] };

@@ -29,7 +29,6 @@ export const DEMO = {
   auditor: { username: 'demo-auditor', password: 'yinling-auditor-demo' }
 };
 
-
 export interface App {
   url: string;
   db: TestDatabase;
@@ -70,8 +69,15 @@ export async function startApp(opts: { scale?: 'tiny' | 'demo' | 'city'; seed?: 
   const url = `http://127.0.0.1:${port}`;
 
   async function startServer() {
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'dashboard/e2e/support/serve.ts'), buildDir], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (b: Buffer) => { log.push(b.toString()); if (log.length > 200) log.splice(0, log.length - 200); };
+    child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'dashboard/e2e/support/serve.ts'), buildDir], {
+      env,
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe']
+    });
+    const keep = (b: Buffer) => {
+      log.push(b.toString());
+      if (log.length > 200) log.splice(0, log.length - 200);
+    };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
     await untilHealthy(url, 'the web server', { child, output: () => log.join('') });
@@ -82,13 +88,21 @@ export async function startApp(opts: { scale?: 'tiny' | 'demo' | 'city'; seed?: 
     if (!c || c.exitCode !== null) return;
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => c.kill('SIGKILL'), 5000);
-      c.once('exit', () => { clearTimeout(t); resolve(); });
+      c.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
       c.kill('SIGTERM');
     });
   }
   await startServer();
   return {
-    url, db, inbox, ingest, startServer, stopServer,
+    url,
+    db,
+    inbox,
+    ingest,
+    startServer,
+    stopServer,
     async close() {
       await stopServer();
       await db.drop();
@@ -131,7 +145,8 @@ export async function newContext(browser: Browser, opts: BrowserContextOptions =
   // some, e.g. a blocked eval, nowhere else).
   await context.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) =>
-      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`));
+      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`)
+    );
   });
   return context;
 }
@@ -177,10 +192,14 @@ export async function signIn(context: BrowserContext, url: string, who: { userna
 
 /** Every chart on the page has rendered (data-chart-ready on each: the ECharts containers, and the SVG/HTML shapes the page draws itself). */
 export async function chartsReady(page: Page, timeout = WAIT_MS): Promise<number> {
-  await page.waitForFunction(() => {
-    const charts = [...document.querySelectorAll('[data-chart-ready]')];
-    return charts.length > 0 && charts.every((c) => c.getAttribute('data-chart-ready') === 'true');
-  }, undefined, { timeout });
+  await page.waitForFunction(
+    () => {
+      const charts = [...document.querySelectorAll('[data-chart-ready]')];
+      return charts.length > 0 && charts.every((c) => c.getAttribute('data-chart-ready') === 'true');
+    },
+    undefined,
+    { timeout }
+  );
   return page.locator('[data-chart-ready]').count();
 }
 

@@ -77,7 +77,9 @@ export async function ensureBuild(): Promise<string> {
     const nm = path.join(APP, 'node_modules');
     if (!fs.existsSync(nm)) fs.symlinkSync(path.join(ROOT, 'node_modules'), nm, 'dir');
     const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'error'], {
-      cwd: APP, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' }
+      cwd: APP,
+      encoding: 'utf8',
+      env: { ...process.env, NODE_ENV: 'production' }
     });
     if (r.status !== 0) throw new Error(`vite build failed:\n${r.stdout}\n${r.stderr}`);
     fs.writeFileSync(stamp, hash + '\n');

@@ -10,6 +10,10 @@ const dir = path.resolve(process.argv[2] ?? 'build');
 const port = Number(process.env.PORT ?? 3000);
 const server = await createWebServer(dir);
 server.listen(port, '127.0.0.1', () => console.log(`[e2e-serve] listening on http://127.0.0.1:${port}/ (${dir})`));
-const stop = () => { server.close(() => process.exit(0)); server.closeAllConnections(); setTimeout(() => process.exit(0), 3000).unref(); };
+const stop = () => {
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+  setTimeout(() => process.exit(0), 3000).unref();
+};
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -27,8 +27,12 @@ function ringCentroid(ring: Ring): [number, number] {
 /** Centroid of a GeoJSON Polygon or MultiPolygon (its largest outer ring); null for anything else. */
 export function centroid(geometry: { type: string; coordinates: unknown } | null | undefined): [number, number] | null {
   if (!geometry) return null;
-  const outer: Ring[] = geometry.type === 'Polygon' ? [(geometry.coordinates as Ring[])[0]]
-    : geometry.type === 'MultiPolygon' ? (geometry.coordinates as Ring[][]).map((p) => p[0]) : [];
+  const outer: Ring[] =
+    geometry.type === 'Polygon'
+      ? [(geometry.coordinates as Ring[])[0]]
+      : geometry.type === 'MultiPolygon'
+        ? (geometry.coordinates as Ring[][]).map((p) => p[0])
+        : [];
   const rings = outer.filter((r) => Array.isArray(r) && r.length >= 3);
   if (!rings.length) return null;
   const biggest = rings.reduce((a, b) => (Math.abs(ringArea(b)) > Math.abs(ringArea(a)) ? b : a));

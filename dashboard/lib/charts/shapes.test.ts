@@ -6,7 +6,10 @@ import { COLORS, SERIES } from './theme.ts';
 function points(d: string): [number, number][] {
   const out: [number, number][] = [];
   for (const m of d.matchAll(/([MLA])([^MLAZ]*)/g)) {
-    const n = m[2].trim().split(/[\s,]+/).map(Number);
+    const n = m[2]
+      .trim()
+      .split(/[\s,]+/)
+      .map(Number);
     out.push(m[1] === 'A' ? [n[5], n[6]] : [n[0], n[1]]);
   }
   return out;
@@ -17,7 +20,11 @@ describe('coverage gauge', () => {
   it('colours the arc by the limits: red below critical, amber below warn, green above', () => {
     const g = gaugeShape(96.5, { warn: 97, critical: 95 });
     expect([g.min, g.max]).toEqual([90, 100]);
-    expect(g.bands.map((b) => [b.from, b.to, b.color])).toEqual([[90, 95, COLORS.critical], [95, 97, COLORS.warn], [97, 100, COLORS.ok]]);
+    expect(g.bands.map((b) => [b.from, b.to, b.color])).toEqual([
+      [90, 95, COLORS.critical],
+      [95, 97, COLORS.warn],
+      [97, 100, COLORS.ok]
+    ]);
     expect(g.marks.map((m) => m.at)).toEqual([95, 97]);
   });
 
@@ -44,7 +51,7 @@ describe('coverage gauge', () => {
   it('starts the scale at the 5 below the value, so a low coverage is still on the arc', () => {
     expect(gaugeShape(99.5, undefined).min).toBe(90); // never above 90
     expect(gaugeShape(62.3, { warn: 97, critical: 95 }).min).toBe(60);
-    expect(gaugeShape(62.3, { warn: 97, critical: 95 }).needle).toBeCloseTo(2.3 / 40 * 240 - 120, 5);
+    expect(gaugeShape(62.3, { warn: 97, critical: 95 }).needle).toBeCloseTo((2.3 / 40) * 240 - 120, 5);
   });
 
   it('draws only the limits the model gives', () => {
@@ -61,8 +68,10 @@ describe('coverage gauge', () => {
 
 describe('certification funnel', () => {
   const stages = [
-    { key: 'silent', label: '无感认证', value: 16_400 }, { key: 'weak', label: '仅弱证据', value: 209 },
-    { key: 'field', label: '转实地核实', value: 849 }, { key: 'suspended', label: '未认证暂停', value: 5 }
+    { key: 'silent', label: '无感认证', value: 16_400 },
+    { key: 'weak', label: '仅弱证据', value: 209 },
+    { key: 'field', label: '转实地核实', value: 849 },
+    { key: 'suspended', label: '未认证暂停', value: 5 }
   ];
 
   it('gives stages log-scaled widths so a handful of suspended people still shows', () => {
@@ -85,21 +94,43 @@ describe('certification funnel', () => {
   });
 
   it('draws a stage without a value at the minimum width', () => {
-    const b = funnelBands([{ key: 'a', label: 'a', value: null }, { key: 'b', label: 'b', value: 0 }]);
+    const b = funnelBands([
+      { key: 'a', label: 'a', value: null },
+      { key: 'b', label: 'b', value: 0 }
+    ]);
     expect(b.map((s) => s.top)).toEqual([8, 8]);
   });
 });
 
 describe('subsidy ring', () => {
   it('drops empty projects, sorts largest first and gives ring and legend the same colours', () => {
-    const shares = [{ key: 'A', label: 'a', value: 10 }, { key: 'B', label: 'b', value: 48 }, { key: 'C', label: 'c', value: null }, { key: 'D', label: 'd', value: 0 }];
-    expect(shareRows(shares).map((r) => [r.key, r.color])).toEqual([['B', SERIES[0]], ['A', SERIES[1]]]);
-    expect(ringSectors(shareRows(shares)).map((r) => [r.key, r.color])).toEqual([['B', SERIES[0]], ['A', SERIES[1]]]);
+    const shares = [
+      { key: 'A', label: 'a', value: 10 },
+      { key: 'B', label: 'b', value: 48 },
+      { key: 'C', label: 'c', value: null },
+      { key: 'D', label: 'd', value: 0 }
+    ];
+    expect(shareRows(shares).map((r) => [r.key, r.color])).toEqual([
+      ['B', SERIES[0]],
+      ['A', SERIES[1]]
+    ]);
+    expect(ringSectors(shareRows(shares)).map((r) => [r.key, r.color])).toEqual([
+      ['B', SERIES[0]],
+      ['A', SERIES[1]]
+    ]);
   });
 
   it('sweeps in proportion to the values, all the way round', () => {
-    const s = ringSectors(shareRows([{ key: 'A', label: 'a', value: 25 }, { key: 'B', label: 'b', value: 75 }]));
-    expect(s.map((x) => [x.key, x.from, x.to])).toEqual([['B', 0, 270], ['A', 270, 360]]);
+    const s = ringSectors(
+      shareRows([
+        { key: 'A', label: 'a', value: 25 },
+        { key: 'B', label: 'b', value: 75 }
+      ])
+    );
+    expect(s.map((x) => [x.key, x.from, x.to])).toEqual([
+      ['B', 0, 270],
+      ['A', 270, 360]
+    ]);
     // B: from 12 o'clock clockwise to 9 o'clock, the long way round (large-arc flag set)
     const [o0, o1, i1, i0] = points(s[0].d);
     expect(o0).toEqual([RING.c, RING.c - RING.outer]);

@@ -73,7 +73,11 @@ export function gaugeShape(value: number | null, limits: { warn?: number; critic
 // Certification funnel: stages span orders of magnitude (tens of thousands certified silently, a
 // few dozen suspended), so widths follow log10 and the labels carry the real numbers.
 
-export interface FunnelStage { key: string; label: string; value: number | null }
+export interface FunnelStage {
+  key: string;
+  label: string;
+  value: number | null;
+}
 
 /** Width of each stage in % of the widest, on a log scale, at least 8 % so a handful still shows. */
 export function funnelWidths(stages: FunnelStage[]): number[] {
@@ -98,7 +102,11 @@ export function funnelBands(stages: FunnelStage[]): (FunnelStage & { top: number
 // ---------------------------------------------------------------------------------------------
 // Subsidy ring: shares of a whole, largest first, starting at 12 o'clock, clockwise.
 
-export interface Share { key: string; label: string; value: number | null }
+export interface Share {
+  key: string;
+  label: string;
+  value: number | null;
+}
 
 export type ShareRow = Share & { value: number; color: string };
 
@@ -132,8 +140,10 @@ export function sectorPath(s0: number, s1: number, outer: number = RING.outer, i
   const { c } = RING;
   if (s1 - s0 >= 359.999) {
     // a whole ring: two half arcs each way (one arc cannot start and end at the same point)
-    return `M${c} ${c - outer}A${outer} ${outer} 0 1 1 ${c} ${c + outer}A${outer} ${outer} 0 1 1 ${c} ${c - outer}Z` +
-      `M${c} ${c - inner}A${inner} ${inner} 0 1 0 ${c} ${c + inner}A${inner} ${inner} 0 1 0 ${c} ${c - inner}Z`;
+    return (
+      `M${c} ${c - outer}A${outer} ${outer} 0 1 1 ${c} ${c + outer}A${outer} ${outer} 0 1 1 ${c} ${c - outer}Z` +
+      `M${c} ${c - inner}A${inner} ${inner} 0 1 0 ${c} ${c + inner}A${inner} ${inner} 0 1 0 ${c} ${c - inner}Z`
+    );
   }
   const a0 = 90 - s0;
   const a1 = 90 - s1;

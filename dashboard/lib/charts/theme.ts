@@ -27,7 +27,10 @@ export const STATUS_COLOR: Record<Status, string> = { ok: COLORS.ok, warn: COLOR
 export const STATUS_ICON: Record<Status, string> = { ok: '✓', warn: '▲', critical: '✕', no_data: '–' };
 
 /** What every option builder needs: the design-pixel scale (1 at 1920×1080, 2 at 3840×2160) and the language. */
-export interface ChartContext { scale: number; lang: Lang }
+export interface ChartContext {
+  scale: number;
+  lang: Lang;
+}
 
 /** Design pixels → CSS pixels at the current scale (ECharts sizes are CSS pixels; it renders at devicePixelRatio). */
 export const px = (n: number, ctx: ChartContext) => Math.round(n * ctx.scale * 10) / 10;

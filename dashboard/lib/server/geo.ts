@@ -8,9 +8,15 @@ export async function childShapes(pool: Pool, region: Region): Promise<GeoCollec
   const r = await pool.query(
     `SELECT s.code, s.level, s.parent_code, COALESCE(rp.name, s.name) AS name, s.geometry
        FROM region_shapes s JOIN region_paths rp ON rp.code = s.code
-      WHERE rp.parent_code = $1 ORDER BY s.code`, [region.code]);
+      WHERE rp.parent_code = $1 ORDER BY s.code`,
+    [region.code]
+  );
   return {
     type: 'FeatureCollection',
-    features: r.rows.map((x) => ({ type: 'Feature', properties: { code: x.code, name: x.name, level: x.level, parent_code: x.parent_code }, geometry: x.geometry }))
+    features: r.rows.map((x) => ({
+      type: 'Feature',
+      properties: { code: x.code, name: x.name, level: x.level, parent_code: x.parent_code },
+      geometry: x.geometry
+    }))
   };
 }

@@ -9,7 +9,16 @@ export interface Health {
   time: string;
   database: { status: 'ok' | 'down'; error?: string; timescale?: boolean; schemaVersion?: string | null };
   data?: { persons: number; payments: number };
-  jobs: { job: string; status: string; started_at: string; finished_at: string | null; rows_read: string; rows_loaded: string; rows_quarantined: string; error: string | null }[];
+  jobs: {
+    job: string;
+    status: string;
+    started_at: string;
+    finished_at: string | null;
+    rows_read: string;
+    rows_loaded: string;
+    rows_quarantined: string;
+    error: string | null;
+  }[];
 }
 
 export async function health(pool: Pool): Promise<Health> {
@@ -18,10 +27,12 @@ export async function health(pool: Pool): Promise<Health> {
     const version = await schemaVersion(pool);
     const ts = await pool.query(`SELECT yinling_has_timescale() AS ts`).catch(() => ({ rows: [{ ts: false }] }));
     const jobs = version
-      ? (await pool.query(
-          `SELECT DISTINCT ON (job) job, status, started_at, finished_at, rows_read::text, rows_loaded::text, rows_quarantined::text, error
+      ? (
+          await pool.query(
+            `SELECT DISTINCT ON (job) job, status, started_at, finished_at, rows_read::text, rows_loaded::text, rows_quarantined::text, error
              FROM job_runs ORDER BY job, started_at DESC`
-        )).rows
+          )
+        ).rows
       : [];
     const failed = jobs.some((j) => j.status === 'failed');
     return {

@@ -49,7 +49,10 @@ export const SCREEN_MEMBERS = [
 
 /** An indicator: `member` is the view measure (`screen_months.recipients`), `view` its view. */
 export interface IndicatorDef {
-  code: string; member: string; view: string; meta: IndicatorMeta;
+  code: string;
+  member: string;
+  view: string;
+  meta: IndicatorMeta;
   /** For share_of / breakdown indicators: the view's name dimensions of the breakdown key. */
   labels?: { zh: string; en: string };
 }
@@ -81,11 +84,20 @@ export function indicatorDefs(engine: SemanticEngine): IndicatorDef[] {
       const code = cubeMeta.indicator;
       const meta: IndicatorMeta = {
         ...cubeMeta,
-        ...(cubeMeta.share_of ? { share_of: { measure: inView(cubeMeta.share_of.measure, code), by: inView(cubeMeta.share_of.by, code) } } : {}),
+        ...(cubeMeta.share_of
+          ? { share_of: { measure: inView(cubeMeta.share_of.measure, code), by: inView(cubeMeta.share_of.by, code) } }
+          : {}),
         ...(cubeMeta.breakdown ? { breakdown: inView(cubeMeta.breakdown, code) } : {})
       };
-      const zh = label('zh'), en = label('en');
-      defs.push({ code, member: m.name, view: view.name, meta, ...((meta.share_of || meta.breakdown) && zh && en ? { labels: { zh, en } } : {}) });
+      const zh = label('zh'),
+        en = label('en');
+      defs.push({
+        code,
+        member: m.name,
+        view: view.name,
+        meta,
+        ...((meta.share_of || meta.breakdown) && zh && en ? { labels: { zh, en } } : {})
+      });
     }
   }
   const fam = (f: string) => FAMILIES.indexOf(f as Family);
@@ -105,19 +117,26 @@ const num = (v: unknown): number | null => (v === null || v === undefined || v =
 
 /** Which months have data (payout recorded), newest last. */
 export async function availablePeriods(engine: SemanticEngine, caller: Caller): Promise<string[]> {
-  const r = (await engine.load({
-    measures: [`${PERIODS_VIEW}.payments_paid`],
-    timeDimensions: [{ dimension: `${PERIODS_VIEW}.period`, granularity: 'month' }],
-    filters: [{ member: `${PERIODS_VIEW}.payments_paid`, operator: 'gt', values: ['0'] }],
-    timezone: 'Asia/Shanghai'
-  }, securityContext(caller))) as { data: Record<string, unknown>[] };
+  const r = (await engine.load(
+    {
+      measures: [`${PERIODS_VIEW}.payments_paid`],
+      timeDimensions: [{ dimension: `${PERIODS_VIEW}.period`, granularity: 'month' }],
+      filters: [{ member: `${PERIODS_VIEW}.payments_paid`, operator: 'gt', values: ['0'] }],
+      timezone: 'Asia/Shanghai'
+    },
+    securityContext(caller)
+  )) as { data: Record<string, unknown>[] };
   return r.data.map((row) => String(row[`${PERIODS_VIEW}.period.month`]).slice(0, 7)).sort();
 }
 
 /** The month the board shows: the one asked for if it has data, else the newest with data. */
-export async function boardPeriod(engine: SemanticEngine, caller: Caller, requested: string | null): Promise<{ period: string; periods: string[] }> {
+export async function boardPeriod(
+  engine: SemanticEngine,
+  caller: Caller,
+  requested: string | null
+): Promise<{ period: string; periods: string[] }> {
   const periods = await availablePeriods(engine, caller);
-  return { period: requested && periods.includes(requested) ? requested : periods[periods.length - 1] ?? ym(new Date()), periods };
+  return { period: requested && periods.includes(requested) ? requested : (periods[periods.length - 1] ?? ym(new Date())), periods };
 }
 
 function regionFilter(cube: string, region: Region, caller: Caller) {
@@ -128,15 +147,27 @@ function regionFilter(cube: string, region: Region, caller: Caller) {
 
 type Row = Record<string, unknown>;
 
-async function monthlySeries(engine: SemanticEngine, caller: Caller, cube: string, measures: string[], region: Region | null, from: string, to: string, extraDims: string[] = []): Promise<Row[]> {
-  const r = (await engine.load({
-    measures: measures.map((m) => (m.includes('.') ? m : `${cube}.${m}`)),
-    dimensions: extraDims,
-    timeDimensions: [{ dimension: `${cube}.period`, granularity: 'month', dateRange: [`${from}-01`, `${addMonths(to, 1)}-01`] }],
-    filters: region ? regionFilter(cube, region, caller) : [],
-    timezone: 'Asia/Shanghai',
-    limit: 50000
-  }, securityContext(caller))) as { data: Row[] };
+async function monthlySeries(
+  engine: SemanticEngine,
+  caller: Caller,
+  cube: string,
+  measures: string[],
+  region: Region | null,
+  from: string,
+  to: string,
+  extraDims: string[] = []
+): Promise<Row[]> {
+  const r = (await engine.load(
+    {
+      measures: measures.map((m) => (m.includes('.') ? m : `${cube}.${m}`)),
+      dimensions: extraDims,
+      timeDimensions: [{ dimension: `${cube}.period`, granularity: 'month', dateRange: [`${from}-01`, `${addMonths(to, 1)}-01`] }],
+      filters: region ? regionFilter(cube, region, caller) : [],
+      timezone: 'Asia/Shanghai',
+      limit: 50000
+    },
+    securityContext(caller)
+  )) as { data: Row[] };
   return r.data.map((row) => ({ ...row, __period: String(row[`${cube}.period.month`]).slice(0, 7) }));
 }
 
@@ -145,7 +176,13 @@ function worst(statuses: Status[]): Status {
   return statuses.reduce<Status>((w, s) => (rank[s] > rank[w] ? s : w), 'no_data');
 }
 
-export async function buildBoard(engine: SemanticEngine, pool: Pool, caller: Caller, region: Region, requested: string | null): Promise<IndicatorsResponse> {
+export async function buildBoard(
+  engine: SemanticEngine,
+  pool: Pool,
+  caller: Caller,
+  region: Region,
+  requested: string | null
+): Promise<IndicatorsResponse> {
   const defs = indicatorDefs(engine);
   const { period, periods } = await boardPeriod(engine, caller, requested);
   const from = addMonths(period, -24);
@@ -154,13 +191,15 @@ export async function buildBoard(engine: SemanticEngine, pool: Pool, caller: Cal
   const byView = new Map<string, IndicatorDef[]>();
   for (const d of defs) byView.set(d.view, [...(byView.get(d.view) ?? []), d]);
   const seriesRows = new Map<string, Row[]>();
-  await Promise.all([...byView.entries()].map(async ([view, ds]) => {
-    const cityLevel = ds.every((d) => d.meta.city_level);
-    const measures = [...new Set(ds.filter((d) => !d.meta.share_of).map((d) => d.member))];
-    if (!measures.length) return;
-    const to = ds.some(isNowDef) ? addMonths(period, 1) : period;
-    seriesRows.set(view, await monthlySeries(engine, caller, view, measures, cityLevel ? null : region, from, to));
-  }));
+  await Promise.all(
+    [...byView.entries()].map(async ([view, ds]) => {
+      const cityLevel = ds.every((d) => d.meta.city_level);
+      const measures = [...new Set(ds.filter((d) => !d.meta.share_of).map((d) => d.member))];
+      if (!measures.length) return;
+      const to = ds.some(isNowDef) ? addMonths(period, 1) : period;
+      seriesRows.set(view, await monthlySeries(engine, caller, view, measures, cityLevel ? null : region, from, to));
+    })
+  );
 
   // The "now" view's newest snapshot at or after the month shown stands for "now".
   const nowView = defs.find(isNowDef)?.view;
@@ -175,7 +214,8 @@ export async function buildBoard(engine: SemanticEngine, pool: Pool, caller: Cal
     let rows = seriesRows.get(d.view) ?? [];
     let breakdown: Indicator['breakdown'];
     let value: number | null, previous: number | null;
-    let exact: string | null = null, lastYear: number | null = null;
+    let exact: string | null = null,
+      lastYear: number | null = null;
     let trailing: (number | null)[] = [];
     let series: { period: string; value: number | null }[] = [];
     let status: Status | undefined;
@@ -186,11 +226,15 @@ export async function buildBoard(engine: SemanticEngine, pool: Pool, caller: Cal
     };
     if (d.meta.share_of) {
       // S02: each project's share of all subsidy payout, this month vs last; the tile shows the largest share.
-      const lz = d.labels?.zh ?? d.meta.share_of.by, le = d.labels?.en ?? d.meta.share_of.by;
-      const byProject = await monthlySeries(engine, caller, d.view, [d.meta.share_of.measure], region, addMonths(period, -1), period,
-        [...new Set([d.meta.share_of.by, lz, le])]);
-      const total = (p: string) => byProject.filter((r) => r.__period === p).reduce((s, r) => s + (num(r[d.meta.share_of!.measure]) ?? 0), 0);
-      const tNow = total(period), tPrev = total(addMonths(period, -1));
+      const lz = d.labels?.zh ?? d.meta.share_of.by,
+        le = d.labels?.en ?? d.meta.share_of.by;
+      const byProject = await monthlySeries(engine, caller, d.view, [d.meta.share_of.measure], region, addMonths(period, -1), period, [
+        ...new Set([d.meta.share_of.by, lz, le])
+      ]);
+      const total = (p: string) =>
+        byProject.filter((r) => r.__period === p).reduce((s, r) => s + (num(r[d.meta.share_of!.measure]) ?? 0), 0);
+      const tNow = total(period),
+        tPrev = total(addMonths(period, -1));
       const keys = [...new Set(byProject.map((r) => String(r[d.meta.share_of!.by])))].sort();
       breakdown = keys.map((k) => {
         const cur = byProject.find((r) => r.__period === period && r[d.meta.share_of!.by] === k);
@@ -199,7 +243,15 @@ export async function buildBoard(engine: SemanticEngine, pool: Pool, caller: Cal
         const prevShare = prev && tPrev ? (100 * (num(prev[d.meta.share_of!.measure]) ?? 0)) / tPrev : null;
         const e = evaluate(d.meta.thresholds, { value: share, previous: prevShare, lastYear: null, trailing: [] }, '%');
         const label = cur ?? prev;
-        return { key: k, label_zh: String(label?.[lz] ?? k), label_en: String(label?.[le] ?? k), value: share, status: e.status, reason_zh: e.reason_zh, reason_en: e.reason_en };
+        return {
+          key: k,
+          label_zh: String(label?.[lz] ?? k),
+          label_en: String(label?.[le] ?? k),
+          value: share,
+          status: e.status,
+          reason_zh: e.reason_zh,
+          reason_en: e.reason_en
+        };
       });
       const top = [...breakdown].sort((a, b) => (b.value ?? -1) - (a.value ?? -1))[0];
       value = top?.value ?? null;
@@ -208,7 +260,10 @@ export async function buildBoard(engine: SemanticEngine, pool: Pool, caller: Cal
       status = breakdown.length ? worst(breakdown.map((b) => b.status ?? 'no_data')) : 'no_data';
       const breached = breakdown.filter((b) => b.status === 'warn' || b.status === 'critical');
       reasons = breached.length
-        ? { zh: breached.map((b) => `${b.label_zh}：${b.reason_zh}`).join('；'), en: breached.map((b) => `${b.label_en}: ${b.reason_en}`).join('; ') }
+        ? {
+            zh: breached.map((b) => `${b.label_zh}：${b.reason_zh}`).join('；'),
+            en: breached.map((b) => `${b.label_en}: ${b.reason_en}`).join('; ')
+          }
         : { zh: null, en: null };
       rows = [];
     } else {
@@ -218,28 +273,78 @@ export async function buildBoard(engine: SemanticEngine, pool: Pool, caller: Cal
       previous = at ? pick(addMonths(at, -1)) : null;
       lastYear = at ? pick(addMonths(at, -12)) : null;
       trailing = at ? Array.from({ length: 12 }, (_, i) => pick(addMonths(at, -12 + i))) : [];
-      series = at ? Array.from({ length: 13 }, (_, i) => ({ period: addMonths(at, -12 + i), value: pick(addMonths(at, -12 + i)) })).filter((s) => s.value !== null || !isNow) : [];
+      series = at
+        ? Array.from({ length: 13 }, (_, i) => ({ period: addMonths(at, -12 + i), value: pick(addMonths(at, -12 + i)) })).filter(
+            (s) => s.value !== null || !isNow
+          )
+        : [];
       if (d.meta.breakdown) {
-        const key = d.meta.breakdown, lz = d.labels?.zh ?? key, le = d.labels?.en ?? key;
+        const key = d.meta.breakdown,
+          lz = d.labels?.zh ?? key,
+          le = d.labels?.en ?? key;
         const by = await monthlySeries(engine, caller, d.view, [d.member], null, period, period, [...new Set([key, lz, le])]);
-        breakdown = by.map((r) => ({ key: String(r[key]), label_zh: String(r[lz] ?? r[key]), label_en: String(r[le] ?? r[key]), value: num(r[d.member]) }));
+        breakdown = by.map((r) => ({
+          key: String(r[key]),
+          label_zh: String(r[lz] ?? r[key]),
+          label_en: String(r[le] ?? r[key]),
+          value: num(r[d.member])
+        }));
       }
     }
     const e = evaluate(d.meta.thresholds, { value, previous, lastYear, trailing }, d.meta.unit === '%' ? '%' : '');
     indicators.push({
-      code: d.code, family: d.meta.family, title_zh: d.meta.title_zh, title_en: d.meta.title_en, unit: d.meta.unit as Unit, direction: d.meta.direction,
-      grain: isNow ? 'now' : 'month', value, exact, previous, lastYear, mom: e.mom, yoy: e.yoy, zScore: e.zScore,
-      status: status ?? e.status, reason_zh: reasons ? reasons.zh : e.reason_zh, reason_en: reasons ? reasons.en : e.reason_en,
-      series, drillable: !!d.meta.drill && !caller.privacy, city_level: !!d.meta.city_level, bounds: d.meta.thresholds?.bound ?? null, breakdown
+      code: d.code,
+      family: d.meta.family,
+      title_zh: d.meta.title_zh,
+      title_en: d.meta.title_en,
+      unit: d.meta.unit as Unit,
+      direction: d.meta.direction,
+      grain: isNow ? 'now' : 'month',
+      value,
+      exact,
+      previous,
+      lastYear,
+      mom: e.mom,
+      yoy: e.yoy,
+      zScore: e.zScore,
+      status: status ?? e.status,
+      reason_zh: reasons ? reasons.zh : e.reason_zh,
+      reason_en: reasons ? reasons.en : e.reason_en,
+      series,
+      drillable: !!d.meta.drill && !caller.privacy,
+      city_level: !!d.meta.city_level,
+      bounds: d.meta.thresholds?.bound ?? null,
+      breakdown
     });
   }
 
-  const [crumbs, kids, freshness, asOf] = await Promise.all([breadcrumb(pool, caller, region), children(pool, region), feedFreshness(pool), dataAsOf(pool)]);
-  return { region: { ...region, breadcrumb: crumbs, children: kids }, period, periods, nowPeriod, asOf, privacy: caller.privacy, freshness, indicators };
+  const [crumbs, kids, freshness, asOf] = await Promise.all([
+    breadcrumb(pool, caller, region),
+    children(pool, region),
+    feedFreshness(pool),
+    dataAsOf(pool)
+  ]);
+  return {
+    region: { ...region, breadcrumb: crumbs, children: kids },
+    period,
+    periods,
+    nowPeriod,
+    asOf,
+    privacy: caller.privacy,
+    freshness,
+    indicators
+  };
 }
 
 /** One indicator for each child region of an area (map colours, ranked bars). */
-export async function childValues(engine: SemanticEngine, pool: Pool, caller: Caller, region: Region, code: string, requested: string | null): Promise<RegionsResponse | null> {
+export async function childValues(
+  engine: SemanticEngine,
+  pool: Pool,
+  caller: Caller,
+  region: Region,
+  code: string,
+  requested: string | null
+): Promise<RegionsResponse | null> {
   const def = indicatorDefs(engine).find((d) => d.code === code);
   if (!def) return null;
   const kids = await children(pool, region);
@@ -247,25 +352,63 @@ export async function childValues(engine: SemanticEngine, pool: Pool, caller: Ca
   if (def.meta.city_level || def.meta.share_of || !kids.length) return { indicator: code, level, rows: [] };
   const periods = await availablePeriods(engine, caller);
   const period = requested && periods.includes(requested) ? requested : periods[periods.length - 1];
-  const rows = await Promise.all(kids.map(async (k) => {
-    const child = { ...region, code: k.code, name: k.name, level: k.level as Region['level'], path: `${region.path}${k.code}/`, parent_code: region.code };
-    const data = await monthlySeries(engine, caller, def.view, [def.member], child, addMonths(period, -12), isNowDef(def) ? addMonths(period, 1) : period);
-    const at = isNowDef(def) ? data.map((r) => r.__period as string).sort().pop() ?? null : period;
-    const get = (p: string | null) => { const r = p ? data.find((x) => x.__period === p) : undefined; return r ? num(r[def.member]) : null; };
-    const value = get(at);
-    const e = evaluate(def.meta.thresholds, { value, previous: at ? get(addMonths(at, -1)) : null, lastYear: at ? get(addMonths(at, -12)) : null, trailing: at ? Array.from({ length: 12 }, (_, i) => get(addMonths(at, -12 + i))) : [] });
-    return { code: k.code, name: k.name, value, status: e.status };
-  }));
+  const rows = await Promise.all(
+    kids.map(async (k) => {
+      const child = {
+        ...region,
+        code: k.code,
+        name: k.name,
+        level: k.level as Region['level'],
+        path: `${region.path}${k.code}/`,
+        parent_code: region.code
+      };
+      const data = await monthlySeries(
+        engine,
+        caller,
+        def.view,
+        [def.member],
+        child,
+        addMonths(period, -12),
+        isNowDef(def) ? addMonths(period, 1) : period
+      );
+      const at = isNowDef(def)
+        ? (data
+            .map((r) => r.__period as string)
+            .sort()
+            .pop() ?? null)
+        : period;
+      const get = (p: string | null) => {
+        const r = p ? data.find((x) => x.__period === p) : undefined;
+        return r ? num(r[def.member]) : null;
+      };
+      const value = get(at);
+      const e = evaluate(def.meta.thresholds, {
+        value,
+        previous: at ? get(addMonths(at, -1)) : null,
+        lastYear: at ? get(addMonths(at, -12)) : null,
+        trailing: at ? Array.from({ length: 12 }, (_, i) => get(addMonths(at, -12 + i))) : []
+      });
+      return { code: k.code, name: k.name, value, status: e.status };
+    })
+  );
   return { indicator: code, level, period, rows };
 }
 
 const FEED_TITLES: Record<string, [zh: string, en: string]> = {
-  regions: ['行政区划', 'Areas'], persons: ['人员登记', 'Registry'], enrollments: ['待遇资格', 'Entitlements'], payments: ['待遇发放', 'Payments'],
-  evidence: ['行为数据', 'Behaviour data'], certifications: ['认证记录', 'Certifications'], deaths: ['死亡信息', 'Deaths'],
-  imprisonments: ['服刑信息', 'Custody'], subsidies: ['补贴发放', 'Subsidies'], hardship: ['困难人员', 'Hardship'], checkups: ['健康体检', 'Checkups'],
-  fund: ['基金收支', 'Fund ledger'], activities: ['文娱教育', 'Activities']
+  regions: ['行政区划', 'Areas'],
+  persons: ['人员登记', 'Registry'],
+  enrollments: ['待遇资格', 'Entitlements'],
+  payments: ['待遇发放', 'Payments'],
+  evidence: ['行为数据', 'Behaviour data'],
+  certifications: ['认证记录', 'Certifications'],
+  deaths: ['死亡信息', 'Deaths'],
+  imprisonments: ['服刑信息', 'Custody'],
+  subsidies: ['补贴发放', 'Subsidies'],
+  hardship: ['困难人员', 'Hardship'],
+  checkups: ['健康体检', 'Checkups'],
+  fund: ['基金收支', 'Fund ledger'],
+  activities: ['文娱教育', 'Activities']
 };
-
 
 export async function feedFreshness(pool: Pool): Promise<Freshness[]> {
   const r = await pool.query(`SELECT feed, max(loaded_at) AS last FROM ingest_files WHERE status = 'loaded' GROUP BY feed`);
@@ -274,13 +417,19 @@ export async function feedFreshness(pool: Pool): Promise<Freshness[]> {
   return Object.keys(expected).map((feed) => {
     const t = last.get(feed) ?? null;
     return {
-      feed, title_zh: FEED_TITLES[feed]?.[0] ?? feed, title_en: FEED_TITLES[feed]?.[1] ?? feed, last_loaded_at: t ? t.toISOString() : null, expected_hours: expected[feed],
+      feed,
+      title_zh: FEED_TITLES[feed]?.[0] ?? feed,
+      title_en: FEED_TITLES[feed]?.[1] ?? feed,
+      last_loaded_at: t ? t.toISOString() : null,
+      expected_hours: expected[feed],
       stale: !t || Date.now() - t.getTime() > expected[feed] * 3600_000
     };
   });
 }
 
 async function dataAsOf(pool: Pool): Promise<string | null> {
-  const r = await pool.query(`SELECT max(as_of) AS as_of, (SELECT max(finished_at) FROM job_runs WHERE job = 'indicator-facts' AND status = 'ok') AS built FROM ind_region_now`);
+  const r = await pool.query(
+    `SELECT max(as_of) AS as_of, (SELECT max(finished_at) FROM job_runs WHERE job = 'indicator-facts' AND status = 'ok') AS built FROM ind_region_now`
+  );
   return r.rows[0]?.built ? (r.rows[0].built as Date).toISOString() : null;
 }

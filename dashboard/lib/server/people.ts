@@ -39,9 +39,13 @@ const ageAt = (birth: string | null, today = new Date()) => {
 
 /** The model's month-drill filters (`drill.month`) on the people view, for one month ('YYYY-MM'). */
 export function monthFilters(filters: DrillFilter[], period: string): DrillFilter[] {
-  return filters.map((f) => 'or' in f ? { or: monthFilters(f.or, period) }
-    : 'and' in f ? { and: monthFilters(f.and, period) }
-    : { ...f, member: P(f.member), ...(f.values ? { values: f.values.map((v) => (v === '$period' ? period : v)) } : {}) });
+  return filters.map((f) =>
+    'or' in f
+      ? { or: monthFilters(f.or, period) }
+      : 'and' in f
+        ? { and: monthFilters(f.and, period) }
+        : { ...f, member: P(f.member), ...(f.values ? { values: f.values.map((v) => (v === '$period' ? period : v)) } : {}) }
+  );
 }
 
 /** A page of a list: at most this many people, starting at most this far in (a city has about 1 M persons). */
@@ -53,8 +57,14 @@ const MAX_OFFSET = 10_000_000;
  * `opts.period` ('YYYY-MM'; the board's rule: a month without data, or none, means the board's
  * default month — the newest with payouts); a "now" indicator lists the latest snapshot.
  */
-export async function peopleBehind(engine: SemanticEngine, pool: Pool, caller: Caller, region: Region, code: string,
-  opts: { offset: number; limit: number; unmask: boolean; ip?: string; period?: string | null }): Promise<PeopleResponse> {
+export async function peopleBehind(
+  engine: SemanticEngine,
+  pool: Pool,
+  caller: Caller,
+  region: Region,
+  code: string,
+  opts: { offset: number; limit: number; unmask: boolean; ip?: string; period?: string | null }
+): Promise<PeopleResponse> {
   const { offset, limit } = opts;
   if (!Number.isSafeInteger(offset) || offset < 0 || offset > MAX_OFFSET || !Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) {
     throw new HttpError(400, `offset must be a whole number from 0 to ${MAX_OFFSET} and limit from 1 to ${MAX_PAGE}`, 'bad_page');
@@ -63,7 +73,8 @@ export async function peopleBehind(engine: SemanticEngine, pool: Pool, caller: C
   if (!def) throw new HttpError(404, `no indicator ${code}`, 'unknown_indicator');
   const drill = def.meta.drill;
   if (!drill) throw new HttpError(400, `${code} ${def.meta.title_zh} has no list of people behind it`, 'not_drillable');
-  if (opts.unmask && !mayUnmask(caller)) throw new HttpError(403, '您的角色不能查看完整身份信息 Your role may not see unmasked personal data', 'unmask_forbidden');
+  if (opts.unmask && !mayUnmask(caller))
+    throw new HttpError(403, '您的角色不能查看完整身份信息 Your role may not see unmasked personal data', 'unmask_forbidden');
   const unmasked = opts.unmask && mayUnmask(caller);
   const grain = def.meta.grain === 'now' ? 'now' : 'month';
   let period: string | null = null;
@@ -77,34 +88,59 @@ export async function peopleBehind(engine: SemanticEngine, pool: Pool, caller: C
   const columns = (drill.columns ?? []).map((m) => {
     const d = viewMeta?.dimensions.find((x) => x.name === P(m));
     if (!d) throw new Error(`model: ${code} drill.columns names ${m}, which ${PEOPLE_VIEW} does not have`);
-    return { key: m, title_zh: d.shortTitle ?? m, title_en: String((d.meta as { title_en?: string } | undefined)?.title_en ?? d.shortTitle ?? m) };
+    return {
+      key: m,
+      title_zh: d.shortTitle ?? m,
+      title_en: String((d.meta as { title_en?: string } | undefined)?.title_en ?? d.shortTitle ?? m)
+    };
   });
-  const r = (await engine.load({
-    // list_order is selected too: an order key outside the select list is dropped (Cube's rule),
-    // and pages would then overlap or skip people.
-    dimensions: [...PEOPLE_DIMENSIONS, P('list_order'), ...columns.map((c) => P(c.key))],
-    segments: grain === 'now' ? [P(drill.flag)] : [],
-    filters: [...scopeFilter(P('region_path'), region, caller), ...(period ? monthFilters(drill.month!, period) : [])],
-    // A stable order that is not an order on a personal member (refused unless unmasked): the area
-    // tree's (communities of a town together, towns of a district together), then birth date.
-    order: [[P('list_order'), 'asc']],
-    // One row per person already (id_number is the key): no GROUP BY over the whole area.
-    ungrouped: true,
-    limit: opts.limit, offset: opts.offset, total: true, timezone: 'Asia/Shanghai'
-  }, securityContext(caller, { unmask: unmasked }), {
-    // The engine calls this before it hands over unmasked rows: one audit entry per list shown
-    // (instead of the web server's generic hook).
-    onPersonalData: async ({ data }) => {
-      await audit(pool, { type: caller.kind, name: caller.name, ip: opts.ip }, 'unmask.people', code,
-        { region: region.code, ...(period ? { period } : {}), offset: opts.offset, ids: (data as Record<string, unknown>[]).map((x) => x[P('id_number')]) });
+  const r = (await engine.load(
+    {
+      // list_order is selected too: an order key outside the select list is dropped (Cube's rule),
+      // and pages would then overlap or skip people.
+      dimensions: [...PEOPLE_DIMENSIONS, P('list_order'), ...columns.map((c) => P(c.key))],
+      segments: grain === 'now' ? [P(drill.flag)] : [],
+      filters: [...scopeFilter(P('region_path'), region, caller), ...(period ? monthFilters(drill.month!, period) : [])],
+      // A stable order that is not an order on a personal member (refused unless unmasked): the area
+      // tree's (communities of a town together, towns of a district together), then birth date.
+      order: [[P('list_order'), 'asc']],
+      // One row per person already (id_number is the key): no GROUP BY over the whole area.
+      ungrouped: true,
+      limit: opts.limit,
+      offset: opts.offset,
+      total: true,
+      timezone: 'Asia/Shanghai'
+    },
+    securityContext(caller, { unmask: unmasked }),
+    {
+      // The engine calls this before it hands over unmasked rows: one audit entry per list shown
+      // (instead of the web server's generic hook).
+      onPersonalData: async ({ data }) => {
+        await audit(pool, { type: caller.kind, name: caller.name, ip: opts.ip }, 'unmask.people', code, {
+          region: region.code,
+          ...(period ? { period } : {}),
+          offset: opts.offset,
+          ids: (data as Record<string, unknown>[]).map((x) => x[P('id_number')])
+        });
+      }
     }
-  })) as { data: Record<string, string | null>[]; total?: number | null };
+  )) as { data: Record<string, string | null>[]; total?: number | null };
   return {
-    indicator: code, title_zh: def.meta.title_zh, title_en: def.meta.title_en, grain, period,
-    total: r.total ?? r.data.length, masked: !unmasked, may_unmask: mayUnmask(caller), columns,
+    indicator: code,
+    title_zh: def.meta.title_zh,
+    title_en: def.meta.title_en,
+    grain,
+    period,
+    total: r.total ?? r.data.length,
+    masked: !unmasked,
+    may_unmask: mayUnmask(caller),
+    columns,
     rows: r.data.map((x) => ({
-      id_number: x[P('id_number')] ?? '', name: x[P('name')] ?? '',
-      sex: x[P('sex')] ?? '', age: ageAt(x[P('birth_date')]), region_name: x[P('region_name')],
+      id_number: x[P('id_number')] ?? '',
+      name: x[P('name')] ?? '',
+      sex: x[P('sex')] ?? '',
+      age: ageAt(x[P('birth_date')]),
+      region_name: x[P('region_name')],
       columns: Object.fromEntries(columns.map((c) => [c.key, x[P(c.key)] ?? null]))
     }))
   };
@@ -112,20 +148,33 @@ export async function peopleBehind(engine: SemanticEngine, pool: Pool, caller: C
 
 export async function recentAlerts(engine: SemanticEngine, caller: Caller, region: Region, limit: number): Promise<AlertsResponse> {
   // The ticker never unmasks: the name comes back masked by the engine.
-  const r = (await engine.load({
-    dimensions: ALERT_DIMENSIONS,
-    segments: [A('active')],
-    filters: scopeFilter(A('region_path'), region, caller),
-    order: [[A('opened_at'), 'desc'], [A('alert_id'), 'desc']],
-    limit, timezone: 'Asia/Shanghai'
-  }, securityContext(caller))) as { data: Record<string, string | null>[] };
+  const r = (await engine.load(
+    {
+      dimensions: ALERT_DIMENSIONS,
+      segments: [A('active')],
+      filters: scopeFilter(A('region_path'), region, caller),
+      order: [
+        [A('opened_at'), 'desc'],
+        [A('alert_id'), 'desc']
+      ],
+      limit,
+      timezone: 'Asia/Shanghai'
+    },
+    securityContext(caller)
+  )) as { data: Record<string, string | null>[] };
   return {
     rows: r.data.map((x) => {
       const names = alertRuleNames.get(x[A('rule')] ?? '');
       return {
-        alert_id: Number(x[A('alert_id')]), rule: x[A('rule')] ?? '', rule_zh: names?.name_zh ?? x[A('rule')] ?? '', rule_en: names?.name_en,
-        name: x[A('name')], amount_at_risk: x[A('amount_at_risk')], opened_at: semanticTimeToIso(x[A('opened_at')] ?? ''),
-        region_name: x[A('region_name')], severity: x[A('severity')] ?? ''
+        alert_id: Number(x[A('alert_id')]),
+        rule: x[A('rule')] ?? '',
+        rule_zh: names?.name_zh ?? x[A('rule')] ?? '',
+        rule_en: names?.name_en,
+        name: x[A('name')],
+        amount_at_risk: x[A('amount_at_risk')],
+        opened_at: semanticTimeToIso(x[A('opened_at')] ?? ''),
+        region_name: x[A('region_name')],
+        severity: x[A('severity')] ?? ''
       };
     })
   };

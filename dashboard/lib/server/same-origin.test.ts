@@ -4,8 +4,18 @@ import { ownPath, sameOriginPath } from './same-origin.ts';
 describe('same-origin redirects', () => {
   it.each([
     // ?next= and form fields arrive decoded: '?next=/%09/host' is '/\t/host', which a browser reads as '//host'
-    '//evil.example/x', '/\\evil.example', '/\t/evil.example', '/\n/x', '/\r\n/x', 'https://evil.example/',
-    'javascript:alert(1)', 'screen', '', '/\u0000/x', '/\u007f/x', new URLSearchParams('next=/%09/evil.example').get('next')
+    '//evil.example/x',
+    '/\\evil.example',
+    '/\t/evil.example',
+    '/\n/x',
+    '/\r\n/x',
+    'https://evil.example/',
+    'javascript:alert(1)',
+    'screen',
+    '',
+    '/\u0000/x',
+    '/\u007f/x',
+    new URLSearchParams('next=/%09/evil.example').get('next')
   ])('refuses %j', (next) => {
     expect(sameOriginPath(next)).toBe('/screen');
   });

@@ -8,7 +8,13 @@ import type { PersonalDataHook } from '../../../semantic-layer/engine/index.ts';
 import { audit, type Actor } from '../../../core/audit.ts';
 import type { KioskToken, StaffUser } from '../../../core/accounts.ts';
 
-export interface Region { code: string; name: string; level: 'city' | 'district' | 'town' | 'community'; path: string; parent_code: string | null }
+export interface Region {
+  code: string;
+  name: string;
+  level: 'city' | 'district' | 'town' | 'community';
+  path: string;
+  parent_code: string | null;
+}
 
 export interface Caller {
   kind: 'staff' | 'kiosk';
@@ -44,7 +50,8 @@ export async function regionInScope(pool: Pool, caller: Caller, code: string | n
   if (!/^[0-9A-Za-z]{1,32}$/.test(code)) throw new HttpError(404, `"${code}" is not a region code`, 'unknown_region');
   const region = await regionByCode(pool, code);
   if (!region) throw new HttpError(404, `no region ${code}`, 'unknown_region');
-  if (!region.path.startsWith(caller.scope.path)) throw new HttpError(403, `region ${code} is outside your area (${caller.scope.name})`, 'outside_scope');
+  if (!region.path.startsWith(caller.scope.path))
+    throw new HttpError(403, `region ${code} is outside your area (${caller.scope.name})`, 'outside_scope');
   return region;
 }
 
@@ -52,7 +59,10 @@ export async function breadcrumb(pool: Pool, caller: Caller, region: Region): Pr
   const codes = region.path.split('/').filter(Boolean);
   const r = await pool.query(`SELECT code, name, level, path FROM region_paths WHERE code = ANY($1)`, [codes]);
   const byCode = new Map(r.rows.map((x) => [x.code, x]));
-  return codes.map((c) => byCode.get(c)).filter((x) => x && x.path.startsWith(caller.scope.path)).map(({ code, name, level }) => ({ code, name, level }));
+  return codes
+    .map((c) => byCode.get(c))
+    .filter((x) => x && x.path.startsWith(caller.scope.path))
+    .map(({ code, name, level }) => ({ code, name, level }));
 }
 
 export async function children(pool: Pool, region: Region): Promise<Pick<Region, 'code' | 'name' | 'level'>[]> {
@@ -60,7 +70,16 @@ export async function children(pool: Pool, region: Region): Promise<Pick<Region,
   return r.rows;
 }
 
-export interface SemanticContext { role: string; region_code: string; region_level: string; region_path?: string; user: string; kind: Caller['kind']; unmask?: true; [claim: string]: unknown }
+export interface SemanticContext {
+  role: string;
+  region_code: string;
+  region_level: string;
+  region_path?: string;
+  user: string;
+  kind: Caller['kind'];
+  unmask?: true;
+  [claim: string]: unknown;
+}
 
 /**
  * The semantic layer's security context for this caller. `unmask: true` (the engine then returns
@@ -68,7 +87,14 @@ export interface SemanticContext { role: string; region_code: string; region_lev
  */
 export function securityContext(caller: Caller, opts: { unmask?: boolean } = {}): SemanticContext {
   // region_path lets the area rule filter by prefix, which the path indexes serve.
-  const ctx: SemanticContext = { role: caller.role, region_code: caller.scope.code, region_level: caller.scope.level, region_path: caller.scope.path, user: caller.name, kind: caller.kind };
+  const ctx: SemanticContext = {
+    role: caller.role,
+    region_code: caller.scope.code,
+    region_level: caller.scope.level,
+    region_path: caller.scope.path,
+    user: caller.name,
+    kind: caller.kind
+  };
   if (opts.unmask && mayUnmask(caller)) ctx.unmask = true;
   return ctx;
 }
@@ -91,7 +117,9 @@ export function personalDataAuditor(pool: Pool): PersonalDataHook {
     const name = typeof ctx.user === 'string' && ctx.user ? ctx.user : `role:${String(ctx.role)}`;
     const q = e.query;
     await audit(pool, { type, name }, 'unmask.semantic', e.members.join(','), {
-      role: ctx.role, region_code: ctx.region_code, rows: e.rowCount,
+      role: ctx.role,
+      region_code: ctx.region_code,
+      rows: e.rowCount,
       query: { measures: q.measures, dimensions: q.dimensions, segments: q.segments, filters: q.filters, limit: q.limit, offset: q.offset }
     });
   };

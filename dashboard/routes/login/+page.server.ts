@@ -31,7 +31,11 @@ export const actions: Actions = {
     });
     if (!result.ok) {
       const lockedUntil = result.lockedUntil ? new Date(result.lockedUntil).toISOString() : null;
-      return fail(result.reason === 'invalid' ? 400 : result.reason === 'busy' ? 503 : 429, { username, error: result.reason, lockedUntil });
+      return fail(result.reason === 'invalid' ? 400 : result.reason === 'busy' ? 503 : 429, {
+        username,
+        error: result.reason,
+        lockedUntil
+      });
     }
     setSessionCookie(cookies, url, result.sessionToken, result.expiresAt);
     redirect(303, next);

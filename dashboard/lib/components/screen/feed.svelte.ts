@@ -69,7 +69,10 @@ export class ScreenFeed {
     this.#opts = opts;
     this.data = opts.initial;
     this.indicator = opts.indicator;
-    if (opts.first?.geo) { this.geo = opts.first.geo; geoCache.set(opts.region, opts.first.geo); }
+    if (opts.first?.geo) {
+      this.geo = opts.first.geo;
+      geoCache.set(opts.region, opts.first.geo);
+    }
     if (opts.first?.regions && opts.first.regions.indicator === opts.indicator) this.regions = opts.first.regions;
     if (opts.first?.alerts) {
       this.alerts = opts.first.alerts;
@@ -100,7 +103,9 @@ export class ScreenFeed {
   select(code: string): void {
     if (code === this.indicator) return;
     this.indicator = code;
-    void this.#loadRegions().catch(() => { /* the next poll retries */ });
+    void this.#loadRegions().catch(() => {
+      /* the next poll retries */
+    });
   }
 
   /** GET a JSON endpoint. With `kind`, a body identical to the last one of that kind returns the
@@ -129,16 +134,25 @@ export class ScreenFeed {
 
   async #loadRegions(signal?: AbortSignal): Promise<void> {
     const code = this.indicator;
-    if (!this.data.region.children.length) { this.regions = null; return; }
+    if (!this.data.region.children.length) {
+      this.regions = null;
+      return;
+    }
     const r = await this.#json<RegionsResponse>(`/api/indicators/${encodeURIComponent(code)}/regions?${this.#query()}`, signal, 'regions');
     if (!this.#disposed && code === this.indicator && r !== this.regions) this.regions = r;
   }
 
   async #loadGeo(signal?: AbortSignal): Promise<void> {
     const region = this.#opts.region;
-    if (!this.data.region.children.length) { this.geo = null; return; }
+    if (!this.data.region.children.length) {
+      this.geo = null;
+      return;
+    }
     const cached = geoCache.get(region);
-    if (cached) { this.geo = cached; return; }
+    if (cached) {
+      this.geo = cached;
+      return;
+    }
     const g = await this.#json<GeoCollection>(`/api/geo?region=${encodeURIComponent(region)}`, signal);
     geoCache.set(region, g);
     while (geoCache.size > GEO_CACHE_MAX) geoCache.delete(geoCache.keys().next().value as string);
@@ -147,7 +161,11 @@ export class ScreenFeed {
 
   async #loadAlerts(signal?: AbortSignal): Promise<void> {
     const limit = String(this.#opts.alertLimit ?? 20);
-    const r = await this.#json<{ rows: AlertRow[] }>(`/api/alerts/recent?${new URLSearchParams({ region: this.#opts.region, limit })}`, signal, 'alerts');
+    const r = await this.#json<{ rows: AlertRow[] }>(
+      `/api/alerts/recent?${new URLSearchParams({ region: this.#opts.region, limit })}`,
+      signal,
+      'alerts'
+    );
     if (this.#disposed) return;
     if (r.rows === this.alerts) {
       // Nothing new: the highlight of the previous poll's arrivals ends.
@@ -172,9 +190,11 @@ export class ScreenFeed {
       const tasks: Promise<unknown>[] = [this.#loadAlerts(abort.signal), this.#loadRegions(abort.signal)];
       if (!this.geo) tasks.push(this.#loadGeo(abort.signal));
       if (!first) {
-        tasks.push(this.#json<IndicatorsResponse>(`/api/indicators?${this.#query()}`, abort.signal, 'indicators').then((d) => {
-          if (!this.#disposed && d !== this.data) this.data = shareUnchanged(d, this.data);
-        }));
+        tasks.push(
+          this.#json<IndicatorsResponse>(`/api/indicators?${this.#query()}`, abort.signal, 'indicators').then((d) => {
+            if (!this.#disposed && d !== this.data) this.data = shareUnchanged(d, this.data);
+          })
+        );
       }
       await Promise.all(tasks);
       if (this.#disposed) return;

@@ -18,9 +18,12 @@ beforeAll(async () => {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const ts = fs.readFileSync(path.join(here, 'feed.svelte.ts'), 'utf8');
   const js = (await transform(ts, { loader: 'ts', format: 'esm' })).code;
-  const compiled = compileModule(js, { filename: 'feed.svelte.js', generate: 'client' }).js.code
-    // written elsewhere: its relative imports (core/errors.ts) must point back to the sources
-    .replace(/from ["'](\.{1,2}\/[^"']+)["']/g, (_m, spec: string) => `from ${JSON.stringify(pathToFileURL(path.resolve(here, spec)).href)}`);
+  const compiled = compileModule(js, { filename: 'feed.svelte.js', generate: 'client' })
+    .js.code // written elsewhere: its relative imports (core/errors.ts) must point back to the sources
+    .replace(
+      /from ["'](\.{1,2}\/[^"']+)["']/g,
+      (_m, spec: string) => `from ${JSON.stringify(pathToFileURL(path.resolve(here, spec)).href)}`
+    );
   const out = path.resolve(here, '../../../../test-results', `feed-${process.pid}.compiled.mjs`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, compiled);
@@ -29,10 +32,45 @@ beforeAll(async () => {
 
 function board(value: number): IndicatorsResponse {
   return {
-    region: { code: 'C', name: '越州市', level: 'city', path: '/C/', breadcrumb: [], children: [{ code: 'D1', name: '越城区', level: 'district' }] },
-    period: '2026-10', periods: ['2026-10'], nowPeriod: null, asOf: null, privacy: false, freshness: [],
-    indicators: [{ code: 'P01', family: 'P', title_zh: '退休人员总数', title_en: 'Recipients', unit: 'people', direction: 'neutral', grain: 'now', value, exact: String(value),
-      previous: null, lastYear: null, mom: null, yoy: null, zScore: null, status: 'ok', reason_zh: null, reason_en: null, series: [], drillable: true, city_level: false, bounds: null }]
+    region: {
+      code: 'C',
+      name: '越州市',
+      level: 'city',
+      path: '/C/',
+      breadcrumb: [],
+      children: [{ code: 'D1', name: '越城区', level: 'district' }]
+    },
+    period: '2026-10',
+    periods: ['2026-10'],
+    nowPeriod: null,
+    asOf: null,
+    privacy: false,
+    freshness: [],
+    indicators: [
+      {
+        code: 'P01',
+        family: 'P',
+        title_zh: '退休人员总数',
+        title_en: 'Recipients',
+        unit: 'people',
+        direction: 'neutral',
+        grain: 'now',
+        value,
+        exact: String(value),
+        previous: null,
+        lastYear: null,
+        mom: null,
+        yoy: null,
+        zScore: null,
+        status: 'ok',
+        reason_zh: null,
+        reason_en: null,
+        series: [],
+        drillable: true,
+        city_level: false,
+        bounds: null
+      }
+    ]
   };
 }
 
@@ -42,17 +80,37 @@ function fakeApi() {
     state.calls.push(url);
     if (state.down) throw new TypeError('Failed to fetch');
     if (state.status !== 200) return new Response('{}', { status: state.status });
-    const body = url.startsWith('/api/indicators?') ? board(state.value)
-      : url.startsWith('/api/indicators/') ? { indicator: 'P01', level: 'district', rows: [{ code: 'D1', name: '越城区', value: state.value, status: 'ok' }] }
-      : url.startsWith('/api/alerts') ? { rows: [{ alert_id: state.value, rule: 'paid_after_death', rule_zh: '死亡仍领待遇', name: '张*', amount_at_risk: '100.00', opened_at: '2026-10-01T00:00:00Z', region_name: 'x', severity: 'critical' }] }
-      : { type: 'FeatureCollection', features: [] };
+    const body = url.startsWith('/api/indicators?')
+      ? board(state.value)
+      : url.startsWith('/api/indicators/')
+        ? { indicator: 'P01', level: 'district', rows: [{ code: 'D1', name: '越城区', value: state.value, status: 'ok' }] }
+        : url.startsWith('/api/alerts')
+          ? {
+              rows: [
+                {
+                  alert_id: state.value,
+                  rule: 'paid_after_death',
+                  rule_zh: '死亡仍领待遇',
+                  name: '张*',
+                  amount_at_risk: '100.00',
+                  opened_at: '2026-10-01T00:00:00Z',
+                  region_name: 'x',
+                  severity: 'critical'
+                }
+              ]
+            }
+          : { type: 'FeatureCollection', features: [] };
     return new Response(JSON.stringify(body), { status: 200 });
   });
   return { state, fetch: fetch as unknown as typeof globalThis.fetch };
 }
 
-beforeEach(() => { vi.useFakeTimers(); });
-afterEach(() => { vi.useRealTimers(); });
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('the live feed', () => {
   it('updates values in place every refresh, and keeps the last values through an outage', async () => {
@@ -129,7 +187,15 @@ describe('the live feed', () => {
   it('hands over to sign-in on 401 and stops polling', async () => {
     const api = fakeApi();
     const onUnauthorized = vi.fn();
-    const feed = new ScreenFeed({ region: 'C', period: '2026-09', refreshSeconds: 5, initial: board(1), indicator: 'P01', fetch: api.fetch, onUnauthorized });
+    const feed = new ScreenFeed({
+      region: 'C',
+      period: '2026-09',
+      refreshSeconds: 5,
+      initial: board(1),
+      indicator: 'P01',
+      fetch: api.fetch,
+      onUnauthorized
+    });
     api.state.status = 401;
     feed.start();
     await vi.advanceTimersByTimeAsync(10);

@@ -38,7 +38,11 @@ export function nextAreaPath(current: string[], areas: string[]): string[] {
 const STORE = 'yinling:kiosk-cycle';
 
 export function rememberCycle(root: string, children: string[]): void {
-  try { sessionStorage.setItem(STORE, JSON.stringify(cycleAreas(root, children))); } catch { /* private mode: cycle restarts at root */ }
+  try {
+    sessionStorage.setItem(STORE, JSON.stringify(cycleAreas(root, children)));
+  } catch {
+    /* private mode: cycle restarts at root */
+  }
 }
 
 export function recallCycle(root: string): string[] {

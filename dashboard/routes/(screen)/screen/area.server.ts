@@ -33,12 +33,17 @@ export function screenOptions(url: URL): ScreenOptions {
 /** The chain of areas from the scope root down to the area itself, or null when the root is not an ancestor. */
 export function chainFromRoot(region: IndicatorsResponse['region'], root: string): RegionRef[] | null {
   const crumbs: RegionRef[] = [...(region.breadcrumb ?? [])];
-  if (!crumbs.length || crumbs[crumbs.length - 1].code !== region.code) crumbs.push({ code: region.code, name: region.name, level: region.level });
+  if (!crumbs.length || crumbs[crumbs.length - 1].code !== region.code)
+    crumbs.push({ code: region.code, name: region.name, level: region.level });
   const i = crumbs.findIndex((r) => r.code === root);
   return i < 0 ? null : crumbs.slice(i);
 }
 
-export async function loadArea(locals: App.Locals, codes: string[], period: string | null): Promise<{ payload: IndicatorsResponse; chain: RegionRef[]; caller: Caller; region: Region }> {
+export async function loadArea(
+  locals: App.Locals,
+  codes: string[],
+  period: string | null
+): Promise<{ payload: IndicatorsResponse; chain: RegionRef[]; caller: Caller; region: Region }> {
   const root = scopeRoot(locals);
   if (!root) error(401, '请先登录');
   if (codes.some((c) => !CODE.test(c))) error(404, '区域代码无效 Invalid area code');

@@ -4,8 +4,9 @@ import { childShapes } from '$lib/server/geo';
 import { regionInScope } from '$lib/server/scope';
 
 /** GET /api/geo?region=CODE — GeoJSON of the child areas' polygons (empty below town level). */
-export const GET: RequestHandler = (event) => api(async () => {
-  const caller = await requireCaller(event);
-  const region = await regionInScope(db(), caller, event.url.searchParams.get('region'));
-  return childShapes(db(), region);
-});
+export const GET: RequestHandler = (event) =>
+  api(async () => {
+    const caller = await requireCaller(event);
+    const region = await regionInScope(db(), caller, event.url.searchParams.get('region'));
+    return childShapes(db(), region);
+  });

@@ -4,8 +4,9 @@ import { buildBoard } from '$lib/server/indicators';
 import { regionInScope } from '$lib/server/scope';
 
 /** GET /api/indicators?region=CODE&period=YYYY-MM — all 41 indicators with statuses for an area. */
-export const GET: RequestHandler = (event) => api(async () => {
-  const caller = await requireCaller(event);
-  const region = await regionInScope(db(), caller, event.url.searchParams.get('region'));
-  return buildBoard(semanticEngine(), db(), caller, region, period(event));
-});
+export const GET: RequestHandler = (event) =>
+  api(async () => {
+    const caller = await requireCaller(event);
+    const region = await regionInScope(db(), caller, event.url.searchParams.get('region'));
+    return buildBoard(semanticEngine(), db(), caller, region, period(event));
+  });

@@ -13,7 +13,10 @@ export const load: PageServerLoad = async ({ locals }) => {
   return { demoOutbox: smsSenderFromEnv().channel === 'outbox', codeMinutes: CODE_MINUTES };
 };
 
-const idField = (form: FormData) => String(form.get('id_number') ?? '').trim().slice(0, 40);
+const idField = (form: FormData) =>
+  String(form.get('id_number') ?? '')
+    .trim()
+    .slice(0, 40);
 
 export const actions: Actions = {
   send: async ({ request, getClientAddress }) => {
@@ -21,7 +24,13 @@ export const actions: Actions = {
     const idNumber = idField(form);
     try {
       const r = await requestSignInCode(db(), smsSenderFromEnv(), idNumber, { ip: getClientAddress() });
-      if (!r.sent) return fail(r.reason === 'no_phone' ? 404 : 429, { step: r.reason === 'no_phone' ? 'id' : 'code', idNumber, error: r.reason, retryAt: r.retryAt?.toISOString() ?? null });
+      if (!r.sent)
+        return fail(r.reason === 'no_phone' ? 404 : 429, {
+          step: r.reason === 'no_phone' ? 'id' : 'code',
+          idNumber,
+          error: r.reason,
+          retryAt: r.retryAt?.toISOString() ?? null
+        });
       return { step: 'code', idNumber, phone: r.phone, resendAt: r.resendAt.toISOString() };
     } catch (e) {
       const c = callerError(e);
@@ -36,12 +45,22 @@ export const actions: Actions = {
     const code = String(form.get('code') ?? '').slice(0, 20);
     let r;
     try {
-      r = await verifySignInCode(db(), idNumber, code, { ip: getClientAddress(), userAgent: request.headers.get('user-agent') ?? undefined });
+      r = await verifySignInCode(db(), idNumber, code, {
+        ip: getClientAddress(),
+        userAgent: request.headers.get('user-agent') ?? undefined
+      });
     } catch (e) {
       if (callerError(e)?.code === 'invalid_id_number') return fail(400, { step: 'id', idNumber, error: 'invalid_id' });
       throw e;
     }
-    if (!r.ok) return fail(r.reason === 'locked' ? 429 : 400, { step: 'code', idNumber, error: r.reason, triesLeft: r.triesLeft ?? null, retryAt: r.retryAt?.toISOString() ?? null });
+    if (!r.ok)
+      return fail(r.reason === 'locked' ? 429 : 400, {
+        step: 'code',
+        idNumber,
+        error: r.reason,
+        triesLeft: r.triesLeft ?? null,
+        retryAt: r.retryAt?.toISOString() ?? null
+      });
     setResidentCookie(cookies, url, r.sessionToken, r.expiresAt);
     redirect(303, '/portal');
   }

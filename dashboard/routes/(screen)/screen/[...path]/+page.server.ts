@@ -26,7 +26,10 @@ export const load: PageServerLoad = async ({ params, url, locals }) => {
     try {
       return await fn();
     } catch (e) {
-      console.error(`[screen] first-paint ${what} for ${region.code} failed; the page fetches it itself:`, e instanceof Error ? e.message : e);
+      console.error(
+        `[screen] first-paint ${what} for ${region.code} failed; the page fetches it itself:`,
+        e instanceof Error ? e.message : e
+      );
       return null;
     }
   };

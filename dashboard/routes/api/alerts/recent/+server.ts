@@ -4,10 +4,11 @@ import { recentAlerts } from '$lib/server/people';
 import { regionInScope } from '$lib/server/scope';
 
 /** GET /api/alerts/recent?region=CODE&limit=20 — the newest active risk alerts (names masked). */
-export const GET: RequestHandler = (event) => api(async () => {
-  const caller = await requireCaller(event);
-  const region = await regionInScope(db(), caller, event.url.searchParams.get('region'));
-  const limit = Number(event.url.searchParams.get('limit') ?? 20);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new HttpError(400, '1 ≤ limit ≤ 100');
-  return recentAlerts(semanticEngine(), caller, region, limit);
-});
+export const GET: RequestHandler = (event) =>
+  api(async () => {
+    const caller = await requireCaller(event);
+    const region = await regionInScope(db(), caller, event.url.searchParams.get('region'));
+    const limit = Number(event.url.searchParams.get('limit') ?? 20);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new HttpError(400, '1 ≤ limit ≤ 100');
+    return recentAlerts(semanticEngine(), caller, region, limit);
+  });

@@ -25,7 +25,14 @@ export const load: PageServerLoad = async ({ params, url, locals, getClientAddre
   if (!indicator.drillable) error(404, '该指标没有人员名单 This indicator has no list of people');
   const offset = Math.max(0, Math.floor(Number(url.searchParams.get('offset')) || 0));
   const unmask = url.searchParams.get('unmask') === '1';
-  const people = await forPage(() => peopleBehind(semanticEngine(), db(), caller, region, indicator.code,
-    { offset, limit: PAGE, unmask, ip: getClientAddress(), period: payload.period }));
+  const people = await forPage(() =>
+    peopleBehind(semanticEngine(), db(), caller, region, indicator.code, {
+      offset,
+      limit: PAGE,
+      unmask,
+      ip: getClientAddress(),
+      period: payload.period
+    })
+  );
   return { chain, indicator, period: payload.period, people, offset, pageSize: PAGE, options, unmask };
 };
