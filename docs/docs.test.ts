@@ -106,7 +106,7 @@ describe('docs/*.md', () => {
   });
 
   it('never send the reader to the product brief, which is not in the repository', () => {
-    // Every mention of feeds.md / rules.md / indicators.md is of docs/…; nothing points at ../shared.
+    // Every mention of feeds.md / rules.md / indicators.md is of docs/…; nothing points at the brief's folder.
     const self = path.relative(ROOT, fileURLToPath(import.meta.url));
     const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' })
       .split('\n')
