@@ -151,8 +151,11 @@ describe('the governance board', () => {
     expect(alerts.rows.length).toBeGreaterThan(0);
     for (const a of alerts.rows) {
       expect(a.opened_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
-      const db0 = await db.pool.query(`SELECT extract(epoch FROM opened_at) * 1000 AS ms FROM alerts WHERE alert_id = $1`, [a.alert_id]);
-      expect(new Date(a.opened_at).getTime()).toBe(Math.round(Number(db0.rows[0].ms)));
+      const db0 = await db.pool.query(`SELECT floor(extract(epoch FROM opened_at) * 1000)::bigint AS ms FROM alerts WHERE alert_id = $1`, [
+        a.alert_id
+      ]);
+      // the semantic layer sends milliseconds, cutting the database's microseconds (no rounding)
+      expect(new Date(a.opened_at).getTime()).toBe(Number(db0.rows[0].ms));
     }
   });
 });
