@@ -7,6 +7,7 @@ import { withTransaction, type Pool } from './db/pool.ts';
 import { audit } from './audit.ts';
 import { HttpError } from './errors.ts';
 import { parseIdNumber } from './domain/id-number.ts';
+import { maskPhone } from './domain/masking.ts';
 import type { SmsSender } from './sms.ts';
 
 export const CODE_MINUTES = 5;
@@ -16,12 +17,6 @@ export const CODE_LOCK_MINUTES = 15;
 export const RESIDENT_SESSION_HOURS = 2;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-
-/** 138****1234: enough for a resident to recognise their own phone. */
-export function maskPhone(phone: string): string {
-  const digits = phone.replace(/\D/g, '');
-  return digits.length >= 7 ? `${digits.slice(0, 3)}****${digits.slice(-4)}` : '****';
-}
 
 function idOrError(raw: string): string {
   const id = parseIdNumber(raw.trim());
@@ -73,7 +68,7 @@ export async function requestSignInCode(pool: Pool, sms: SmsSender, rawId: strin
     const sentAt = r.rows[0].sent_at as Date;
     return {
       sent: true as const,
-      phone: maskPhone(phone),
+      phone: maskPhone(phone) ?? '', // 138****1234: enough for a resident to recognise their own phone
       expiresAt: r.rows[0].expires_at as Date,
       resendAt: new Date(sentAt.getTime() + RESEND_SECONDS * 1000)
     };

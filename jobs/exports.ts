@@ -5,7 +5,7 @@ import Cursor from 'pg-cursor';
 import { stringify } from 'csv-stringify';
 import type { Writable } from 'node:stream';
 import type { Pool } from '../core/db/pool.ts';
-import { maskIdNumber, maskName, maskPhone } from '../core/domain/masking.ts';
+import { maskIdNumber, maskIdNumbersIn, maskName, maskPhone } from '../core/domain/masking.ts';
 import { spreadsheetCell } from '../core/spreadsheet.ts';
 import { ENGINE_DATASETS } from './engines/datasets.ts';
 
@@ -18,9 +18,6 @@ export interface Dataset {
   personal?: Partial<Record<string, (v: string | null) => string | null>>;
   takesAsOf?: boolean;
 }
-
-const maskIdNumbersIn = (v: string | null) =>
-  v === null ? null : v.replace(/\d{6}(\d{8})\d{3}[\dXx]/g, (m) => maskIdNumber(m.toUpperCase()));
 
 export const DATASETS: Record<string, Dataset> = {
   quarantine: {

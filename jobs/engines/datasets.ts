@@ -3,10 +3,9 @@
 // ids prefixed with what they are (payment:, death:, custody:, evidence:, certification:, person:).
 // Datasets that take --as-of use it as an upper bound (NULL = everything).
 import type { Dataset } from '../exports.ts';
-import { maskIdNumber, maskName } from '../../core/domain/masking.ts';
+import { maskIdNumber, maskIdNumbersIn, maskName } from '../../core/domain/masking.ts';
 
 const id = (v: string | null) => (v === null ? null : maskIdNumber(v));
-const idList = (v: string | null) => (v === null ? null : v.replace(/\d{6}(\d{8})\d{3}[\dXx]/g, (m) => maskIdNumber(m.toUpperCase())));
 const PERSONAL = { id_number: id, name: maskName };
 
 const EVIDENCE_IDS = `(SELECT string_agg(CASE WHEN v LIKE 'certification:%' THEN v ELSE
@@ -40,7 +39,7 @@ export const ENGINE_DATASETS: Record<string, Dataset> = {
       'detected_as_of',
       'last_seen_as_of'
     ],
-    personal: { ...PERSONAL, evidence_ids: idList },
+    personal: { ...PERSONAL, evidence_ids: maskIdNumbersIn },
     takesAsOf: true
   },
   certifications: {
