@@ -78,7 +78,7 @@ function dataChanger(pool: import('../core/db/pool.ts').Pool): (up: boolean) => 
     await pool.query(
       `
       UPDATE alerts SET amount_at_risk = amount_at_risk + $1
-       WHERE alert_id = (SELECT alert_id FROM alerts WHERE status = 'open' ORDER BY opened_at DESC, alert_id DESC LIMIT 1)`,
+       WHERE alert_id = (SELECT alert_id FROM alerts WHERE active ORDER BY opened_at DESC, alert_id DESC LIMIT 1)`,
       [d]
     );
   };

@@ -24,7 +24,16 @@ import { MAX_RECORD_BYTES } from '../jobs/ingest/csv.ts';
 import { MIN_TRAILING_POINTS } from '../semantic-layer/thresholds.ts';
 import { DATASETS } from '../jobs/exports.ts';
 import { loadModel } from '../semantic-layer/engine/model.ts';
-import { alertRuleNames, evidenceKinds, evidenceSources, schemes, subsidyProjects } from '../core/reference/index.ts';
+import {
+  alertDispositions,
+  alertRuleNames,
+  alertStates,
+  alertTransitions,
+  evidenceKinds,
+  evidenceSources,
+  schemes,
+  subsidyProjects
+} from '../core/reference/index.ts';
 import { DEFAULT_RULES, RISK_RULES, flattenRules } from '../core/reference/rules.ts';
 import { monthFromIndex, monthIndex, retirementMonth, type RetirementTable } from '../core/domain/retirement-age.ts';
 import feedsJson from '../core/reference/feeds.json' with { type: 'json' };
@@ -311,6 +320,41 @@ function alertRulesTable(): string {
   );
 }
 
+function alertStatesTable(): string {
+  return table(
+    ['status', '中文', 'English', 'phase', 'engines maintain it', 'SLA clock'],
+    alertStates.map((s) => [
+      code(s.status),
+      s.name_zh,
+      s.name_en,
+      s.phase,
+      s.engine_active ? 'yes' : 'no',
+      s.sla_paused ? 'paused' : 'runs'
+    ])
+  );
+}
+
+function alertTransitionsTable(): string {
+  return table(
+    ['action', 'from', 'to', 'four eyes'],
+    alertTransitions.map((t) => [code(t.action), t.from.map(code).join(', '), code(t.to), t.four_eyes ? 'maker + different checker' : '—'])
+  );
+}
+
+function alertDispositionsTable(): string {
+  return table(
+    ['disposition', 'group', '中文', 'English', 'follow-up', 'set by'],
+    alertDispositions.map((d) => [
+      code(d.code),
+      d.group,
+      d.name_zh,
+      d.name_en,
+      d.follow_up.replaceAll('_', ' '),
+      d.system_only ? 'the engines' : 'a person (the engines for some)'
+    ])
+  );
+}
+
 /** What each number of rules.json means (the key as ref_rules stores it). */
 const RULE_MEANING: Record<string, string> = {
   'certification.validity_months': 'a certification is valid this many calendar months from its basis date',
@@ -452,6 +496,9 @@ export function sections(): Record<(typeof DOCS)[number], Record<string, string>
       'evidence-kinds': kindsTable(),
       'evidence-sources': sourcesTable(),
       'alert-rules': alertRulesTable(),
+      'alert-states': alertStatesTable(),
+      'alert-transitions': alertTransitionsTable(),
+      'alert-dispositions': alertDispositionsTable(),
       'rule-numbers': ruleNumbersTable(),
       'retirement-bases': retirementTable(),
       'retirement-examples': retirementExamples(),

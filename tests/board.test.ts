@@ -85,7 +85,7 @@ describe('the governance board', () => {
     const cs = await db.pool.query(`SELECT count(*) FILTER (WHERE method = 'silent')::float / count(*) AS rate FROM cert_status c
       WHERE status = 'certified' AND id_number IN (SELECT id_number FROM ind_person_now WHERE recipient)`);
     expect(ind(board, 'C02').value).toBeCloseTo(100 * cs.rows[0].rate, 6);
-    const al = await db.pool.query(`SELECT count(*)::int AS n FROM alerts WHERE rule = 'paid_after_death' AND status = 'open'`);
+    const al = await db.pool.query(`SELECT count(*)::int AS n FROM alerts WHERE rule = 'paid_after_death' AND active`);
     expect(al.rows[0].n).toBeGreaterThan(0);
     expect(ind(board, 'R01')).toMatchObject({ value: al.rows[0].n, status: 'critical' });
     expect(ind(board, 'R01').reason_en).toBe(`Value ${al.rows[0].n}, critical above 0`);
@@ -140,7 +140,7 @@ describe('the governance board', () => {
     const alerts = await recentAlerts(engine, scoped, city.scope, 100);
     const inOwn = await db.pool.query(
       `SELECT count(*)::int AS n FROM alerts a JOIN person_regions p USING (id_number)
-      WHERE a.status IN ('open','assigned','investigating') AND p.region_path LIKE $1`,
+      WHERE a.active AND p.region_path LIKE $1`,
       [scoped.scope.path + '%']
     );
     expect(alerts.rows.length).toBe(Math.min(100, inOwn.rows[0].n));

@@ -51,7 +51,7 @@ const activeAlerts = (db: TestDatabase) =>
   q(
     db,
     `SELECT rule, id_number, dedup_key, amount_at_risk, array(SELECT to_char(x, 'YYYY-MM') FROM unnest(periods) x ORDER BY x) AS periods
-     FROM alerts WHERE status IN ('open', 'assigned', 'investigating') ORDER BY rule, id_number, dedup_key`
+     FROM alerts WHERE active ORDER BY rule, id_number, dedup_key`
   );
 const certification = (db: TestDatabase) =>
   q(db, `SELECT id_number, status, method, certified_at, valid_until, rule, evidence_ids FROM cert_status ORDER BY id_number`);

@@ -24,7 +24,7 @@ const ids: Record<string, string> = {};
 
 async function alertsOf(id: string) {
   const r = await db.pool.query(
-    `SELECT alert_id, rule, dedup_key, status, amount_at_risk, array(SELECT to_char(x, 'YYYY-MM') FROM unnest(periods) x) AS periods, evidence, severity, close_reason
+    `SELECT alert_id, rule, dedup_key, status, amount_at_risk, array(SELECT to_char(x, 'YYYY-MM') FROM unnest(periods) x) AS periods, evidence, severity, close_reason, disposition
        FROM alerts WHERE id_number = $1 ORDER BY alert_id`,
     [id]
   );
@@ -147,7 +147,7 @@ describe('detect-risk', () => {
         amount_at_risk: '9000.00',
         periods: ['2025-03', '2025-04', '2025-05'],
         severity: 'critical',
-        status: 'open'
+        status: 'new'
       }
     ]);
     expect((await alertsOf(ids.pad))[0].evidence.death_record_ids).toEqual(['D-PAD']);
@@ -176,7 +176,7 @@ describe('detect-risk', () => {
     const total = await db.pool.query(`SELECT count(*)::int AS n FROM alerts`);
     expect(total.rows[0].n).toBe(7);
     const tr = await db.pool.query(
-      `SELECT count(*)::int AS n FROM alert_transitions WHERE actor = 'system' AND to_status = 'open' AND from_status IS NULL`
+      `SELECT count(*)::int AS n FROM alert_transitions WHERE actor = 'system' AND to_status = 'new' AND from_status IS NULL`
     );
     expect(tr.rows[0].n).toBe(7);
   });
@@ -213,29 +213,31 @@ describe('detect-risk', () => {
     const r = await runDetectRisk(db.pool, { asOf });
     expect(r.counts.extra).toMatchObject({ mode: 'incremental', alerts_updated: 1, alerts_opened: 0 });
     const [a] = await alertsOf(ids.pad);
-    expect(a).toMatchObject({ amount_at_risk: '12000.00', periods: ['2025-03', '2025-04', '2025-05', '2025-06'], status: 'open' });
+    expect(a).toMatchObject({ amount_at_risk: '12000.00', periods: ['2025-03', '2025-04', '2025-05', '2025-06'], status: 'new' });
     const t = await db.pool.query(
       `SELECT from_status, to_status, actor, reason FROM alert_transitions WHERE alert_id = $1 ORDER BY transition_id`,
       [a.alert_id]
     );
-    expect(t.rows[1]).toMatchObject({ from_status: 'open', to_status: 'open', actor: 'system' });
+    expect(t.rows[1]).toMatchObject({ from_status: 'new', to_status: 'new', actor: 'system' });
     expect(t.rows[1].reason).toMatch(/9000\.00 → 12000\.00/);
   });
 
   it('closes an alert whose basis disappeared, and does not re-raise a confirmed one', async () => {
     await db.pool.query(`DELETE FROM deaths WHERE record_id = 'D-PDA'`);
-    await db.pool.query(`UPDATE alerts SET status = 'confirmed' WHERE id_number = $1`, [ids.dr]);
+    // confirmed improper: the lifecycle's steps up to approved (the database refuses a jump)
+    for (const s of ['investigating', 'proposed', 'approved'])
+      await db.pool.query(`UPDATE alerts SET status = $2 WHERE id_number = $1`, [ids.dr, s]);
     const r = await runDetectRisk(db.pool, { asOf, mode: 'full' });
     expect(r.status, r.error).toBe('ok');
     const [a] = await alertsOf(ids.pda);
-    expect(a.status).toBe('dismissed');
+    expect(a).toMatchObject({ status: 'closed', disposition: 'basis_disappeared' });
     expect(a.close_reason).toBe('basis_disappeared: the death record was withdrawn');
     expect(await alertsOf(ids.dr)).toHaveLength(1);
     const t = await db.pool.query(
       `SELECT to_status, actor FROM alert_transitions WHERE alert_id = $1 ORDER BY transition_id DESC LIMIT 1`,
       [a.alert_id]
     );
-    expect(t.rows[0]).toEqual({ to_status: 'dismissed', actor: 'system' });
+    expect(t.rows[0]).toEqual({ to_status: 'closed', actor: 'system' });
   });
 
   it('runs the money-at-risk clock per record and the lag per source', async () => {
@@ -293,9 +295,9 @@ describe('detect-risk', () => {
         )
       ).rows;
     const [late] = await dates(ids.late);
-    expect(late).toMatchObject({ status: 'open', run_id: String(r.runId), detected: later, seen: later });
+    expect(late).toMatchObject({ status: 'new', run_id: String(r.runId), detected: later, seen: later });
     // No sign of life: not paid in June, so closed by this run — raised as of 2025-06-15, last changed as of 2025-07-15.
-    expect(await dates(ids.nsol)).toMatchObject([{ status: 'dismissed', last_seen_run: String(r.runId), detected: asOf, seen: later }]);
+    expect(await dates(ids.nsol)).toMatchObject([{ status: 'closed', last_seen_run: String(r.runId), detected: asOf, seen: later }]);
     // Untouched by this run: as they were.
     expect(await dates(ids.pic)).toMatchObject([{ detected: asOf, seen: asOf }]);
     // The export as of 2025-06-15 is what was raised by then; as of 2025-07-15 the new alert too.

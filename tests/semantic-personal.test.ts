@@ -66,7 +66,7 @@ beforeAll(async () => {
       [p.id, p.community]
     );
     await q(
-      `INSERT INTO alerts (rule, id_number, severity, status, amount_at_risk, region_code) VALUES ('paid_after_death', $1, 'high', 'open', 1234.5, $2)`,
+      `INSERT INTO alerts (rule, id_number, severity, status, amount_at_risk, region_code) VALUES ('paid_after_death', $1, 'high', 'new', 1234.5, $2)`,
       [p.id, p.community]
     );
   }

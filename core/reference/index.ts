@@ -44,3 +44,32 @@ export interface AlertRuleName {
 export const alertRuleNames: ReadonlyMap<string, AlertRuleName> = new Map(
   (alertRulesJson.rules as AlertRuleName[]).map((r) => [r.rule, r])
 );
+
+import lifecycleJson from './alert-lifecycle.json' with { type: 'json' };
+
+export interface AlertState {
+  status: string;
+  phase: 'open' | 'decided' | 'restored' | 'closed';
+  engine_active: boolean;
+  sla_paused: boolean;
+  name_zh: string;
+  name_en: string;
+}
+export interface AlertTransition {
+  action: string;
+  from: string[];
+  to: string;
+  four_eyes: boolean;
+}
+export interface AlertDisposition {
+  code: string;
+  group: 'improper_loss' | 'improper_no_loss' | 'unknown' | 'false_positive' | 'duplicate' | 'resolved_by_data';
+  name_zh: string;
+  name_en: string;
+  follow_up: string;
+  system_only: boolean;
+}
+/** The alert lifecycle (docs/rules.md): states, allowed transitions, disposition taxonomy. */
+export const alertStates = lifecycleJson.states as AlertState[];
+export const alertTransitions = lifecycleJson.transitions as AlertTransition[];
+export const alertDispositions = lifecycleJson.dispositions as AlertDisposition[];

@@ -1,6 +1,6 @@
 // Loads the reference catalogues (core/reference/*.json) into ref_* tables. Idempotent:
 // run after every migration so a deployment's edited catalogue takes effect on restart.
-import { evidenceKinds, evidenceSources, schemes, subsidyProjects } from './index.ts';
+import { alertDispositions, alertStates, alertTransitions, evidenceKinds, evidenceSources, schemes, subsidyProjects } from './index.ts';
 import { withTransaction, type Pool } from '../db/pool.ts';
 import { loadRules } from './rules.ts';
 
@@ -32,6 +32,31 @@ export async function loadCatalogues(pool: Pool): Promise<void> {
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(code text, name_zh text, department text)
        ON CONFLICT (source_code) DO UPDATE SET name_zh = EXCLUDED.name_zh, department = EXCLUDED.department`,
       [JSON.stringify(evidenceSources)]
+    );
+    // The alert lifecycle: the trigger of migration 0021 refuses any status change not listed here.
+    await c.query(
+      `INSERT INTO ref_alert_states (status, phase, engine_active, sla_paused, name_zh, name_en)
+       SELECT * FROM jsonb_to_recordset($1::jsonb)
+         AS x(status text, phase text, engine_active boolean, sla_paused boolean, name_zh text, name_en text)
+       ON CONFLICT (status) DO UPDATE SET phase = EXCLUDED.phase, engine_active = EXCLUDED.engine_active,
+         sla_paused = EXCLUDED.sla_paused, name_zh = EXCLUDED.name_zh, name_en = EXCLUDED.name_en`,
+      [JSON.stringify(alertStates)]
+    );
+    await c.query(`DELETE FROM ref_alert_transitions`);
+    await c.query(
+      `INSERT INTO ref_alert_transitions (action, from_status, to_status, four_eyes)
+       SELECT x.action, f.from_status, x."to", x.four_eyes
+         FROM jsonb_to_recordset($1::jsonb) AS x(action text, "from" text[], "to" text, four_eyes boolean),
+              unnest(x."from") AS f(from_status)`,
+      [JSON.stringify(alertTransitions)]
+    );
+    await c.query(
+      `INSERT INTO ref_alert_dispositions (code, grp, name_zh, name_en, follow_up, system_only)
+       SELECT code, "group", name_zh, name_en, follow_up, system_only FROM jsonb_to_recordset($1::jsonb)
+         AS x("group" text, code text, name_zh text, name_en text, follow_up text, system_only boolean)
+       ON CONFLICT (code) DO UPDATE SET grp = EXCLUDED.grp, name_zh = EXCLUDED.name_zh, name_en = EXCLUDED.name_en,
+         follow_up = EXCLUDED.follow_up, system_only = EXCLUDED.system_only`,
+      [JSON.stringify(alertDispositions)]
     );
     // The engines' rule configuration (core/reference/rules.json): an edited file takes effect on restart.
     await loadRules(c, { overwrite: true });

@@ -26,9 +26,9 @@
 //   before the as-of month) and no *strong* evidence in the last 12 months (an explicit certification
 //   does not count: docs/rules.md names strong evidence only); at risk the paid payments of the 12
 //   periods before the as-of month.
-// - Severity per rule from rules.json. A finding already decided by a person (confirmed, or dismissed
-//   for another reason than basis_disappeared) with the same or more evidence is not raised again;
-//   a finding that grew beyond it opens a new alert.
+// - Severity per rule from rules.json. A finding already decided by a person (any alert past the
+//   engine-active states but one closed as basis_disappeared) with the same facts is not raised
+//   again; a finding that grew beyond it opens a new alert (sql/engines/alerts-merge.sql).
 import type { Pool } from '../../core/db/pool.ts';
 import type { JobResult } from '../runner.ts';
 import { runEngine, type EngineOptions, type EngineRun } from './context.ts';

@@ -2,9 +2,12 @@
 -- params: full, run_id, as_of, severity
 -- purpose: merge the findings of detect-risk.sql (temp table r_find) into alerts: open new alerts,
 --   update open ones whose amount/periods/evidence changed (alert_transitions row, actor 'system'),
---   close open ones whose basis disappeared (dismissed, reason 'basis_disappeared: …'). Re-running on
---   the same data changes nothing. A finding already covered by a closed alert that a person decided
---   (confirmed, or dismissed for another reason) with at least the same evidence is not re-raised.
+--   close open ones whose basis disappeared (status closed, disposition basis_disappeared, reason
+--   'basis_disappeared: …'). Re-running on the same data changes nothing. "Open" is alerts.active (the
+--   lifecycle's engine_active states, migration 0021). A finding already covered by an alert a person
+--   decided (any inactive alert but one the engines closed as basis_disappeared) with the same facts —
+--   at least its evidence and periods, at least its amount — is not re-raised: a dismissed false
+--   positive comes back only when its facts change (new periods or a higher amount).
 --   A shared_account alert is the account's (matched on rule + account, its person = the smallest member
 --   id, which may change as members change). :full = false only touches alerts of the people in engine_scope (and accounts in r_scope_acct).
 
@@ -12,7 +15,7 @@
 CREATE TEMP TABLE r_active ON COMMIT DROP AS
 SELECT a.alert_id, a.rule, a.id_number, a.dedup_key, a.status, a.amount_at_risk, a.periods, a.evidence
   FROM alerts a
- WHERE a.status NOT IN ('confirmed', 'dismissed')
+ WHERE a.active
    AND (:full::boolean OR a.id_number IN (SELECT id_number FROM engine_scope)
         OR (a.rule = 'shared_account' AND a.dedup_key IN (SELECT account_no FROM r_scope_acct)));
 
@@ -28,17 +31,18 @@ SELECT a.alert_id, a.status, a.amount_at_risk AS old_amount, f.amount AS new_amo
 -- opened, last_seen_as_of with last_seen_run when updated or closed; migration 0017)
 UPDATE alerts a
    SET amount_at_risk = c.new_amount, periods = c.new_periods, evidence = c.evidence, detail = c.detail, id_number = c.id_number,
-       updated_at = now(), last_seen_run = :run_id::bigint, last_seen_as_of = :as_of::date
+       updated_at = now(), updated_by = 'system', last_seen_run = :run_id::bigint, last_seen_as_of = :as_of::date
   FROM r_changed c WHERE a.alert_id = c.alert_id;
 
 -- step: update transitions
-INSERT INTO alert_transitions (alert_id, from_status, to_status, actor, reason)
+INSERT INTO alert_transitions (alert_id, from_status, to_status, actor, reason, action)
 SELECT alert_id, status, status, 'system',
        'evidence_updated: amount_at_risk ' || old_amount::text || ' → ' || new_amount::text
        || CASE WHEN old_periods IS DISTINCT FROM new_periods
                THEN ', periods ' || COALESCE(array_to_string(ARRAY(SELECT to_char(x, 'YYYY-MM') FROM unnest(old_periods) x), ';'), '') || ' → '
                     || COALESCE(array_to_string(ARRAY(SELECT to_char(x, 'YYYY-MM') FROM unnest(new_periods) x), ';'), '')
                ELSE '' END
+       , 'update_facts'
   FROM r_changed;
 
 -- step: new findings
@@ -48,24 +52,24 @@ SELECT alert_id, status, status, 'system',
 CREATE TEMP TABLE r_new ON COMMIT DROP AS
 SELECT f.rule, f.id_number, f.dedup_key, f.amount, f.periods, f.evidence, f.detail
   FROM r_find f
- WHERE NOT EXISTS (SELECT 1 FROM alerts a WHERE a.status NOT IN ('confirmed', 'dismissed')
+ WHERE NOT EXISTS (SELECT 1 FROM alerts a WHERE a.active
                       AND a.rule = f.rule AND a.dedup_key = f.dedup_key AND (a.id_number = f.id_number OR a.rule = 'shared_account'))
    AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.rule = f.rule AND a.dedup_key = f.dedup_key AND (a.id_number = f.id_number OR a.rule = 'shared_account')
-                      AND (a.status = 'confirmed' OR (a.status = 'dismissed' AND a.close_reason NOT LIKE 'basis_disappeared%'))
-                      AND a.evidence @> f.evidence);
+                      AND NOT a.active AND a.disposition IS DISTINCT FROM 'basis_disappeared'
+                      AND a.evidence @> f.evidence AND a.periods @> f.periods AND a.amount_at_risk >= f.amount);
 
 -- step: open new alerts
 WITH ins AS (
   INSERT INTO alerts (rule, id_number, dedup_key, severity, status, amount_at_risk, periods, evidence, detail, region_code, run_id, last_seen_run,
                       detected_as_of, last_seen_as_of)
-  SELECT f.rule, f.id_number, f.dedup_key, (:severity::jsonb ->> f.rule), 'open', f.amount, f.periods, f.evidence, f.detail,
+  SELECT f.rule, f.id_number, f.dedup_key, (:severity::jsonb ->> f.rule), 'new', f.amount, f.periods, f.evidence, f.detail,
          COALESCE(pe.residence_region, pe.hukou_region), :run_id::bigint, :run_id::bigint, :as_of::date, :as_of::date
     FROM r_new f
     LEFT JOIN persons pe ON pe.id_number = f.id_number
   RETURNING alert_id
 )
-INSERT INTO alert_transitions (alert_id, from_status, to_status, actor, reason)
-SELECT alert_id, NULL, 'open', 'system', 'detected' FROM ins;
+INSERT INTO alert_transitions (alert_id, from_status, to_status, actor, reason, action)
+SELECT alert_id, NULL, 'new', 'system', 'detected', 'detect' FROM ins;
 
 -- step: close vanished
 WITH gone AS (
@@ -87,13 +91,14 @@ WITH gone AS (
      -- no reason to close it (replaying an earlier date after a later one must change nothing)
      AND (SELECT z.detected_as_of FROM alerts z WHERE z.alert_id = a.alert_id) <= :as_of::date
 ), upd AS (
-  UPDATE alerts x SET status = 'dismissed', closed_at = now(), close_reason = g.reason, updated_at = now(), last_seen_run = :run_id::bigint,
+  UPDATE alerts x SET status = 'closed', disposition = 'basis_disappeared', closed_at = now(), close_reason = g.reason, updated_at = now(),
+                      updated_by = 'system', last_seen_run = :run_id::bigint,
                       last_seen_as_of = :as_of::date
     FROM gone g WHERE x.alert_id = g.alert_id
   RETURNING x.alert_id, g.status AS from_status, g.reason
 )
-INSERT INTO alert_transitions (alert_id, from_status, to_status, actor, reason)
-SELECT alert_id, from_status, 'dismissed', 'system', reason FROM upd;
+INSERT INTO alert_transitions (alert_id, from_status, to_status, actor, reason, action)
+SELECT alert_id, from_status, 'closed', 'system', reason, 'system_close' FROM upd;
 
 -- step: detected earlier
 -- An open alert that a run as of an earlier date finds too was detectable then: detected_as_of is the

@@ -137,7 +137,7 @@ retired AS (
   SELECT date_trunc('month', a.closed_at AT TIME ZONE 'Asia/Shanghai')::date AS period, COALESCE(fp.region_code, '') AS region_code,
          count(*) AS n, sum(extract(epoch FROM a.closed_at - a.opened_at) / 86400.0) AS days
     FROM alerts a LEFT JOIN f_person fp USING (id_number)
-   WHERE a.status IN ('confirmed', 'dismissed') AND a.closed_at IS NOT NULL GROUP BY 1, 2
+   WHERE a.closed_at IS NOT NULL GROUP BY 1, 2
 ), subsidy AS (
   SELECT s.period, COALESCE(fp.region_code, '') AS region_code, sum(s.amount) AS amount
     FROM subsidies s LEFT JOIN f_person fp USING (id_number) GROUP BY 1, 2
@@ -325,14 +325,18 @@ SELECT f.as_of, f.id_number, f.region_code, f.region_path, f.district_code, f.to
 CREATE TEMP TABLE f_now ON COMMIT DROP AS
 WITH al AS (
   SELECT COALESCE(fp.region_code, '') AS region_code,
-         count(*) FILTER (WHERE a.rule = 'paid_after_death' AND a.status IN ('open', 'assigned', 'investigating')) AS after_death,
-         count(*) FILTER (WHERE a.rule = 'paid_in_custody' AND a.status IN ('open', 'assigned', 'investigating')) AS custody,
-         count(*) FILTER (WHERE a.rule = 'double_receipt' AND a.status IN ('open', 'assigned', 'investigating')) AS double,
-         count(*) FILTER (WHERE a.rule IN ('abnormal_amount', 'shared_account') AND a.status IN ('open', 'assigned', 'investigating')) AS abnormal,
-         COALESCE(sum(a.amount_at_risk) FILTER (WHERE a.status <> 'dismissed'), 0) AS at_risk,
-         COALESCE(sum(a.amount_due) FILTER (WHERE a.status = 'confirmed'), 0) AS due,
-         COALESCE(sum((SELECT sum(r.amount) FROM recoveries r WHERE r.alert_id = a.alert_id)) FILTER (WHERE a.status = 'confirmed'), 0) AS recovered
+         count(*) FILTER (WHERE a.rule = 'paid_after_death' AND a.active) AS after_death,
+         count(*) FILTER (WHERE a.rule = 'paid_in_custody' AND a.active) AS custody,
+         count(*) FILTER (WHERE a.rule = 'double_receipt' AND a.active) AS double,
+         count(*) FILTER (WHERE a.rule IN ('abnormal_amount', 'shared_account') AND a.active) AS abnormal,
+         -- at risk: every alert not closed as something other than money lost (migration 0021's phases)
+         COALESCE(sum(a.amount_at_risk) FILTER (WHERE st.phase <> 'closed' OR d.grp = 'improper_loss'), 0) AS at_risk,
+         COALESCE(sum(a.amount_due) FILTER (WHERE st.phase = 'decided' OR d.grp = 'improper_loss'), 0) AS due,
+         COALESCE(sum((SELECT sum(r.amount) FROM recoveries r WHERE r.alert_id = a.alert_id))
+                  FILTER (WHERE st.phase = 'decided' OR d.grp = 'improper_loss'), 0) AS recovered
     FROM alerts a LEFT JOIN f_person fp USING (id_number)
+    JOIN ref_alert_states st ON st.status = a.status
+    LEFT JOIN ref_alert_dispositions d ON d.code = a.disposition
    WHERE a.detected_as_of <= :as_of::date
    GROUP BY 1
 ), pn AS (
