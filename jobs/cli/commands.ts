@@ -20,6 +20,8 @@ import { HttpError } from '../../core/errors.ts';
 import { ensureDemoAccounts } from '../../core/demo-accounts.ts';
 import { demoAccountLines, ingestSummary, openStartLog, type StartLog } from './start-log.ts';
 import { importGeoJson } from '../geo.ts';
+import { backupDatabase, restoreDatabase } from '../backup.ts';
+import { loadCatalogues } from '../../core/reference/load.ts';
 import { todayShanghai } from '../engines/context.ts';
 
 const operator = (): Actor => ({ type: 'operator', name: os.userInfo().username });
@@ -293,6 +295,62 @@ export const COMMANDS: Record<string, Command> = {
       await scheduler.stop();
       await db.close();
       return 0;
+    }
+  },
+
+  backup: {
+    summary: 'write the whole database, consistent, to one file (gzipped tar of COPY files and a manifest)',
+    usage: '--out FILE',
+    help: 'Safe while Yinling runs: the tables are read in one snapshot. Restore with `yinling restore FILE` into an empty database.',
+    async run(argv, config) {
+      const { values } = parse(argv, { out: { type: 'string' } });
+      const out = values.out as string | undefined;
+      if (!out) throw new UsageError('say where to write the backup: --out FILE');
+      if (fs.existsSync(out)) throw new UsageError(`${out} exists already: choose a new file name`);
+      const db = await openDatabase({ config, migrate: false, log: (m) => console.error(m) });
+      try {
+        const m = await backupDatabase(db.pool, out);
+        const rows = m.tables.reduce((n, t) => n + t.rows, 0);
+        console.log(
+          `backup ${out}: schema ${m.migrations.at(-1)}, ${m.tables.length} tables, ${rows} rows, ${fs.statSync(out).size} bytes`
+        );
+        await audit(db.pool, operator(), 'backup', out, { schema: m.migrations.at(-1), rows });
+        return 0;
+      } finally {
+        await db.close();
+      }
+    }
+  },
+
+  restore: {
+    summary: 'load a backup file into an empty database, upgrading it to this version’s schema',
+    usage: 'FILE',
+    help: 'The database (DATABASE_URL, or the embedded one of YINLING_DATA_DIR) must be empty: restore never overwrites data.',
+    async run(argv, config) {
+      const { positionals } = parse(argv, {}, true);
+      if (positionals.length !== 1) throw new UsageError('name one backup file');
+      const db = await openDatabase({ config, migrate: false, log: (m) => console.error(m) });
+      try {
+        const { manifest, upgraded } = await restoreDatabase(db.url, db.pool, positionals[0], () => {});
+        await loadCatalogues(db.pool);
+        const refreshed = await runWithDependents(db.pool, 'refresh-rollups', { config, trigger: 'manual', log: () => {} });
+        if (refreshed.some((r) => r.status === 'failed')) throw new Error(`refreshing the rollups failed: ${refreshed[0].error}`);
+        const rows = manifest.tables.reduce((n, t) => n + t.rows, 0);
+        console.log(
+          `restored ${positionals[0]} (taken ${manifest.created_at}): ${manifest.tables.length} tables, ${rows} rows; schema ${manifest.migrations.at(-1)}` +
+            (upgraded.length ? `, then upgraded through ${upgraded.join(', ')}` : '')
+        );
+        await audit(db.pool, operator(), 'restore', positionals[0], { rows, upgraded });
+        return 0;
+      } catch (e) {
+        if (e instanceof HttpError && e.status < 500) {
+          console.error(`yinling restore: ${e.message}`);
+          return 1;
+        }
+        throw e;
+      } finally {
+        await db.close();
+      }
     }
   },
 
