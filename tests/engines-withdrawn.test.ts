@@ -164,7 +164,7 @@ describe('withdrawn death and custody records', () => {
     ]);
     await runAll('2025-08-31');
 
-    expect(await q(`SELECT count(*)::int AS n FROM alerts WHERE status IN ('open', 'assigned', 'investigating')`)).toEqual([{ n: 0 }]);
+    expect(await q(`SELECT count(*)::int AS n FROM alerts WHERE active`)).toEqual([{ n: 0 }]);
     const cert = await q(
       `SELECT id_number, status, method, rule, certified_at::text AS d FROM cert_status WHERE id_number = ANY($1) ORDER BY id_number`,
       [[ids.dead, ids.jailed]]
@@ -222,13 +222,32 @@ describe('withdrawn death and custody records', () => {
     ]);
   });
 
-  it('closes the alerts that rested only on the withdrawn records', async () => {
-    const closed = await q(`SELECT id_number, rule, status, close_reason FROM alerts ORDER BY id_number, rule`);
-    expect(closed.map((a) => [a.id_number, a.rule, a.status])).toEqual(
-      expect.arrayContaining([
-        [ids.dead, 'post_death_activity', 'dismissed'],
-        [ids.paid, 'paid_in_custody', 'dismissed']
-      ])
+  it('closes the alerts that rested only on the withdrawn records as source_data_error, by the system', async () => {
+    const closed = await q(
+      `SELECT a.id_number, a.rule, a.status, a.disposition, t.actor, t.action, t.reason
+         FROM alerts a JOIN alert_transitions t ON t.alert_id = a.alert_id AND t.to_status = 'closed' ORDER BY a.id_number, a.rule`
+    );
+    expect(closed).toEqual(
+      [
+        {
+          id_number: ids.dead,
+          rule: 'post_death_activity',
+          status: 'closed',
+          disposition: 'source_data_error',
+          actor: 'system',
+          action: 'system_close',
+          reason: 'source_data_error: the death record was withdrawn by its department'
+        },
+        {
+          id_number: ids.paid,
+          rule: 'paid_in_custody',
+          status: 'closed',
+          disposition: 'source_data_error',
+          actor: 'system',
+          action: 'system_close',
+          reason: 'source_data_error: the custody record was withdrawn by its department'
+        }
+      ].sort((a, b) => a.id_number.localeCompare(b.id_number))
     );
   });
 
@@ -270,6 +289,9 @@ describe('withdrawn death and custody records', () => {
 
   it('a replay as of a date before the withdrawal still sees the records', async () => {
     await runAll('2025-06-10');
+    // the closed alerts stay closed: the replay finds their facts again, but they were decided
+    expect(await q(`SELECT count(*)::int AS n FROM alerts WHERE active`)).toEqual([{ n: 0 }]);
+    expect(await q(`SELECT count(*)::int AS n FROM alerts`)).toEqual([{ n: 2 }]);
     const cert = await q(`SELECT id_number, rule FROM cert_status WHERE id_number = ANY($1) ORDER BY id_number`, [[ids.dead, ids.jailed]]);
     expect(Object.fromEntries(cert.map((r) => [r.id_number, r.rule]))).toEqual({
       [ids.dead]: 'negative_death',

@@ -41,6 +41,20 @@ SELECT id_number, record_id, start_date, end_date
 CREATE INDEX ON r_custody (id_number);
 ANALYZE r_custody;
 
+-- step: withdrawn
+-- Records withdrawn as of :as_of, per person and kind, as the evidence of alerts names them: an alert that
+-- rested only on them is closed as source_data_error (alerts-merge.sql).
+CREATE TEMP TABLE r_withdrawn ON COMMIT DROP AS
+SELECT id_number, 'death_record_ids'::text AS evidence_key, jsonb_agg(record_id ORDER BY record_id) AS ids
+  FROM deaths_as_of(:as_of_end::timestamptz)
+ WHERE withdrawn AND (:full::boolean OR id_number IN (SELECT id_number FROM engine_scope))
+ GROUP BY id_number
+UNION ALL
+SELECT id_number, 'custody_record_ids', jsonb_agg(record_id ORDER BY record_id)
+  FROM imprisonments_as_of(:as_of_end::timestamptz)
+ WHERE withdrawn AND (:full::boolean OR id_number IN (SELECT id_number FROM engine_scope))
+ GROUP BY id_number;
+
 -- step: candidates
 -- Candidates from the payment screens (sql/engines/risk-screens.sql): a payment can only differ from a
 -- median of earlier ones by more than the threshold when max > min × (1 + t) for that person and scheme;
