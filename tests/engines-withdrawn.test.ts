@@ -276,6 +276,17 @@ describe('withdrawn death and custody records', () => {
     const csv = (await exportRows('restorations', 'csv')).trim().split('\n');
     expect(csv[0]).toBe('id_number,record_id,scheme_code,periods,back_pay,as_of');
     expect(csv).toContain(`${ids.dead},D-1,ENT,2025-04;2025-05;2025-06,9376.50,2025-08-31`);
+    // a record id a department sent as a formula stays text in a spreadsheet
+    await db.pool.query(
+      `INSERT INTO restorations (record_kind, record_id, id_number, scheme_code, periods, back_pay, withdrawn_on, as_of)
+       VALUES ('death', '=HYPERLINK("http://x")', $1, 'RES', '{2025-04-01}', 100.00, '2025-06-18', '2025-08-31')`,
+      [ids.jailed]
+    );
+    try {
+      expect(await exportRows('restorations', 'csv')).toContain(`,"'=HYPERLINK(""http://x"")",RES,2025-04,100.00,`);
+    } finally {
+      await db.pool.query(`DELETE FROM restorations WHERE scheme_code = 'RES'`);
+    }
   });
 
   it('counts withdrawn records and restorations next to R05', async () => {
@@ -309,5 +320,25 @@ describe('withdrawn death and custody records', () => {
       { record_id: 'D-1', back_pay: '9376.50' },
       { record_id: 'I-1', back_pay: '9376.50' }
     ]);
+  });
+  it('a record delivered already withdrawn (no valid version in the history) is in force before its withdrawal only', async () => {
+    const id = pid('1949-09-09');
+    await person(db.pool, id);
+    await enroll(db.pool, id, 'ENT', { monthly_amount: '2000.10' });
+    await pay(db.pool, id, '2024-01', '2025-03', '2000.10');
+    await pay(db.pool, id, '2025-07', '2025-08', '2000.10');
+    await evidence(db.pool, id, '2025-08-20', 'hospital_discharge', 'HEALTH_HIS');
+    await deliver('deaths', [DEATH_HEADER, `D-9,${id},2025-03-05,court,2025-06-18T10:00:00+08:00,withdrawn`]);
+    await runAll('2025-06-10');
+    expect(await q(`SELECT rule FROM cert_status WHERE id_number = $1`, [id])).toEqual([{ rule: 'negative_death' }]);
+    await runAll('2025-08-31');
+    expect(await q(`SELECT rule FROM cert_status WHERE id_number = $1`, [id])).toEqual([{ rule: 'strong_evidence' }]);
+    // arrival unknown: from the month after the death
+    expect(
+      await q(
+        `SELECT array(SELECT to_char(x, 'YYYY-MM') FROM unnest(periods) x) AS periods, back_pay FROM restorations WHERE id_number = $1`,
+        [id]
+      )
+    ).toEqual([{ periods: ['2025-04', '2025-05', '2025-06'], back_pay: '6000.30' }]);
   });
 });

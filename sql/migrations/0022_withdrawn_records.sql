@@ -10,7 +10,8 @@
 --     withdrawn = true — it counts for nothing — with the fields of the valid version it replaced (what
 --     arrived when, for restorations); withdrawn_at = the withdrawal's recorded_at (else when it was loaded);
 --   * a withdrawn record whose withdrawal is not known yet (a replay as of an earlier date): the valid version
---     from row_history, as it was before the withdrawal (no row when it was never valid).
+--     from row_history, as it was before the withdrawal; a record first delivered already withdrawn (no valid
+--     version) is in force before its withdrawal with its own fields and no recorded_at (known from the event).
 -- recorded_at is always the valid version's: the engines keep their own "known on the as-of date" filter on it.
 -- Plain SQL functions with one SELECT: PostgreSQL inlines them, so the callers' filters reach the tables.
 
@@ -33,7 +34,6 @@ LANGUAGE sql STABLE AS $$
        WHERE d.status = 'withdrawn' AND h.feed = 'deaths' AND h.natural_key = d.record_id
          AND COALESCE(h.old_row->>'status', 'valid') = 'valid'
        ORDER BY h.history_id DESC LIMIT 1) v ON true
-   WHERE d.status = 'valid' OR v.old_row IS NOT NULL OR d.recorded_at IS NULL OR d.recorded_at < known_before
 $$;
 
 CREATE FUNCTION imprisonments_as_of(known_before timestamptz)
@@ -53,7 +53,6 @@ LANGUAGE sql STABLE AS $$
        WHERE i.status = 'withdrawn' AND h.feed = 'imprisonments' AND h.natural_key = i.record_id
          AND COALESCE(h.old_row->>'status', 'valid') = 'valid'
        ORDER BY h.history_id DESC LIMIT 1) v ON true
-   WHERE i.status = 'valid' OR v.old_row IS NOT NULL OR i.recorded_at IS NULL OR i.recorded_at < known_before
 $$;
 
 -- Restorations (detect-risk, sql/engines/restorations.sql): per withdrawn record known on the run's as-of
