@@ -48,8 +48,8 @@ export const MODEL_DIR = path.join(ROOT, 'semantic-layer/model');
  */
 export const PLANNED = {
   feeds: ['payroll_draft'],
-  columns: { deaths: ['status'], imprisonments: ['status'] } as Record<string, string[]>,
-  datasets: ['restorations', 'payroll-checks']
+  columns: {} as Record<string, string[]>,
+  datasets: ['payroll-checks']
 };
 
 const code = (s: string | number) => `\`${s}\``;
@@ -102,6 +102,7 @@ function columnNotes(feed: FeedDef, c: ColumnDef): string[] {
     notes.push(
       `derived from \`id_number\` when empty; when given it must agree (\`${c.fromIdNumber === 'sex' ? 'sex' : 'birth_date'}_mismatch\`)`
     );
+  if (c.whenEmpty !== undefined) notes.push(`empty = \`${c.whenEmpty}\``);
   for (const r of feed.rules ?? []) {
     if (r.kind === 'not_before' && r.later === c.name) notes.push(`not before \`${r.earlier}\` (\`end_before_start\`)`);
     if (r.kind === 'required_when' && r.column === c.name) notes.push(`required when \`${r.when}\` is \`${r.equals}\``);

@@ -5,7 +5,7 @@ import type { Pool } from '../core/db/pool.ts';
 import { withTransaction } from '../core/db/pool.ts';
 import { runJob, type JobResult } from './runner.ts';
 import { runSqlFile, stepCount } from './engines/sql.ts';
-import { todayShanghai } from './engines/context.ts';
+import { asOfParams, todayShanghai } from './engines/context.ts';
 import { readRules } from '../core/reference/rules.ts';
 
 export async function buildIndicatorFacts(
@@ -16,7 +16,13 @@ export async function buildIndicatorFacts(
   return withTransaction(pool, async (client) => {
     // "Weak-evidence doubts" look back over the same window certification does (rules.json).
     const { rules } = await readRules(client);
-    const results = await runSqlFile(client, 'indicator-facts', { as_of: asOf, lookback_months: rules.certification.lookback_months }, log);
+    const { as_of, as_of_end } = asOfParams(asOf);
+    const results = await runSqlFile(
+      client,
+      'indicator-facts',
+      { as_of, as_of_end, lookback_months: rules.certification.lookback_months },
+      log
+    );
     return { months: stepCount(results, 'monthly facts'), nowRows: stepCount(results, 'now facts') };
   });
 }

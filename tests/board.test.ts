@@ -15,7 +15,7 @@ import { ROOT } from '../core/config.ts';
 import { createSemanticEngine, type SemanticEngine } from '../semantic-layer/engine/index.ts';
 import { buildBoard, childValues, type Board } from '../dashboard/lib/server/indicators.ts';
 import { peopleBehind, recentAlerts } from '../dashboard/lib/server/people.ts';
-import { regionByCode, regionInScope, type Caller } from '../dashboard/lib/server/scope.ts';
+import { regionByCode, regionInScope, securityContext, type Caller } from '../dashboard/lib/server/scope.ts';
 
 let db: TestDatabase;
 let engine: SemanticEngine;
@@ -61,6 +61,22 @@ describe('the governance board', () => {
     const noData = board.indicators.filter((i) => i.status === 'no_data').map((i) => i.code);
     // R09 needs closed alerts and R08 confirmed ones: none exist before an auditor works the queue.
     expect(noData.filter((c) => !['R08', 'R09'].includes(c))).toEqual([]);
+  });
+
+  it('offers the counter-metric next to R05 on the screen view: withdrawn records and restorations (issue 21)', async () => {
+    const r = (await engine.load(
+      { measures: ['screen_months.records_withdrawn', 'screen_months.restorations'] },
+      securityContext(city)
+    )) as { data: Record<string, string | number>[] };
+    const facts = await db.pool.query(`SELECT sum(records_withdrawn)::int AS w, sum(restorations)::int AS r FROM ind_region_month`);
+    const planted = await db.pool.query(
+      `SELECT (SELECT count(*) FROM deaths WHERE status = 'withdrawn') + (SELECT count(*) FROM imprisonments WHERE status = 'withdrawn') AS n`
+    );
+    expect(Number(planted.rows[0].n)).toBeGreaterThan(0);
+    expect(Number(r.data[0]['screen_months.records_withdrawn'])).toBe(facts.rows[0].w);
+    expect(Number(r.data[0]['screen_months.restorations'])).toBe(facts.rows[0].r);
+    expect(facts.rows[0].w).toBe(Number(planted.rows[0].n));
+    expect(facts.rows[0].r).toBeGreaterThan(0);
   });
 
   it("carries each indicator's fixed limits from the model (the coverage gauge draws them)", () => {

@@ -55,6 +55,24 @@ for (const scale of scales) {
       expect(truth.alerts.length).toBeGreaterThan(0);
     });
 
+    it('records exactly the planted restorations of withdrawn records, with their back pay', async () => {
+      const r = await db.pool.query(
+        `SELECT record_id, id_number, scheme_code, array(SELECT to_char(x, 'YYYY-MM') FROM unnest(periods) x ORDER BY x) AS periods, back_pay
+           FROM restorations ORDER BY record_id, scheme_code`
+      );
+      const want = truth.withdrawals.flatMap((w) =>
+        w.restorations.map((x) => ({
+          record_id: w.record_id,
+          id_number: w.id_number,
+          scheme_code: x.scheme_code,
+          periods: x.periods,
+          back_pay: x.back_pay
+        }))
+      );
+      expect(want.length).toBeGreaterThan(0);
+      expect(r.rows).toEqual(want.sort((a, b) => a.record_id.localeCompare(b.record_id) || a.scheme_code.localeCompare(b.scheme_code)));
+    });
+
     it('gives every recipient the ground truth certification outcome', async () => {
       const r = await db.pool.query(`SELECT id_number, status, method, certified_at, valid_until FROM cert_status`);
       const got = new Map(r.rows.map((x) => [x.id_number, x]));

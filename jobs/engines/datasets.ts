@@ -173,6 +173,15 @@ export const ENGINE_DATASETS: Record<string, Dataset> = {
     ],
     personal: { id_number: id }
   },
+  restorations: {
+    description:
+      'restorations owed for withdrawn death/custody records (detect-risk): per record and scheme the unpaid periods from the month after ' +
+      'the record arrived to the month of the withdrawal, and the exact back pay; as_of = the run that found them',
+    sql: `SELECT id_number, record_id, scheme_code, ${MONTHS('periods')} AS periods, back_pay, as_of
+            FROM restorations ORDER BY id_number, record_kind, record_id, scheme_code`,
+    columns: ['id_number', 'record_id', 'scheme_code', 'periods', 'back_pay', 'as_of'],
+    personal: { id_number: id }
+  },
   'recording-lags': {
     description: 'per source the typical (median) and p90 delay between a death/custody event and the department record',
     sql: `SELECT event_kind, source, records, median_days, p90_days, max_days, as_of FROM risk_source_lags ORDER BY event_kind, source`,

@@ -1,10 +1,12 @@
 // detect-risk — the seven fund-risk rules of docs/rules.md (sql/engines/detect-risk.sql), merged into
-// alerts without duplicates (sql/engines/alerts-merge.sql), and the money-at-risk clock per death
-// and custody record with the typical recording lag per source (sql/engines/risk-clock.sql).
+// alerts without duplicates (sql/engines/alerts-merge.sql), the money-at-risk clock per death
+// and custody record with the typical recording lag per source (sql/engines/risk-clock.sql), and the
+// restorations owed for withdrawn records (sql/engines/restorations.sql).
 //
 // Readings of docs/rules.md (an auditor's, where it is silent):
 // - Only `paid` payments for periods up to the as-of month (and paid_at, when given, on or before
-//   it) count; only death/custody records dated ≤ as-of and recorded (recorded_at) ≤ as-of.
+//   it) count; only death/custody records dated ≤ as-of and recorded (recorded_at) ≤ as-of, and not
+//   withdrawn by then (a withdrawal recorded after the as-of date leaves the record in force: replays).
 // - A person with several death records: the earliest death date counts; all record ids are evidence.
 // - One alert per (rule, person) with all its periods; shared_account: one per (person, account).
 // - paid_after_death: every paid benefit (all schemes) for a period whose first day is after the death.
@@ -91,6 +93,7 @@ export async function detectRiskBody(run: EngineRun): Promise<void> {
   );
   const merge = await runSqlFile(run.client, 'alerts-merge', { ...run.params, severity: r.severity }, log);
   const clock = await runSqlFile(run.client, 'risk-clock', { ...run.params }, log);
+  const restored = await runSqlFile(run.client, 'restorations', { ...run.params }, log);
   const byRule: Record<string, number> = {};
   for (const row of stepRows(merge, 'summary')) byRule[row.rule] = Number(row.findings);
   run.ctx.count({
@@ -102,7 +105,9 @@ export async function detectRiskBody(run: EngineRun): Promise<void> {
       alerts_opened: stepCount(merge, 'open new alerts'),
       alerts_updated: stepCount(merge, 'update alerts'),
       alerts_closed: stepCount(merge, 'close vanished'),
-      clock_records: stepCount(clock, 'clock')
+      clock_records: stepCount(clock, 'clock'),
+      records_withdrawn: stepCount(restored, 'withdrawn'),
+      restorations: stepCount(restored, 'restorations')
     }
   });
   log(

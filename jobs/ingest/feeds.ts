@@ -87,6 +87,8 @@ export interface ColumnDef {
   inHeader?: boolean;
   /** Filled from the row's id_number when empty; when given it must agree (persons.sex, persons.birth_date). */
   fromIdNumber?: 'sex' | 'birth_date';
+  /** Stored when the value is empty (deaths/imprisonments.status: empty = `valid`), so a re-delivery with the default spelled out is no change. */
+  whenEmpty?: string;
 }
 
 /** Cross-field rules, checked after every column parsed. */
@@ -117,6 +119,10 @@ const oneOf = (...values: string[]) => ({ kind: 'enum', values }) as const;
 const cat = (catalogue: CatalogueName) => ({ kind: 'catalogue', catalogue }) as const;
 const req = (name: string, type: ColumnType): ColumnDef => ({ name, type, required: true });
 const opt = (name: string, type: ColumnType): ColumnDef => ({ name, type });
+// A department withdraws a death or custody record it sent in error by delivering the same record_id again
+// with `withdrawn`: an ordinary correction (the valid version goes to row_history); engines read both versions
+// through deaths_as_of / imprisonments_as_of (migration 0022).
+const RECORD_STATUS: ColumnDef = { name: 'status', type: oneOf('valid', 'withdrawn'), whenEmpty: 'valid' };
 
 export const FEEDS: readonly FeedDef[] = [
   {
@@ -223,7 +229,8 @@ export const FEEDS: readonly FeedDef[] = [
       req('id_number', id),
       req('death_date', date),
       req('source', oneOf('public_security', 'health', 'civil_affairs', 'court')),
-      opt('recorded_at', ts)
+      opt('recorded_at', ts),
+      RECORD_STATUS
     ]
   },
   {
@@ -236,7 +243,8 @@ export const FEEDS: readonly FeedDef[] = [
       req('start_date', date),
       opt('end_date', date),
       req('source', oneOf('prison', 'court', 'public_security')),
-      opt('recorded_at', ts)
+      opt('recorded_at', ts),
+      RECORD_STATUS
     ],
     rules: [{ kind: 'not_before', earlier: 'start_date', later: 'end_date' }]
   },

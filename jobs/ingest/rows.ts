@@ -191,6 +191,8 @@ export class RowProcessor {
   private readonly parsers: ByteParser[];
   private readonly map: Int32Array;
   private readonly required: Uint8Array;
+  /** Per column: the value stored when empty (ColumnDef.whenEmpty), else null (stored as NULL). */
+  private readonly whenEmpty: (Buffer | null)[];
   private readonly width: number;
   private readonly ncols: number;
   private readonly logic: RowLogic | null;
@@ -232,6 +234,7 @@ export class RowProcessor {
     this.ncols = feed.columns.length;
     this.parsers = feed.columns.map((c) => columnParser(c, catalogues));
     this.required = Uint8Array.from(feed.columns.map((c) => (c.required ? 1 : 0)));
+    this.whenEmpty = feed.columns.map((c) => (c.whenEmpty === undefined ? null : Buffer.from(c.whenEmpty, 'utf8')));
     this.logic = feed.columns.some((c) => c.fromIdNumber) || (feed.rules?.length ?? 0) > 0 ? new RowLogic(feed) : null;
     this.colStart = new Int32Array(this.ncols);
     this.colEnd = new Int32Array(this.ncols);
@@ -307,7 +310,10 @@ export class RowProcessor {
         while (e > s && (src[e - 1] === 32 || src[e - 1] === 9)) e--;
       }
       this.colStart[j] = o;
-      if (s === e) {
+      const dflt = this.whenEmpty[j];
+      if (s === e && dflt) {
+        o += dflt.copy(out, o);
+      } else if (s === e) {
         if (this.required[j])
           (problems ??= []).push({ code: 'missing_required', message: `${this.feed.columns[j].name} is required but empty` });
         out[o++] = NULL_BYTES[0];

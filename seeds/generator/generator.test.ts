@@ -81,8 +81,8 @@ const ENUMS: Record<string, Record<string, string[]>> = {
   payments: { scheme_code: SCHEMES, status: ['paid', 'failed', 'returned'] },
   evidence: { source: evidenceSources.map((s) => s.code), kind: evidenceKinds.map((k) => k.kind) },
   certifications: { method: ['face_online', 'field_visit', 'kiosk', 'counter'], result: ['pass', 'fail'] },
-  deaths: { source: ['public_security', 'health', 'civil_affairs', 'court'] },
-  imprisonments: { source: ['prison', 'court', 'public_security'] },
+  deaths: { source: ['public_security', 'health', 'civil_affairs', 'court'], status: ['valid', 'withdrawn'] },
+  imprisonments: { source: ['prison', 'court', 'public_security'], status: ['valid', 'withdrawn'] },
   subsidies: { project_code: subsidyProjects.map((p) => p.code) },
   hardship: { kind: ['minimum_living', 'extreme_poverty', 'disability', 'low_income'] },
   checkups: { result: ['normal', 'abnormal', 'pending'] },
@@ -263,13 +263,16 @@ function lastWins(rows: Row[], feed: string, key: (r: Record<string, string>) =>
 
 function buildModel(inbox: Inbox, asOf: string): Model {
   const rows = inbox.rows;
+  // a record withdrawn (before as-of: the generator dates every withdrawal so) counts for nothing
   const deaths = new Map<string, number>();
   for (const r of lastWins(rows, 'deaths', (r) => r.record_id).values()) {
+    if (r.status === 'withdrawn') continue;
     const d = parseDate(r.death_date)!;
     deaths.set(r.id_number, Math.min(deaths.get(r.id_number) ?? Infinity, d));
   }
   const custody = new Map<string, { start: number; end: number | null }[]>();
   for (const r of lastWins(rows, 'imprisonments', (r) => r.record_id).values()) {
+    if (r.status === 'withdrawn') continue;
     const list = custody.get(r.id_number) ?? [];
     list.push({ start: parseDate(r.start_date)!, end: r.end_date ? parseDate(r.end_date)! : null });
     custody.set(r.id_number, list);
@@ -691,6 +694,44 @@ describe('synthetic city generator — tiny scale', () => {
     // Decoys really are look-alikes that do not fire.
     const alerted = new Set(truth.alerts.flatMap((a) => a.persons ?? [a.id_number]));
     for (const d of truth.decoys) for (const id of d.id_numbers) expect(alerted.has(id), `${d.rule} decoy ${id}`).toBe(false);
+  });
+
+  it('withdraws a few death and custody records of living people, each owing exact back pay (issue 21)', () => {
+    expect(truth.withdrawals.filter((w) => w.feed === 'deaths').length).toBe(SCALES.tiny.withdrawnDeaths);
+    expect(truth.withdrawals.filter((w) => w.feed === 'imprisonments').length).toBe(SCALES.tiny.withdrawnCustody);
+    const excl = (scheme: string) => EXCL.has(scheme);
+    for (const w of truth.withdrawals) {
+      const versions = inbox.rows.filter((r) => r.feed === w.feed && r.r.record_id === w.record_id);
+      // delivered valid first, then withdrawn by a file that sorts after it
+      expect(versions.map((v) => v.r.status ?? '')).toEqual(['', 'withdrawn']);
+      expect(versions[1].file > versions[0].file).toBe(true);
+      const from = monthOfDay(parseTs(versions[0].r.recorded_at)!) + 1;
+      const to = monthOfDay(parseTs(versions[1].r.recorded_at)!);
+      const want: typeof w.restorations = [];
+      const enr = [...model.enrollments.values()].filter(
+        (e) => e.id_number === w.id_number && (w.feed === 'deaths' || excl(e.scheme_code))
+      );
+      for (const scheme of [...new Set(enr.map((e) => e.scheme_code))].sort()) {
+        const periods: string[] = [];
+        let owed = 0;
+        for (let m = from; m <= to; m++) {
+          const e = enr
+            .filter(
+              (x) => x.scheme_code === scheme && parsePeriod(x.start_period)! <= m && (!x.end_period || parsePeriod(x.end_period)! >= m)
+            )
+            .sort((a, b) => parsePeriod(b.start_period)! - parsePeriod(a.start_period)!)[0];
+          const paid = model.payments.some(
+            (x) => x.id_number === w.id_number && x.scheme_code === scheme && parsePeriod(x.period) === m && x.status === 'paid'
+          );
+          if (!e || paid) continue;
+          periods.push(periodStr(m));
+          owed += fen(e.monthly_amount);
+        }
+        if (periods.length) want.push({ scheme_code: scheme, periods, back_pay: (owed / 100).toFixed(2) });
+      }
+      expect(want.length, w.record_id).toBeGreaterThan(0);
+      expect(w.restorations, w.record_id).toEqual(want);
+    }
   });
 
   it('recomputing certification from the files reproduces the ground truth, silent rate 85–92%', () => {

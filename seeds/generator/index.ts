@@ -44,6 +44,13 @@
  *                 AGE80, HARD, DIS only; population = living recipients; "receiving" = a payout
  *                 of the project for the last payment month; eligibility judged at asOf.
  *   corrections   [{ feed, key, field, final_value }]
+ *   withdrawals   [{ feed, record_id, id_number, withdrawn_at, restorations: [{ scheme_code, periods:
+ *                 ['YYYY-MM'], back_pay: '1234.56' }] }]  death and custody records of living people,
+ *                 delivered valid and withdrawn by a later file (withdrawn-deaths.csv,
+ *                 withdrawn-imprisonments.csv); their payments stop from the month after the record
+ *                 arrived to the month of the withdrawal, so each scheme concerned is owed back pay =
+ *                 its enrollment's monthly amount per unpaid period. Certification and alerts treat
+ *                 these people as if the record had never existed (withdrawn before asOf).
  *   unknownPersonRows [{ feed, key, id_number, resolved_by }]  rows whose person is not in the
  *                 main persons files: resolved_by = the persons file that later delivers the
  *                 person, or null when the person is never delivered (row stays pending).
@@ -73,6 +80,7 @@ import {
   ageOn,
   day,
   dayInMonth,
+  firstDay,
   fmtDay,
   fmtDayCompact,
   fmtDaySlash,
@@ -181,6 +189,13 @@ export interface GroundTruth {
     receivingNotEligible: { project: string; id_number: string }[];
   };
   corrections: { feed: string; key: string; field: string; final_value: string }[];
+  withdrawals: {
+    feed: 'deaths' | 'imprisonments';
+    record_id: string;
+    id_number: string;
+    withdrawn_at: string;
+    restorations: { scheme_code: string; periods: string[]; back_pay: string }[];
+  }[];
   unknownPersonRows: { feed: string; key: string; id_number: string; resolved_by: string | null }[];
   population: {
     recipients_generated: number;
@@ -450,6 +465,9 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
   const activityFile = open('activities/activities.csv', 'activities', COLS.activities);
   const fundFile = open('fund/fund-ledger.csv', 'fund', COLS.fund);
   const correctionFile = open('persons/persons-correction-2.csv', 'persons', COLS.persons);
+  // Withdrawals: the same record_id again with status withdrawn, in files that sort (and are written) after the others.
+  const withdrawnDeathFile = open('deaths/withdrawn-deaths.csv', 'deaths', [...COLS.deaths, 'status']);
+  const withdrawnCustodyFile = open('imprisonments/withdrawn-imprisonments.csv', 'imprisonments', [...COLS.imprisonments, 'status']);
 
   // ---- bad rows ----
   const quarantine: QuarantineTruth[] = [];
@@ -500,6 +518,8 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
   const retirement: Record<string, RetirementTruth> = {};
   const policy: GroundTruth['policy'] = { eligibleNotReceiving: [], receivingNotEligible: [] };
   const corrections: GroundTruth['corrections'] = [];
+  const withdrawals: GroundTruth['withdrawals'] = [];
+  const withdrawing = new Withdrawals(cfg.withdrawnDeaths, cfg.withdrawnCustody, cfg.recipients, firstMonth, lastMonth);
   const unknownPersonRows: GroundTruth['unknownPersonRows'] = [];
   const pop = {
     recipients_generated: cfg.recipients,
@@ -556,12 +576,33 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
     ) {
       p.name = RARE_NAMES[rareNameIdx++].name;
     }
+    const withdrawn = withdrawing.plant(p);
     if (p.recipient) {
       recordTruth(p);
     } else {
       retirement[p.id] = retirementTruth(p.basis, monthOf(p.birth), asOfMonth);
     }
     writer.write(p);
+    if (withdrawn) {
+      const recordId = 'RW' + String(withdrawals.length + 1).padStart(8, '0');
+      const valid = fmtTs(withdrawn.arrived, 36000);
+      const gone = fmtTs(withdrawn.withdrawn, 36000);
+      if (withdrawn.feed === 'deaths') {
+        const health = writer.deathFile('health');
+        health.row([recordId, p.id, health.d(withdrawn.event), 'health', valid]);
+        withdrawnDeathFile.row([recordId, p.id, withdrawnDeathFile.d(withdrawn.event), 'health', gone, 'withdrawn']);
+      } else {
+        writer.custody([recordId, p.id, fmtDay(withdrawn.event), '', 'public_security', valid]);
+        withdrawnCustodyFile.row([recordId, p.id, fmtDay(withdrawn.event), '', 'public_security', gone, 'withdrawn']);
+      }
+      withdrawals.push({
+        feed: withdrawn.feed,
+        record_id: recordId,
+        id_number: p.id,
+        withdrawn_at: gone,
+        restorations: withdrawn.restorations
+      });
+    }
     if (!role && p.recipient && !p.death && isActiveRecipient(p)) {
       reservoir.push(p);
       if (reservoir.length > 64) reservoir.shift();
@@ -802,6 +843,8 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
   }
   counts.certifications.keys -= firstCert.rows - firstCert.badWritten;
   counts.persons.keys -= correctionFile.rows;
+  counts.deaths.keys -= withdrawnDeathFile.rows;
+  counts.imprisonments.keys -= withdrawnCustodyFile.rows;
   const csvCount = all.length + 1 + 3;
   counts.files = {
     total: csvCount + 1,
@@ -842,6 +885,7 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
     retirement,
     policy,
     corrections,
+    withdrawals,
     unknownPersonRows,
     population: pop
   };
@@ -1117,6 +1161,15 @@ class RowWriter {
     }
   }
 
+  /** The death file of a source (valid versions of withdrawn records go there like any other record). */
+  deathFile(source: string): FeedFile {
+    return this.f.deathFiles.get(source)!;
+  }
+
+  custody(values: string[]): void {
+    this.f.custodyFile.row(values);
+  }
+
   /** Corrections: the first delivery carries old values; persons-correction-2.csv the final ones. */
   private correct(p: Person, rec: (file: FeedFile, over?: Partial<Record<string, string>>) => string[]): void {
     const role = p.role as { kind: 'CORRECTION'; variant: number };
@@ -1173,5 +1226,66 @@ class RowWriter {
     const cid = 'CF' + String(++this.certSeq).padStart(9, '0');
     certFile.row([cid, visitors[0], 'face_online', certFile.t(d, 40000), 'pass', 'GOV_APP']);
     this.unknown.push({ feed: 'certifications', key: cid, id_number: visitors[0], resolved_by: null });
+  }
+}
+
+/**
+ * Living recipients wrongly recorded dead (or in custody) and the record withdrawn later (issue 21): the
+ * first clean, active recipients after a third of the index range, each with every enrollment active and a
+ * paid payment for every month concerned. The record is dated in lastMonth − 5 and arrives the same month;
+ * the withdrawal is recorded in lastMonth − 2; the payments of the schemes it stops (all for a death, the
+ * exclusive-group pensions for custody) are dropped for the months in between, so each is owed back pay.
+ */
+class Withdrawals {
+  private deaths = 0;
+  private custody = 0;
+  constructor(
+    private readonly maxDeaths: number,
+    private readonly maxCustody: number,
+    private readonly recipients: number,
+    private readonly firstMonth: Month,
+    private readonly lastMonth: Month
+  ) {}
+
+  plant(p: Person): {
+    feed: 'deaths' | 'imprisonments';
+    event: Day;
+    arrived: Day;
+    withdrawn: Day;
+    restorations: GroundTruth['withdrawals'][number]['restorations'];
+  } | null {
+    const feed = this.deaths < this.maxDeaths ? 'deaths' : this.custody < this.maxCustody ? 'imprisonments' : null;
+    if (feed === null || p.idx < Math.floor(this.recipients / 3) || p.role || !p.recipient || p.death || p.custody.length) return null;
+    if (!isActiveRecipient(p) || p.enrollments.some((e) => e.status !== 'active') || ageOn(p.birth, firstDay(this.lastMonth)) >= 95)
+      return null;
+    const eventMonth = this.lastMonth - 5;
+    const from = eventMonth + 1;
+    const to = this.lastMonth - 2;
+    const stops = (scheme: string) => feed === 'deaths' || EXCLUSIVE.has(scheme);
+    const schemes = [...new Set(p.enrollments.filter((e) => stops(e.scheme)).map((e) => e.scheme))];
+    for (const scheme of schemes)
+      for (let m = from; m <= to; m++)
+        if (!p.payments.some((x) => x.scheme === scheme && x.period === m && x.status === 'paid')) return null;
+    if (feed === 'deaths') this.deaths++;
+    else this.custody++;
+    p.payments = p.payments.filter((x) => !(stops(x.scheme) && x.period >= from && x.period <= to));
+    const restorations = schemes.sort().map((scheme) => {
+      const periods: string[] = [];
+      let fen = 0;
+      for (let m = from; m <= to; m++) {
+        const e = p.enrollments
+          .filter((x) => x.scheme === scheme && x.start <= m && (x.end === null || x.end >= m))
+          .sort((a, b) => b.start - a.start || a.id.localeCompare(b.id))[0];
+        if (!e) continue;
+        periods.push(fmtMonth(m));
+        // the monthly amount the enrollments file carries (RowWriter.write)
+        fen +=
+          e.currentFen ??
+          e.yearFen.get(yearOfMonth(Math.max(Math.min(e.end ?? this.lastMonth, this.lastMonth), e.start, this.firstMonth)))!;
+      }
+      return { scheme_code: scheme, periods, back_pay: (fen / 100).toFixed(2) };
+    });
+    const event = firstDay(eventMonth) + 9;
+    return { feed, event, arrived: event + 12, withdrawn: firstDay(to) + 13, restorations };
   }
 }

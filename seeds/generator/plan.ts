@@ -22,6 +22,9 @@ export interface ScaleConfig {
   policyPerKind: number;
   explained: number;
   sameDay: number;
+  /** Living recipients whose death / custody record is withdrawn later (issue 21). */
+  withdrawnDeaths: number;
+  withdrawnCustody: number;
 }
 
 export const SCALES: Record<Scale, ScaleConfig> = {
@@ -39,7 +42,9 @@ export const SCALES: Record<Scale, ScaleConfig> = {
     late: 3,
     policyPerKind: 2,
     explained: 2,
-    sameDay: 2
+    sameDay: 2,
+    withdrawnDeaths: 2,
+    withdrawnCustody: 1
   },
   demo: {
     recipients: 20_000,
@@ -55,7 +60,9 @@ export const SCALES: Record<Scale, ScaleConfig> = {
     late: 8,
     policyPerKind: 3,
     explained: 4,
-    sameDay: 3
+    sameDay: 3,
+    withdrawnDeaths: 4,
+    withdrawnCustody: 2
   },
   city: {
     recipients: 330_000,
@@ -71,7 +78,9 @@ export const SCALES: Record<Scale, ScaleConfig> = {
     late: 20,
     policyPerKind: 8,
     explained: 10,
-    sameDay: 5
+    sameDay: 5,
+    withdrawnDeaths: 5,
+    withdrawnCustody: 2
   },
   // Three times the city's people on the same map (≈ 1 M recipients): the top of bench:scale's curve (issue 22).
   city3: {
@@ -88,7 +97,9 @@ export const SCALES: Record<Scale, ScaleConfig> = {
     late: 20,
     policyPerKind: 8,
     explained: 10,
-    sameDay: 5
+    sameDay: 5,
+    withdrawnDeaths: 5,
+    withdrawnCustody: 2
   }
 };
 

@@ -13,8 +13,8 @@ CREATE TEMP TABLE x_death ON COMMIT DROP AS
 WITH d AS (
   SELECT id_number, min(death_date) AS death_date, array_agg(record_id ORDER BY record_id) AS ids,
          array_agg(DISTINCT source ORDER BY source) AS sources, min(recorded_at) AS first_recorded_at
-    FROM deaths
-   WHERE death_date <= :as_of::date AND (recorded_at IS NULL OR recorded_at < :as_of_end::timestamptz)
+    FROM deaths_as_of(:as_of_end::timestamptz)
+   WHERE NOT withdrawn AND death_date <= :as_of::date AND (recorded_at IS NULL OR recorded_at < :as_of_end::timestamptz)
      AND (:full::boolean OR id_number IN (SELECT id_number FROM engine_scope))
    GROUP BY id_number
 ), pen AS (

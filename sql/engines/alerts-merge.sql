@@ -3,7 +3,8 @@
 -- purpose: merge the findings of detect-risk.sql (temp table r_find) into alerts: open new alerts,
 --   update open ones whose amount/periods/evidence changed (alert_transitions row, actor 'system'),
 --   close open ones whose basis disappeared (status closed, disposition basis_disappeared, reason
---   'basis_disappeared: …'). Re-running on the same data changes nothing. "Open" is alerts.active (the
+--   'basis_disappeared: …'; disposition source_data_error when every death or custody record the alert
+--   rested on was withdrawn by its department, r_withdrawn — that closed alert is a decided one below). Re-running on the same data changes nothing. "Open" is alerts.active (the
 --   lifecycle's engine_active states, migration 0021). A finding already covered by an alert a person
 --   decided (any inactive alert but one the engines closed as basis_disappeared) with the same facts —
 --   at least its evidence and periods, at least its amount — is not re-raised: a dismissed false
@@ -56,7 +57,13 @@ SELECT f.rule, f.id_number, f.dedup_key, f.amount, f.periods, f.evidence, f.deta
                       AND a.rule = f.rule AND a.dedup_key = f.dedup_key AND (a.id_number = f.id_number OR a.rule = 'shared_account'))
    AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.rule = f.rule AND a.dedup_key = f.dedup_key AND (a.id_number = f.id_number OR a.rule = 'shared_account')
                       AND NOT a.active AND a.disposition IS DISTINCT FROM 'basis_disappeared'
-                      AND a.evidence @> f.evidence AND a.periods @> f.periods AND a.amount_at_risk >= f.amount);
+                      AND a.evidence @> f.evidence AND a.periods @> f.periods AND a.amount_at_risk >= f.amount)
+   -- closed because its death/custody records were withdrawn: nothing resting on those records comes back (a
+   -- replay as of a date before the withdrawal finds them in force again, with more or fewer periods)
+   AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.rule = f.rule AND a.dedup_key = f.dedup_key AND a.id_number = f.id_number
+                      AND NOT a.active AND a.disposition = 'source_data_error'
+                      AND COALESCE(a.evidence -> 'death_record_ids', a.evidence -> 'custody_record_ids')
+                          @> COALESCE(f.evidence -> 'death_record_ids', f.evidence -> 'custody_record_ids'));
 
 -- step: open new alerts
 WITH ins AS (
@@ -72,9 +79,21 @@ INSERT INTO alert_transitions (alert_id, from_status, to_status, actor, reason, 
 SELECT alert_id, NULL, 'new', 'system', 'detected', 'detect' FROM ins;
 
 -- step: close vanished
-WITH gone AS (
-  SELECT a.alert_id, a.status,
-         'basis_disappeared: ' || CASE a.rule
+WITH vanished AS (
+  SELECT a.*,
+         EXISTS (SELECT 1 FROM r_withdrawn w
+                  WHERE w.id_number = a.id_number AND jsonb_typeof(a.evidence -> w.evidence_key) = 'array'
+                    AND jsonb_array_length(a.evidence -> w.evidence_key) > 0 AND w.ids @> (a.evidence -> w.evidence_key)) AS withdrawn
+    FROM r_active a
+   WHERE NOT EXISTS (SELECT 1 FROM r_find f WHERE f.rule = a.rule AND f.dedup_key = a.dedup_key AND (f.id_number = a.id_number OR a.rule = 'shared_account'))
+     -- a run as of an earlier date than the one that found the alert cannot see its basis yet: that is
+     -- no reason to close it (replaying an earlier date after a later one must change nothing)
+     AND (SELECT z.detected_as_of FROM alerts z WHERE z.alert_id = a.alert_id) <= :as_of::date
+), gone AS (
+  SELECT a.alert_id, a.status, CASE WHEN a.withdrawn THEN 'source_data_error' ELSE 'basis_disappeared' END AS disposition,
+         CASE WHEN a.withdrawn THEN 'source_data_error: the ' || CASE WHEN a.rule = 'paid_in_custody' THEN 'custody' ELSE 'death' END
+                                    || ' record was withdrawn by its department'
+         ELSE 'basis_disappeared: ' || CASE a.rule
            WHEN 'paid_after_death' THEN CASE WHEN EXISTS (SELECT 1 FROM r_death d WHERE d.id_number = a.id_number)
                                              THEN 'no paid payment after the death date any more' ELSE 'the death record was withdrawn' END
            WHEN 'post_death_activity' THEN CASE WHEN EXISTS (SELECT 1 FROM r_death d WHERE d.id_number = a.id_number)
@@ -84,14 +103,10 @@ WITH gone AS (
            WHEN 'abnormal_amount' THEN 'no payment outside the threshold any more (payments or enrollment corrected)'
            WHEN 'shared_account' THEN 'the account no longer receives pensions for enough people in one period'
            WHEN 'no_sign_of_life' THEN 'sign of life found, death recorded, or no longer paid'
-           ELSE 'no longer found' END AS reason
-    FROM r_active a
-   WHERE NOT EXISTS (SELECT 1 FROM r_find f WHERE f.rule = a.rule AND f.dedup_key = a.dedup_key AND (f.id_number = a.id_number OR a.rule = 'shared_account'))
-     -- a run as of an earlier date than the one that found the alert cannot see its basis yet: that is
-     -- no reason to close it (replaying an earlier date after a later one must change nothing)
-     AND (SELECT z.detected_as_of FROM alerts z WHERE z.alert_id = a.alert_id) <= :as_of::date
+           ELSE 'no longer found' END END AS reason
+    FROM vanished a
 ), upd AS (
-  UPDATE alerts x SET status = 'closed', disposition = 'basis_disappeared', closed_at = now(), close_reason = g.reason, updated_at = now(),
+  UPDATE alerts x SET status = 'closed', disposition = g.disposition, closed_at = now(), close_reason = g.reason, updated_at = now(),
                       updated_by = 'system', last_seen_run = :run_id::bigint,
                       last_seen_as_of = :as_of::date
     FROM gone g WHERE x.alert_id = g.alert_id

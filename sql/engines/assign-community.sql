@@ -1,5 +1,5 @@
 -- name: assign-community
--- params: as_of, new_retiree_months, full, report_in_days, run_id
+-- params: as_of, as_of_end, new_retiree_months, full, report_in_days, run_id
 -- purpose: every retiree belongs to one community: the residence community when the registry gives one
 --   that is a known community, else the hukou community. New retirees (retired within
 --   :new_retiree_months months) get a report-in record (report_in_due) and a report-in task for that
@@ -16,7 +16,8 @@ SELECT pe.id_number, pe.retired_on,
   LEFT JOIN regions rr ON rr.code = pe.residence_region AND rr.level = 'community'
  WHERE pe.status = 'retired'
    AND (:full::boolean OR pe.id_number IN (SELECT id_number FROM engine_scope))
-   AND NOT EXISTS (SELECT 1 FROM deaths d WHERE d.id_number = pe.id_number AND d.death_date <= :as_of::date);
+   AND NOT EXISTS (SELECT 1 FROM deaths_as_of(:as_of_end::timestamptz) d
+                    WHERE d.id_number = pe.id_number AND NOT d.withdrawn AND d.death_date <= :as_of::date);
 CREATE UNIQUE INDEX ON a_target (id_number);
 ANALYZE a_target;
 

@@ -22,14 +22,15 @@ CREATE UNIQUE INDEX ON c_pop (id_number);
 ANALYZE c_pop;
 
 -- step: negatives
--- Death (earliest recorded death date) and custody known on :as_of. custody_end = the latest end of an
--- ended custody: a basis must be dated after it.
+-- Death (earliest recorded death date) and custody known on :as_of; a withdrawn record negates nothing
+-- (deaths_as_of / imprisonments_as_of, migration 0022). custody_end = the latest end of an ended custody:
+-- a basis must be dated after it.
 CREATE TEMP TABLE c_neg ON COMMIT DROP AS
 WITH d AS (
   SELECT id_number, min(death_date) AS death_date, array_agg(record_id ORDER BY record_id) AS ids,
          min(COALESCE((recorded_at AT TIME ZONE 'Asia/Shanghai')::date, death_date)) AS known_on
-    FROM deaths
-   WHERE death_date <= :as_of::date AND (recorded_at IS NULL OR recorded_at < :as_of_end::timestamptz)
+    FROM deaths_as_of(:as_of_end::timestamptz)
+   WHERE NOT withdrawn AND death_date <= :as_of::date AND (recorded_at IS NULL OR recorded_at < :as_of_end::timestamptz)
      AND id_number IN (SELECT id_number FROM c_pop)
    GROUP BY id_number
 ), i AS (
@@ -39,8 +40,8 @@ WITH d AS (
          min(COALESCE((recorded_at AT TIME ZONE 'Asia/Shanghai')::date, start_date)) FILTER (WHERE end_date IS NULL OR end_date > :as_of::date) AS ongoing_known_on,
          max(end_date) FILTER (WHERE end_date <= :as_of::date) AS custody_end,
          max(start_date) FILTER (WHERE end_date <= :as_of::date) AS last_ended_start
-    FROM imprisonments
-   WHERE start_date <= :as_of::date AND (recorded_at IS NULL OR recorded_at < :as_of_end::timestamptz)
+    FROM imprisonments_as_of(:as_of_end::timestamptz)
+   WHERE NOT withdrawn AND start_date <= :as_of::date AND (recorded_at IS NULL OR recorded_at < :as_of_end::timestamptz)
      AND id_number IN (SELECT id_number FROM c_pop)
    GROUP BY id_number
 )
@@ -283,11 +284,12 @@ ON CONFLICT (id_number, kind, cycle_key) DO NOTHING;
 
 -- step: resumptions to insert
 -- A certified person with a suspension that has not been resumed is resumed (dated when both the
--- suspension and the new basis exist); read before cert_events is written.
+-- suspension and the new basis exist); read before cert_events is written. A death suspension too: a
+-- certified person has no death record in force, so theirs was withdrawn.
 CREATE TEMP TABLE c_resume ON COMMIT DROP AS
 SELECT d.id_number, GREATEST(s.event_date, d.basis_d) AS event_date, s.cycle_key, d.basis_method AS method, d.rule, COALESCE(d.ids, '{}') AS ids, d.region_code
   FROM c_dec d
-  JOIN cert_events s ON s.id_number = d.id_number AND s.kind = 'suspension' AND s.reason IN ('not_certified', 'negative_custody')
+  JOIN cert_events s ON s.id_number = d.id_number AND s.kind = 'suspension' AND s.reason IN ('not_certified', 'negative_custody', 'negative_death')
  WHERE d.status = 'certified'
    AND NOT EXISTS (SELECT 1 FROM cert_events r WHERE r.id_number = s.id_number AND r.kind = 'resumption' AND r.cycle_key = s.cycle_key);
 

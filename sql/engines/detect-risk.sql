@@ -3,7 +3,7 @@
 -- purpose: the seven fund-risk rules of docs/rules.md as findings (rule, person, dedup key, exact amount,
 --   periods, evidence ids, facts) in the temp table r_find, for sql/engines/alerts-merge.sql to merge
 --   into alerts. Only `paid` payments for periods up to the as-of month count, and only death and
---   custody records known on :as_of. :full = false limits the run to the people in engine_scope
+--   custody records known on :as_of and not withdrawn as of it (migration 0022). :full = false limits the run to the people in engine_scope
 --   (and the accounts their payments went to). Readings of docs/rules.md: jobs/engines/detect-risk.ts.
 
 -- step: scope accounts
@@ -25,8 +25,8 @@ CREATE TEMP TABLE r_basis (rule text NOT NULL, id_number text NOT NULL, dedup_ke
 -- step: deaths
 CREATE TEMP TABLE r_death ON COMMIT DROP AS
 SELECT id_number, min(death_date) AS death_date, array_agg(record_id ORDER BY record_id) AS ids
-  FROM deaths
- WHERE death_date <= :as_of::date AND (recorded_at IS NULL OR recorded_at < :as_of_end::timestamptz)
+  FROM deaths_as_of(:as_of_end::timestamptz)
+ WHERE NOT withdrawn AND death_date <= :as_of::date AND (recorded_at IS NULL OR recorded_at < :as_of_end::timestamptz)
    AND (:full::boolean OR id_number IN (SELECT id_number FROM engine_scope))
  GROUP BY id_number;
 CREATE UNIQUE INDEX ON r_death (id_number);
@@ -35,11 +35,25 @@ ANALYZE r_death;
 -- step: custody
 CREATE TEMP TABLE r_custody ON COMMIT DROP AS
 SELECT id_number, record_id, start_date, end_date
-  FROM imprisonments
- WHERE start_date <= :as_of::date AND (recorded_at IS NULL OR recorded_at < :as_of_end::timestamptz)
+  FROM imprisonments_as_of(:as_of_end::timestamptz)
+ WHERE NOT withdrawn AND start_date <= :as_of::date AND (recorded_at IS NULL OR recorded_at < :as_of_end::timestamptz)
    AND (:full::boolean OR id_number IN (SELECT id_number FROM engine_scope));
 CREATE INDEX ON r_custody (id_number);
 ANALYZE r_custody;
+
+-- step: withdrawn
+-- Records withdrawn as of :as_of, per person and kind, as the evidence of alerts names them: an alert that
+-- rested only on them is closed as source_data_error (alerts-merge.sql).
+CREATE TEMP TABLE r_withdrawn ON COMMIT DROP AS
+SELECT id_number, 'death_record_ids'::text AS evidence_key, jsonb_agg(record_id ORDER BY record_id) AS ids
+  FROM deaths_as_of(:as_of_end::timestamptz)
+ WHERE withdrawn AND (:full::boolean OR id_number IN (SELECT id_number FROM engine_scope))
+ GROUP BY id_number
+UNION ALL
+SELECT id_number, 'custody_record_ids', jsonb_agg(record_id ORDER BY record_id)
+  FROM imprisonments_as_of(:as_of_end::timestamptz)
+ WHERE withdrawn AND (:full::boolean OR id_number IN (SELECT id_number FROM engine_scope))
+ GROUP BY id_number;
 
 -- step: candidates
 -- Candidates from the payment screens (sql/engines/risk-screens.sql): a payment can only differ from a
@@ -188,8 +202,8 @@ WITH old AS (
   SELECT pe.id_number FROM persons pe
    WHERE pe.birth_date <= (:as_of::date - make_interval(years => :nsol_age::int))::date
      AND (:full::boolean OR pe.id_number IN (SELECT id_number FROM engine_scope))
-     AND NOT EXISTS (SELECT 1 FROM deaths d WHERE d.id_number = pe.id_number AND d.death_date <= :as_of::date
-                        AND (d.recorded_at IS NULL OR d.recorded_at < :as_of_end::timestamptz))
+     AND NOT EXISTS (SELECT 1 FROM deaths_as_of(:as_of_end::timestamptz) d WHERE d.id_number = pe.id_number AND NOT d.withdrawn
+                        AND d.death_date <= :as_of::date AND (d.recorded_at IS NULL OR d.recorded_at < :as_of_end::timestamptz))
      AND EXISTS (SELECT 1 FROM payments p WHERE p.id_number = pe.id_number AND p.status = 'paid'
                     AND p.period = :prev_month::date)
      AND NOT EXISTS (SELECT 1 FROM evidence ev JOIN ref_evidence_kinds k ON k.kind = ev.kind AND k.strength = 'strong'

@@ -1,5 +1,5 @@
 -- name: indicator-facts
--- params: as_of, lookback_months
+-- params: as_of, as_of_end, lookback_months
 -- purpose: the additive parts of the 41 governance indicators (docs/indicators.md) per month and region,
 --   into ind_region_month / ind_project_month (rebuilt for every month from the first payment month
 --   to the as-of month) and ind_region_now (the state as of :as_of, kept per month so history
@@ -15,6 +15,8 @@
 --     P01/P04/P05 for a month filter on those columns: the model's drill meta);
 --   * S04 "newly found eligible" = people whose first-ever payout of a subsidy project is in the month;
 --   * H01 counts people with an attended checkup from 1 January to the month's end;
+--   * the counter-metric next to R05: death and custody records withdrawn (as of :as_of, by the month of
+--     the withdrawal) and the restorations the last detect-risk run recorded for them (same month);
 --   * the alert counts and amounts "now" (R01–R04, R06, R08) take the alerts raised by engine runs
 --     as of :as_of or earlier (detected_as_of, migration 0017; not the wall-clock opened_at), in
 --     their current status.
@@ -130,6 +132,15 @@ retired AS (
          count(*) AS n, count(*) FILTER (WHERE rc.stopped_timely) AS timely
     FROM risk_clock rc LEFT JOIN f_person fp USING (id_number)
    WHERE rc.event_kind = 'death' AND rc.recorded_on IS NOT NULL GROUP BY 1, 2
+), withdrawn AS (
+  SELECT date_trunc('month', w.withdrawn_at AT TIME ZONE 'Asia/Shanghai')::date AS period, COALESCE(fp.region_code, '') AS region_code, count(*) AS n
+    FROM (SELECT id_number, withdrawn_at FROM deaths_as_of(:as_of_end::timestamptz) WHERE withdrawn
+          UNION ALL
+          SELECT id_number, withdrawn_at FROM imprisonments_as_of(:as_of_end::timestamptz) WHERE withdrawn) w
+    LEFT JOIN f_person fp USING (id_number) GROUP BY 1, 2
+), restored AS (
+  SELECT date_trunc('month', r.withdrawn_on)::date AS period, COALESCE(fp.region_code, '') AS region_code, count(*) AS n
+    FROM restorations r LEFT JOIN f_person fp USING (id_number) WHERE r.withdrawn_on <= :as_of::date GROUP BY 1, 2
 ), recovered AS (
   SELECT date_trunc('month', r.recovered_on)::date AS period, COALESCE(fp.region_code, '') AS region_code, sum(r.amount) AS amount
     FROM recoveries r JOIN alerts a USING (alert_id) LEFT JOIN f_person fp ON fp.id_number = a.id_number GROUP BY 1, 2
@@ -177,7 +188,8 @@ SELECT g.period, g.region_code,
        COALESCE(subsidy.amount, 0) AS subsidy_payout, COALESCE(subsidy_new.n, 0) AS subsidy_new_people,
        sum(COALESCE(checkup_first_n.n, 0)) OVER (PARTITION BY g.region_code, date_trunc('year', g.period) ORDER BY g.period) AS checkup_ytd_people,
        COALESCE(bookings.n, 0) AS checkup_bookings, COALESCE(results.n, 0) AS checkup_results, COALESCE(results.abnormal, 0) AS checkup_abnormal,
-       COALESCE(signups.n, 0) AS signups, COALESCE(satisfaction.s, 0) AS satisfaction_sum, COALESCE(satisfaction.n, 0) AS satisfaction_n
+       COALESCE(signups.n, 0) AS signups, COALESCE(satisfaction.s, 0) AS satisfaction_sum, COALESCE(satisfaction.n, 0) AS satisfaction_n,
+       COALESCE(withdrawn.n, 0) AS records_withdrawn, COALESCE(restored.n, 0) AS restorations
   FROM f_grid g
   LEFT JOIN retired USING (period, region_code)
   LEFT JOIN exits USING (period, region_code)
@@ -191,7 +203,9 @@ SELECT g.period, g.region_code,
   LEFT JOIN bookings USING (period, region_code)
   LEFT JOIN results USING (period, region_code)
   LEFT JOIN signups USING (period, region_code)
-  LEFT JOIN satisfaction USING (period, region_code);
+  LEFT JOIN satisfaction USING (period, region_code)
+  LEFT JOIN withdrawn USING (period, region_code)
+  LEFT JOIN restored USING (period, region_code);
 
 -- step: replace monthly facts
 DELETE FROM ind_region_month;
@@ -205,7 +219,7 @@ SELECT g.period, g.region_code, g.region_path, g.district_code, g.town_code,
        COALESCE(pay.payments_paid, 0), COALESCE(pay.payments_failed, 0),
        f.face_certified, f.deaths_recorded, f.deaths_timely, f.recovered_amount, f.alerts_closed, f.alert_days_sum,
        f.subsidy_payout, f.subsidy_new_people, f.checkup_ytd_people, f.checkup_bookings, f.checkup_results, f.checkup_abnormal,
-       f.signups, f.satisfaction_sum, f.satisfaction_n
+       f.signups, f.satisfaction_sum, f.satisfaction_n, f.records_withdrawn, f.restorations
   FROM f_grid g
   LEFT JOIN f_people pe USING (period, region_code)
   LEFT JOIN f_pay pay USING (period, region_code)

@@ -13,12 +13,12 @@
 -- step: people
 CREATE TEMP TABLE s_person ON COMMIT DROP AS
 WITH d AS (
-  SELECT id_number, min(death_date) AS death_date FROM deaths
-   WHERE death_date <= :as_of::date AND (recorded_at IS NULL OR recorded_at < :as_of_end::timestamptz)
+  SELECT id_number, min(death_date) AS death_date FROM deaths_as_of(:as_of_end::timestamptz)
+   WHERE NOT withdrawn AND death_date <= :as_of::date AND (recorded_at IS NULL OR recorded_at < :as_of_end::timestamptz)
    GROUP BY id_number
 ), c AS (
-  SELECT id_number, min(start_date) AS custody_start FROM imprisonments
-   WHERE start_date <= :as_of::date AND (end_date IS NULL OR end_date > :as_of::date)
+  SELECT id_number, min(start_date) AS custody_start FROM imprisonments_as_of(:as_of_end::timestamptz)
+   WHERE NOT withdrawn AND start_date <= :as_of::date AND (end_date IS NULL OR end_date > :as_of::date)
      AND (recorded_at IS NULL OR recorded_at < :as_of_end::timestamptz)
    GROUP BY id_number
 ), h AS (

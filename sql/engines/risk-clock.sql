@@ -5,22 +5,23 @@
 --   the typical (median) recording lag. Deaths count every paid benefit for periods starting after
 --   the death; custody counts exclusive-group pensions for periods wholly inside it. stop_period = the
 --   period after the last such paid period (NULL while still paid in the latest payment run);
---   stopped_timely = nothing was paid for a due period after the record arrived.
+--   stopped_timely = nothing was paid for a due period after the record arrived. Records withdrawn as of
+--   :as_of are left out (so is R05, built on this table).
 
 -- step: events
 CREATE TEMP TABLE k_ev ON COMMIT DROP AS
 SELECT 'death'::text AS event_kind, d.record_id, d.id_number, d.source, d.death_date AS event_date, d.recorded_at,
        (d.recorded_at AT TIME ZONE 'Asia/Shanghai')::date AS recorded_on,
        (date_trunc('month', d.death_date) + interval '1 month')::date AS first_due, NULL::date AS last_due
-  FROM deaths d
- WHERE d.death_date <= :as_of::date AND (d.recorded_at IS NULL OR d.recorded_at < :as_of_end::timestamptz)
+  FROM deaths_as_of(:as_of_end::timestamptz) d
+ WHERE NOT d.withdrawn AND d.death_date <= :as_of::date AND (d.recorded_at IS NULL OR d.recorded_at < :as_of_end::timestamptz)
    AND (:full::boolean OR d.id_number IN (SELECT id_number FROM engine_scope))
 UNION ALL
 SELECT 'custody', i.record_id, i.id_number, i.source, i.start_date, i.recorded_at, (i.recorded_at AT TIME ZONE 'Asia/Shanghai')::date,
        CASE WHEN extract(day FROM i.start_date) = 1 THEN i.start_date ELSE (date_trunc('month', i.start_date) + interval '1 month')::date END,
        CASE WHEN i.end_date IS NOT NULL AND i.end_date <= :as_of::date THEN (date_trunc('month', i.end_date + 1) - interval '1 month')::date END
-  FROM imprisonments i
- WHERE i.start_date <= :as_of::date AND (i.recorded_at IS NULL OR i.recorded_at < :as_of_end::timestamptz)
+  FROM imprisonments_as_of(:as_of_end::timestamptz) i
+ WHERE NOT i.withdrawn AND i.start_date <= :as_of::date AND (i.recorded_at IS NULL OR i.recorded_at < :as_of_end::timestamptz)
    AND (:full::boolean OR i.id_number IN (SELECT id_number FROM engine_scope));
 ANALYZE k_ev;
 
