@@ -1232,8 +1232,8 @@ class RowWriter {
 /**
  * Living recipients wrongly recorded dead (or in custody) and the record withdrawn later (issue 21): the
  * first clean, active recipients after a third of the index range, each with every enrollment active and a
- * paid payment for every month concerned. The record is dated in lastMonth − 5 and arrives the same month;
- * the withdrawal is recorded in lastMonth − 2; the payments of the schemes it stops (all for a death, the
+ * paid payment for every month concerned. The record is dated in lastMonth − 8 and arrives the same month;
+ * the withdrawal is recorded in lastMonth − 5; the payments of the schemes it stops (all for a death, the
  * exclusive-group pensions for custody) are dropped for the months in between, so each is owed back pay.
  */
 class Withdrawals {
@@ -1258,9 +1258,11 @@ class Withdrawals {
     if (feed === null || p.idx < Math.floor(this.recipients / 3) || p.role || !p.recipient || p.death || p.custody.length) return null;
     if (!isActiveRecipient(p) || p.enrollments.some((e) => e.status !== 'active') || ageOn(p.birth, firstDay(this.lastMonth)) >= 95)
       return null;
-    const eventMonth = this.lastMonth - 5;
+    // Withdrawn before the last three month-ends, so a replay of those (tests/engines-replay.test.ts) sees the
+    // same history as a single run.
+    const eventMonth = this.lastMonth - 8;
     const from = eventMonth + 1;
-    const to = this.lastMonth - 2;
+    const to = this.lastMonth - 5;
     const stops = (scheme: string) => feed === 'deaths' || EXCLUSIVE.has(scheme);
     const schemes = [...new Set(p.enrollments.filter((e) => stops(e.scheme)).map((e) => e.scheme))];
     for (const scheme of schemes)
