@@ -47,6 +47,11 @@
  *   unknownPersonRows [{ feed, key, id_number, resolved_by }]  rows whose person is not in the
  *                 main persons files: resolved_by = the persons file that later delivers the
  *                 person, or null when the person is never delivered (row stays pending).
+ *   payroll       the payroll draft of the as-of month (payroll_draft/payroll-draft-YYYY-MM.csv) and what the
+ *                 pre-payroll check as of asOf must find in it: { period, draft_id, prepared_at, lines, people,
+ *                 amount, findings: [{ line_id, id_number, scheme_code, amount, finding, amount_at_risk, held }]
+ *                 (exactly these), planted: { <finding>: [id_number] }, held_lines, held_amount, diff:
+ *                 { new_payee, amount_changed, dropped_payee_count } } (seeds/generator/payroll.ts)
  *   population    summary numbers
  *
  * Boundary choices (the rules leave them open; planted and clean data keep ≥ 3 days away from
@@ -93,6 +98,8 @@ import { buildRegions, cityGeoJson, regionRows } from './regions.ts';
 import { retirementTruth, type RetirementTruth } from './retirement.ts';
 import { Rng } from './rng.ts';
 import { EXCLUSIVE, LENIENT, NOMINAL, STRICT, certify, riskHits, type CertMethod, type RiskFacts, type RuleHit } from './truth.ts';
+import { PAYROLL_COLUMNS, PayrollDraft, type PayrollTruth } from './payroll.ts';
+import { DEFAULT_RULES } from '../../core/reference/rules.ts';
 
 export { SCALES, type Scale } from './plan.ts';
 
@@ -125,7 +132,8 @@ export const FEEDS = [
   'hardship',
   'checkups',
   'fund',
-  'activities'
+  'activities',
+  'payroll_draft'
 ] as const;
 export type Feed = (typeof FEEDS)[number];
 
@@ -182,6 +190,8 @@ export interface GroundTruth {
   };
   corrections: { feed: string; key: string; field: string; final_value: string }[];
   unknownPersonRows: { feed: string; key: string; id_number: string; resolved_by: string | null }[];
+  /** The payroll draft of the as-of month and what the pre-payroll check must find in it (seeds/generator/payroll.ts). */
+  payroll: PayrollTruth;
   population: {
     recipients_generated: number;
     insured: number;
@@ -311,7 +321,8 @@ const COLS = {
   hardship: ['id_number', 'kind', 'level', 'since', 'until'],
   checkups: ['checkup_id', 'id_number', 'hospital', 'booked_for', 'attended_at', 'result'],
   fund: ['period', 'scheme_code', 'income', 'expenditure', 'balance'],
-  activities: ['signup_id', 'id_number', 'activity_code', 'kind', 'signed_up_at', 'attended_at', 'satisfaction']
+  activities: ['signup_id', 'id_number', 'activity_code', 'kind', 'signed_up_at', 'attended_at', 'satisfaction'],
+  payroll_draft: PAYROLL_COLUMNS
 } as const;
 
 // ---- the generator --------------------------------------------------------------------------
@@ -450,6 +461,9 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
   const activityFile = open('activities/activities.csv', 'activities', COLS.activities);
   const fundFile = open('fund/fund-ledger.csv', 'fund', COLS.fund);
   const correctionFile = open('persons/persons-correction-2.csv', 'persons', COLS.persons);
+  // The payroll system's draft for the month after the data window (the as-of month), with planted problems.
+  const payrollFile = open(`payroll_draft/payroll-draft-${fmtMonth(asOfMonth)}.csv`, 'payroll_draft', COLS.payroll_draft);
+  const payrollDraft = new PayrollDraft(world, payrollFile);
 
   // ---- bad rows ----
   const quarantine: QuarantineTruth[] = [];
@@ -558,6 +572,7 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
     }
     if (p.recipient) {
       recordTruth(p);
+      payrollDraft.consider(p);
     } else {
       retirement[p.id] = retirementTruth(p.basis, monthOf(p.birth), asOfMonth);
     }
@@ -731,6 +746,8 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
       a.id_number.localeCompare(b.id_number)
   );
 
+  const payroll = payrollDraft.finish(DEFAULT_RULES.risk.shared_account_min_people);
+
   // ---- rows for persons nobody ever delivers ----
   writer.unknownPersons(new Rng(opts.seed, 'unknown-persons'));
 
@@ -843,6 +860,7 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
     policy,
     corrections,
     unknownPersonRows,
+    payroll,
     population: pop
   };
   writeTruth(path.join(root, '.ground-truth.json'), truth);
