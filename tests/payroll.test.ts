@@ -18,6 +18,7 @@ import { runPayrollCheck } from '../jobs/engines/payroll-check.ts';
 import { runDetectRisk } from '../jobs/engines/detect-risk.ts';
 import { exportDataset } from '../jobs/exports.ts';
 import { approveRun, diffRuns, getRun, preventedAmounts } from '../core/workflow/payroll.ts';
+import { createSemanticEngine, type ResultObject } from '../semantic-layer/engine/index.ts';
 
 let db: TestDatabase;
 let inbox: string;
@@ -93,7 +94,13 @@ beforeAll(async () => {
   await enroll(p, ids.newcomer, 'ENT', { start_period: '2025-07-01' });
   await recent(ids.newcomer);
   // People for the staff accounts' regions.
-  await insert(p, 'regions', [{ code: '330681', name: '越州市', level: 'city' }]);
+  await insert(p, 'regions', [
+    { code: '330681', name: '越州市', level: 'city' },
+    { code: '330681001', name: '一区', level: 'district', parent_code: '330681' },
+    { code: '330681001000', name: '一镇', level: 'town', parent_code: '330681001' },
+    { code: '330681001001', name: '一社区', level: 'community', parent_code: '330681001000' }
+  ]);
+  await p.query(`REFRESH MATERIALIZED VIEW region_paths`);
   await insert(
     p,
     'staff_users',
@@ -318,6 +325,30 @@ describe('the check', () => {
       [runNo, P]
     );
     expect(held.rows[0].s).toBe('18800.00');
+    // The semantic layer's measure says the same, this month and to date.
+    const engine = createSemanticEngine({
+      modelDir: path.join(ROOT, 'semantic-layer', 'model'),
+      pool: db.pool,
+      apiSecret: 'test',
+      log: () => {}
+    });
+    const ctx = { role: 'auditor', region_code: '330681', region_level: 'city', user: 'alice', kind: 'staff' } as const;
+    const month = (await engine.load(
+      {
+        measures: ['audit_payroll.prevented_amount', 'audit_payroll.held_amount', 'audit_payroll.not_honoured_amount'],
+        timeDimensions: [{ dimension: 'audit_payroll.period', dateRange: ['2025-07-01', '2025-07-31'] }]
+      },
+      ctx
+    )) as ResultObject;
+    expect(month.data).toEqual([
+      {
+        'audit_payroll.prevented_amount': '18800.00',
+        'audit_payroll.held_amount': '21800.00',
+        'audit_payroll.not_honoured_amount': '3000.00'
+      }
+    ]);
+    const toDate = (await engine.load({ measures: ['audit_payroll.prevented_amount'] }, ctx)) as ResultObject;
+    expect(toDate.data).toEqual([{ 'audit_payroll.prevented_amount': '18800.00' }]);
   });
 });
 
