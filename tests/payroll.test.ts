@@ -312,10 +312,10 @@ describe('the check', () => {
     const r = await runDetectRisk(db.pool, { asOf: '2025-07-31' });
     expect(r.status, r.error).toBe('ok');
     const a = await db.pool.query(
-      `SELECT id_number, severity, amount_at_risk::text, evidence FROM alerts WHERE rule = 'hold_not_honoured'`
+      `SELECT id_number, severity, status, amount_at_risk::text, evidence FROM alerts WHERE rule = 'hold_not_honoured'`
     );
     expect(a.rows).toHaveLength(1);
-    expect(a.rows[0]).toMatchObject({ id_number: ids.dead, severity: 'high', amount_at_risk: '3000.00' });
+    expect(a.rows[0]).toMatchObject({ id_number: ids.dead, severity: 'high', status: 'new', amount_at_risk: '3000.00' });
     expect(a.rows[0].evidence.payment_ids).toEqual(['JUL-1']);
     // Held: 2, 3, 4, 5, 7, 9, 10, 11 = 21800.00; paid anyway: line 2 (3000.00) → 18800.00 prevented.
     expect(await preventedAmounts(db.pool, P)).toEqual({ this_period: '18800.00', to_date: '18800.00' });

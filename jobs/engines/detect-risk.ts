@@ -1,4 +1,4 @@
-// detect-risk — the seven fund-risk rules of docs/rules.md (sql/engines/detect-risk.sql), merged into
+// detect-risk — the eight fund-risk rules of docs/rules.md (sql/engines/detect-risk.sql; hold_not_honoured closes the pre-payroll check's loop), merged into
 // alerts without duplicates (sql/engines/alerts-merge.sql), and the money-at-risk clock per death
 // and custody record with the typical recording lag per source (sql/engines/risk-clock.sql).
 //

@@ -1,6 +1,6 @@
 -- name: detect-risk
 -- params: full, as_of, as_of_end, as_of_month, abnormal_lookback, abnormal_ratio, shared_min, nsol_age, prev_month, nsol_since, nsol_months
--- purpose: the seven fund-risk rules of docs/rules.md as findings (rule, person, dedup key, exact amount,
+-- purpose: the eight fund-risk rules of docs/rules.md (seven, and hold_not_honoured) as findings (rule, person, dedup key, exact amount,
 --   periods, evidence ids, facts) in the temp table r_find, for sql/engines/alerts-merge.sql to merge
 --   into alerts. Only `paid` payments for periods up to the as-of month count, and only death and
 --   custody records known on :as_of. :full = false limits the run to the people in engine_scope
