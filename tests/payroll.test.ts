@@ -384,3 +384,29 @@ describe('yinling payroll and the exports from the terminal', () => {
     expect(cli(['export', 'payroll-findings', '--format', 'csv']).status).toBe(2);
   });
 });
+
+describe('withdrawn records (docs/rules.md "Withdrawn records")', () => {
+  it('a withdrawn death or custody record counts for nothing in the check', async () => {
+    const has = await db.pool.query(
+      `SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name IN ('deaths', 'imprisonments') AND column_name = 'status'`
+    );
+    if (has.rows[0].n < 2) {
+      // A database before the withdrawn-records migration: no status column, every record is valid.
+      expect(has.rows[0].n).toBe(0);
+      return;
+    }
+    await db.pool.query(`UPDATE deaths SET status = 'withdrawn' WHERE record_id = 'D1'`);
+    await db.pool.query(`UPDATE imprisonments SET status = 'withdrawn' WHERE record_id = 'C1'`);
+    const A = (k: string) => `ACC-${ids[k].slice(-6)}`;
+    deliver('draft-c.csv', [
+      line('DR-C', '1', ids.dead, 'ENT', '3000.00', A('dead'), '2025-06-23T09:00:00'),
+      line('DR-C', '2', ids.custody, 'ENT', '3000.00', A('custody'), '2025-06-23T09:00:00')
+    ]);
+    await ingestInbox(db.pool, { inbox });
+    const r = await runPayrollCheck(db.pool, { period: P, asOf });
+    const f = await db.pool.query(`SELECT finding FROM payroll_run_findings WHERE run_no = $1 AND finding IN ('dead', 'in_custody')`, [
+      r.run.run_no
+    ]);
+    expect(f.rows).toEqual([]);
+  });
+});

@@ -30,12 +30,15 @@ CREATE TEMP TABLE pc_find (
 -- step: known deaths
 -- Death records known on :as_of (dated and recorded by then), as detect-risk reads them: the earliest
 -- death date counts, every record id is evidence. All people (the shared-account rule asks about
--- accounts paid for anyone now known dead).
+-- accounts paid for anyone now known dead). A withdrawn record (status 'withdrawn', docs/rules.md
+-- "Withdrawn records") counts for nothing; read through to_jsonb so the check runs with or without that
+-- column (a database before the withdrawn-records migration has none: every record is valid).
 CREATE TEMP TABLE pc_death ON COMMIT DROP AS
-SELECT id_number, min(death_date) AS death_date, array_agg(record_id ORDER BY record_id) AS ids
-  FROM deaths
- WHERE death_date <= :as_of::date AND (recorded_at IS NULL OR recorded_at < :as_of_end::timestamptz)
- GROUP BY id_number;
+SELECT d.id_number, min(d.death_date) AS death_date, array_agg(d.record_id ORDER BY d.record_id) AS ids
+  FROM deaths d
+ WHERE d.death_date <= :as_of::date AND (d.recorded_at IS NULL OR d.recorded_at < :as_of_end::timestamptz)
+   AND COALESCE(to_jsonb(d) ->> 'status', 'valid') <> 'withdrawn'
+ GROUP BY d.id_number;
 CREATE UNIQUE INDEX ON pc_death (id_number);
 ANALYZE pc_death;
 
@@ -55,6 +58,7 @@ SELECT l.line_id, 'in_custody', l.amount, true,
   JOIN imprisonments c ON c.id_number = l.id_number
  WHERE l.exclusive_group IS NOT NULL
    AND c.start_date <= :as_of::date AND (c.recorded_at IS NULL OR c.recorded_at < :as_of_end::timestamptz)
+   AND COALESCE(to_jsonb(c) ->> 'status', 'valid') <> 'withdrawn'
    AND c.start_date <= :period::date AND COALESCE(c.end_date, 'infinity'::date) >= :period_last::date
  GROUP BY l.line_id, l.amount;
 
