@@ -84,6 +84,7 @@ WITH gone AS (
            WHEN 'abnormal_amount' THEN 'no payment outside the threshold any more (payments or enrollment corrected)'
            WHEN 'shared_account' THEN 'the account no longer receives pensions for enough people in one period'
            WHEN 'no_sign_of_life' THEN 'sign of life found, death recorded, or no longer paid'
+           WHEN 'hold_not_honoured' THEN 'the held line is no longer paid (payment corrected) or the approved hold list changed'
            ELSE 'no longer found' END AS reason
     FROM r_active a
    WHERE NOT EXISTS (SELECT 1 FROM r_find f WHERE f.rule = a.rule AND f.dedup_key = a.dedup_key AND (f.id_number = a.id_number OR a.rule = 'shared_account'))
