@@ -52,6 +52,7 @@ import {
 import type { JobResult } from '../runner.ts';
 import { runEngine, todayShanghai } from './context.ts';
 import { runCertify } from './certify.ts';
+import { refreshScreens } from './detect-risk.ts';
 import { runSqlFile, stepCount, stepRows } from './sql.ts';
 
 export interface PayrollCheckOptions {
@@ -87,6 +88,9 @@ export async function runPayrollCheck(pool: Pool, opts: PayrollCheckOptions): Pr
   let findings: PayrollCheckResult['findings'] = [];
   const job = await runEngine(pool, 'payroll-check', { asOf, trigger: opts.trigger, log, mode: 'full' }, [], async (run) => {
     const r = run.rules;
+    // detect-risk's payment screens pick the abnormal-amount candidates: bring them up to date (a merge of
+    // the payments loaded since they were last refreshed; a rebuild when never built).
+    await refreshScreens(run);
     const steps = await runSqlFile(
       run.client,
       'payroll-check',

@@ -14,12 +14,8 @@ SELECT d.draft_id, d.line_id, d.id_number, d.scheme_code, d.amount, d.account_no
   FROM payroll_draft d
   LEFT JOIN ref_schemes s ON s.scheme_code = d.scheme_code
  WHERE d.draft_id = :draft_id AND d.period = :period::date;
-CREATE UNIQUE INDEX ON pc_line (line_id);
-CREATE INDEX ON pc_line (id_number, scheme_code);
-CREATE INDEX ON pc_line (account_no);
 ANALYZE pc_line;
 CREATE TEMP TABLE pc_people ON COMMIT DROP AS SELECT DISTINCT id_number FROM pc_line;
-CREATE UNIQUE INDEX ON pc_people (id_number);
 ANALYZE pc_people;
 
 -- step: findings table
@@ -66,14 +62,18 @@ SELECT l.line_id, 'in_custody', l.amount, true,
 -- The person's enrollments of the line's scheme are all suspended or terminated (none active), or an
 -- approved workbench hold (payroll_person_holds, migration 0023) covers the person for the period.
 INSERT INTO pc_find (line_id, finding, amount_at_risk, held, evidence)
-WITH enr AS (
+WITH stopped AS (
+  SELECT e.id_number, e.scheme_code
+    FROM enrollments e
+   WHERE e.status IN ('suspended', 'terminated') AND e.id_number IN (SELECT id_number FROM pc_people)
+  EXCEPT
+  SELECT e.id_number, e.scheme_code FROM enrollments e WHERE e.status = 'active'
+), enr AS (
   SELECT e.id_number, e.scheme_code,
          jsonb_agg(jsonb_build_object('enrollment_id', e.enrollment_id, 'status', e.status, 'suspended_reason', e.suspended_reason)
                    ORDER BY e.enrollment_id) AS enrollments
-    FROM enrollments e
-   WHERE e.id_number IN (SELECT id_number FROM pc_people)
+    FROM enrollments e JOIN stopped USING (id_number, scheme_code)
    GROUP BY e.id_number, e.scheme_code
-  HAVING bool_and(e.status IN ('suspended', 'terminated'))
 ), hold AS (
   SELECT l.line_id, jsonb_agg(h.hold_ref ORDER BY h.hold_ref) AS refs
     FROM pc_line l
@@ -112,25 +112,37 @@ SELECT l.line_id, 'not_certified', l.amount, true,
 -- Two or more lines of one exclusive group for a person: every line but the largest (ties: the smallest
 -- line_id stays) is at risk and held.
 INSERT INTO pc_find (line_id, finding, amount_at_risk, held, evidence)
-WITH g AS (
-  SELECT l.*, row_number() OVER w AS rank, count(*) OVER (PARTITION BY l.id_number, l.exclusive_group) AS n,
+WITH twice AS (
+  SELECT id_number, exclusive_group FROM pc_line WHERE exclusive_group IS NOT NULL GROUP BY id_number, exclusive_group HAVING count(*) >= 2
+), g AS (
+  SELECT l.*, row_number() OVER w AS rank,
          jsonb_agg(jsonb_build_object('line_id', l.line_id, 'scheme', l.scheme_code, 'amount', l.amount)) OVER (PARTITION BY l.id_number, l.exclusive_group) AS group_lines
-    FROM pc_line l
-   WHERE l.exclusive_group IS NOT NULL
+    FROM pc_line l JOIN twice t USING (id_number, exclusive_group)
   WINDOW w AS (PARTITION BY l.id_number, l.exclusive_group ORDER BY l.amount DESC, l.line_id)
 )
 SELECT line_id, 'double_receipt', amount, true, jsonb_build_object('exclusive_group', exclusive_group, 'lines', group_lines)
-  FROM g WHERE n >= 2 AND rank > 1;
+  FROM g WHERE rank > 1;
 
 -- step: abnormal_amount
 -- As the alert rule: the line against the median of the previous :abnormal_lookback paid payments of that
 -- person and scheme (known on :as_of); no finding without that much history; explained by an enrollment of
 -- that scheme changed to exactly the line's amount after the last of those payments' months. At risk the
 -- excess over the median (0 below it); flagged for review, never held.
+-- Candidates first, from detect-risk's payment screen (risk_pay_screen: min and max of every paid payment
+-- ever loaded per person and scheme, brought up to date by the caller): the median of any 6 of them lies
+-- in [min, max], so a line within [max × (1 − ratio), min × (1 + ratio)] cannot be off it by more than the
+-- ratio, and a person and scheme with no screen row has no paid payment at all.
+CREATE TEMP TABLE pc_abn ON COMMIT DROP AS
+SELECT l.line_id, l.id_number, l.scheme_code, l.amount
+  FROM pc_line l
+  JOIN risk_pay_screen s ON s.id_number = l.id_number AND s.scheme_code = l.scheme_code
+ WHERE s.payments >= :abnormal_lookback::int
+   AND (l.amount > s.min_amount * (1 + :abnormal_ratio::numeric) OR l.amount < s.max_amount * (1 - :abnormal_ratio::numeric));
+ANALYZE pc_abn;
 INSERT INTO pc_find (line_id, finding, amount_at_risk, held, evidence)
 WITH h AS (
   SELECT l.line_id, l.id_number, l.scheme_code, l.amount, x.amts, x.n, x.last_period, x.ids
-    FROM pc_line l
+    FROM pc_abn l
     CROSS JOIN LATERAL (
       SELECT array_agg(y.amount) AS amts, count(*) AS n, max(y.period) AS last_period, array_agg(y.payment_id ORDER BY y.period) AS ids
         FROM (SELECT p.amount, p.period, p.payment_id FROM payments p
@@ -152,28 +164,33 @@ SELECT j.line_id, 'abnormal_amount', GREATEST(j.amount - j.med, 0), false,
 -- step: shared_account
 -- An account on lines of :shared_min or more different people, or one that received a paid payment (known
 -- on :as_of) for someone now known dead — then the lines of everyone else on it. At risk the line; held.
+-- (Per dead person, the accounts their paid payments went to, by the person's index; kept when on the draft.)
+CREATE TEMP TABLE pc_dead_acct ON COMMIT DROP AS
+SELECT DISTINCT a.account_no, d.id_number
+  FROM pc_death d
+  CROSS JOIN LATERAL (SELECT DISTINCT p.account_no FROM payments p
+                       WHERE p.id_number = d.id_number AND p.status = 'paid' AND p.account_no IS NOT NULL
+                         AND (p.paid_at IS NULL OR p.paid_at < :as_of_end::timestamptz)) a
+ WHERE a.account_no IN (SELECT account_no FROM pc_line);
+ANALYZE pc_dead_acct;
 INSERT INTO pc_find (line_id, finding, amount_at_risk, held, evidence)
 WITH crowd AS (
   SELECT account_no, jsonb_agg(DISTINCT id_number ORDER BY id_number) AS members
     FROM pc_line GROUP BY account_no HAVING count(DISTINCT id_number) >= :shared_min::int
-), dead_paid AS (
-  SELECT DISTINCT p.account_no, p.id_number
-    FROM pc_death d
-    JOIN payments p ON p.id_number = d.id_number
-   WHERE p.status = 'paid' AND (p.paid_at IS NULL OR p.paid_at < :as_of_end::timestamptz)
-     AND p.account_no IN (SELECT account_no FROM pc_line)
+), dead AS (
+  SELECT l.line_id, jsonb_agg(DISTINCT y.id_number ORDER BY y.id_number) AS ids
+    FROM pc_line l JOIN pc_dead_acct y ON y.account_no = l.account_no AND y.id_number <> l.id_number
+   GROUP BY l.line_id
 )
 SELECT l.line_id, 'shared_account', l.amount, true,
-       jsonb_strip_nulls(jsonb_build_object('account_no', l.account_no, 'persons', c.members,
-         'paid_for_dead', (SELECT jsonb_agg(DISTINCT x.id_number ORDER BY x.id_number) FROM dead_paid x
-                            WHERE x.account_no = l.account_no AND x.id_number <> l.id_number)))
+       jsonb_strip_nulls(jsonb_build_object('account_no', l.account_no, 'persons', c.members, 'paid_for_dead', dead.ids))
   FROM pc_line l
   LEFT JOIN crowd c ON c.account_no = l.account_no
- WHERE c.account_no IS NOT NULL
-    OR EXISTS (SELECT 1 FROM dead_paid x WHERE x.account_no = l.account_no AND x.id_number <> l.id_number);
+  LEFT JOIN dead ON dead.line_id = l.line_id
+ WHERE c.account_no IS NOT NULL OR dead.line_id IS NOT NULL;
 
 -- step: diff
--- Per person and scheme: the draft's lines against the paid payments of the previous period.
+-- Per person and scheme: the draft's lines against the paid payments (known on :as_of) of the previous period.
 CREATE TEMP TABLE pc_diff ON COMMIT DROP AS
 WITH prev AS (
   SELECT id_number, scheme_code, sum(amount) AS amount
