@@ -29,8 +29,8 @@ export interface Config {
   host: string;
   /** The built web app `serve` runs (`up` keeps ROOT/build current). */
   webBuildDir: string;
-  /** node-cron expressions per scheduled job. */
-  schedules: { ingest: string; engines: string };
+  /** node-cron expressions per scheduled job (payrollCheck: the pre-payroll check of the current month). */
+  schedules: { ingest: string; engines: string; payrollCheck: string };
   /** The scheduled pickup leaves files modified less than this long ago for its next run. */
   inboxSettleSeconds: number;
   /** Never generate the demo city or its accounts (production: YINLING_NO_DEMO=1, or `up --no-demo`). */
@@ -58,7 +58,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webBuildDir: path.resolve(env.YINLING_WEB_BUILD || path.join(ROOT, 'build')),
     schedules: {
       ingest: env.YINLING_SCHEDULE_INGEST || '*/5 * * * *',
-      engines: env.YINLING_SCHEDULE_ENGINES || '30 2 * * *'
+      engines: env.YINLING_SCHEDULE_ENGINES || '30 2 * * *',
+      payrollCheck: env.YINLING_SCHEDULE_PAYROLL_CHECK || '0 7 12 * *'
     },
     inboxSettleSeconds: intEnv('YINLING_INBOX_SETTLE_SECONDS', 60),
     noDemo: ['1', 'true', 'yes'].includes((env.YINLING_NO_DEMO ?? '').toLowerCase()),

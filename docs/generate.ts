@@ -47,9 +47,9 @@ export const MODEL_DIR = path.join(ROOT, 'semantic-layer/model');
  * generator stops: the prose that says "not built yet" must change with it.
  */
 export const PLANNED = {
-  feeds: ['payroll_draft'],
+  feeds: [] as string[],
   columns: {} as Record<string, string[]>,
-  datasets: ['payroll-checks']
+  datasets: [] as string[]
 };
 
 const code = (s: string | number) => `\`${s}\``;
@@ -383,7 +383,9 @@ const RULE_MEANING: Record<string, string> = {
   'retirement.reform_effective': 'the date the reform took effect; informational: the birth-month table below alone decides',
   'community.new_retiree_months': 'a retiree who retired within this many months is new (report-in record and task)',
   'community.report_in_days': 'a report-in is due this many days after assignment',
-  'subsidies.receiving_lookback_months': 'a person receives a project when paid by it for the as-of month or this many months before'
+  'subsidies.receiving_lookback_months': 'a person receives a project when paid by it for the as-of month or this many months before',
+  'payroll.diff_amount_change_ratio':
+    'pre-payroll check: a draft amount differing from last month’s paid amount by more than this share is `amount_changed` in the diff'
 };
 /** Keys shown in their own tables instead. */
 const RULES_ELSEWHERE = [/^risk\.severity\./, /^after_death\.(funeral_grant|account_balance)\./, /^retirement\.bases$/];
@@ -583,7 +585,14 @@ export const QUOTED: [file: (typeof DOCS)[number], phrase: string][] = [
   ['docs/rules.md', 'each `hospital_admission` in the last {projects.HOSP.admission_within_days} days'],
   ['docs/rules.md', 'due {after_death.task_due_days} days after the as-of date of the run that creates it'],
   ['docs/rules.md', 'retired within the last {community.new_retiree_months} months'],
-  ['docs/rules.md', 'due in {community.report_in_days} days']
+  ['docs/rules.md', 'due in {community.report_in_days} days'],
+  ['docs/rules.md', "more than {certification.suspension_days_after_expiry} days before the period's first day"],
+  [
+    'docs/rules.md',
+    'more than {risk.abnormal_threshold_ratio|percent} % off the median of the previous {risk.abnormal_lookback_periods} paid payments'
+  ],
+  ['docs/rules.md', 'an `account_no` on lines of {risk.shared_account_min_people} or more different people'],
+  ['docs/rules.md', '`amount_changed` (more than {payroll.diff_amount_change_ratio|percent} % different']
 ];
 
 const squash = (s: string) => s.replace(/\s+/g, ' ');

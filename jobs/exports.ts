@@ -8,6 +8,7 @@ import type { Pool } from '../core/db/pool.ts';
 import { maskIdNumber, maskIdNumbersIn, maskName, maskPhone } from '../core/domain/masking.ts';
 import { spreadsheetCell } from '../core/spreadsheet.ts';
 import { ENGINE_DATASETS } from './engines/datasets.ts';
+import { PAYROLL_DATASETS } from './engines/payroll-datasets.ts';
 
 export interface Dataset {
   description: string;
@@ -17,6 +18,10 @@ export interface Dataset {
   /** Columns holding personal data and how to mask them. */
   personal?: Partial<Record<string, (v: string | null) => string | null>>;
   takesAsOf?: boolean;
+  /** $1 = the period's first day (`--period YYYY-MM`, required); takes precedence over takesAsOf. */
+  takesPeriod?: boolean;
+  /** Runs before the export: throws a one-line error (e.g. a period with no draft) before any row is written. */
+  precheck?: (pool: Pool, opts: { period?: string }) => Promise<void>;
 }
 
 export const DATASETS: Record<string, Dataset> = {
@@ -74,6 +79,8 @@ export const DATASETS: Record<string, Dataset> = {
 
 // The engines' datasets (alerts, certifications, retirements, subsidy-matches, cases, tasks).
 Object.assign(DATASETS, ENGINE_DATASETS);
+// The pre-payroll check's (payroll-findings, payroll-diff, payroll-holds: --period YYYY-MM).
+Object.assign(DATASETS, PAYROLL_DATASETS);
 
 function cell(v: unknown): string | null {
   if (v === null || v === undefined) return null;
@@ -85,15 +92,17 @@ function cell(v: unknown): string | null {
 export async function exportDataset(
   pool: Pool,
   name: string,
-  opts: { format: 'csv' | 'json'; out: Writable; unmask?: boolean; asOf?: string }
+  opts: { format: 'csv' | 'json'; out: Writable; unmask?: boolean; asOf?: string; period?: string }
 ): Promise<number> {
   const ds = DATASETS[name];
   if (!ds) throw new Error(`unknown dataset "${name}"`);
+  if (ds.takesPeriod && !opts.period) throw new Error(`${name} needs a period (--period YYYY-MM)`);
+  await ds.precheck?.(pool, { period: opts.period });
   const client = await pool.connect();
   let rows = 0;
   const write = (s: string) => new Promise<void>((resolve) => (opts.out.write(s) ? resolve() : opts.out.once('drain', () => resolve())));
   try {
-    const cursor = client.query(new Cursor(ds.sql, ds.takesAsOf ? [opts.asOf] : []));
+    const cursor = client.query(new Cursor(ds.sql, ds.takesPeriod ? [opts.period] : ds.takesAsOf ? [opts.asOf] : []));
     const csv = opts.format === 'csv' ? stringify({ header: true, columns: ds.columns }) : undefined;
     if (csv) csv.on('data', (chunk: Buffer) => opts.out.write(chunk));
     if (!csv) await write('[');

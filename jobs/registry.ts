@@ -8,6 +8,9 @@ import { runIngestJob } from './ingest/index.ts';
 import { refreshRollups } from './rollups.ts';
 import { ENGINE_JOBS } from './engines/index.ts';
 import { runIndicatorFacts } from './indicator-facts.ts';
+import { runPayrollCheck, scheduledPeriod } from './engines/payroll-check.ts';
+import { todayShanghai } from '../core/time.ts';
+import { HttpError } from '../core/errors.ts';
 
 export interface JobRunOptions {
   config: Config;
@@ -48,6 +51,20 @@ export const JOBS: Record<string, JobDefinition> = {
   'indicator-facts': {
     description: 'rebuild the parts of the 41 governance indicators per month and area (after the engines) [--as-of]',
     run: (pool, o) => runIndicatorFacts(pool, { asOf: o.asOf, trigger: o.trigger, log: o.log })
+  },
+  'payroll-check': {
+    description:
+      "the pre-payroll check of the as-of day's month (its current payroll draft), frozen as a run for approval; prepared by the scheduler [--as-of]",
+    run: async (pool, o) => {
+      const asOf = o.asOf ?? todayShanghai();
+      try {
+        return (await runPayrollCheck(pool, { period: scheduledPeriod(asOf), asOf, trigger: o.trigger, log: o.log })).job;
+      } catch (e) {
+        // No draft delivered for the month: nothing to check — recorded as a run that says so, not a failure.
+        if (!(e instanceof HttpError && e.code === 'no_draft')) throw e;
+        return runJob(pool, 'payroll-check', async (ctx) => ctx.log(e.message), { asOf, trigger: o.trigger, log: o.log });
+      }
+    }
   }
 };
 

@@ -18,6 +18,8 @@ import { migrate, MIGRATIONS_DIR } from '../core/db/migrate.ts';
 import { runWithDependents } from '../jobs/registry.ts';
 import { DATASETS, exportDataset } from '../jobs/exports.ts';
 import { backupDatabase, restoreDatabase } from '../jobs/backup.ts';
+import { runPayrollCheck } from '../jobs/engines/payroll-check.ts';
+import { approveRun } from '../core/workflow/payroll.ts';
 
 const dbs: TestDatabase[] = [];
 let source: TestDatabase;
@@ -40,7 +42,13 @@ async function exportAll(db: TestDatabase): Promise<Record<string, string>> {
         cb();
       }
     });
-    await exportDataset(db.pool, name, { format: 'csv', out: sink, unmask: true });
+    // the pre-payroll check's datasets are per period: the draft's month (checked and approved below)
+    await exportDataset(db.pool, name, {
+      format: 'csv',
+      out: sink,
+      unmask: true,
+      period: DATASETS[name].takesPeriod ? '2026-11-01' : undefined
+    });
     out[name] = text;
   }
   return out;
@@ -64,6 +72,13 @@ beforeAll(async () => {
   const config = { ...loadConfig({ ...process.env, DATABASE_URL: source.url }), inboxDir: inbox };
   for (const r of await runWithDependents(source.pool, 'ingest', { config, inbox, asOf: '2026-11-15', trigger: 'manual', log: () => {} }))
     if (r.status === 'failed') throw new Error(`ingest: ${r.error}`);
+  // a pre-payroll check of the city's draft, prepared and approved (frozen rows the triggers would refuse to change)
+  await source.pool.query(
+    `INSERT INTO staff_users (username, display_name, role, region_code, password_hash)
+     VALUES ('backup-auditor', 'a', 'auditor', '330600', 'x'), ('backup-admin', 'b', 'admin', '330600', 'x')`
+  );
+  const check = await runPayrollCheck(source.pool, { period: '2026-11-01', asOf: '2026-11-15', preparedBy: 'backup-auditor' });
+  await approveRun(source.pool, { runNo: check.run.run_no, by: 'backup-admin' });
   // history past `new`, which the insert trigger would refuse to write again
   await source.pool.query(
     `UPDATE alerts SET status = 'acknowledged', assignee = 'demo-auditor' WHERE alert_id = (SELECT min(alert_id) FROM alerts)`

@@ -599,6 +599,11 @@ describe('ingest: idempotence and versions', () => {
         'activities',
         'a.csv',
         `signup_id,id_number,activity_code,kind,signed_up_at,attended_at,satisfaction\nA1,${P1},TAICHI,activity,2024-03-01 09:00,2024-03-02 09:00,5\n`
+      ],
+      [
+        'payroll_draft',
+        'pd.csv',
+        `draft_id,line_id,id_number,scheme_code,period,amount,account_no,bank,prepared_at\nPD1,1,${P1},ENT,2024-03,3125.50,6222001,工商银行,2024-02-25T10:00:00\n`
       ]
     ];
     const load = async (order: typeof files, oneByOne: boolean) => {

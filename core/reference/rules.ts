@@ -17,7 +17,8 @@ export const RISK_RULES = [
   'abnormal_amount',
   'shared_account',
   'post_death_activity',
-  'no_sign_of_life'
+  'no_sign_of_life',
+  'hold_not_honoured'
 ] as const;
 export type RiskRule = (typeof RISK_RULES)[number];
 
@@ -49,6 +50,8 @@ export interface EngineRules {
   retirement: { reminder_milestones_months: number[]; horizon_months: number; reform_effective: string; bases: RetirementTable };
   community: { new_retiree_months: number; report_in_days: number };
   subsidies: { receiving_lookback_months: number };
+  /** The pre-payroll check: the diff's share (its findings use the risk and certification numbers). */
+  payroll: { diff_amount_change_ratio: string };
 }
 
 export const DEFAULT_RULES = stripComments(rulesJson) as unknown as EngineRules;
@@ -142,6 +145,11 @@ export function validateRules(r: any): string[] {
     'community.new_retiree_months / report_in_days must be whole numbers'
   );
   need(nonNegInt(r?.subsidies?.receiving_lookback_months), 'subsidies.receiving_lookback_months must be a whole number ≥ 0');
+  const pr = r?.payroll?.diff_amount_change_ratio;
+  need(
+    typeof pr === 'string' && /^\d+(\.\d+)?$/.test(pr) && Number(pr) >= 0,
+    'payroll.diff_amount_change_ratio must be a decimal string ≥ 0, e.g. "0.10"'
+  );
   return p;
 }
 

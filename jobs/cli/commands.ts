@@ -23,6 +23,7 @@ import { importGeoJson } from '../geo.ts';
 import { backupDatabase, restoreDatabase } from '../backup.ts';
 import { loadCatalogues } from '../../core/reference/load.ts';
 import { todayShanghai } from '../engines/context.ts';
+import { payrollCommand, periodOption } from './payroll.ts';
 
 const operator = (): Actor => ({ type: 'operator', name: os.userInfo().username });
 
@@ -428,7 +429,7 @@ export const COMMANDS: Record<string, Command> = {
 
   export: {
     summary: 'write a dataset to stdout as CSV or JSON (personal data masked unless --unmask, which is audit-logged)',
-    usage: '<dataset> [--format csv|json] [--unmask] [--as-of YYYY-MM-DD]',
+    usage: '<dataset> [--format csv|json] [--unmask] [--as-of YYYY-MM-DD] [--period YYYY-MM]',
     get help() {
       return (
         'Datasets:\n' +
@@ -440,22 +441,25 @@ export const COMMANDS: Record<string, Command> = {
     async run(argv, config) {
       const { values, positionals } = parse(
         argv,
-        { format: { type: 'string' }, unmask: { type: 'boolean' }, 'as-of': { type: 'string' } },
+        { format: { type: 'string' }, unmask: { type: 'boolean' }, 'as-of': { type: 'string' }, period: { type: 'string' } },
         true
       );
       if (positionals.length !== 1) throw new UsageError(`name one dataset: ${Object.keys(DATASETS).join(', ')}`);
       const dataset = oneOf(positionals[0], Object.keys(DATASETS), 'dataset');
       const format = oneOf(values.format as string | undefined, ['csv', 'json'] as const, '--format', 'csv');
       const asOf = isoDateOption(values['as-of'] as string | undefined, '--as-of');
+      if (DATASETS[dataset].takesPeriod && values.period === undefined) throw new UsageError(`${dataset} needs --period YYYY-MM`);
+      const period = values.period === undefined ? undefined : periodOption(values.period as string);
       const db = await openDatabase({ config, migrate: true, log: (m) => console.error(m) });
       try {
         if (values.unmask) {
           await audit(db.pool, { type: 'operator', name: os.userInfo().username }, 'export.unmasked', dataset, {
             format,
-            asOf: asOf ?? null
+            asOf: asOf ?? null,
+            period: period ?? null
           });
         }
-        const rows = await exportDataset(db.pool, dataset, { format, out: process.stdout, unmask: !!values.unmask, asOf });
+        const rows = await exportDataset(db.pool, dataset, { format, out: process.stdout, unmask: !!values.unmask, asOf, period });
         console.error(`${rows} rows`);
       } finally {
         await db.close();
@@ -573,6 +577,8 @@ export const COMMANDS: Record<string, Command> = {
       return 0;
     }
   },
+
+  payroll: payrollCommand,
 
   jobs: {
     summary: 'list recent job runs with their counts',

@@ -1,7 +1,8 @@
-// detect-risk — the seven fund-risk rules of docs/rules.md (sql/engines/detect-risk.sql), merged into
-// alerts without duplicates (sql/engines/alerts-merge.sql), the money-at-risk clock per death
-// and custody record with the typical recording lag per source (sql/engines/risk-clock.sql), and the
-// restorations owed for withdrawn records (sql/engines/restorations.sql).
+// detect-risk — the eight fund-risk rules of docs/rules.md (sql/engines/detect-risk.sql;
+// hold_not_honoured closes the pre-payroll check's loop), merged into alerts without duplicates
+// (sql/engines/alerts-merge.sql), the money-at-risk clock per death and custody record with the
+// typical recording lag per source (sql/engines/risk-clock.sql), and the restorations owed for
+// withdrawn records (sql/engines/restorations.sql).
 //
 // Readings of docs/rules.md (an auditor's, where it is silent):
 // - Only `paid` payments for periods up to the as-of month (and paid_at, when given, on or before

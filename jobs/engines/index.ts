@@ -24,7 +24,7 @@ export const ENGINES: [string, string, (pool: Pool, o: EngineOptions) => Promise
   ['certify', 'silent certification of every benefit recipient (docs/rules.md 1–8); prints the silent-certification rate', runCertify],
   [
     'detect-risk',
-    'the seven fund-risk rules → alerts (no duplicates, auto-close), money-at-risk clock, recording lag per source',
+    'the eight fund-risk rules → alerts (no duplicates, auto-close), money-at-risk clock, recording lag per source',
     runDetectRisk
   ],
   ['after-death', 'after-death one-thing: a case per confirmed death with amounts and department tasks', runAfterDeath],

@@ -313,6 +313,25 @@ export const FEEDS: readonly FeedDef[] = [
       opt('attended_at', ts),
       opt('satisfaction', { kind: 'int', min: 1, max: 5 })
     ]
+  },
+  {
+    // The payroll system's draft for a coming month (issue 17). Several drafts of one period may arrive: the
+    // one with the latest prepared_at is the period's current draft (read by the pre-payroll check, not here);
+    // a later file with the same draft_id corrects lines by line_id like any keyed feed.
+    feed: 'payroll_draft',
+    table: 'payroll_draft',
+    key: ['draft_id', 'line_id'],
+    columns: [
+      req('draft_id', text),
+      req('line_id', text),
+      req('id_number', id),
+      req('scheme_code', cat('schemes')),
+      req('period', period),
+      req('amount', money),
+      req('account_no', text),
+      opt('bank', text),
+      req('prepared_at', ts)
+    ]
   }
 ];
 

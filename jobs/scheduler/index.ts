@@ -15,7 +15,8 @@ export interface ScheduleEntry {
 export function schedulesFrom(config: Config): ScheduleEntry[] {
   const entries = [
     { job: 'ingest', expression: config.schedules.ingest },
-    { job: 'all', expression: config.schedules.engines }
+    { job: 'all', expression: config.schedules.engines },
+    { job: 'payroll-check', expression: config.schedules.payrollCheck }
   ];
   for (const e of entries) {
     if (!cron.validate(e.expression)) throw new UsageError(`the schedule for ${e.job} is not a valid cron expression: "${e.expression}"`);

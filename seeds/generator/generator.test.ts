@@ -70,7 +70,8 @@ const REQUIRED: Record<string, string[]> = {
   hardship: ['id_number', 'kind', 'since'],
   checkups: ['checkup_id', 'id_number', 'booked_for'],
   fund: ['period', 'scheme_code', 'income', 'expenditure', 'balance'],
-  activities: ['signup_id', 'id_number', 'activity_code', 'kind', 'signed_up_at']
+  activities: ['signup_id', 'id_number', 'activity_code', 'kind', 'signed_up_at'],
+  payroll_draft: ['draft_id', 'line_id', 'id_number', 'scheme_code', 'period', 'amount', 'account_no', 'prepared_at']
 };
 const HEADER_REQUIRED: Record<string, string[]> = { ...REQUIRED, regions: ['code', 'name', 'level', 'parent_code'] };
 const SCHEMES = schemes.map((s) => s.code);
@@ -87,7 +88,8 @@ const ENUMS: Record<string, Record<string, string[]>> = {
   hardship: { kind: ['minimum_living', 'extreme_poverty', 'disability', 'low_income'] },
   checkups: { result: ['normal', 'abnormal', 'pending'] },
   fund: { scheme_code: SCHEMES },
-  activities: { kind: ['activity', 'education'] }
+  activities: { kind: ['activity', 'education'] },
+  payroll_draft: { scheme_code: SCHEMES }
 };
 const DATES: Record<string, string[]> = {
   persons: ['birth_date', 'retired_on'],
@@ -106,19 +108,22 @@ const STAMPS: Record<string, string[]> = {
   imprisonments: ['recorded_at'],
   subsidies: ['paid_at'],
   checkups: ['attended_at'],
-  activities: ['signed_up_at', 'attended_at']
+  activities: ['signed_up_at', 'attended_at'],
+  payroll_draft: ['prepared_at']
 };
 const PERIODS: Record<string, string[]> = {
   enrollments: ['start_period', 'end_period'],
   payments: ['period'],
   subsidies: ['period'],
-  fund: ['period']
+  fund: ['period'],
+  payroll_draft: ['period']
 };
 const MONEY: Record<string, string[]> = {
   enrollments: ['monthly_amount'],
   payments: ['amount'],
   subsidies: ['amount'],
-  fund: ['income', 'expenditure', 'balance']
+  fund: ['income', 'expenditure', 'balance'],
+  payroll_draft: ['amount']
 };
 
 function idReason(v: string): string | null {
@@ -625,7 +630,8 @@ describe('synthetic city generator — tiny scale', () => {
       hardship: (r) => `${r.id_number}|${r.kind}|${isoOf(parseDate(r.since)!)}`,
       checkups: (r) => r.checkup_id,
       fund: (r) => `${parsePeriod(r.period)}|${r.scheme_code}`,
-      activities: (r) => r.signup_id
+      activities: (r) => r.signup_id,
+      payroll_draft: (r) => `${r.draft_id}|${r.line_id}`
     };
     const dup = truth.duplicateFiles[0];
     for (const feed of FEEDS) {

@@ -54,6 +54,11 @@
  *   unknownPersonRows [{ feed, key, id_number, resolved_by }]  rows whose person is not in the
  *                 main persons files: resolved_by = the persons file that later delivers the
  *                 person, or null when the person is never delivered (row stays pending).
+ *   payroll       the payroll draft of the as-of month (payroll_draft/payroll-draft-YYYY-MM.csv) and what the
+ *                 pre-payroll check as of asOf must find in it: { period, draft_id, prepared_at, lines, people,
+ *                 amount, findings: [{ line_id, id_number, scheme_code, amount, finding, amount_at_risk, held }]
+ *                 (exactly these), planted: { <finding>: [id_number] }, held_lines, held_amount, diff:
+ *                 { new_payee, amount_changed, dropped_payee_count } } (seeds/generator/payroll.ts)
  *   population    summary numbers
  *
  * Boundary choices (the rules leave them open; planted and clean data keep ≥ 3 days away from
@@ -101,6 +106,8 @@ import { buildRegions, cityGeoJson, regionRows } from './regions.ts';
 import { retirementTruth, type RetirementTruth } from './retirement.ts';
 import { Rng } from './rng.ts';
 import { EXCLUSIVE, LENIENT, NOMINAL, STRICT, certify, riskHits, type CertMethod, type RiskFacts, type RuleHit } from './truth.ts';
+import { PAYROLL_COLUMNS, PayrollDraft, type PayrollTruth } from './payroll.ts';
+import { DEFAULT_RULES } from '../../core/reference/rules.ts';
 
 export { SCALES, type Scale } from './plan.ts';
 
@@ -133,7 +140,8 @@ export const FEEDS = [
   'hardship',
   'checkups',
   'fund',
-  'activities'
+  'activities',
+  'payroll_draft'
 ] as const;
 export type Feed = (typeof FEEDS)[number];
 
@@ -197,6 +205,8 @@ export interface GroundTruth {
     restorations: { scheme_code: string; periods: string[]; back_pay: string }[];
   }[];
   unknownPersonRows: { feed: string; key: string; id_number: string; resolved_by: string | null }[];
+  /** The payroll draft of the as-of month and what the pre-payroll check must find in it (seeds/generator/payroll.ts). */
+  payroll: PayrollTruth;
   population: {
     recipients_generated: number;
     insured: number;
@@ -326,7 +336,8 @@ const COLS = {
   hardship: ['id_number', 'kind', 'level', 'since', 'until'],
   checkups: ['checkup_id', 'id_number', 'hospital', 'booked_for', 'attended_at', 'result'],
   fund: ['period', 'scheme_code', 'income', 'expenditure', 'balance'],
-  activities: ['signup_id', 'id_number', 'activity_code', 'kind', 'signed_up_at', 'attended_at', 'satisfaction']
+  activities: ['signup_id', 'id_number', 'activity_code', 'kind', 'signed_up_at', 'attended_at', 'satisfaction'],
+  payroll_draft: PAYROLL_COLUMNS
 } as const;
 
 // ---- the generator --------------------------------------------------------------------------
@@ -468,6 +479,9 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
   // Withdrawals: the same record_id again with status withdrawn, in files that sort (and are written) after the others.
   const withdrawnDeathFile = open('deaths/withdrawn-deaths.csv', 'deaths', [...COLS.deaths, 'status']);
   const withdrawnCustodyFile = open('imprisonments/withdrawn-imprisonments.csv', 'imprisonments', [...COLS.imprisonments, 'status']);
+  // The payroll system's draft for the month after the data window (the as-of month), with planted problems.
+  const payrollFile = open(`payroll_draft/payroll-draft-${fmtMonth(asOfMonth)}.csv`, 'payroll_draft', COLS.payroll_draft);
+  const payrollDraft = new PayrollDraft(world, payrollFile);
 
   // ---- bad rows ----
   const quarantine: QuarantineTruth[] = [];
@@ -579,6 +593,7 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
     const withdrawn = withdrawing.plant(p);
     if (p.recipient) {
       recordTruth(p);
+      payrollDraft.consider(p);
     } else {
       retirement[p.id] = retirementTruth(p.basis, monthOf(p.birth), asOfMonth);
     }
@@ -772,6 +787,8 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
       a.id_number.localeCompare(b.id_number)
   );
 
+  const payroll = payrollDraft.finish(DEFAULT_RULES.risk.shared_account_min_people);
+
   // ---- rows for persons nobody ever delivers ----
   writer.unknownPersons(new Rng(opts.seed, 'unknown-persons'));
 
@@ -887,6 +904,7 @@ export async function generateCity(opts: GenerateOptions): Promise<GroundTruth> 
     corrections,
     withdrawals,
     unknownPersonRows,
+    payroll,
     population: pop
   };
   writeTruth(path.join(root, '.ground-truth.json'), truth);

@@ -207,3 +207,58 @@ export function riskHits(f: RiskFacts, asOf: Day, v: Variant): RuleHit[] {
   }
   return hits;
 }
+
+// ---- the pre-payroll check (docs/rules.md "Pre-payroll check"), per draft line --------------------
+
+export interface DraftLineFacts {
+  scheme: string;
+  fen: number;
+  /** Statuses of the person's enrollments of the line's scheme (empty: none). */
+  enrollmentStatuses: readonly string[];
+  /** Enrollments of the line's scheme: month updated and monthly amount (an explained change). */
+  enrollments: readonly EnrollmentFact[];
+  /** The person's paid payments of the line's scheme for periods before the draft's, known on asOf. */
+  history: readonly { period: Month; fen: number }[];
+}
+export interface DraftPersonFacts {
+  /** Earliest death day of a record known on asOf, or null. */
+  deathDay: Day | null;
+  custody: readonly { start: Day; end: Day | null }[];
+  /** Day the certification lapsed (the day after valid_until; never certified: benefit start), or null if
+   *  the person is certified on asOf, negative, or not in the certification population. */
+  lapsedOn: Day | null;
+}
+export interface DraftFinding {
+  finding: 'dead' | 'in_custody' | 'suspended' | 'not_certified' | 'abnormal_amount';
+  fen: number;
+  held: boolean;
+}
+
+/**
+ * The per-line findings (dead, in_custody, suspended, not_certified, abnormal_amount) of a line for period
+ * `period`; double_receipt and shared_account look across lines (the generator's payroll.ts).
+ */
+export function draftLineFindings(person: DraftPersonFacts, line: DraftLineFacts, period: Month): DraftFinding[] {
+  const out: DraftFinding[] = [];
+  const first = firstDay(period);
+  if (person.deathDay !== null && person.deathDay < first) out.push({ finding: 'dead', fen: line.fen, held: true });
+  if (EXCLUSIVE.has(line.scheme) && person.custody.some((c) => c.start <= first && (c.end === null || c.end >= lastDay(period))))
+    out.push({ finding: 'in_custody', fen: line.fen, held: true });
+  if (line.enrollmentStatuses.length && line.enrollmentStatuses.every((s) => s !== 'active'))
+    out.push({ finding: 'suspended', fen: line.fen, held: true });
+  if (person.lapsedOn !== null && first - person.lapsedOn > 60) out.push({ finding: 'not_certified', fen: line.fen, held: true });
+  const h = line.history
+    .filter((x) => x.period < period)
+    .sort((a, b) => a.period - b.period)
+    .slice(-6);
+  if (h.length === 6) {
+    const med = median(h.map((x) => x.fen));
+    const rel = Math.abs(line.fen - med) / med;
+    const last = h[5].period;
+    const explained = line.enrollments.some((e) => e.scheme === line.scheme && e.fen === line.fen && e.updatedMonth > last);
+    if (rel > 0.2 && !explained) out.push({ finding: 'abnormal_amount', fen: Math.max(line.fen - med, 0), held: false });
+    else if (rel > 0.15 && !explained)
+      throw new AmbiguityError(`draft amount ${(rel * 100).toFixed(1)}% off the median is too close to 20%`);
+  }
+  return out;
+}

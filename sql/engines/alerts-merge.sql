@@ -103,6 +103,7 @@ WITH vanished AS (
            WHEN 'abnormal_amount' THEN 'no payment outside the threshold any more (payments or enrollment corrected)'
            WHEN 'shared_account' THEN 'the account no longer receives pensions for enough people in one period'
            WHEN 'no_sign_of_life' THEN 'sign of life found, death recorded, or no longer paid'
+           WHEN 'hold_not_honoured' THEN 'the held line is no longer paid (payment corrected) or the approved hold list changed'
            ELSE 'no longer found' END END AS reason
     FROM vanished a
 ), upd AS (

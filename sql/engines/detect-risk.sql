@@ -1,6 +1,6 @@
 -- name: detect-risk
 -- params: full, as_of, as_of_end, as_of_month, abnormal_lookback, abnormal_ratio, shared_min, nsol_age, prev_month, nsol_since, nsol_months
--- purpose: the seven fund-risk rules of docs/rules.md as findings (rule, person, dedup key, exact amount,
+-- purpose: the eight fund-risk rules of docs/rules.md (seven, and hold_not_honoured) as findings (rule, person, dedup key, exact amount,
 --   periods, evidence ids, facts) in the temp table r_find, for sql/engines/alerts-merge.sql to merge
 --   into alerts. Only `paid` payments for periods up to the as-of month count, and only death and
 --   custody records known on :as_of and not withdrawn as of it (migration 0022). :full = false limits the run to the people in engine_scope
@@ -223,6 +223,26 @@ SELECT 'no_sign_of_life', pe.id_number,
                                                        ORDER BY ev.occurred_at DESC, ev.evidence_id LIMIT 1)),
        jsonb_build_object('birth_date', pe.birth_date, 'age', date_part('year', age(:as_of::date, pe.birth_date)))
   FROM persons pe WHERE pe.id_number IN (SELECT id_number FROM r_hit WHERE rule = 'no_sign_of_life');
+
+-- step: hold_not_honoured
+-- The loop of the pre-payroll check (docs/rules.md): a line held by the approved check of its period (the
+-- newest approved run, checked on or before :as_of) that was paid anyway — a paid payment of that person,
+-- scheme and period. At risk the payments made despite the hold (each payment once).
+INSERT INTO r_hit (rule, id_number, period, amount, payment_ids, info)
+SELECT DISTINCT ON (p.payment_id) 'hold_not_honoured', h.id_number, r.period, p.amount, ARRAY[p.payment_id],
+       jsonb_build_object('period', r.period, 'payroll_run', r.run_no, 'draft_id', h.draft_id, 'line_id', h.line_id, 'held_amount', h.amount,
+                          'findings', to_jsonb(h.findings))
+  FROM payroll_runs r
+  JOIN payroll_run_holds h ON h.run_no = r.run_no
+  JOIN payments p ON p.id_number = h.id_number AND p.scheme_code = h.scheme_code AND p.period = r.period
+ WHERE r.run_no = (SELECT max(x.run_no) FROM payroll_runs x WHERE x.period = r.period AND x.approved_at IS NOT NULL AND x.as_of <= :as_of::date)
+   AND r.period <= :as_of_month::date
+   AND p.status = 'paid' AND (p.paid_at IS NULL OR p.paid_at < :as_of_end::timestamptz)
+   AND (:full::boolean OR h.id_number IN (SELECT id_number FROM engine_scope))
+ ORDER BY p.payment_id, h.line_id;
+INSERT INTO r_basis (rule, id_number, evidence)
+SELECT 'hold_not_honoured', h.id_number, jsonb_build_object('payroll_runs', jsonb_agg(DISTINCT (h.info ->> 'payroll_run')::bigint))
+  FROM r_hit h WHERE h.rule = 'hold_not_honoured' GROUP BY h.id_number;
 
 -- step: findings
 CREATE TEMP TABLE r_find ON COMMIT DROP AS

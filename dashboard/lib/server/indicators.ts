@@ -407,7 +407,8 @@ const FEED_TITLES: Record<string, [zh: string, en: string]> = {
   hardship: ['困难人员', 'Hardship'],
   checkups: ['健康体检', 'Checkups'],
   fund: ['基金收支', 'Fund ledger'],
-  activities: ['文娱教育', 'Activities']
+  activities: ['文娱教育', 'Activities'],
+  payroll_draft: ['发放草案', 'Payroll draft']
 };
 
 export async function feedFreshness(pool: Pool): Promise<Freshness[]> {
