@@ -16,7 +16,7 @@
 // A visit closes the task (done, with the result) and every other open field task of the same person in
 // the area, and is evidence for the engines:
 //   seen      — a certification row (certifications: method `field_visit`, result `pass`, dated the visit
-//               day, entered_by = the staff user, no file): rules.md rule 4, "an explicit certification
+//               day, entered_by = the staff user, no file): docs/rules.md rule 4, "an explicit certification
 //               certifies by that method". The next certify run certifies the person with method
 //               field_visit. (Not an evidence row community_visit/GRID_SYSTEM: that kind is strong
 //               evidence and certifies as `silent` — the grid system's own records arrive that way.)
@@ -374,7 +374,7 @@ export async function recordVisit(
       ]
     );
     if (certificationId) {
-      // An explicit certification by field visit, entered in Yinling (no feed file): rules.md rule 4.
+      // An explicit certification by field visit, entered in Yinling (no feed file): docs/rules.md rule 4.
       await c.query(
         `INSERT INTO certifications (certification_id, id_number, method, certified_at, result, operator, entered_by)
          VALUES ($1, $2, 'field_visit', ($3::date + time '12:00') AT TIME ZONE 'Asia/Shanghai', 'pass', $4, $4)`,
