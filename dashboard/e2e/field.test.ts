@@ -172,7 +172,7 @@ describe('field tasks on a tablet', () => {
     const context = await tablet();
     const page = await signIn(context, app.url, demo);
     await page.goto(`${app.url}/field/task/${task.task_id}`);
-    expect(await page.textContent('[data-testid=why]')).toMatch(/失效/);
+    expect(await page.textContent('[data-testid=why]')).toMatch(/请上门见到本人/);
     await page.screenshot({ path: shotPath('field-task-768.png'), fullPage: true });
     await page.fill('#seen-place', '家中');
     await page.fill('#seen-note', '本人在家，精神很好');

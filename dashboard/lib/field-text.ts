@@ -35,10 +35,12 @@ const sourceName = new Map(evidenceSources.map((s) => [s.code, s.name_zh]));
 const schemeName = new Map(schemes.map((s) => [s.code, s.name_zh]));
 
 /** Why the visit is needed, from what the task says. */
-export function whyText(t: Pick<FieldTask, 'kind' | 'detail'>): string {
+export function whyText(t: Pick<FieldTask, 'kind' | 'detail' | 'cert'>): string {
   const d = t.detail as Record<string, string | undefined>;
   switch (t.kind) {
     case 'field_verification':
+      if (d.rule === 'never_certified')
+        return `${d.lapsed_on ?? '—'} 起领取待遇，至今从未认证，系统也没有找到能证明本人健在的近期记录：请上门见到本人。Receiving a benefit since ${d.lapsed_on ?? '—'}, never certified, and no recent sign of life was found: visit and see the person.`;
       return `领取资格认证已于 ${d.lapsed_on ?? '—'} 失效，系统没有找到能证明本人健在的近期记录：请上门见到本人。Certification lapsed on ${d.lapsed_on ?? '—'} and no recent sign of life was found: visit and see the person.`;
     case 'report_in':
       return `新退休人员${d.retired_on ? `（${d.retired_on} 退休）` : ''}须到社区报到：见到本人即完成报到。A new retiree${d.retired_on ? ` (retired ${d.retired_on})` : ''} reports in to the community: seeing the person completes it.`;

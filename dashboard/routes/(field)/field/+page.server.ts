@@ -23,6 +23,7 @@ export const load: PageServerLoad = async ({ locals, url, getClientAddress, setH
       kind: KIND_NAMES[t.kind] ?? t.kind,
       community: t.community_name,
       due_on: t.due_on,
+      created_on: t.created_on,
       overdue: t.overdue,
       escalated: t.escalated,
       name: t.name,
