@@ -7,12 +7,15 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Pool } from './db/pool.ts';
 import { createUser, setPassword, type Role } from './accounts.ts';
+import { FIELD_DEPARTMENTS } from './workflow/field-visits.ts';
 
-export const DEMO_ACCOUNTS: { username: string; role: Role; scope: 'city' | 'district'; displayName: string }[] = [
+/** scope `community`: the community of the demo city with the most open field tasks (/field), chosen when the account is created. */
+export const DEMO_ACCOUNTS: { username: string; role: Role; scope: 'city' | 'district' | 'community'; displayName: string }[] = [
   { username: 'demo-leader', role: 'leader', scope: 'city', displayName: '演示·局领导' },
   { username: 'demo-auditor', role: 'auditor', scope: 'city', displayName: '演示·基金稽核' },
   { username: 'demo-staff', role: 'staff', scope: 'district', displayName: '演示·区经办' },
-  { username: 'demo-admin', role: 'admin', scope: 'city', displayName: '演示·系统管理员' }
+  { username: 'demo-admin', role: 'admin', scope: 'city', displayName: '演示·系统管理员' },
+  { username: 'demo-field', role: 'staff', scope: 'community', displayName: '演示·社区网格员' }
 ];
 
 export interface DemoLogin {
@@ -47,12 +50,25 @@ function readPasswords(file: string | undefined): Record<string, string> {
 export async function ensureDemoAccounts(pool: Pool, opts: { passwordFile?: string } = {}): Promise<DemoLogin[]> {
   const city = await pool.query(`SELECT code, name FROM regions WHERE level = 'city' ORDER BY code LIMIT 1`);
   const district = await pool.query(`SELECT code, name FROM regions WHERE level = 'district' ORDER BY code LIMIT 1`);
+  const community = await pool.query(
+    `SELECT r.code, r.name, count(t.task_id) AS tasks
+       FROM regions r
+       LEFT JOIN tasks t ON t.region_code = r.code AND t.status = 'open' AND t.department = ANY($1)
+      WHERE r.level = 'community'
+      GROUP BY r.code, r.name ORDER BY count(t.task_id) DESC, r.code LIMIT 1`,
+    [FIELD_DEPARTMENTS]
+  );
   if (!city.rowCount) return [];
   const known = readPasswords(opts.passwordFile);
   let changed = false;
   const logins: DemoLogin[] = [];
   for (const a of DEMO_ACCOUNTS) {
-    const region = a.scope === 'city' || !district.rowCount ? city.rows[0] : district.rows[0];
+    const region =
+      a.scope === 'community' && community.rowCount
+        ? community.rows[0]
+        : a.scope === 'city' || !district.rowCount
+          ? city.rows[0]
+          : district.rows[0];
     const exists = await pool.query(
       `SELECT u.region_code, r.name FROM staff_users u LEFT JOIN regions r ON r.code = u.region_code WHERE u.username = $1`,
       [a.username]

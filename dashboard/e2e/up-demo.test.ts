@@ -89,13 +89,15 @@ describe('the first npm start with the demo city', () => {
     expect(upTo).not.toContain('### MIGRATION'); // details are in the log file, not the terminal
     expect(upTo).toMatch(/went to the quarantine with their reasons — on purpose/);
     const printed = accounts(first.text());
-    expect(printed.map((a) => a.role)).toEqual(['leader', 'auditor', 'staff', 'admin']);
+    expect(printed.map((a) => a.username)).toEqual(['demo-leader', 'demo-auditor', 'demo-staff', 'demo-admin', 'demo-field']);
     for (const a of printed) {
       expect(a.password).not.toMatch(/yinling-.*-demo/);
       const r = await signIn(a.username, a.password);
       expect(r.status, `${a.username}: ${await r.clone().text()}`).toBe(303);
+      // the community account lands on its field tasks, everyone else on the screen
+      expect(r.headers.get('location'), a.username).toBe(a.username === 'demo-field' ? '/field' : '/screen');
     }
-    expect(new Set(printed.map((a) => a.password)).size).toBe(4);
+    expect(new Set(printed.map((a) => a.password)).size).toBe(printed.length);
     const log = fs.readFileSync(path.join(dataDir, 'logs', 'up.log'), 'utf8');
     expect(log).toContain('### MIGRATION 0001_extensions');
     expect(log).toMatch(/ingest #\d+: ok/);

@@ -19,6 +19,7 @@ import { audit, type Actor } from '../../core/audit.ts';
 import { HttpError } from '../../core/errors.ts';
 import { ensureDemoAccounts } from '../../core/demo-accounts.ts';
 import { demoAccountLines, ingestSummary, openStartLog, type StartLog } from './start-log.ts';
+import * as field from '../../core/workflow/field-visits.ts';
 import { importGeoJson } from '../geo.ts';
 import { backupDatabase, restoreDatabase } from '../backup.ts';
 import { loadCatalogues } from '../../core/reference/load.ts';
@@ -513,6 +514,61 @@ export const COMMANDS: Record<string, Command> = {
           await accounts.setDisabled(pool, operator(), username, sub === 'disable');
           console.log(`${username} ${sub}d`);
         }
+      });
+    }
+  },
+
+  field: {
+    summary: "community staff's field tasks: list a staff member's open tasks, record a visit (as /field does)",
+    usage:
+      'list --as USER | record <task-id> --as USER --outcome seen|not_found|deceased [--date YYYY-MM-DD] [--place TEXT] [--reason moved|unknown|hospital|nursing_home] [--death-date YYYY-MM-DD] [--note TEXT]',
+    help: 'Acts for the staff account named by --as (a community or town staff member), through the same service as\nthe tablet pages (core/workflow/field-visits.ts): the same area checks, the same audit log. --date defaults to today.',
+    async run(argv, config) {
+      const { values, positionals } = parse(
+        argv,
+        {
+          as: { type: 'string' },
+          outcome: { type: 'string' },
+          date: { type: 'string' },
+          place: { type: 'string' },
+          reason: { type: 'string' },
+          'death-date': { type: 'string' },
+          note: { type: 'string' }
+        },
+        true
+      );
+      const sub = oneOf(positionals[0], ['list', 'record'] as const, 'action');
+      if (!values.as) throw new UsageError('--as USER is required (the staff account to act for)');
+      const via = `cli:${os.userInfo().username}`;
+      return withAccounts(config, async (pool) => {
+        const user = await field.staffByName(pool, String(values.as));
+        if (sub === 'list') {
+          const { area, tasks } = await field.listFieldTasks(pool, user);
+          console.log(`${area.name} (${area.code}): ${tasks.length} open field tasks`);
+          for (const t of tasks)
+            console.log(
+              `#${t.task_id}\t${t.due_on ?? '-'}${t.escalated ? ' ESCALATED' : t.overdue ? ' OVERDUE' : ''}\t${t.kind}\t${t.id_masked}\t${t.community_name}`
+            );
+          return;
+        }
+        const taskId = Number(positionals[1]);
+        if (!Number.isSafeInteger(taskId)) throw new UsageError('record needs the task id (see `yinling field list --as USER`)');
+        const outcome = oneOf(values.outcome as string | undefined, ['seen', 'not_found', 'deceased'] as const, '--outcome');
+        const visited_on = (values.date as string | undefined) ?? todayShanghai();
+        const note = (values.note as string | undefined) ?? '';
+        const input: field.VisitInput =
+          outcome === 'seen'
+            ? { outcome, visited_on, place: String(values.place ?? ''), note }
+            : outcome === 'not_found'
+              ? { outcome, visited_on, reason: String(values.reason ?? ''), note }
+              : { outcome, visited_on, death_date: String(values['death-date'] ?? ''), note };
+        const r = await field.recordVisit(pool, user, taskId, input, { via });
+        console.log(
+          `task #${r.task_id}: ${r.outcome} recorded (visit ${r.visit_id})` +
+            (r.certification_id ? `; certification ${r.certification_id} (field_visit) for the next engine run` : '') +
+            (r.case_id ? `; after-death case #${r.case_id}${r.case_created ? ' opened' : ''}` : '') +
+            (r.also_closed.length ? `; also closed #${r.also_closed.join(', #')}` : '')
+        );
       });
     }
   },

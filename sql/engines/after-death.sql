@@ -121,9 +121,12 @@ ON CONFLICT (kind, id_number, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING;
 ANALYZE cases, tasks;
 
 -- step: verify reports done
+-- A department record confirms the death: the community's check of a family's report, and the auditors'
+-- follow-up of a death that community staff found on a visit (core/workflow/field-visits.ts), are done.
 UPDATE tasks t SET status = 'done', done_at = now(), result = jsonb_build_object('by', 'after-death', 'confirmed_by', to_jsonb(x.ids))
   FROM x_death x
- WHERE t.kind = 'verify_death_report' AND t.status = 'open' AND t.id_number = x.id_number;
+ WHERE (t.kind = 'verify_death_report' OR (t.kind = 'review_field_visit' AND t.detail->>'why' = 'found_deceased'))
+   AND t.status = 'open' AND t.id_number = x.id_number;
 
 -- step: withdrawn
 WITH w AS (

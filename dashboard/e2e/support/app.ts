@@ -27,7 +27,8 @@ export const SHOTS = path.join(ROOT, 'test-results', 'screen');
 export const DEMO = {
   leader: { username: 'demo-leader', password: '' },
   staff: { username: 'demo-staff', password: '' },
-  auditor: { username: 'demo-auditor', password: '' }
+  auditor: { username: 'demo-auditor', password: '' },
+  field: { username: 'demo-field', password: '' }
 };
 export function useDemoLogins(logins: DemoLogin[]): void {
   for (const a of Object.values(DEMO)) a.password = logins.find((l) => l.username === a.username)?.password ?? '';

@@ -3,12 +3,14 @@ import { fail, redirect } from '@sveltejs/kit';
 import { db } from '$lib/server/db';
 import { login, MAX_BLOCK_MINUTES, MAX_FAILED_LOGINS } from '../../../core/accounts.ts';
 import { safeNext, setSessionCookie } from '$lib/server/session';
+import { landingFor } from '$lib/server/field';
 import { LANG_COOKIE, parseLang } from '$lib/i18n';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, url, cookies }) => {
-  const next = safeNext(url.searchParams.get('next'));
-  if (locals.user) redirect(303, next);
+  // No page asked for: each account lands on its own (community and town staff on their field tasks).
+  const next = url.searchParams.get('next') ? safeNext(url.searchParams.get('next')) : '';
+  if (locals.user) redirect(303, next || (await landingFor(db(), locals.user)));
   return {
     next,
     reason: url.searchParams.get('reason'),
@@ -23,7 +25,7 @@ export const actions: Actions = {
     const form = await request.formData();
     const username = String(form.get('username') ?? '').trim();
     const password = String(form.get('password') ?? '');
-    const next = safeNext(String(form.get('next') ?? ''));
+    const asked = String(form.get('next') ?? '');
     if (!username || !password) return fail(400, { username, error: 'missing' as const });
     const result = await login(db(), username, password, {
       ip: getClientAddress(),
@@ -38,6 +40,6 @@ export const actions: Actions = {
       });
     }
     setSessionCookie(cookies, url, result.sessionToken, result.expiresAt);
-    redirect(303, next);
+    redirect(303, asked ? safeNext(asked) : await landingFor(db(), result.user));
   }
 };
