@@ -9,6 +9,8 @@ import { maskIdNumber, maskIdNumbersIn, maskName, maskPhone } from '../core/doma
 import { spreadsheetCell } from '../core/spreadsheet.ts';
 import { ENGINE_DATASETS } from './engines/datasets.ts';
 import { PAYROLL_DATASETS } from './engines/payroll-datasets.ts';
+import { UsageError } from '../core/errors.ts';
+import { todayShanghai } from '../core/time.ts';
 
 export interface Dataset {
   description: string;
@@ -77,6 +79,42 @@ export const DATASETS: Record<string, Dataset> = {
   }
 };
 
+// The auditors' workbench (migrations 0025/0026): the hold list for the payroll system and the audit trail.
+DATASETS['payment-holds'] = {
+  description:
+    'people whose benefit is held for --period YYYY-MM (approved suspensions and stops not released by then), for the payroll system; kind stop only with a confirmed source',
+  sql: `SELECT h.hold_id, h.id_number, p.name, array_to_string(h.scheme_codes, ';') AS schemes, to_char(h.from_period, 'YYYY-MM') AS from_period,
+               h.kind, h.source_confirmed, h.alert_id, a.rule, h.proposed_by, h.approved_by, h.created_at
+          FROM payment_holds h JOIN alerts a USING (alert_id) LEFT JOIN persons p ON p.id_number = h.id_number
+         WHERE h.from_period <= $1::date
+           AND (h.released_at IS NULL OR h.released_at >= ($1::date + INTERVAL '1 month')::timestamp AT TIME ZONE 'Asia/Shanghai')
+         ORDER BY h.hold_id`,
+  columns: [
+    'hold_id',
+    'id_number',
+    'name',
+    'schemes',
+    'from_period',
+    'kind',
+    'source_confirmed',
+    'alert_id',
+    'rule',
+    'proposed_by',
+    'approved_by',
+    'created_at'
+  ],
+  personal: { id_number: (v) => (v === null ? null : maskIdNumber(v)), name: maskName },
+  takesPeriod: true
+};
+DATASETS.audit = {
+  description:
+    "the audit trail in chain order: who did what when, with each event's previous hash and hash (`yinling audit verify` checks them)",
+  sql: `SELECT audit_id, at, actor_type, actor, action, subject, detail::text AS detail, ip, prev_hash, hash FROM audit_log ORDER BY audit_id`,
+  columns: ['audit_id', 'at', 'actor_type', 'actor', 'action', 'subject', 'detail', 'ip', 'prev_hash', 'hash'],
+  // an unmasked view is logged with the person's ID number as its subject
+  personal: { subject: maskIdNumbersIn, detail: maskIdNumbersIn }
+};
+
 // The engines' datasets (alerts, certifications, retirements, subsidy-matches, cases, tasks).
 Object.assign(DATASETS, ENGINE_DATASETS);
 // The pre-payroll check's (payroll-findings, payroll-diff, payroll-holds: --period YYYY-MM).
@@ -96,13 +134,17 @@ export async function exportDataset(
 ): Promise<number> {
   const ds = DATASETS[name];
   if (!ds) throw new Error(`unknown dataset "${name}"`);
-  if (ds.takesPeriod && !opts.period) throw new Error(`${name} needs a period (--period YYYY-MM)`);
-  await ds.precheck?.(pool, { period: opts.period });
+  // a dataset of a month: this month (Asia/Shanghai) unless one is named (the CLI asks for --period);
+  // 'YYYY-MM' or its first day 'YYYY-MM-01'
+  const month = (opts.period ?? todayShanghai()).slice(0, 7);
+  if (ds.takesPeriod && !/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new UsageError(`the dataset ${name} needs --period YYYY-MM`);
+  const periodStart = `${month}-01`;
+  if (ds.takesPeriod) await ds.precheck?.(pool, { period: periodStart });
   const client = await pool.connect();
   let rows = 0;
   const write = (s: string) => new Promise<void>((resolve) => (opts.out.write(s) ? resolve() : opts.out.once('drain', () => resolve())));
   try {
-    const cursor = client.query(new Cursor(ds.sql, ds.takesPeriod ? [opts.period] : ds.takesAsOf ? [opts.asOf] : []));
+    const cursor = client.query(new Cursor(ds.sql, ds.takesPeriod ? [periodStart] : ds.takesAsOf ? [opts.asOf] : []));
     const csv = opts.format === 'csv' ? stringify({ header: true, columns: ds.columns }) : undefined;
     if (csv) csv.on('data', (chunk: Buffer) => opts.out.write(chunk));
     if (!csv) await write('[');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkFreeText } from './free-text.ts';
+import { checkFreeText, refusePersonalData } from './free-text.ts';
 import { makeIdNumber } from './id-number.ts';
 
 describe('checkFreeText', () => {
@@ -61,5 +61,19 @@ describe('checkFreeText', () => {
     ]) {
       expect(checkFreeText(t), String(t)).toEqual({ ok: true });
     }
+  });
+});
+
+describe('refusePersonalData', () => {
+  it('throws a 400 with the message for an ID number or a phone, and passes ordinary notes', () => {
+    const id = makeIdNumber('330681', '1950-03-04', 17);
+    expect(() => refusePersonalData(`家属称 ${id} 已去世`)).toThrow(/身份证号.*ID number/);
+    try {
+      refusePersonalData('电话13812345678');
+    } catch (e) {
+      expect(e).toMatchObject({ status: 400, code: 'free_text_phone' });
+    }
+    expect(() => refusePersonalData('2026年12月4日上门核实，本人健在，金额1234.56元')).not.toThrow();
+    expect(() => refusePersonalData(undefined)).not.toThrow();
   });
 });

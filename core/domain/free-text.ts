@@ -13,6 +13,8 @@
 //   - any other run of 9 or more digits (an account or card number, part of an ID number).
 // Dates (2026-12-04, 2026年12月4日), amounts and house numbers pass.
 
+import { HttpError } from '../errors.ts';
+
 export type FreeTextProblem = 'id_number' | 'phone' | 'long_number';
 
 export interface FreeTextCheck {
@@ -59,4 +61,13 @@ export function checkFreeText(text: string | null | undefined): FreeTextCheck {
   for (const m of t.matchAll(BARE_LOCAL)) if (!isDateYmd(m[0])) return fail('phone');
   if (LONG.test(t)) return fail('long_number');
   return { ok: true };
+}
+
+/**
+ * The services' guard (the workbench's reasons and notes): throw an HttpError 400 with checkFreeText's
+ * message when the text carries an ID number or a phone number; do nothing otherwise.
+ */
+export function refusePersonalData(text: string | null | undefined): void {
+  const r = checkFreeText(text);
+  if (!r.ok) throw new HttpError(400, r.message!, `free_text_${r.problem}`);
 }

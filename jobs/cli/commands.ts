@@ -25,6 +25,7 @@ import { backupDatabase, restoreDatabase } from '../backup.ts';
 import { loadCatalogues } from '../../core/reference/load.ts';
 import { todayShanghai } from '../engines/context.ts';
 import { payrollCommand, periodOption } from './payroll.ts';
+import { WORKBENCH_COMMANDS } from './workbench.ts';
 
 const operator = (): Actor => ({ type: 'operator', name: os.userInfo().username });
 
@@ -453,13 +454,12 @@ export const COMMANDS: Record<string, Command> = {
       const period = values.period === undefined ? undefined : periodOption(values.period as string);
       const db = await openDatabase({ config, migrate: true, log: (m) => console.error(m) });
       try {
-        if (values.unmask) {
-          await audit(db.pool, { type: 'operator', name: os.userInfo().username }, 'export.unmasked', dataset, {
-            format,
-            asOf: asOf ?? null,
-            period: period ?? null
-          });
-        }
+        // every export is logged (an unmasked one under its own action, as before)
+        await audit(db.pool, { type: 'operator', name: os.userInfo().username }, values.unmask ? 'export.unmasked' : 'export', dataset, {
+          format,
+          asOf: asOf ?? null,
+          period: period ?? null
+        });
         const rows = await exportDataset(db.pool, dataset, { format, out: process.stdout, unmask: !!values.unmask, asOf, period });
         console.error(`${rows} rows`);
       } finally {
@@ -659,5 +659,8 @@ export const COMMANDS: Record<string, Command> = {
       }
       return 0;
     }
-  }
+  },
+
+  // the auditors' workbench (jobs/cli/workbench.ts)
+  ...WORKBENCH_COMMANDS
 };

@@ -29,6 +29,8 @@
 //   before the as-of month) and no *strong* evidence in the last 12 months (an explicit certification
 //   does not count: docs/rules.md names strong evidence only); at risk the paid payments of the 12
 //   periods before the as-of month.
+// - hold_not_honoured: a payment hold of the workbench (payment_holds, approved, not released) and a
+//   `paid` payment of a held scheme for its from_period or later; one alert per hold, at risk those payments.
 // - Severity per rule from rules.json. A finding already decided by a person (any alert past the
 //   engine-active states but one closed as basis_disappeared) with the same facts is not raised
 //   again; a finding that grew beyond it opens a new alert (sql/engines/alerts-merge.sql).
