@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scratchDir } from '../../core/db/embedded.ts';
+import { DEMO_ACCOUNTS } from '../../core/demo-accounts.ts';
 import { freePort } from '../../tests/free-port.ts';
 import { ensureBuild, ROOT } from './support/build.ts';
 import { untilHealthy } from './support/health.ts';
@@ -89,7 +90,7 @@ describe('the first npm start with the demo city', () => {
     expect(upTo).not.toContain('### MIGRATION'); // details are in the log file, not the terminal
     expect(upTo).toMatch(/went to the quarantine with their reasons — on purpose/);
     const printed = accounts(first.text());
-    expect(printed.map((a) => a.username)).toEqual(['demo-leader', 'demo-auditor', 'demo-staff', 'demo-admin', 'demo-field']);
+    expect(printed.map((a) => a.username)).toEqual(DEMO_ACCOUNTS.map((a) => a.username));
     for (const a of printed) {
       expect(a.password).not.toMatch(/yinling-.*-demo/);
       const r = await signIn(a.username, a.password);
