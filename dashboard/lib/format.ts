@@ -260,7 +260,7 @@ export function formatAxis(v: number, lang: Lang = 'zh'): string {
 /**
  * A threshold reason short enough for a tile's one line (the full text stays in the tooltip):
  * drops what the tile already shows (the current value, the severity word, the trailing window).
- *   "异常波动：稳健Z值 −3.8（近12期），预警阈值 ±3" → "异常波动 Z −3.8"
+ *   "异常波动：较近12期中位数 −12.3%（稳健Z值 −3.8），预警阈值 ±3" → "异常波动 −12.3%（Z −3.8）"
  *   "当前值 0.43，严重：低于 1.5" → "低于 1.5"
  * Text it does not recognise comes back unchanged.
  */
@@ -270,13 +270,18 @@ export function shortReason(reason: string | null | undefined, lang: Lang = 'zh'
   if (lang === 'zh') {
     s = s.replace(/^当前值\s*[^，,]*[，,]\s*/, '');
     s = s.replace(/^(严重|预警)[：:]\s*/, '');
-    s = s.replace(/（近\d+期）/g, '');
-    s = s.replace(/^异常波动[：:]\s*稳健Z值\s*([^，,]+)[，,]\s*(?:预警|严重)?阈值\s*(.+)$/, '异常波动 Z $1');
+    s = s.replace(
+      /异常波动[：:]\s*较近\d+期中位数\s*(\S+?)（稳健Z值\s*([^）]+)）[，,]\s*(?:预警|严重)?阈值\s*±[\d.]+/g,
+      '异常波动 $1（Z $2）'
+    );
     s = s.replace(/[，,]\s*(?:预警|严重)[：:]?\s*/, '，');
   } else {
     s = s.replace(/^value\s*[^,]*,\s*/i, '');
     s = s.replace(/^(critical|warn)\s+/i, '');
-    s = s.replace(/^Abnormal fluctuation:\s*robust z\s*(\S+).*$/i, 'Abnormal fluctuation z $1');
+    s = s.replace(
+      /Abnormal fluctuation:\s*(\S+) vs the trailing-\d+ median \(robust z ([^)]+)\),\s*(?:critical|warn)\s+beyond ±[\d.]+/gi,
+      'Abnormal fluctuation $1 (z $2)'
+    );
   }
   return s;
 }
