@@ -10,6 +10,7 @@ import {
   formatPercentNumber,
   formatPeriod,
   formatDay,
+  formatListCell,
   formatPeriodShort,
   formatValue,
   formatYuan,
@@ -141,5 +142,16 @@ describe('short reasons for tiles', () => {
     );
     expect(shortReason('something else entirely')).toBe('something else entirely');
     expect(shortReason(null)).toBe('');
+  });
+});
+
+describe('people list cells', () => {
+  it('shows months, days, and a date older than the data as "before" the first month, never as a date', () => {
+    expect(formatListCell('2019-03')).toBe('2019年3月');
+    expect(formatListCell('2019-03-05')).toBe('2019年3月5日');
+    expect(formatListCell('before 2024-12')).toBe('2024年12月以前');
+    expect(formatListCell('before 2024-12', 'en')).toBe('before Dec 2024');
+    expect(formatListCell(null)).toBe('–');
+    expect(formatListCell('something')).toBe('something');
   });
 });

@@ -181,6 +181,20 @@ export function formatDay(day: string | null | undefined, lang: Lang = 'zh'): st
   return lang === 'zh' ? `${m[1]}年${month}月${d}日` : `${d} ${EN_MONTHS[month - 1]} ${m[1]}`;
 }
 
+/**
+ * A value of a people list's extra column: a month 'YYYY-MM' (2019年3月), a day 'YYYY-MM-DD'
+ * (2019年3月5日), 'before YYYY-MM' — a date older than the data, which the system cannot know
+ * (2024年12月以前 / before Dec 2024) — or other text as it is.
+ */
+export function formatListCell(v: string | null | undefined, lang: Lang = 'zh'): string {
+  if (v == null || v === '') return MISSING;
+  if (/^\d{4}-\d{2}$/.test(v)) return formatPeriod(v, lang);
+  if (/^\d{4}-\d{2}-\d{2}$/.test(v)) return formatDay(v, lang);
+  const before = /^before (\d{4}-\d{2})$/.exec(v);
+  if (before) return lang === 'zh' ? `${formatPeriod(before[1], lang)}以前` : `before ${formatPeriod(before[1], lang)}`;
+  return v;
+}
+
 /** Short period for chart axes: "10月" (or "26年1月" at a year change) / "Oct". */
 export function formatPeriodShort(period: string, lang: Lang = 'zh', withYear = false): string {
   const m = /^(\d{4})-(\d{2})/.exec(period);
