@@ -12,6 +12,9 @@ declare global {
     interface Error {
       message: string;
       id?: string;
+      /** What was refused or not found, for the error page to say the real reason (core/errors.ts codes:
+       *  outside_scope, unmask_forbidden, privacy…). */
+      code?: string;
     }
     interface Locals {
       user: StaffUser | null;

@@ -73,7 +73,12 @@ describe('docs/*.md', () => {
     for (const i of indicators) {
       const row = docs['docs/indicators.md'].split('\n').find((l) => l.startsWith(`| **${i.code}**`));
       expect(row, i.code).toBeDefined();
-      for (const s of [i.meta.title_zh, i.meta.title_en, thresholdText(i.meta.thresholds).replaceAll('|', '\\|'), i.member])
+      for (const s of [
+        i.meta.title_zh,
+        i.meta.title_en,
+        thresholdText(i.meta.thresholds, String(i.meta.unit)).replaceAll('|', '\\|'),
+        i.member
+      ])
         expect(row, `${i.code}: ${s}`).toContain(s);
     }
   });

@@ -21,7 +21,7 @@ import * as prettier from 'prettier';
 import { FEEDS, type ColumnDef, type ColumnType, type FeedDef } from '../jobs/ingest/feeds.ts';
 import { MAX_YEAR, MIN_YEAR, REASON_CODES } from '../jobs/ingest/values.ts';
 import { MAX_RECORD_BYTES } from '../jobs/ingest/csv.ts';
-import { MIN_TRAILING_POINTS } from '../semantic-layer/thresholds.ts';
+import { MIN_TRAILING_POINTS, fluctuationRule, isJudged, type Thresholds } from '../semantic-layer/thresholds.ts';
 import { DATASETS } from '../jobs/exports.ts';
 import { loadModel } from '../semantic-layer/engine/model.ts';
 import {
@@ -187,7 +187,8 @@ const limits = (l: Limits, fmt: (n: number) => string) =>
     .filter(Boolean)
     .join(', ');
 
-export function thresholdText(t: Record<string, unknown> | undefined): string {
+/** The thresholds of an indicator in words; `unit` fills in the default materiality of the fluctuation rule. */
+export function thresholdText(t: Record<string, unknown> | undefined, unit: string): string {
   const parts: string[] = [];
   for (const [kind, v] of Object.entries(t ?? {})) {
     if (kind === 'bound') {
@@ -199,14 +200,17 @@ export function thresholdText(t: Record<string, unknown> | undefined): string {
     } else if (kind === 'points') {
       parts.push(`share change ${limits(v as Limits, (n) => `±${n} points`)}`);
     } else if (kind === 'fluctuation') {
-      parts.push(`robust z ${limits(v as Limits, (n) => `> ${n}`)}`);
+      const f = fluctuationRule({ fluctuation: v as Limits }, unit)!;
+      const base = f.min_base > 0 ? ` and ≥ ${f.min_base.toLocaleString('en-US')}` : '';
+      parts.push(`robust z ${limits(v as Limits, (n) => `> ${n}`)}, if ≥ ${f.min_change} % off the median${base}`);
     } else if (kind === 'last_year') {
       if (v === true) parts.push('warn below last year at the same month');
     } else {
       throw new Error(`indicator threshold kind "${kind}" has no wording in docs/generate.ts (thresholdText)`);
     }
   }
-  return parts.length ? parts.join('; ') : 'none (always OK)';
+  if (!parts.length) return 'none (for information)';
+  return isJudged((t ?? {}) as Thresholds) ? parts.join('; ') : `${parts.join('; ')} (no bound: for information unless one fires)`;
 }
 
 const DIRECTION: Record<string, string> = { higher_better: 'higher is better', lower_better: 'lower is better', neutral: 'neutral' };
@@ -224,7 +228,7 @@ function indicatorsTable(): string {
       String(meta.unit),
       dir,
       meta.grain === 'now' ? 'now' : 'month',
-      thresholdText(meta.thresholds),
+      thresholdText(meta.thresholds, String(meta.unit)),
       breakdown,
       drill,
       code(member)

@@ -79,6 +79,21 @@ describe('the governance board', () => {
     expect(facts.rows[0].r).toBeGreaterThan(0);
   });
 
+  it('says ok only for a judged indicator: without a bound, an indicator whose rules did not fire is neutral', () => {
+    for (const i of board.indicators) {
+      if (i.status === 'ok') expect(i.bounds, `${i.code} is green without a bound`).not.toBeNull();
+      if (!i.bounds && i.value !== null && i.status !== 'warn' && i.status !== 'critical') expect(i.status, i.code).toBe('neutral');
+    }
+    // H01 (checkup completion, only a last-year rule) and P04 (no threshold) can never be green
+    expect(['neutral', 'warn', 'no_data']).toContain(ind(board, 'H01').status);
+    expect(ind(board, 'P04').status).toBe('neutral');
+    // a fluctuation alarm, where one fired, says its change as well as its z
+    for (const i of board.indicators.filter((x) => /异常波动/.test(x.reason_zh ?? ''))) {
+      expect(i.reason_zh, i.code).toMatch(/较近12期中位数 [+−]/);
+      expect(Math.abs(i.vsMedian ?? Infinity), i.code).toBeGreaterThanOrEqual(2);
+    }
+  });
+
   it("carries each indicator's fixed limits from the model (the coverage gauge draws them)", () => {
     const model = fs.readFileSync(path.join(ROOT, 'semantic-layer/model/cubes/region_now.yml'), 'utf8');
     const c01 = /indicator: C01[\s\S]*?thresholds: \{ bound: \{ below: \{ warn: (\d+), critical: (\d+) \} \} \}/.exec(model)!;

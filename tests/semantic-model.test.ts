@@ -109,8 +109,11 @@ describe('the Cube model', () => {
       expect(['higher_better', 'lower_better', 'neutral'], code).toContain(ind.meta.direction);
       expect(typeof ind.meta.thresholds, code).toBe('object');
       for (const k of Object.keys(ind.meta.thresholds)) expect(THRESHOLD_KINDS.has(k), `${code} threshold ${k}`).toBe(true);
+      // the fluctuation rule's own keys: its limits and its materiality (semantic-layer/thresholds.ts)
+      for (const k of Object.keys(ind.meta.thresholds.fluctuation ?? {}))
+        expect(['warn', 'critical', 'min_change', 'min_base'], `${code} fluctuation.${k}`).toContain(k);
       if (COUNT_UNITS.has(unit) && code !== 'R07' && ind.meta.thresholds.mom === undefined) {
-        expect(ind.meta.thresholds.fluctuation, `${code} needs the fluctuation test`).toEqual({ warn: 3, critical: 5 });
+        expect(ind.meta.thresholds.fluctuation, `${code} needs the fluctuation test`).toMatchObject({ warn: 3, critical: 5 });
       }
     }
   });

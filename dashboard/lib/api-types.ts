@@ -5,7 +5,9 @@
 import type { Unit } from './format.ts';
 import type { Family } from './i18n.ts';
 
-export type Status = 'ok' | 'warn' | 'critical' | 'no_data';
+/** One definition, with the threshold evaluation that produces it (a type-only import: nothing of it reaches the browser). */
+export type { Status } from '../../semantic-layer/thresholds.ts';
+import type { Status } from '../../semantic-layer/thresholds.ts';
 export type Level = 'city' | 'district' | 'town' | 'community';
 
 export interface RegionRef {
@@ -30,6 +32,8 @@ export interface Indicator {
   mom: number | null;
   yoy: number | null;
   zScore: number | null;
+  /** Percent change against the median of the trailing 12 periods (the fluctuation rule's change), or null. */
+  vsMedian: number | null;
   status: Status;
   reason_zh: string | null;
   reason_en: string | null;

@@ -10,6 +10,7 @@ import {
   formatPercentNumber,
   formatPeriod,
   formatDay,
+  formatListCell,
   formatPeriodShort,
   formatValue,
   formatYuan,
@@ -130,13 +131,27 @@ describe('changes, periods and times', () => {
 
 describe('short reasons for tiles', () => {
   it('keeps what the tile does not already show', () => {
-    expect(shortReason('异常波动：稳健Z值 −3.8（近12期），预警阈值 ±3')).toBe('异常波动 Z −3.8');
+    // a fluctuation alarm keeps its change as well as its z: "Z −8.9" alone hid that the change was −0.5 %
+    expect(shortReason('异常波动：较近12期中位数 −12.3%（稳健Z值 −3.8），预警阈值 ±3')).toBe('异常波动 −12.3%（Z −3.8）');
     expect(shortReason('当前值 0.43，严重：低于 1.5')).toBe('低于 1.5');
     expect(shortReason('当前值 −2734623.9，预警：低于 0')).toBe('低于 0');
     expect(shortReason('环比 −9.4%，严重：低于 −8%')).toBe('环比 −9.4%，低于 −8%');
     expect(shortReason('Value 0.43, critical below 1.5', 'en')).toBe('below 1.5');
-    expect(shortReason('Abnormal fluctuation: robust z −3.8 vs trailing 12, warn beyond ±3', 'en')).toBe('Abnormal fluctuation z −3.8');
+    expect(shortReason('Abnormal fluctuation: −12.3% vs the trailing-12 median (robust z −3.8), warn beyond ±3', 'en')).toBe(
+      'Abnormal fluctuation −12.3% (z −3.8)'
+    );
     expect(shortReason('something else entirely')).toBe('something else entirely');
     expect(shortReason(null)).toBe('');
+  });
+});
+
+describe('people list cells', () => {
+  it('shows months, days, and a date older than the data as "before" the first month, never as a date', () => {
+    expect(formatListCell('2019-03')).toBe('2019年3月');
+    expect(formatListCell('2019-03-05')).toBe('2019年3月5日');
+    expect(formatListCell('before 2024-12')).toBe('2024年12月以前');
+    expect(formatListCell('before 2024-12', 'en')).toBe('before Dec 2024');
+    expect(formatListCell(null)).toBe('–');
+    expect(formatListCell('something')).toBe('something');
   });
 });

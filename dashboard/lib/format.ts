@@ -181,6 +181,20 @@ export function formatDay(day: string | null | undefined, lang: Lang = 'zh'): st
   return lang === 'zh' ? `${m[1]}年${month}月${d}日` : `${d} ${EN_MONTHS[month - 1]} ${m[1]}`;
 }
 
+/**
+ * A value of a people list's extra column: a month 'YYYY-MM' (2019年3月), a day 'YYYY-MM-DD'
+ * (2019年3月5日), 'before YYYY-MM' — a date older than the data, which the system cannot know
+ * (2024年12月以前 / before Dec 2024) — or other text as it is.
+ */
+export function formatListCell(v: string | null | undefined, lang: Lang = 'zh'): string {
+  if (v == null || v === '') return MISSING;
+  if (/^\d{4}-\d{2}$/.test(v)) return formatPeriod(v, lang);
+  if (/^\d{4}-\d{2}-\d{2}$/.test(v)) return formatDay(v, lang);
+  const before = /^before (\d{4}-\d{2})$/.exec(v);
+  if (before) return lang === 'zh' ? `${formatPeriod(before[1], lang)}以前` : `before ${formatPeriod(before[1], lang)}`;
+  return v;
+}
+
 /** Short period for chart axes: "10月" (or "26年1月" at a year change) / "Oct". */
 export function formatPeriodShort(period: string, lang: Lang = 'zh', withYear = false): string {
   const m = /^(\d{4})-(\d{2})/.exec(period);
@@ -260,7 +274,7 @@ export function formatAxis(v: number, lang: Lang = 'zh'): string {
 /**
  * A threshold reason short enough for a tile's one line (the full text stays in the tooltip):
  * drops what the tile already shows (the current value, the severity word, the trailing window).
- *   "异常波动：稳健Z值 −3.8（近12期），预警阈值 ±3" → "异常波动 Z −3.8"
+ *   "异常波动：较近12期中位数 −12.3%（稳健Z值 −3.8），预警阈值 ±3" → "异常波动 −12.3%（Z −3.8）"
  *   "当前值 0.43，严重：低于 1.5" → "低于 1.5"
  * Text it does not recognise comes back unchanged.
  */
@@ -270,13 +284,18 @@ export function shortReason(reason: string | null | undefined, lang: Lang = 'zh'
   if (lang === 'zh') {
     s = s.replace(/^当前值\s*[^，,]*[，,]\s*/, '');
     s = s.replace(/^(严重|预警)[：:]\s*/, '');
-    s = s.replace(/（近\d+期）/g, '');
-    s = s.replace(/^异常波动[：:]\s*稳健Z值\s*([^，,]+)[，,]\s*(?:预警|严重)?阈值\s*(.+)$/, '异常波动 Z $1');
+    s = s.replace(
+      /异常波动[：:]\s*较近\d+期中位数\s*(\S+?)（稳健Z值\s*([^）]+)）[，,]\s*(?:预警|严重)?阈值\s*±[\d.]+/g,
+      '异常波动 $1（Z $2）'
+    );
     s = s.replace(/[，,]\s*(?:预警|严重)[：:]?\s*/, '，');
   } else {
     s = s.replace(/^value\s*[^,]*,\s*/i, '');
     s = s.replace(/^(critical|warn)\s+/i, '');
-    s = s.replace(/^Abnormal fluctuation:\s*robust z\s*(\S+).*$/i, 'Abnormal fluctuation z $1');
+    s = s.replace(
+      /Abnormal fluctuation:\s*(\S+) vs the trailing-\d+ median \(robust z ([^)]+)\),\s*(?:critical|warn)\s+beyond ±[\d.]+/gi,
+      'Abnormal fluctuation $1 (z $2)'
+    );
   }
   return s;
 }

@@ -303,7 +303,11 @@ SELECT :as_of::date AS as_of, pe.id_number, COALESCE(fp.region_code, '') AS regi
        -- what puts a person on a "now" list (the lists' columns, migration 0014)
        to_char(t.since, 'YYYY-MM-DD') AS field_task_since,
        to_char(COALESCE(cs.valid_until, cs.last_valid_until), 'YYYY-MM-DD') AS cert_valid_until,
-       to_char(su.since, 'YYYY-MM-DD') AS suspended_since,
+       -- a suspension dated before the first month of data is the engine's reading of "never certified
+       -- in the data" (its lapse is the benefit's start, e.g. 1995): the system cannot know that date,
+       -- only that it is before the data begins — 'before YYYY-MM', as the lists show it
+       CASE WHEN su.since < (SELECT first_period FROM f_window) THEN 'before ' || to_char((SELECT first_period FROM f_window), 'YYYY-MM')
+            ELSE to_char(su.since, 'YYYY-MM-DD') END AS suspended_since,
        to_char(rt.retirement_month, 'YYYY-MM') AS retirement_month
   FROM people pe
   LEFT JOIN f_person fp ON fp.id_number = pe.id_number

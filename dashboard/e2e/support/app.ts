@@ -41,7 +41,8 @@ export interface App {
   /** Ingest whatever is in the inbox now, with the engines and indicator facts after it. */
   ingest(): Promise<void>;
   stopServer(): Promise<void>;
-  startServer(): Promise<void>;
+  /** Starts the web server again; `env` adds to (or overrides) its environment from then on, e.g. { TZ: 'UTC' }. */
+  startServer(env?: Record<string, string>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -64,7 +65,7 @@ export async function startApp(opts: { scale?: 'tiny' | 'demo' | 'city'; seed?: 
   const port = await freePort();
   let child: ChildProcess | undefined;
   const log: string[] = [];
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: db.url,
     PORT: String(port),
@@ -73,7 +74,8 @@ export async function startApp(opts: { scale?: 'tiny' | 'demo' | 'city'; seed?: 
   };
   const url = `http://127.0.0.1:${port}`;
 
-  async function startServer() {
+  async function startServer(extra: Record<string, string> = {}) {
+    Object.assign(env, extra);
     child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'dashboard/e2e/support/serve.ts'), buildDir], {
       env,
       cwd: ROOT,

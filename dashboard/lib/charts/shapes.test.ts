@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GAUGE, RING, arcPath, funnelBands, funnelWidths, gaugeShape, ringSectors, ringSweeps, sectorPath, shareRows } from './shapes.ts';
+import { GAUGE, RING, arcPath, countBars, gaugeShape, ringSectors, ringSweeps, sectorPath, shareRows } from './shapes.ts';
 import { COLORS, SERIES } from './theme.ts';
 
 /** The points an SVG path moves or draws to (M, L and the end point of A), in order. */
@@ -66,39 +66,30 @@ describe('coverage gauge', () => {
   });
 });
 
-describe('certification funnel', () => {
+describe('certification counts', () => {
   const stages = [
     { key: 'silent', label: '无感认证', value: 16_400 },
-    { key: 'weak', label: '仅弱证据', value: 209 },
-    { key: 'field', label: '转实地核实', value: 849 },
+    { key: 'weak', label: '仅弱证据', value: 205 },
+    { key: 'field', label: '转实地核实', value: 852 },
     { key: 'suspended', label: '未认证暂停', value: 5 }
   ];
 
-  it('gives stages log-scaled widths so a handful of suspended people still shows', () => {
-    const w = funnelWidths(stages);
-    expect(w[0]).toBe(100);
-    expect(w[3]).toBeGreaterThanOrEqual(8);
-    expect(w[1]).toBeLessThan(w[2]);
-    expect(w[1]).toBe(Math.round((Math.log10(210) / Math.log10(16_401)) * 100));
-  });
-
-  it('keeps the order of the process, each stage narrowing to the next when the next is narrower', () => {
-    const b = funnelBands(stages);
+  it('are parallel bars on one linear scale: a larger count is never drawn narrower (852 field tasks beside 205 weak-only)', () => {
+    const b = countBars(stages);
     expect(b.map((s) => s.key)).toEqual(['silent', 'weak', 'field', 'suspended']);
-    expect(b.map((s) => s.value)).toEqual([16_400, 209, 849, 5]);
-    expect(b[0].bottom).toBe(b[1].top);
-    expect(b[1].bottom).toBe(Math.round(b[1].top * 0.8)); // the next (field tasks) is wider
-    expect(b[2].bottom).toBe(b[3].top);
-    expect(b[3].bottom).toBeLessThan(b[3].top);
-    for (const s of b) expect(s.bottom).toBeLessThanOrEqual(s.top);
+    expect(b[0].width).toBe(100);
+    expect(b[2].width).toBeCloseTo((852 / 16_400) * 100, 1);
+    for (const x of b)
+      for (const y of b) if (x.value! > y.value!) expect(x.width!, `${x.key} vs ${y.key}`).toBeGreaterThanOrEqual(y.width!);
+    expect(b[3].width).toBe(1); // a handful still shows, at the smallest width
   });
 
-  it('draws a stage without a value at the minimum width', () => {
-    const b = funnelBands([
+  it('draws nothing for a stage without a value or with none in it', () => {
+    const b = countBars([
       { key: 'a', label: 'a', value: null },
       { key: 'b', label: 'b', value: 0 }
     ]);
-    expect(b.map((s) => s.top)).toEqual([8, 8]);
+    expect(b.map((s) => s.width)).toEqual([null, null]);
   });
 });
 

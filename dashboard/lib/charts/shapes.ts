@@ -1,5 +1,5 @@
 // Geometry for the three simple shapes the cockpit draws itself as SVG/HTML — the coverage gauge,
-// the certification funnel and the subsidy ring — as pure functions of data, so they are
+// the certification counts and the subsidy ring — as pure functions of data, so they are
 // unit-tested and the components only render them. ECharts keeps the charts that need axes,
 // tooltips and a map; these three redraw on every data change, and as SVG that costs a few
 // attribute updates instead of a canvas pipeline (the 2-hour heap benchmark showed the growth was
@@ -70,31 +70,27 @@ export function gaugeShape(value: number | null, limits: { warn?: number; critic
 }
 
 // ---------------------------------------------------------------------------------------------
-// Certification funnel: stages span orders of magnitude (tens of thousands certified silently, a
-// few dozen suspended), so widths follow log10 and the labels carry the real numbers.
+// Certification counts: silently certified, weak evidence only, field tasks, visited, suspended.
+// These do not nest (field tasks are not a subset of the weak-evidence doubts: 852 beside 205), so
+// they are not drawn as a funnel, whose narrowing would claim each stage is part of the one above:
+// they are parallel bars on one linear scale, each with its label and number beside it in text.
 
-export interface FunnelStage {
+export interface CountStage {
   key: string;
   label: string;
   value: number | null;
 }
 
-/** Width of each stage in % of the widest, on a log scale, at least 8 % so a handful still shows. */
-export function funnelWidths(stages: FunnelStage[]): number[] {
-  const logs = stages.map((s) => (s.value && s.value > 0 ? Math.log10(s.value + 1) : 0));
-  const top = Math.max(...logs, 1);
-  return logs.map((l) => Math.max(8, Math.round((l / top) * 100)));
-}
-
-/** Each stage as a trapezoid: its own width at the top, narrowing towards the next stage's. */
-export function funnelBands(stages: FunnelStage[]): (FunnelStage & { top: number; bottom: number; color: string })[] {
-  const w = funnelWidths(stages);
+/**
+ * Each stage's bar width in % of the largest value, on a linear scale (so widths order as the
+ * values do). A positive value too small to see gets 1 %; zero or no value draws no bar (null).
+ */
+export function countBars(stages: CountStage[]): (CountStage & { width: number | null; color: string })[] {
+  const max = Math.max(0, ...stages.map((s) => (s.value !== null && Number.isFinite(s.value) ? s.value : 0)));
   const colors = ['#1f8fff', '#3aa6ff', '#f5a524', '#2ec4b6', '#ff5b5b'];
   return stages.map((s, i) => ({
     ...s,
-    top: w[i],
-    // the next stage's width when it is narrower; the last stage (or a wider next) tapers by a fifth
-    bottom: i + 1 < w.length && w[i + 1] < w[i] ? w[i + 1] : Math.max(6, Math.round(w[i] * 0.8)),
+    width: s.value !== null && s.value > 0 && max > 0 ? Math.max(1, round((s.value / max) * 100)) : null,
     color: colors[i % colors.length]
   }));
 }

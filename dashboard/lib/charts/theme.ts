@@ -1,8 +1,9 @@
 // The cockpit's dark palette and the status colours, shared by CSS (as custom properties) and the
 // chart option builders. Status is never told by colour alone: every status also has an icon.
 import type { Lang } from '../format.ts';
+import type { Status } from '../api-types.ts';
 
-export type Status = 'ok' | 'warn' | 'critical' | 'no_data';
+export type { Status };
 
 export const COLORS = {
   text: '#e6f0ff',
@@ -16,15 +17,23 @@ export const COLORS = {
   ok: '#2fd39a',
   warn: '#ffb020',
   critical: '#ff4d4f',
-  noData: '#7f8ea3'
+  noData: '#7f8ea3',
+  /** Shown, not judged: an indicator without a fixed limit whose change rules did not fire. */
+  neutral: '#7fa6d6'
 } as const;
 
 /** Categorical series colours, distinguishable on a dark background and for common colour blindness. */
 export const SERIES = ['#38b6ff', '#ffd166', '#2ee6c5', '#c084fc', '#ff8a65', '#7bd88f', '#f472b6', '#94a3b8', '#60a5fa', '#fbbf24'];
 
-export const STATUS_COLOR: Record<Status, string> = { ok: COLORS.ok, warn: COLORS.warn, critical: COLORS.critical, no_data: COLORS.noData };
-/** Shape as well as colour (colour-blind safe): tick, triangle, cross, dash. */
-export const STATUS_ICON: Record<Status, string> = { ok: '✓', warn: '▲', critical: '✕', no_data: '–' };
+export const STATUS_COLOR: Record<Status, string> = {
+  ok: COLORS.ok,
+  neutral: COLORS.neutral,
+  warn: COLORS.warn,
+  critical: COLORS.critical,
+  no_data: COLORS.noData
+};
+/** Shape as well as colour (colour-blind safe): tick (judged and fine), ring (not judged), triangle, cross, dash. */
+export const STATUS_ICON: Record<Status, string> = { ok: '✓', neutral: '○', warn: '▲', critical: '✕', no_data: '–' };
 
 /** What every option builder needs: the design-pixel scale (1 at 1920×1080, 2 at 3840×2160) and the language. */
 export interface ChartContext {

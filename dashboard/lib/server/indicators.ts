@@ -6,7 +6,7 @@
 // their measures carry the cube measures' meta, and the cube member paths inside that meta
 // (share_of, breakdown) are translated to the view members that alias them.
 import type { SemanticEngine } from '../../../semantic-layer/engine/index.ts';
-import { evaluate, type Status, type Thresholds } from '../../../semantic-layer/thresholds.ts';
+import { evaluate, isBreach, worstStatus, type Status, type Thresholds } from '../../../semantic-layer/thresholds.ts';
 import type { Pool } from '../../../core/db/pool.ts';
 import { breadcrumb, children, securityContext, type Caller, type Region } from './scope.ts';
 import type { Freshness, Indicator, IndicatorsResponse, Level, RegionsResponse } from '../api-types.ts';
@@ -171,11 +171,6 @@ async function monthlySeries(
   return r.data.map((row) => ({ ...row, __period: String(row[`${cube}.period.month`]).slice(0, 7) }));
 }
 
-function worst(statuses: Status[]): Status {
-  const rank: Record<Status, number> = { no_data: 0, ok: 1, warn: 2, critical: 3 };
-  return statuses.reduce<Status>((w, s) => (rank[s] > rank[w] ? s : w), 'no_data');
-}
-
 export async function buildBoard(
   engine: SemanticEngine,
   pool: Pool,
@@ -257,8 +252,8 @@ export async function buildBoard(
       value = top?.value ?? null;
       const prevTop = top ? byProject.find((r) => r.__period === addMonths(period, -1) && r[d.meta.share_of!.by] === top.key) : undefined;
       previous = prevTop && tPrev ? (100 * (num(prevTop[d.meta.share_of.measure]) ?? 0)) / tPrev : null;
-      status = breakdown.length ? worst(breakdown.map((b) => b.status ?? 'no_data')) : 'no_data';
-      const breached = breakdown.filter((b) => b.status === 'warn' || b.status === 'critical');
+      status = worstStatus(breakdown.map((b) => b.status ?? 'no_data'));
+      const breached = breakdown.filter((b) => b.status && isBreach(b.status));
       reasons = breached.length
         ? {
             zh: breached.map((b) => `${b.label_zh}：${b.reason_zh}`).join('；'),
@@ -291,7 +286,7 @@ export async function buildBoard(
         }));
       }
     }
-    const e = evaluate(d.meta.thresholds, { value, previous, lastYear, trailing }, d.meta.unit === '%' ? '%' : '');
+    const e = evaluate(d.meta.thresholds, { value, previous, lastYear, trailing }, d.meta.unit);
     indicators.push({
       code: d.code,
       family: d.meta.family,
@@ -307,6 +302,7 @@ export async function buildBoard(
       mom: e.mom,
       yoy: e.yoy,
       zScore: e.zScore,
+      vsMedian: e.vsMedian,
       status: status ?? e.status,
       reason_zh: reasons ? reasons.zh : e.reason_zh,
       reason_en: reasons ? reasons.en : e.reason_en,
@@ -382,12 +378,16 @@ export async function childValues(
         return r ? num(r[def.member]) : null;
       };
       const value = get(at);
-      const e = evaluate(def.meta.thresholds, {
-        value,
-        previous: at ? get(addMonths(at, -1)) : null,
-        lastYear: at ? get(addMonths(at, -12)) : null,
-        trailing: at ? Array.from({ length: 12 }, (_, i) => get(addMonths(at, -12 + i))) : []
-      });
+      const e = evaluate(
+        def.meta.thresholds,
+        {
+          value,
+          previous: at ? get(addMonths(at, -1)) : null,
+          lastYear: at ? get(addMonths(at, -12)) : null,
+          trailing: at ? Array.from({ length: 12 }, (_, i) => get(addMonths(at, -12 + i))) : []
+        },
+        def.meta.unit
+      );
       return { code: k.code, name: k.name, value, status: e.status };
     })
   );

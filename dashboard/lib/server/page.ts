@@ -13,7 +13,7 @@ export async function forPage<T>(fn: () => Promise<T>): Promise<T> {
     const c = callerError(e);
     if (!c) throw e;
     if (c.status === 401) redirect(303, '/login?reason=expired');
-    error(c.status, c.message);
+    error(c.status, { message: c.message, code: c.code });
   }
 }
 

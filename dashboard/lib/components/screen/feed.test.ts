@@ -62,6 +62,7 @@ function board(value: number): IndicatorsResponse {
         mom: null,
         yoy: null,
         zScore: null,
+        vsMedian: null,
         status: 'ok',
         reason_zh: null,
         reason_en: null,

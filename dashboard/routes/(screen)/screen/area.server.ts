@@ -52,6 +52,6 @@ export async function loadArea(
   const payload = await forPage(() => buildBoard(semanticEngine(), db(), caller, region, period));
   const chain = chainFromRoot(payload.region, root);
   // Defence in depth: even if the scope check passed, an area outside the caller's scope is refused.
-  if (!chain) error(403, '无权查看该区域 You may not view this area');
+  if (!chain) error(403, { message: '无权查看该区域 You may not view this area', code: 'outside_scope' });
   return { payload, chain, caller, region };
 }

@@ -15,7 +15,8 @@ export const load: PageServerLoad = async ({ params, url, locals, getClientAddre
   // Lists of persons (unmasked ones above all) stay out of every cache, the browser's included.
   setHeaders({ 'cache-control': 'no-store' });
   const options = screenOptions(url);
-  if (locals.kiosk || options.privacy) error(403, '隐私模式下不显示个人明细 Person-level detail is hidden in privacy mode');
+  if (locals.kiosk || options.privacy)
+    error(403, { message: '隐私模式下不显示个人明细 Person-level detail is hidden in privacy mode', code: 'privacy' });
   const codes = (params.path ?? '').split('/').filter(Boolean);
   if (!/^[PACRSH]\d{2}$/.test(params.indicator)) error(404, '没有该指标 No such indicator');
   const { payload, chain, caller, region } = await loadArea(locals, codes, options.period);
