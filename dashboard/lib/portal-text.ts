@@ -57,7 +57,27 @@ const zh = {
   suspended: '暂停发放',
   lastPayment: '最近一次发放：{period} 的 {scheme}，{amount} 元，{date} 到账。',
   noPayment: '还没有发放记录。',
-  notFound: '没有找到您的登记信息，请打 {phone}。'
+  notFound: '没有找到您的登记信息，请打 {phone}。',
+  backHome: '回到首页',
+  menuTitle: '我还可以',
+  navPayments: '每个月发了多少钱',
+  navSubsidies: '我可以申请的补贴',
+  navCheckups: '预约免费体检',
+  navReportDeath: '报告家人去世',
+  paymentsTitle: '我的待遇发放',
+  paymentsIntro: '最近12个月，每个月发了多少钱、哪天到账。',
+  paidLine: '{amount} 元，{date} 到账',
+  notPaidLine: '{amount} 元，没有到账',
+  changeNew: '这个月开始发放这项待遇。',
+  changeResumed: '暂停以后，这个月恢复发放。',
+  changeUp: '比上个月多 {diff} 元：待遇标准调整了。',
+  changeDown: '比上个月少 {diff} 元：待遇标准调整了。有疑问请打 {phone}。',
+  notPaid: '这笔钱被银行退回，没有到账。我们会核实后重新发放，有疑问请打 {phone}。',
+  suspendedFrom: '从 {month} 起暂停发放。',
+  reasonNotCertified: '原因：领取资格没有确认。确认以后会恢复发放。',
+  reasonBank: '原因：银行账户不能用。请带身份证和银行卡到社区服务站更新账户。',
+  reasonOther: '想知道原因，请打 {phone}。',
+  noPayments: '最近12个月没有发放记录。'
 };
 type Key = keyof typeof zh;
 
@@ -112,7 +132,27 @@ const en: Record<Key, string> = {
   suspended: 'paused',
   lastPayment: 'Last payment: {scheme} for {period}, {amount} yuan, arrived {date}.',
   noPayment: 'No payment yet.',
-  notFound: 'We could not find your registration. Please call {phone}.'
+  notFound: 'We could not find your registration. Please call {phone}.',
+  backHome: 'Back to my page',
+  menuTitle: 'I can also',
+  navPayments: 'See what was paid each month',
+  navSubsidies: 'See subsidies I may claim',
+  navCheckups: 'Book a free health checkup',
+  navReportDeath: 'Report the death of a family member',
+  paymentsTitle: 'My payments',
+  paymentsIntro: 'What was paid in each of the last 12 months, and when it arrived.',
+  paidLine: '{amount} yuan, arrived {date}',
+  notPaidLine: '{amount} yuan, did not arrive',
+  changeNew: 'This payment started this month.',
+  changeResumed: 'Paid again this month after a pause.',
+  changeUp: '{diff} yuan more than the month before: the benefit rate went up.',
+  changeDown: '{diff} yuan less than the month before: the benefit rate changed. Questions? Call {phone}.',
+  notPaid: 'The bank sent this payment back. We will check and pay it again. Questions? Call {phone}.',
+  suspendedFrom: 'Paused since {month}.',
+  reasonNotCertified: 'Why: your entitlement has not been confirmed. Payments start again once you confirm.',
+  reasonBank: 'Why: the bank account cannot be used. Bring your ID card and bank card to your community office to update it.',
+  reasonOther: 'To find out why, call {phone}.',
+  noPayments: 'No payments in the last 12 months.'
 };
 
 export function pt(lang: PortalLang, key: Key, vars: Record<string, string | number> = {}): string {
@@ -127,4 +167,13 @@ export function portalDate(iso: string | null, lang: PortalLang): string {
   if (lang === 'zh') return d ? `${y}年${m}月${d}日` : `${y}年${m}月`;
   const month = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][m - 1];
   return d ? `${d} ${month} ${y}` : `${month} ${y}`;
+}
+
+/** Exact money from PostgreSQL numeric text: '12345.6' → '12,345.60' (no floating point on the way). */
+export function yuan(v: string | null | undefined): string {
+  if (v == null || v === '') return '';
+  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(v.trim());
+  if (!m) return v;
+  const int = m[2].replace(/^0+(?=\d)/, '').replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${m[1]}${int}.${((m[3] ?? '') + '00').slice(0, 2)}`;
 }
