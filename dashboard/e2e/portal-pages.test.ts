@@ -264,7 +264,9 @@ describe('report a death', () => {
       });
     const forged = { declare: 'yes', reporter_id: victim, id_number: victim, reporter: victim, deceased };
     const r1 = await post('declaration', forged);
-    expect(r1.status()).toBe(400);
+    // refused (their own draft is empty), and the page sends them back to their own first question
+    expect(r1.status()).toBe(303);
+    expect(r1.headers()['location']).toMatch(/\/portal\/report-death\/relation$/);
     expect(await app.db.pool.query(`SELECT 1 FROM cases WHERE kind = 'after_death' AND id_number = $1`, [deceased])).toHaveProperty(
       'rowCount',
       0
