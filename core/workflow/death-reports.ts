@@ -2,7 +2,8 @@
 // such a report: it opens the person's after_death case as `reported` — or adds to the case that is
 // already open — with a verification task for the community, and writes the audit log, in one
 // transaction. A department death record later confirms the case (the after-death engine).
-import { withTransaction, type Pool, type PoolClient } from '../db/pool.ts';
+import { withTransaction, type Pool, type PoolClient, type Queryable } from '../db/pool.ts';
+import type { SmsSender } from '../sms.ts';
 import { parseIdNumber } from '../domain/id-number.ts';
 import { audit } from '../audit.ts';
 import { HttpError } from '../errors.ts';
@@ -15,6 +16,13 @@ export interface DeathReport {
   relation: string;
   death_date: string;
   phone?: string;
+  /** The portal's report: the signed-in reporter's own ID number and the further answers. */
+  reporter_id?: string;
+  place?: string;
+  certificate?: string;
+  bank_name?: string;
+  bank_account?: string;
+  survivor?: string;
 }
 export interface DeathReportResult {
   case_id: number;
@@ -40,6 +48,12 @@ export async function reportDeath(pool: Pool, report: DeathReport): Promise<Deat
       relation: report.relation.trim(),
       death_date: report.death_date,
       phone: report.phone ?? null,
+      reporter_id: report.reporter_id ?? null,
+      place: report.place ?? null,
+      certificate: report.certificate ?? null,
+      bank_name: report.bank_name ?? null,
+      bank_account: report.bank_account ?? null,
+      survivor: report.survivor ?? null,
       reported_at: new Date().toISOString()
     };
     const result = await openReportedDeathCase(c, id.value, report.death_date, reportJson, {
@@ -117,4 +131,191 @@ export async function openReportedDeathCase(
     ]
   );
   return { case_id: caseId, status: 'reported', created: true };
+}
+
+// ---- the portal's report, one question per page -------------------------------------------------
+
+/** The questions, in the order the portal asks them. */
+export const DEATH_REPORT_STEPS = ['relation', 'deceased', 'date', 'place', 'certificate', 'bank', 'survivor', 'declaration'] as const;
+export type DeathReportStep = (typeof DEATH_REPORT_STEPS)[number];
+export const RELATIONS = ['spouse', 'child', 'parent', 'sibling', 'other'] as const;
+
+export interface DeathReportAnswers {
+  relation?: string;
+  deceased?: string;
+  date?: string;
+  place?: string;
+  certificate?: string;
+  bank_name?: string;
+  bank_account?: string;
+  survivor?: 'none' | 'spouse' | 'dependant';
+  survivor_name?: string;
+}
+export interface DeathReportDraft {
+  answers: DeathReportAnswers;
+  result: { reference: string; case_id: number; created: boolean; sms: boolean } | null;
+}
+
+/** A step's answer that does not hold: the field and why (a code the portal words plainly). */
+export class AnswerProblem extends Error {
+  constructor(
+    readonly field: string,
+    readonly problem: string
+  ) {
+    super(`${field}: ${problem}`);
+  }
+}
+
+const text = (v: unknown, max: number) =>
+  String(v ?? '')
+    .trim()
+    .replace(/\s+/g, ' ')
+    .slice(0, max);
+
+/** Check one page's answer (from a form: strings) and return the fields it sets. Throws AnswerProblem. */
+export function checkDeathReportAnswer(
+  step: DeathReportStep,
+  form: Record<string, unknown>,
+  reporterId: string,
+  today = todayShanghai()
+): Partial<DeathReportAnswers> {
+  switch (step) {
+    case 'relation': {
+      const r = text(form.relation, 20);
+      if (!(RELATIONS as readonly string[]).includes(r)) throw new AnswerProblem('relation', 'choose');
+      return { relation: r };
+    }
+    case 'deceased': {
+      const id = parseIdNumber(text(form.deceased, 40));
+      if (!id.ok) throw new AnswerProblem('deceased', 'invalid_id');
+      if (id.value === reporterId) throw new AnswerProblem('deceased', 'own_id');
+      return { deceased: id.value };
+    }
+    case 'date': {
+      const d = text(form.date, 10);
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(d) || Number.isNaN(Date.parse(d + 'T00:00:00Z'))) throw new AnswerProblem('date', 'invalid_date');
+      if (d > today) throw new AnswerProblem('date', 'future_date');
+      return { date: d };
+    }
+    case 'place': {
+      const p = text(form.place, 100);
+      if (!p) throw new AnswerProblem('place', 'required');
+      return { place: p };
+    }
+    case 'certificate':
+      return { certificate: text(form.certificate, 40) }; // may be empty: not issued yet
+    case 'bank': {
+      const account = text(form.bank_account, 40).replace(/[\s-]/g, '');
+      const name = text(form.bank_name, 40);
+      if (!/^\d{12,30}$/.test(account)) throw new AnswerProblem('bank_account', 'invalid_account');
+      if (!name) throw new AnswerProblem('bank_name', 'required');
+      return { bank_account: account, bank_name: name };
+    }
+    case 'survivor': {
+      const s = text(form.survivor, 20);
+      if (s !== 'none' && s !== 'spouse' && s !== 'dependant') throw new AnswerProblem('survivor', 'choose');
+      const name = text(form.survivor_name, 40);
+      if (s !== 'none' && !name) throw new AnswerProblem('survivor_name', 'required');
+      return { survivor: s, survivor_name: s === 'none' ? '' : name };
+    }
+    case 'declaration':
+      if (form.declare !== 'yes') throw new AnswerProblem('declare', 'required');
+      return {};
+  }
+}
+
+/** The first step whose answer is missing (the declaration when all are there). */
+export function nextDeathReportStep(a: DeathReportAnswers): DeathReportStep {
+  if (!a.relation) return 'relation';
+  if (!a.deceased) return 'deceased';
+  if (!a.date) return 'date';
+  if (!a.place) return 'place';
+  if (a.certificate === undefined) return 'certificate';
+  if (!a.bank_account) return 'bank';
+  if (!a.survivor) return 'survivor';
+  return 'declaration';
+}
+
+export async function readDeathReportDraft(db: Queryable, reporterId: string): Promise<DeathReportDraft> {
+  const r = (await db.query(`SELECT answers, result FROM death_report_drafts WHERE reporter_id = $1`, [reporterId])).rows[0];
+  return { answers: r?.answers ?? {}, result: r?.result ?? null };
+}
+
+/** Save one page's answer to the reporter's own draft (a new answer after a submitted report starts a new draft). */
+export async function saveDeathReportAnswer(
+  db: Queryable,
+  reporterId: string,
+  step: Exclude<DeathReportStep, 'declaration'>,
+  form: Record<string, unknown>
+): Promise<DeathReportAnswers> {
+  const set = checkDeathReportAnswer(step, form, reporterId);
+  const r = await db.query(
+    `INSERT INTO death_report_drafts AS d (reporter_id, answers) VALUES ($1, $2)
+     ON CONFLICT (reporter_id) DO UPDATE
+       SET answers = CASE WHEN d.result IS NULL THEN d.answers ELSE '{}'::jsonb END || EXCLUDED.answers, result = NULL, updated_at = now()
+     RETURNING answers`,
+    [reporterId, JSON.stringify(set)]
+  );
+  return r.rows[0].answers;
+}
+
+/** The reference a family quotes on the phone: 身后 + the case number. */
+export const deathReportReference = (caseId: number) => 'SH' + String(caseId).padStart(6, '0');
+
+/**
+ * Submit the reporter's draft (after the declaration): reportDeath with every answer — the reporter's
+ * name and phone from the registry by their own ID number — then a text message with the reference
+ * and the next steps. The draft's answers are emptied; the result stays for the result page.
+ */
+export async function submitDeathReport(
+  pool: Pool,
+  sms: SmsSender,
+  reporterId: string,
+  form: Record<string, unknown>
+): Promise<NonNullable<DeathReportDraft['result']>> {
+  checkDeathReportAnswer('declaration', form, reporterId);
+  const { answers: a } = await readDeathReportDraft(pool, reporterId);
+  const missing = nextDeathReportStep(a);
+  if (missing !== 'declaration') throw new AnswerProblem(missing, 'missing');
+  const me = (await pool.query(`SELECT name, phone FROM persons WHERE id_number = $1`, [reporterId])).rows[0];
+  if (!me) throw new HttpError(404, 'the reporter is not in the registry', 'unknown_person');
+  let result: DeathReportResult;
+  try {
+    result = await reportDeath(pool, {
+      id_number: a.deceased!,
+      reporter: me.name,
+      reporter_id: reporterId,
+      relation: a.relation!,
+      death_date: a.date!,
+      phone: me.phone ?? undefined,
+      place: a.place,
+      certificate: a.certificate || undefined,
+      bank_name: a.bank_name,
+      bank_account: a.bank_account,
+      survivor: a.survivor === 'none' ? 'none' : `${a.survivor}: ${a.survivor_name}`
+    });
+  } catch (e) {
+    if (e instanceof HttpError && e.code === 'unknown_person') throw new AnswerProblem('deceased', 'unknown_person');
+    throw e;
+  }
+  const reference = deathReportReference(result.case_id);
+  let texted = false;
+  if (me.phone) {
+    try {
+      await sms.send(pool, {
+        phone: me.phone,
+        purpose: 'death_report',
+        text: `【银龄】您报告的家人去世信息已收到，编号 ${reference}。社区工作人员会在几天内联系您，核实后停发待遇、办理丧葬补助金。有问题请打12333。`
+      });
+      texted = true;
+    } catch {
+      texted = false; // the report stands; the result page says the text did not go out
+    }
+  }
+  const out = { reference, case_id: result.case_id, created: result.created, sms: texted };
+  await pool.query(`UPDATE death_report_drafts SET answers = '{}'::jsonb, result = $2, updated_at = now() WHERE reporter_id = $1`, [
+    reporterId,
+    JSON.stringify(out)
+  ]);
+  return out;
 }

@@ -18,8 +18,9 @@ import * as accounts from '../../core/accounts.ts';
 import { audit, type Actor } from '../../core/audit.ts';
 import { HttpError } from '../../core/errors.ts';
 import { ensureDemoAccounts } from '../../core/demo-accounts.ts';
-import { demoAccountLines, ingestSummary, openStartLog, type StartLog } from './start-log.ts';
+import { demoAccountLines, demoResidentLines, ingestSummary, openStartLog, type StartLog } from './start-log.ts';
 import * as field from '../../core/workflow/field-visits.ts';
+import { ensureCheckupSlots } from '../../core/workflow/checkup-bookings.ts';
 import { importGeoJson } from '../geo.ts';
 import { backupDatabase, restoreDatabase } from '../backup.ts';
 import { loadCatalogues } from '../../core/reference/load.ts';
@@ -224,6 +225,10 @@ export const COMMANDS: Record<string, Command> = {
         if (demo.rows[0].n > 0) {
           const logins = await ensureDemoAccounts(db.pool, { passwordFile });
           for (const line of demoAccountLines(logins, `http://localhost:${config.port}`, passwordFile)) out.say(line);
+          // the demo city's residents: one per situation the portal shows, and checkup days to book
+          out.detail(`Opened ${await ensureCheckupSlots(db.pool)} checkup slots for the portal`);
+          const residentsFile = path.join(config.dataDir, 'demo-residents.json');
+          for (const line of await demoResidentLines(db.pool, `http://localhost:${config.port}`, residentsFile)) out.say(line);
         }
         const env = { ...process.env, DATABASE_URL: db.url, YINLING_MANAGED_BY_UP: '1' };
         const bin = path.join(ROOT, 'jobs', 'cli', 'bin.js');

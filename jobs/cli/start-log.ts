@@ -7,6 +7,7 @@ import type { Config } from '../../core/config.ts';
 import type { Pool } from '../../core/db/pool.ts';
 import type { DemoLogin } from '../../core/demo-accounts.ts';
 import type { JobResult } from '../runner.ts';
+import { maskIdNumber, maskName } from '../../core/domain/masking.ts';
 
 const stamp = () => new Date().toLocaleTimeString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false });
 
@@ -92,4 +93,45 @@ export function demoAccountLines(logins: DemoLogin[], url: string, passwordFile:
     ...logins.map((l) => row(l.role, l.username, l.password, `${l.regionName ?? l.regionCode} (${l.regionCode})`))
   ];
   return lines;
+}
+
+/** The demo residents, one per situation the portal shows, in a file (full ID numbers) and masked on the terminal. */
+export async function demoResidentLines(pool: Pool, url: string, file: string): Promise<string[]> {
+  const pick = async (where: string): Promise<{ id_number: string; name: string } | undefined> =>
+    (
+      await pool.query(
+        `SELECT p.id_number, p.name FROM persons p LEFT JOIN cert_status c USING (id_number)
+          WHERE p.phone IS NOT NULL AND NOT EXISTS (SELECT 1 FROM deaths d WHERE d.id_number = p.id_number) AND ${where}
+          ORDER BY p.id_number LIMIT 1`
+      )
+    ).rows[0];
+  const kinds: [string, string][] = [
+    [
+      'certified silently',
+      `c.status = 'certified' AND c.method = 'silent' AND cardinality(c.evidence_ids) > 0 AND c.valid_until > current_date + 31`
+    ],
+    ['due soon', `c.status = 'certified' AND c.valid_until BETWEEN current_date AND current_date + 30`],
+    ['suspended', `EXISTS (SELECT 1 FROM enrollments e WHERE e.id_number = p.id_number AND e.status = 'suspended')`],
+    [
+      'a subsidy to claim',
+      `EXISTS (SELECT 1 FROM subsidy_matches m JOIN ref_subsidy_projects r USING (project_code) WHERE m.id_number = p.id_number AND m.category = 'eligible_not_receiving' AND r.per = 'month')`
+    ],
+    [
+      'spouse died',
+      `EXISTS (SELECT 1 FROM enrollments mine JOIN enrollments theirs ON theirs.account_no = mine.account_no AND theirs.id_number <> mine.id_number
+                 JOIN deaths d ON d.id_number = theirs.id_number WHERE mine.id_number = p.id_number)`
+    ]
+  ];
+  const found: { situation: string; id_number: string; name: string }[] = [];
+  for (const [situation, where] of kinds) {
+    const p = await pick(where);
+    if (p) found.push({ situation, ...p });
+  }
+  if (!found.length) return [];
+  fs.writeFileSync(file, JSON.stringify(found, null, 2) + '\n', { mode: 0o600 });
+  const w = Math.max(...found.map((f) => f.situation.length));
+  return [
+    `Demo residents — sign in at ${url}/portal with the ID number (full numbers in ${file}); the code: yinling sms outbox`,
+    ...found.map((f) => `  ${f.situation.padEnd(w)}  ${maskIdNumber(f.id_number)}  ${maskName(f.name)}`)
+  ];
 }

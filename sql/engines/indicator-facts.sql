@@ -166,8 +166,14 @@ retired AS (
   SELECT cf.period, COALESCE(fp.region_code, '') AS region_code, count(*) AS n
     FROM checkup_first cf LEFT JOIN f_person fp USING (id_number) GROUP BY 1, 2
 ), bookings AS (
-  SELECT date_trunc('month', c.booked_for)::date AS period, COALESCE(fp.region_code, '') AS region_code, count(*) AS n
-    FROM checkups c LEFT JOIN f_person fp USING (id_number) GROUP BY 1, 2
+  -- the checkups feed's bookings, and the portal's open bookings (migration 0028) that the feed does
+  -- not carry yet (a centre's feed row for a portal booking has checkup_id 'P' || booking_id)
+  SELECT date_trunc('month', x.booked_for)::date AS period, COALESCE(fp.region_code, '') AS region_code, count(*) AS n
+    FROM (SELECT c.id_number, c.booked_for FROM checkups c
+          UNION ALL
+          SELECT b.id_number, s.day FROM checkup_bookings b JOIN checkup_slots s USING (slot_id)
+           WHERE b.status = 'booked' AND NOT EXISTS (SELECT 1 FROM checkups c WHERE c.checkup_id = 'P' || b.booking_id)) x
+    LEFT JOIN f_person fp USING (id_number) GROUP BY 1, 2
 ), results AS (
   SELECT date_trunc('month', c.attended_at AT TIME ZONE 'Asia/Shanghai')::date AS period, COALESCE(fp.region_code, '') AS region_code,
          count(*) FILTER (WHERE c.result IN ('normal', 'abnormal')) AS n, count(*) FILTER (WHERE c.result = 'abnormal') AS abnormal

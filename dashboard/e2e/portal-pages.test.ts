@@ -1,0 +1,351 @@
+// The portal's pages after sign-in, on a phone with scripts off: my payments (exactly the payments
+// feed's rows of the last 12 months), subsidies I may claim (exactly the policy engine's matches),
+// the death report (a case opened, a second report joining it, nothing taken from a tampered form),
+// the checkup booking; a resident sees only their own data whatever the URL or form says; elder sizes
+// and axe-core on every page at 390×844 and 360×640.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, poll, shotPath, startApp, type App } from './support/app.ts';
+import { axeViolations, residentContext, sizeProblems } from './support/portal.ts';
+import { ensureCheckupSlots, myBooking } from '../../core/workflow/checkup-bookings.ts';
+import { todayShanghai } from '../../core/time.ts';
+import { yuan } from '../lib/portal-text.ts';
+
+let app: App;
+let browser: Browser;
+const today = todayShanghai();
+
+beforeAll(async () => {
+  app = await startApp();
+  browser = await launchBrowser();
+}, 600_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+async function one(sql: string, params: unknown[] = []): Promise<string> {
+  const r = await app.db.pool.query(sql, params);
+  if (!r.rowCount) throw new Error(`nobody: ${sql}`);
+  return r.rows[0].id_number;
+}
+
+/** The payments feed's rows of the last 12 months for a person, as the page must show them. */
+async function feedPayments(id: string) {
+  const r = await app.db.pool.query(
+    `SELECT scheme_code AS scheme, to_char(period, 'YYYY-MM') AS period, amount::text AS amount,
+            COALESCE(to_char(paid_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD'), '') AS paid, status
+       FROM payments WHERE id_number = $1 AND period >= (date_trunc('month', $2::date) - interval '11 months')::date AND period <= $2::date`,
+    [id, today]
+  );
+  return r.rows.map((x) => `${x.scheme} ${x.period} ${x.amount} ${x.paid} ${x.status}`).sort();
+}
+
+describe('my payments', () => {
+  it('shows exactly the payments feed rows of the last 12 months, and explains a changed amount', async () => {
+    const id = await one(
+      `SELECT DISTINCT a.id_number FROM payments a JOIN payments b ON b.id_number = a.id_number AND b.scheme_code = a.scheme_code
+          AND b.period = (a.period - interval '1 month')::date AND b.status = 'paid'
+        JOIN persons p ON p.id_number = a.id_number
+       WHERE a.status = 'paid' AND a.amount <> b.amount AND p.phone IS NOT NULL
+         AND a.period >= (date_trunc('month', $1::date) - interval '11 months')::date AND a.period <= $1::date
+       ORDER BY a.id_number LIMIT 1`,
+      [today]
+    );
+    const other = await one(`SELECT id_number FROM payments WHERE id_number <> $1 AND status = 'paid' ORDER BY id_number LIMIT 1`, [id]);
+    const context = await residentContext(app, browser, id);
+    const page = await context.newPage();
+    // a tampered URL (someone else's ID number as a parameter) changes nothing: the session decides
+    for (const url of ['/portal/payments', `/portal/payments?id_number=${other}`]) {
+      await page.goto(app.url + url);
+      const shown = await page.$$eval('[data-testid=payment]', (els) =>
+        els.map((e) => {
+          const scheme = e.closest('[data-scheme]')!.getAttribute('data-scheme');
+          return `${scheme} ${e.getAttribute('data-period')} ${e.getAttribute('data-amount')} ${e.getAttribute('data-paid')} ${e.getAttribute('data-status')}`;
+        })
+      );
+      expect(shown.sort()).toEqual(await feedPayments(id));
+    }
+    expect(await page.locator('[data-testid=change]').count()).toBeGreaterThan(0);
+    // the explanation states the exact difference, computed in the database
+    const diff = await app.db.pool.query(
+      `SELECT (a.amount - b.amount)::text AS d FROM payments a JOIN payments b ON b.id_number = a.id_number AND b.scheme_code = a.scheme_code
+          AND b.period = (a.period - interval '1 month')::date AND b.status = 'paid'
+        WHERE a.id_number = $1 AND a.status = 'paid' AND a.amount > b.amount AND a.period >= (date_trunc('month', $2::date) - interval '11 months')::date AND a.period <= $2::date`,
+      [id, today]
+    );
+    for (const d of diff.rows) expect(await page.textContent('main')).toContain(`多 ${yuan(d.d)} 元`);
+    await page.screenshot({ path: shotPath('portal-payments-390.png'), fullPage: true });
+    await context.close();
+  });
+});
+
+describe('subsidies I may claim', () => {
+  it("lists exactly the policy engine's open matches with their reason, and the payouts received", async () => {
+    const id = await one(
+      `SELECT m.id_number FROM subsidy_matches m JOIN ref_subsidy_projects p USING (project_code) JOIN persons pe USING (id_number)
+        WHERE m.category = 'eligible_not_receiving' AND p.per = 'month' AND pe.phone IS NOT NULL
+        ORDER BY (p.eligibility ? 'min_age') DESC, m.id_number LIMIT 1`
+    );
+    const receiver = await one(
+      `SELECT s.id_number FROM subsidies s JOIN persons pe USING (id_number) WHERE pe.phone IS NOT NULL
+          AND s.period >= (date_trunc('month', $1::date) - interval '11 months')::date ORDER BY s.id_number LIMIT 1`,
+      [today]
+    );
+    // the engine's matches, as the page must list them (per-event ones only while an admission is unpaid)
+    const engine = async (who: string) =>
+      (
+        await app.db.pool.query(
+          `SELECT m.project_code FROM subsidy_matches m JOIN ref_subsidy_projects p USING (project_code)
+            WHERE m.id_number = $1 AND m.category = 'eligible_not_receiving'
+              AND (p.per = 'month' OR EXISTS (SELECT 1 FROM jsonb_array_elements(m.facts->'admissions') a WHERE NOT (a->>'paid')::boolean))`,
+          [who]
+        )
+      ).rows
+        .map((r) => r.project_code)
+        .sort();
+    for (const who of [id, receiver]) {
+      const context = await residentContext(app, browser, who);
+      const page = await context.newPage();
+      // someone else's ID number in the URL changes nothing
+      await page.goto(`${app.url}/portal/subsidies?id_number=${who === id ? receiver : id}`);
+      const claims = await page.$$eval('[data-testid=claim]', (els) => els.map((e) => e.getAttribute('data-project')!));
+      expect(claims.sort()).toEqual(await engine(who));
+      const payouts = await page.$$eval('[data-testid=payout]', (els) =>
+        els.map(
+          (e) =>
+            `${e.closest('[data-project]')!.getAttribute('data-project')} ${e.getAttribute('data-period')} ${e.getAttribute('data-amount')}`
+        )
+      );
+      const feed = await app.db.pool.query(
+        `SELECT project_code || ' ' || to_char(period, 'YYYY-MM') || ' ' || amount::text AS x FROM subsidies
+          WHERE id_number = $1 AND period >= (date_trunc('month', $2::date) - interval '11 months')::date AND period <= $2::date`,
+        [who, today]
+      );
+      expect(payouts.sort()).toEqual(feed.rows.map((r) => r.x).sort());
+      if (who === id) {
+        // "因为您在2026年3月满80岁": the month the person reached the project's age, from the birth date
+        const age = await app.db.pool.query(
+          `SELECT p.name_zh, (p.eligibility->>'min_age')::int AS age,
+                  to_char(pe.birth_date + make_interval(years => (p.eligibility->>'min_age')::int), 'YYYY-MM') AS m
+             FROM subsidy_matches m JOIN ref_subsidy_projects p USING (project_code) JOIN persons pe USING (id_number)
+            WHERE m.id_number = $1 AND m.category = 'eligible_not_receiving' AND p.eligibility ? 'min_age'`,
+          [id]
+        );
+        for (const a of age.rows) {
+          const [y, mo] = a.m.split('-').map(Number);
+          expect(await page.textContent('main')).toContain(`因为您在${y}年${mo}月满${a.age}岁`);
+          expect(await page.textContent('main')).toContain(`您可能符合 ${a.name_zh}`);
+        }
+        await page.screenshot({ path: shotPath('portal-subsidies-390.png'), fullPage: true });
+      }
+      await context.close();
+    }
+  });
+});
+
+describe('report a death', () => {
+  /** Walk the pages with scripts off, one question each, up to the declaration (submitted when asked). */
+  async function report(page: Page, deceased: string, relation: string, submit = true): Promise<void> {
+    await page.goto(`${app.url}/portal/report-death/relation`);
+    await page.check(`input[name=relation][value=${relation}]`);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/deceased$/);
+    expect(page.url()).not.toContain(deceased);
+    await page.fill('#deceased', deceased);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/date$/);
+    await page.fill('#date', today);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/place$/);
+    await page.fill('#place', '市人民医院');
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/certificate$/);
+    await page.fill('#certificate', 'ZJ2026-000123');
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/bank$/);
+    await page.fill('#bank_name', '中国工商银行');
+    await page.fill('#bank_account', '6222020200112233445');
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/survivor$/);
+    await page.check('input[name=survivor][value=spouse]');
+    await page.fill('#survivor_name', '王秀英');
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/declaration$/);
+    expect(await page.textContent('[data-testid=dr-answers]')).toContain('市人民医院');
+    if (!submit) return;
+    await page.check('input[name=declare]');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[data-testid=dr-reference]');
+    expect(page.url()).toBe(`${app.url}/portal/report-death/done`);
+  }
+
+  it('opens an after-death case with a verify task and texts the reference; a second report joins the case', async () => {
+    const [first, second, deceased] = (
+      await app.db.pool.query(
+        `SELECT p.id_number FROM persons p WHERE p.phone IS NOT NULL AND p.status = 'retired'
+            AND NOT EXISTS (SELECT 1 FROM deaths d WHERE d.id_number = p.id_number)
+            AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.id_number = p.id_number AND c.kind = 'after_death')
+          ORDER BY p.id_number LIMIT 3`
+      )
+    ).rows.map((r) => r.id_number as string);
+    const a = await residentContext(app, browser, first);
+    const pa = await a.newPage();
+    // a wrong answer is said in words, and the page asks again
+    await pa.goto(`${app.url}/portal/report-death/relation`);
+    await pa.check('input[name=relation][value=child]');
+    await pa.click('button[type=submit]');
+    await pa.fill('#deceased', first);
+    await pa.click('button[type=submit]');
+    expect(await pa.textContent('[data-testid=portal-error]')).toContain('这是您本人的身份证号码');
+    await report(pa, deceased, 'child');
+    const c = await app.db.pool.query(`SELECT case_id, status, detail FROM cases WHERE kind = 'after_death' AND id_number = $1`, [
+      deceased
+    ]);
+    expect(c.rowCount).toBe(1);
+    expect(c.rows[0].status).toBe('reported');
+    expect(c.rows[0].detail.report).toMatchObject({ reporter_id: first, relation: 'child', death_date: today, place: '市人民医院' });
+    const reference = 'SH' + String(c.rows[0].case_id).padStart(6, '0');
+    expect(await pa.textContent('[data-testid=dr-reference]')).toContain(reference);
+    const task = await app.db.pool.query(`SELECT count(*)::int AS n FROM tasks WHERE kind = 'verify_death_report' AND case_id = $1`, [
+      c.rows[0].case_id
+    ]);
+    expect(task.rows[0].n).toBe(1);
+    const sms = await app.db.pool.query(
+      `SELECT o.body FROM sms_outbox o JOIN persons p ON p.phone = o.phone WHERE p.id_number = $1 AND o.purpose = 'death_report'`,
+      [first]
+    );
+    expect(sms.rows.map((r) => r.body).join()).toContain(reference);
+    // the draft's answers are gone once submitted (the bank account lives in the case only)
+    expect((await app.db.pool.query(`SELECT answers FROM death_report_drafts WHERE reporter_id = $1`, [first])).rows[0].answers).toEqual(
+      {}
+    );
+    await pa.screenshot({ path: shotPath('portal-report-death-done-390.png'), fullPage: true });
+    await a.close();
+
+    const b = await residentContext(app, browser, second, { viewport: { width: 360, height: 640 } });
+    const pb = await b.newPage();
+    await report(pb, deceased, 'spouse');
+    expect(await pb.textContent('[data-testid=dr-reference]')).toContain(reference);
+    expect(await pb.locator('[data-testid=dr-joined]').count()).toBe(1);
+    const joined = await app.db.pool.query(`SELECT case_id, detail FROM cases WHERE kind = 'after_death' AND id_number = $1`, [deceased]);
+    expect(joined.rowCount).toBe(1);
+    expect(joined.rows[0].detail.further_reports).toHaveLength(1);
+    expect(joined.rows[0].detail.further_reports[0]).toMatchObject({ reporter_id: second, relation: 'spouse' });
+    await b.close();
+  });
+
+  it("never takes the reporter or another resident's draft from the form or the URL", async () => {
+    const [victim, intruder, deceased] = (
+      await app.db.pool.query(
+        `SELECT p.id_number FROM persons p WHERE p.phone IS NOT NULL AND p.status = 'retired'
+            AND NOT EXISTS (SELECT 1 FROM deaths d WHERE d.id_number = p.id_number)
+            AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.id_number = p.id_number AND c.kind = 'after_death')
+            AND NOT EXISTS (SELECT 1 FROM death_report_drafts r WHERE r.reporter_id = p.id_number)
+          ORDER BY p.id_number DESC LIMIT 3`
+      )
+    ).rows.map((r) => r.id_number as string);
+    // the victim fills every page but has not submitted yet
+    const v = await residentContext(app, browser, victim);
+    await report(await v.newPage(), deceased, 'child', false);
+    await v.close();
+    const i = await residentContext(app, browser, intruder);
+    const pi = await i.newPage();
+    // the intruder cannot open the declaration (their own draft is empty) whatever the URL says
+    await pi.goto(`${app.url}/portal/report-death/declaration?reporter_id=${victim}`);
+    await poll(() => new URL(pi.url()).pathname).toBe('/portal/report-death/relation');
+    // a submit with forged fields naming the victim: refused, and no case is opened
+    const post = (step: string, form: Record<string, string>) =>
+      pi.request.post(`${app.url}/portal/report-death/${step}`, {
+        form,
+        headers: { origin: app.url, accept: 'text/html' },
+        maxRedirects: 0
+      });
+    const forged = { declare: 'yes', reporter_id: victim, id_number: victim, reporter: victim, deceased };
+    const r1 = await post('declaration', forged);
+    // refused (their own draft is empty), and the page sends them back to their own first question
+    expect(r1.status()).toBe(303);
+    expect(r1.headers()['location']).toMatch(/\/portal\/report-death\/relation$/);
+    expect(await app.db.pool.query(`SELECT 1 FROM cases WHERE kind = 'after_death' AND id_number = $1`, [deceased])).toHaveProperty(
+      'rowCount',
+      0
+    );
+    // a step's extra fields are ignored: only that step's own answer lands, in the intruder's own draft
+    const r2 = await post('relation', { relation: 'other', ...forged });
+    expect(r2.status()).toBe(303);
+    const drafts = await app.db.pool.query(`SELECT reporter_id, answers FROM death_report_drafts WHERE reporter_id = ANY($1)`, [
+      [victim, intruder]
+    ]);
+    const byId = Object.fromEntries(drafts.rows.map((r) => [r.reporter_id, r.answers]));
+    expect(byId[intruder]).toEqual({ relation: 'other' });
+    expect(byId[victim]).toMatchObject({ relation: 'child', deceased, place: '市人民医院' });
+    await i.close();
+  });
+});
+
+describe('book a health checkup', () => {
+  it('chooses, confirms, shows and cancels my booking; another resident cannot touch it', async () => {
+    await ensureCheckupSlots(app.db.pool, { capacity: 5 });
+    const [me, other] = (
+      await app.db.pool.query(`SELECT id_number FROM persons WHERE phone IS NOT NULL ORDER BY id_number DESC OFFSET 10 LIMIT 2`)
+    ).rows.map((r) => r.id_number as string);
+    const a = await residentContext(app, browser, me);
+    const pa = await a.newPage();
+    await pa.goto(`${app.url}/portal/checkups`);
+    const slot = await pa.getAttribute('[data-testid=slot] >> nth=0', 'data-slot');
+    await pa.check(`input[name=slot][value="${slot}"]`);
+    await pa.click('form[action="?/choose"] button[type=submit]');
+    await pa.waitForSelector('[data-testid=confirm-line]');
+    expect(await app.db.pool.query(`SELECT 1 FROM checkup_bookings WHERE id_number = $1`, [me])).toHaveProperty('rowCount', 0);
+    await pa.click('[data-testid=book]');
+    await pa.waitForSelector('[data-testid=my-booking]');
+    expect(await pa.getAttribute('[data-testid=my-booking]', 'data-slot')).toBe(slot);
+    expect((await app.db.pool.query(`SELECT booked FROM checkup_slots WHERE slot_id = $1`, [slot])).rows[0].booked).toBe(1);
+    await pa.screenshot({ path: shotPath('portal-checkups-390.png'), fullPage: true });
+    // the other resident's cancel, with my ID number forged into the form, cancels nothing of mine
+    const b = await residentContext(app, browser, other);
+    const pb = await b.newPage();
+    await pb.goto(`${app.url}/portal/checkups?id_number=${me}`);
+    expect(await pb.locator('[data-testid=my-booking]').count()).toBe(0);
+    const r = await pb.request.post(`${app.url}/portal/checkups?/cancel`, {
+      form: { id_number: me, booking_id: '1' },
+      headers: { origin: app.url, accept: 'text/html' },
+      maxRedirects: 0
+    });
+    expect(r.status()).toBe(303);
+    expect((await myBooking(app.db.pool, me))?.slot_id).toBe(Number(slot));
+    await b.close();
+    await pa.click('[data-testid=cancel]');
+    await pa.waitForSelector('[data-testid=slot]');
+    expect(await myBooking(app.db.pool, me)).toBeNull();
+    expect((await app.db.pool.query(`SELECT booked FROM checkup_slots WHERE slot_id = $1`, [slot])).rows[0].booked).toBe(0);
+    await a.close();
+  });
+});
+
+describe('elder sizes and accessibility on every new page', () => {
+  it('keeps text ≥ 18 px, targets ≥ 60/44 px, ships no script, and axe-core finds nothing, at 390×844 and 360×640', async () => {
+    const id = (await app.db.pool.query(`SELECT id_number FROM persons WHERE phone IS NOT NULL ORDER BY id_number OFFSET 20 LIMIT 1`))
+      .rows[0].id_number;
+    const pages = ['/portal', '/portal/payments', '/portal/subsidies', '/portal/checkups', '/portal/report-death/relation'];
+    for (const viewport of [
+      { width: 390, height: 844 },
+      { width: 360, height: 640 }
+    ]) {
+      // bypassCSP: axe-core is injected as an inline script, which the page's policy rightly refuses
+      const context = await residentContext(app, browser, id, { viewport, bypassCSP: true, javaScriptEnabled: true });
+      const page = await context.newPage();
+      for (const url of pages)
+        for (const size of ['large', 'standard']) {
+          await page.goto(`${app.url}${url}?size=${size}`);
+          const m = await sizeProblems(page);
+          expect(m.small, `${url} ${size} ${viewport.width}`).toEqual([]);
+          expect(m.tooSmall, `${url} ${size} ${viewport.width}`).toEqual([]);
+          expect(m.code, `${url}: no script`).toBe(0);
+          expect(await axeViolations(page), `${url} ${size} ${viewport.width}`).toEqual([]);
+        }
+      await context.close();
+    }
+  }, 900_000);
+});
