@@ -10,6 +10,7 @@ import ExcelJS from 'exceljs';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { createUser } from '../../core/accounts.ts';
 import { DEMO, launchBrowser, newContext, poll, shotPath, signIn, startApp, watchConsole, type App } from './support/app.ts';
 
 const AXE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -274,6 +275,105 @@ describe('an alert', () => {
   }, 300_000);
 });
 
+describe('the life of an alert, with two auditors', () => {
+  it('acknowledge, a concurrent edit refused, propose a suspension, self-approval refused, a second auditor approves', async () => {
+    const page = await asAuditor();
+    const [city] = await q(`SELECT code FROM regions WHERE level = 'city' LIMIT 1`);
+    const checker = { username: 'auditor.two', password: 'second-auditor-pass' };
+    await createUser(
+      app.db.pool,
+      { type: 'system', name: 'e2e' },
+      { ...checker, role: 'auditor', regionCode: city.code, displayName: '第二稽核员' }
+    );
+    const [alert] = await q(
+      `SELECT alert_id::int AS id, version FROM alerts WHERE rule = 'paid_after_death' AND status = 'new' ORDER BY amount_at_risk DESC LIMIT 1`
+    );
+    const status = async () => (await q(`SELECT status, version, updated_by FROM alerts WHERE alert_id = $1`, [alert.id]))[0];
+    const url = `${app.url}/workbench/alerts/${alert.id}`;
+    await page.goto(url);
+    await page.click('button[data-action=acknowledge]');
+    await poll(async () => (await status()).status).toBe('acknowledged');
+    await poll(() => page.getAttribute('[data-testid=alert-title]', 'data-status')).toBe('acknowledged');
+
+    // The second auditor opens the alert; meanwhile the first moves it on: the second's action is refused.
+    const ctx2 = await newContext(browser, { bypassCSP: true });
+    const page2 = await signIn(ctx2, app.url, checker);
+    await page2.goto(url);
+    await page.click('button[data-action=investigate]');
+    await poll(async () => (await status()).status).toBe('investigating');
+    const before = await status();
+    await page2.click('button[data-action=await_resident]');
+    await poll(() => page2.locator('[data-testid=action-error]').getAttribute('data-code')).toBe('stale_version');
+    const stale = (await page2.locator('[data-testid=action-error]').textContent())!;
+    expect(stale).toContain(`changed by ${DEMO.auditor.username}`);
+    expect(stale).toContain('reload');
+    expect(await status()).toEqual(before);
+
+    // Free text with an ID number is refused with a clear message.
+    await page.goto(url);
+    const [someone] = await q(`SELECT id_number FROM persons LIMIT 1`);
+    await page.selectOption('[data-testid=propose-form] select[name=proposal]', 'suspend');
+    await page.selectOption('[data-testid=propose-form] select[name=disposition]', 'paid_after_death');
+    await page.fill('[data-testid=propose-form] input[name=reason]', `见 ${someone.id_number}`);
+    await page.click('[data-testid=propose-form] button[type=submit]');
+    await poll(() => page.locator('[data-testid=action-error]').count()).toBe(1);
+    expect((await status()).status).toBe('investigating');
+
+    // The maker proposes a suspension…
+    await page.selectOption('[data-testid=propose-form] select[name=proposal]', 'suspend');
+    await page.selectOption('[data-testid=propose-form] select[name=disposition]', 'paid_after_death');
+    await page.fill('[data-testid=propose-form] input[name=reason]', '死亡后仍发放，核实属实');
+    await page.click('[data-testid=propose-form] button[type=submit]');
+    await poll(async () => (await status()).status).toBe('proposed');
+    await poll(() => page.getAttribute('[data-testid=proposal]', 'data-maker')).toBe(DEMO.auditor.username);
+    // … and cannot approve it.
+    await page.click('[data-testid=approve-form] button[type=submit]');
+    await poll(() => page.locator('[data-testid=action-error]').getAttribute('data-code')).toBe('own_proposal');
+    expect((await status()).status).toBe('proposed');
+
+    // The checker sees what the maker saw (nothing changed since), and approves.
+    await page2.goto(url);
+    await poll(() => page2.locator('[data-testid=diff-none]').count()).toBe(1);
+    await page2.screenshot({ path: shotPath('workbench-approval.png'), fullPage: true });
+    await page2.click('[data-testid=approve-form] button[type=submit]');
+    await poll(async () => (await status()).status).toBe('approved');
+    const [p] = await q(`SELECT state, made_by, checked_by FROM alert_proposals WHERE alert_id = $1`, [alert.id]);
+    expect(p).toEqual({ state: 'approved', made_by: DEMO.auditor.username, checked_by: checker.username });
+    const holds = await q(`SELECT kind, proposed_by, approved_by FROM payment_holds WHERE alert_id = $1`, [alert.id]);
+    expect(holds).toEqual([{ kind: 'suspend', proposed_by: DEMO.auditor.username, approved_by: checker.username }]);
+    const events = (
+      await q(`SELECT action, actor FROM alert_transitions WHERE alert_id = $1 AND actor <> 'system' ORDER BY transition_id`, [alert.id])
+    ).map((e) => `${e.action} ${e.actor}`);
+    expect(events).toEqual([
+      `acknowledge ${DEMO.auditor.username}`,
+      `investigate ${DEMO.auditor.username}`,
+      `propose ${DEMO.auditor.username}`,
+      `approve ${checker.username}`
+    ]);
+    await ctx2.close();
+  }, 300_000);
+
+  it('bulk: previews how many alerts and which rules, then acknowledges them through the service', async () => {
+    const page = await asAuditor();
+    await page.goto(`${app.url}/workbench/alerts?status=new&sort=amount`);
+    const boxes = page.locator('[data-testid=queue] tbody input[type=checkbox]');
+    const ids: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await boxes.nth(i).check();
+      ids.push(Number((await boxes.nth(i).getAttribute('value'))!.split(':')[0]));
+    }
+    await page.selectOption('#bulk select[name=action]', 'acknowledge');
+    await page.click('[data-testid=bulk-preview]');
+    await poll(() => page.getAttribute('[data-testid=bulk-confirm]', 'data-count')).toBe('3');
+    const rules = await q(`SELECT rule, count(*)::int AS n FROM alerts WHERE alert_id = ANY($1) GROUP BY rule`, [ids]);
+    for (const r of rules) expect(await page.getAttribute(`[data-testid=bulk-confirm] [data-rule=${r.rule}]`, 'data-n')).toBe(String(r.n));
+    expect((await q(`SELECT count(*)::int AS n FROM alerts WHERE alert_id = ANY($1) AND status = 'new'`, [ids]))[0].n).toBe(3);
+    await page.click('[data-testid=bulk-apply]');
+    await poll(() => page.getAttribute('[data-testid=bulk-done]', 'data-done')).toBe('3');
+    expect((await q(`SELECT count(*)::int AS n FROM alerts WHERE alert_id = ANY($1) AND status = 'acknowledged'`, [ids]))[0].n).toBe(3);
+  }, 300_000);
+});
+
 describe('exports', () => {
   it('writes the filtered queue and a case file as CSV and Excel, formulas neutralised, each export logged', async () => {
     await asAuditor();
@@ -298,7 +398,7 @@ describe('exports', () => {
     const records: string[][] = parse(csv.body.toString('utf8').replace(/^\ufeff/, ''), { relax_column_count: true });
     const row = records.find((r) => r[0] === String(alert.id))!;
     expect(row).toBeTruthy();
-    expect(row[12]).toMatch(/^'=/); // the masked name still starts with =, and is neutralised
+    expect(row[13]).toMatch(/^'=/); // the masked name still starts with =, and is neutralised
 
     const xlsx = await get(`/workbench/alerts/export?format=xlsx&${filter}`);
     const wb = new ExcelJS.Workbook();

@@ -84,7 +84,36 @@ export interface AlertDetail {
   timeline: TimelineRow[];
   window: { from: string; to: string };
   actions: string[];
+  /** The proposal waiting for a checker, with what changed since the maker saw the alert. */
+  proposal: PendingProposal | null;
+  ledger: { amount_due: string; recovered: string; outstanding: string; ledger_status: string; days_to_recover: number | null } | null;
+  sla: { priority: string | null; sla_state: string; due_day: string | null; ack_due: string | null; act_due: string | null } | null;
 }
+
+export interface PendingProposal {
+  proposal_id: number;
+  action: string;
+  disposition: string | null;
+  intentional: boolean | null;
+  amount: string | null;
+  reason: string;
+  made_by: string;
+  made_at: string;
+  alert_version: number;
+  hold: { from_period: string; schemes: string[]; source_confirmed: boolean } | null;
+  /** The alert's facts then and now, the fields that differ only. */
+  changes: { field: string; then: string; now: string }[];
+  /** Timeline rows loaded (or written by a run) after the proposal was made. */
+  new_rows: TimelineRow[];
+}
+
+const FACT_FIELDS = ['status', 'amount_at_risk', 'periods', 'evidence', 'detail', 'run_id', 'last_seen_run'] as const;
+/** A date as 'YYYY-MM-DD' in Asia/Shanghai, whether it came as a date string or a serialised instant. */
+const dayOf = (x: unknown) => {
+  const t = String(x);
+  return /T/.test(t) ? new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date(t)) : t.slice(0, 10);
+};
+const show = (v: unknown) => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
 
 const money = (v: unknown) => (v === null || v === undefined ? '—' : String(v));
 
@@ -333,6 +362,51 @@ export async function alertDetail(
     )
   ]);
   const total = await pool.query(`SELECT COALESCE(sum(amount), 0)::text AS t FROM recoveries WHERE alert_id = $1`, [id]);
+  const [pending, ledger, sla, now] = await Promise.all([
+    pool.query(
+      `SELECT proposal_id::int, action, disposition, intentional, amount::text, reason, made_by, ${iso('made_at')} AS made_at, made_at AS made_ts,
+              alert_version, snapshot
+         FROM alert_proposals WHERE alert_id = $1 AND state = 'pending'`,
+      [id]
+    ),
+    pool.query(
+      `SELECT amount_due::text, recovered::text, outstanding::text, ledger_status, days_to_recover FROM recovery_ledger WHERE alert_id = $1`,
+      [id]
+    ),
+    pool.query(`SELECT priority, sla_state, due_day::text, ack_due::text, act_due::text FROM alert_sla WHERE alert_id = $1`, [id]),
+    pool.query(
+      `SELECT status, amount_at_risk::text, ARRAY(SELECT x::text FROM unnest(periods) x ORDER BY x) AS periods, evidence, detail,
+              run_id::int, last_seen_run::int FROM alerts WHERE alert_id = $1`,
+      [id]
+    )
+  ]);
+  let proposal: PendingProposal | null = null;
+  const p = pending.rows[0];
+  if (p) {
+    const snap = p.snapshot as Record<string, unknown>;
+    const cur = now.rows[0] as Record<string, unknown>;
+    const norm = (f: string, v: unknown) =>
+      f === 'periods' && Array.isArray(v) ? v.map(dayOf) : f === 'run_id' || f === 'last_seen_run' ? (v === null ? null : Number(v)) : v;
+    const changes = FACT_FIELDS.filter((f) => f !== 'status')
+      .map((f) => ({ field: f, then: show(norm(f, snap[f])), now: show(norm(f, cur[f])) }))
+      .filter((c) => c.then !== c.now)
+      .map((c) => (unmasked ? c : { ...c, then: maskIdNumbersIn(c.then)!, now: maskIdNumbersIn(c.now)! }));
+    const madeAt = Date.parse(p.made_at);
+    proposal = {
+      proposal_id: p.proposal_id,
+      action: p.action,
+      disposition: p.disposition,
+      intentional: p.intentional,
+      amount: p.amount,
+      reason: maskIdNumbersIn(p.reason) ?? '',
+      made_by: p.made_by,
+      made_at: p.made_at,
+      alert_version: p.alert_version,
+      hold: (snap.hold as PendingProposal['hold']) ?? null,
+      changes,
+      new_rows: timeline.filter((t) => t.lineage.loaded_at !== null && Date.parse(t.lineage.loaded_at) > madeAt && t.kind !== 'transition')
+    };
+  }
   const names = alertRuleNames.get(a.rule);
   const state = alertStates.find((s) => s.status === a.status);
   const reason = reasonOf(a.rule, a.amount_at_risk, a.periods, a.detail ?? {});
@@ -384,7 +458,10 @@ export async function alertDetail(
     recovered_total: total.rows[0].t,
     timeline,
     window,
-    actions: actionsFrom(a.status)
+    actions: actionsFrom(a.status),
+    proposal,
+    ledger: ledger.rows[0] ?? null,
+    sla: sla.rows[0] ?? null
   };
 }
 

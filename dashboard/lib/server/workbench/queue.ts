@@ -33,8 +33,11 @@ export interface QueueFilters {
   min: string | null;
   max: string | null;
   age: number | null; // raised at least this many days ago
+  sla: string | null; // an SLA state of the view alert_sla (migration 0025)
   sort: Sort;
 }
+
+export const SLA_STATES = ['breached', 'reminder', 'ok', 'paused', 'met'] as const;
 
 export interface QueueRow {
   alert_id: number;
@@ -54,6 +57,8 @@ export interface QueueRow {
   name: string | null;
   id_number: string;
   version: number;
+  sla_state: string | null;
+  due_day: string | null;
 }
 
 export interface QueuePage {
@@ -62,6 +67,8 @@ export interface QueuePage {
   next: string | null;
   counts: { status: string; n: number }[];
   total: number;
+  /** Breached SLAs among the alerts of these filters (any status). */
+  breached: number;
 }
 
 const bad = (m: string) => new HttpError(400, m, 'bad_filter');
@@ -83,9 +90,11 @@ export function parseFilters(q: URLSearchParams): QueueFilters {
   for (const m of [min, max]) if (m !== null && !MONEY.test(m)) throw bad(`amount "${m}" must be yuan with at most two decimals`);
   const ageText = q.get('age') || null;
   if (ageText !== null && !/^\d{1,4}$/.test(ageText)) throw bad('age must be a whole number of days');
+  const sla = q.get('sla') || null;
+  if (sla !== null && !(SLA_STATES as readonly string[]).includes(sla)) throw bad(`unknown SLA state "${sla}"`);
   const sort = (q.get('sort') || 'money') as Sort;
   if (!SORTS.includes(sort)) throw bad(`unknown order "${sort}"`);
-  return { rule, status, severity, area, assignee, min, max, age: ageText === null ? null : Number(ageText), sort };
+  return { rule, status, severity, area, assignee, min, max, age: ageText === null ? null : Number(ageText), sla, sort };
 }
 
 /** The filters back as a query string (for links, saved filters and exports), without the page cursor. */
@@ -99,6 +108,7 @@ export function filtersQuery(f: QueueFilters): string {
   if (f.min) q.set('min', f.min);
   if (f.max) q.set('max', f.max);
   if (f.age !== null) q.set('age', String(f.age));
+  if (f.sla) q.set('sla', f.sla);
   if (f.sort !== 'money') q.set('sort', f.sort);
   return q.toString();
 }
@@ -141,6 +151,7 @@ async function whereOf(pool: Pool, caller: Caller, f: QueueFilters, withStatus: 
   if (f.min) sql += ` AND a.amount_at_risk >= ${p(f.min)}::numeric`;
   if (f.max) sql += ` AND a.amount_at_risk <= ${p(f.max)}::numeric`;
   if (f.age !== null) sql += ` AND a.opened_at <= now() - make_interval(days => ${p(f.age)}::int)`;
+  if (f.sla) sql += ` AND a.alert_id IN (SELECT s.alert_id FROM alert_sla s WHERE s.sla_state = ${p(f.sla)})`;
   return { sql, values };
 }
 
@@ -184,7 +195,9 @@ function toRow(x: Record<string, unknown>): QueueRow {
     region_name: (x.region_name as string | null) ?? null,
     name: maskName(x.name as string | null),
     id_number: maskIdNumber(String(x.id_number)),
-    version: Number(x.version)
+    version: Number(x.version),
+    sla_state: null,
+    due_day: null
   };
 }
 
@@ -212,8 +225,14 @@ export async function queuePage(pool: Pool, caller: Caller, f: QueueFilters, cur
   );
   const countWhere = await whereOf(pool, caller, f, false);
   const countsQ = pool.query(`SELECT a.status, count(*)::int AS n FROM alerts a ${countWhere.sql} GROUP BY a.status`, countWhere.values);
-  const [rows, counts] = await Promise.all([rowsQ, countsQ]);
+  const breachedQ = pool.query(
+    `SELECT count(*)::int AS n FROM alert_sla s WHERE s.sla_state = 'breached' AND s.alert_id IN (SELECT a.alert_id FROM alerts a ${countWhere.sql})`,
+    countWhere.values
+  );
+  const [rows, counts, breached] = await Promise.all([rowsQ, countsQ, breachedQ]);
   const page = rows.rows.slice(0, PAGE_SIZE);
+  const out = page.map(toRow);
+  await withSla(pool, out);
   const last = page[page.length - 1];
   const byStatus = new Map(counts.rows.map((r) => [r.status as string, r.n as number]));
   const openStatuses = alertStates.filter((s) => s.engine_active).map((s) => s.status);
@@ -225,11 +244,25 @@ export async function queuePage(pool: Pool, caller: Caller, f: QueueFilters, cur
         : (byStatus.get(f.status) ?? 0);
   return {
     filters: f,
-    rows: page.map(toRow),
+    rows: out,
     next: rows.rows.length > PAGE_SIZE && last ? encodeCursor(String(last.sort_key), Number(last.alert_id)) : null,
     counts: alertStates.map((s) => ({ status: s.status, n: byStatus.get(s.status) ?? 0 })),
-    total
+    total,
+    breached: breached.rows[0].n
   };
+}
+
+/** Each row's SLA state and next due day (view alert_sla: working days, pauses, the next payroll). */
+async function withSla(pool: Pool, rows: QueueRow[]): Promise<void> {
+  if (!rows.length) return;
+  const r = await pool.query(`SELECT alert_id::int, sla_state, due_day::text FROM alert_sla WHERE alert_id = ANY($1::bigint[])`, [
+    rows.map((x) => x.alert_id)
+  ]);
+  const by = new Map(r.rows.map((x) => [x.alert_id as number, x]));
+  for (const row of rows) {
+    row.sla_state = by.get(row.alert_id)?.sla_state ?? null;
+    row.due_day = by.get(row.alert_id)?.due_day ?? null;
+  }
 }
 
 /** Every row of the filtered queue (for exports), in the queue's order; at most `limit`. */
@@ -246,7 +279,9 @@ export async function queueAll(pool: Pool, caller: Caller, f: QueueFilters, limi
       LIMIT ${Math.max(1, Math.floor(limit))}`,
     where.values
   );
-  return r.rows.map(toRow);
+  const out = r.rows.map(toRow);
+  await withSla(pool, out);
+  return out;
 }
 
 /** The people an alert can be assigned to: auditors and admins whose area covers the caller's. */

@@ -8,6 +8,7 @@ import { requireAuditor } from '$lib/server/workbench/access';
 import { assignees, deleteFilter, parseFilters, queuePage, saveFilter, savedFilters, filtersQuery } from '$lib/server/workbench/queue';
 import { alertRuleNames, alertStates } from '../../../../../core/reference/index.ts';
 import { callerError } from '../../../../../core/errors.ts';
+import { applyBulk, previewBulk } from '../../../../../core/workflow/alerts.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
@@ -60,10 +61,53 @@ export const actions: Actions = {
       await deleteFilter(db(), caller.name, Number(form.get('filter_id')));
       return { deleted: true };
     }),
-  // Bulk assign / acknowledge / close as duplicate go through the workflow service (previewBulk,
-  // applyBulk in core/workflow/alerts.ts); until it is merged here the page says so and writes nothing.
-  bulkPreview: async ({ locals }) =>
-    guarded(locals, async () =>
-      fail(501, { bulkUnavailable: '批量操作服务尚未接入 Bulk actions are not available yet (the workflow service is not merged)' })
-    )
+  // Bulk assign / acknowledge / close as duplicate, only through the workflow service: first a
+  // preview (how many alerts, which rules, which would be skipped and why), then the same selection
+  // applied with the versions the queue showed.
+  bulkPreview: async ({ locals, request, getClientAddress }) =>
+    guarded(locals, async (caller) => {
+      const form = await request.formData();
+      const picked = bulkSelection(form);
+      if (!picked.ids.length) return fail(400, { bulkError: '请先选择预警 Select alerts first' });
+      const action = String(form.get('action') ?? '');
+      const preview = await previewBulk(db(), {
+        alertIds: picked.ids,
+        action,
+        actor: { user: caller.name, role: caller.role, ip: getClientAddress() }
+      });
+      return {
+        preview,
+        selection: form.getAll('alert_id').map(String),
+        assignee: String(form.get('assignee') ?? ''),
+        duplicateOf: String(form.get('duplicate_of') ?? '')
+      };
+    }),
+  bulkApply: async ({ locals, request, getClientAddress }) =>
+    guarded(locals, async (caller) => {
+      const form = await request.formData();
+      const picked = bulkSelection(form);
+      const dup = String(form.get('duplicate_of') ?? '').trim();
+      const result = await applyBulk(db(), {
+        alertIds: picked.ids,
+        action: String(form.get('action') ?? ''),
+        actor: { user: caller.name, role: caller.role, ip: getClientAddress() },
+        assignee: String(form.get('assignee') ?? '') || null,
+        duplicateOf: dup ? Number(dup) : undefined,
+        expectedVersions: picked.versions
+      });
+      return { applied: { done: result.done.length, refused: result.refused } };
+    })
 };
+
+/** The ticked alerts of the queue: each checkbox is "id:version" (the version the queue showed). */
+function bulkSelection(form: FormData): { ids: number[]; versions: Record<number, number> } {
+  const ids: number[] = [];
+  const versions: Record<number, number> = {};
+  for (const v of form.getAll('alert_id')) {
+    const m = /^(\d{1,15}):(\d{1,9})$/.exec(String(v));
+    if (!m) continue;
+    ids.push(Number(m[1]));
+    versions[Number(m[1])] = Number(m[2]);
+  }
+  return { ids: ids.slice(0, 1000), versions };
+}
