@@ -556,3 +556,16 @@ describe('accessibility', () => {
     expect(await auditor.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('rule');
   }, 300_000);
 });
+
+// The README's screenshots (docs/screenshots/workbench-*.jpg) on this app's demo data, when asked:
+//   WORKBENCH_SHOTS=docs/screenshots npx vitest run dashboard/e2e/workbench.test.ts
+describe.runIf(!!process.env.WORKBENCH_SHOTS)('README screenshots', () => {
+  it('are taken by workbench-shots.ts', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'dashboard/e2e/workbench-shots.ts', app.url, process.env.WORKBENCH_SHOTS!], {
+      encoding: 'utf8',
+      timeout: 280_000
+    });
+    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+  }, 300_000);
+});
