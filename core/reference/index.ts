@@ -73,3 +73,39 @@ export interface AlertDisposition {
 export const alertStates = lifecycleJson.states as AlertState[];
 export const alertTransitions = lifecycleJson.transitions as AlertTransition[];
 export const alertDispositions = lifecycleJson.dispositions as AlertDisposition[];
+
+import slaJson from './alert-sla.json' with { type: 'json' };
+import holidaysJson from './holidays-cn.json' with { type: 'json' };
+
+export interface SlaPriority {
+  priority: string;
+  ack_working_days: number;
+  act_working_days: number | null;
+  act_by: 'working_days' | 'next_payroll';
+  name_zh: string;
+}
+/** Service levels of the workbench (alert-sla.json): priority per rule, deadlines per priority. */
+export const alertSla = {
+  payrollDayOfMonth: slaJson.payroll_day_of_month,
+  remindAtFraction: slaJson.remind_at_fraction,
+  priorities: slaJson.priorities as SlaPriority[],
+  rules: slaJson.rules as Record<string, string>
+};
+
+/** Every day of the SLA calendar (holidays-cn.json): weekends off unless listed as `work`, listed holidays off. */
+export function workingCalendar(): { day: string; working: boolean }[] {
+  const off = new Set<string>();
+  const work = new Set<string>();
+  for (const y of Object.values(holidaysJson.years as Record<string, { off: string[]; work: string[] }>)) {
+    y.off.forEach((d) => off.add(d));
+    y.work.forEach((d) => work.add(d));
+  }
+  const out: { day: string; working: boolean }[] = [];
+  const end = Date.parse(holidaysJson.calendar_until + 'T00:00:00Z');
+  for (let t = Date.parse(holidaysJson.calendar_from + 'T00:00:00Z'); t <= end; t += 86_400_000) {
+    const day = new Date(t).toISOString().slice(0, 10);
+    const dow = new Date(t).getUTCDay();
+    out.push({ day, working: work.has(day) || (!off.has(day) && dow !== 0 && dow !== 6) });
+  }
+  return out;
+}

@@ -1,6 +1,16 @@
 // Loads the reference catalogues (core/reference/*.json) into ref_* tables. Idempotent:
 // run after every migration so a deployment's edited catalogue takes effect on restart.
-import { alertDispositions, alertStates, alertTransitions, evidenceKinds, evidenceSources, schemes, subsidyProjects } from './index.ts';
+import {
+  alertDispositions,
+  alertSla,
+  alertStates,
+  alertTransitions,
+  evidenceKinds,
+  evidenceSources,
+  schemes,
+  subsidyProjects,
+  workingCalendar
+} from './index.ts';
 import { withTransaction, type Pool } from '../db/pool.ts';
 import { loadRules } from './rules.ts';
 
@@ -57,6 +67,28 @@ export async function loadCatalogues(pool: Pool): Promise<void> {
        ON CONFLICT (code) DO UPDATE SET grp = EXCLUDED.grp, name_zh = EXCLUDED.name_zh, name_en = EXCLUDED.name_en,
          follow_up = EXCLUDED.follow_up, system_only = EXCLUDED.system_only`,
       [JSON.stringify(alertDispositions)]
+    );
+    // The workbench's SLA (alert-sla.json) and its working-day calendar (holidays-cn.json): view alert_sla.
+    await c.query(
+      `INSERT INTO ref_alert_sla_priorities (priority, ack_working_days, act_working_days, act_by, name_zh)
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(priority text, ack_working_days int, act_working_days int, act_by text, name_zh text)
+       ON CONFLICT (priority) DO UPDATE SET ack_working_days = EXCLUDED.ack_working_days, act_working_days = EXCLUDED.act_working_days,
+         act_by = EXCLUDED.act_by, name_zh = EXCLUDED.name_zh`,
+      [JSON.stringify(alertSla.priorities)]
+    );
+    await c.query(`DELETE FROM ref_alert_sla_rules`);
+    await c.query(`INSERT INTO ref_alert_sla_rules (rule, priority) SELECT key, value FROM jsonb_each_text($1::jsonb)`, [
+      JSON.stringify(alertSla.rules)
+    ]);
+    await c.query(
+      `INSERT INTO ref_alert_sla_settings (one, payroll_day, remind_at_fraction) VALUES (true, $1, $2)
+       ON CONFLICT (one) DO UPDATE SET payroll_day = EXCLUDED.payroll_day, remind_at_fraction = EXCLUDED.remind_at_fraction`,
+      [alertSla.payrollDayOfMonth, alertSla.remindAtFraction]
+    );
+    await c.query(
+      `INSERT INTO ref_calendar (day, working) SELECT day, working FROM jsonb_to_recordset($1::jsonb) AS x(day date, working boolean)
+       ON CONFLICT (day) DO UPDATE SET working = EXCLUDED.working`,
+      [JSON.stringify(workingCalendar())]
     );
     // The engines' rule configuration (core/reference/rules.json): an edited file takes effect on restart.
     await loadRules(c, { overwrite: true });

@@ -17,7 +17,8 @@ export const RISK_RULES = [
   'abnormal_amount',
   'shared_account',
   'post_death_activity',
-  'no_sign_of_life'
+  'no_sign_of_life',
+  'hold_not_honoured'
 ] as const;
 export type RiskRule = (typeof RISK_RULES)[number];
 
