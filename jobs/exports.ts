@@ -8,6 +8,7 @@ import type { Pool } from '../core/db/pool.ts';
 import { maskIdNumber, maskIdNumbersIn, maskName, maskPhone } from '../core/domain/masking.ts';
 import { spreadsheetCell } from '../core/spreadsheet.ts';
 import { ENGINE_DATASETS } from './engines/datasets.ts';
+import { UsageError } from '../core/errors.ts';
 
 export interface Dataset {
   description: string;
@@ -17,6 +18,8 @@ export interface Dataset {
   /** Columns holding personal data and how to mask them. */
   personal?: Partial<Record<string, (v: string | null) => string | null>>;
   takesAsOf?: boolean;
+  /** $1 = the first day of the month of --period YYYY-MM (required). */
+  takesPeriod?: boolean;
 }
 
 export const DATASETS: Record<string, Dataset> = {
@@ -72,6 +75,42 @@ export const DATASETS: Record<string, Dataset> = {
   }
 };
 
+// The auditors' workbench (migrations 0025/0026): the hold list for the payroll system and the audit trail.
+DATASETS['payment-holds'] = {
+  description:
+    'people whose benefit is held for --period YYYY-MM (approved suspensions and stops not released by then), for the payroll system; kind stop only with a confirmed source',
+  sql: `SELECT h.hold_id, h.id_number, p.name, array_to_string(h.scheme_codes, ';') AS schemes, to_char(h.from_period, 'YYYY-MM') AS from_period,
+               h.kind, h.source_confirmed, h.alert_id, a.rule, h.proposed_by, h.approved_by, h.created_at
+          FROM payment_holds h JOIN alerts a USING (alert_id) LEFT JOIN persons p ON p.id_number = h.id_number
+         WHERE h.from_period <= $1::date
+           AND (h.released_at IS NULL OR h.released_at >= ($1::date + INTERVAL '1 month')::timestamp AT TIME ZONE 'Asia/Shanghai')
+         ORDER BY h.hold_id`,
+  columns: [
+    'hold_id',
+    'id_number',
+    'name',
+    'schemes',
+    'from_period',
+    'kind',
+    'source_confirmed',
+    'alert_id',
+    'rule',
+    'proposed_by',
+    'approved_by',
+    'created_at'
+  ],
+  personal: { id_number: (v) => (v === null ? null : maskIdNumber(v)), name: maskName },
+  takesPeriod: true
+};
+DATASETS.audit = {
+  description:
+    "the audit trail in chain order: who did what when, with each event's previous hash and hash (`yinling audit verify` checks them)",
+  sql: `SELECT audit_id, at, actor_type, actor, action, subject, detail::text AS detail, ip, prev_hash, hash FROM audit_log ORDER BY audit_id`,
+  columns: ['audit_id', 'at', 'actor_type', 'actor', 'action', 'subject', 'detail', 'ip', 'prev_hash', 'hash'],
+  // an unmasked view is logged with the person's ID number as its subject
+  personal: { subject: maskIdNumbersIn, detail: maskIdNumbersIn }
+};
+
 // The engines' datasets (alerts, certifications, retirements, subsidy-matches, cases, tasks).
 Object.assign(DATASETS, ENGINE_DATASETS);
 
@@ -85,15 +124,17 @@ function cell(v: unknown): string | null {
 export async function exportDataset(
   pool: Pool,
   name: string,
-  opts: { format: 'csv' | 'json'; out: Writable; unmask?: boolean; asOf?: string }
+  opts: { format: 'csv' | 'json'; out: Writable; unmask?: boolean; asOf?: string; period?: string }
 ): Promise<number> {
   const ds = DATASETS[name];
   if (!ds) throw new Error(`unknown dataset "${name}"`);
+  if (ds.takesPeriod && !/^\d{4}-(0[1-9]|1[0-2])$/.test(opts.period ?? ''))
+    throw new UsageError(`the dataset ${name} needs --period YYYY-MM`);
   const client = await pool.connect();
   let rows = 0;
   const write = (s: string) => new Promise<void>((resolve) => (opts.out.write(s) ? resolve() : opts.out.once('drain', () => resolve())));
   try {
-    const cursor = client.query(new Cursor(ds.sql, ds.takesAsOf ? [opts.asOf] : []));
+    const cursor = client.query(new Cursor(ds.sql, ds.takesAsOf ? [opts.asOf] : ds.takesPeriod ? [`${opts.period}-01`] : []));
     const csv = opts.format === 'csv' ? stringify({ header: true, columns: ds.columns }) : undefined;
     if (csv) csv.on('data', (chunk: Buffer) => opts.out.write(chunk));
     if (!csv) await write('[');

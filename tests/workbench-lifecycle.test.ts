@@ -1,11 +1,13 @@
 // The whole life of an alert through the workbench's services (issue 15): two auditors, a suspension
 // proposed, self-approval refused by the service and by the database, a checker approves, the hold is
 // exported, and the next payments feed still paying the held person raises hold_not_honoured.
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from './db.ts';
 import { enroll, insert, pay, person, pid } from './engines-helpers.ts';
 import { versionOf, workbenchUsers } from './workbench-helpers.ts';
 import { runDetectRisk } from '../jobs/engines/detect-risk.ts';
+import { exportDataset } from '../jobs/exports.ts';
 import { transitionAlert, assignAlert, previewBulk, applyBulk, unmaskAlertPerson, type WorkbenchActor } from '../core/workflow/alerts.ts';
 
 let db: TestDatabase;
@@ -131,5 +133,71 @@ describe('the life of an alert through the services', () => {
       }
     ]);
     await expect(db.pool.query(`UPDATE payment_holds SET kind = 'stop'`)).rejects.toThrow(/payment_holds_unconfirmed_suspends/);
+  });
+
+  it('exports the hold for the payroll system, from its first period on', async () => {
+    const holds = async (period: string) => {
+      let out = '';
+      const sink = new Writable({
+        write(chunk, _e, cb) {
+          out += chunk.toString();
+          cb();
+        }
+      });
+      await exportDataset(db.pool, 'payment-holds', { format: 'json', out: sink, unmask: true, period });
+      return JSON.parse(out) as Record<string, string>[];
+    };
+    expect(await holds('2025-06')).toEqual([]);
+    const july = await holds('2025-07');
+    expect(july).toHaveLength(1);
+    expect(july[0]).toMatchObject({
+      id_number: idPad,
+      schemes: 'ENT',
+      from_period: '2025-07',
+      kind: 'suspend',
+      source_confirmed: 'false',
+      rule: 'paid_after_death'
+    });
+    await expect(
+      exportDataset(db.pool, 'payment-holds', { format: 'csv', out: new Writable({ write: (_c, _e, cb) => cb() }) })
+    ).rejects.toThrow(/--period YYYY-MM/);
+  });
+
+  it('the next payments feed still paying the held person raises hold_not_honoured, linked to the alert', async () => {
+    await runDetectRisk(db.pool, { asOf: '2025-07-20', mode: 'full' });
+    expect((await db.pool.query(`SELECT 1 FROM alerts WHERE rule = 'hold_not_honoured'`)).rowCount).toBe(0);
+    await pay(db.pool, idPad, '2025-07', '2025-07', '3000.00');
+    await runDetectRisk(db.pool, { asOf: '2025-07-20', mode: 'full' });
+    const r = await db.pool.query(
+      `SELECT rule, severity, status, amount_at_risk, array(SELECT to_char(x, 'YYYY-MM') FROM unnest(periods) x) AS periods, evidence, detail
+         FROM alerts WHERE rule = 'hold_not_honoured'`
+    );
+    expect(r.rows).toHaveLength(1);
+    expect(r.rows[0]).toMatchObject({ severity: 'high', status: 'new', amount_at_risk: '3000.00', periods: ['2025-07'] });
+    expect(r.rows[0].evidence.held_alert_ids).toEqual([alertId]);
+    expect(r.rows[0].detail.held_alert_id).toBe(alertId);
+    // the original alert is decided: the engines leave it alone
+    const o = await db.pool.query(`SELECT status FROM alerts WHERE alert_id = $1`, [alertId]);
+    expect(o.rows[0].status).toBe('approved');
+  });
+
+  it('bulk: previews how many alerts and which rules, acknowledges them, refuses suspension in bulk', async () => {
+    const ids = (await db.pool.query(`SELECT alert_id FROM alerts ORDER BY alert_id`)).rows.map((x) => Number(x.alert_id));
+    const p = await previewBulk(db.pool, { alertIds: ids, action: 'acknowledge', actor: u.admin });
+    // hold_not_honoured, and paid_after_death again: the July payment grew its facts beyond the decided alert's
+    expect(p.count).toBe(2);
+    expect(p.rules).toEqual({ hold_not_honoured: 1, paid_after_death: 1 });
+    expect(p.skipped).toEqual([{ alertId, reason: 'approved: cannot be acknowledged' }]);
+    await expect(previewBulk(db.pool, { alertIds: ids, action: 'propose', actor: u.admin })).rejects.toMatchObject({ status: 400 });
+    const r = await applyBulk(db.pool, { alertIds: ids, action: 'acknowledge', actor: u.admin });
+    expect(r.done.map((x) => x.status)).toEqual(['acknowledged', 'acknowledged']);
+    expect(r.refused).toHaveLength(1);
+  });
+
+  it('unmasks the person for an auditor and logs it', async () => {
+    const r = await unmaskAlertPerson(db.pool, { alertId, actor: u.checker, reason: '核对身份' });
+    expect(r.id_number).toBe(idPad);
+    const a = await db.pool.query(`SELECT actor, detail FROM audit_log WHERE action = 'unmask.alert_person'`);
+    expect(a.rows).toEqual([{ actor: 'auditor-b', detail: { role: 'auditor', alert_id: alertId, reason: '核对身份' } }]);
   });
 });

@@ -23,6 +23,7 @@ import { importGeoJson } from '../geo.ts';
 import { backupDatabase, restoreDatabase } from '../backup.ts';
 import { loadCatalogues } from '../../core/reference/load.ts';
 import { todayShanghai } from '../engines/context.ts';
+import { WORKBENCH_COMMANDS } from './workbench.ts';
 
 const operator = (): Actor => ({ type: 'operator', name: os.userInfo().username });
 
@@ -428,7 +429,7 @@ export const COMMANDS: Record<string, Command> = {
 
   export: {
     summary: 'write a dataset to stdout as CSV or JSON (personal data masked unless --unmask, which is audit-logged)',
-    usage: '<dataset> [--format csv|json] [--unmask] [--as-of YYYY-MM-DD]',
+    usage: '<dataset> [--format csv|json] [--unmask] [--as-of YYYY-MM-DD] [--period YYYY-MM]',
     get help() {
       return (
         'Datasets:\n' +
@@ -440,22 +441,25 @@ export const COMMANDS: Record<string, Command> = {
     async run(argv, config) {
       const { values, positionals } = parse(
         argv,
-        { format: { type: 'string' }, unmask: { type: 'boolean' }, 'as-of': { type: 'string' } },
+        { format: { type: 'string' }, unmask: { type: 'boolean' }, 'as-of': { type: 'string' }, period: { type: 'string' } },
         true
       );
       if (positionals.length !== 1) throw new UsageError(`name one dataset: ${Object.keys(DATASETS).join(', ')}`);
+      const period = values.period as string | undefined;
+      if (DATASETS[positionals[0]]?.takesPeriod && !/^\d{4}-(0[1-9]|1[0-2])$/.test(period ?? ''))
+        throw new UsageError(`${positionals[0]} needs --period YYYY-MM`);
       const dataset = oneOf(positionals[0], Object.keys(DATASETS), 'dataset');
       const format = oneOf(values.format as string | undefined, ['csv', 'json'] as const, '--format', 'csv');
       const asOf = isoDateOption(values['as-of'] as string | undefined, '--as-of');
       const db = await openDatabase({ config, migrate: true, log: (m) => console.error(m) });
       try {
-        if (values.unmask) {
-          await audit(db.pool, { type: 'operator', name: os.userInfo().username }, 'export.unmasked', dataset, {
-            format,
-            asOf: asOf ?? null
-          });
-        }
-        const rows = await exportDataset(db.pool, dataset, { format, out: process.stdout, unmask: !!values.unmask, asOf });
+        // every export is logged (an unmasked one under its own action, as before)
+        await audit(db.pool, { type: 'operator', name: os.userInfo().username }, values.unmask ? 'export.unmasked' : 'export', dataset, {
+          format,
+          asOf: asOf ?? null,
+          period: period ?? null
+        });
+        const rows = await exportDataset(db.pool, dataset, { format, out: process.stdout, unmask: !!values.unmask, asOf, period });
         console.error(`${rows} rows`);
       } finally {
         await db.close();
@@ -597,5 +601,8 @@ export const COMMANDS: Record<string, Command> = {
       }
       return 0;
     }
-  }
+  },
+
+  // the auditors' workbench (jobs/cli/workbench.ts)
+  ...WORKBENCH_COMMANDS
 };

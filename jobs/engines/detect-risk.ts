@@ -1,4 +1,4 @@
-// detect-risk — the seven fund-risk rules of docs/rules.md (sql/engines/detect-risk.sql), merged into
+// detect-risk — the fund-risk rules of docs/rules.md (sql/engines/detect-risk.sql), merged into
 // alerts without duplicates (sql/engines/alerts-merge.sql), and the money-at-risk clock per death
 // and custody record with the typical recording lag per source (sql/engines/risk-clock.sql).
 //
@@ -26,6 +26,8 @@
 //   before the as-of month) and no *strong* evidence in the last 12 months (an explicit certification
 //   does not count: docs/rules.md names strong evidence only); at risk the paid payments of the 12
 //   periods before the as-of month.
+// - hold_not_honoured: a payment hold of the workbench (payment_holds, approved, not released) and a
+//   `paid` payment of a held scheme for its from_period or later; one alert per hold, at risk those payments.
 // - Severity per rule from rules.json. A finding already decided by a person (any alert past the
 //   engine-active states but one closed as basis_disappeared) with the same facts is not raised
 //   again; a finding that grew beyond it opens a new alert (sql/engines/alerts-merge.sql).

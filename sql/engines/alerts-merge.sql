@@ -8,6 +8,8 @@
 --   decided (any inactive alert but one the engines closed as basis_disappeared) with the same facts —
 --   at least its evidence and periods, at least its amount — is not re-raised: a dismissed false
 --   positive comes back only when its facts change (new periods or a higher amount).
+--   A finding a live suppression covers (alert_suppressions: its rule for that person, or that account)
+--   opens no alert; the suppression's expiry ends that.
 --   A shared_account alert is the account's (matched on rule + account, its person = the smallest member
 --   id, which may change as members change). :full = false only touches alerts of the people in engine_scope (and accounts in r_scope_acct).
 
@@ -56,7 +58,10 @@ SELECT f.rule, f.id_number, f.dedup_key, f.amount, f.periods, f.evidence, f.deta
                       AND a.rule = f.rule AND a.dedup_key = f.dedup_key AND (a.id_number = f.id_number OR a.rule = 'shared_account'))
    AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.rule = f.rule AND a.dedup_key = f.dedup_key AND (a.id_number = f.id_number OR a.rule = 'shared_account')
                       AND NOT a.active AND a.disposition IS DISTINCT FROM 'basis_disappeared'
-                      AND a.evidence @> f.evidence AND a.periods @> f.periods AND a.amount_at_risk >= f.amount);
+                      AND a.evidence @> f.evidence AND a.periods @> f.periods AND a.amount_at_risk >= f.amount)
+   -- a live suppression (migration 0025: rule + person, or + account for shared_account) opens nothing
+   AND NOT EXISTS (SELECT 1 FROM alert_suppressions s WHERE s.rule = f.rule AND s.revoked_at IS NULL AND s.expires_at > now()
+                      AND s.subject = CASE s.scope WHEN 'account' THEN f.dedup_key ELSE f.id_number END);
 
 -- step: open new alerts
 WITH ins AS (
@@ -84,6 +89,7 @@ WITH gone AS (
            WHEN 'abnormal_amount' THEN 'no payment outside the threshold any more (payments or enrollment corrected)'
            WHEN 'shared_account' THEN 'the account no longer receives pensions for enough people in one period'
            WHEN 'no_sign_of_life' THEN 'sign of life found, death recorded, or no longer paid'
+           WHEN 'hold_not_honoured' THEN 'no payment made despite the hold any more (hold released or payments corrected)'
            ELSE 'no longer found' END AS reason
     FROM r_active a
    WHERE NOT EXISTS (SELECT 1 FROM r_find f WHERE f.rule = a.rule AND f.dedup_key = a.dedup_key AND (f.id_number = a.id_number OR a.rule = 'shared_account'))

@@ -1,6 +1,6 @@
 -- name: detect-risk
 -- params: full, as_of, as_of_end, as_of_month, abnormal_lookback, abnormal_ratio, shared_min, nsol_age, prev_month, nsol_since, nsol_months
--- purpose: the seven fund-risk rules of docs/rules.md as findings (rule, person, dedup key, exact amount,
+-- purpose: the fund-risk rules of docs/rules.md as findings (rule, person, dedup key, exact amount,
 --   periods, evidence ids, facts) in the temp table r_find, for sql/engines/alerts-merge.sql to merge
 --   into alerts. Only `paid` payments for periods up to the as-of month count, and only death and
 --   custody records known on :as_of. :full = false limits the run to the people in engine_scope
@@ -209,6 +209,26 @@ SELECT 'no_sign_of_life', pe.id_number,
                                                        ORDER BY ev.occurred_at DESC, ev.evidence_id LIMIT 1)),
        jsonb_build_object('birth_date', pe.birth_date, 'age', date_part('year', age(:as_of::date, pe.birth_date)))
   FROM persons pe WHERE pe.id_number IN (SELECT id_number FROM r_hit WHERE rule = 'no_sign_of_life');
+
+-- step: holds not honoured
+-- The loop of the workbench's payment holds (migration 0025, docs/rules.md "Alert lifecycle"): a person
+-- held from a period on (an approved suspension or stop, not released) whose payments feed still shows a
+-- `paid` payment of a held scheme for that period or later. One alert per hold (dedup key 'hold:<id>'),
+-- linked to the alert whose approval made the hold; at risk the payments made despite it.
+INSERT INTO r_hit (rule, id_number, dedup_key, period, amount, payment_ids, info)
+SELECT DISTINCT ON (h.hold_id, p.payment_id) 'hold_not_honoured', h.id_number, 'hold:' || h.hold_id, p.period, p.amount, ARRAY[p.payment_id],
+       jsonb_build_object('period', p.period, 'scheme', p.scheme_code, 'hold_id', h.hold_id, 'held_alert_id', h.alert_id)
+  FROM payment_holds h
+  JOIN payments p ON p.id_number = h.id_number AND p.scheme_code = ANY (h.scheme_codes) AND p.period >= h.from_period
+ WHERE h.released_at IS NULL
+   AND p.status = 'paid' AND p.period <= :as_of_month::date AND (p.paid_at IS NULL OR p.paid_at < :as_of_end::timestamptz)
+   AND (:full::boolean OR h.id_number IN (SELECT id_number FROM engine_scope))
+ ORDER BY h.hold_id, p.payment_id;
+INSERT INTO r_basis (rule, id_number, dedup_key, evidence, detail)
+SELECT 'hold_not_honoured', h.id_number, h.dedup_key,
+       jsonb_build_object('hold_ids', jsonb_agg(DISTINCT (h.info ->> 'hold_id')::bigint), 'held_alert_ids', jsonb_agg(DISTINCT (h.info ->> 'held_alert_id')::bigint)),
+       jsonb_build_object('held_alert_id', min((h.info ->> 'held_alert_id')::bigint), 'hold_id', min((h.info ->> 'hold_id')::bigint))
+  FROM r_hit h WHERE h.rule = 'hold_not_honoured' AND h.dedup_key LIKE 'hold:%' GROUP BY h.id_number, h.dedup_key;
 
 -- step: findings
 CREATE TEMP TABLE r_find ON COMMIT DROP AS
