@@ -59,7 +59,7 @@ export async function verifyAuditChain(db: Queryable, opts: { batch?: number } =
     const r = await db.query(
       `SELECT audit_id::text, (extract(epoch FROM at) * 1000000)::bigint::text AS at_us, actor_type, actor, action, subject,
               detail::text AS detail, ip, prev_hash, hash
-         FROM audit_log WHERE audit_id > $1::bigint ORDER BY audit_id LIMIT $2`,
+         FROM audit_log WHERE audit_id > $1::bigint ORDER BY audit_log.audit_id LIMIT $2`,
       [last, batch]
     );
     for (const row of r.rows as AuditRow[]) {
