@@ -1,4 +1,4 @@
-// Demo staff accounts, one per role, created with the demo city so a fresh `npm start` can be
+// Demo staff accounts, one per role (two auditors, for the workbench's four eyes), created with the demo city so a fresh `npm start` can be
 // signed into at once. Each gets a random password when it is created (never a fixed one: a
 // published password is a way in to whoever forgets to turn the demo off); the passwords are kept in
 // a file readable by the operator only, so `npm start` can print them again on every start.
@@ -11,6 +11,8 @@ import { createUser, setPassword, type Role } from './accounts.ts';
 export const DEMO_ACCOUNTS: { username: string; role: Role; scope: 'city' | 'district'; displayName: string }[] = [
   { username: 'demo-leader', role: 'leader', scope: 'city', displayName: '演示·局领导' },
   { username: 'demo-auditor', role: 'auditor', scope: 'city', displayName: '演示·基金稽核' },
+  // the second auditor: approves what demo-auditor proposes (the workbench's four eyes: a maker never checks their own)
+  { username: 'demo-checker', role: 'auditor', scope: 'city', displayName: '演示·基金稽核（复核）' },
   { username: 'demo-staff', role: 'staff', scope: 'district', displayName: '演示·区经办' },
   { username: 'demo-admin', role: 'admin', scope: 'city', displayName: '演示·系统管理员' }
 ];
