@@ -243,15 +243,12 @@ async function recordEvent(
     if (String(b) !== String(a)) changes[k] = [b, a];
   }
   const runIds = [...new Set([before.run_id, before.last_seen_run].filter((x): x is number => x !== null && x !== undefined))];
-  const rh = runIds.length
-    ? await c.query(`SELECT counts->>'rules_hash' AS h FROM job_runs WHERE run_id = ANY($1::bigint[]) ORDER BY run_id DESC LIMIT 1`, [
-        runIds
-      ])
-    : { rows: [] };
-  const rulesHash = rh.rows[0]?.h ?? null;
-  await c.query(
+  // the rule configuration of the newest run behind the alert, looked up in the same statement
+  const ev = await c.query(
     `INSERT INTO alert_transitions (alert_id, from_status, to_status, actor, actor_role, reason, action, changes, run_ids, rules_hash, note)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+             (SELECT counts->>'rules_hash' FROM job_runs WHERE run_id = ANY($9::bigint[]) ORDER BY run_id DESC LIMIT 1), $10)
+     RETURNING rules_hash`,
     [
       before.alert_id,
       before.status,
@@ -262,10 +259,10 @@ async function recordEvent(
       e.action,
       JSON.stringify(changes),
       runIds,
-      rulesHash,
       e.note ?? null
     ]
   );
+  const rulesHash = ev.rows[0].rules_hash ?? null;
   await audit(c, { type: 'staff', name: e.actor.user, ip: e.actor.ip }, `alert.${e.action}`, String(before.alert_id), {
     role: e.role,
     rule: before.rule,

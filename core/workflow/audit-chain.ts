@@ -50,7 +50,7 @@ export interface VerifyResult {
 /** Recompute the whole chain; stops at the first event that does not verify. */
 export async function verifyAuditChain(db: Queryable, opts: { batch?: number } = {}): Promise<VerifyResult> {
   const t0 = Date.now();
-  const batch = opts.batch ?? 20_000;
+  const batch = opts.batch ?? 50_000;
   let last = '0';
   let prevHash: string | null = null;
   let prevId: string | null = null;
