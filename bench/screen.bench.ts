@@ -13,8 +13,8 @@
 // Without BENCH_URL it builds everything itself: an embedded PostgreSQL in a scratch dir, the
 // synthetic city (BENCH_SCALE=city|demo|tiny, default city; generated once into .cache/bench and
 // reused through hard links), ingestion with the engines, the demo accounts and the map shapes,
-// and the web app from a private build. With BENCH_URL (and BENCH_USER / BENCH_PASSWORD, default the
-// demo leader) it measures a server that is already running.
+// and the web app from a private build. With BENCH_URL (and BENCH_USER, default the demo leader, and
+// BENCH_PASSWORD) it measures a server that is already running.
 // Results: printed, and written to test-results/bench-screen.json.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -86,7 +86,7 @@ function dataChanger(pool: import('../core/db/pool.ts').Pool): (up: boolean) => 
 
 async function setUp(): Promise<Setup> {
   const user = process.env.BENCH_USER ?? 'demo-leader';
-  const password = process.env.BENCH_PASSWORD ?? 'yinling-leader-demo';
+  let password = process.env.BENCH_PASSWORD ?? '';
   if (process.env.BENCH_URL) {
     // An external server: its data moves only when BENCH_DATABASE_URL says where the data is —
     // a test copy, never a production database (the figures are moved back at the end, but a
@@ -116,7 +116,8 @@ async function setUp(): Promise<Setup> {
     await db.stop();
   };
   try {
-    await ensureDemoAccounts(db.pool);
+    const logins = await ensureDemoAccounts(db.pool);
+    password ||= logins.find((l) => l.username === user)?.password ?? '';
     await importGeoJson(db.pool, path.join(db.inbox, '.geo', 'city.geojson'));
     // A copy of the private build for this run (tests may rebuild theirs meanwhile); inside the
     // checkout so the server's imports resolve to node_modules.

@@ -107,6 +107,18 @@ export async function setDisabled(pool: Pool, actor: Actor, username: string, di
   await audit(pool, actor, disabled ? 'user.disable' : 'user.enable', username);
 }
 
+/** A new password for a user (its sessions end: whoever held the old one is signed out). */
+export async function setPassword(pool: Pool, actor: Actor, username: string, password: string): Promise<void> {
+  if (password.length < 10) throw new HttpError(400, 'the password needs at least 10 characters', 'weak_password');
+  const r = await pool.query(`UPDATE staff_users SET password_hash = $2 WHERE username = $1 RETURNING user_id`, [
+    username,
+    await hashPassword(password)
+  ]);
+  if (!r.rowCount) throw new HttpError(404, `no user ${username}`, 'unknown_user');
+  await pool.query(`DELETE FROM staff_sessions WHERE user_id = $1`, [r.rows[0].user_id]);
+  await audit(pool, actor, 'user.password', username);
+}
+
 export type LoginResult =
   | { ok: true; user: StaffUser; sessionToken: string; expiresAt: Date }
   | { ok: false; reason: 'invalid' | 'locked' | 'busy'; lockedUntil?: Date };

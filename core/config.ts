@@ -35,6 +35,14 @@ export interface Config {
   inboxSettleSeconds: number;
   /** Never generate the demo city or its accounts (production: YINLING_NO_DEMO=1, or `up --no-demo`). */
   noDemo: boolean;
+  /** The size of the generated demo city: demo (≈ 20,000 recipients) or tiny (a few hundred, for a quick look). */
+  demoScale: 'demo' | 'tiny';
+}
+
+function demoScale(v: string | undefined): 'demo' | 'tiny' {
+  if (!v || v === 'demo') return 'demo';
+  if (v === 'tiny') return 'tiny';
+  throw new Error(`YINLING_DEMO_SCALE must be demo or tiny, not "${v}"`);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -53,6 +61,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       engines: env.YINLING_SCHEDULE_ENGINES || '30 2 * * *'
     },
     inboxSettleSeconds: intEnv('YINLING_INBOX_SETTLE_SECONDS', 60),
-    noDemo: ['1', 'true', 'yes'].includes((env.YINLING_NO_DEMO ?? '').toLowerCase())
+    noDemo: ['1', 'true', 'yes'].includes((env.YINLING_NO_DEMO ?? '').toLowerCase()),
+    demoScale: demoScale(env.YINLING_DEMO_SCALE)
   };
 }

@@ -1,6 +1,8 @@
 // The operators' CLI: exit codes 0/1/2, --help everywhere, one clear line instead of a stack trace;
 // `run all --as-of D` then `export alerts --as-of D` on a later day gives the alerts of that run.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../core/config.ts';
@@ -73,4 +75,31 @@ describe('yinling run all --as-of, then export alerts --as-of (issue 14.6)', () 
       await db.drop();
     }
   });
+});
+
+describe('yinling backup / restore from the command line', () => {
+  it('backs up, refuses to restore over data (exit 1, one line) and restores into an empty database (exit 0)', async () => {
+    const db = await freshDatabase();
+    const empty = await freshDatabase({ empty: true });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yinling-cli-backup-'));
+    try {
+      expect(run(['backup'], { DATABASE_URL: db.url }).status).toBe(2);
+      const file = path.join(dir, 'b.backup');
+      const b = run(['backup', '--out', file], { DATABASE_URL: db.url });
+      expect(b.status, b.stderr).toBe(0);
+      expect(b.stdout).toMatch(/^backup .*: schema \d{4}_\w+, \d+ tables, \d+ rows/);
+      expect(run(['backup', '--out', file], { DATABASE_URL: db.url }).status).toBe(2); // never overwrites a file
+      const over = run(['restore', file], { DATABASE_URL: db.url });
+      expect(over.status).toBe(1);
+      expect(over.stderr.trim().split('\n')).toHaveLength(1);
+      expect(over.stderr).toMatch(/the database is not empty/);
+      const r = run(['restore', file], { DATABASE_URL: empty.url });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^restored .*: \d+ tables/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      await db.drop();
+      await empty.drop();
+    }
+  }, 120_000);
 });

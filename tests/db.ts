@@ -9,12 +9,13 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function freshDatabase(): Promise<TestDatabase> {
+/** A migrated database (a clone of the run's template); `empty: true` — no schema at all. */
+export async function freshDatabase(opts: { empty?: boolean } = {}): Promise<TestDatabase> {
   const adminUrl = inject('pgAdminUrl');
   const name = 'yinling_t_' + randomBytes(5).toString('hex');
   const admin = createPool(adminUrl, { max: 1 });
   try {
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${inject('pgTemplate')}`);
+    await admin.query(opts.empty ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} TEMPLATE ${inject('pgTemplate')}`);
   } finally {
     await admin.end();
   }

@@ -8,6 +8,8 @@ import { enroll, insert, pay, person, pid } from './engines-helpers.ts';
 import { versionOf, workbenchUsers } from './workbench-helpers.ts';
 import { runDetectRisk } from '../jobs/engines/detect-risk.ts';
 import { exportDataset } from '../jobs/exports.ts';
+import { ensureDemoAccounts } from '../core/demo-accounts.ts';
+import { login } from '../core/accounts.ts';
 import { transitionAlert, assignAlert, previewBulk, applyBulk, unmaskAlertPerson, type WorkbenchActor } from '../core/workflow/alerts.ts';
 
 let db: TestDatabase;
@@ -199,5 +201,14 @@ describe('the life of an alert through the services', () => {
     expect(r.id_number).toBe(idPad);
     const a = await db.pool.query(`SELECT actor, detail FROM audit_log WHERE action = 'unmask.alert_person'`);
     expect(a.rows).toEqual([{ actor: 'auditor-b', detail: { role: 'auditor', alert_id: alertId, reason: '核对身份' } }]);
+  });
+
+  it('creates a second demo auditor, with a generated password like the other demo accounts', async () => {
+    const logins = await ensureDemoAccounts(db.pool);
+    const checker = logins.find((l) => l.username === 'demo-checker')!;
+    expect(checker).toMatchObject({ role: 'auditor' });
+    expect(checker.password).not.toBe(logins.find((l) => l.username === 'demo-auditor')!.password);
+    const ok = await login(db.pool, 'demo-checker', checker.password, { ip: '10.0.0.2' });
+    expect(ok.ok && ok.user.role).toBe('auditor');
   });
 });

@@ -243,15 +243,12 @@ async function recordEvent(
     if (String(b) !== String(a)) changes[k] = [b, a];
   }
   const runIds = [...new Set([before.run_id, before.last_seen_run].filter((x): x is number => x !== null && x !== undefined))];
-  const rh = runIds.length
-    ? await c.query(`SELECT counts->>'rules_hash' AS h FROM job_runs WHERE run_id = ANY($1::bigint[]) ORDER BY run_id DESC LIMIT 1`, [
-        runIds
-      ])
-    : { rows: [] };
-  const rulesHash = rh.rows[0]?.h ?? null;
-  await c.query(
+  // the rule configuration of the newest run behind the alert, looked up in the same statement
+  const ev = await c.query(
     `INSERT INTO alert_transitions (alert_id, from_status, to_status, actor, actor_role, reason, action, changes, run_ids, rules_hash, note)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+             (SELECT counts->>'rules_hash' FROM job_runs WHERE run_id = ANY($9::bigint[]) ORDER BY run_id DESC LIMIT 1), $10)
+     RETURNING rules_hash`,
     [
       before.alert_id,
       before.status,
@@ -262,10 +259,10 @@ async function recordEvent(
       e.action,
       JSON.stringify(changes),
       runIds,
-      rulesHash,
       e.note ?? null
     ]
   );
+  const rulesHash = ev.rows[0].rules_hash ?? null;
   await audit(c, { type: 'staff', name: e.actor.user, ip: e.actor.ip }, `alert.${e.action}`, String(before.alert_id), {
     role: e.role,
     rule: before.rule,
@@ -592,7 +589,16 @@ async function laterFourEyes({ c, a, input, who }: Ctx): Promise<TransitionResul
   const reason = need(input.reason, 'reason');
   const snapshot: Record<string, unknown> = snapshotOf(a);
   let amount: string;
+  let disposition = a.disposition;
   if (action === 'restore') {
+    // a wrongful suspension was a false positive: say which (the alert's improper disposition and amount due end)
+    disposition = need(input.disposition, 'disposition');
+    if (dispositionOf(disposition)?.group !== 'false_positive')
+      throw new HttpError(
+        400,
+        `a restore names why the suspension was wrongful: a false-positive disposition, not ${disposition}`,
+        'invalid_disposition'
+      );
     const through = month(input.restoreThrough, 'restoreThrough') ?? `${todayShanghai().slice(0, 7)}-01`;
     const bp = await backPay(c, a.alert_id, through);
     snapshot.restore = { through, ...bp };
@@ -604,7 +610,7 @@ async function laterFourEyes({ c, a, input, who }: Ctx): Promise<TransitionResul
   const ins = await c.query(
     `INSERT INTO alert_proposals (alert_id, action, target_status, disposition, amount, reason, snapshot, alert_version, made_by, made_role)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING proposal_id`,
-    [a.alert_id, action, target, a.disposition, amount, reason, JSON.stringify(snapshot), a.version, who.user, who.role]
+    [a.alert_id, action, target, disposition, amount, reason, JSON.stringify(snapshot), a.version, who.user, who.role]
   );
   const proposalId = Number(ins.rows[0].proposal_id);
   await c.query(
@@ -636,6 +642,7 @@ async function applyLater(
     proposal_id: string;
     action: string;
     target_status: string;
+    disposition: string | null;
     amount: string | null;
     snapshot: Record<string, unknown>;
     made_by: string;
@@ -646,6 +653,8 @@ async function applyLater(
   const proposalId = Number(p.proposal_id);
   const set: Record<string, unknown> = { status: p.target_status };
   if (TERMINAL.has(p.target_status) && !a.closed_at) set.closed_at = new Date();
+  // restored: not money lost after all — its false-positive disposition, no amount due
+  if (p.action === 'restore') Object.assign(set, { disposition: p.disposition, disposition_intentional: null, amount_due: null });
   const after = await update(c, a, who.user, set);
   let restorationId: number | undefined;
   let backPayAmount: string | undefined;

@@ -50,7 +50,7 @@ export interface VerifyResult {
 /** Recompute the whole chain; stops at the first event that does not verify. */
 export async function verifyAuditChain(db: Queryable, opts: { batch?: number } = {}): Promise<VerifyResult> {
   const t0 = Date.now();
-  const batch = opts.batch ?? 20_000;
+  const batch = opts.batch ?? 50_000;
   let last = '0';
   let prevHash: string | null = null;
   let prevId: string | null = null;
@@ -59,7 +59,7 @@ export async function verifyAuditChain(db: Queryable, opts: { batch?: number } =
     const r = await db.query(
       `SELECT audit_id::text, (extract(epoch FROM at) * 1000000)::bigint::text AS at_us, actor_type, actor, action, subject,
               detail::text AS detail, ip, prev_hash, hash
-         FROM audit_log WHERE audit_id > $1::bigint ORDER BY audit_id LIMIT $2`,
+         FROM audit_log WHERE audit_id > $1::bigint ORDER BY audit_log.audit_id LIMIT $2`,
       [last, batch]
     );
     for (const row of r.rows as AuditRow[]) {

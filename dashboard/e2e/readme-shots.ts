@@ -1,16 +1,24 @@
 // The README's screenshots, taken from a running server (e.g. `npm start`) with Debian's Chromium:
 //   npx tsx dashboard/e2e/readme-shots.ts [http://localhost:3000] [out-dir]
-// Signs in as the demo leader and saves the city wall screen (1920×1080), a district after a
+// Signs in as the demo leader (password from SHOTS_PASSWORD, else the demo password file that
+// `npm start` keeps in the data directory) and saves the city wall screen (1920×1080), a district after a
 // click on the map, a town, and the masked list of people behind P01 in one of its communities.
 // Not a test: the browser tests (screen.test.ts) check the same path and keep their own shots.
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from './support/chromium.ts';
+import { loadConfig } from '../../core/config.ts';
 
 const url = (process.argv[2] ?? 'http://localhost:3000').replace(/\/$/, '');
 const out = path.resolve(process.argv[3] ?? 'docs/screenshots');
 const WAIT = 60_000;
+
+function demoPassword(user: string): string {
+  const file = path.join(loadConfig().dataDir, 'demo-accounts.json');
+  if (!fs.existsSync(file)) throw new Error(`no ${file}: set SHOTS_PASSWORD`);
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>)[user] ?? '';
+}
 
 async function settled(page: Page, region: string): Promise<void> {
   await page.waitForFunction((r) => document.querySelector('[data-testid=cockpit]')?.getAttribute('data-region') === r, region, {
@@ -36,7 +44,7 @@ async function main() {
     page.setDefaultTimeout(WAIT);
     await page.goto(`${url}/login`);
     await page.fill('input[name=username]', process.env.SHOTS_USER ?? 'demo-leader');
-    await page.fill('input[name=password]', process.env.SHOTS_PASSWORD ?? 'yinling-leader-demo');
+    await page.fill('input[name=password]', process.env.SHOTS_PASSWORD ?? demoPassword(process.env.SHOTS_USER ?? 'demo-leader'));
     await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('button[type=submit]')]);
 
     await page.goto(`${url}/screen`);

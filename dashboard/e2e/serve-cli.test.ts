@@ -10,7 +10,7 @@ import { freshDatabase, type TestDatabase } from '../../tests/db.ts';
 import { ensureDemoAccounts } from '../../core/demo-accounts.ts';
 import { ensureBuild, ROOT } from './support/build.ts';
 import { untilHealthy } from './support/health.ts';
-import { DEMO } from './support/app.ts';
+import { DEMO, useDemoLogins } from './support/app.ts';
 
 let db: TestDatabase;
 let child: ChildProcess | undefined;
@@ -24,7 +24,7 @@ beforeAll(async () => {
   db = await freshDatabase();
   await db.pool.query(`INSERT INTO regions (code, name, level) VALUES ('330600000000', '示例市', 'city')`);
   await db.pool.query(`REFRESH MATERIALIZED VIEW region_paths`);
-  await ensureDemoAccounts(db.pool);
+  useDemoLogins(await ensureDemoAccounts(db.pool));
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
   child = spawn(process.execPath, [path.join(ROOT, 'jobs', 'cli', 'bin.js'), 'serve'], {

@@ -18,7 +18,10 @@ import * as accounts from '../../core/accounts.ts';
 import { audit, type Actor } from '../../core/audit.ts';
 import { HttpError } from '../../core/errors.ts';
 import { ensureDemoAccounts } from '../../core/demo-accounts.ts';
+import { demoAccountLines, ingestSummary, openStartLog, type StartLog } from './start-log.ts';
 import { importGeoJson } from '../geo.ts';
+import { backupDatabase, restoreDatabase } from '../backup.ts';
+import { loadCatalogues } from '../../core/reference/load.ts';
 import { todayShanghai } from '../engines/context.ts';
 import { WORKBENCH_COMMANDS } from './workbench.ts';
 
@@ -78,14 +81,16 @@ export interface Command {
 
 const log = (m: string) => console.log(`[${new Date().toLocaleTimeString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false })}] ${m}`);
 
-function printResults(results: JobResult[], names: string[]): void {
-  results.forEach((r, i) => {
+function resultLines(results: JobResult[], names: string[]): string[] {
+  return results.map((r, i) => {
     const c = r.counts;
     const extra = Object.keys(c.extra).length ? ' ' + JSON.stringify(c.extra) : '';
-    console.log(
-      `${names[i] ?? 'job'} #${r.runId}: ${r.status} in ${(r.durationMs / 1000).toFixed(1)} s — read ${c.read}, loaded ${c.loaded}, replaced ${c.replaced}, quarantined ${c.quarantined}${extra}${r.error ? `\n  error: ${r.error}` : ''}`
-    );
+    return `${names[i] ?? 'job'} #${r.runId}: ${r.status} in ${(r.durationMs / 1000).toFixed(1)} s — read ${c.read}, loaded ${c.loaded}, replaced ${c.replaced}, quarantined ${c.quarantined}${extra}${r.error ? `\n  error: ${r.error}` : ''}`;
   });
+}
+
+function printResults(results: JobResult[], names: string[]): void {
+  for (const line of resultLines(results, names)) console.log(line);
 }
 
 async function runAndReport(config: Config, job: string, opts: { asOf?: string; inbox?: string }): Promise<number> {
@@ -124,13 +129,18 @@ function webBuildIsCurrent(config: Config): boolean {
   return Math.max(...sources.map(newest), fs.statSync(path.join(ROOT, 'svelte.config.js')).mtimeMs) <= built;
 }
 
-function buildWeb(): void {
-  log('Building the web app (vite build)…');
+function buildWeb(out: StartLog): void {
+  out.say('Building the web app (vite build, about a minute)…');
   const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], {
     cwd: ROOT,
-    stdio: 'inherit'
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024
   });
-  if (r.status !== 0) throw new Error('the web app did not build (see the messages above)');
+  for (const line of `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n')) if (line.trim()) out.detail(`[vite] ${line}`);
+  if (r.status !== 0) {
+    console.error(`${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-30).join('\n'));
+    throw new Error(`the web app did not build (the build's messages are above and in ${out.file})`);
+  }
 }
 
 /** The semantic layer's token secret: CUBEJS_API_SECRET, else one generated once and kept in the data dir. */
@@ -175,35 +185,43 @@ export const COMMANDS: Record<string, Command> = {
     help: 'Starts the embedded PostgreSQL unless DATABASE_URL is set, applies migrations, generates and ingests the\ndemo city when the database holds no persons, then runs the scheduler and the web server on PORT (default 3000).\nCtrl-C stops everything cleanly; the next start reuses the data.',
     async run(argv, config) {
       const { values } = parse(argv, { 'no-demo': { type: 'boolean' } });
-      if (!webBuildIsCurrent(config)) buildWeb();
-      const db = await openDatabase({ config, log, migrate: true });
+      const out = openStartLog(config);
+      out.say(`Starting Yinling (the details go to ${out.file})`);
+      if (!webBuildIsCurrent(config)) buildWeb(out);
+      const db = await openDatabase({ config, log: out.detail, migrate: true });
       const children: ChildProcess[] = [];
       let stopping = false;
+      const passwordFile = path.join(config.dataDir, 'demo-accounts.json');
       try {
-        log(`Database ready (schema ${await schemaVersion(db.pool)})`);
+        const ts = await db.pool.query(`SELECT yinling_has_timescale() AS ts`);
+        out.say(`Database ready: schema ${await schemaVersion(db.pool)}, ${ts.rows[0].ts ? 'TimescaleDB' : 'plain PostgreSQL'}.`);
         const persons = await db.pool.query(`SELECT EXISTS (SELECT 1 FROM persons) AS any`);
         if (!persons.rows[0].any && !values['no-demo'] && !config.noDemo) {
           const hasFiles = fs.existsSync(config.inboxDir) && fs.readdirSync(config.inboxDir).some((f) => !f.startsWith('.'));
           if (!hasFiles) {
-            log(`Empty database: generating the demo city into ${config.inboxDir}`);
+            out.say(
+              `Empty database: generating the demo city (${config.demoScale === 'tiny' ? 'a tiny one' : 'about 20,000 recipients'}) into ${config.inboxDir}`
+            );
             const { generateCity } = await import('../../seeds/generator/index.ts');
-            await generateCity({ scale: 'demo', seed: 1, outDir: config.inboxDir, asOf: todayShanghai() });
+            await generateCity({ scale: config.demoScale, seed: 1, outDir: config.inboxDir, asOf: todayShanghai() });
           }
-          log('Ingesting the inbox…');
-          const results = await runWithDependents(db.pool, 'ingest', { config, trigger: 'startup', log });
-          printResults(results, ['ingest', 'then']);
-          // Demo accounts (published passwords, two may unmask) only over the demo city generated just now,
-          // never over an operator's files that were already in the inbox.
-          if (!hasFiles) await ensureDemoAccounts(db.pool);
-          else log('The inbox held files already: loaded them as real data, and created no demo accounts.');
+          out.say('Loading the inbox, then running the engines (a minute or two)…');
+          const results = await runWithDependents(db.pool, 'ingest', { config, trigger: 'startup', log: out.detail });
+          for (const line of resultLines(results, ['ingest', 'then'])) out.detail(line);
+          for (const line of await ingestSummary(db.pool, results, !hasFiles)) out.say(line);
+          // Demo accounts (two may unmask) only over the demo city generated just now, never over an
+          // operator's files that were already in the inbox.
+          if (!hasFiles) await ensureDemoAccounts(db.pool, { passwordFile });
+          else out.say('The inbox held files already: loaded them as real data, and created no demo accounts.');
         }
         const geo = path.join(config.inboxDir, '.geo', 'city.geojson');
         const shapes = await db.pool.query(`SELECT EXISTS (SELECT 1 FROM region_shapes) AS any`);
-        if (!shapes.rows[0].any && fs.existsSync(geo)) log(`Imported ${await importGeoJson(db.pool, geo)} region shapes for the map`);
+        if (!shapes.rows[0].any && fs.existsSync(geo))
+          out.detail(`Imported ${await importGeoJson(db.pool, geo)} region shapes for the map`);
         const demo = await db.pool.query(`SELECT count(*)::int AS n FROM staff_users WHERE username LIKE 'demo-%'`);
         if (demo.rows[0].n > 0) {
-          const lines = await ensureDemoAccounts(db.pool);
-          log(`Demo accounts (sign in at http://localhost:${config.port}/login):\n${lines.join('\n')}`);
+          const logins = await ensureDemoAccounts(db.pool, { passwordFile });
+          for (const line of demoAccountLines(logins, `http://localhost:${config.port}`, passwordFile)) out.say(line);
         }
         const env = { ...process.env, DATABASE_URL: db.url, YINLING_MANAGED_BY_UP: '1' };
         const bin = path.join(ROOT, 'jobs', 'cli', 'bin.js');
@@ -213,7 +231,7 @@ export const COMMANDS: Record<string, Command> = {
           child.on('exit', (code, signal) => {
             children.splice(children.indexOf(child), 1);
             if (stopping) return;
-            log(`${cmd} exited (${signal ?? code}); restarting in 2 s`);
+            out.say(`${cmd} exited (${signal ?? code}); restarting in 2 s`);
             setTimeout(() => {
               if (!stopping) start(cmd);
             }, 2000);
@@ -221,9 +239,9 @@ export const COMMANDS: Record<string, Command> = {
         };
         start('serve');
         start('scheduler');
-        log(`Yinling is up: http://localhost:${config.port}/ (health: http://localhost:${config.port}/healthz). Ctrl-C stops.`);
+        out.say(`Yinling is up: http://localhost:${config.port}/ (health: http://localhost:${config.port}/healthz). Ctrl-C stops.`);
         const signal = await waitForSignal();
-        log(`${signal}: stopping…`);
+        out.say(`${signal}: stopping…`);
       } finally {
         stopping = true;
         await Promise.all(
@@ -241,7 +259,8 @@ export const COMMANDS: Record<string, Command> = {
           )
         );
         await db.close();
-        log('Stopped.');
+        out.say('Stopped.');
+        out.close();
       }
       return 0;
     }
@@ -277,6 +296,62 @@ export const COMMANDS: Record<string, Command> = {
       await scheduler.stop();
       await db.close();
       return 0;
+    }
+  },
+
+  backup: {
+    summary: 'write the whole database, consistent, to one file (gzipped tar of COPY files and a manifest)',
+    usage: '--out FILE',
+    help: 'Safe while Yinling runs: the tables are read in one snapshot. Restore with `yinling restore FILE` into an empty database.',
+    async run(argv, config) {
+      const { values } = parse(argv, { out: { type: 'string' } });
+      const out = values.out as string | undefined;
+      if (!out) throw new UsageError('say where to write the backup: --out FILE');
+      if (fs.existsSync(out)) throw new UsageError(`${out} exists already: choose a new file name`);
+      const db = await openDatabase({ config, migrate: false, log: (m) => console.error(m) });
+      try {
+        const m = await backupDatabase(db.pool, out);
+        const rows = m.tables.reduce((n, t) => n + t.rows, 0);
+        console.log(
+          `backup ${out}: schema ${m.migrations.at(-1)}, ${m.tables.length} tables, ${rows} rows, ${fs.statSync(out).size} bytes`
+        );
+        await audit(db.pool, operator(), 'backup', out, { schema: m.migrations.at(-1), rows });
+        return 0;
+      } finally {
+        await db.close();
+      }
+    }
+  },
+
+  restore: {
+    summary: 'load a backup file into an empty database, upgrading it to this version’s schema',
+    usage: 'FILE',
+    help: 'The database (DATABASE_URL, or the embedded one of YINLING_DATA_DIR) must be empty: restore never overwrites data.',
+    async run(argv, config) {
+      const { positionals } = parse(argv, {}, true);
+      if (positionals.length !== 1) throw new UsageError('name one backup file');
+      const db = await openDatabase({ config, migrate: false, log: (m) => console.error(m) });
+      try {
+        const { manifest, upgraded } = await restoreDatabase(db.url, db.pool, positionals[0], () => {});
+        await loadCatalogues(db.pool);
+        const refreshed = await runWithDependents(db.pool, 'refresh-rollups', { config, trigger: 'manual', log: () => {} });
+        if (refreshed.some((r) => r.status === 'failed')) throw new Error(`refreshing the rollups failed: ${refreshed[0].error}`);
+        const rows = manifest.tables.reduce((n, t) => n + t.rows, 0);
+        console.log(
+          `restored ${positionals[0]} (taken ${manifest.created_at}): ${manifest.tables.length} tables, ${rows} rows; schema ${manifest.migrations.at(-1)}` +
+            (upgraded.length ? `, then upgraded through ${upgraded.join(', ')}` : '')
+        );
+        await audit(db.pool, operator(), 'restore', positionals[0], { rows, upgraded });
+        return 0;
+      } catch (e) {
+        if (e instanceof HttpError && e.status < 500) {
+          console.error(`yinling restore: ${e.message}`);
+          return 1;
+        }
+        throw e;
+      } finally {
+        await db.close();
+      }
     }
   },
 

@@ -23,7 +23,8 @@ import { exportDataset } from '../exports.ts';
 import { oneOf, parse, UsageError } from './args.ts';
 
 async function withDb<T>(config: Config, fn: (pool: Pool) => Promise<T>): Promise<T> {
-  const db = await openDatabase({ config, migrate: true, log: (m) => console.error(m) });
+  // quiet: stderr carries only the command's own line (scripts read it)
+  const db = await openDatabase({ config, migrate: true, log: () => {} });
   try {
     return await fn(db.pool);
   } finally {

@@ -1,8 +1,9 @@
 -- Up Migration
 -- 0026 a verifiable audit trail (issue 15 §11): every audit_log row carries the hash of the row before
--- it and its own hash over that and its content, computed here at insert. The chain's head (last id and
--- hash) is one row locked by each insert, so concurrent writers queue on it and cannot fork the chain;
--- the trigger also takes the row's id after the lock, so id order is chain order. `yinling audit
+-- it and its own hash over that and its content, computed here at insert, under a lock that
+-- concurrent writers queue on, so they cannot fork the chain (audit_log_chain below); the row's id is
+-- taken after the lock, so id order is chain order. The chain's head (last id and hash) lets a
+-- verification notice rows removed from the end. `yinling audit
 -- verify` (core/workflow/audit-chain.ts) recomputes every hash outside the database and names the first
 -- event that does not match. audit_log stays append-only (migration 0004).
 --
@@ -41,22 +42,36 @@ BEGIN
 END $$;
 ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update;
 
+-- Each row: wait for the chain's lock (held to the end of the transaction, so writers queue), take the
+-- id after it (id order = chain order), link to the newest row and hash. READ COMMITTED sees the rows
+-- the lock's previous holder committed. Once per statement, the head records the new end; a REPEATABLE
+-- READ transaction that could have linked to an old end fails there (its snapshot predates another
+-- writer's head update: a serialization error) instead of forking the chain.
 CREATE FUNCTION audit_log_chain() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE prev text;
 BEGIN
-  -- the head's row lock queues concurrent writers until this transaction ends
-  SELECT last_hash INTO prev FROM audit_chain_head WHERE one FOR UPDATE;
-  NEW.audit_id := nextval(pg_get_serial_sequence('audit_log', 'audit_id'));
+  PERFORM pg_advisory_xact_lock(hashtext('yinling.audit_log.chain'));
+  NEW.audit_id := nextval('audit_log_audit_id_seq'::regclass);
+  SELECT hash INTO prev FROM audit_log ORDER BY audit_id DESC LIMIT 1;
   NEW.prev_hash := prev;
   NEW.hash := audit_log_hash(prev, NEW.audit_id, NEW.at, NEW.actor_type, NEW.actor, NEW.action, NEW.subject, NEW.detail, NEW.ip);
-  UPDATE audit_chain_head SET last_id = NEW.audit_id, last_hash = NEW.hash WHERE one;
   RETURN NEW;
 END $$;
 CREATE TRIGGER audit_log_chain BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_chain();
 
+CREATE FUNCTION audit_log_chain_head() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE audit_chain_head h SET last_id = l.audit_id, last_hash = l.hash
+    FROM (SELECT audit_id, hash FROM audit_log ORDER BY audit_id DESC LIMIT 1) l WHERE h.one;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER audit_log_chain_head AFTER INSERT ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_chain_head();
+
 ALTER TABLE audit_log ALTER COLUMN hash SET NOT NULL;
 
 -- Down Migration
+DROP TRIGGER audit_log_chain_head ON audit_log;
+DROP FUNCTION audit_log_chain_head();
 DROP TRIGGER audit_log_chain ON audit_log;
 DROP FUNCTION audit_log_chain();
 DROP TABLE audit_chain_head;

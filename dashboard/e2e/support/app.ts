@@ -12,7 +12,7 @@ import { expect } from 'vitest';
 import { freshDatabase, type TestDatabase } from '../../../tests/db.ts';
 import { loadConfig } from '../../../core/config.ts';
 import { runWithDependents } from '../../../jobs/registry.ts';
-import { ensureDemoAccounts } from '../../../core/demo-accounts.ts';
+import { ensureDemoAccounts, type DemoLogin } from '../../../core/demo-accounts.ts';
 import { importGeoJson } from '../../../jobs/geo.ts';
 import { todayShanghai } from '../../../jobs/engines/context.ts';
 import { generateCity } from '../../../seeds/generator/index.ts';
@@ -23,11 +23,15 @@ import { CHROMIUM, CHROMIUM_ARGS } from './chromium.ts';
 
 export { CHROMIUM_ARGS };
 export const SHOTS = path.join(ROOT, 'test-results', 'screen');
+/** The demo accounts; their passwords are generated when the accounts are created (useDemoLogins). */
 export const DEMO = {
-  leader: { username: 'demo-leader', password: 'yinling-leader-demo' },
-  staff: { username: 'demo-staff', password: 'yinling-staff-demo' },
-  auditor: { username: 'demo-auditor', password: 'yinling-auditor-demo' }
+  leader: { username: 'demo-leader', password: '' },
+  staff: { username: 'demo-staff', password: '' },
+  auditor: { username: 'demo-auditor', password: '' }
 };
+export function useDemoLogins(logins: DemoLogin[]): void {
+  for (const a of Object.values(DEMO)) a.password = logins.find((l) => l.username === a.username)?.password ?? '';
+}
 
 export interface App {
   url: string;
@@ -53,7 +57,7 @@ export async function startApp(opts: { scale?: 'tiny' | 'demo' | 'city'; seed?: 
     if (failed.length) throw new Error(`ingest failed: ${failed.map((r) => r.error).join('; ')}`);
   };
   await ingest();
-  await ensureDemoAccounts(db.pool);
+  useDemoLogins(await ensureDemoAccounts(db.pool));
   await importGeoJson(db.pool, path.join(inbox, '.geo', 'city.geojson'));
 
   const port = await freePort();
