@@ -2,7 +2,7 @@
 // with Debian's Chromium, like readme-shots.ts:
 //   npx tsx dashboard/e2e/workbench-shots.ts [http://localhost:3000] [out-dir]
 // Signs in as the demo auditor and saves the queue, an alert's detail with its evidence timeline,
-// and — after the auditor proposes on that alert and the demo admin opens it as the checker — the
+// and — after the auditor proposes on that alert and the demo checker opens it as the checker — the
 // approval view with the evidence diff. It CHANGES the alert it uses (acknowledge, propose): run it
 // on a demo installation only. Not a test: dashboard/e2e/workbench.test.ts checks the same paths.
 import fs from 'node:fs';
@@ -13,8 +13,14 @@ import { CHROMIUM, CHROMIUM_ARGS } from './support/chromium.ts';
 const url = (process.argv[2] ?? 'http://localhost:3000').replace(/\/$/, '');
 const out = path.resolve(process.argv[3] ?? 'docs/screenshots');
 const WAIT = 60_000;
-const MAKER = { user: process.env.SHOTS_USER ?? 'demo-auditor', password: process.env.SHOTS_PASSWORD ?? 'yinling-auditor-demo' };
-const CHECKER = { user: process.env.SHOTS_CHECKER ?? 'demo-admin', password: process.env.SHOTS_CHECKER_PASSWORD ?? 'yinling-admin-demo' };
+// The demo accounts' passwords are generated per installation and kept in .data/demo-accounts.json
+// (SHOTS_ACCOUNTS names another file); SHOTS_USER / SHOTS_PASSWORD and SHOTS_CHECKER /
+// SHOTS_CHECKER_PASSWORD override them.
+const accountsFile = process.env.SHOTS_ACCOUNTS ?? '.data/demo-accounts.json';
+const known: Record<string, string> = fs.existsSync(accountsFile) ? JSON.parse(fs.readFileSync(accountsFile, 'utf8')) : {};
+const who = (user: string, password: string | undefined) => ({ user, password: password ?? known[user] ?? '' });
+const MAKER = who(process.env.SHOTS_USER ?? 'demo-auditor', process.env.SHOTS_PASSWORD);
+const CHECKER = who(process.env.SHOTS_CHECKER ?? 'demo-checker', process.env.SHOTS_CHECKER_PASSWORD);
 
 async function signedIn(browser: Browser, who: { user: string; password: string }): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });

@@ -63,6 +63,19 @@ const toCents = (s: string) => {
 };
 
 describe('the queue', () => {
+  beforeAll(async () => {
+    // The tiny city's engines raise a few dozen alerts; the queue pages by 50. More alerts of the real
+    // rules on real persons (as the engines would write them), with ties in amount for the tie-break.
+    await q(
+      `INSERT INTO alerts (rule, id_number, dedup_key, severity, amount_at_risk, periods, region_code)
+       SELECT (ARRAY['paid_after_death','double_receipt','abnormal_amount','no_sign_of_life'])[1 + (n % 4)], p.id_number, 'e2e:' || n,
+              (ARRAY['critical','high','medium','low'])[1 + (n % 4)], (100 + (n % 17) * 37.5)::numeric(14,2), '{2026-06-01}',
+              COALESCE(p.residence_region, p.hukou_region)
+         FROM (SELECT id_number, residence_region, hukou_region, row_number() OVER (ORDER BY id_number) AS n FROM persons
+                WHERE status = 'retired' ORDER BY id_number LIMIT 130) p`
+    );
+  });
+
   it('shows every open alert in the order of money at risk before the next payroll, page by page without OFFSET', async () => {
     await asAuditor();
     // The order the page must give, computed here from its definition.
@@ -167,6 +180,7 @@ describe('the queue', () => {
   it('saves a filter per user, in the database', async () => {
     await asAuditor();
     await auditor.goto(`${app.url}/workbench/alerts?status=all&severity=high&sort=amount`);
+    await auditor.click('details.saved summary');
     await auditor.fill('input[name=name]', '高风险 high');
     await auditor.click('text=保存当前筛选 Save these filters');
     await poll(() => auditor.locator('[data-testid=saved-filter]').count()).toBe(1);
@@ -564,7 +578,14 @@ describe.runIf(!!process.env.WORKBENCH_SHOTS)('README screenshots', () => {
     const { spawnSync } = await import('node:child_process');
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'dashboard/e2e/workbench-shots.ts', app.url, process.env.WORKBENCH_SHOTS!], {
       encoding: 'utf8',
-      timeout: 280_000
+      timeout: 280_000,
+      // the maker is the demo auditor, the checker the second auditor the lifecycle test created
+      env: {
+        ...process.env,
+        SHOTS_PASSWORD: DEMO.auditor.password,
+        SHOTS_CHECKER: 'auditor.two',
+        SHOTS_CHECKER_PASSWORD: 'second-auditor-pass'
+      }
     });
     expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
   }, 300_000);
