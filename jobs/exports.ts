@@ -9,6 +9,7 @@ import { maskIdNumber, maskIdNumbersIn, maskName, maskPhone } from '../core/doma
 import { spreadsheetCell } from '../core/spreadsheet.ts';
 import { ENGINE_DATASETS } from './engines/datasets.ts';
 import { UsageError } from '../core/errors.ts';
+import { todayShanghai } from '../core/time.ts';
 
 export interface Dataset {
   description: string;
@@ -128,13 +129,14 @@ export async function exportDataset(
 ): Promise<number> {
   const ds = DATASETS[name];
   if (!ds) throw new Error(`unknown dataset "${name}"`);
-  if (ds.takesPeriod && !/^\d{4}-(0[1-9]|1[0-2])$/.test(opts.period ?? ''))
-    throw new UsageError(`the dataset ${name} needs --period YYYY-MM`);
+  // a dataset of a month: this month (Asia/Shanghai) unless one is named (the CLI asks for --period)
+  const period = opts.period ?? todayShanghai().slice(0, 7);
+  if (ds.takesPeriod && !/^\d{4}-(0[1-9]|1[0-2])$/.test(period)) throw new UsageError(`the dataset ${name} needs --period YYYY-MM`);
   const client = await pool.connect();
   let rows = 0;
   const write = (s: string) => new Promise<void>((resolve) => (opts.out.write(s) ? resolve() : opts.out.once('drain', () => resolve())));
   try {
-    const cursor = client.query(new Cursor(ds.sql, ds.takesAsOf ? [opts.asOf] : ds.takesPeriod ? [`${opts.period}-01`] : []));
+    const cursor = client.query(new Cursor(ds.sql, ds.takesAsOf ? [opts.asOf] : ds.takesPeriod ? [`${period}-01`] : []));
     const csv = opts.format === 'csv' ? stringify({ header: true, columns: ds.columns }) : undefined;
     if (csv) csv.on('data', (chunk: Buffer) => opts.out.write(chunk));
     if (!csv) await write('[');

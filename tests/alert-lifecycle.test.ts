@@ -58,8 +58,17 @@ describe('the alert lifecycle in the database', () => {
     await expect(move(id, 'approved')).rejects.toThrow(/new → approved is not an allowed transition/);
     await expect(move(id, 'recovered')).rejects.toThrow(/not an allowed transition/);
     const v = [];
-    for (const s of ['acknowledged', 'investigating', 'proposed', 'approved', 'action_taken', 'in_recovery', 'recovered'])
+    for (const s of ['acknowledged', 'investigating', 'proposed', 'approved', 'action_taken', 'in_recovery', 'recovered']) {
+      // approve is a four-eyes step: the database wants a proposal a second person approved (migration 0025)
+      if (s === 'approved')
+        await db.pool.query(
+          `INSERT INTO alert_proposals (alert_id, action, target_status, disposition, reason, snapshot, alert_version, made_by, made_role,
+                                        state, checked_by, checked_role, checked_at)
+           VALUES ($1, 'recovery', 'approved', 'paid_after_death', 'test', '{}', 4, 'maker', 'auditor', 'approved', 'checker', 'auditor', now())`,
+          [id]
+        );
       v.push((await move(id, s)).rows[0].version);
+    }
     expect(v).toEqual([2, 3, 4, 5, 6, 7, 8]);
     await expect(move(id, 'new')).rejects.toThrow(/recovered → new/);
   });

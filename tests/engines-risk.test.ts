@@ -225,8 +225,18 @@ describe('detect-risk', () => {
   it('closes an alert whose basis disappeared, and does not re-raise a confirmed one', async () => {
     await db.pool.query(`DELETE FROM deaths WHERE record_id = 'D-PDA'`);
     // confirmed improper: the lifecycle's steps up to approved (the database refuses a jump)
-    for (const s of ['investigating', 'proposed', 'approved'])
+    for (const s of ['investigating', 'proposed', 'approved']) {
+      // approving is a four-eyes step: a proposal a second person approved (migration 0025)
+      if (s === 'approved')
+        await db.pool.query(
+          `INSERT INTO alert_proposals (alert_id, action, target_status, disposition, reason, snapshot, alert_version, made_by, made_role,
+                                        state, checked_by, checked_role, checked_at)
+           SELECT alert_id, 'recovery', 'approved', 'duplicate_receipt', 'test', '{}', version, 'maker', 'auditor', 'approved', 'checker', 'auditor', now()
+             FROM alerts WHERE id_number = $1`,
+          [ids.dr]
+        );
       await db.pool.query(`UPDATE alerts SET status = $2 WHERE id_number = $1`, [ids.dr, s]);
+    }
     const r = await runDetectRisk(db.pool, { asOf, mode: 'full' });
     expect(r.status, r.error).toBe('ok');
     const [a] = await alertsOf(ids.pda);

@@ -161,7 +161,7 @@ describe('the life of an alert through the services', () => {
       rule: 'paid_after_death'
     });
     await expect(
-      exportDataset(db.pool, 'payment-holds', { format: 'csv', out: new Writable({ write: (_c, _e, cb) => cb() }) })
+      exportDataset(db.pool, 'payment-holds', { format: 'csv', out: new Writable({ write: (_c, _e, cb) => cb() }), period: '2025-13' })
     ).rejects.toThrow(/--period YYYY-MM/);
   });
 
