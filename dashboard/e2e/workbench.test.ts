@@ -80,9 +80,11 @@ describe('the queue', () => {
     await asAuditor();
     // The order the page must give, computed here from its definition.
     const expected = await q(
-      `SELECT a.alert_id::int AS id,
-              (a.amount_at_risk + COALESCE((SELECT sum(e.monthly_amount) FROM enrollments e WHERE e.id_number = a.id_number AND e.status = 'active'), 0))::text AS money
-         FROM alerts a WHERE a.active ORDER BY 2::numeric DESC, 1 DESC`
+      `SELECT id, m::text AS money FROM (
+         SELECT a.alert_id::int AS id,
+                a.amount_at_risk + COALESCE((SELECT sum(e.monthly_amount) FROM enrollments e WHERE e.id_number = a.id_number AND e.status = 'active'), 0) AS m
+           FROM alerts a WHERE a.active) x
+        ORDER BY m DESC, id DESC`
     );
     expect(expected.length).toBeGreaterThan(50); // more than one page
     const seen = watchConsole(auditor);
