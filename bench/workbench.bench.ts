@@ -6,8 +6,8 @@
 //     events — target ≤ 30 s; printed next to reading the same rows without hashing (the floor).
 // The alerts are synthetic (BENCH_ALERTS, default 12,000, spread over the rules and 200 communities):
 // a transition's cost depends on the alerts table and the audit chain, not on the payments behind the
-// alerts. The queue and detail timings (the pages) belong in this file too, on the ingested city
-// (bench/support.ts cityDatabase). The database is an embedded PostgreSQL in a scratch directory,
+// alerts. The queue and detail timings (the pages) are bench/workbench-pages.ts, on the ingested city
+// (bench/support.ts cityDatabase), run after these; BENCH_ONLY=write|pages runs one half. The database is an embedded PostgreSQL in a scratch directory,
 // removed at the end (BENCH_KEEP=1 keeps it). Results: printed, and .cache/bench/workbench-result.json.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,6 +21,7 @@ import { makeIdNumber } from '../core/domain/id-number.ts';
 import { transitionAlert } from '../core/workflow/alerts.ts';
 import { auditHash, verifyAuditChain } from '../core/workflow/audit-chain.ts';
 import { freePort } from './support.ts';
+import { benchPages } from './workbench-pages.ts';
 
 const ALERTS = Number(process.env.BENCH_ALERTS ?? 12_000);
 const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
@@ -30,7 +31,7 @@ const TARGET_VERIFY_MS = 30_000;
 const log = (m: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${m}`);
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
 
-async function main(): Promise<void> {
+async function writeSide(): Promise<void> {
   const dir = scratchDir('yinling-bench-workbench-');
   const pg = await startEmbeddedPostgres({ dir, port: await freePort() });
   const admin = createPool(pg.url, { max: 1 });
@@ -211,6 +212,13 @@ async function main(): Promise<void> {
     await pg.stop();
     if (!process.env.BENCH_KEEP) fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const ONLY = process.env.BENCH_ONLY;
+
+async function main(): Promise<void> {
+  if (ONLY !== 'pages') await writeSide();
+  if (ONLY !== 'write') await benchPages();
 }
 
 main().catch((e) => {

@@ -7,6 +7,7 @@ import { clearAuthCookies, clearResidentCookie, resolveCaller, RESIDENT_COOKIE, 
 import { db } from '$lib/server/db';
 import { residentBySession } from '../core/residents.ts';
 import { ownPath } from '$lib/server/same-origin';
+import { mayUseWorkbench, WORKBENCH_PATH } from '$lib/server/workbench/access';
 
 /** Paths that need no caller (and no database round trip). */
 const PUBLIC = [/^\/healthz(\/|$)/, /^\/favicon/, /^\/robots\.txt$/];
@@ -34,11 +35,38 @@ export const handle: Handle = async ({ event, resolve }) => {
       clean.searchParams.delete('token');
       redirect(303, ownPath(clean.pathname) + clean.search);
     }
+    if (WORKBENCH_PATH.test(event.url.pathname)) {
+      const refused = workbenchRefusal(event.locals.user, event.request.method, event.url);
+      if (refused) return refused;
+    }
   }
   // nosniff, framing, referrer policy and HSTS are set for every response, static files included,
   // by the server around this app (jobs/web/http-server.ts setBaseHeaders).
   return resolve(event);
 };
+
+/**
+ * The auditors' workbench is for staff with the role auditor or admin only: any other caller is
+ * refused here, before any page, form action or export of /workbench runs (the routes check again).
+ * A visitor without a session is sent to sign-in when they asked for a page; a form post or a file
+ * gets 401. A kiosk token is never enough.
+ */
+function workbenchRefusal(user: App.Locals['user'], method: string, url: URL): Response | null {
+  if (mayUseWorkbench(user)) return null;
+  const page = (status: number, zh: string, en: string) =>
+    new Response(
+      `<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>${status}</title>` +
+        `<main data-testid="error-page" data-status="${status}"><h1>${zh}</h1><p>${en}</p><p><a href="/">首页 Home</a></p></main>`,
+      { status, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' } }
+    );
+  if (!user) {
+    if (method === 'GET' || method === 'HEAD') {
+      redirect(303, `/login?next=${encodeURIComponent(ownPath(url.pathname) + url.search)}`);
+    }
+    return page(401, '请先登录', 'Please sign in');
+  }
+  return page(403, '稽核工作台仅限稽核员和管理员', 'The workbench is for auditors and administrators only');
+}
 
 export const handleError: HandleServerError = ({ error, status, message }) => {
   const id = randomUUID().slice(0, 8);
