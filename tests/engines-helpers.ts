@@ -1,5 +1,8 @@
 // Helpers for the engines' integration tests: terse inserts of hand-built feed rows.
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Pool } from '../core/db/pool.ts';
+import { ingestInbox } from '../jobs/ingest/index.ts';
 import { makeIdNumber } from '../core/domain/id-number.ts';
 
 let seq = 0;
@@ -100,4 +103,22 @@ export async function evidence(pool: Pool, id: string, date: string, kind: strin
   const eid = evidenceId ?? `EV${seq}`;
   await insert(pool, 'evidence', [{ evidence_id: eid, id_number: id, source, kind, occurred_at: `${date}T10:00:00+08:00` }]);
   return eid;
+}
+
+/**
+ * Deliveries through the real ingestion: each call writes one CSV file to the inbox (arrival order = call
+ * order) and loads it, as a department delivers a record or its correction.
+ */
+export function inboxDeliverer(pool: Pool, inbox: string): (feed: string, lines: string[]) => Promise<void> {
+  let clock = Date.UTC(2025, 0, 1) / 1000;
+  return async (feed, lines) => {
+    const dir = path.join(inbox, feed);
+    fs.mkdirSync(dir, { recursive: true });
+    clock += 60;
+    const p = path.join(dir, `${feed}-${clock}.csv`);
+    fs.writeFileSync(p, lines.join('\n') + '\n');
+    fs.utimesSync(p, clock, clock);
+    const s = await ingestInbox(pool, { inbox, log: () => {} });
+    if (s.totals.filesLoaded !== 1) throw new Error(`${feed}: expected one file loaded, got ${s.totals.filesLoaded}`);
+  };
 }

@@ -10,27 +10,14 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from './db.ts';
-import { enroll, evidence, pay, person, pid } from './engines-helpers.ts';
-import { ingestInbox } from '../jobs/ingest/index.ts';
+import { enroll, evidence, inboxDeliverer, pay, person, pid } from './engines-helpers.ts';
 import { runAllEngines } from '../jobs/engines/index.ts';
 import { exportDataset } from '../jobs/exports.ts';
 import { buildIndicatorFacts } from '../jobs/indicator-facts.ts';
 
 let db: TestDatabase;
 let inbox: string;
-let clock = Date.UTC(2025, 0, 1) / 1000;
-
-/** Deliver a CSV file to the inbox and load it (arrival order = the order of the calls). */
-async function deliver(feed: string, lines: string[]): Promise<void> {
-  const dir = path.join(inbox, feed);
-  fs.mkdirSync(dir, { recursive: true });
-  clock += 60;
-  const p = path.join(dir, `${feed}-${clock}.csv`);
-  fs.writeFileSync(p, lines.join('\n') + '\n');
-  fs.utimesSync(p, clock, clock);
-  const s = await ingestInbox(db.pool, { inbox, log: () => {} });
-  expect(s.totals.filesLoaded, `${feed} file loaded`).toBe(1);
-}
+let deliver: (feed: string, lines: string[]) => Promise<void>;
 
 async function runAll(asOf: string): Promise<void> {
   const r = await runAllEngines(db.pool, { asOf, log: () => {} });
@@ -58,6 +45,7 @@ const CUSTODY_HEADER = 'record_id,id_number,start_date,end_date,source,recorded_
 beforeAll(async () => {
   db = await freshDatabase();
   inbox = fs.mkdtempSync(path.join(os.tmpdir(), 'yinling-withdrawn-'));
+  deliver = inboxDeliverer(db.pool, inbox);
   const p = db.pool;
   // dead: recorded dead in March, not paid April–June, paid again from July.
   // jailed: the same with a custody record. paid: custody recorded, paid anyway in April (an alert), withdrawn.
