@@ -52,6 +52,8 @@ export interface Indicator {
     reason_zh?: string | null;
     reason_en?: string | null;
   }[];
+  /** Companion figures shown on the tile (the model's `companion` meta): the month shown and the 12 months up to it. */
+  companions?: { key: string; title_zh: string; title_en: string; unit: Unit; value: number | null; last12: number | null }[];
 }
 
 export interface Freshness {

@@ -6,7 +6,7 @@
 // formatted here, never summed.
 
 export type Lang = 'zh' | 'en';
-export type Unit = 'people' | 'yuan' | '%' | 'months' | 'ratio' | 'payments' | 'alerts' | 'days' | 'score' | 'sign-ups';
+export type Unit = 'people' | 'yuan' | '%' | 'months' | 'ratio' | 'payments' | 'alerts' | 'days' | 'score' | 'sign-ups' | 'records';
 
 export const MISSING = '–';
 const MINUS = '−'; // U+2212: a real minus sign, as wide as the plus
@@ -74,7 +74,8 @@ const UNIT_ZH: Record<Unit, string> = {
   alerts: '条',
   days: '天',
   score: '分',
-  'sign-ups': '人次'
+  'sign-ups': '人次',
+  records: '条'
 };
 const UNIT_EN: Record<Unit, string> = {
   people: 'people',
@@ -86,7 +87,8 @@ const UNIT_EN: Record<Unit, string> = {
   alerts: 'alerts',
   days: 'days',
   score: '/ 5',
-  'sign-ups': 'sign-ups'
+  'sign-ups': 'sign-ups',
+  records: 'records'
 };
 
 export function unitLabel(unit: Unit, lang: Lang = 'zh'): string {

@@ -60,13 +60,39 @@ export interface IndicatorDef {
 /** The board as the API and the page load return it (one definition: $lib/api-types). */
 export type { IndicatorsResponse as Board, Indicator as IndicatorValue, Freshness } from '../api-types.ts';
 
-const defsCache = new WeakMap<SemanticEngine, IndicatorDef[]>();
+/**
+ * A companion figure shown on an indicator's tile, not an indicator of its own (no status, no
+ * thresholds): the counter-metric that keeps the indicator honest, e.g. next to R05 the death and custody
+ * records withdrawn by their department and the restorations owed for them. Declared in the model as a
+ * measure's meta `companion: { of, title_zh, title_en, unit }`; the board sends the month shown and the
+ * sum of the twelve months up to it.
+ */
+export interface CompanionDef {
+  of: string;
+  member: string;
+  view: string;
+  title_zh: string;
+  title_en: string;
+  unit: string;
+}
+
+const defsCache = new WeakMap<SemanticEngine, { defs: IndicatorDef[]; companions: CompanionDef[] }>();
 
 /** The indicator definitions of the screen views, in docs/indicators.md order (by family, then code). */
 export function indicatorDefs(engine: SemanticEngine): IndicatorDef[] {
+  return screenDefs(engine).defs;
+}
+
+/** The companion figures of the screen views' indicators, in model order. */
+export function companionDefs(engine: SemanticEngine): CompanionDef[] {
+  return screenDefs(engine).companions;
+}
+
+function screenDefs(engine: SemanticEngine): { defs: IndicatorDef[]; companions: CompanionDef[] } {
   const cached = defsCache.get(engine);
   if (cached) return cached;
   const defs: IndicatorDef[] = [];
+  const companions: CompanionDef[] = [];
   for (const view of engine.meta().cubes) {
     if (!(SCREEN_VIEWS as readonly string[]).includes(view.name)) continue;
     // Cube member path → the view member aliasing it (/meta's aliasMember).
@@ -79,6 +105,8 @@ export function indicatorDefs(engine: SemanticEngine): IndicatorDef[] {
     };
     const label = (lang: 'zh' | 'en') => view.dimensions.find((d) => String(d.aliasMember ?? '').endsWith(`.name_${lang}`))?.name;
     for (const m of view.measures) {
+      const companion = (m.meta as { companion?: Omit<CompanionDef, 'member' | 'view'> } | undefined)?.companion;
+      if (companion) companions.push({ ...companion, member: m.name, view: view.name });
       const cubeMeta = m.meta as IndicatorMeta | undefined;
       if (!cubeMeta?.indicator) continue;
       const code = cubeMeta.indicator;
@@ -102,8 +130,12 @@ export function indicatorDefs(engine: SemanticEngine): IndicatorDef[] {
   }
   const fam = (f: string) => FAMILIES.indexOf(f as Family);
   defs.sort((a, b) => fam(a.meta.family) - fam(b.meta.family) || a.code.localeCompare(b.code));
-  defsCache.set(engine, defs);
-  return defs;
+  for (const c of companions)
+    if (!defs.some((d) => d.code === c.of && d.view === c.view))
+      throw new Error(`companion ${c.member}: ${c.of} is not an indicator of the same view`);
+  const both = { defs, companions };
+  defsCache.set(engine, both);
+  return both;
 }
 
 const isNowDef = (d: IndicatorDef) => d.meta.grain === 'now';
@@ -179,17 +211,23 @@ export async function buildBoard(
   requested: string | null
 ): Promise<IndicatorsResponse> {
   const defs = indicatorDefs(engine);
+  const companions = companionDefs(engine);
   const { period, periods } = await boardPeriod(engine, caller, requested);
   const from = addMonths(period, -24);
 
-  // One query per view: every indicator measure of the view, by month, for this area.
+  // One query per view: every indicator measure of the view (and their companions), by month, for this area.
   const byView = new Map<string, IndicatorDef[]>();
   for (const d of defs) byView.set(d.view, [...(byView.get(d.view) ?? []), d]);
   const seriesRows = new Map<string, Row[]>();
   await Promise.all(
     [...byView.entries()].map(async ([view, ds]) => {
       const cityLevel = ds.every((d) => d.meta.city_level);
-      const measures = [...new Set(ds.filter((d) => !d.meta.share_of).map((d) => d.member))];
+      const measures = [
+        ...new Set([
+          ...ds.filter((d) => !d.meta.share_of).map((d) => d.member),
+          ...companions.filter((c) => c.view === view).map((c) => c.member)
+        ])
+      ];
       if (!measures.length) return;
       const to = ds.some(isNowDef) ? addMonths(period, 1) : period;
       seriesRows.set(view, await monthlySeries(engine, caller, view, measures, cityLevel ? null : region, from, to));
@@ -310,7 +348,8 @@ export async function buildBoard(
       drillable: !!d.meta.drill && !caller.privacy,
       city_level: !!d.meta.city_level,
       bounds: d.meta.thresholds?.bound ?? null,
-      breakdown
+      breakdown,
+      ...companionValues(companions, d, rows, at)
     });
   }
 
@@ -329,6 +368,27 @@ export async function buildBoard(
     privacy: caller.privacy,
     freshness,
     indicators
+  };
+}
+
+/** The companions of one indicator: the month shown (`at`) and the twelve months up to it. */
+function companionValues(all: CompanionDef[], d: IndicatorDef, rows: Row[], at: string | null): Pick<Indicator, 'companions'> {
+  const mine = all.filter((c) => c.of === d.code);
+  if (!mine.length) return {};
+  const window = at ? new Set(Array.from({ length: 12 }, (_, i) => addMonths(at, -i))) : new Set<string>();
+  return {
+    companions: mine.map((c) => {
+      const inWindow = rows.filter((r) => window.has(r.__period as string));
+      const current = at ? rows.find((r) => r.__period === at) : undefined;
+      return {
+        key: c.member,
+        title_zh: c.title_zh,
+        title_en: c.title_en,
+        unit: c.unit as Unit,
+        value: current ? (num(current[c.member]) ?? 0) : at ? 0 : null,
+        last12: at ? inWindow.reduce((s, r) => s + (num(r[c.member]) ?? 0), 0) : null
+      };
+    })
   };
 }
 

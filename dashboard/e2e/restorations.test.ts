@@ -1,0 +1,134 @@
+// Withdrawn death and custody records in a real browser on the synthetic city (issue 21): the wall screen
+// shows, next to R05, the records withdrawn and the restorations owed over the last twelve months — the
+// same numbers the indicator facts hold; the workbench lists the restorations the engine computed, one
+// auditor proposes one, cannot approve it, a second auditor does; a leader is refused on the page and on
+// its actions (form tampering included).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { createUser } from '../../core/accounts.ts';
+import { DEMO, launchBrowser, newContext, poll, shotPath, signIn, startApp, type App } from './support/app.ts';
+
+let app: App;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  app = await startApp();
+  browser = await launchBrowser();
+}, 600_000);
+
+afterAll(async () => {
+  for (const c of contexts) await c.close();
+  await browser?.close();
+  await app?.close();
+});
+
+const q = async (sql: string, values: unknown[] = []) => (await app.db.pool.query(sql, values)).rows;
+async function pageOf(who: { username: string; password: string }) {
+  const ctx = await newContext(browser);
+  contexts.push(ctx);
+  return signIn(ctx, app.url, who);
+}
+
+describe('the counter-metric next to R05 on the wall screen', () => {
+  it('shows the records withdrawn and the restorations owed over the twelve months up to the month shown', async () => {
+    const leader = await pageOf(DEMO.leader);
+    const city = (await q(`SELECT code FROM regions WHERE level = 'city'`))[0].code;
+    await leader.goto(`${app.url}/screen/${city}`);
+    const tile = leader.locator('article.tile[data-indicator="R05"] [data-testid=companions]');
+    await poll(() => tile.count()).toBe(1);
+    const shown = await leader.$$eval('article.tile[data-indicator="R05"] [data-companion]', (els) =>
+      els.map((e) => ({ key: e.getAttribute('data-companion'), value: Number(e.getAttribute('data-value')) }))
+    );
+    // the month the board shows: the newest month of the facts
+    const [{ period }] = await q(`SELECT to_char(max(period), 'YYYY-MM-DD') AS period FROM ind_region_month`);
+    const [facts] = await q(
+      `SELECT sum(records_withdrawn)::int AS withdrawn, sum(restorations)::int AS restorations FROM ind_region_month
+        WHERE period > $1::date - interval '12 months' AND period <= $1::date`,
+      [period]
+    );
+    expect(facts.withdrawn).toBeGreaterThan(0); // the demo city has withdrawn records: the test can fail
+    expect(shown).toEqual([
+      { key: 'screen_months.records_withdrawn', value: facts.withdrawn },
+      { key: 'screen_months.restorations', value: facts.restorations }
+    ]);
+    expect(await tile.textContent()).toMatch(/近12月.*撤销记录.*应补发/);
+    await leader.locator('section.panel:has(article.tile[data-indicator="R05"])').screenshot({ path: shotPath('r-panel-companions.png') });
+  });
+});
+
+describe('restorations in the workbench', () => {
+  it('one auditor proposes the engine’s figures, cannot approve them, a second auditor approves', async () => {
+    const owed = await q(
+      `SELECT record_kind, record_id, scheme_code, back_pay::text AS back_pay FROM restorations ORDER BY withdrawn_on DESC, record_kind, record_id, scheme_code`
+    );
+    expect(owed.length).toBeGreaterThan(0);
+    const maker = await pageOf(DEMO.auditor);
+    await maker.goto(`${app.url}/workbench/restorations`);
+    const rows = maker.locator('[data-testid=restorations] tbody tr');
+    expect(await rows.count()).toBe(owed.length);
+    const first = owed[0];
+    const key = `${first.record_kind}:${first.record_id}:${first.scheme_code}`;
+    const row = maker.locator(`tr[data-key="${key}"]`);
+    expect((await row.locator('[data-testid=back-pay]').textContent())!.replace(/[¥,\s]/g, '')).toBe(first.back_pay);
+    // no ID number in clear
+    const ids = await maker.$$eval('[data-testid=restorations] td.ref', (tds) => tds.map((t) => t.textContent ?? ''));
+    expect(ids.some((t) => /\d{17}[\dX]/.test(t))).toBe(false);
+
+    await row.locator('[data-testid=propose] input[name=note]').fill('部门来函撤销，核对无误');
+    await row.locator('[data-testid=propose] button').click();
+    await poll(() => maker.locator('[data-testid=action-done]').count()).toBe(1);
+    await poll(async () => maker.locator(`tr[data-key="${key}"]`).getAttribute('data-state')).toBe('awaiting_approval');
+    expect(await maker.locator(`tr[data-key="${key}"] [data-testid=own-proposal]`).count()).toBe(1);
+    const [decision] = await q(`SELECT decision_id, proposed_by, back_pay::text AS back_pay FROM restoration_decisions`);
+    expect(decision).toMatchObject({ proposed_by: DEMO.auditor.username, back_pay: first.back_pay });
+
+    // the maker forges the approval form: refused by the service (four eyes), nothing decided
+    const forged = await maker.evaluate(async (id) => {
+      const body = new FormData();
+      body.set('decision_id', String(id));
+      const r = await fetch('/workbench/restorations?/approve', { method: 'POST', body, headers: { 'x-sveltekit-action': 'true' } });
+      return r.json();
+    }, decision.decision_id);
+    expect(JSON.stringify(forged)).toMatch(/four_eyes/);
+    expect(await q(`SELECT outcome FROM restoration_decisions`)).toEqual([{ outcome: null }]);
+
+    const checkerAccount = { username: 'restore.checker', password: 'restore-checker-pass' };
+    const [{ code: city }] = await q(`SELECT code FROM regions WHERE level = 'city'`);
+    await createUser(
+      app.db.pool,
+      { type: 'operator', name: 'e2e' },
+      { ...checkerAccount, role: 'auditor', regionCode: city, displayName: '复核员' }
+    );
+    const checker = await pageOf(checkerAccount);
+    await checker.goto(`${app.url}/workbench/restorations?state=awaiting_approval`);
+    await checker.locator(`tr[data-key="${key}"] [data-testid=approve] button`).click();
+    await poll(() => checker.locator('[data-testid=action-done]').count()).toBe(1);
+    expect(await q(`SELECT outcome, decided_by FROM restoration_decisions`)).toEqual([
+      { outcome: 'approved', decided_by: checkerAccount.username }
+    ]);
+    await checker.goto(`${app.url}/workbench/restorations?state=approved`);
+    expect(await checker.locator(`tr[data-key="${key}"]`).getAttribute('data-state')).toBe('approved');
+    expect(await q(`SELECT actor, action FROM audit_log WHERE action LIKE 'restoration.%' ORDER BY audit_id`)).toEqual([
+      { actor: DEMO.auditor.username, action: 'restoration.propose' },
+      { actor: checkerAccount.username, action: 'restoration.approve' }
+    ]);
+  });
+
+  it('refuses a leader on the page and on its actions', async () => {
+    const leader = await pageOf(DEMO.leader);
+    const page = await leader.goto(`${app.url}/workbench/restorations`);
+    expect(page?.status()).toBe(403);
+    const status = await leader.evaluate(async () => {
+      const body = new FormData();
+      body.set('record_kind', 'death');
+      body.set('record_id', 'x');
+      body.set('scheme_code', 'ENT');
+      body.set('back_pay', '1.00');
+      const r = await fetch('/workbench/restorations?/propose', { method: 'POST', body, headers: { 'x-sveltekit-action': 'true' } });
+      return r.status;
+    });
+    expect(status).toBe(403);
+    expect(await q(`SELECT count(*)::int AS n FROM restoration_decisions WHERE record_id = 'x'`)).toEqual([{ n: 0 }]);
+  });
+});
