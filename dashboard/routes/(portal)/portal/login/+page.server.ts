@@ -18,6 +18,16 @@ const idField = (form: FormData) =>
     .trim()
     .slice(0, 40);
 
+/** Every refusal of the sign-in has one shape, so the page reads the same fields whichever step refused. */
+interface Refusal {
+  step: 'id' | 'code';
+  idNumber: string;
+  error: string;
+  retryAt?: string | null;
+  triesLeft?: number | null;
+}
+const refuse = (status: number, r: Refusal) => fail(status, { retryAt: null, triesLeft: null, ...r });
+
 export const actions: Actions = {
   send: async ({ request, getClientAddress }) => {
     const form = await request.formData();
@@ -25,7 +35,7 @@ export const actions: Actions = {
     try {
       const r = await requestSignInCode(db(), smsSenderFromEnv(), idNumber, { ip: getClientAddress() });
       if (!r.sent)
-        return fail(r.reason === 'no_phone' ? 404 : 429, {
+        return refuse(r.reason === 'no_phone' ? 404 : 429, {
           step: r.reason === 'no_phone' ? 'id' : 'code',
           idNumber,
           error: r.reason,
@@ -34,8 +44,8 @@ export const actions: Actions = {
       return { step: 'code', idNumber, phone: r.phone, resendAt: r.resendAt.toISOString() };
     } catch (e) {
       const c = callerError(e);
-      if (c?.code === 'invalid_id_number') return fail(400, { step: 'id', idNumber, error: 'invalid_id' });
-      if (c) return fail(c.status, { step: 'id', idNumber, error: 'unavailable' });
+      if (c?.code === 'invalid_id_number') return refuse(400, { step: 'id', idNumber, error: 'invalid_id' });
+      if (c) return refuse(c.status, { step: 'id', idNumber, error: 'unavailable' });
       throw e;
     }
   },
@@ -50,11 +60,11 @@ export const actions: Actions = {
         userAgent: request.headers.get('user-agent') ?? undefined
       });
     } catch (e) {
-      if (callerError(e)?.code === 'invalid_id_number') return fail(400, { step: 'id', idNumber, error: 'invalid_id' });
+      if (callerError(e)?.code === 'invalid_id_number') return refuse(400, { step: 'id', idNumber, error: 'invalid_id' });
       throw e;
     }
     if (!r.ok)
-      return fail(r.reason === 'locked' ? 429 : 400, {
+      return refuse(r.reason === 'locked' ? 429 : 400, {
         step: 'code',
         idNumber,
         error: r.reason,
