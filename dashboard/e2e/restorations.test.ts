@@ -52,7 +52,22 @@ describe('the counter-metric next to R05 on the wall screen', () => {
       { key: 'screen_months.records_withdrawn', value: facts.withdrawn },
       { key: 'screen_months.restorations', value: facts.restorations }
     ]);
-    expect(await tile.textContent()).toMatch(/近12月.*撤销记录.*应补发/);
+    expect(await tile.getAttribute('title')).toBe('近12月');
+    expect(await tile.textContent()).toMatch(/撤销记录.*应补发/);
+    // readable whole: each figure inside its tile, clear of the value, not cut
+    const fit = await leader.$eval('article.tile[data-indicator="R05"]', (t) => {
+      const box = t.getBoundingClientRect();
+      const value = t.querySelector('[data-testid=tile-value]')!.getBoundingClientRect();
+      return [...t.querySelectorAll('[data-companion]')].map((e) => {
+        const r = e.getBoundingClientRect();
+        return {
+          inside: r.left >= box.left && r.right <= box.right && r.top >= box.top && r.bottom <= box.bottom,
+          clearOfValue: r.left >= value.right,
+          cut: (e as HTMLElement).scrollWidth > (e as HTMLElement).clientWidth + 1
+        };
+      });
+    });
+    expect(fit).toEqual(shown.map(() => ({ inside: true, clearOfValue: true, cut: false })));
     await leader.locator('section.panel:has(article.tile[data-indicator="R05"])').screenshot({ path: shotPath('r-panel-companions.png') });
   });
 });
