@@ -48,7 +48,9 @@ async function main() {
     const id = (await link.textContent())!.trim();
     await link.click();
     await maker.waitForSelector('[data-testid=timeline] tbody tr');
-    await maker.screenshot({ path: path.join(out, 'workbench-detail.jpg'), type: 'jpeg', quality: 88, fullPage: true });
+    // the screen an auditor sees first (the finding, the person, the actions, the timeline's chart), readable
+    // at README width — a full-page shot of a 36-month timeline shrinks to a grey column
+    await maker.screenshot({ path: path.join(out, 'workbench-detail.jpg'), type: 'jpeg', quality: 88 });
 
     await maker.click('button[data-action=acknowledge]');
     await maker.waitForSelector('[data-testid=alert-title][data-status=acknowledged]');
@@ -63,7 +65,11 @@ async function main() {
     await checker.waitForSelector('[data-testid=proposal]');
     await checker.locator('[data-testid=proposal]').scrollIntoViewIfNeeded();
     await checker.screenshot({ path: path.join(out, 'workbench-approval.jpg'), type: 'jpeg', quality: 88 });
-    console.log(`saved 3 screenshots in ${out} (alert ${id} is now proposed, waiting for ${CHECKER.user})`);
+
+    await maker.goto(`${url}/workbench/restorations`);
+    await maker.waitForSelector('[data-testid=restorations], [data-testid=no-restorations]');
+    await maker.screenshot({ path: path.join(out, 'workbench-restorations.jpg'), type: 'jpeg', quality: 88 });
+    console.log(`saved 4 screenshots in ${out} (alert ${id} is now proposed, waiting for ${CHECKER.user})`);
   } finally {
     await browser.close();
   }
