@@ -97,12 +97,16 @@ export function demoAccountLines(logins: DemoLogin[], url: string, passwordFile:
 
 /** The demo residents, one per situation the portal shows, in a file (full ID numbers) and masked on the terminal. */
 export async function demoResidentLines(pool: Pool, url: string, file: string): Promise<string[]> {
+  // one person per situation: someone already listed is not picked again (a suspended person may also have a subsidy to claim)
+  const taken: string[] = [];
   const pick = async (where: string): Promise<{ id_number: string; name: string } | undefined> =>
     (
       await pool.query(
         `SELECT p.id_number, p.name FROM persons p LEFT JOIN cert_status c USING (id_number)
-          WHERE p.phone IS NOT NULL AND NOT EXISTS (SELECT 1 FROM deaths d WHERE d.id_number = p.id_number) AND ${where}
-          ORDER BY p.id_number LIMIT 1`
+          WHERE p.phone IS NOT NULL AND NOT EXISTS (SELECT 1 FROM deaths d WHERE d.id_number = p.id_number) AND p.id_number <> ALL($1::text[])
+            AND ${where}
+          ORDER BY p.id_number LIMIT 1`,
+        [taken]
       )
     ).rows[0];
   const kinds: [string, string][] = [
@@ -125,7 +129,10 @@ export async function demoResidentLines(pool: Pool, url: string, file: string): 
   const found: { situation: string; id_number: string; name: string }[] = [];
   for (const [situation, where] of kinds) {
     const p = await pick(where);
-    if (p) found.push({ situation, ...p });
+    if (p) {
+      found.push({ situation, ...p });
+      taken.push(p.id_number);
+    }
   }
   if (!found.length) return [];
   fs.writeFileSync(file, JSON.stringify(found, null, 2) + '\n', { mode: 0o600 });
