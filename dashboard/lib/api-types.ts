@@ -52,8 +52,8 @@ export interface Indicator {
     reason_zh?: string | null;
     reason_en?: string | null;
   }[];
-  /** Companion figures shown on the tile (the model's `companion` meta): the month shown and the 12 months up to it. */
-  companions?: { key: string; title_zh: string; title_en: string; unit: Unit; value: number | null; last12: number | null }[];
+  /** Companion figures shown on the tile (the model's `companion` meta), each summed over its window up to the month shown. */
+  companions?: { key: string; title_zh: string; title_en: string; unit: Unit; window: 'month' | 'last12' | 'to_date'; value: number }[];
 }
 
 export interface Freshness {

@@ -39,7 +39,7 @@ export interface IndicatorMeta {
 export type DrillFilter = { member: string; operator: string; values?: string[] } | { or: DrillFilter[] } | { and: DrillFilter[] };
 
 /** The views of the screen audience the board reads, and the members it names itself. */
-export const SCREEN_VIEWS = ['screen_months', 'screen_now', 'screen_projects', 'screen_fund'] as const;
+export const SCREEN_VIEWS = ['screen_months', 'screen_now', 'screen_projects', 'screen_fund', 'screen_payroll'] as const;
 const PERIODS_VIEW = 'screen_months';
 /** Every member this module names outright (the rest come from the views' indicator meta); linted in semantic-layer/model.test.ts. */
 export const SCREEN_MEMBERS = [
@@ -63,10 +63,13 @@ export type { IndicatorsResponse as Board, Indicator as IndicatorValue, Freshnes
 /**
  * A companion figure shown on an indicator's tile, not an indicator of its own (no status, no
  * thresholds): the counter-metric that keeps the indicator honest, e.g. next to R05 the death and custody
- * records withdrawn by their department and the restorations owed for them. Declared in the model as a
- * measure's meta `companion: { of, title_zh, title_en, unit }`; the board sends the month shown and the
- * sum of the twelve months up to it.
+ * records withdrawn by their department and the restorations owed for them, next to R07 (recovered after
+ * payment) the amount the pre-payroll check prevented before payment. Declared in the model as a screen
+ * view measure's meta `companion: { of, title_zh, title_en, unit, window }` (or a list of them); `window`
+ * is what the board sums: the month shown, the twelve months up to it (default), or every month to it.
  */
+export const COMPANION_WINDOWS = ['month', 'last12', 'to_date'] as const;
+export type CompanionWindow = (typeof COMPANION_WINDOWS)[number];
 export interface CompanionDef {
   of: string;
   member: string;
@@ -74,6 +77,7 @@ export interface CompanionDef {
   title_zh: string;
   title_en: string;
   unit: string;
+  window: CompanionWindow;
 }
 
 const defsCache = new WeakMap<SemanticEngine, { defs: IndicatorDef[]; companions: CompanionDef[] }>();
@@ -105,8 +109,14 @@ function screenDefs(engine: SemanticEngine): { defs: IndicatorDef[]; companions:
     };
     const label = (lang: 'zh' | 'en') => view.dimensions.find((d) => String(d.aliasMember ?? '').endsWith(`.name_${lang}`))?.name;
     for (const m of view.measures) {
-      const companion = (m.meta as { companion?: Omit<CompanionDef, 'member' | 'view'> } | undefined)?.companion;
-      if (companion) companions.push({ ...companion, member: m.name, view: view.name });
+      type Declared = Omit<CompanionDef, 'member' | 'view' | 'window'> & { window?: CompanionWindow };
+      const declared = (m.meta as { companion?: Declared | Declared[] } | undefined)?.companion;
+      for (const c of declared ? [declared].flat() : []) {
+        const window = c.window ?? 'last12';
+        if (!COMPANION_WINDOWS.includes(window))
+          throw new Error(`companion ${m.name}: window must be one of ${COMPANION_WINDOWS.join(', ')}`);
+        companions.push({ ...c, window, member: m.name, view: view.name });
+      }
       const cubeMeta = m.meta as IndicatorMeta | undefined;
       if (!cubeMeta?.indicator) continue;
       const code = cubeMeta.indicator;
@@ -130,9 +140,7 @@ function screenDefs(engine: SemanticEngine): { defs: IndicatorDef[]; companions:
   }
   const fam = (f: string) => FAMILIES.indexOf(f as Family);
   defs.sort((a, b) => fam(a.meta.family) - fam(b.meta.family) || a.code.localeCompare(b.code));
-  for (const c of companions)
-    if (!defs.some((d) => d.code === c.of && d.view === c.view))
-      throw new Error(`companion ${c.member}: ${c.of} is not an indicator of the same view`);
+  for (const c of companions) if (!defs.some((d) => d.code === c.of)) throw new Error(`companion ${c.member}: ${c.of} is not an indicator`);
   const both = { defs, companions };
   defsCache.set(engine, both);
   return both;
@@ -222,15 +230,20 @@ export async function buildBoard(
   await Promise.all(
     [...byView.entries()].map(async ([view, ds]) => {
       const cityLevel = ds.every((d) => d.meta.city_level);
-      const measures = [
-        ...new Set([
-          ...ds.filter((d) => !d.meta.share_of).map((d) => d.member),
-          ...companions.filter((c) => c.view === view).map((c) => c.member)
-        ])
-      ];
+      const measures = [...new Set(ds.filter((d) => !d.meta.share_of).map((d) => d.member))];
       if (!measures.length) return;
       const to = ds.some(isNowDef) ? addMonths(period, 1) : period;
       seriesRows.set(view, await monthlySeries(engine, caller, view, measures, cityLevel ? null : region, from, to));
+    })
+  );
+
+  // Companions: one query per view, the months of their windows up to the one shown.
+  const companionRows = new Map<string, Row[]>();
+  await Promise.all(
+    [...new Set(companions.map((c) => c.view))].map(async (view) => {
+      const measures = [...new Set(companions.filter((c) => c.view === view).map((c) => c.member))];
+      const earliest = companions.some((c) => c.view === view && c.window === 'to_date') ? COMPANION_EPOCH : addMonths(period, -11);
+      companionRows.set(view, await monthlySeries(engine, caller, view, measures, region, earliest, period));
     })
   );
 
@@ -349,7 +362,7 @@ export async function buildBoard(
       city_level: !!d.meta.city_level,
       bounds: d.meta.thresholds?.bound ?? null,
       breakdown,
-      ...companionValues(companions, d, rows, at)
+      ...companionValues(companions, d, companionRows, period)
     });
   }
 
@@ -371,24 +384,30 @@ export async function buildBoard(
   };
 }
 
-/** The companions of one indicator: the month shown (`at`) and the twelve months up to it. */
-function companionValues(all: CompanionDef[], d: IndicatorDef, rows: Row[], at: string | null): Pick<Indicator, 'companions'> {
+/** The first month a "to date" companion counts from: before any data this product can hold. */
+const COMPANION_EPOCH = '2000-01';
+
+/** The companions of one indicator, each summed over its window ending at the month shown. */
+function companionValues(
+  all: CompanionDef[],
+  d: IndicatorDef,
+  rowsByView: Map<string, Row[]>,
+  period: string
+): Pick<Indicator, 'companions'> {
   const mine = all.filter((c) => c.of === d.code);
   if (!mine.length) return {};
-  const window = at ? new Set(Array.from({ length: 12 }, (_, i) => addMonths(at, -i))) : new Set<string>();
+  const first = (w: CompanionWindow) => (w === 'month' ? period : w === 'last12' ? addMonths(period, -11) : COMPANION_EPOCH);
   return {
-    companions: mine.map((c) => {
-      const inWindow = rows.filter((r) => window.has(r.__period as string));
-      const current = at ? rows.find((r) => r.__period === at) : undefined;
-      return {
-        key: c.member,
-        title_zh: c.title_zh,
-        title_en: c.title_en,
-        unit: c.unit as Unit,
-        value: current ? (num(current[c.member]) ?? 0) : at ? 0 : null,
-        last12: at ? inWindow.reduce((s, r) => s + (num(r[c.member]) ?? 0), 0) : null
-      };
-    })
+    companions: mine.map((c) => ({
+      key: `${c.member}@${c.window}`,
+      title_zh: c.title_zh,
+      title_en: c.title_en,
+      unit: c.unit as Unit,
+      window: c.window,
+      value: (rowsByView.get(c.view) ?? [])
+        .filter((r) => (r.__period as string) >= first(c.window) && (r.__period as string) <= period)
+        .reduce((sum, r) => sum + (num(r[c.member]) ?? 0), 0)
+    }))
   };
 }
 
