@@ -369,7 +369,7 @@ const RULE_MEANING: Record<string, string> = {
   'certification.weak_min_records': 'weak records needed for a weak-only certification',
   'certification.reminder_days_before_expiry': 'reminder this many days before the lapse date',
   'certification.field_task_days_after_expiry': 'field-verification task this many days after the lapse date',
-  'certification.field_task_due_days': 'the field task is due this many days after it is issued',
+  'certification.field_task_due_days': 'the field task is due this many days after the as-of date of the run that issues it',
   'certification.suspension_days_after_expiry': 'suspension (`not_certified`) this many days after the lapse date',
   'certification.explicit_methods':
     'the explicit methods; informational: the engine reads every `pass` of the certifications feed, whose `method` values the feed contract fixes',
@@ -567,7 +567,7 @@ export const QUOTED: [file: (typeof DOCS)[number], phrase: string][] = [
     'A `reminder` (asking for `{certification.reminder_channel}`) is recorded {certification.reminder_days_before_expiry} days before the lapse'
   ],
   ['docs/rules.md', 'a `field_task` {certification.field_task_days_after_expiry} days after the lapse'],
-  ['docs/rules.md', 'due {certification.field_task_due_days} days after it is issued'],
+  ['docs/rules.md', 'due {certification.field_task_due_days} days after the as-of date of the run that issues it'],
   ['docs/rules.md', 'a `suspension` (reason `not_certified`) {certification.suspension_days_after_expiry} days after the lapse'],
   [
     'docs/rules.md',

@@ -138,8 +138,11 @@ describe('certify', () => {
     // expiring: valid until 2025-07-20, lapse 07-21 → reminder 06-21 only
     expect(of(ids.expiring)).toEqual(['reminder@2025-06-21']);
     expect(of(ids.dead)).toEqual(['suspension@2025-04-01']);
-    const t = await db.pool.query(`SELECT kind, region_code, status, due_on FROM tasks WHERE id_number = $1`, [ids.expired]);
-    expect(t.rows).toEqual([{ kind: 'field_verification', region_code: '330681002003', status: 'open', due_on: '2025-03-30' }]);
+    // due 14 days after the as-of date of the run that opens it (2025-06-30), not after the lapse (03-16)
+    const t = await db.pool.query(`SELECT kind, region_code, status, due_on, opened_as_of FROM tasks WHERE id_number = $1`, [ids.expired]);
+    expect(t.rows).toEqual([
+      { kind: 'field_verification', region_code: '330681002003', status: 'open', due_on: '2025-07-14', opened_as_of: asOf }
+    ]);
   });
 
   it('is idempotent and resumes a suspended person once certified', async () => {
@@ -157,8 +160,12 @@ describe('certify', () => {
     expect(await status(ids.expired)).toMatchObject({ status: 'certified', method: 'field_visit', certified_at: '2025-06-20' });
     const res = await db.pool.query(`SELECT event_date FROM cert_events WHERE id_number = $1 AND kind = 'resumption'`, [ids.expired]);
     expect(res.rows).toEqual([{ event_date: '2025-06-20' }]);
-    const t = await db.pool.query(`SELECT status FROM tasks WHERE id_number = $1`, [ids.expired]);
-    expect(t.rows).toEqual([{ status: 'done' }]);
+    // closed by the system, done: the certification that ends the lapse is a field visit
+    const t = await db.pool.query(
+      `SELECT status, closed_as_of, result ->> 'closed_by' AS closed_by, result ->> 'reason' AS reason FROM tasks WHERE id_number = $1`,
+      [ids.expired]
+    );
+    expect(t.rows).toEqual([{ status: 'done', closed_as_of: asOf, closed_by: 'certify', reason: 'certified_again' }]);
   });
 
   it('runs in full after a run with another as-of date, and a far-past run does not poison the next ones', async () => {

@@ -4,9 +4,10 @@
 // periods, the same certification of everyone, the same indicator facts for that date — and running
 // an earlier date after a later one (then the later one again) breaks nothing. Run after an ingest,
 // which has already run the engines as of "today", as an operator would meet it.
-// Not yet equal, and left out below: the certification follow-ups — a field task or a suspension event
-// that a run as of an earlier date recorded for a lapse stays in the history (C04/C06 and the people
-// lists' order differ by one or two people on the demo city).
+// The certification follow-ups included: what a run as of an earlier date recorded for a lapse that has
+// since ended (a field task, a suspension) is history, and the "now" facts count the current lapse's
+// only (docs/rules.md, "Follow-ups when certified again, and in replays"; tests/engines-follow-ups.test.ts
+// checks each case on hand-built timelines).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -96,20 +97,12 @@ describe(`replaying history on the ${scale} city`, () => {
     const [f1, f2] = [await facts(single, asOf), await facts(replayed, asOf)];
     expect(f1.now.length).toBeGreaterThan(0);
     expect(drop(f2.months)).toEqual(drop(f1.months));
-    // Certification follow-ups (field tasks, suspension events) are history: an earlier-dated run that saw a
-    // lapse leaves its task and events, which a single run never made — see the note in the header.
-    const FOLLOW_UPS = /^(suspended_not_certified|field_tasks_open|field_task_open|field_task_since|suspended_since|list_order)$/;
-    const steady = (rows: Record<string, unknown>[]) =>
-      drop(rows).map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !FOLLOW_UPS.test(k))));
-    expect(steady(f2.now)).toEqual(steady(f1.now));
-    const [p1, p2] = [steady(f1.people), steady(f2.people)];
-    const byId2 = new Map(p2.map((r) => [r.id_number, r]));
-    const ids1 = new Set(p1.map((r) => r.id_number));
-    for (const r of p1) if (byId2.has(r.id_number)) expect(byId2.get(r.id_number), String(r.id_number)).toEqual(r);
-    // someone on one side only is there for a follow-up alone (an open field task): every other flag false
-    const onlyFollowUp = (r: Record<string, unknown>) => Object.entries(r).every(([, v]) => v !== true);
-    const oneSided = [...p1.filter((r) => !byId2.has(r.id_number)), ...p2.filter((r) => !ids1.has(r.id_number))];
-    expect(oneSided.length).toBeLessThan(10);
-    for (const r of oneSided) expect(onlyFollowUp(r), JSON.stringify(r)).toBe(true);
+    // the follow-ups are there to compare: people awaiting a field visit and people suspended (C04, C06)
+    const total = (k: string) => f1.now.reduce((n, r) => n + Number(r[k]), 0);
+    expect(total('field_tasks_open')).toBeGreaterThan(0);
+    expect(total('suspended_not_certified')).toBeGreaterThan(0);
+    expect(drop(f2.now)).toEqual(drop(f1.now));
+    expect(f1.people.length).toBeGreaterThan(0);
+    expect(drop(f2.people)).toEqual(drop(f1.people));
   }, 900_000);
 });

@@ -48,8 +48,8 @@ const cli = (args: string[]) =>
     env: { ...process.env, DATABASE_URL: db.url },
     timeout: 120_000
   });
-function runAll() {
-  const r = cli(['run', 'all']);
+function runAll(...args: string[]) {
+  const r = cli(['run', 'all', ...args]);
   expect(r.status, r.stderr + r.stdout).toBe(0);
 }
 
@@ -93,7 +93,7 @@ beforeAll(async () => {
   await lapsed('away', K1);
   await lapsed('other', K2);
   await lapsed('south', K3);
-  // … one whose certification lapsed 3 days ago (due in 11 days: not overdue) …
+  // … one whose certification lapsed 3 days ago (its task, issued today, is due in 14 days: not overdue) …
   p.fresh = pid('1952-05-06');
   await person(db.pool, p.fresh, { hukou_region: K1, residence_region: K1 });
   await enroll(db.pool, p.fresh);
@@ -113,6 +113,9 @@ beforeAll(async () => {
   await staff('boss', 'leader', CITY);
   await staff('auditor', 'auditor', CITY);
   await staff('k1-admin', 'admin', K1);
+  // The daily runs issued the tasks of the lapses of about 40 days ago then (due 14 days after the run
+  // that opens them, docs/rules.md): the run as of 30 days ago stands for them; then today's.
+  runAll('--as-of', daysAgo(30));
   runAll();
 }, 300_000);
 
@@ -353,6 +356,13 @@ describe('recording visits', () => {
       recorded_by: 'k1-staff'
     });
     expect((await db.pool.query(`SELECT status FROM cert_status WHERE id_number = $1`, [p.away])).rows[0].status).toBe('not_certified');
+    // the next run leaves the lapse to rule 5: no second task for a lapse the staff answered, and the
+    // person no longer awaits a field visit (C04)
+    runAll();
+    const after = await db.pool.query(`SELECT task_id, status FROM tasks WHERE id_number = $1 AND kind = 'field_verification'`, [p.away]);
+    expect(after.rows).toEqual([{ task_id: String(t), status: 'done' }]);
+    const now = await db.pool.query(`SELECT field_task_open FROM ind_person_now WHERE id_number = $1`, [p.away]);
+    expect(now.rows).toEqual([{ field_task_open: false }]);
   });
 
   it('keeps closed tasks closed and visits unchanged in the database itself', async () => {

@@ -179,9 +179,6 @@ describe('the people behind a number', () => {
 
   it('shows on each "now" list the date that puts a person on it, as the engines recorded it', async () => {
     const asOf = (await db.pool.query(`SELECT to_char(max(as_of), 'YYYY-MM-DD') AS d FROM ind_person_now`)).rows[0].d as string;
-    // Tasks carry the wall-clock time they were issued (the engines here run as of a fixed past date).
-    const today = (await db.pool.query(`SELECT to_char((now() AT TIME ZONE 'Asia/Shanghai')::date, 'YYYY-MM-DD') AS d`)).rows[0]
-      .d as string;
     const firstMonth = (await db.pool.query(`SELECT to_char(min(period), 'YYYY-MM') AS m FROM payments`)).rows[0].m as string;
     const auditor: Caller = { ...city, name: 'auditor', role: 'auditor' };
     const list = async (code: string) => {
@@ -197,9 +194,14 @@ describe('the people behind a number', () => {
       [
         'C04',
         'field_task_since',
-        `SELECT id_number, to_char(min((created_at AT TIME ZONE 'Asia/Shanghai')::date), 'YYYY-MM-DD') AS v
-         FROM tasks WHERE kind = 'field_verification' AND status = 'open' GROUP BY 1`,
-        (v) => v <= today
+        // the day the rules issue the field task of the person's current lapse (the day of the lapse),
+        // "before <first month>" when that lies before the data began, as for C06
+        `WITH f AS (SELECT min(period) AS first FROM payments)
+         SELECT e.id_number, CASE WHEN e.event_date < (SELECT first FROM f) THEN 'before ' || to_char((SELECT first FROM f), 'YYYY-MM')
+                                  ELSE to_char(e.event_date, 'YYYY-MM-DD') END AS v
+           FROM cert_events e JOIN cert_status s ON s.id_number = e.id_number AND e.cycle_key = s.lapsed_on - 1
+          WHERE e.kind = 'field_task'`,
+        (v) => (v.startsWith('before ') ? v === `before ${firstMonth}` : v >= `${firstMonth}-01` && v <= asOf)
       ],
       [
         'C05',
@@ -213,9 +215,10 @@ describe('the people behind a number', () => {
         // a suspension dated before the first month of data (a person never certified in it: the engine
         // dates the lapse at the benefit's start, 1995) is a date the system cannot know: "before <that month>"
         `WITH f AS (SELECT min(period) AS first FROM payments)
-         SELECT id_number, CASE WHEN max(event_date) < (SELECT first FROM f) THEN 'before ' || to_char((SELECT first FROM f), 'YYYY-MM')
-                                ELSE to_char(max(event_date), 'YYYY-MM-DD') END AS v
-           FROM cert_events WHERE kind = 'suspension' AND reason = 'not_certified' GROUP BY 1`,
+         SELECT e.id_number, CASE WHEN e.event_date < (SELECT first FROM f) THEN 'before ' || to_char((SELECT first FROM f), 'YYYY-MM')
+                                  ELSE to_char(e.event_date, 'YYYY-MM-DD') END AS v
+           FROM cert_events e JOIN cert_status s ON s.id_number = e.id_number AND e.cycle_key = s.lapsed_on - 1
+          WHERE e.kind = 'suspension' AND e.reason = 'not_certified'`,
         (v) => (v.startsWith('before ') ? v === `before ${firstMonth}` : v >= `${firstMonth}-01` && v <= asOf)
       ],
       ['P07', 'retirement_month', `SELECT id_number, to_char(retirement_month, 'YYYY-MM') AS v FROM retirements`, (v) => v > board.period]

@@ -32,7 +32,8 @@ const PASSWORD = 'field-e2e-password';
 
 async function openTasks(region: string): Promise<{ task_id: string; kind: string; id_number: string }[]> {
   const r = await app.db.pool.query(
-    `SELECT task_id::text, kind, id_number FROM tasks WHERE status = 'open' AND department IN ${FIELD_DEPTS} AND region_code = $1 ORDER BY due_on, task_id`,
+    // tasks.task_id: the number, not the text column of the same name (tasks opened by one run share a due day)
+    `SELECT task_id::text, kind, id_number FROM tasks WHERE status = 'open' AND department IN ${FIELD_DEPTS} AND region_code = $1 ORDER BY due_on, tasks.task_id`,
     [region]
   );
   return r.rows;

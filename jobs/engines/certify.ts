@@ -9,6 +9,9 @@
 // certified lapses on the day their benefit began. The engine cannot suspend a payment itself
 // (enrollments belong to the provincial system): the suspension/resumption events are the
 // instruction list for the payment run, with reason not_certified / negative_death / negative_custody.
+// Field tasks are due counted from the run that opens them and close themselves when the lapse no
+// longer calls for a visit; a run as of an earlier date leaves what later runs recorded alone
+// (docs/rules.md, "Follow-ups when certified again, and in replays").
 import type { Pool } from '../../core/db/pool.ts';
 import type { JobResult } from '../runner.ts';
 import { runEngine, type EngineOptions, type EngineRun } from './context.ts';

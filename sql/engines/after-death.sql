@@ -96,9 +96,9 @@ UPDATE cases c
 
 -- step: tasks
 -- One task per department and purpose; suspend_benefit is done already when no enrollment runs past the death.
-INSERT INTO tasks (kind, id_number, region_code, department, case_id, status, due_on, dedup_key, detail, created_by, run_id, done_at, result)
+INSERT INTO tasks (kind, id_number, region_code, department, case_id, status, due_on, dedup_key, detail, created_by, run_id, opened_as_of, done_at, result)
 SELECT t.kind, c.id_number, c.region_code, t.department, c.case_id, t.status, :as_of::date + :task_due_days::int,
-       'case:' || c.case_id, t.detail, 'after-death', :run_id::bigint,
+       'case:' || c.case_id, t.detail, 'after-death', :run_id::bigint, :as_of::date,
        CASE WHEN t.status = 'done' THEN now() END, CASE WHEN t.status = 'done' THEN jsonb_build_object('by', 'after-death', 'why', 'no enrollment runs past the death') END
   FROM cases c
   JOIN x_death x ON x.id_number = c.id_number

@@ -46,9 +46,9 @@ SELECT t.id_number, t.community_code, t.basis, t.retired_on, :as_of::date,
   FROM a_new t;
 
 -- step: report-in tasks
-INSERT INTO tasks (kind, id_number, region_code, department, status, due_on, dedup_key, detail, created_by, run_id)
+INSERT INTO tasks (kind, id_number, region_code, department, status, due_on, dedup_key, detail, created_by, run_id, opened_as_of)
 SELECT 'report_in', c.id_number, c.community_code, 'community', 'open', c.report_in_due, 'assign:' || c.assignment_id,
-       jsonb_build_object('basis', c.basis, 'retired_on', c.retired_on, 'assignment_id', c.assignment_id), 'assign-community', :run_id::bigint
+       jsonb_build_object('basis', c.basis, 'retired_on', c.retired_on, 'assignment_id', c.assignment_id), 'assign-community', :run_id::bigint, :as_of::date
   FROM community_assignments c
  WHERE c.ended_on IS NULL AND c.report_in_due IS NOT NULL AND c.reported_in_at IS NULL AND c.run_id = :run_id::bigint
 ON CONFLICT (kind, id_number, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING;

@@ -217,26 +217,28 @@ SELECT n.* FROM (
          CASE WHEN status = 'certified' THEN basis_d END AS certified_at,
          CASE WHEN status = 'certified' THEN basis_valid_until END AS valid_until,
          rule, COALESCE(ids, '{}') AS evidence_ids, basis_d AS last_certified_at, basis_valid_until AS last_valid_until, region_code,
+         -- the day the current lapse began (rule 5): the follow-ups of this lapse are the ones that count now
+         CASE WHEN status = 'not_certified' THEN COALESCE(basis_valid_until, benefit_start - 1) + 1 END AS lapsed_on,
          :run_id::bigint AS run_id, now() AS updated_at
     FROM c_dec) n
   LEFT JOIN cert_status o USING (id_number)
  WHERE o.id_number IS NULL
-    OR (o.status, o.method, o.certified_at, o.valid_until, o.rule, o.evidence_ids, o.last_valid_until, o.region_code, o.as_of)
-       IS DISTINCT FROM (n.status, n.method, n.certified_at, n.valid_until, n.rule, n.evidence_ids, n.last_valid_until, n.region_code, n.as_of);
+    OR (o.status, o.method, o.certified_at, o.valid_until, o.rule, o.evidence_ids, o.last_valid_until, o.region_code, o.as_of, o.lapsed_on)
+       IS DISTINCT FROM (n.status, n.method, n.certified_at, n.valid_until, n.rule, n.evidence_ids, n.last_valid_until, n.region_code, n.as_of, n.lapsed_on);
 
 -- step: upsert status
 INSERT INTO cert_status AS s (id_number, as_of, status, method, certified_at, valid_until, rule, evidence_ids,
-                              last_certified_at, last_valid_until, region_code, run_id, updated_at)
-SELECT id_number, as_of, status, method, certified_at, valid_until, rule, evidence_ids, last_certified_at, last_valid_until, region_code, run_id, updated_at
+                              last_certified_at, last_valid_until, region_code, lapsed_on, run_id, updated_at)
+SELECT id_number, as_of, status, method, certified_at, valid_until, rule, evidence_ids, last_certified_at, last_valid_until, region_code, lapsed_on, run_id, updated_at
   FROM c_status_new
 ON CONFLICT (id_number) DO UPDATE SET
   as_of = EXCLUDED.as_of, status = EXCLUDED.status, method = EXCLUDED.method, certified_at = EXCLUDED.certified_at,
   valid_until = EXCLUDED.valid_until, rule = EXCLUDED.rule, evidence_ids = EXCLUDED.evidence_ids,
   last_certified_at = EXCLUDED.last_certified_at, last_valid_until = EXCLUDED.last_valid_until,
-  region_code = EXCLUDED.region_code, run_id = EXCLUDED.run_id, updated_at = EXCLUDED.updated_at
-WHERE (s.status, s.method, s.certified_at, s.valid_until, s.rule, s.evidence_ids, s.last_valid_until, s.region_code)
+  region_code = EXCLUDED.region_code, lapsed_on = EXCLUDED.lapsed_on, run_id = EXCLUDED.run_id, updated_at = EXCLUDED.updated_at
+WHERE (s.status, s.method, s.certified_at, s.valid_until, s.rule, s.evidence_ids, s.last_valid_until, s.region_code, s.lapsed_on)
       IS DISTINCT FROM (EXCLUDED.status, EXCLUDED.method, EXCLUDED.certified_at, EXCLUDED.valid_until, EXCLUDED.rule,
-                        EXCLUDED.evidence_ids, EXCLUDED.last_valid_until, EXCLUDED.region_code)
+                        EXCLUDED.evidence_ids, EXCLUDED.last_valid_until, EXCLUDED.region_code, EXCLUDED.lapsed_on)
    OR s.as_of <> EXCLUDED.as_of;
 
 -- step: events
@@ -285,11 +287,14 @@ ON CONFLICT (id_number, kind, cycle_key) DO NOTHING;
 -- step: resumptions to insert
 -- A certified person with a suspension that has not been resumed is resumed (dated when both the
 -- suspension and the new basis exist); read before cert_events is written. A death suspension too: a
--- certified person has no death record in force, so theirs was withdrawn.
+-- certified person has no death record in force, so theirs was withdrawn. Only suspensions dated on or
+-- before :as_of: one that a run as of a later date recorded (a lapse still ahead of :as_of) is not
+-- resumed by a run that replays an earlier date.
 CREATE TEMP TABLE c_resume ON COMMIT DROP AS
 SELECT d.id_number, GREATEST(s.event_date, d.basis_d) AS event_date, s.cycle_key, d.basis_method AS method, d.rule, COALESCE(d.ids, '{}') AS ids, d.region_code
   FROM c_dec d
   JOIN cert_events s ON s.id_number = d.id_number AND s.kind = 'suspension' AND s.reason IN ('not_certified', 'negative_custody', 'negative_death')
+                     AND s.event_date <= :as_of::date
  WHERE d.status = 'certified'
    AND NOT EXISTS (SELECT 1 FROM cert_events r WHERE r.id_number = s.id_number AND r.kind = 'resumption' AND r.cycle_key = s.cycle_key);
 
@@ -299,32 +304,66 @@ SELECT id_number, 'resumption', event_date, cycle_key, 'certified', method, rule
   FROM c_resume
 ON CONFLICT (id_number, kind, cycle_key) DO NOTHING;
 
--- step: field tasks
--- One field-verification task per lapse, to the grid workers of the person's community.
-INSERT INTO tasks (kind, id_number, region_code, department, status, due_on, dedup_key, detail, created_by, run_id)
-SELECT 'field_verification', e.id_number, e.region_code, 'community_grid', 'open', e.event_date + :field_due_days::int,
-       'cert:' || e.cycle_key::text,
-       jsonb_build_object('reason', 'no valid certification since ' || (e.cycle_key + 1)::text, 'rule', e.rule, 'lapsed_on', (e.cycle_key + 1)::text),
-       'certify', :run_id::bigint
+-- step: field tasks to open
+-- One open field-verification task per lapse, to the grid workers of the person's community
+-- (docs/rules.md, silent certification, "Follow-ups when certified again, and in replays"). A lapse
+-- gets a task unless it has one that is open, one that community staff worked (closed_as_of NULL: a
+-- visit answered it) or one that a run as of a later date closed; nor when a run as of a later date
+-- found the person certified again after the lapse (a 'certified' event dated after :as_of): a replay
+-- of an earlier date does not send staff to someone already certified. After a task that a run as of
+-- this date or earlier cancelled (the person was negative or certified then, and the record or the
+-- evidence has since been withdrawn or corrected) the lapse gets a new one (dedup_key 'cert:<cycle>#n').
+CREATE TEMP TABLE c_task_new ON COMMIT DROP AS
+SELECT e.id_number, e.region_code, e.rule, e.cycle_key,
+       'cert:' || e.cycle_key::text || CASE WHEN t.n > 0 THEN '#' || (t.n + 1)::text ELSE '' END AS dedup_key
   FROM c_new_events e
- WHERE e.kind = 'field_task'
+  CROSS JOIN LATERAL (
+    SELECT count(*) AS n,
+           bool_or(x.status = 'open' OR x.closed_as_of IS NULL OR x.closed_as_of > :as_of::date) AS keep
+      FROM tasks x
+     WHERE x.kind = 'field_verification' AND x.id_number = e.id_number
+       AND split_part(x.dedup_key, '#', 1) = 'cert:' || e.cycle_key::text) t
+ WHERE e.kind = 'field_task' AND NOT COALESCE(t.keep, false)
+   AND NOT EXISTS (SELECT 1 FROM cert_events c
+                    WHERE c.id_number = e.id_number AND c.kind = 'certified' AND c.event_date > :as_of::date AND c.cycle_key > e.cycle_key);
+
+-- step: field tasks
+-- Due :field_due_days after the as-of date of the run that opens it (not after the lapse: someone
+-- never certified lapsed when their benefit began, often decades ago).
+INSERT INTO tasks (kind, id_number, region_code, department, status, due_on, dedup_key, detail, created_by, run_id, opened_as_of)
+SELECT 'field_verification', e.id_number, e.region_code, 'community_grid', 'open', :as_of::date + :field_due_days::int, e.dedup_key,
+       jsonb_build_object('reason', 'no valid certification since ' || (e.cycle_key + 1)::text, 'rule', e.rule, 'lapsed_on', (e.cycle_key + 1)::text),
+       'certify', :run_id::bigint, :as_of::date
+  FROM c_task_new e
 ON CONFLICT (kind, id_number, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING;
 
 -- step: close field tasks
--- Open field tasks of people certified again (done when a field visit did it) or now negative (cancelled).
+-- Open field tasks, opened as of this date or earlier, for a lapse the decision no longer calls for:
+-- certified again (done when a field visit certified them, else cancelled; reason certified_again),
+-- negative (cancelled; reason negative_death / negative_custody), or not certified since another lapse
+-- (cancelled; reason lapse_superseded: that lapse has its own task). A task that a run as of a later
+-- date opened is not this run's to judge: a replay of an earlier date leaves it alone.
 UPDATE tasks t
    SET status = CASE WHEN d.status = 'certified' AND d.basis_method = 'field_visit' THEN 'done' ELSE 'cancelled' END,
-       done_at = now(),
-       result = jsonb_build_object('closed_by', 'certify', 'status', d.status, 'rule', d.rule, 'method', d.basis_method,
+       done_at = now(), closed_as_of = :as_of::date,
+       result = jsonb_build_object('closed_by', 'certify',
+                                   'reason', CASE d.status WHEN 'certified' THEN 'certified_again' WHEN 'negative' THEN d.rule ELSE 'lapse_superseded' END,
+                                   'as_of', :as_of::date, 'status', d.status, 'rule', d.rule, 'method', d.basis_method,
                                    'certified_at', d.basis_d, 'evidence_ids', to_jsonb(COALESCE(d.ids, '{}')))
   FROM c_dec d
- WHERE t.kind = 'field_verification' AND t.status = 'open' AND t.id_number = d.id_number
-   AND (d.status = 'negative' OR (d.status = 'certified' AND t.dedup_key <> 'cert:' || d.basis_valid_until::text));
+ WHERE t.kind = 'field_verification' AND t.status = 'open' AND t.id_number = d.id_number AND t.opened_as_of <= :as_of::date
+   AND CASE d.status
+         WHEN 'negative' THEN true
+         WHEN 'certified' THEN split_part(t.dedup_key, '#', 1) <> 'cert:' || d.basis_valid_until::text
+         ELSE split_part(t.dedup_key, '#', 1) <> 'cert:' || COALESCE(d.basis_valid_until, d.benefit_start - 1)::text
+       END;
 
 -- step: drop-out tasks
--- Field tasks of people who no longer receive a benefit are cancelled (full runs see everyone).
-UPDATE tasks t SET status = 'cancelled', done_at = now(), result = jsonb_build_object('closed_by', 'certify', 'why', 'no longer a benefit recipient')
- WHERE :full::boolean AND t.kind = 'field_verification' AND t.status = 'open'
+-- Field tasks of people who no longer receive a benefit are cancelled (full runs see everyone), unless
+-- a run as of a later date opened them (the benefit may begin after :as_of).
+UPDATE tasks t SET status = 'cancelled', done_at = now(), closed_as_of = :as_of::date,
+       result = jsonb_build_object('closed_by', 'certify', 'reason', 'no_longer_recipient', 'as_of', :as_of::date, 'why', 'no longer a benefit recipient')
+ WHERE :full::boolean AND t.kind = 'field_verification' AND t.status = 'open' AND t.opened_as_of <= :as_of::date
    AND NOT EXISTS (SELECT 1 FROM c_dec d WHERE d.id_number = t.id_number);
 
 -- step: rate

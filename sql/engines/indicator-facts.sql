@@ -17,6 +17,11 @@
 --   * H01 counts people with an attended checkup from 1 January to the month's end;
 --   * the counter-metric next to R05: death and custody records withdrawn (as of :as_of, by the month of
 --     the withdrawal) and the restorations the last detect-risk run recorded for them (same month);
+--   * C04 / C06 "now" (awaiting field verification, suspended not certified) = the people not certified
+--     as of :as_of whose current lapse (cert_status.lapsed_on) has reached its field task, not answered
+--     by a staff visit on or before :as_of, / its not_certified suspension: what runs as of other dates
+--     recorded for other lapses does not count (docs/rules.md, "Follow-ups when certified again, and in
+--     replays"); the lists' "since" dates are the rule's dates of those events;
 --   * the alert counts and amounts "now" (R01–R04, R06, R08) take the alerts raised by engine runs
 --     as of :as_of or earlier (detected_as_of, migration 0017; not the wall-clock opened_at), in
 --     their current status.
@@ -259,20 +264,33 @@ weak_only AS (
      AND ev.id_number IN (SELECT id_number FROM cert_status WHERE status = 'not_certified')
    GROUP BY ev.id_number
   HAVING bool_or(k.strength = 'weak') AND NOT bool_or(k.strength = 'strong')
+), lapsed AS (
+  -- the follow-ups of the current lapse only (cert_status.lapsed_on, migration 0030): what earlier runs
+  -- recorded for a lapse that has since ended (certified again, then lapsed anew) or for a later date
+  -- does not count now, so these facts depend on the data and :as_of, not on which runs came before
+  SELECT cs.id_number, cs.lapsed_on - 1 AS cycle_key FROM cert_status cs WHERE cs.status = 'not_certified'
 ), suspended AS (
-  SELECT s.id_number, max(s.event_date) AS since FROM cert_events s
-   WHERE s.kind = 'suspension' AND s.reason = 'not_certified' AND s.event_date <= :as_of::date
+  SELECT s.id_number, s.event_date AS since
+    FROM lapsed l JOIN cert_events s ON s.id_number = l.id_number AND s.kind = 'suspension' AND s.cycle_key = l.cycle_key
+   WHERE s.reason = 'not_certified' AND s.event_date <= :as_of::date
      AND NOT EXISTS (SELECT 1 FROM cert_events r WHERE r.id_number = s.id_number AND r.kind = 'resumption'
                       AND r.cycle_key = s.cycle_key AND r.event_date <= :as_of::date)
-   GROUP BY s.id_number
 ), rec AS (
   SELECT sp.id_number FROM f_span sp CROSS JOIN w WHERE sp.first_month <= w.last_period AND sp.last_month >= w.last_period
 ), retiring AS (
   SELECT r.id_number, r.retirement_month FROM retirements r CROSS JOIN w
    WHERE r.retirement_month > w.last_period AND r.retirement_month <= (w.last_period + INTERVAL '12 months')::date
 ), tasks_open AS (
-  SELECT id_number, min((created_at AT TIME ZONE 'Asia/Shanghai')::date) AS since FROM tasks
-   WHERE kind = 'field_verification' AND status = 'open' GROUP BY id_number
+  -- awaiting field verification: the current lapse has reached its field task (rule 5; the event's date
+  -- is when the rules issue it) and community staff have not answered it by a visit on or before
+  -- :as_of (a visit closes the lapse's task: closed_as_of NULL, the visit's day in result.visited_on)
+  SELECT f.id_number, f.event_date AS since
+    FROM lapsed l JOIN cert_events f ON f.id_number = l.id_number AND f.kind = 'field_task' AND f.cycle_key = l.cycle_key
+   WHERE f.event_date <= :as_of::date
+     AND NOT EXISTS (SELECT 1 FROM tasks t
+                      WHERE t.kind = 'field_verification' AND t.id_number = l.id_number AND t.status <> 'open' AND t.closed_as_of IS NULL
+                        AND split_part(t.dedup_key, '#', 1) = 'cert:' || l.cycle_key::text
+                        AND COALESCE((t.result ->> 'visited_on')::date, (t.done_at AT TIME ZONE 'Asia/Shanghai')::date) <= :as_of::date)
 ), hard AS (
   SELECT DISTINCT id_number FROM hardship WHERE since <= :as_of::date AND (until IS NULL OR until >= :as_of::date)
 ), enr AS (
@@ -307,7 +325,9 @@ SELECT :as_of::date AS as_of, pe.id_number, COALESCE(fp.region_code, '') AS regi
        date_trunc('month', fp.birth_date + INTERVAL '80 years')::date AS turns80,
        COALESCE(fp.outside, false) AS outside,
        -- what puts a person on a "now" list (the lists' columns, migration 0014)
-       to_char(t.since, 'YYYY-MM-DD') AS field_task_since,
+       -- the day the rules issued the field task of the current lapse, shown as suspended_since below
+       CASE WHEN t.since < (SELECT first_period FROM f_window) THEN 'before ' || to_char((SELECT first_period FROM f_window), 'YYYY-MM')
+            ELSE to_char(t.since, 'YYYY-MM-DD') END AS field_task_since,
        to_char(COALESCE(cs.valid_until, cs.last_valid_until), 'YYYY-MM-DD') AS cert_valid_until,
        -- a suspension dated before the first month of data is the engine's reading of "never certified
        -- in the data" (its lapse is the benefit's start, e.g. 1995): the system cannot know that date,
