@@ -131,6 +131,17 @@ describe('staff accounts', () => {
     expect(shape(known).slice(-2)).toEqual(['locked', 'locked']);
   });
 
+  it('answers a 3,000-character user name like any wrong name, and logs the attempt', async () => {
+    const long = 'x'.repeat(3000);
+    expect(await login(db.pool, long, 'nope', { ip: '203.0.113.30' })).toEqual({ ok: false, reason: 'invalid' });
+    const rows = (
+      await db.pool.query(
+        `SELECT action, length(actor) AS n, detail->>'reason' AS reason FROM audit_log WHERE actor LIKE 'xxxx%' ORDER BY audit_id`
+      )
+    ).rows;
+    expect(rows).toEqual([{ action: 'login.failed', n: 100, reason: 'unknown_user' }]);
+  });
+
   it('runs at most the allowed password checks at once and refuses beyond the queue (a sign-in flood)', async () => {
     const limited = createLimiter(2, 3);
     let running = 0,
