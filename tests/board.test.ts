@@ -177,6 +177,24 @@ describe('the governance board', () => {
     expect(alerts.rows.length).toBe(Math.min(100, inOwn.rows[0].n));
   });
 
+  it('in privacy mode the ticker counts alerts per rule and area and names nobody', async () => {
+    // a kiosk token in privacy mode, and a public screen asking for it (?privacy=1)
+    for (const caller of [{ ...city, privacy: true }, city]) {
+      const r = await recentAlerts(engine, caller, city.scope, 100, { privacy: !caller.privacy });
+      expect(r.rows.length).toBeGreaterThan(0);
+      for (const a of r.rows) {
+        expect(a.name).toBeNull();
+        expect(a.opened_at).toBe('');
+        expect(a.count).toBeGreaterThan(0);
+      }
+      // every active alert counted once, the amounts exact
+      const total = await db.pool.query(`SELECT count(*)::int AS n, sum(amount_at_risk)::text AS amount FROM alerts WHERE active`);
+      expect(r.rows.reduce((s, a) => s + a.count!, 0)).toBe(total.rows[0].n);
+      const cents = r.rows.reduce((s, a) => s + Math.round(Number(a.amount_at_risk ?? 0) * 100), 0);
+      expect(cents).toBe(Math.round(Number(total.rows[0].amount) * 100));
+    }
+  });
+
   it("sends the ticker's times with their offset: the same instant in any browser time zone", async () => {
     const alerts = await recentAlerts(engine, city, city.scope, 5);
     expect(alerts.rows.length).toBeGreaterThan(0);

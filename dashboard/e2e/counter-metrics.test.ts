@@ -1,11 +1,16 @@
-// Withdrawn death and custody records in a real browser on the synthetic city (issue 21): the wall screen
-// shows, next to R05, the records withdrawn and the restorations owed over the last twelve months — the
-// same numbers the indicator facts hold; the workbench lists the restorations the engine computed, one
-// auditor proposes one, cannot approve it, a second auditor does; a leader is refused on the page and on
-// its actions (form tampering included).
+// The counter-metrics of the wall screen and the workbench items behind them, in a real browser on the
+// synthetic city. Withdrawn death and custody records (issue 21): next to R05 the records withdrawn and the
+// restorations owed over the last twelve months — the numbers the indicator facts hold; the workbench lists
+// the restorations the engine computed, one auditor proposes one, cannot approve it, a second auditor does;
+// a leader is refused on the page and its actions (form tampering included). The pre-payroll check (issue
+// 17): once the month's payments are in, next to R07 the amount the approved check held and was not paid,
+// this month and to date — the held lines' sum.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { createUser } from '../../core/accounts.ts';
+import { approveRun } from '../../core/workflow/payroll.ts';
+import { buildIndicatorFacts } from '../../jobs/indicator-facts.ts';
+import { runPayrollCheck } from '../../jobs/engines/payroll-check.ts';
 import { DEMO, launchBrowser, newContext, poll, shotPath, signIn, startApp, type App } from './support/app.ts';
 
 let app: App;
@@ -148,5 +153,67 @@ describe('restorations in the workbench', () => {
     });
     expect(status).toBe(403);
     expect(await q(`SELECT count(*)::int AS n FROM restoration_decisions WHERE record_id = 'x'`)).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('prevented before payment next to R07', () => {
+  it('shows what the approved check held and the month’s payments did not pay, this month and to date', async () => {
+    const [{ period }] = await q(`SELECT to_char(max(period), 'YYYY-MM-DD') AS period FROM payroll_draft`);
+    expect(period).toBeTruthy();
+    const preparer = DEMO.auditor.username;
+    const approver = { username: 'payroll.approver', password: 'payroll-approver-pass' };
+    const [{ code: city }] = await q(`SELECT code FROM regions WHERE level = 'city'`);
+    await createUser(
+      app.db.pool,
+      { type: 'operator', name: 'e2e' },
+      { ...approver, role: 'auditor', regionCode: city, displayName: '审批人' }
+    );
+    const run = await runPayrollCheck(app.db.pool, {
+      period: period.slice(0, 7),
+      preparedBy: preparer,
+      actor: { type: 'staff', name: preparer },
+      trigger: 'manual'
+    });
+    await approveRun(app.db.pool, { runNo: run.run.run_no, by: approver.username });
+    const held = await q(
+      `SELECT draft_id, line_id, id_number, scheme_code, amount::text AS amount FROM payroll_run_holds WHERE run_no = $1`,
+      [run.run.run_no]
+    );
+    expect(held.length).toBeGreaterThan(0); // the demo draft has planted problems: the test can fail
+    // The month's payments arrive: every line of the draft but the held ones.
+    await q(
+      `INSERT INTO payments (payment_id, id_number, scheme_code, period, amount, status, account_no, paid_at)
+       SELECT 'ACT-' || d.draft_id || '-' || d.line_id, d.id_number, d.scheme_code, d.period, d.amount, 'paid', d.account_no,
+              (d.period + time '10:00') AT TIME ZONE 'Asia/Shanghai'
+         FROM payroll_draft d
+        WHERE d.period = $1::date
+          AND NOT EXISTS (SELECT 1 FROM payroll_run_holds h WHERE h.run_no = $2 AND h.draft_id = d.draft_id AND h.line_id = d.line_id)`,
+      [period, run.run.run_no]
+    );
+    // prevented: a held line whose person and scheme got no payment for the month (held lines' sum, in cents)
+    const paid = new Set(
+      (await q(`SELECT id_number || '/' || scheme_code AS k FROM payments WHERE period = $1::date AND status = 'paid'`, [period])).map(
+        (r) => r.k
+      )
+    );
+    const cents = held
+      .filter((h) => !paid.has(`${h.id_number}/${h.scheme_code}`))
+      .reduce((s, h) => s + Math.round(Number(h.amount) * 100), 0);
+    expect(cents).toBeGreaterThan(0);
+    const [{ today }] = await q(`SELECT to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS today`);
+    await buildIndicatorFacts(app.db.pool, today > period ? today : period);
+
+    const leader = await pageOf(DEMO.leader);
+    await leader.goto(`${app.url}/screen/${city}?period=${period.slice(0, 7)}`);
+    await poll(() => leader.locator('article.tile[data-indicator="R07"] [data-companion]').count()).toBe(2);
+    const shown = await leader.$$eval('article.tile[data-indicator="R07"] [data-companion]', (els) =>
+      els.map((e) => ({ window: e.getAttribute('data-window'), cents: Math.round(Number(e.getAttribute('data-value')) * 100) }))
+    );
+    expect(shown).toEqual([
+      { window: 'month', cents },
+      { window: 'to_date', cents }
+    ]);
+    expect(await leader.locator('article.tile[data-indicator="R07"] [data-testid=companions]').textContent()).toMatch(/本月拦截.*累计拦截/);
+    await leader.locator('section.panel:has(article.tile[data-indicator="R07"])').screenshot({ path: shotPath('r-panel-prevented.png') });
   });
 });

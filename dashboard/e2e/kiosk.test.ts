@@ -40,6 +40,15 @@ describe('a wall screen with a kiosk token', () => {
     await poll(() => page.locator('[data-indicator]').count()).toBe(41);
     await poll(() => page.getAttribute('[data-testid=cockpit]', 'data-privacy')).toBe('true');
     expect(await page.locator('[data-testid=people-link]').count()).toBe(0);
+    // the ticker names nobody, not even masked: counts per rule and area
+    await poll(() => page.locator('[data-testid=alert-ticker] [data-testid=ticker-count]').count()).toBeGreaterThan(0);
+    expect(await page.locator('[data-testid=alert-ticker] .who:not([data-testid=ticker-count])').count()).toBe(0);
+    const tickerApi = await page.evaluate(
+      async (c) => (await (await fetch(`/api/alerts/recent?region=${c}`)).json()) as { rows: { name: unknown }[] },
+      city
+    );
+    expect(tickerApi.rows.length).toBeGreaterThan(0);
+    expect(tickerApi.rows.every((r) => r.name === null)).toBe(true);
     await chartsReady(page);
     await page.screenshot({ path: shotPath('kiosk-privacy.png') });
     // No person-level pages, whatever the URL.

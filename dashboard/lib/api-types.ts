@@ -100,6 +100,8 @@ export interface AlertRow {
   opened_at: string;
   region_name: string | null;
   severity: string;
+  /** Privacy mode: the row counts this many alerts of its rule, area and severity (no person, no time). */
+  count?: number;
 }
 export interface AlertsResponse {
   rows: AlertRow[];

@@ -146,7 +146,16 @@ export async function peopleBehind(
   };
 }
 
-export async function recentAlerts(engine: SemanticEngine, caller: Caller, region: Region, limit: number): Promise<AlertsResponse> {
+export async function recentAlerts(
+  engine: SemanticEngine,
+  caller: Caller,
+  region: Region,
+  limit: number,
+  opts: { privacy?: boolean } = {}
+): Promise<AlertsResponse> {
+  // Privacy mode (a public screen): no row about a person, not even masked — counts and amounts per rule
+  // and area instead.
+  if (caller.privacy || opts.privacy) return alertCounts(engine, caller, region, limit);
   // The ticker never unmasks: the name comes back masked by the engine.
   const r = (await engine.load(
     {
@@ -175,6 +184,43 @@ export async function recentAlerts(engine: SemanticEngine, caller: Caller, regio
         opened_at: semanticTimeToIso(x[A('opened_at')] ?? ''),
         region_name: x[A('region_name')],
         severity: x[A('severity')] ?? ''
+      };
+    })
+  };
+}
+
+/** The privacy-mode ticker: active alerts counted per rule, area and severity, the most first. */
+async function alertCounts(engine: SemanticEngine, caller: Caller, region: Region, limit: number): Promise<AlertsResponse> {
+  const r = (await engine.load(
+    {
+      measures: [A('count'), A('amount')],
+      dimensions: [A('rule'), A('region_name'), A('severity')],
+      segments: [A('active')],
+      filters: scopeFilter(A('region_path'), region, caller),
+      order: [
+        [A('count'), 'desc'],
+        [A('rule'), 'asc'],
+        [A('region_name'), 'asc']
+      ],
+      limit,
+      timezone: 'Asia/Shanghai'
+    },
+    securityContext(caller)
+  )) as { data: Record<string, string | null>[] };
+  return {
+    rows: r.data.map((x) => {
+      const names = alertRuleNames.get(x[A('rule')] ?? '');
+      return {
+        alert_id: `${x[A('rule')]}|${x[A('region_name')] ?? ''}|${x[A('severity')]}`,
+        rule: x[A('rule')] ?? '',
+        rule_zh: names?.name_zh ?? x[A('rule')] ?? '',
+        rule_en: names?.name_en,
+        name: null,
+        amount_at_risk: x[A('amount')],
+        opened_at: '',
+        region_name: x[A('region_name')],
+        severity: x[A('severity')] ?? '',
+        count: Number(x[A('count')])
       };
     })
   };

@@ -23,6 +23,8 @@ export interface FeedOptions {
   first?: { geo?: GeoCollection | null; regions?: RegionsResponse | null; alerts?: AlertRow[] | null };
   indicator: string;
   alertLimit?: number;
+  /** A public screen: the ticker asks for counts per rule and area, never a row about a person. */
+  privacy?: boolean;
   /** Injected for tests; defaults to the browser's fetch. */
   fetch?: typeof fetch;
   onUnauthorized?: () => void;
@@ -162,7 +164,7 @@ export class ScreenFeed {
   async #loadAlerts(signal?: AbortSignal): Promise<void> {
     const limit = String(this.#opts.alertLimit ?? 20);
     const r = await this.#json<{ rows: AlertRow[] }>(
-      `/api/alerts/recent?${new URLSearchParams({ region: this.#opts.region, limit })}`,
+      `/api/alerts/recent?${new URLSearchParams({ region: this.#opts.region, limit, ...(this.#opts.privacy ? { privacy: '1' } : {}) })}`,
       signal,
       'alerts'
     );

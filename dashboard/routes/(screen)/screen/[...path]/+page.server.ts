@@ -37,7 +37,7 @@ export const load: PageServerLoad = async ({ params, url, locals }) => {
   const [geo, regions, alerts] = await Promise.all([
     hasChildren ? optional('map shapes', () => childShapes(db(), region)) : null,
     hasChildren ? optional('area values', () => childValues(semanticEngine(), db(), caller, region, indicator, options.period)) : null,
-    optional('alerts', () => recentAlerts(semanticEngine(), caller, region, 20))
+    optional('alerts', () => recentAlerts(semanticEngine(), caller, region, 20, { privacy: options.privacy }))
   ]);
   return { payload, chain, options, first: { indicator, geo, regions, alerts: alerts?.rows ?? null } };
 };
