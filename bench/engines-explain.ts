@@ -11,7 +11,7 @@ const PG_DIR = process.env.YINLING_BENCH_PG_DIR ?? path.join(os.tmpdir(), 'yinli
 const PG_PORT = Number(process.env.YINLING_BENCH_PG_PORT ?? 54391);
 let stop: (() => Promise<void>) | undefined;
 let url: string;
-if (await portInUse(PG_PORT)) url = embeddedUrl(PG_PORT);
+if (await portInUse(PG_PORT)) url = embeddedUrl(PG_PORT, PG_DIR);
 else {
   const s = await startEmbeddedPostgres({ dir: PG_DIR, port: PG_PORT });
   url = s.url;

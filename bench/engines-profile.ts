@@ -16,7 +16,7 @@ const asOf = process.env.AS_OF ?? '2026-11-15';
 let stop: (() => Promise<void>) | undefined;
 let url = process.env.BENCH_DATABASE_URL;
 if (!url) {
-  if (await portInUse(PG_PORT)) url = embeddedUrl(PG_PORT);
+  if (await portInUse(PG_PORT)) url = embeddedUrl(PG_PORT, PG_DIR);
   else {
     const s = await startEmbeddedPostgres({ dir: PG_DIR, port: PG_PORT });
     url = s.url;

@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   let stop: (() => Promise<void>) | undefined;
   let adminUrl = process.env.BENCH_DATABASE_URL;
   if (!adminUrl) {
-    if (await portInUse(PG_PORT)) adminUrl = embeddedUrl(PG_PORT);
+    if (await portInUse(PG_PORT)) adminUrl = embeddedUrl(PG_PORT, PG_DIR);
     else {
       fs.mkdirSync(PG_DIR, { recursive: true });
       fs.chmodSync(PG_DIR, 0o755);

@@ -24,7 +24,7 @@ export async function openDatabase(
   if (config.databaseUrl) {
     url = config.databaseUrl;
   } else if (await portInUse(config.embeddedPgPort)) {
-    url = embeddedUrl(config.embeddedPgPort);
+    url = embeddedUrl(config.embeddedPgPort, config.dataDir);
     log(`Using the embedded PostgreSQL already running on port ${config.embeddedPgPort}`);
   } else {
     // The server's own log is not shown, except a recovery after a crash: it can take minutes and would

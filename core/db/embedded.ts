@@ -22,7 +22,34 @@ export interface EmbeddedServer {
 }
 
 const USER = 'yinling';
-const PASSWORD = 'yinling-local';
+/** The superuser password of clusters made before each installation got its own (kept for their upgrade). */
+const LEGACY_PASSWORD = 'yinling-local';
+/** The file in the data dir that keeps this installation's superuser password (owner-only). */
+export const PASSWORD_FILE = 'pg-superuser.password';
+
+/**
+ * The superuser password of the embedded cluster under `dir`: random per installation, made at its first
+ * start and kept in <dir>/pg-superuser.password, readable by its owner only — never a password shared by
+ * every installation (any local user could then read every ID number and switch the audit log's triggers
+ * off). A cluster from before that still has the old fixed one until its next start changes it.
+ */
+export function embeddedPassword(dir: string): string | null {
+  try {
+    return fs.readFileSync(path.join(dir, PASSWORD_FILE), 'utf8').trim() || null;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+function writePassword(dir: string, password: string): void {
+  const file = path.join(dir, PASSWORD_FILE);
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, password + '\n', { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}
+
+const newPassword = () => randomBytes(24).toString('base64url');
 
 /** Where, as root, Yinling keeps what the postgres user must reach but cannot where the checkout is. */
 export const SYSTEM_DIR = '/var/lib/yinling';
@@ -223,11 +250,11 @@ function clusterDir(
 }
 
 /** Create the cluster with initdb, run as the server's user. */
-async function initCluster(bin: string, dbDir: string, ids: Ids | undefined, log: (m: string) => void): Promise<void> {
+async function initCluster(bin: string, dbDir: string, password: string, ids: Ids | undefined, log: (m: string) => void): Promise<void> {
   fs.mkdirSync(dbDir, { recursive: true, mode: 0o700 });
   if (ids) fs.chownSync(dbDir, ids.uid, ids.gid);
   const pwfile = path.join(path.dirname(dbDir), `.pwfile-${randomBytes(6).toString('hex')}`);
-  fs.writeFileSync(pwfile, PASSWORD + '\n', { mode: 0o600 });
+  fs.writeFileSync(pwfile, password + '\n', { mode: 0o600 });
   try {
     if (ids) fs.chownSync(pwfile, ids.uid, ids.gid);
     await new Promise<void>((resolve, reject) => {
@@ -266,10 +293,17 @@ export async function portInUse(port: number): Promise<boolean> {
   });
 }
 
-/** The URL of the embedded server on a port (same credentials for every Yinling process). */
-export function embeddedUrl(port: number): string {
-  return `postgres://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/postgres`;
+/** The URL of the embedded server on a port whose cluster is under the data dir `dir` (its password file). */
+export function embeddedUrl(port: number, dir: string): string {
+  const password = embeddedPassword(dir);
+  if (!password)
+    throw new Error(
+      `No database password in ${path.join(dir, PASSWORD_FILE)}: the embedded PostgreSQL on port ${port} was not started from this data directory (set YINLING_DATA_DIR, or DATABASE_URL).`
+    );
+  return urlWith(port, password);
 }
+
+const urlWith = (port: number, password: string) => `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
 
 /**
  * Start the embedded server on `port` with its cluster in `<dir>/pg` (created when missing). `notice` is told,
@@ -298,9 +332,13 @@ export async function startEmbeddedPostgres(opts: {
     `Starting the embedded PostgreSQL (${where.join('; ')}${why ? ` — ${why}` : ''})` +
       (cluster.orphan ? `; an earlier database no longer linked from here is left in ${cluster.orphan}` : '')
   );
-  if (!fs.existsSync(path.join(dbDir, 'PG_VERSION'))) {
+  const fresh = !fs.existsSync(path.join(dbDir, 'PG_VERSION'));
+  let password = embeddedPassword(opts.dir);
+  if (fresh) {
+    // the password is kept before the cluster exists: a start cut short after initdb still knows it
+    if (!password) writePassword(opts.dir, (password = newPassword()));
     try {
-      await initCluster(bin.dir, dbDir, ids, log);
+      await initCluster(bin.dir, dbDir, password, ids, log);
     } catch (e) {
       throw new Error(`Could not create the embedded PostgreSQL cluster in ${dbDir}: ${e instanceof Error ? e.message : e}`, { cause: e });
     }
@@ -313,10 +351,43 @@ export async function startEmbeddedPostgres(opts: {
       cause: e
     });
   }
+  if (!password) {
+    // a cluster made with the old fixed password: give it one of its own now
+    try {
+      password = await replaceLegacyPassword(opts.port, opts.dir);
+    } catch (e) {
+      await stopPostmaster(server);
+      throw new Error(
+        `The embedded PostgreSQL in ${dbDir} has no password file (${path.join(opts.dir, PASSWORD_FILE)}) and does not take the old default one: restore the file, or set DATABASE_URL. (${e instanceof Error ? e.message : e})`,
+        { cause: e }
+      );
+    }
+    opts.notice?.(
+      `The embedded PostgreSQL's superuser password is now this installation's own (kept in ${path.join(opts.dir, PASSWORD_FILE)})`
+    );
+  }
   return {
-    url: embeddedUrl(opts.port),
+    url: urlWith(opts.port, password),
     stop: () => stopPostmaster(server)
   };
+}
+
+/** Change a legacy cluster's superuser password to a random one, kept in the data dir; returns it. */
+async function replaceLegacyPassword(port: number, dir: string): Promise<string> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: urlWith(port, LEGACY_PASSWORD) });
+  await client.connect();
+  try {
+    const password = newPassword();
+    // the file first: if the change fails it is still the old password that works, and the next start retries
+    const file = path.join(dir, `${PASSWORD_FILE}.new`);
+    fs.writeFileSync(file, password + '\n', { mode: 0o600 });
+    await client.query(`ALTER ROLE ${USER} PASSWORD '${password}'`); // base64url: nothing to quote
+    fs.renameSync(file, path.join(dir, PASSWORD_FILE));
+    return password;
+  } finally {
+    await client.end();
+  }
 }
 
 // wal_level=minimal: this server is one node on one machine — no replica or WAL archive reads its WAL — so

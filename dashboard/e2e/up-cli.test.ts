@@ -131,7 +131,7 @@ describe("yinling up on a first start whose inbox already holds an operator's fi
     real.stderr!.on('data', (b: Buffer) => out.push(b.toString()));
     try {
       await untilHealthy(`http://127.0.0.1:${port}`, 'yinling up', { child: real, output: () => out.join(''), ms: 180_000 });
-      const pool = new pg.Pool({ connectionString: embeddedUrl(pgPort), max: 1 });
+      const pool = new pg.Pool({ connectionString: embeddedUrl(pgPort, dir), max: 1 });
       try {
         expect((await pool.query(`SELECT code FROM regions ORDER BY code`)).rows.map((r) => r.code)).toEqual(['330600', '330602']);
         expect((await pool.query(`SELECT count(*)::int AS n FROM staff_users`)).rows[0].n).toBe(0);

@@ -81,7 +81,7 @@ async function stop(run: { child: ChildProcess; text: () => string }): Promise<v
 }
 
 async function systemIdentifier(pgPort: number): Promise<string> {
-  const client = new pg.Client({ connectionString: embeddedUrl(pgPort) });
+  const client = new pg.Client({ connectionString: embeddedUrl(pgPort, path.join(checkout, '.data')) });
   await client.connect();
   try {
     return (await client.query(`SELECT system_identifier::text AS id FROM pg_control_system()`)).rows[0].id;
