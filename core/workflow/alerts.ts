@@ -372,6 +372,12 @@ export async function transitionIn(c: PoolClient, input: TransitionInput): Promi
         `an improper disposition with money lost (${code}) needs a proposal and a checker: propose it`,
         'needs_four_eyes'
       );
+    if (d.review_days && a.disposition !== code)
+      throw new HttpError(
+        409,
+        `${code} needs a re-review within ${d.review_days} days and a checker: propose it, a second auditor approves it`,
+        'needs_four_eyes'
+      );
     set.disposition = code;
     if (input.intentional !== undefined) set.disposition_intentional = input.intentional;
     if (code === 'duplicate') {
