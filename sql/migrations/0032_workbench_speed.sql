@@ -29,9 +29,12 @@
 
 -- ── 1. money before the next payroll ──────────────────────────────────────────────────────────────
 ALTER TABLE alerts ADD COLUMN next_payroll numeric(14,2) NOT NULL DEFAULT 0;
+-- (filling a derived column is no new version of any alert: 0021's guard steps aside for it)
+ALTER TABLE alerts DISABLE TRIGGER alerts_lifecycle;
 UPDATE alerts a SET next_payroll = x.s
   FROM (SELECT e.id_number, sum(e.monthly_amount) AS s FROM enrollments e WHERE e.status = 'active' GROUP BY e.id_number) x
  WHERE x.id_number = a.id_number;
+ALTER TABLE alerts ENABLE TRIGGER alerts_lifecycle;
 ALTER TABLE alerts ADD COLUMN money_before_payroll numeric(14,2) GENERATED ALWAYS AS (amount_at_risk + next_payroll) STORED;
 CREATE INDEX alerts_queue_money ON alerts (money_before_payroll DESC, alert_id DESC) WHERE active;
 
@@ -120,7 +123,9 @@ CREATE TABLE alert_sla_clock (
   paused_days  integer     NOT NULL DEFAULT 0, -- working days of the pauses ended before act_at
   paused_since timestamptz,                    -- the pause running now (act_at not yet reached)
   ack_due      date,                           -- NULL: the rule has no priority
-  act_due      date                            -- with paused_days (the running pause is added by alert_sla)
+  act_due      date,                           -- with paused_days (a running pause is added by alert_sla)
+  due_day      date,                           -- the next deadline still running (ack_due, then act_due), and
+  remind_day   date                            -- its reminder: what sla_state compares today with
 );
 
 -- The due dates of an alert raised on start_day under `rule`, with `paused` working days paused before
@@ -139,8 +144,27 @@ RETURNS SETOF record LANGUAGE sql STABLE AS $$
    WHERE r.rule = alert_sla_dues.rule
 $$;
 
+-- The next deadline still running (acknowledge, then act; none once both happened) and the day its
+-- reminder is due: remind_at_fraction of the time from start_day to the deadline.
+CREATE FUNCTION alert_sla_next(start_day date, ack_at timestamptz, act_at timestamptz, ack_due date, act_due date,
+                               OUT due_day date, OUT remind_day date) LANGUAGE sql STABLE AS $$
+  SELECT x.d, start_day + ceil((x.d - start_day) * (SELECT s.remind_at_fraction FROM ref_alert_sla_settings s))::int
+    FROM (SELECT CASE WHEN ack_at IS NULL THEN ack_due WHEN act_at IS NULL THEN act_due END AS d) x
+$$;
+
+-- A pause still running: its working days up to today, and the act due date they move to.
+CREATE FUNCTION alert_sla_running_pause(paused_since timestamptz) RETURNS integer LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN yinling_working_days((paused_since AT TIME ZONE 'Asia/Shanghai')::date, (now() AT TIME ZONE 'Asia/Shanghai')::date);
+END $$;
+CREATE FUNCTION alert_sla_paused_act_due(start_day date, rule text, paused_days integer, paused_since timestamptz) RETURNS date
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT d.act_due FROM alert_sla_dues(start_day, rule, paused_days + alert_sla_running_pause(paused_since)) d);
+END $$;
+
 -- Recompute the stored due dates (after the calendar or the SLA catalogue changed), once per distinct
--- (day, rule, paused days); returns the number of clocks changed.
+-- (day, rule, paused days), and the next deadline of each clock; returns the number of clocks changed.
 CREATE FUNCTION alert_sla_refresh() RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE n integer;
 BEGIN
@@ -149,11 +173,16 @@ BEGIN
   ), dues AS (
     SELECT k.start_day, k.rule, k.paused_days, d.ack_due, d.act_due
       FROM keys k LEFT JOIN LATERAL alert_sla_dues(k.start_day, k.rule, k.paused_days) d ON true
+  ), clocks AS (
+    SELECT c.alert_id, d.ack_due, d.act_due, nx.due_day, nx.remind_day
+      FROM alert_sla_clock c JOIN alerts a USING (alert_id)
+      JOIN dues d ON d.start_day = c.start_day AND d.rule = a.rule AND d.paused_days = c.paused_days
+      CROSS JOIN LATERAL alert_sla_next(c.start_day, c.ack_at, c.act_at, d.ack_due, d.act_due) nx
   )
-  UPDATE alert_sla_clock c SET ack_due = d.ack_due, act_due = d.act_due
-    FROM alerts a, dues d
-   WHERE a.alert_id = c.alert_id AND d.start_day = c.start_day AND d.rule = a.rule AND d.paused_days = c.paused_days
-     AND (c.ack_due, c.act_due) IS DISTINCT FROM (d.ack_due, d.act_due);
+  UPDATE alert_sla_clock c SET ack_due = x.ack_due, act_due = x.act_due, due_day = x.due_day, remind_day = x.remind_day
+    FROM clocks x
+   WHERE x.alert_id = c.alert_id
+     AND (c.ack_due, c.act_due, c.due_day, c.remind_day) IS DISTINCT FROM (x.ack_due, x.act_due, x.due_day, x.remind_day);
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
 END $$;
@@ -161,18 +190,19 @@ END $$;
 -- A new alert's clock (once per statement: the due dates once per distinct day and rule).
 CREATE FUNCTION alerts_start_sla_clock() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO alert_sla_clock (alert_id, start_day, ack_due, act_due)
-  SELECT n.alert_id, k.start_day, d.ack_due, d.act_due
+  INSERT INTO alert_sla_clock (alert_id, start_day, ack_due, act_due, due_day, remind_day)
+  SELECT n.alert_id, k.start_day, d.ack_due, d.act_due, nx.due_day, nx.remind_day
     FROM (SELECT alert_id, rule, (opened_at AT TIME ZONE 'Asia/Shanghai')::date AS start_day FROM new_alerts) n
     JOIN (SELECT DISTINCT (opened_at AT TIME ZONE 'Asia/Shanghai')::date AS start_day, rule FROM new_alerts) k USING (start_day, rule)
-    LEFT JOIN LATERAL alert_sla_dues(k.start_day, k.rule, 0) d ON true;
+    LEFT JOIN LATERAL alert_sla_dues(k.start_day, k.rule, 0) d ON true
+    CROSS JOIN LATERAL alert_sla_next(k.start_day, NULL, NULL, d.ack_due, d.act_due) nx;
   RETURN NULL;
 END $$;
 CREATE TRIGGER alerts_sla_clock AFTER INSERT ON alerts REFERENCING NEW TABLE AS new_alerts
   FOR EACH STATEMENT EXECUTE FUNCTION alerts_start_sla_clock();
 
--- One status change of an alert at `at` advances its clock (0025's view, one event at a time): leaving
--- `new` acknowledges; reaching `proposed` or leaving the open phase acts; until it acts, a pause
+-- One status change of an alert at `step_at` advances its clock (0025's view, one event at a time):
+-- leaving `new` acknowledges; reaching `proposed` or leaving the open phase acts; until it acts, a pause
 -- (sla_paused states) runs from entering the state to the next change, and its working days move the
 -- act due date.
 CREATE FUNCTION alert_sla_clock_step(id bigint, from_status text, to_status text, step_at timestamptz) RETURNS void LANGUAGE plpgsql AS $$
@@ -204,8 +234,9 @@ BEGIN
       SELECT d.act_due INTO c.act_due FROM alerts a, alert_sla_dues(c.start_day, a.rule, c.paused_days) d WHERE a.alert_id = id;
     END IF;
   END IF;
+  SELECT nx.due_day, nx.remind_day INTO c.due_day, c.remind_day FROM alert_sla_next(c.start_day, c.ack_at, c.act_at, c.ack_due, c.act_due) nx;
   UPDATE alert_sla_clock SET ack_at = c.ack_at, act_at = c.act_at, paused_days = c.paused_days, paused_since = c.paused_since,
-                             act_due = c.act_due
+                             act_due = c.act_due, due_day = c.due_day, remind_day = c.remind_day
    WHERE alert_id = id;
 END $$;
 
@@ -228,41 +259,41 @@ SELECT alert_sla_clock_step(t.alert_id, t.from_status, t.to_status, t.at)
 
 -- The SLA of every alert, in one place (columns and meaning as in 0025; a re-review due, 3. above,
 -- comes first). sla_state: met | paused | breached | reminder (past remind_at_fraction of the time
--- allowed) | ok.
+-- allowed) | ok. Per alert it compares today with the clock's stored next deadline and reminder; only
+-- a pause still running is computed here (up to today).
 DROP VIEW alert_sla;
 CREATE VIEW alert_sla AS
 SELECT d.alert_id, d.rule, d.priority, d.status, d.start_day, d.ack_due, d.act_due, d.ack_at, d.act_at, d.paused_working_days,
        (d.ack_at IS NULL AND d.today > d.ack_due) OR (d.ack_at AT TIME ZONE 'Asia/Shanghai')::date > d.ack_due AS ack_breached,
        (d.act_at IS NULL AND d.today > d.act_due) OR (d.act_at AT TIME ZONE 'Asia/Shanghai')::date > d.act_due AS act_breached,
        -- the next deadline still running (a re-review first) and when its reminder is due
-       CASE WHEN d.review_due IS NOT NULL THEN d.review_due WHEN d.ack_at IS NULL THEN d.ack_due WHEN d.act_at IS NULL THEN d.act_due END AS due_day,
-       CASE WHEN d.review_due IS NOT NULL THEN d.review_due - d.review_days + ceil(d.review_days * d.fraction)::int
-            WHEN d.ack_at IS NULL THEN d.start_day + ceil((d.ack_due - d.start_day) * d.fraction)::int
-            WHEN d.act_at IS NULL THEN d.start_day + ceil((d.act_due - d.start_day) * d.fraction)::int END AS remind_day,
+       CASE WHEN d.review_due IS NOT NULL THEN d.review_due ELSE d.due_day END AS due_day,
+       CASE WHEN d.review_due IS NOT NULL THEN d.review_due - d.review_days + ceil(d.review_days * d.fraction)::int ELSE d.remind_day END
+         AS remind_day,
        CASE WHEN d.review_due IS NOT NULL THEN
               CASE WHEN d.today > d.review_due THEN 'breached'
                    WHEN d.today >= d.review_due - d.review_days + ceil(d.review_days * d.fraction)::int THEN 'reminder' ELSE 'ok' END
             WHEN d.priority IS NULL OR (d.ack_at IS NOT NULL AND d.act_at IS NOT NULL) THEN 'met'
             WHEN d.sla_paused THEN 'paused'
-            WHEN d.today > CASE WHEN d.ack_at IS NULL THEN d.ack_due ELSE d.act_due END THEN 'breached'
-            WHEN d.today >= d.start_day + ceil(((CASE WHEN d.ack_at IS NULL THEN d.ack_due ELSE d.act_due END) - d.start_day) * d.fraction)::int
-              THEN 'reminder'
+            WHEN d.today > d.due_day THEN 'breached'
+            WHEN d.today >= d.remind_day THEN 'reminder'
             ELSE 'ok' END AS sla_state
   FROM (SELECT a.alert_id, a.rule, r.priority, a.status, st.sla_paused, c.start_day, c.ack_due, c.ack_at, c.act_at,
-               a.review_due, rd.review_days,
-               (now() AT TIME ZONE 'Asia/Shanghai')::date AS today, s.remind_at_fraction AS fraction,
-               -- a pause still running counts up to today
+               a.review_due, rd.review_days, (now() AT TIME ZONE 'Asia/Shanghai')::date AS today,
+               (SELECT s.remind_at_fraction FROM ref_alert_sla_settings s) AS fraction,
+               -- a pause still running counts up to today (then the act deadline is the one running)
                CASE WHEN c.paused_since IS NULL THEN c.act_due
-                    ELSE (SELECT x.act_due FROM alert_sla_dues(c.start_day, a.rule, c.paused_days + yinling_working_days(
-                            (c.paused_since AT TIME ZONE 'Asia/Shanghai')::date, (now() AT TIME ZONE 'Asia/Shanghai')::date)) x) END AS act_due,
-               c.paused_days + CASE WHEN c.paused_since IS NULL THEN 0
-                    ELSE yinling_working_days((c.paused_since AT TIME ZONE 'Asia/Shanghai')::date, (now() AT TIME ZONE 'Asia/Shanghai')::date) END
-                 AS paused_working_days
+                    ELSE alert_sla_paused_act_due(c.start_day, a.rule, c.paused_days, c.paused_since) END AS act_due,
+               CASE WHEN c.paused_since IS NULL OR c.ack_at IS NULL THEN c.due_day
+                    ELSE alert_sla_paused_act_due(c.start_day, a.rule, c.paused_days, c.paused_since) END AS due_day,
+               CASE WHEN c.paused_since IS NULL OR c.ack_at IS NULL THEN c.remind_day
+                    ELSE c.start_day + ceil((alert_sla_paused_act_due(c.start_day, a.rule, c.paused_days, c.paused_since) - c.start_day)
+                                            * (SELECT s.remind_at_fraction FROM ref_alert_sla_settings s))::int END AS remind_day,
+               c.paused_days + CASE WHEN c.paused_since IS NULL THEN 0 ELSE alert_sla_running_pause(c.paused_since) END AS paused_working_days
           FROM alerts a
           JOIN alert_sla_clock c ON c.alert_id = a.alert_id
           JOIN ref_alert_states st ON st.status = a.status
           LEFT JOIN ref_alert_sla_rules r ON r.rule = a.rule
-          LEFT JOIN ref_alert_sla_settings s ON true
           LEFT JOIN ref_alert_dispositions rd ON rd.code = a.disposition) d;
 
 -- Down Migration
@@ -273,6 +304,9 @@ DROP FUNCTION alert_sla_clock_step(bigint, text, text, timestamptz);
 DROP TRIGGER alerts_sla_clock ON alerts;
 DROP FUNCTION alerts_start_sla_clock();
 DROP FUNCTION alert_sla_refresh();
+DROP FUNCTION alert_sla_paused_act_due(date, text, integer, timestamptz);
+DROP FUNCTION alert_sla_running_pause(timestamptz);
+DROP FUNCTION alert_sla_next(date, timestamptz, timestamptz, date, date);
 DROP FUNCTION alert_sla_dues(date, text, integer);
 DROP TABLE alert_sla_clock;
 DROP TRIGGER enrollments_next_payroll_ins ON enrollments;

@@ -129,7 +129,13 @@ const ORDER: Record<Sort, { key: string; dir: 'DESC' | 'ASC'; cast: string }> = 
 };
 
 /** The WHERE clause of the filters (status optional: the counts per status leave it out). */
-async function whereOf(pool: Pool, caller: Caller, f: QueueFilters, withStatus: boolean): Promise<{ sql: string; values: unknown[] }> {
+async function whereOf(
+  pool: Pool,
+  caller: Caller,
+  f: QueueFilters,
+  withStatus: boolean,
+  slaIds?: number[]
+): Promise<{ sql: string; values: unknown[] }> {
   const values: unknown[] = [];
   const p = (v: unknown) => {
     values.push(v);
@@ -157,8 +163,23 @@ async function whereOf(pool: Pool, caller: Caller, f: QueueFilters, withStatus: 
   if (f.min) sql += ` AND a.amount_at_risk >= ${p(f.min)}::numeric`;
   if (f.max) sql += ` AND a.amount_at_risk <= ${p(f.max)}::numeric`;
   if (f.age !== null) sql += ` AND a.opened_at <= now() - make_interval(days => ${p(f.age)}::int)`;
-  if (f.sla) sql += ` AND a.alert_id IN (SELECT s.alert_id FROM alert_sla s WHERE s.sla_state = ${p(f.sla)})`;
+  if (f.sla) sql += ` AND a.alert_id = ANY(${p(slaIds ?? (await slaAlerts(pool, f.sla)))}::bigint[])`;
   return { sql, values };
+}
+
+// Only an alert whose next deadline kept in its SLA clock (alert_sla_clock.due_day, migration 0032) or
+// whose re-review day has passed can be breached — a pause only moves a deadline later. A necessary
+// condition that narrows the alerts the view alert_sla is asked about; the view decides.
+const OVERDUE = `SELECT c.alert_id FROM alert_sla_clock c JOIN alerts x ON x.alert_id = c.alert_id
+                  WHERE c.due_day < (now() AT TIME ZONE 'Asia/Shanghai')::date OR x.review_due < (now() AT TIME ZONE 'Asia/Shanghai')::date`;
+
+/** The alerts in an SLA state (view alert_sla), read once, set-based: the filter then is a hashed id list. */
+async function slaAlerts(pool: Pool, state: string): Promise<number[]> {
+  const r = await pool.query(
+    `SELECT s.alert_id::int AS id FROM alert_sla s WHERE s.sla_state = $1${state === 'breached' ? ` AND s.alert_id IN (${OVERDUE})` : ''}`,
+    [state]
+  );
+  return r.rows.map((x) => x.id as number);
 }
 
 function encodeCursor(key: string, id: number): string {
@@ -210,7 +231,8 @@ function toRow(x: Record<string, unknown>): QueueRow {
 /** One page of the queue after `cursor` (null: the first), with the counts per status of the same filters. */
 export async function queuePage(pool: Pool, caller: Caller, f: QueueFilters, cursor: string | null): Promise<QueuePage> {
   const order = ORDER[f.sort];
-  const where = await whereOf(pool, caller, f, true);
+  const slaIds = f.sla ? await slaAlerts(pool, f.sla) : undefined;
+  const where = await whereOf(pool, caller, f, true, slaIds);
   const values = [...where.values];
   let keyset = '';
   if (cursor) {
@@ -220,23 +242,24 @@ export async function queuePage(pool: Pool, caller: Caller, f: QueueFilters, cur
     keyset = ` AND (${order.key}, a.alert_id) ${cmp} ($${values.length - 1}::${order.cast}, $${values.length}::bigint)`;
   }
   const rowsQ = pool.query(
+    // the page's alerts first (filters, order, keyset on alerts alone), then their places and names
     `SELECT ${SELECT(order.key)}
-       FROM alerts a
+       FROM (SELECT a.* FROM alerts a ${where.sql}${keyset}
+              ORDER BY ${order.key} ${order.dir}, a.alert_id ${order.dir} LIMIT ${PAGE_SIZE + 1}) a
        LEFT JOIN region_paths rp ON rp.code = a.region_code
        LEFT JOIN persons pe ON pe.id_number = a.id_number
-      ${where.sql}${keyset}
-      ORDER BY ${order.key} ${order.dir}, a.alert_id ${order.dir}
-      LIMIT ${PAGE_SIZE + 1}`,
+      ORDER BY ${order.key} ${order.dir}, a.alert_id ${order.dir}`,
     values
   );
-  const countWhere = await whereOf(pool, caller, f, false);
+  const countWhere = await whereOf(pool, caller, f, false, slaIds);
   const countsQ = pool.query(
     `SELECT a.status, count(*)::int AS n, count(*) FILTER (WHERE a.review_due IS NOT NULL)::int AS review
        FROM alerts a ${countWhere.sql} GROUP BY a.status`,
     countWhere.values
   );
   const breachedQ = pool.query(
-    `SELECT count(*)::int AS n FROM alert_sla s WHERE s.sla_state = 'breached' AND s.alert_id IN (SELECT a.alert_id FROM alerts a ${countWhere.sql})`,
+    `SELECT count(*)::int AS n FROM alert_sla s
+      WHERE s.sla_state = 'breached' AND s.alert_id IN (${OVERDUE}) AND s.alert_id IN (SELECT a.alert_id FROM alerts a ${countWhere.sql})`,
     countWhere.values
   );
   const [rows, counts, breached] = await Promise.all([rowsQ, countsQ, breachedQ]);
