@@ -159,3 +159,45 @@ describe('the SLA clock kept per alert', () => {
     expect(await dues()).toEqual({ ack_due: '2026-10-10', act_due: '2026-10-10' });
   });
 });
+
+describe("the queue's SLA filter and breach count", () => {
+  it('list exactly the alerts the view alert_sla puts in each state', async () => {
+    const opened = async (rule: string, daysAgo: number) => {
+      const r = await db.pool.query(
+        `INSERT INTO alerts (rule, id_number, dedup_key, severity, amount_at_risk, region_code, opened_at)
+         VALUES ($1, '110101194001010011', gen_random_uuid()::text, 'high', 100, '330681001001', now() - make_interval(days => $2::int))
+         RETURNING alert_id`,
+        [rule, daysAgo]
+      );
+      const id = Number(r.rows[0].alert_id);
+      await db.pool.query(
+        `INSERT INTO alert_transitions (alert_id, from_status, to_status, actor, action, at) VALUES ($1, NULL, 'new', 'system', 'detect', now())`,
+        [id]
+      );
+      return id;
+    };
+    await opened('double_receipt', 40); // breached
+    await opened('abnormal_amount', 0); // ok
+    const paused = await opened('double_receipt', 30);
+    await act(paused, u.maker, 'acknowledge');
+    await act(paused, u.maker, 'await_resident');
+    const acted = await opened('paid_after_death', 60);
+    await act(acted, u.maker, 'investigate');
+    await act(acted, u.maker, 'close', { disposition: 'verified_alive' });
+    const view = async (state: string) =>
+      (await db.pool.query(`SELECT alert_id::int AS id FROM alert_sla WHERE sla_state = $1 ORDER BY 1`, [state])).rows.map((r) => r.id);
+    for (const state of ['breached', 'reminder', 'ok', 'paused', 'met']) {
+      const page = await queuePage(db.pool, caller, parseFilters(new URLSearchParams(`sla=${state}&status=all`)), null);
+      expect(page.next, state).toBeNull();
+      expect(
+        page.rows.map((r) => r.alert_id).sort((x, y) => x - y),
+        state
+      ).toEqual(await view(state));
+      for (const r of page.rows) expect(r.sla_state, state).toBe(state);
+    }
+    expect((await view('breached')).length).toBeGreaterThanOrEqual(2);
+    expect(await view('paused')).toContain(paused);
+    const all = await queuePage(db.pool, caller, parseFilters(new URLSearchParams('status=all')), null);
+    expect(all.breached).toBe((await view('breached')).length);
+  });
+});
