@@ -86,6 +86,8 @@ export async function benchPages(): Promise<void> {
       district: `area=${district}`,
       community: `area=${community}&status=all`,
       unassigned_age: 'assignee=-&age=0&sort=amount',
+      sla_breached: 'sla=breached',
+      sla_reminder_all: 'sla=reminder&status=all',
       all_newest: 'status=all&sort=newest'
     };
     const filters = Object.fromEntries(Object.entries(filterSets).map(([k, v]) => [k, parseFilters(new URLSearchParams(v))])) as Record<

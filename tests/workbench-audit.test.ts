@@ -76,6 +76,29 @@ describe('the hash-chained audit log', { timeout: 300_000 }, () => {
     expect(r.events).toBeGreaterThan(24);
   });
 
+  it('verifies events whose text holds tabs, newlines, backslashes and non-ASCII (read as COPY text), and finds a change in one', async () => {
+    const awkward = { note: 'a\tb\nc\\d "e" \r\u000b\u0008\f 银龄 \u{1F600}', path: 'C:\\new\\table' };
+    await audit(db.pool, { type: 'staff', name: 'tab\there', ip: '10.0.0.1' }, 'test.awkward', 'line\nbreak\\', awkward);
+    await audit(db.pool, { type: 'system', name: 'test' }, 'test.after', null, {});
+    expect((await verifyAuditChain(db.pool)).ok).toBe(true);
+    const id = Number((await db.pool.query(`SELECT audit_id FROM audit_log WHERE action = 'test.awkward'`)).rows[0].audit_id);
+    await db.pool.query(`ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update`);
+    try {
+      // one character of the detail changed (\n → \r inside a string): the verification must see it
+      await db.pool.query(
+        `UPDATE audit_log SET detail = jsonb_set(detail, '{note}', to_jsonb(replace(detail->>'note', E'\\n', E'\\r'))) WHERE audit_id = $1`,
+        [id]
+      );
+      const r = await verifyAuditChain(db.pool);
+      expect(r.ok).toBe(false);
+      expect(r.firstBad).toMatchObject({ auditId: id, problem: 'content_changed' });
+    } finally {
+      await db.pool.query(`UPDATE audit_log SET detail = $2::jsonb WHERE audit_id = $1`, [id, JSON.stringify(awkward)]);
+      await db.pool.query(`ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update`);
+    }
+    expect((await verifyAuditChain(db.pool)).ok).toBe(true);
+  });
+
   it('`audit verify` passes an intact log and names the first tampered event after a superuser edit', async () => {
     const good = cli(['audit', 'verify']);
     expect(good.status, good.stderr).toBe(0);

@@ -67,6 +67,8 @@ export interface AlertDisposition {
   name_zh: string;
   name_en: string;
   follow_up: string;
+  /** A disposition that needs a re-review within this many days (set by a checker's approval; migration 0032). */
+  review_days?: number;
   system_only: boolean;
 }
 /** The alert lifecycle (docs/rules.md): states, allowed transitions, disposition taxonomy. */

@@ -61,11 +61,11 @@ export async function loadCatalogues(pool: Pool): Promise<void> {
       [JSON.stringify(alertTransitions)]
     );
     await c.query(
-      `INSERT INTO ref_alert_dispositions (code, grp, name_zh, name_en, follow_up, system_only)
-       SELECT code, "group", name_zh, name_en, follow_up, system_only FROM jsonb_to_recordset($1::jsonb)
-         AS x("group" text, code text, name_zh text, name_en text, follow_up text, system_only boolean)
+      `INSERT INTO ref_alert_dispositions (code, grp, name_zh, name_en, follow_up, system_only, review_days)
+       SELECT code, "group", name_zh, name_en, follow_up, system_only, review_days FROM jsonb_to_recordset($1::jsonb)
+         AS x("group" text, code text, name_zh text, name_en text, follow_up text, system_only boolean, review_days integer)
        ON CONFLICT (code) DO UPDATE SET grp = EXCLUDED.grp, name_zh = EXCLUDED.name_zh, name_en = EXCLUDED.name_en,
-         follow_up = EXCLUDED.follow_up, system_only = EXCLUDED.system_only`,
+         follow_up = EXCLUDED.follow_up, system_only = EXCLUDED.system_only, review_days = EXCLUDED.review_days`,
       [JSON.stringify(alertDispositions)]
     );
     // The workbench's SLA (alert-sla.json) and its working-day calendar (holidays-cn.json): view alert_sla.
@@ -90,6 +90,8 @@ export async function loadCatalogues(pool: Pool): Promise<void> {
        ON CONFLICT (day) DO UPDATE SET working = EXCLUDED.working`,
       [JSON.stringify(workingCalendar())]
     );
+    // the SLA due dates kept per alert (alert_sla_clock, migration 0032) follow a changed calendar or catalogue
+    await c.query(`SELECT alert_sla_refresh()`);
     // The engines' rule configuration (core/reference/rules.json): an edited file takes effect on restart.
     await loadRules(c, { overwrite: true });
   });

@@ -14,7 +14,7 @@
 // alert with one, they approve and apply it. The database refuses self-approval and a four-eyes status
 // change without an approved proposal (migration 0025) whatever calls it.
 import { withTransaction, type Pool, type PoolClient, type Queryable } from '../db/pool.ts';
-import { audit } from '../audit.ts';
+import { audit, auditWith } from '../audit.ts';
 import { HttpError } from '../errors.ts';
 import { refusePersonalData } from '../domain/free-text.ts';
 import { alertDispositions, alertTransitions } from '../reference/index.ts';
@@ -134,40 +134,83 @@ const shanghai = (d: Date) => d.toLocaleString('sv-SE', { timeZone: 'Asia/Shangh
  * passed must be the stored one (a form cannot claim a role). Returns the user's region.
  */
 export async function requireWorkbenchUser(db: Queryable, actor: WorkbenchActor): Promise<{ user: string; role: string; region: string }> {
+  checkRoleClaim(actor);
+  const r = await db.query(`SELECT role, region_code, disabled FROM staff_users WHERE username = $1`, [actor.user]);
+  return checkUser(actor, r.rows[0]);
+}
+
+function checkRoleClaim(actor: WorkbenchActor): void {
   if (!(WORKBENCH_ROLES as readonly string[]).includes(actor?.role))
     throw new HttpError(
       403,
       `the workbench is for auditors and admins; role ${actor?.role ?? 'none'} may not change alerts`,
       'forbidden_role'
     );
-  const r = await db.query(`SELECT role, region_code, disabled FROM staff_users WHERE username = $1`, [actor.user]);
-  const u = r.rows[0];
+}
+
+function checkUser(
+  actor: WorkbenchActor,
+  u: { role: string; region_code: string; disabled: boolean } | undefined
+): { user: string; role: string; region: string } {
   if (!u || u.disabled) throw new HttpError(403, `no enabled staff account ${actor.user}`, 'forbidden_user');
   if (u.role !== actor.role || !(WORKBENCH_ROLES as readonly string[]).includes(u.role))
     throw new HttpError(403, `${actor.user} is ${u.role}, not ${actor.role}: only auditors and admins may change alerts`, 'forbidden_role');
   return { user: actor.user, role: u.role, region: u.region_code };
 }
 
-/** The alert, locked for this transaction, if it lies in the user's area (else 404, not telling it exists). */
-async function lockAlert(c: Queryable, alertId: number, region: string): Promise<AlertRow> {
-  if (!Number.isSafeInteger(alertId) || alertId <= 0) throw new HttpError(400, `not an alert id: ${alertId}`, 'invalid_alert_id');
-  const r = await c.query(
-    `SELECT a.* FROM alerts a
-      WHERE a.alert_id = $1
-        AND (NOT EXISTS (SELECT 1 FROM region_paths u WHERE u.code = $2 AND u.level <> 'city')
-             OR EXISTS (SELECT 1 FROM region_paths rp JOIN region_paths u ON u.code = $2
-                         WHERE rp.code = a.region_code AND rp.path LIKE u.path || '%'))
-      FOR UPDATE OF a`,
-    [alertId, region]
-  );
-  if (!r.rows.length) throw new HttpError(404, `no alert ${alertId} in your area`, 'unknown_alert');
-  const a = r.rows[0];
-  return {
+// The alert lies in the area of the user whose region code is `region` (a city-level user sees all).
+const IN_AREA = (region: string) => `(NOT EXISTS (SELECT 1 FROM region_paths ru WHERE ru.code = ${region} AND ru.level <> 'city')
+             OR EXISTS (SELECT 1 FROM region_paths rp JOIN region_paths ru ON ru.code = ${region}
+                         WHERE rp.code = a.region_code AND rp.path LIKE ru.path || '%'))`;
+
+const alertRow = (a: Record<string, unknown>): AlertRow =>
+  ({
     ...a,
     alert_id: Number(a.alert_id),
     run_id: a.run_id && Number(a.run_id),
     last_seen_run: a.last_seen_run && Number(a.last_seen_run)
-  };
+  }) as AlertRow;
+
+/**
+ * requireWorkbenchUser, then `between` (the caller's own checks), then lockAlert — the same checks in
+ * the same order, with the user and the locked alert read in one round trip (a transition's latency
+ * is mostly its round trips).
+ */
+async function userAndAlert(
+  c: Queryable,
+  actor: WorkbenchActor,
+  alertId: number,
+  between: () => void
+): Promise<{ who: { user: string; role: string; region: string }; a: AlertRow }> {
+  if (!Number.isSafeInteger(alertId) || alertId <= 0) {
+    const who = await requireWorkbenchUser(c, actor);
+    between();
+    return { who, a: await lockAlert(c, alertId, who.region) };
+  }
+  checkRoleClaim(actor);
+  const r = await c.query(
+    `SELECT u.role AS "user.role", u.region_code AS "user.region_code", u.disabled AS "user.disabled", x.*
+       FROM staff_users u
+       LEFT JOIN LATERAL (SELECT a.* FROM alerts a WHERE a.alert_id = $2 AND ${IN_AREA('u.region_code')} FOR UPDATE OF a) x ON true
+      WHERE u.username = $1`,
+    [actor.user, alertId]
+  );
+  const row = r.rows[0];
+  const who = checkUser(actor, row && { role: row['user.role'], region_code: row['user.region_code'], disabled: row['user.disabled'] });
+  between();
+  if (row.alert_id === null) throw new HttpError(404, `no alert ${alertId} in your area`, 'unknown_alert');
+  delete row['user.role'];
+  delete row['user.region_code'];
+  delete row['user.disabled'];
+  return { who, a: alertRow(row) };
+}
+
+/** The alert, locked for this transaction, if it lies in the user's area (else 404, not telling it exists). */
+async function lockAlert(c: Queryable, alertId: number, region: string): Promise<AlertRow> {
+  if (!Number.isSafeInteger(alertId) || alertId <= 0) throw new HttpError(400, `not an alert id: ${alertId}`, 'invalid_alert_id');
+  const r = await c.query(`SELECT a.* FROM alerts a WHERE a.alert_id = $1 AND ${IN_AREA('$2')} FOR UPDATE OF a`, [alertId, region]);
+  if (!r.rows.length) throw new HttpError(404, `no alert ${alertId} in your area`, 'unknown_alert');
+  return alertRow(r.rows[0]);
 }
 
 /** Optimistic locking: the version the actor saw must be the current one, else 409 "changed by X at T — reload". */
@@ -243,39 +286,45 @@ async function recordEvent(
     if (String(b) !== String(a)) changes[k] = [b, a];
   }
   const runIds = [...new Set([before.run_id, before.last_seen_run].filter((x): x is number => x !== null && x !== undefined))];
-  // the rule configuration of the newest run behind the alert, looked up in the same statement
-  const ev = await c.query(
-    `INSERT INTO alert_transitions (alert_id, from_status, to_status, actor, actor_role, reason, action, changes, run_ids, rules_hash, note)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-             (SELECT counts->>'rules_hash' FROM job_runs WHERE run_id = ANY($9::bigint[]) ORDER BY run_id DESC LIMIT 1), $10)
-     RETURNING rules_hash`,
-    [
-      before.alert_id,
-      before.status,
-      after.status,
-      e.actor.user,
-      e.role,
-      e.reason ?? null,
-      e.action,
-      JSON.stringify(changes),
-      runIds,
-      e.note ?? null
-    ]
+  // the rule configuration of the newest run behind the alert, looked up in the same statement; the
+  // event and its audit entry written by one statement
+  await auditWith(
+    c,
+    {
+      sql: `INSERT INTO alert_transitions (alert_id, from_status, to_status, actor, actor_role, reason, action, changes, run_ids, rules_hash, note)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+                    (SELECT counts->>'rules_hash' FROM job_runs WHERE run_id = ANY($9::bigint[]) ORDER BY run_id DESC LIMIT 1), $10)
+            RETURNING rules_hash`,
+      values: [
+        before.alert_id,
+        before.status,
+        after.status,
+        e.actor.user,
+        e.role,
+        e.reason ?? null,
+        e.action,
+        JSON.stringify(changes),
+        runIds,
+        e.note ?? null
+      ],
+      merge: ['rules_hash']
+    },
+    { type: 'staff', name: e.actor.user, ip: e.actor.ip },
+    `alert.${e.action}`,
+    String(before.alert_id),
+    {
+      role: e.role,
+      rule: before.rule,
+      from: before.status,
+      to: after.status,
+      version: after.version,
+      changes,
+      reason: e.reason ?? null,
+      note: e.note ?? null,
+      run_ids: runIds,
+      ...(e.extra ?? {})
+    }
   );
-  const rulesHash = ev.rows[0].rules_hash ?? null;
-  await audit(c, { type: 'staff', name: e.actor.user, ip: e.actor.ip }, `alert.${e.action}`, String(before.alert_id), {
-    role: e.role,
-    rule: before.rule,
-    from: before.status,
-    to: after.status,
-    version: after.version,
-    changes,
-    reason: e.reason ?? null,
-    note: e.note ?? null,
-    run_ids: runIds,
-    rules_hash: rulesHash,
-    ...(e.extra ?? {})
-  });
 }
 
 async function update(c: Queryable, a: AlertRow, user: string, set: Record<string, unknown>): Promise<AlertRow> {
@@ -334,12 +383,12 @@ export async function transitionAlert(db: Pool, input: TransitionInput): Promise
 
 /** transitionAlert inside a caller's transaction. */
 export async function transitionIn(c: PoolClient, input: TransitionInput): Promise<TransitionResult> {
-  const who = await requireWorkbenchUser(c, input.actor);
   const action = input.action;
-  if (!(ALERT_ACTIONS as readonly string[]).includes(action))
-    throw new HttpError(400, `unknown action ${action}: one of ${ALERT_ACTIONS.join(', ')}`, 'unknown_action');
-  checkText(input.reason, input.note);
-  const a = await lockAlert(c, input.alertId, who.region);
+  const { who, a } = await userAndAlert(c, input.actor, input.alertId, () => {
+    if (!(ALERT_ACTIONS as readonly string[]).includes(action))
+      throw new HttpError(400, `unknown action ${action}: one of ${ALERT_ACTIONS.join(', ')}`, 'unknown_action');
+    checkText(input.reason, input.note);
+  });
   checkVersion(a, input.expectedVersion);
   const ctx = { c, a, input, who };
   if (action === 'propose') return propose(ctx);
@@ -370,6 +419,12 @@ export async function transitionIn(c: PoolClient, input: TransitionInput): Promi
       throw new HttpError(
         409,
         `an improper disposition with money lost (${code}) needs a proposal and a checker: propose it`,
+        'needs_four_eyes'
+      );
+    if (d.review_days && a.disposition !== code)
+      throw new HttpError(
+        409,
+        `${code} needs a re-review within ${d.review_days} days and a checker: propose it, a second auditor approves it`,
         'needs_four_eyes'
       );
     set.disposition = code;

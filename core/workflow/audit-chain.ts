@@ -5,7 +5,9 @@
 // is broken before it (its prev_hash is not the previous row's hash: a row was removed or re-hashed).
 // The chain's head (audit_chain_head) must name the last row, so a removed tail is found too.
 import { createHash } from 'node:crypto';
-import type { Queryable } from '../db/pool.ts';
+import { StringDecoder } from 'node:string_decoder';
+import { to as copyTo } from 'pg-copy-streams';
+import type { Pool, PoolClient } from '../db/pool.ts';
 
 const SEP = '\u001f';
 const NUL = '\u2400';
@@ -47,63 +49,103 @@ export interface VerifyResult {
   ms: number;
 }
 
-/** Recompute the whole chain; stops at the first event that does not verify. */
-export async function verifyAuditChain(db: Queryable, opts: { batch?: number } = {}): Promise<VerifyResult> {
+/** The COPY text format's escapes in a value (PostgreSQL writes \\b \\f \\n \\r \\t \\v, and a backslash doubled). */
+const COPY_ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+function copyField(f: string): string | null {
+  if (f === '\\N') return null;
+  if (!f.includes('\\')) return f;
+  return f.replace(/\\(.)/g, (_, c: string) => COPY_ESCAPES[c] ?? c);
+}
+
+// The rows in chain order, as COPY text (one line per event, no per-row result objects): reading a
+// million events this way is several times faster than paging through them with SELECTs.
+const COPY_SQL = `COPY (SELECT audit_id, (extract(epoch FROM at) * 1000000)::bigint, actor_type, actor, action, subject, detail::text, ip,
+                               prev_hash, hash
+                          FROM audit_log ORDER BY audit_id) TO STDOUT`;
+
+/**
+ * Recompute the whole chain; names the first event that does not verify. The events and the chain's
+ * head are read in one snapshot (a pool's client in a REPEATABLE READ READ ONLY transaction), streamed
+ * with COPY and hashed as they arrive.
+ */
+export async function verifyAuditChain(db: Pool | PoolClient): Promise<VerifyResult> {
   const t0 = Date.now();
-  const batch = opts.batch ?? 50_000;
-  let last = '0';
-  let prevHash: string | null = null;
-  let prevId: string | null = null;
-  let events = 0;
-  for (;;) {
-    const r = await db.query(
-      `SELECT audit_id::text, (extract(epoch FROM at) * 1000000)::bigint::text AS at_us, actor_type, actor, action, subject,
-              detail::text AS detail, ip, prev_hash, hash
-         FROM audit_log WHERE audit_id > $1::bigint ORDER BY audit_log.audit_id LIMIT $2`,
-      [last, batch]
-    );
-    for (const row of r.rows as AuditRow[]) {
+  const own = !('release' in db && typeof db.release === 'function');
+  const c: PoolClient = own ? await (db as Pool).connect() : (db as PoolClient);
+  let failed = false;
+  try {
+    if (own) await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const head = (await c.query(`SELECT last_id::text, last_hash FROM audit_chain_head`)).rows[0];
+    let prevHash: string | null = null;
+    let prevId: string | null = null;
+    let events = 0;
+    let firstBad: VerifyResult['firstBad'];
+    const check = (line: string) => {
+      if (firstBad) return;
+      const f = line.split('\t');
+      const row = {
+        audit_id: f[0],
+        at_us: f[1],
+        actor_type: copyField(f[2]),
+        actor: copyField(f[3]),
+        action: copyField(f[4]),
+        subject: copyField(f[5]),
+        detail: copyField(f[6]),
+        ip: copyField(f[7])
+      };
+      const rowPrev = copyField(f[8]);
+      const rowHash = copyField(f[9]);
       events++;
-      if (row.prev_hash !== prevHash)
-        return {
-          ok: false,
-          events,
-          ms: Date.now() - t0,
-          firstBad: {
-            auditId: Number(row.audit_id),
-            problem: 'chain_broken',
-            message: `audit event ${row.audit_id}: the chain is broken before it — its previous hash does not match event ${prevId ?? '(none)'} (an event removed, inserted or re-hashed)`
-          }
+      if (rowPrev !== prevHash)
+        firstBad = {
+          auditId: Number(row.audit_id),
+          problem: 'chain_broken',
+          message: `audit event ${row.audit_id}: the chain is broken before it — its previous hash does not match event ${prevId ?? '(none)'} (an event removed, inserted or re-hashed)`
         };
-      if (auditHash(prevHash, row) !== row.hash)
-        return {
-          ok: false,
-          events,
-          ms: Date.now() - t0,
-          firstBad: {
-            auditId: Number(row.audit_id),
-            problem: 'content_changed',
-            message: `audit event ${row.audit_id} (${row.action} by ${row.actor}): its content does not match its hash — it was changed after it was written`
-          }
+      else if (auditHash(prevHash, row) !== rowHash)
+        firstBad = {
+          auditId: Number(row.audit_id),
+          problem: 'content_changed',
+          message: `audit event ${row.audit_id} (${row.action} by ${row.actor}): its content does not match its hash — it was changed after it was written`
         };
-      prevHash = row.hash;
+      prevHash = rowHash;
       prevId = row.audit_id;
-    }
-    if (r.rows.length < batch) break;
-    last = r.rows[r.rows.length - 1].audit_id;
-  }
-  const head = await db.query(`SELECT last_id::text, last_hash FROM audit_chain_head`);
-  const h = head.rows[0];
-  if (h && (h.last_id ?? null) !== prevId)
-    return {
-      ok: false,
-      events,
-      ms: Date.now() - t0,
-      firstBad: {
-        auditId: Number(h.last_id),
-        problem: 'tail_removed',
-        message: `audit event ${h.last_id} was the last one written, but the log ends at ${prevId ?? '(empty)'} — events were removed from its end`
-      }
     };
-  return { ok: true, events, ms: Date.now() - t0 };
+    const stream = c.query(copyTo(COPY_SQL));
+    const decoder = new StringDecoder('utf8');
+    let rest = '';
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      const text = rest + decoder.write(chunk);
+      let start = 0;
+      for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+        check(text.slice(start, nl));
+        start = nl + 1;
+      }
+      rest = text.slice(start);
+    }
+    rest += decoder.end();
+    if (rest) check(rest);
+    if (own) await c.query('COMMIT');
+    if (firstBad) return { ok: false, events, ms: Date.now() - t0, firstBad };
+    if (head && (head.last_id ?? null) !== prevId)
+      return {
+        ok: false,
+        events,
+        ms: Date.now() - t0,
+        firstBad: {
+          auditId: Number(head.last_id),
+          problem: 'tail_removed',
+          message: `audit event ${head.last_id} was the last one written, but the log ends at ${prevId ?? '(empty)'} — events were removed from its end`
+        }
+      };
+    return { ok: true, events, ms: Date.now() - t0 };
+  } catch (e) {
+    failed = true;
+    throw e;
+  } finally {
+    if (own) {
+      if (failed) await c.query('ROLLBACK').catch(() => {});
+      c.release(failed);
+    }
+  }
 }

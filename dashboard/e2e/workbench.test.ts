@@ -11,6 +11,8 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createUser } from '../../core/accounts.ts';
+import { runIndicatorFacts } from '../../jobs/indicator-facts.ts';
+import { todayShanghai } from '../../core/time.ts';
 import { DEMO, launchBrowser, newContext, poll, shotPath, signIn, startApp, watchConsole, type App } from './support/app.ts';
 
 const AXE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -293,6 +295,8 @@ describe('an alert', () => {
 });
 
 describe('the life of an alert, with two auditors', () => {
+  /** The alert the maker and the checker work below (approved as paid after death, a suspension). */
+  let lifeAlert = 0;
   it('acknowledge, a concurrent edit refused, propose a suspension, self-approval refused, a second auditor approves', async () => {
     const page = await asAuditor();
     const [city] = await q(`SELECT code FROM regions WHERE level = 'city' LIMIT 1`);
@@ -305,6 +309,7 @@ describe('the life of an alert, with two auditors', () => {
     const [alert] = await q(
       `SELECT alert_id::int AS id, version FROM alerts WHERE rule = 'paid_after_death' AND status = 'new' ORDER BY amount_at_risk DESC LIMIT 1`
     );
+    lifeAlert = alert.id;
     const status = async () => (await q(`SELECT status, version, updated_by FROM alerts WHERE alert_id = $1`, [alert.id]))[0];
     const url = `${app.url}/workbench/alerts/${alert.id}`;
     await page.goto(url);
@@ -368,6 +373,78 @@ describe('the life of an alert, with two auditors', () => {
       `approve ${checker.username}`
     ]);
     await ctx2.close();
+  }, 300_000);
+
+  it('recovers the amount due in instalments to "recovered", and the cockpit tiles R07, R08 and R09 on /screen show the ledger', async () => {
+    expect(lifeAlert).toBeGreaterThan(0);
+    const page = await asAuditor();
+    const url = `${app.url}/workbench/alerts/${lifeAlert}`;
+    const [a] = await q(`SELECT status, amount_due::text FROM alerts WHERE alert_id = $1`, [lifeAlert]);
+    expect(a.status).toBe('approved');
+    // three instalments, exact to the fen: a third, a third, the rest
+    const due = toCents(a.amount_due);
+    const third = due / 3n;
+    const parts = [third, third, due - 2n * third];
+    const yuan = (c: bigint) => `${c / 100n}.${String(c % 100n).padStart(2, '0')}`;
+    for (const [i, part] of parts.entries()) {
+      await page.goto(url);
+      await page.fill('[data-testid=recovery-form] input[name=amount]', yuan(part));
+      await page.selectOption('[data-testid=recovery-form] select[name=method]', 'instalment');
+      await page.click('[data-testid=recovery-form] button[type=submit]');
+      await poll(async () => (await q(`SELECT count(*)::int AS n FROM recoveries WHERE alert_id = $1`, [lifeAlert]))[0].n).toBe(i + 1);
+      if (i < parts.length - 1)
+        expect((await q(`SELECT status FROM alerts WHERE alert_id = $1`, [lifeAlert]))[0].status).toBe('in_recovery');
+    }
+    await poll(async () => (await q(`SELECT status FROM alerts WHERE alert_id = $1`, [lifeAlert]))[0].status).toBe('recovered');
+    const [ledger] = await q(
+      `SELECT amount_due::text, recovered::text, instalments::int, outstanding::text, ledger_status FROM recovery_ledger WHERE alert_id = $1`,
+      [lifeAlert]
+    );
+    expect(ledger).toMatchObject({ amount_due: a.amount_due, recovered: a.amount_due, instalments: 3, outstanding: '0.00' });
+    await page.goto(url);
+    await poll(() => page.getAttribute('[data-testid=alert-title]', 'data-status')).toBe('recovered');
+
+    // The cockpit after the nightly indicator facts: R07, R08, R09 of this month, for the whole city,
+    // against the ledger and the alerts in the database. The board shows the newest month with payments
+    // paid; the generated city's payroll for this month may not have run yet, so this month's payroll
+    // arrives first (one paid payment, a copy of last month's as the payments feed would load it).
+    const month = todayShanghai().slice(0, 7);
+    await q(
+      `INSERT INTO payments (payment_id, id_number, scheme_code, period, amount, paid_at, status, account_no)
+       SELECT 'E2E-' || payment_id, id_number, scheme_code, $1::date, amount, now(), 'paid', account_no
+         FROM payments WHERE status = 'paid' AND period = (SELECT max(period) FROM payments WHERE period < $1::date)
+          AND NOT EXISTS (SELECT 1 FROM payments WHERE period = $1::date AND status = 'paid')
+        LIMIT 1`,
+      [`${month}-01`]
+    );
+    const facts = await runIndicatorFacts(app.db.pool, { trigger: 'manual', log: () => {} });
+    expect(facts.status, facts.error).toBe('ok');
+    const [r07] = await q(`SELECT COALESCE(sum(amount), 0)::text AS v FROM recoveries WHERE to_char(recovered_on, 'YYYY-MM') = $1`, [
+      month
+    ]);
+    const [r08] = await q(`SELECT 100.0 * sum(recovered) / NULLIF(sum(amount_due), 0) AS v FROM recovery_ledger`);
+    const [r09] = await q(
+      `SELECT sum(extract(epoch FROM closed_at - opened_at) / 86400.0) / count(*) AS v FROM alerts
+        WHERE to_char(closed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM') = $1`,
+      [month]
+    );
+    expect(toCents(r07.v)).toBeGreaterThanOrEqual(due);
+    const ctx = await newContext(browser);
+    try {
+      const leader = await signIn(ctx, app.url, DEMO.leader);
+      await leader.goto(`${app.url}/screen`);
+      await poll(() => leader.url()).toMatch(/\/screen\/\d{12}$/);
+      await leader.goto(`${leader.url()}?period=${month}`);
+      await poll(() => leader.getAttribute('[data-testid=cockpit]', 'data-period')).toBe(month);
+      const tile = (code: string) => leader.getAttribute(`article[data-indicator="${code}"]`, 'data-value');
+      await poll(async () => toCents((await tile('R07')) || '0')).toBe(toCents(r07.v));
+      expect(Number(await tile('R08'))).toBeCloseTo(Number(r08.v), 1);
+      expect(Number(await tile('R09'))).toBeCloseTo(Number(r09.v), 1);
+      const text = (code: string) => leader.textContent(`article[data-indicator="${code}"] [data-testid=tile-value]`);
+      for (const code of ['R07', 'R08', 'R09']) expect((await text(code))?.trim(), code).not.toBe('—');
+    } finally {
+      await ctx.close();
+    }
   }, 300_000);
 
   it('bulk: previews how many alerts and which rules, then acknowledges them through the service', async () => {

@@ -4,8 +4,10 @@
 // Default order: MONEY AT RISK BEFORE THE NEXT PAYROLL MONTH, descending. For an alert that is
 //   amount_at_risk (what has gone out already, exact) + next_payroll (the monthly amounts of the
 //   person's enrollments still `active`: what the next payroll pays again unless someone acts),
-// i.e. the money at stake if the alert is still untouched when the next payroll runs. Ties, and the
-// other orders, break on the alert id. `amount` (amount_at_risk alone, descending) is the fallback
+// i.e. the money at stake if the alert is still untouched when the next payroll runs — kept on the alert
+// (alerts.next_payroll and money_before_payroll, maintained by the database as alerts and enrollments
+// change, migration 0032) with a keyset index over the open alerts. Ties, and the other orders, break
+// on the alert id. `amount` (amount_at_risk alone, descending) is the fallback
 // order; `newest` and `oldest` order by the time the alert was raised.
 // Personal data leaves here masked (core/domain/masking.ts); the detail page unmasks on request.
 import { HttpError } from '../../../../core/errors.ts';
@@ -19,8 +21,11 @@ import type { Pool } from '../../../../core/db/pool.ts';
 export const SORTS = ['money', 'amount', 'newest', 'oldest'] as const;
 export type Sort = (typeof SORTS)[number];
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
-/** Status filter values besides a single status: the open alerts (default), or all of them. */
-export const STATUS_GROUPS = ['open', 'all'] as const;
+/**
+ * Status filter values besides a single status: the open alerts (default), all of them, or those
+ * decided with a disposition that needs a re-review (insufficient evidence: alerts.review_due).
+ */
+export const STATUS_GROUPS = ['open', 'all', 'review'] as const;
 export const PAGE_SIZE = 50;
 const MONEY = /^\d{1,12}(\.\d{1,2})?$/;
 
@@ -67,6 +72,8 @@ export interface QueuePage {
   next: string | null;
   counts: { status: string; n: number }[];
   total: number;
+  /** Alerts of these filters (any status) awaiting a re-review (insufficient evidence). */
+  review: number;
   /** Breached SLAs among the alerts of these filters (any status). */
   breached: number;
 }
@@ -113,18 +120,22 @@ export function filtersQuery(f: QueueFilters): string {
   return q.toString();
 }
 
-const NEXT_PAYROLL = `COALESCE((SELECT sum(e.monthly_amount) FROM enrollments e WHERE e.id_number = a.id_number AND e.status = 'active'), 0)`;
-
 /** The sort key of each order, its direction and the type its cursor value is read back as. */
 const ORDER: Record<Sort, { key: string; dir: 'DESC' | 'ASC'; cast: string }> = {
-  money: { key: `(a.amount_at_risk + ${NEXT_PAYROLL})`, dir: 'DESC', cast: 'numeric' },
+  money: { key: 'a.money_before_payroll', dir: 'DESC', cast: 'numeric' },
   amount: { key: 'a.amount_at_risk', dir: 'DESC', cast: 'numeric' },
   newest: { key: 'a.opened_at', dir: 'DESC', cast: 'timestamptz' },
   oldest: { key: 'a.opened_at', dir: 'ASC', cast: 'timestamptz' }
 };
 
 /** The WHERE clause of the filters (status optional: the counts per status leave it out). */
-async function whereOf(pool: Pool, caller: Caller, f: QueueFilters, withStatus: boolean): Promise<{ sql: string; values: unknown[] }> {
+async function whereOf(
+  pool: Pool,
+  caller: Caller,
+  f: QueueFilters,
+  withStatus: boolean,
+  slaIds?: number[]
+): Promise<{ sql: string; values: unknown[] }> {
   const values: unknown[] = [];
   const p = (v: unknown) => {
     values.push(v);
@@ -142,6 +153,7 @@ async function whereOf(pool: Pool, caller: Caller, f: QueueFilters, withStatus: 
   }
   if (withStatus) {
     if (f.status === 'open') sql += ' AND a.active';
+    else if (f.status === 'review') sql += ' AND a.review_due IS NOT NULL';
     else if (f.status !== 'all') sql += ` AND a.status = ${p(f.status)}`;
   }
   if (f.rule.length) sql += ` AND a.rule = ANY(${p(f.rule)}::text[])`;
@@ -151,8 +163,23 @@ async function whereOf(pool: Pool, caller: Caller, f: QueueFilters, withStatus: 
   if (f.min) sql += ` AND a.amount_at_risk >= ${p(f.min)}::numeric`;
   if (f.max) sql += ` AND a.amount_at_risk <= ${p(f.max)}::numeric`;
   if (f.age !== null) sql += ` AND a.opened_at <= now() - make_interval(days => ${p(f.age)}::int)`;
-  if (f.sla) sql += ` AND a.alert_id IN (SELECT s.alert_id FROM alert_sla s WHERE s.sla_state = ${p(f.sla)})`;
+  if (f.sla) sql += ` AND a.alert_id = ANY(${p(slaIds ?? (await slaAlerts(pool, f.sla)))}::bigint[])`;
   return { sql, values };
+}
+
+// Only an alert whose next deadline kept in its SLA clock (alert_sla_clock.due_day, migration 0032) or
+// whose re-review day has passed can be breached — a pause only moves a deadline later. A necessary
+// condition that narrows the alerts the view alert_sla is asked about; the view decides.
+const OVERDUE = `SELECT c.alert_id FROM alert_sla_clock c JOIN alerts x ON x.alert_id = c.alert_id
+                  WHERE c.due_day < (now() AT TIME ZONE 'Asia/Shanghai')::date OR x.review_due < (now() AT TIME ZONE 'Asia/Shanghai')::date`;
+
+/** The alerts in an SLA state (view alert_sla), read once, set-based: the filter then is a hashed id list. */
+async function slaAlerts(pool: Pool, state: string): Promise<number[]> {
+  const r = await pool.query(
+    `SELECT s.alert_id::int AS id FROM alert_sla s WHERE s.sla_state = $1${state === 'breached' ? ` AND s.alert_id IN (${OVERDUE})` : ''}`,
+    [state]
+  );
+  return r.rows.map((x) => x.id as number);
 }
 
 function encodeCursor(key: string, id: number): string {
@@ -170,7 +197,7 @@ function decodeCursor(c: string): [string, number] {
 
 const SELECT = (sortKey: string) => `
   a.alert_id::int, a.rule, a.severity, a.status, a.amount_at_risk::text,
-  ${NEXT_PAYROLL}::text AS next_payroll, (a.amount_at_risk + ${NEXT_PAYROLL})::text AS money_before_payroll,
+  a.next_payroll::text, a.money_before_payroll::text,
   ARRAY(SELECT to_char(x, 'YYYY-MM') FROM unnest(a.periods) x ORDER BY x) AS periods,
   a.assignee, ${iso('a.opened_at')} AS opened_at,
   (current_date - (a.opened_at AT TIME ZONE 'Asia/Shanghai')::date)::int AS age_days,
@@ -204,7 +231,8 @@ function toRow(x: Record<string, unknown>): QueueRow {
 /** One page of the queue after `cursor` (null: the first), with the counts per status of the same filters. */
 export async function queuePage(pool: Pool, caller: Caller, f: QueueFilters, cursor: string | null): Promise<QueuePage> {
   const order = ORDER[f.sort];
-  const where = await whereOf(pool, caller, f, true);
+  const slaIds = f.sla ? await slaAlerts(pool, f.sla) : undefined;
+  const where = await whereOf(pool, caller, f, true, slaIds);
   const values = [...where.values];
   let keyset = '';
   if (cursor) {
@@ -214,19 +242,24 @@ export async function queuePage(pool: Pool, caller: Caller, f: QueueFilters, cur
     keyset = ` AND (${order.key}, a.alert_id) ${cmp} ($${values.length - 1}::${order.cast}, $${values.length}::bigint)`;
   }
   const rowsQ = pool.query(
+    // the page's alerts first (filters, order, keyset on alerts alone), then their places and names
     `SELECT ${SELECT(order.key)}
-       FROM alerts a
+       FROM (SELECT a.* FROM alerts a ${where.sql}${keyset}
+              ORDER BY ${order.key} ${order.dir}, a.alert_id ${order.dir} LIMIT ${PAGE_SIZE + 1}) a
        LEFT JOIN region_paths rp ON rp.code = a.region_code
        LEFT JOIN persons pe ON pe.id_number = a.id_number
-      ${where.sql}${keyset}
-      ORDER BY ${order.key} ${order.dir}, a.alert_id ${order.dir}
-      LIMIT ${PAGE_SIZE + 1}`,
+      ORDER BY ${order.key} ${order.dir}, a.alert_id ${order.dir}`,
     values
   );
-  const countWhere = await whereOf(pool, caller, f, false);
-  const countsQ = pool.query(`SELECT a.status, count(*)::int AS n FROM alerts a ${countWhere.sql} GROUP BY a.status`, countWhere.values);
+  const countWhere = await whereOf(pool, caller, f, false, slaIds);
+  const countsQ = pool.query(
+    `SELECT a.status, count(*)::int AS n, count(*) FILTER (WHERE a.review_due IS NOT NULL)::int AS review
+       FROM alerts a ${countWhere.sql} GROUP BY a.status`,
+    countWhere.values
+  );
   const breachedQ = pool.query(
-    `SELECT count(*)::int AS n FROM alert_sla s WHERE s.sla_state = 'breached' AND s.alert_id IN (SELECT a.alert_id FROM alerts a ${countWhere.sql})`,
+    `SELECT count(*)::int AS n FROM alert_sla s
+      WHERE s.sla_state = 'breached' AND s.alert_id IN (${OVERDUE}) AND s.alert_id IN (SELECT a.alert_id FROM alerts a ${countWhere.sql})`,
     countWhere.values
   );
   const [rows, counts, breached] = await Promise.all([rowsQ, countsQ, breachedQ]);
@@ -236,18 +269,22 @@ export async function queuePage(pool: Pool, caller: Caller, f: QueueFilters, cur
   const last = page[page.length - 1];
   const byStatus = new Map(counts.rows.map((r) => [r.status as string, r.n as number]));
   const openStatuses = alertStates.filter((s) => s.engine_active).map((s) => s.status);
+  const review = counts.rows.reduce((s, r) => s + (r.review as number), 0);
   const total =
-    f.status === 'open'
-      ? openStatuses.reduce((s, st) => s + (byStatus.get(st) ?? 0), 0)
-      : f.status === 'all'
-        ? [...byStatus.values()].reduce((s, n) => s + n, 0)
-        : (byStatus.get(f.status) ?? 0);
+    f.status === 'review'
+      ? review
+      : f.status === 'open'
+        ? openStatuses.reduce((s, st) => s + (byStatus.get(st) ?? 0), 0)
+        : f.status === 'all'
+          ? [...byStatus.values()].reduce((s, n) => s + n, 0)
+          : (byStatus.get(f.status) ?? 0);
   return {
     filters: f,
     rows: out,
     next: rows.rows.length > PAGE_SIZE && last ? encodeCursor(String(last.sort_key), Number(last.alert_id)) : null,
     counts: alertStates.map((s) => ({ status: s.status, n: byStatus.get(s.status) ?? 0 })),
     total,
+    review,
     breached: breached.rows[0].n
   };
 }
