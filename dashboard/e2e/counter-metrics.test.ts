@@ -35,6 +35,18 @@ async function pageOf(who: { username: string; password: string }) {
   return signIn(ctx, app.url, who);
 }
 
+/** A city-wide auditor other than the demo one (the checker of a four-eyes step). */
+async function secondAuditor(username: string): Promise<{ username: string; password: string }> {
+  const account = { username, password: `${username}-pass-1234` };
+  const [{ code: city }] = await q(`SELECT code FROM regions WHERE level = 'city'`);
+  await createUser(
+    app.db.pool,
+    { type: 'operator', name: 'e2e' },
+    { ...account, role: 'auditor', regionCode: city, displayName: username }
+  );
+  return account;
+}
+
 describe('the counter-metric next to R05 on the wall screen', () => {
   it('shows the records withdrawn and the restorations owed over the twelve months up to the month shown', async () => {
     const leader = await pageOf(DEMO.leader);
@@ -116,13 +128,7 @@ describe('restorations in the workbench', () => {
     expect(JSON.stringify(forged)).toMatch(/four_eyes/);
     expect(await q(`SELECT outcome FROM restoration_decisions`)).toEqual([{ outcome: null }]);
 
-    const checkerAccount = { username: 'restore.checker', password: 'restore-checker-pass' };
-    const [{ code: city }] = await q(`SELECT code FROM regions WHERE level = 'city'`);
-    await createUser(
-      app.db.pool,
-      { type: 'operator', name: 'e2e' },
-      { ...checkerAccount, role: 'auditor', regionCode: city, displayName: '复核员' }
-    );
+    const checkerAccount = await secondAuditor('restore.checker');
     const checker = await pageOf(checkerAccount);
     await checker.goto(`${app.url}/workbench/restorations?state=awaiting_approval`);
     await checker.locator(`tr[data-key="${key}"] [data-testid=approve] button`).click();
@@ -161,13 +167,8 @@ describe('prevented before payment next to R07', () => {
     const [{ period }] = await q(`SELECT to_char(max(period), 'YYYY-MM-DD') AS period FROM payroll_draft`);
     expect(period).toBeTruthy();
     const preparer = DEMO.auditor.username;
-    const approver = { username: 'payroll.approver', password: 'payroll-approver-pass' };
+    const approver = await secondAuditor('payroll.approver');
     const [{ code: city }] = await q(`SELECT code FROM regions WHERE level = 'city'`);
-    await createUser(
-      app.db.pool,
-      { type: 'operator', name: 'e2e' },
-      { ...approver, role: 'auditor', regionCode: city, displayName: '审批人' }
-    );
     const run = await runPayrollCheck(app.db.pool, {
       period: period.slice(0, 7),
       preparedBy: preparer,

@@ -173,12 +173,9 @@ export async function recentAlerts(
   )) as { data: Record<string, string | null>[] };
   return {
     rows: r.data.map((x) => {
-      const names = alertRuleNames.get(x[A('rule')] ?? '');
       return {
         alert_id: Number(x[A('alert_id')]),
-        rule: x[A('rule')] ?? '',
-        rule_zh: names?.name_zh ?? x[A('rule')] ?? '',
-        rule_en: names?.name_en,
+        ...ruleNamed(x[A('rule')]),
         name: x[A('name')],
         amount_at_risk: x[A('amount_at_risk')],
         opened_at: semanticTimeToIso(x[A('opened_at')] ?? ''),
@@ -187,6 +184,12 @@ export async function recentAlerts(
       };
     })
   };
+}
+
+/** A ticker row's rule with its names from the rules catalogue. */
+function ruleNamed(rule: string | null): { rule: string; rule_zh: string; rule_en?: string } {
+  const names = alertRuleNames.get(rule ?? '');
+  return { rule: rule ?? '', rule_zh: names?.name_zh ?? rule ?? '', rule_en: names?.name_en };
 }
 
 /** The privacy-mode ticker: active alerts counted per rule, area and severity, the most first. */
@@ -209,12 +212,9 @@ async function alertCounts(engine: SemanticEngine, caller: Caller, region: Regio
   )) as { data: Record<string, string | null>[] };
   return {
     rows: r.data.map((x) => {
-      const names = alertRuleNames.get(x[A('rule')] ?? '');
       return {
         alert_id: `${x[A('rule')]}|${x[A('region_name')] ?? ''}|${x[A('severity')]}`,
-        rule: x[A('rule')] ?? '',
-        rule_zh: names?.name_zh ?? x[A('rule')] ?? '',
-        rule_en: names?.name_en,
+        ...ruleNamed(x[A('rule')]),
         name: null,
         amount_at_risk: x[A('amount')],
         opened_at: '',
