@@ -209,9 +209,10 @@ SELECT CASE WHEN p.id_number IS NULL THEN 'new_payee' WHEN c.id_number IS NULL T
 CREATE TEMP TABLE pc_run ON COMMIT DROP AS
 WITH held AS (SELECT DISTINCT line_id FROM pc_find WHERE held),
 tot AS (
-  SELECT count(*) AS lines, count(DISTINCT l.id_number) AS people, COALESCE(sum(l.amount), 0) AS amount,
-         count(*) FILTER (WHERE h.line_id IS NOT NULL) AS held_lines, COALESCE(sum(l.amount) FILTER (WHERE h.line_id IS NOT NULL), 0) AS held_amount
-    FROM pc_line l LEFT JOIN held h USING (line_id)
+  SELECT (SELECT count(*) FROM pc_line) AS lines, (SELECT count(*) FROM pc_people) AS people,
+         (SELECT COALESCE(sum(amount), 0) FROM pc_line) AS amount,
+         count(*) AS held_lines, COALESCE(sum(l.amount), 0) AS held_amount
+    FROM held h JOIN pc_line l USING (line_id)
 ), ins AS (
   INSERT INTO payroll_runs (period, version, draft_id, draft_prepared_at, as_of, rules, lines, people, amount, held_lines, held_amount,
                             released_lines, released_amount, findings, amount_at_risk, prepared_by, job_run_id)
