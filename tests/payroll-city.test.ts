@@ -10,8 +10,42 @@ import { freshDatabase, type TestDatabase } from './db.ts';
 import { generateCity, type GroundTruth } from '../seeds/generator/index.ts';
 import { ingestInbox } from '../jobs/ingest/index.ts';
 import { runPayrollCheck, type PayrollCheckResult } from '../jobs/engines/payroll-check.ts';
+import { demoPayrollCheck } from '../jobs/cli/start-log.ts';
+import { ensureDemoAccounts } from '../core/demo-accounts.ts';
 
 const scales = (process.env.YINLING_TEST_DEMO === '0' ? ['tiny'] : ['tiny', 'demo']) as ('tiny' | 'demo')[];
+
+describe('the demo start (yinling up) leaves a pre-payroll check waiting for approval', () => {
+  it('checks the newest draft, prepared by the demo auditor, not approved', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yinling-payroll-up-'));
+    const db = await freshDatabase();
+    try {
+      const truth = await generateCity({ scale: 'tiny', seed: 1, outDir: dir });
+      await ingestInbox(db.pool, { inbox: dir });
+      await ensureDemoAccounts(db.pool);
+      const lines = await demoPayrollCheck(
+        db.pool,
+        async (period) =>
+          (await runPayrollCheck(db.pool, { period, asOf: truth.asOf, preparedBy: 'demo-auditor', trigger: 'startup' })).run,
+        'http://localhost:3000'
+      );
+      const runs = await db.pool.query(
+        `SELECT run_no::int, to_char(period, 'YYYY-MM') AS period, prepared_by, approved_by, held_lines FROM payroll_runs`
+      );
+      expect(runs.rows).toEqual([
+        { run_no: 1, period: truth.payroll.period, prepared_by: 'demo-auditor', approved_by: null, held_lines: expect.any(Number) }
+      ]);
+      expect(runs.rows[0].held_lines).toBeGreaterThan(0);
+      expect(lines).toEqual([
+        expect.stringContaining(`Pre-payroll check for ${truth.payroll.period}: run 1 holds ${runs.rows[0].held_lines} of`)
+      ]);
+      expect(lines[0]).toContain('http://localhost:3000/workbench/payroll');
+    } finally {
+      await db.drop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
+});
 
 for (const scale of scales) {
   describe(`the pre-payroll check on the ${scale} city`, () => {

@@ -17,7 +17,7 @@ import { ingestInbox } from '../jobs/ingest/index.ts';
 import { runPayrollCheck } from '../jobs/engines/payroll-check.ts';
 import { runDetectRisk } from '../jobs/engines/detect-risk.ts';
 import { exportDataset } from '../jobs/exports.ts';
-import { approveRun, diffRuns, getRun, preventedAmounts } from '../core/workflow/payroll.ts';
+import { approveRun, diffRuns, getRun, preventedAmounts, releasedImproper } from '../core/workflow/payroll.ts';
 import { createSemanticEngine, type ResultObject } from '../semantic-layer/engine/index.ts';
 
 let db: TestDatabase;
@@ -349,6 +349,63 @@ describe('the check', () => {
     ]);
     const toDate = (await engine.load({ measures: ['audit_payroll.prevented_amount'] }, ctx)) as ResultObject;
     expect(toDate.data).toEqual([{ 'audit_payroll.prevented_amount': '18800.00' }]);
+  });
+
+  it('counts against the check the lines it released and that were later found improper (per run, and in the cube)', async () => {
+    // Nothing yet: July's actual payments so far raised no alert about a released line.
+    expect(await releasedImproper(db.pool, runNo)).toEqual({ lines: 0, amount: '0' });
+    // The abnormal person's line 8 (4500.00) was flagged for review but released; paid in July, the engines
+    // raise abnormal_amount for July — the released line was improper.
+    await insert(db.pool, 'payments', [
+      {
+        payment_id: 'JUL-3',
+        id_number: ids.abnormal,
+        scheme_code: 'ENT',
+        period: P,
+        amount: '4500.00',
+        status: 'paid',
+        paid_at: '2025-07-18T09:00:00+08:00'
+      }
+    ]);
+    const r = await runDetectRisk(db.pool, { asOf: '2025-07-31' });
+    expect(r.status, r.error).toBe('ok');
+    const alert = await db.pool.query(`SELECT rule FROM alerts WHERE id_number = $1 AND $2::date = ANY (periods)`, [ids.abnormal, P]);
+    expect(alert.rows.map((x) => x.rule)).toEqual(['abnormal_amount']);
+    expect(await releasedImproper(db.pool, runNo)).toEqual({ lines: 1, amount: '4500.00' });
+    const rows = await db.pool.query(`SELECT line_id, rules FROM payroll_release_outcomes WHERE run_no = $1`, [runNo]);
+    expect(rows.rows).toEqual([{ line_id: '8', rules: ['abnormal_amount'] }]);
+    // The later, unapproved run counts nothing (only approved runs released anything).
+    expect(await releasedImproper(db.pool, runNo + 1)).toEqual({ lines: 0, amount: '0' });
+    // Next to the prevented amount in the semantic layer; the held measures unchanged.
+    const engine = createSemanticEngine({
+      modelDir: path.join(ROOT, 'semantic-layer', 'model'),
+      pool: db.pool,
+      apiSecret: 'test',
+      log: () => {}
+    });
+    const ctx = { role: 'auditor', region_code: '330681', region_level: 'city', user: 'alice', kind: 'staff' } as const;
+    const month = (await engine.load(
+      {
+        measures: [
+          'audit_payroll.released_improper_lines',
+          'audit_payroll.released_improper_amount',
+          'audit_payroll.prevented_amount',
+          'audit_payroll.held_lines',
+          'audit_payroll.held_amount'
+        ],
+        timeDimensions: [{ dimension: 'audit_payroll.period', dateRange: ['2025-07-01', '2025-07-31'] }]
+      },
+      ctx
+    )) as ResultObject;
+    expect(month.data).toEqual([
+      {
+        'audit_payroll.released_improper_lines': '1',
+        'audit_payroll.released_improper_amount': '4500.00',
+        'audit_payroll.prevented_amount': '18800.00',
+        'audit_payroll.held_lines': '8',
+        'audit_payroll.held_amount': '21800.00'
+      }
+    ]);
   });
 });
 

@@ -259,3 +259,139 @@ export async function preventedAmounts(db: Queryable, period: string): Promise<{
   );
   return r.rows[0];
 }
+
+// ---------------------------------------------------------------------------------------------------
+// The workbench page (dashboard/routes/(workbench)/workbench/payroll) reads and writes through here.
+
+/**
+ * Running a check is a job (jobs/engines/payroll-check.ts: the certify engine, then the engines' SQL),
+ * which this bottom layer cannot import. The process that hosts the web app (jobs/web/http-server.ts, for
+ * `yinling serve`/`up` and the browser tests) provides it once at start-up; requestCheck calls it. Kept on
+ * a process-wide symbol because the web app's bundle carries its own copy of this module.
+ */
+export type CheckRunner = (
+  pool: Pool,
+  opts: { period: string; preparedBy: string; actor: Actor; trigger: 'manual' }
+) => Promise<{ run_no: number }>;
+const RUNNER = Symbol.for('yinling.payroll.checkRunner');
+type WithRunner = { [RUNNER]?: CheckRunner };
+
+export function provideCheckRunner(fn: CheckRunner): void {
+  (globalThis as WithRunner)[RUNNER] = fn;
+}
+
+/**
+ * Run the check of a period now, prepared by a signed-in auditor or admin (the workbench's button):
+ * the preparer must be a signatory, the period must have a draft. Returns the new run's number.
+ */
+export async function requestCheck(pool: Pool, opts: { period: string; by: string; actor: Actor }): Promise<number> {
+  await requireSignatory(pool, opts.by, 'preparer');
+  await requireDraft(pool, opts.period);
+  const run = (globalThis as WithRunner)[RUNNER];
+  if (!run)
+    throw new HttpError(
+      503,
+      `the check runs where the jobs run (yinling serve / up); here: yinling payroll check --period ${periodLabel(opts.period)} --by ${opts.by}`,
+      'no_runner'
+    );
+  const r = await run(pool, { period: opts.period, preparedBy: opts.by, actor: opts.actor, trigger: 'manual' });
+  return r.run_no;
+}
+
+/** The periods that have a draft or a run, newest first, with their current draft. */
+export async function payrollPeriods(db: Queryable): Promise<{ period: string; draft_id: string | null; draft_lines: number }[]> {
+  const r = await db.query(
+    `WITH p AS (SELECT DISTINCT period FROM payroll_draft UNION SELECT DISTINCT period FROM payroll_runs),
+          d AS (SELECT DISTINCT ON (period) period, draft_id, count(*) OVER (PARTITION BY period, draft_id)::int AS lines
+                  FROM payroll_draft ORDER BY period, prepared_at DESC, draft_id DESC)
+     SELECT to_char(p.period, 'YYYY-MM-DD') AS period, d.draft_id, COALESCE(d.lines, 0) AS draft_lines
+       FROM p LEFT JOIN d USING (period) ORDER BY p.period DESC`
+  );
+  return r.rows;
+}
+
+/** A run's findings by rule: how many, the amount at risk, how many hold their line. */
+export async function findingsByRule(
+  db: Queryable,
+  runNo: number
+): Promise<{ finding: string; findings: number; amount_at_risk: string; held: number }[]> {
+  const r = await db.query(
+    `SELECT finding, count(*)::int AS findings, sum(amount_at_risk)::text AS amount_at_risk, count(*) FILTER (WHERE held)::int AS held
+       FROM payroll_run_findings WHERE run_no = $1 GROUP BY finding ORDER BY finding`,
+    [runNo]
+  );
+  return r.rows;
+}
+
+export interface HeldLine {
+  draft_id: string;
+  line_id: string;
+  id_number: string;
+  scheme_code: string;
+  amount: string;
+  account_no: string | null;
+  findings: string[];
+}
+
+/** A run's held lines (draft and line order), at most `limit`. */
+export async function heldLines(db: Queryable, runNo: number, limit = 500): Promise<HeldLine[]> {
+  const r = await db.query(
+    `SELECT draft_id, line_id, id_number, scheme_code, amount::text, account_no, findings FROM payroll_run_holds
+      WHERE run_no = $1 ORDER BY draft_id, line_id LIMIT $2`,
+    [runNo, limit]
+  );
+  return r.rows;
+}
+
+/** A run's diff against last month's paid payments: counts by kind and the first `limit` rows. */
+export async function runDiff(
+  db: Queryable,
+  runNo: number,
+  limit = 500
+): Promise<{
+  counts: Record<string, number>;
+  rows: { kind: string; id_number: string; scheme_code: string; previous_amount: string | null; draft_amount: string | null }[];
+}> {
+  const c = await db.query(`SELECT kind, count(*)::int AS n FROM payroll_run_diff WHERE run_no = $1 GROUP BY kind`, [runNo]);
+  const r = await db.query(
+    `SELECT kind, id_number, scheme_code, previous_amount::text, draft_amount::text FROM payroll_run_diff
+      WHERE run_no = $1 ORDER BY kind, id_number, scheme_code LIMIT $2`,
+    [runNo, limit]
+  );
+  return { counts: Object.fromEntries(c.rows.map((x) => [x.kind, x.n])), rows: r.rows };
+}
+
+/**
+ * The loop's other side (view payroll_release_outcomes, migration 0031): the lines an approved run
+ * released (not held) that were later found improper — an alert about the person covering the period
+ * (any rule but hold_not_honoured), not closed as a false positive, duplicate or by the data. Counted
+ * against the check, per run.
+ */
+export async function releasedImproper(db: Queryable, runNo: number): Promise<{ lines: number; amount: string }> {
+  const r = await db.query(
+    `SELECT count(*)::int AS lines, COALESCE(sum(amount), 0)::text AS amount FROM payroll_release_outcomes WHERE run_no = $1`,
+    [runNo]
+  );
+  return r.rows[0];
+}
+
+/** The payroll-holds export's columns and query, one definition for the CLI's dataset and the workbench's file. */
+export const HOLDS_EXPORT_COLUMNS = [
+  'run_no',
+  'draft_id',
+  'line_id',
+  'id_number',
+  'scheme_code',
+  'amount',
+  'account_no',
+  'findings',
+  'approved_by',
+  'approved_at'
+] as const;
+/** `run` is an SQL expression for the run number (a parameter or a subquery). */
+export const holdsExportSql = (run: string) =>
+  `SELECT h.run_no, h.draft_id, h.line_id, h.id_number, h.scheme_code, h.amount, h.account_no,
+          array_to_string(h.findings, ';') AS findings, r.approved_by, r.approved_at
+     FROM payroll_run_holds h JOIN payroll_runs r ON r.run_no = h.run_no
+    WHERE h.run_no = ${run}
+    ORDER BY h.draft_id, h.line_id`;

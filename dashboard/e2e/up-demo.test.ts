@@ -89,6 +89,10 @@ describe('the first npm start with the demo city', () => {
     expect(lines.length, upTo).toBeLessThan(40);
     expect(upTo).not.toContain('### MIGRATION'); // details are in the log file, not the terminal
     expect(upTo).toMatch(/went to the quarantine with their reasons — on purpose/);
+    // The demo shows a pre-payroll check prepared by the demo auditor, waiting for the second auditor.
+    expect(upTo).toMatch(
+      /Pre-payroll check for \d{4}-\d{2}: run 1 holds [1-9]\d* of \d+ lines \(¥[\d.]+\), prepared by demo-auditor and waiting for a second auditor's approval/
+    );
     const printed = accounts(first.text());
     expect(printed.map((a) => a.username)).toEqual(DEMO_ACCOUNTS.map((a) => a.username));
     for (const a of printed) {

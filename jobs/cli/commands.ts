@@ -18,7 +18,7 @@ import * as accounts from '../../core/accounts.ts';
 import { audit, type Actor } from '../../core/audit.ts';
 import { HttpError } from '../../core/errors.ts';
 import { ensureDemoAccounts } from '../../core/demo-accounts.ts';
-import { demoAccountLines, demoResidentLines, ingestSummary, openStartLog, type StartLog } from './start-log.ts';
+import { demoAccountLines, demoPayrollCheck, demoResidentLines, ingestSummary, openStartLog, type StartLog } from './start-log.ts';
 import * as field from '../../core/workflow/field-visits.ts';
 import { ensureCheckupSlots } from '../../core/workflow/checkup-bookings.ts';
 import { importGeoJson } from '../geo.ts';
@@ -26,6 +26,7 @@ import { backupDatabase, restoreDatabase } from '../backup.ts';
 import { loadCatalogues } from '../../core/reference/load.ts';
 import { todayShanghai } from '../engines/context.ts';
 import { payrollCommand, periodOption } from './payroll.ts';
+import { runPayrollCheck } from '../engines/payroll-check.ts';
 import { WORKBENCH_COMMANDS } from './workbench.ts';
 
 const operator = (): Actor => ({ type: 'operator', name: os.userInfo().username });
@@ -214,8 +215,17 @@ export const COMMANDS: Record<string, Command> = {
           for (const line of await ingestSummary(db.pool, results, !hasFiles)) out.say(line);
           // Demo accounts (two may unmask) only over the demo city generated just now, never over an
           // operator's files that were already in the inbox.
-          if (!hasFiles) await ensureDemoAccounts(db.pool, { passwordFile });
-          else out.say('The inbox held files already: loaded them as real data, and created no demo accounts.');
+          if (!hasFiles) {
+            await ensureDemoAccounts(db.pool, { passwordFile });
+            // The demo shows a pre-payroll check waiting for approval: prepared by the demo auditor, not approved.
+            const lines = await demoPayrollCheck(
+              db.pool,
+              async (period) =>
+                (await runPayrollCheck(db.pool, { period, preparedBy: 'demo-auditor', trigger: 'startup', log: out.detail })).run,
+              `http://localhost:${config.port}`
+            );
+            for (const line of lines) out.say(line);
+          } else out.say('The inbox held files already: loaded them as real data, and created no demo accounts.');
         }
         const geo = path.join(config.inboxDir, '.geo', 'city.geojson');
         const shapes = await db.pool.query(`SELECT EXISTS (SELECT 1 FROM region_shapes) AS any`);

@@ -142,3 +142,22 @@ export async function demoResidentLines(pool: Pool, url: string, file: string): 
     ...found.map((f) => `  ${f.situation.padEnd(w)}  ${maskIdNumber(f.id_number)}  ${maskName(f.name)}`)
   ];
 }
+
+/**
+ * The demo city's pre-payroll check (issue 17): the check of the newest draft's period, prepared by the demo
+ * auditor and left for a second auditor to approve on the workbench (four eyes) — what `yinling up` runs
+ * once after loading the demo city. Returns the terminal's line.
+ */
+export async function demoPayrollCheck(
+  pool: Pool,
+  run: (period: string) => Promise<{ run_no: number; held_lines: number; held_amount: string; lines: number }>,
+  url: string
+): Promise<string[]> {
+  const p = await pool.query(`SELECT to_char(max(period), 'YYYY-MM-DD') AS period FROM payroll_draft`);
+  const period: string | null = p.rows[0].period;
+  if (!period) return [];
+  const r = await run(period);
+  return [
+    `Pre-payroll check for ${period.slice(0, 7)}: run ${r.run_no} holds ${r.held_lines} of ${r.lines} lines (¥${r.held_amount}), prepared by demo-auditor and waiting for a second auditor's approval (demo-checker) at ${url}/workbench/payroll`
+  ];
+}

@@ -5,7 +5,7 @@
 // masked unless --unmask, as in every export.
 import type { Dataset } from '../exports.ts';
 import { maskIdNumber } from '../../core/domain/masking.ts';
-import { requireApprovedRun, requireLatestRun } from '../../core/workflow/payroll.ts';
+import { HOLDS_EXPORT_COLUMNS, holdsExportSql, requireApprovedRun, requireLatestRun } from '../../core/workflow/payroll.ts';
 
 const id = (v: string | null) => (v === null ? null : maskIdNumber(v));
 const LATEST = `(SELECT max(run_no) FROM payroll_runs WHERE period = $1::date)`;
@@ -39,23 +39,8 @@ export const PAYROLL_DATASETS: Record<string, Dataset> = {
   },
   'payroll-holds': {
     description: 'pre-payroll check: the lines the payroll system must hold for --period, from its approved check run (four eyes)',
-    sql: `SELECT h.run_no, h.draft_id, h.line_id, h.id_number, h.scheme_code, h.amount, h.account_no,
-                 array_to_string(h.findings, ';') AS findings, r.approved_by, r.approved_at
-            FROM payroll_run_holds h JOIN payroll_runs r ON r.run_no = h.run_no
-           WHERE h.run_no = ${APPROVED}
-           ORDER BY h.draft_id, h.line_id`,
-    columns: [
-      'run_no',
-      'draft_id',
-      'line_id',
-      'id_number',
-      'scheme_code',
-      'amount',
-      'account_no',
-      'findings',
-      'approved_by',
-      'approved_at'
-    ],
+    sql: holdsExportSql(APPROVED),
+    columns: [...HOLDS_EXPORT_COLUMNS],
     personal: { id_number: id },
     takesPeriod: true,
     precheck: async (pool, o) => {

@@ -13,6 +13,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from '../../core/config.ts';
+import { provideCheckRunner } from '../../core/workflow/payroll.ts';
+import { runPayrollCheck } from '../engines/payroll-check.ts';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -35,6 +37,9 @@ export function setBaseHeaders(req: http.IncomingMessage, res: http.ServerRespon
 export async function createWebServer(buildDir: string): Promise<http.Server> {
   process.env.PROTOCOL_HEADER ||= 'x-forwarded-proto';
   process.env.YINLING_MODEL_DIR ||= path.join(ROOT, 'semantic-layer', 'model');
+  // The workbench's "run the check" button (core/workflow/payroll.ts requestCheck): the check is a job, run
+  // here in the process that serves the app, as the signed-in auditor prepares it.
+  provideCheckRunner(async (pool, o) => ({ run_no: (await runPayrollCheck(pool, o)).run.run_no }));
   const { handler } = (await import(pathToFileURL(path.join(buildDir, 'handler.js')).href)) as { handler: Handler };
   const server = http.createServer((req, res) => {
     if (!req.headers['x-forwarded-proto']) req.headers['x-forwarded-proto'] = 'http';

@@ -23,11 +23,12 @@ CREATE TEMP TABLE r_hit (
 CREATE TEMP TABLE r_basis (rule text NOT NULL, id_number text NOT NULL, dedup_key text NOT NULL DEFAULT '', evidence jsonb NOT NULL DEFAULT '{}', detail jsonb NOT NULL DEFAULT '{}') ON COMMIT DROP;
 
 -- step: deaths
+-- The death and custody records known on :as_of: deaths_known / imprisonments_known (migration 0031), the
+-- one definition the pre-payroll check reads too.
 CREATE TEMP TABLE r_death ON COMMIT DROP AS
 SELECT id_number, min(death_date) AS death_date, array_agg(record_id ORDER BY record_id) AS ids
-  FROM deaths_as_of(:as_of_end::timestamptz)
- WHERE NOT withdrawn AND death_date <= :as_of::date AND (recorded_at IS NULL OR recorded_at < :as_of_end::timestamptz)
-   AND (:full::boolean OR id_number IN (SELECT id_number FROM engine_scope))
+  FROM deaths_known(:as_of::date, :as_of_end::timestamptz)
+ WHERE :full::boolean OR id_number IN (SELECT id_number FROM engine_scope)
  GROUP BY id_number;
 CREATE UNIQUE INDEX ON r_death (id_number);
 ANALYZE r_death;
@@ -35,9 +36,8 @@ ANALYZE r_death;
 -- step: custody
 CREATE TEMP TABLE r_custody ON COMMIT DROP AS
 SELECT id_number, record_id, start_date, end_date
-  FROM imprisonments_as_of(:as_of_end::timestamptz)
- WHERE NOT withdrawn AND start_date <= :as_of::date AND (recorded_at IS NULL OR recorded_at < :as_of_end::timestamptz)
-   AND (:full::boolean OR id_number IN (SELECT id_number FROM engine_scope));
+  FROM imprisonments_known(:as_of::date, :as_of_end::timestamptz)
+ WHERE :full::boolean OR id_number IN (SELECT id_number FROM engine_scope);
 CREATE INDEX ON r_custody (id_number);
 ANALYZE r_custody;
 
@@ -96,8 +96,7 @@ SELECT 'paid_in_custody', p.id_number, p.period, p.amount, ARRAY[p.payment_id]
  WHERE p.id_number IN (SELECT id_number FROM r_custody)
    AND p.status = 'paid' AND p.period <= :as_of_month::date
    AND (p.paid_at IS NULL OR p.paid_at < :as_of_end::timestamptz)
-   AND EXISTS (SELECT 1 FROM r_custody c WHERE c.id_number = p.id_number AND p.period >= c.start_date
-                  AND (p.period + interval '1 month' - interval '1 day')::date <= COALESCE(c.end_date, 'infinity'::date));
+   AND EXISTS (SELECT 1 FROM r_custody c WHERE c.id_number = p.id_number AND custody_covers_month(c.start_date, c.end_date, p.period));
 INSERT INTO r_basis (rule, id_number, evidence, detail)
 SELECT 'paid_in_custody', c.id_number, jsonb_build_object('custody_record_ids', jsonb_agg(c.record_id ORDER BY c.record_id)),
        jsonb_build_object('custody', jsonb_agg(jsonb_build_object('record_id', c.record_id, 'start_date', c.start_date, 'end_date', c.end_date) ORDER BY c.record_id))

@@ -24,16 +24,13 @@ CREATE TEMP TABLE pc_find (
 ) ON COMMIT DROP;
 
 -- step: known deaths
--- Death records known on :as_of (dated and recorded by then), as detect-risk reads them: the earliest
--- death date counts, every record id is evidence. All people (the shared-account rule asks about
--- accounts paid for anyone now known dead). A withdrawn record (status 'withdrawn', docs/rules.md
--- "Withdrawn records") counts for nothing; read through to_jsonb so the check runs with or without that
--- column (a database before the withdrawn-records migration has none: every record is valid).
+-- Death records known on :as_of and not withdrawn as of it — deaths_known (migration 0031), the definition
+-- detect-risk reads (a withdrawal recorded after :as_of does not remove the record for this run): the
+-- earliest death date counts, every record id is evidence. All people (the shared-account rule asks about
+-- accounts paid for anyone now known dead).
 CREATE TEMP TABLE pc_death ON COMMIT DROP AS
 SELECT d.id_number, min(d.death_date) AS death_date, array_agg(d.record_id ORDER BY d.record_id) AS ids
-  FROM deaths d
- WHERE d.death_date <= :as_of::date AND (d.recorded_at IS NULL OR d.recorded_at < :as_of_end::timestamptz)
-   AND COALESCE(to_jsonb(d) ->> 'status', 'valid') <> 'withdrawn'
+  FROM deaths_known(:as_of::date, :as_of_end::timestamptz) d
  GROUP BY d.id_number;
 CREATE UNIQUE INDEX ON pc_death (id_number);
 ANALYZE pc_death;
@@ -45,17 +42,17 @@ SELECT l.line_id, 'dead', l.amount, true, jsonb_build_object('death_record_ids',
  WHERE d.death_date < :period::date;
 
 -- step: in_custody
--- Exclusive-group (pension) lines of people whose custody record known on :as_of covers every day of the period.
+-- Exclusive-group (pension) lines of people whose custody record known on :as_of (imprisonments_known,
+-- migration 0031, as detect-risk reads them) covers every day of the period (custody_covers_month, the
+-- paid_in_custody condition).
 INSERT INTO pc_find (line_id, finding, amount_at_risk, held, evidence)
 SELECT l.line_id, 'in_custody', l.amount, true,
        jsonb_build_object('custody_record_ids', jsonb_agg(c.record_id ORDER BY c.record_id),
                           'custody', jsonb_agg(jsonb_build_object('record_id', c.record_id, 'start_date', c.start_date, 'end_date', c.end_date) ORDER BY c.record_id))
   FROM pc_line l
-  JOIN imprisonments c ON c.id_number = l.id_number
+  JOIN imprisonments_known(:as_of::date, :as_of_end::timestamptz) c ON c.id_number = l.id_number
  WHERE l.exclusive_group IS NOT NULL
-   AND c.start_date <= :as_of::date AND (c.recorded_at IS NULL OR c.recorded_at < :as_of_end::timestamptz)
-   AND COALESCE(to_jsonb(c) ->> 'status', 'valid') <> 'withdrawn'
-   AND c.start_date <= :period::date AND COALESCE(c.end_date, 'infinity'::date) >= :period_last::date
+   AND custody_covers_month(c.start_date, c.end_date, :period::date)
  GROUP BY l.line_id, l.amount;
 
 -- step: suspended
@@ -212,9 +209,10 @@ SELECT CASE WHEN p.id_number IS NULL THEN 'new_payee' WHEN c.id_number IS NULL T
 CREATE TEMP TABLE pc_run ON COMMIT DROP AS
 WITH held AS (SELECT DISTINCT line_id FROM pc_find WHERE held),
 tot AS (
-  SELECT count(*) AS lines, count(DISTINCT l.id_number) AS people, COALESCE(sum(l.amount), 0) AS amount,
-         count(*) FILTER (WHERE h.line_id IS NOT NULL) AS held_lines, COALESCE(sum(l.amount) FILTER (WHERE h.line_id IS NOT NULL), 0) AS held_amount
-    FROM pc_line l LEFT JOIN held h USING (line_id)
+  SELECT (SELECT count(*) FROM pc_line) AS lines, (SELECT count(*) FROM pc_people) AS people,
+         (SELECT COALESCE(sum(amount), 0) FROM pc_line) AS amount,
+         count(*) AS held_lines, COALESCE(sum(l.amount), 0) AS held_amount
+    FROM held h JOIN pc_line l USING (line_id)
 ), ins AS (
   INSERT INTO payroll_runs (period, version, draft_id, draft_prepared_at, as_of, rules, lines, people, amount, held_lines, held_amount,
                             released_lines, released_amount, findings, amount_at_risk, prepared_by, job_run_id)

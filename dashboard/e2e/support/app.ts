@@ -28,6 +28,7 @@ export const DEMO = {
   leader: { username: 'demo-leader', password: '' },
   staff: { username: 'demo-staff', password: '' },
   auditor: { username: 'demo-auditor', password: '' },
+  checker: { username: 'demo-checker', password: '' },
   field: { username: 'demo-field', password: '' }
 };
 export function useDemoLogins(logins: DemoLogin[]): void {
