@@ -170,7 +170,7 @@ describe('prevented before payment next to R07', () => {
     const approver = await secondAuditor('payroll.approver');
     const [{ code: city }] = await q(`SELECT code FROM regions WHERE level = 'city'`);
     const run = await runPayrollCheck(app.db.pool, {
-      period: period.slice(0, 7),
+      period,
       preparedBy: preparer,
       actor: { type: 'staff', name: preparer },
       trigger: 'manual'
