@@ -157,22 +157,16 @@ export async function recentAlerts(
   // and area instead.
   if (caller.privacy || opts.privacy) return alertCounts(engine, caller, region, limit);
   // The ticker never unmasks: the name comes back masked by the engine.
-  const r = (await engine.load(
-    {
-      dimensions: ALERT_DIMENSIONS,
-      segments: [A('active')],
-      filters: scopeFilter(A('region_path'), region, caller),
-      order: [
-        [A('opened_at'), 'desc'],
-        [A('alert_id'), 'desc']
-      ],
-      limit,
-      timezone: 'Asia/Shanghai'
-    },
-    securityContext(caller)
-  )) as { data: Record<string, string | null>[] };
+  const rows = await activeAlerts(engine, caller, region, {
+    dimensions: ALERT_DIMENSIONS,
+    order: [
+      [A('opened_at'), 'desc'],
+      [A('alert_id'), 'desc']
+    ],
+    limit
+  });
   return {
-    rows: r.data.map((x) => {
+    rows: rows.map((x) => {
       return {
         alert_id: Number(x[A('alert_id')]),
         ...ruleNamed(x[A('rule')]),
@@ -186,6 +180,20 @@ export async function recentAlerts(
   };
 }
 
+/** The active alerts of the caller's view of an area, as the ticker asks for them (rows or counts). */
+async function activeAlerts(
+  engine: SemanticEngine,
+  caller: Caller,
+  region: Region,
+  q: { measures?: string[]; dimensions: string[]; order: [string, 'asc' | 'desc'][]; limit: number }
+): Promise<Record<string, string | null>[]> {
+  const r = (await engine.load(
+    { ...q, segments: [A('active')], filters: scopeFilter(A('region_path'), region, caller), timezone: 'Asia/Shanghai' },
+    securityContext(caller)
+  )) as { data: Record<string, string | null>[] };
+  return r.data;
+}
+
 /** A ticker row's rule with its names from the rules catalogue. */
 function ruleNamed(rule: string | null): { rule: string; rule_zh: string; rule_en?: string } {
   const names = alertRuleNames.get(rule ?? '');
@@ -194,24 +202,18 @@ function ruleNamed(rule: string | null): { rule: string; rule_zh: string; rule_e
 
 /** The privacy-mode ticker: active alerts counted per rule, area and severity, the most first. */
 async function alertCounts(engine: SemanticEngine, caller: Caller, region: Region, limit: number): Promise<AlertsResponse> {
-  const r = (await engine.load(
-    {
-      measures: [A('count'), A('amount')],
-      dimensions: [A('rule'), A('region_name'), A('severity')],
-      segments: [A('active')],
-      filters: scopeFilter(A('region_path'), region, caller),
-      order: [
-        [A('count'), 'desc'],
-        [A('rule'), 'asc'],
-        [A('region_name'), 'asc']
-      ],
-      limit,
-      timezone: 'Asia/Shanghai'
-    },
-    securityContext(caller)
-  )) as { data: Record<string, string | null>[] };
+  const rows = await activeAlerts(engine, caller, region, {
+    measures: [A('count'), A('amount')],
+    dimensions: [A('rule'), A('region_name'), A('severity')],
+    order: [
+      [A('count'), 'desc'],
+      [A('rule'), 'asc'],
+      [A('region_name'), 'asc']
+    ],
+    limit
+  });
   return {
-    rows: r.data.map((x) => {
+    rows: rows.map((x) => {
       return {
         alert_id: `${x[A('rule')]}|${x[A('region_name')] ?? ''}|${x[A('severity')]}`,
         ...ruleNamed(x[A('rule')]),
