@@ -12,6 +12,7 @@ import { resolveMemberPath } from '../semantic-layer/engine/model.ts';
 import { buildMetaConfig, visibleMeta } from '../semantic-layer/engine/meta.ts';
 import { indicatorDefs, SCREEN_MEMBERS, SCREEN_VIEWS } from '../dashboard/lib/server/indicators.ts';
 import { ALERTS_VIEW, PEOPLE_MEMBERS, PEOPLE_VIEW } from '../dashboard/lib/server/people.ts';
+import { alertRuleNames } from '../core/reference/index.ts';
 
 // The oracle: the specified indicator table (code → English name, unit), written out by hand —
 // docs/indicators.md is generated from the model, so it cannot serve as one.
@@ -142,6 +143,33 @@ describe('the Cube model', () => {
         expect(people.dimensions.get(f.member!), `${i.code} ${f.member}`).toBeDefined();
         expect(personal[`people_now.${f.member}`], `${i.code} ${f.member} is personal`).toBeUndefined();
         expect(() => resolveMemberPath(model, `${PEOPLE_VIEW}.${f.member}`), `${i.code} ${f.member}`).not.toThrow();
+      }
+    }
+  });
+
+  it('gives every R indicator a list of the alerts behind it, on non-personal alert members, with the month of a month-grain one', () => {
+    type F = { member?: string; operator?: string; values?: string[]; or?: F[]; and?: F[] };
+    const leaves = (fs: F[]): F[] => fs.flatMap((f) => (f.or ? leaves(f.or) : f.and ? leaves(f.and) : [f]));
+    const alerts = model.cubes.get('alerts')!;
+    const rules = new Set(alertRuleNames.keys());
+    const rs = indicators.filter((x) => x.code.startsWith('R'));
+    expect(rs.length).toBe(9);
+    for (const i of rs) {
+      const list = i.meta.alert_list as { segment?: string; rules?: string[]; month?: F[]; amount?: string } | undefined;
+      expect(list, `${i.code} alert_list`).toBeDefined();
+      if (list!.segment) expect(alerts.segments.get(list!.segment), `${i.code} segment`).toBeDefined();
+      for (const r of list!.rules ?? []) expect(rules.has(r), `${i.code} rule ${r}`).toBe(true);
+      if (list!.amount) expect(alerts.dimensions.get(list!.amount), `${i.code} amount`).toBeDefined();
+      const month = leaves(list!.month ?? []);
+      expect(month.length > 0, `${i.code}: a month-grain list needs the month's filters, a "now" one none`).toBe(i.meta.grain !== 'now');
+      for (const f of month) {
+        expect(
+          f.values?.some((v) => v.includes('$period')),
+          `${i.code} ${f.member}`
+        ).toBe(true);
+        expect(alerts.dimensions.get(f.member!), `${i.code} ${f.member}`).toBeDefined();
+        expect(personal[`alerts.${f.member}`], `${i.code} ${f.member} is personal`).toBeUndefined();
+        expect(() => resolveMemberPath(model, `${ALERTS_VIEW}.${f.member}`), `${i.code} ${f.member}`).not.toThrow();
       }
     }
   });

@@ -244,3 +244,78 @@ describe('error and refusal pages', () => {
     await context.close();
   }, 300_000);
 });
+
+describe('red numbers lead to their cases', () => {
+  it('an R tile opens the alerts behind it, as many as it shows; a leader’s ticker row opens its alert in that list, an auditor’s in the workbench', async () => {
+    const context = await newContext(browser);
+    const page = await signIn(context, app.url, DEMO.leader);
+    await page.goto(`${app.url}/screen/${city}`);
+    await poll(() => page.locator('[data-testid=alert-ticker] li[data-alert]').count()).toBeGreaterThan(0);
+    // the R count with the most alerts
+    const values = await page.$$eval('[data-indicator^=R0]', (els) =>
+      els.map((e) => ({ code: e.getAttribute('data-indicator')!, value: Number(e.getAttribute('data-value') || 0) }))
+    );
+    const counts = values.filter((v) => ['R01', 'R02', 'R03', 'R04'].includes(v.code)).sort((a, b) => b.value - a.value);
+    expect(counts[0].value, 'the demo city has open alerts').toBeGreaterThan(0);
+    const tile = page.locator(`article[data-indicator=${counts[0].code}]`);
+    for (const code of ['R01', 'R02', 'R03', 'R04', 'R05', 'R06', 'R07', 'R08', 'R09'])
+      expect(await page.locator(`article[data-indicator=${code}] [data-testid=people-link]`).getAttribute('href'), code).toMatch(
+        new RegExp(`^/screen/${city}/alerts/${code}\\?period=\\d{4}-\\d{2}$`)
+      );
+    await tile.locator('[data-testid=people-link]').click();
+    await page.waitForURL((u) => u.pathname === `/screen/${city}/alerts/${counts[0].code}`);
+    await poll(() => page.getAttribute('[data-testid=alerts-total]', 'data-total')).toBe(String(counts[0].value));
+    expect(await page.locator('[data-testid=alerts-table] tbody tr').count()).toBe(Math.min(50, counts[0].value));
+    // read-only for a leader: no way into the workbench
+    expect(await page.locator('[data-testid=alerts-table] a[href^="/workbench"]').count()).toBe(0);
+    await page.screenshot({ path: shotPath(`screen-alerts-${counts[0].code}.png`) });
+
+    await page.goto(`${app.url}/screen/${city}`);
+    const row = page.locator('[data-testid=alert-ticker] li[data-alert]').first();
+    await poll(() => row.count()).toBe(1);
+    const id = (await row.getAttribute('data-alert'))!;
+    const href = (await row.locator('a.open').getAttribute('href'))!;
+    expect(href).toMatch(new RegExp(`^/screen/${city}/alerts/R0\\d\\?period=\\d{4}-\\d{2}&alert=${id}#alert-${id}$`));
+    await page.goto(`${app.url}${href}`);
+    const marked = page.locator(`[data-testid=alerts-table] tr#alert-${id}`);
+    await poll(() => marked.getAttribute('class')).toContain('focus');
+    await context.close();
+
+    const auditorContext = await newContext(browser);
+    const auditor = await signIn(auditorContext, app.url, DEMO.auditor);
+    await auditor.goto(`${app.url}/screen/${city}`);
+    const first = auditor.locator('[data-testid=alert-ticker] li[data-alert]').first();
+    await poll(() => first.count()).toBe(1);
+    const aid = (await first.getAttribute('data-alert'))!;
+    expect(await first.locator('a.open').getAttribute('href')).toBe(`/workbench/alerts/${aid}`);
+    await auditorContext.close();
+  }, 300_000);
+
+  it('an alert that arrives while the screen shows stays pinned on top of the ticker while the others rotate', async () => {
+    const context = await newContext(browser);
+    const page = await signIn(context, app.url, DEMO.leader);
+    await page.goto(`${app.url}/screen/${city}?refresh=2`);
+    await poll(() => page.locator('[data-testid=alert-ticker] li[data-alert]').count()).toBeGreaterThan(1);
+    const raised = await app.db.pool.query(
+      `INSERT INTO alerts (rule, id_number, dedup_key, severity, amount_at_risk, region_code, opened_at, detected_as_of)
+       SELECT rule, id_number, 'e2e-pinned', severity, amount_at_risk, region_code, now(), detected_as_of
+         FROM alerts WHERE active ORDER BY alert_id LIMIT 1
+       RETURNING alert_id`
+    );
+    const id = String(raised.rows[0].alert_id);
+    try {
+      const items = page.locator('[data-testid=alert-ticker] li[data-alert]');
+      await poll(() => items.first().getAttribute('data-alert'), 120_000).toBe(id);
+      expect(await items.first().getAttribute('class')).toContain('pinned');
+      // 12 s: two turns of the rotation (every 5 s) — the new alert is still the first row
+      const secondBefore = await items.nth(1).getAttribute('data-alert');
+      await page.waitForTimeout(12_000);
+      expect(await items.first().getAttribute('data-alert')).toBe(id);
+      const overflow = await page.$eval('[data-testid=alert-ticker]', (el) => el.scrollHeight > el.clientHeight + 2);
+      if (overflow) expect(await items.nth(1).getAttribute('data-alert'), 'the rest rotates below it').not.toBe(secondBefore);
+    } finally {
+      await context.close();
+      await app.db.pool.query(`DELETE FROM alerts WHERE alert_id = $1`, [id]);
+    }
+  }, 300_000);
+});

@@ -39,6 +39,8 @@ export interface Indicator {
   reason_en: string | null;
   series: { period: string; value: number | null }[];
   drillable: boolean;
+  /** An R indicator with a list of the alerts behind it (/screen/<area>/alerts/<code>). */
+  alerts_listable: boolean;
   /** A city-wide figure (the fund ledger is pooled per scheme, A06/A07): the same on every area's screen. */
   city_level: boolean;
   /** Fixed limits from the model (thresholds.bound): the gauge draws them. */
@@ -102,6 +104,8 @@ export interface AlertRow {
   severity: string;
   /** Privacy mode: the row counts this many alerts of its rule, area and severity (no person, no time). */
   count?: number;
+  /** The R indicator whose list holds the alert (its rule's count, else R06 — money at risk). */
+  indicator?: string;
 }
 export interface AlertsResponse {
   rows: AlertRow[];
@@ -134,6 +138,34 @@ export interface PeopleResponse {
   may_unmask: boolean;
   grain: 'month' | 'now';
   period: string | null;
+}
+
+/** One alert of a list behind an R number: the person masked, money exact (decimal strings). */
+export interface AlertListRow {
+  alert_id: number;
+  rule: string;
+  rule_zh: string;
+  rule_en?: string;
+  name: string | null;
+  status: string;
+  status_zh: string;
+  status_en: string;
+  amount: string | null;
+  opened_at: string;
+  region_name: string | null;
+  severity: string;
+}
+/** The alerts behind an R indicator in an area (and month, for a month-grain one); `amount`, their money summed exactly. */
+export interface AlertListResponse {
+  indicator: string;
+  title_zh: string;
+  title_en: string;
+  grain: 'month' | 'now';
+  period: string | null;
+  total: number;
+  amount: string;
+  amount_title: 'amount_at_risk' | 'recovered_to_date';
+  rows: AlertListRow[];
 }
 
 export interface GeoFeature {

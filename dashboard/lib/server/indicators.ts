@@ -30,6 +30,11 @@ export interface IndicatorMeta {
    *  indicator, the filters that pick the people counted in a month (`$period` = 'YYYY-MM'); `columns`,
    *  members the list shows for each person. */
   drill?: { flag: string; month?: DrillFilter[]; columns?: string[] };
+  /** The alerts behind an R number (audit_alerts): `segment`, the alerts' state the indicator counts
+   *  (active, at_risk, decided); `rules`, the alert rules; `month`, for a month-grain indicator, the
+   *  filters that pick the month's alerts (`$period` = 'YYYY-MM'); `amount`, the money column the list
+   *  totals (amount_at_risk unless said). */
+  alert_list?: { segment?: 'active' | 'at_risk' | 'decided'; rules?: string[]; month?: DrillFilter[]; amount?: string };
   share_of?: { measure: string; by: string };
   city_level?: boolean;
   breakdown?: string;
@@ -359,6 +364,7 @@ export async function buildBoard(
       reason_en: reasons ? reasons.en : e.reason_en,
       series,
       drillable: !!d.meta.drill && !caller.privacy,
+      alerts_listable: !!d.meta.alert_list && !caller.privacy,
       city_level: !!d.meta.city_level,
       bounds: d.meta.thresholds?.bound ?? null,
       breakdown,

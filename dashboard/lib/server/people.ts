@@ -13,8 +13,8 @@ import { boardPeriod, indicatorDefs, type DrillFilter } from './indicators.ts';
 import { mayUnmask, securityContext, type Caller, type Region } from './scope.ts';
 import { HttpError } from '../../../core/errors.ts';
 import { semanticTimeToIso } from '../../../core/time.ts';
-import type { AlertsResponse, PeopleResponse } from '../api-types.ts';
-import { alertRuleNames } from '../../../core/reference/index.ts';
+import type { AlertListResponse, AlertsResponse, PeopleResponse } from '../api-types.ts';
+import { alertRuleNames, alertStates } from '../../../core/reference/index.ts';
 
 /** The views this module reads, and every member it names (linted in semantic-layer/model.test.ts). */
 export const PEOPLE_VIEW = 'audit_people';
@@ -23,7 +23,20 @@ const P = (m: string) => `${PEOPLE_VIEW}.${m}`;
 const A = (m: string) => `${ALERTS_VIEW}.${m}`;
 const PEOPLE_DIMENSIONS = ['id_number', 'name', 'sex', 'birth_date', 'region_name'].map(P);
 const ALERT_DIMENSIONS = ['alert_id', 'rule', 'name', 'amount_at_risk', 'opened_at', 'region_name', 'severity'].map(A);
-export const PEOPLE_MEMBERS = [...PEOPLE_DIMENSIONS, P('region_path'), P('list_order'), ...ALERT_DIMENSIONS, A('region_path'), A('active')];
+const ALERT_LIST_MEMBERS = ['status', 'recovered_to_date', 'amount_due', 'closed_month', 'recovered_months', 'death_recorded_month'].map(A);
+const ALERT_SEGMENTS = ['active', 'at_risk', 'decided'].map(A);
+export const PEOPLE_MEMBERS = [
+  ...PEOPLE_DIMENSIONS,
+  P('region_path'),
+  P('list_order'),
+  ...ALERT_DIMENSIONS,
+  ...ALERT_LIST_MEMBERS,
+  ...ALERT_SEGMENTS,
+  A('region_path'),
+  A('count'),
+  A('amount'),
+  A('recovered')
+];
 
 function scopeFilter(member: string, region: Region, caller: Caller) {
   return region.level === 'city' && caller.scope.level === 'city' ? [] : [{ member, operator: 'startsWith', values: [region.path] }];
@@ -37,14 +50,18 @@ const ageAt = (birth: string | null, today = new Date()) => {
   return a;
 };
 
-/** The model's month-drill filters (`drill.month`) on the people view, for one month ('YYYY-MM'). */
-export function monthFilters(filters: DrillFilter[], period: string): DrillFilter[] {
+/** The model's month filters (`drill.month`, `alert_list.month`) on a view, for one month ('YYYY-MM'). */
+export function monthFilters(filters: DrillFilter[], period: string, view = PEOPLE_VIEW): DrillFilter[] {
   return filters.map((f) =>
     'or' in f
-      ? { or: monthFilters(f.or, period) }
+      ? { or: monthFilters(f.or, period, view) }
       : 'and' in f
-        ? { and: monthFilters(f.and, period) }
-        : { ...f, member: P(f.member), ...(f.values ? { values: f.values.map((v) => (v === '$period' ? period : v)) } : {}) }
+        ? { and: monthFilters(f.and, period, view) }
+        : {
+            ...f,
+            member: `${view}.${f.member}`,
+            ...(f.values ? { values: f.values.map((v) => v.replaceAll('$period', period)) } : {})
+          }
   );
 }
 
@@ -146,6 +163,89 @@ export async function peopleBehind(
   };
 }
 
+/**
+ * The alerts behind R indicator `code` in an area, as its `alert_list` meta picks them (the same
+ * states and rules indicator-facts counts; for a month-grain one, the board's month), newest first;
+ * names masked (this list never unmasks: the workbench is where auditors open a person).
+ */
+export async function alertsBehind(
+  engine: SemanticEngine,
+  caller: Caller,
+  region: Region,
+  code: string,
+  opts: { offset: number; limit: number; period?: string | null }
+): Promise<AlertListResponse> {
+  const { offset, limit } = opts;
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset > MAX_OFFSET || !Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+    throw new HttpError(400, `offset must be a whole number from 0 to ${MAX_OFFSET} and limit from 1 to ${MAX_PAGE}`, 'bad_page');
+  }
+  const def = indicatorDefs(engine).find((d) => d.code === code);
+  if (!def) throw new HttpError(404, `no indicator ${code}`, 'unknown_indicator');
+  const list = def.meta.alert_list;
+  if (!list) throw new HttpError(400, `${code} ${def.meta.title_zh} has no list of alerts behind it`, 'not_listable');
+  const grain = def.meta.grain === 'now' ? 'now' : 'month';
+  let period: string | null = null;
+  if (grain === 'month') {
+    if (!list.month?.length) throw new Error(`model: ${code} is a month-grain indicator without alert_list.month filters`);
+    period = (await boardPeriod(engine, caller, opts.period ?? null)).period;
+  }
+  const amountTitle = list.amount === 'recovered_to_date' ? 'recovered_to_date' : 'amount_at_risk';
+  const where = {
+    segments: list.segment ? [A(list.segment)] : [],
+    filters: [
+      ...scopeFilter(A('region_path'), region, caller),
+      ...(list.rules?.length ? [{ member: A('rule'), operator: 'equals', values: list.rules }] : []),
+      ...(period ? monthFilters(list.month!, period, ALERTS_VIEW) : [])
+    ],
+    timezone: 'Asia/Shanghai'
+  };
+  const ctx = securityContext(caller);
+  const [page, sums] = (await Promise.all([
+    engine.load(
+      {
+        ...where,
+        dimensions: [...ALERT_DIMENSIONS, A('status'), A(amountTitle)],
+        order: [
+          [A('opened_at'), 'desc'],
+          [A('alert_id'), 'desc']
+        ],
+        ungrouped: true,
+        limit,
+        offset
+      },
+      ctx
+    ),
+    engine.load({ ...where, measures: [A('count'), A(amountTitle === 'recovered_to_date' ? 'recovered' : 'amount')] }, ctx)
+  ])) as { data: Record<string, string | null>[] }[];
+  const state = new Map(alertStates.map((s) => [s.status, s]));
+  const totals = sums.data[0] ?? {};
+  return {
+    indicator: code,
+    title_zh: def.meta.title_zh,
+    title_en: def.meta.title_en,
+    grain,
+    period,
+    total: Number(totals[A('count')] ?? 0),
+    amount: String(totals[A(amountTitle === 'recovered_to_date' ? 'recovered' : 'amount')] ?? '0'),
+    amount_title: amountTitle,
+    rows: page.data.map((x) => {
+      const st = state.get(x[A('status')] ?? '');
+      return {
+        alert_id: Number(x[A('alert_id')]),
+        ...ruleNamed(x[A('rule')]),
+        name: x[A('name')],
+        status: x[A('status')] ?? '',
+        status_zh: st?.name_zh ?? x[A('status')] ?? '',
+        status_en: st?.name_en ?? x[A('status')] ?? '',
+        amount: x[A(amountTitle)],
+        opened_at: semanticTimeToIso(x[A('opened_at')] ?? ''),
+        region_name: x[A('region_name')],
+        severity: x[A('severity')] ?? ''
+      };
+    })
+  };
+}
+
 export async function recentAlerts(
   engine: SemanticEngine,
   caller: Caller,
@@ -165,11 +265,13 @@ export async function recentAlerts(
     ],
     limit
   });
+  const listOf = ruleIndicators(engine);
   return {
     rows: rows.map((x) => {
       return {
         alert_id: Number(x[A('alert_id')]),
         ...ruleNamed(x[A('rule')]),
+        indicator: listOf.get(x[A('rule')] ?? '') ?? 'R06',
         name: x[A('name')],
         amount_at_risk: x[A('amount_at_risk')],
         opened_at: semanticTimeToIso(x[A('opened_at')] ?? ''),
@@ -192,6 +294,14 @@ async function activeAlerts(
     securityContext(caller)
   )) as { data: Record<string, string | null>[] };
   return r.data;
+}
+
+/** Rule → the R indicator counting its active alerts (the model's alert_list meta: one definition). */
+function ruleIndicators(engine: SemanticEngine): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const d of indicatorDefs(engine))
+    if (d.meta.alert_list?.segment === 'active') for (const r of d.meta.alert_list.rules ?? []) m.set(r, d.code);
+  return m;
 }
 
 /** A ticker row's rule with its names from the rules catalogue. */

@@ -68,6 +68,7 @@ function board(value: number): IndicatorsResponse {
         reason_en: null,
         series: [],
         drillable: true,
+        alerts_listable: false,
         city_level: false,
         bounds: null
       }
