@@ -273,8 +273,8 @@ describe('red numbers lead to their cases', () => {
     await page.goto(`${app.url}/screen/${city}`);
     const row = page.locator('[data-testid=alert-ticker] li[data-alert]').first();
     await poll(() => row.count()).toBe(1);
-    const id = (await row.getAttribute('data-alert'))!;
-    const href = (await row.locator('a.open').getAttribute('href'))!;
+    // read together: the ticker rotates between two reads
+    const [id, href] = await row.evaluate((el) => [el.getAttribute('data-alert')!, el.querySelector('a.open')!.getAttribute('href')!]);
     expect(href).toMatch(new RegExp(`^/screen/${city}/alerts/R0\\d\\?period=\\d{4}-\\d{2}&alert=${id}#alert-${id}$`));
     await page.goto(`${app.url}${href}`);
     const marked = page.locator(`[data-testid=alerts-table] tr#alert-${id}`);
@@ -286,8 +286,8 @@ describe('red numbers lead to their cases', () => {
     await auditor.goto(`${app.url}/screen/${city}`);
     const first = auditor.locator('[data-testid=alert-ticker] li[data-alert]').first();
     await poll(() => first.count()).toBe(1);
-    const aid = (await first.getAttribute('data-alert'))!;
-    expect(await first.locator('a.open').getAttribute('href')).toBe(`/workbench/alerts/${aid}`);
+    const [aid, ahref] = await first.evaluate((el) => [el.getAttribute('data-alert')!, el.querySelector('a.open')!.getAttribute('href')!]);
+    expect(ahref).toBe(`/workbench/alerts/${aid}`);
     await auditorContext.close();
   }, 300_000);
 
@@ -317,5 +317,38 @@ describe('red numbers lead to their cases', () => {
       await context.close();
       await app.db.pool.query(`DELETE FROM alerts WHERE alert_id = $1`, [id]);
     }
+  }, 300_000);
+});
+
+describe('past months', () => {
+  it('on a past month the "now" indicators say 仅当前 with no status colour, and the ticker says its alerts are current', async () => {
+    const context = await newContext(browser);
+    const page = await signIn(context, app.url, DEMO.leader);
+    await page.goto(`${app.url}/screen/${city}`);
+    await poll(() => page.locator('[data-testid=cockpit]').count()).toBe(1);
+    const latest = await apiIndicators(page, city);
+    const nowCodes = latest.indicators.filter((i) => i.grain === 'now').map((i) => i.code);
+    expect(nowCodes.length).toBeGreaterThan(10);
+    expect(latest.indicators.filter((i) => i.current_only)).toEqual([]);
+    expect(await page.locator('[data-current-only]').count()).toBe(0);
+    expect(await page.textContent('[data-testid=alerts-title]')).not.toContain('当前预警');
+
+    const past = latest.periods[latest.periods.length - 4];
+    const board = await apiIndicators(page, city, past);
+    expect(board.period).toBe(past);
+    for (const i of board.indicators) {
+      expect(i.current_only, i.code).toBe(nowCodes.includes(i.code));
+      if (i.current_only) expect([i.value, i.status], i.code).toEqual([null, 'no_data']);
+    }
+    await page.goto(`${app.url}/screen/${city}?period=${past}`);
+    await poll(() => page.locator('[data-current-only]').count()).toBe(nowCodes.length);
+    for (const code of nowCodes) {
+      const tile = page.locator(`article[data-indicator=${code}]`);
+      expect((await tile.locator('.foot').textContent())?.trim(), code).toBe('仅当前');
+      expect(await tile.getAttribute('data-status'), code).not.toBe('ok');
+    }
+    expect(await page.textContent('[data-testid=alerts-title]')).toContain('当前预警');
+    await page.screenshot({ path: shotPath('screen-past-month.png') });
+    await context.close();
   }, 300_000);
 });

@@ -39,6 +39,8 @@ export interface Indicator {
   reason_en: string | null;
   series: { period: string; value: number | null }[];
   drillable: boolean;
+  /** A "now" indicator on a month without a snapshot of its own (a past month): it has a current value only. */
+  current_only: boolean;
   /** An R indicator with a list of the alerts behind it (/screen/<area>/alerts/<code>). */
   alerts_listable: boolean;
   /** A city-wide figure (the fund ledger is pooled per scheme, A06/A07): the same on every area's screen. */

@@ -44,7 +44,14 @@ export interface IndicatorMeta {
 export type DrillFilter = { member: string; operator: string; values?: string[] } | { or: DrillFilter[] } | { and: DrillFilter[] };
 
 /** The views of the screen audience the board reads, and the members it names itself. */
-export const SCREEN_VIEWS = ['screen_months', 'screen_now', 'screen_projects', 'screen_fund', 'screen_payroll'] as const;
+export const SCREEN_VIEWS = [
+  'screen_months',
+  'screen_now',
+  'screen_projects',
+  'screen_fund',
+  'screen_payroll',
+  'screen_death_clock'
+] as const;
 const PERIODS_VIEW = 'screen_months';
 /** Every member this module names outright (the rest come from the views' indicator meta); linted in semantic-layer/model.test.ts. */
 export const SCREEN_MEMBERS = [
@@ -153,6 +160,23 @@ function screenDefs(engine: SemanticEngine): { defs: IndicatorDef[]; companions:
 
 const isNowDef = (d: IndicatorDef) => d.meta.grain === 'now';
 
+/**
+ * The "now" snapshot that stands for month `period` among the snapshots' months. For the newest month,
+ * the newest snapshot up to the month after it (a run's snapshot is labelled with its newest payout month
+ * or the month of its as-of date). For a past month only a snapshot of that month: an older one would
+ * show an earlier state as the month's, a newer one today's — without one, the "now" indicators say they
+ * have a current value only.
+ */
+export function nowSnapshotFor(snapshots: string[], period: string, periods: string[]): string | null {
+  const latest = period === periods[periods.length - 1];
+  return (
+    [...snapshots]
+      .sort()
+      .filter((p) => (latest || p >= period) && p <= addMonths(period, 1))
+      .pop() ?? null
+  );
+}
+
 const ym = (d: Date) => `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
 export function addMonths(period: string, n: number): string {
   const [y, m] = period.split('-').map(Number);
@@ -256,7 +280,7 @@ export async function buildBoard(
   const nowView = defs.find(isNowDef)?.view;
   const nowRows = (nowView && seriesRows.get(nowView)) || [];
   const nowPeriods = nowRows.map((r) => r.__period as string).sort();
-  const nowPeriod = nowPeriods.filter((p) => p <= addMonths(period, 1)).pop() ?? null;
+  const nowPeriod = nowSnapshotFor(nowPeriods, period, periods);
 
   const indicators: Indicator[] = [];
   for (const d of defs) {
@@ -351,6 +375,7 @@ export async function buildBoard(
       unit: d.meta.unit as Unit,
       direction: d.meta.direction,
       grain: isNow ? 'now' : 'month',
+      current_only: isNow && at === null,
       value,
       exact,
       previous,
@@ -453,10 +478,11 @@ export async function childValues(
         isNowDef(def) ? addMonths(period, 1) : period
       );
       const at = isNowDef(def)
-        ? (data
-            .map((r) => r.__period as string)
-            .sort()
-            .pop() ?? null)
+        ? nowSnapshotFor(
+            data.map((r) => r.__period as string),
+            period,
+            periods
+          )
         : period;
       const get = (p: string | null) => {
         const r = p ? data.find((x) => x.__period === p) : undefined;

@@ -69,6 +69,7 @@ function board(value: number): IndicatorsResponse {
         series: [],
         drillable: true,
         alerts_listable: false,
+        current_only: false,
         city_level: false,
         bounds: null
       }
