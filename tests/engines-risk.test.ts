@@ -259,6 +259,9 @@ describe('detect-risk', () => {
         days_to_record: 74,
         stop_period: null,
         amount_paid: '12000.00',
+        // died 2025-02-10, recorded 2025-04-25: March's and April's payments (paid on the 1st) went out
+        // before the record arrived — the recording lag's cost shown beside R05
+        amount_before_record: '6000.00',
         periods_paid: 4,
         stopped_timely: false,
         days_running: 125

@@ -69,11 +69,27 @@ describe('the counter-metric next to R05 on the wall screen', () => {
       [period]
     );
     expect(facts.withdrawn).toBeGreaterThan(0); // the demo city has withdrawn records: the test can fail
-    expect(shown).toEqual([
-      { key: 'screen_months.records_withdrawn@last12', window: '近12月', value: facts.withdrawn },
-      { key: 'screen_months.restorations@last12', window: '近12月', value: facts.restorations }
-    ]);
-    expect(await tile.textContent()).toMatch(/近12月撤销.*应补发/);
+    // and what was paid between the deaths recorded in the month the board shows and their records (issue
+    // 18.4) — the board's month is the newest with payouts, which may be earlier than the facts' newest
+    const shownMonth = await leader.evaluate(async (c) => (await (await fetch(`/api/indicators?region=${c}`)).json()).period, city);
+    const [lag] = await q(
+      `SELECT COALESCE(sum(amount_before_record), 0)::float8 AS paid FROM risk_clock
+        WHERE event_kind = 'death' AND date_trunc('month', recorded_on) = ($1 || '-01')::date`,
+      [shownMonth]
+    );
+    expect(shown).toEqual(
+      expect.arrayContaining([
+        { key: 'screen_months.records_withdrawn@last12', window: '近12月', value: facts.withdrawn },
+        { key: 'screen_months.restorations@last12', window: '近12月', value: facts.restorations },
+        { key: 'screen_death_clock.paid_before_record@month', window: '本月', value: lag.paid }
+      ])
+    );
+    expect(shown).toHaveLength(3);
+    expect(await tile.textContent()).toMatch(/近12月撤销/);
+    expect(await tile.textContent()).toMatch(/应补发/);
+    expect(await tile.textContent()).toMatch(/记录前已发/);
+    // the tile says what it measures: stopped in time after the record arrived
+    expect(await leader.locator('article.tile[data-indicator="R05"] .title').textContent()).toBe('死亡记录后停发及时率');
     // readable whole: each figure inside its tile, clear of the value, not cut
     const fit = await leader.$eval('article.tile[data-indicator="R05"]', (t) => {
       const box = t.getBoundingClientRect();
@@ -216,5 +232,6 @@ describe('prevented before payment next to R07', () => {
     ]);
     expect(await leader.locator('article.tile[data-indicator="R07"] [data-testid=companions]').textContent()).toMatch(/本月拦截.*累计拦截/);
     await leader.locator('section.panel:has(article.tile[data-indicator="R07"])').screenshot({ path: shotPath('r-panel-prevented.png') });
-  });
+    // a payroll check, a month of payments and the facts rebuilt: minutes on a busy machine
+  }, 300_000);
 });

@@ -5,7 +5,8 @@
 --   the typical (median) recording lag. Deaths count every paid benefit for periods starting after
 --   the death; custody counts exclusive-group pensions for periods wholly inside it. stop_period = the
 --   period after the last such paid period (NULL while still paid in the latest payment run);
---   stopped_timely = nothing was paid for a due period after the record arrived. Records withdrawn as of
+--   stopped_timely = nothing was paid for a due period after the record arrived; amount_before_record = what
+--   was paid for due periods before it arrived (the recording lag's cost). Records withdrawn as of
 --   :as_of are left out (so is R05, built on this table).
 
 -- step: events
@@ -30,7 +31,8 @@ DELETE FROM risk_clock WHERE :full::boolean OR id_number IN (SELECT id_number FR
 
 -- step: clock
 INSERT INTO risk_clock (record_id, event_kind, id_number, source, event_date, recorded_on, first_due_period, stop_period,
-                        days_to_record, days_to_stop, days_running, amount_paid, periods_paid, stopped_timely, as_of, run_id)
+                        days_to_record, days_to_stop, days_running, amount_paid, amount_before_record, periods_paid, stopped_timely,
+                        as_of, run_id)
 WITH run AS (
   SELECT max(period) AS last_run FROM payments WHERE status = 'paid' AND period <= :as_of_month::date
 ), paid AS (
@@ -40,7 +42,8 @@ WITH run AS (
     FROM (SELECT * FROM k_ev e0 WHERE EXISTS (SELECT 1 FROM risk_pay_screen s WHERE s.id_number = e0.id_number AND s.max_period >= e0.first_due)) e
     CROSS JOIN LATERAL (
       SELECT sum(p.amount) AS amount, count(DISTINCT p.period) AS periods, max(p.period) AS last_paid,
-             count(*) FILTER (WHERE e.recorded_at IS NOT NULL AND COALESCE(p.paid_at, p.period::timestamptz) > e.recorded_at) AS after_record
+             count(*) FILTER (WHERE e.recorded_at IS NOT NULL AND COALESCE(p.paid_at, p.period::timestamptz) > e.recorded_at) AS after_record,
+             sum(p.amount) FILTER (WHERE e.recorded_at IS NOT NULL AND COALESCE(p.paid_at, p.period::timestamptz) <= e.recorded_at) AS before_record
         FROM payments p
         JOIN ref_schemes s ON s.scheme_code = p.scheme_code AND (e.event_kind = 'death' OR s.exclusive_group IS NOT NULL)
        WHERE p.id_number = e.id_number AND p.status = 'paid' AND p.period >= e.first_due
@@ -48,7 +51,8 @@ WITH run AS (
          AND (p.paid_at IS NULL OR p.paid_at < :as_of_end::timestamptz)) x
    WHERE x.amount IS NOT NULL
 ), x AS (
-  SELECT e.*, COALESCE(pd.amount, 0) AS amount, COALESCE(pd.periods, 0) AS periods, pd.last_paid, pd.after_record,
+  SELECT e.*, COALESCE(pd.amount, 0) AS amount, COALESCE(pd.before_record, 0) AS before_record, COALESCE(pd.periods, 0) AS periods,
+         pd.last_paid, pd.after_record,
          CASE WHEN pd.last_paid IS NULL THEN e.first_due
               WHEN pd.last_paid >= LEAST(COALESCE(e.last_due, 'infinity'::date), run.last_run) THEN NULL
               ELSE (pd.last_paid + interval '1 month')::date END AS stop_period
@@ -59,7 +63,7 @@ WITH run AS (
 SELECT record_id, event_kind, id_number, source, event_date, recorded_on, first_due, stop_period,
        recorded_on - event_date, stop_period - event_date,
        CASE WHEN stop_period IS NULL THEN :as_of::date - event_date END,
-       amount, periods,
+       amount, before_record, periods,
        CASE WHEN recorded_at IS NULL THEN NULL ELSE COALESCE(after_record, 0) = 0 END,
        :as_of::date, :run_id::bigint
   FROM x;
