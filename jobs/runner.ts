@@ -4,7 +4,9 @@
 // Contract: the lock is a session-level advisory lock keyed by hashtext('yinling:' || job), held
 // on a dedicated connection for the whole run; if it is taken the run is recorded as `skipped`.
 // The job function gets a JobContext to report its counts; the row in job_runs is finished with
-// status ok/failed, the counts and the error message (never a stack trace for the operator).
+// status ok/failed, the counts and the error message (never a stack trace for the operator). A run
+// cut off before it could finish its row (the database or the process died) is marked failed,
+// "interrupted", by the next run of the same job.
 import os from 'node:os';
 import type { Pool } from '../core/db/pool.ts';
 
@@ -58,6 +60,16 @@ export async function runJob(
       [job, opts.trigger ?? 'manual', opts.asOf ?? null, got.rows[0].ok ? 'running' : 'skipped', os.hostname()]
     );
     runId = Number(inserted.rows[0].run_id);
+    if (got.rows[0].ok) {
+      // Runs of this job still marked running were cut off (the process or the database died): we hold the
+      // job's lock, so none of them is alive. Said once, by the next run, which then does the work again.
+      await pool.query(
+        `UPDATE job_runs SET status = 'failed', finished_at = now(),
+                error = 'interrupted: the process or the database stopped during the run'
+          WHERE job = $1 AND status = 'running' AND run_id <> $2`,
+        [job, runId]
+      );
+    }
     if (!got.rows[0].ok) {
       await pool.query(`UPDATE job_runs SET finished_at = now(), error = 'another run of this job holds the lock' WHERE run_id = $1`, [
         runId
@@ -97,7 +109,11 @@ export async function runJob(
     );
     return { runId, status, counts, error, durationMs: Date.now() - started };
   } finally {
-    await lockClient.query(`SELECT pg_advisory_unlock_all()`).catch(() => {});
-    lockClient.release();
+    // A connection the database dropped (a crash, a restart) goes, instead of back into the pool.
+    const lost = await lockClient.query(`SELECT pg_advisory_unlock_all()`).then(
+      () => undefined,
+      (e: Error) => e
+    );
+    lockClient.release(lost);
   }
 }

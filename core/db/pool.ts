@@ -22,8 +22,11 @@ export function createPool(url: string, opts: { max?: number; applicationName?: 
     application_name: opts.applicationName ?? 'yinling',
     options: '-c timezone=Asia/Shanghai'
   });
-  // An idle client losing its connection (server restart) must not crash the process.
+  // A client losing its connection (the server restarting or crashing) must not crash the process: an
+  // idle one reports to the pool; one that is checked out but between queries (a job's lock connection)
+  // reports to itself, and nobody else listens there. The query in flight, if any, fails on its own.
   pool.on('error', (err) => console.error(`[db] idle connection error: ${err.message}`));
+  pool.on('connect', (client) => client.on('error', (err) => console.error(`[db] connection lost: ${err.message}`)));
   return pool;
 }
 
@@ -52,17 +55,22 @@ export async function endPool(pool: pg.Pool, ms = 10_000): Promise<void> {
 /** Run fn inside a transaction on one client. */
 export async function withTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let result: T;
   try {
     await client.query('BEGIN');
-    const result = await fn(client);
+    result = await fn(client);
     await client.query('COMMIT');
-    return result;
   } catch (e) {
-    await client.query('ROLLBACK').catch(() => {});
+    // a connection the database dropped is destroyed, not handed to the next caller
+    const lost = await client.query('ROLLBACK').then(
+      () => undefined,
+      (r: Error) => r
+    );
+    client.release(lost);
     throw e;
-  } finally {
-    client.release();
   }
+  client.release();
+  return result;
 }
 
 /** Replace the database name in a connection URL. */
