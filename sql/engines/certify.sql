@@ -231,6 +231,8 @@ INSERT INTO cert_status AS s (id_number, as_of, status, method, certified_at, va
                               last_certified_at, last_valid_until, region_code, lapsed_on, run_id, updated_at)
 SELECT id_number, as_of, status, method, certified_at, valid_until, rule, evidence_ids, last_certified_at, last_valid_until, region_code, lapsed_on, run_id, updated_at
   FROM c_status_new
+ -- in key order: a first run inserts every recipient, and index pages filled in order stay in cache
+ ORDER BY id_number
 ON CONFLICT (id_number) DO UPDATE SET
   as_of = EXCLUDED.as_of, status = EXCLUDED.status, method = EXCLUDED.method, certified_at = EXCLUDED.certified_at,
   valid_until = EXCLUDED.valid_until, rule = EXCLUDED.rule, evidence_ids = EXCLUDED.evidence_ids,
@@ -282,6 +284,8 @@ SELECT e.*
 INSERT INTO cert_events (id_number, kind, event_date, cycle_key, reason, method, rule, evidence_ids, region_code, as_of, run_id)
 SELECT e.id_number, e.kind, e.event_date, e.cycle_key, e.reason, e.method, e.rule, COALESCE(e.ids, '{}'), e.region_code, :as_of::date, :run_id::bigint
   FROM c_ins_events e
+ -- in key order (see "upsert status"): city first run 343k events, a third faster than in the order of c_new_events
+ ORDER BY e.id_number, e.kind, e.cycle_key
 ON CONFLICT (id_number, kind, cycle_key) DO NOTHING;
 
 -- step: resumptions to insert

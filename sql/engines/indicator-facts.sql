@@ -26,12 +26,6 @@
 --     as of :as_of or earlier (detected_as_of, migration 0017; not the wall-clock opened_at), in
 --     their current status.
 
--- step: window
-CREATE TEMP TABLE f_window ON COMMIT DROP AS
-SELECT LEAST(COALESCE((SELECT min(period) FROM payments), date_trunc('month', :as_of::date)::date),
-             date_trunc('month', :as_of::date)::date) AS first_period,
-       date_trunc('month', :as_of::date)::date AS last_period;
-
 -- step: person regions
 CREATE TEMP TABLE f_person ON COMMIT DROP AS
 SELECT p.id_number, p.birth_date, p.status,
@@ -42,6 +36,124 @@ SELECT p.id_number, p.birth_date, p.status,
   LEFT JOIN region_paths rp ON rp.code = COALESCE(p.residence_region, p.hukou_region);
 CREATE UNIQUE INDEX ON f_person (id_number);
 ANALYZE f_person;
+
+-- Payments by month and region are kept between runs in ind_pay_month (migration 0036): reading every
+-- payment again on each run was the largest step (city: 11.9 M rows, 10 M person-months). A run
+--   * rebuilds the cache when it is empty or the scheme catalogue (which schemes are pensions) changed;
+--   * otherwise recomputes the months that received payment rows since the last run: the loader writes
+--     new and corrected payments as new rows of their period with loaded_at = its transaction's start,
+--     and removes a replaced version only by writing its successor (same key, so the same period);
+--   * and moves the payments of people whose region changed (or who appeared or left) in the months
+--     kept from the region they were counted in (ind_pay_person) to the new one: the sums are additive
+--     per person and month, and exact (numeric).
+-- "Since the last run" is loaded_at ≥ the basis' loaded_before: the earliest start of any transaction
+-- open when the last run began (pg_stat_activity, which shows the sessions of this role), so a
+-- payment committed after that run's snapshot is never missed.
+
+-- step: payments basis
+CREATE TEMP TABLE f_pay_basis ON COMMIT DROP AS
+SELECT s.schemes, b.loaded_before AS since, (b.schemes IS DISTINCT FROM s.schemes) AS rebuild,
+       LEAST(now(), (SELECT min(a.xact_start) FROM pg_stat_activity a WHERE a.xact_start IS NOT NULL)) AS loaded_before
+  FROM (SELECT string_agg(scheme_code || '=' || COALESCE(exclusive_group, ''), ',' ORDER BY scheme_code) AS schemes FROM ref_schemes) s
+  LEFT JOIN ind_pay_basis b ON true;
+
+-- step: payment months loaded since
+CREATE TEMP TABLE f_pay_dirty ON COMMIT DROP AS
+SELECT DISTINCT p.period FROM payments p
+ WHERE NOT (SELECT rebuild FROM f_pay_basis) AND p.loaded_at >= (SELECT since FROM f_pay_basis);
+ANALYZE f_pay_dirty;
+
+-- step: people moved
+CREATE TEMP TABLE f_pay_moved ON COMMIT DROP AS
+SELECT COALESCE(o.id_number, n.id_number) AS id_number, COALESCE(o.region_code, '') AS old_region, COALESCE(n.region_code, '') AS new_region
+  FROM ind_pay_person o
+  FULL JOIN (SELECT id_number, region_code FROM f_person WHERE region_code <> '') n ON n.id_number = o.id_number
+ WHERE NOT (SELECT rebuild FROM f_pay_basis) AND o.region_code IS DISTINCT FROM n.region_code;
+ANALYZE f_pay_moved;
+
+-- step: forget payment months
+DELETE FROM ind_pay_month WHERE (SELECT rebuild FROM f_pay_basis) OR period IN (SELECT period FROM f_pay_dirty);
+
+-- step: move payments of the moved
+INSERT INTO ind_pay_month AS t
+WITH per_person AS (
+  SELECT p.period, p.id_number,
+         sum(p.amount) FILTER (WHERE p.status = 'paid') AS paid,
+         sum(p.amount) FILTER (WHERE p.status = 'paid' AND s.exclusive_group IS NOT NULL) AS pension,
+         count(*) FILTER (WHERE p.status = 'paid') AS n_paid,
+         count(*) FILTER (WHERE p.status IN ('failed', 'returned')) AS n_failed
+    FROM payments p
+    LEFT JOIN ref_schemes s ON s.scheme_code = p.scheme_code
+   WHERE p.id_number IN (SELECT id_number FROM f_pay_moved)
+     AND NOT EXISTS (SELECT 1 FROM f_pay_dirty d WHERE d.period = p.period)
+   GROUP BY p.period, p.id_number
+)
+SELECT pp.period, x.region_code,
+       COALESCE(sum(x.sign * pp.paid), 0), COALESCE(sum(x.sign * pp.pension), 0),
+       COALESCE(sum(x.sign) FILTER (WHERE pp.pension IS NOT NULL), 0), sum(x.sign * pp.n_paid), sum(x.sign * pp.n_failed)
+  FROM per_person pp JOIN f_pay_moved m USING (id_number)
+ CROSS JOIN LATERAL (VALUES (m.old_region, -1), (m.new_region, 1)) AS x(region_code, sign)
+ GROUP BY 1, 2
+ON CONFLICT (period, region_code) DO UPDATE SET
+  payout_amount = t.payout_amount + EXCLUDED.payout_amount, pension_payout = t.pension_payout + EXCLUDED.pension_payout,
+  pension_people_paid = t.pension_people_paid + EXCLUDED.pension_people_paid,
+  payments_paid = t.payments_paid + EXCLUDED.payments_paid, payments_failed = t.payments_failed + EXCLUDED.payments_failed;
+
+-- step: payments of every month
+INSERT INTO ind_pay_month
+WITH per_person AS (
+  SELECT p.period, p.id_number,
+         sum(p.amount) FILTER (WHERE p.status = 'paid') AS paid,
+         sum(p.amount) FILTER (WHERE p.status = 'paid' AND s.exclusive_group IS NOT NULL) AS pension,
+         count(*) FILTER (WHERE p.status = 'paid') AS n_paid,
+         count(*) FILTER (WHERE p.status IN ('failed', 'returned')) AS n_failed
+    FROM payments p
+    LEFT JOIN ref_schemes s ON s.scheme_code = p.scheme_code
+   WHERE (SELECT rebuild FROM f_pay_basis)
+   GROUP BY p.period, p.id_number
+)
+SELECT pp.period, COALESCE(fp.region_code, ''),
+       COALESCE(sum(pp.paid), 0), COALESCE(sum(pp.pension), 0), count(*) FILTER (WHERE pp.pension IS NOT NULL),
+       sum(pp.n_paid), sum(pp.n_failed)
+  FROM per_person pp LEFT JOIN f_person fp ON fp.id_number = pp.id_number
+ GROUP BY 1, 2;
+
+-- step: payments of the months loaded since
+INSERT INTO ind_pay_month
+WITH per_person AS (
+  SELECT p.period, p.id_number,
+         sum(p.amount) FILTER (WHERE p.status = 'paid') AS paid,
+         sum(p.amount) FILTER (WHERE p.status = 'paid' AND s.exclusive_group IS NOT NULL) AS pension,
+         count(*) FILTER (WHERE p.status = 'paid') AS n_paid,
+         count(*) FILTER (WHERE p.status IN ('failed', 'returned')) AS n_failed
+    FROM f_pay_dirty d
+    JOIN payments p ON p.period = d.period
+    LEFT JOIN ref_schemes s ON s.scheme_code = p.scheme_code
+   GROUP BY p.period, p.id_number
+)
+SELECT pp.period, COALESCE(fp.region_code, ''),
+       COALESCE(sum(pp.paid), 0), COALESCE(sum(pp.pension), 0), count(*) FILTER (WHERE pp.pension IS NOT NULL),
+       sum(pp.n_paid), sum(pp.n_failed)
+  FROM per_person pp LEFT JOIN f_person fp ON fp.id_number = pp.id_number
+ GROUP BY 1, 2;
+
+-- step: people's payment regions
+DELETE FROM ind_pay_person WHERE (SELECT rebuild FROM f_pay_basis) OR id_number IN (SELECT id_number FROM f_pay_moved);
+INSERT INTO ind_pay_person (id_number, region_code)
+SELECT id_number, region_code FROM f_person
+ WHERE region_code <> '' AND (SELECT rebuild FROM f_pay_basis)
+UNION ALL
+SELECT id_number, new_region FROM f_pay_moved WHERE new_region <> '';
+DELETE FROM ind_pay_basis;
+INSERT INTO ind_pay_basis (schemes, loaded_before) SELECT schemes, loaded_before FROM f_pay_basis;
+
+-- step: window
+-- From the first month with a payment (every period of payments is in ind_pay_month, each with a
+-- payment counted as paid or failed) to the as-of month.
+CREATE TEMP TABLE f_window ON COMMIT DROP AS
+SELECT LEAST(COALESCE((SELECT min(period) FROM ind_pay_month WHERE payments_paid + payments_failed > 0), date_trunc('month', :as_of::date)::date),
+             date_trunc('month', :as_of::date)::date) AS first_period,
+       date_trunc('month', :as_of::date)::date AS last_period;
 
 -- step: region grid
 CREATE TEMP TABLE f_grid ON COMMIT DROP AS
@@ -100,23 +212,9 @@ WINDOW w AS (PARTITION BY g.region_code ORDER BY g.period);
 
 -- step: payments by month
 CREATE TEMP TABLE f_pay ON COMMIT DROP AS
-WITH per_person AS (
-  SELECT p.period, p.id_number,
-         sum(p.amount) FILTER (WHERE p.status = 'paid') AS paid,
-         sum(p.amount) FILTER (WHERE p.status = 'paid' AND s.exclusive_group IS NOT NULL) AS pension,
-         count(*) FILTER (WHERE p.status = 'paid') AS n_paid,
-         count(*) FILTER (WHERE p.status IN ('failed', 'returned')) AS n_failed
-    FROM payments p
-    LEFT JOIN ref_schemes s ON s.scheme_code = p.scheme_code
-   WHERE p.period BETWEEN (SELECT first_period FROM f_window) AND (SELECT last_period FROM f_window)
-   GROUP BY p.period, p.id_number
-)
-SELECT pp.period, COALESCE(fp.region_code, '') AS region_code,
-       COALESCE(sum(pp.paid), 0) AS payout_amount, COALESCE(sum(pp.pension), 0) AS pension_payout,
-       count(*) FILTER (WHERE pp.pension IS NOT NULL) AS pension_people_paid,
-       sum(pp.n_paid) AS payments_paid, sum(pp.n_failed) AS payments_failed
-  FROM per_person pp LEFT JOIN f_person fp ON fp.id_number = pp.id_number
- GROUP BY 1, 2;
+SELECT period, region_code, payout_amount, pension_payout, pension_people_paid, payments_paid, payments_failed
+  FROM ind_pay_month
+ WHERE period BETWEEN (SELECT first_period FROM f_window) AND (SELECT last_period FROM f_window);
 
 -- step: other flows by month
 CREATE TEMP TABLE f_flow ON COMMIT DROP AS

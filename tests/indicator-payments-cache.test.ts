@@ -1,0 +1,114 @@
+// The payments by month and region that indicator-facts keeps between runs (migration 0036, issue 22):
+// a run recomputes only the months that received payment rows since the last run and moves the
+// payments of people whose region changed. A month it failed to recompute would keep its old sums —
+// so after a correction delivered for a past month, and after a person moves, the facts of the next run
+// must show the change, to the cent, and equal what a rebuild from every payment gives.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshDatabase, type TestDatabase } from './db.ts';
+import { generateCity } from '../seeds/generator/index.ts';
+import { ingestInbox } from '../jobs/ingest/index.ts';
+import { buildIndicatorFacts } from '../jobs/indicator-facts.ts';
+
+let db: TestDatabase;
+let dir: string;
+let asOf: string;
+
+const q = async (sql: string, params: unknown[] = []) => (await db.pool.query(sql, params)).rows;
+/** The payment columns of the monthly facts, every month and region. */
+const payFacts = () =>
+  q(`SELECT to_char(period, 'YYYY-MM') AS period, region_code, payout_amount::text, pension_payout::text, pension_people_paid::int,
+            payments_paid::int, payments_failed::int
+       FROM ind_region_month ORDER BY period, region_code`);
+const cell = async (period: string, region: string) =>
+  (
+    await q(
+      `SELECT payout_amount::text AS paid, pension_people_paid::int AS people FROM ind_region_month WHERE to_char(period, 'YYYY-MM') = $1 AND region_code = $2`,
+      [period, region]
+    )
+  )[0];
+/** The same facts rebuilt from every payment (the cache forgotten). */
+async function rebuilt() {
+  await q('DELETE FROM ind_pay_basis');
+  await buildIndicatorFacts(db.pool, asOf);
+  return payFacts();
+}
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yinling-pay-cache-'));
+  const truth = await generateCity({ scale: 'tiny', seed: 4, outDir: path.join(dir, 'city') });
+  asOf = truth.asOf;
+  db = await freshDatabase();
+  await ingestInbox(db.pool, { inbox: path.join(dir, 'city') });
+  await q('REFRESH MATERIALIZED VIEW region_paths');
+  await buildIndicatorFacts(db.pool, asOf);
+}, 600_000);
+
+afterAll(async () => {
+  await db?.drop();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('indicator facts: the payments kept between runs', () => {
+  it('a correction delivered for a past month changes that month on the next run', async () => {
+    // a paid pension of a person with a known region, four months before the as-of month
+    const [p] = await q(
+      `SELECT p.payment_id, p.id_number, p.scheme_code, to_char(p.period, 'YYYYMM') AS period, p.amount::text AS amount,
+              to_char(p.paid_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS') AS paid_at, p.account_no,
+              to_char(p.period, 'YYYY-MM') AS month, COALESCE(pe.residence_region, pe.hukou_region) AS region
+         FROM payments p JOIN persons pe USING (id_number) JOIN region_paths rp ON rp.code = COALESCE(pe.residence_region, pe.hukou_region)
+        WHERE p.status = 'paid' AND p.paid_at IS NOT NULL
+          AND p.period = (date_trunc('month', $1::date) - interval '4 months')::date
+        ORDER BY p.payment_id LIMIT 1`,
+      [asOf]
+    );
+    expect(p).toBeTruthy();
+    const before = await cell(p.month, p.region);
+    const inbox = path.join(dir, 'fix');
+    fs.mkdirSync(path.join(inbox, 'payments'), { recursive: true });
+    const amount = (Number(p.amount) + 100.25).toFixed(2);
+    fs.writeFileSync(
+      path.join(inbox, 'payments', 'payments-correction.csv'),
+      'payment_id,id_number,scheme_code,period,amount,paid_at,status,account_no\n' +
+        `${p.payment_id},${p.id_number},${p.scheme_code},${p.period},${amount},${p.paid_at},paid,${p.account_no ?? ''}\n`
+    );
+    await ingestInbox(db.pool, { inbox });
+    expect((await q(`SELECT amount::text AS a FROM payments WHERE payment_id = $1`, [p.payment_id]))[0].a).toBe(amount);
+
+    await buildIndicatorFacts(db.pool, asOf);
+    const after = await cell(p.month, p.region);
+    expect((Number(after.paid) - Number(before.paid)).toFixed(2)).toBe('100.25');
+    expect(after.people).toBe(before.people);
+    const kept = await payFacts();
+    expect(await rebuilt()).toEqual(kept);
+  });
+
+  it("a person's move takes their past payments to the new region on the next run", async () => {
+    const [m] = await q(
+      `SELECT pe.id_number, COALESCE(pe.residence_region, pe.hukou_region) AS old_region,
+              (SELECT rp2.code FROM region_paths rp2
+                WHERE rp2.level = 'community' AND rp2.code <> COALESCE(pe.residence_region, pe.hukou_region)
+                  AND EXISTS (SELECT 1 FROM persons x WHERE COALESCE(x.residence_region, x.hukou_region) = rp2.code)
+                ORDER BY rp2.code LIMIT 1) AS new_region,
+              to_char(max(p.period), 'YYYY-MM') AS month, sum(p.amount) FILTER (WHERE p.period = max_period.m)::text AS paid
+         FROM persons pe JOIN payments p USING (id_number)
+         CROSS JOIN LATERAL (SELECT max(period) AS m FROM payments x WHERE x.id_number = pe.id_number AND x.period <= $1::date) max_period
+        WHERE p.status = 'paid' AND p.period <= $1::date AND pe.residence_region IS NOT NULL
+        GROUP BY pe.id_number, pe.residence_region, pe.hukou_region
+        ORDER BY pe.id_number LIMIT 1`,
+      [asOf]
+    );
+    expect(m?.new_region).toBeTruthy();
+    const [oldBefore, newBefore] = [await cell(m.month, m.old_region), await cell(m.month, m.new_region)];
+    await q(`UPDATE persons SET residence_region = $2 WHERE id_number = $1`, [m.id_number, m.new_region]);
+
+    await buildIndicatorFacts(db.pool, asOf);
+    const [oldAfter, newAfter] = [await cell(m.month, m.old_region), await cell(m.month, m.new_region)];
+    expect((Number(oldBefore.paid) - Number(oldAfter.paid)).toFixed(2)).toBe(Number(m.paid).toFixed(2));
+    expect((Number(newAfter.paid) - Number(newBefore?.paid ?? 0)).toFixed(2)).toBe(Number(m.paid).toFixed(2));
+    const kept = await payFacts();
+    expect(await rebuilt()).toEqual(kept);
+  });
+});
