@@ -318,7 +318,7 @@ export function bar3dOption(
             const d = (p as { data: { name: string; value: number[] } }).data;
             return `${d.name}\n${formatValue(d.value[2], unit, ctx.lang).number}`;
           },
-          textStyle: { ...textStyle(ctx, 12, '#fff'), backgroundColor: 'rgba(6,20,44,0.75)', padding: [2, 4], lineHeight: px(15, ctx) }
+          textStyle: { ...textStyle(ctx, 12, '#fff'), backgroundColor: 'rgba(6,20,44,0.75)', padding: [2, 4], lineHeight: px(20, ctx) }
         },
         data
       }
