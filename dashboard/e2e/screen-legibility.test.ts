@@ -181,4 +181,141 @@ describe('the wall screen from 3 m', () => {
     await page.screenshot({ path: shotPath('legible-hero-at-risk.png') });
     await bounded('closing the context', context.close());
   }, 300_000);
+
+  for (const [width, height] of [
+    [1920, 1080],
+    [1440, 900]
+  ] as const) {
+    it(`every tile title fits whole, in English and Chinese, and English has no full-width punctuation, at ${width}×${height}`, async () => {
+      const context = await newContext(browser, { viewport: { width, height } });
+      const page = await signIn(context, app.url, DEMO.leader);
+      for (const lang of ['zh', 'en'] as const) {
+        await context.addCookies([{ name: 'yinling_lang', value: lang, url: app.url }]);
+        await page.goto(`${app.url}/screen`);
+        await poll(() => page.getAttribute('[data-testid=cockpit]', 'lang')).toBe(lang === 'zh' ? 'zh-CN' : 'en');
+        const pages = page.locator('[data-testid=family-pages] button');
+        let titles = 0;
+        for (let i = 0; i < (await pages.count()); i++) {
+          await pages.nth(i).click();
+          await poll(() => pages.nth(i).getAttribute('aria-pressed')).toBe('true');
+          const cut = await bounded(
+            'measuring the titles',
+            page.$$eval('[data-testid=tile-title]', (els) =>
+              els.filter((e) => e.checkVisibility()).map((e) => ({ text: e.textContent ?? '', sw: e.scrollWidth, cw: e.clientWidth }))
+            )
+          );
+          titles += cut.length;
+          expect(
+            cut.filter((c) => c.sw > c.cw),
+            `${lang}, page ${i + 1}`
+          ).toEqual([]);
+        }
+        expect(titles).toBe(41);
+        if (lang === 'en') {
+          // English text — what is shown, what screen readers read, tooltips and labels — has no full-width
+          // punctuation (，。：（）… of Chinese typography). Names from the data (areas, people) are Chinese, not punctuation.
+          const fullWidth = await bounded(
+            'reading the English text',
+            page.evaluate(() => {
+              const found: string[] = [];
+              const re = /[\u3000-\u303f\uff00-\uffef]/;
+              const root = document.querySelector('[data-testid=cockpit]')!;
+              const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+              for (let n = walker.nextNode(); n; n = walker.nextNode()) if (re.test(n.textContent ?? '')) found.push(n.textContent!.trim());
+              for (const el of root.querySelectorAll('[title], [aria-label]'))
+                for (const a of ['title', 'aria-label']) {
+                  const v = el.getAttribute(a);
+                  if (v && re.test(v)) found.push(`${a}=${v}`);
+                }
+              return found;
+            })
+          );
+          expect(fullWidth).toEqual([]);
+          // A shortened label still offers the full title.
+          const p06 = page.locator('[data-indicator="P06"] [data-testid=tile-title]');
+          await page.locator('[data-testid=family-pages] button').first().click();
+          expect(await p06.textContent()).toBe('Community-managed');
+          expect(await p06.getAttribute('title')).toBe('Community-managed rate');
+          await page.screenshot({ path: shotPath(`titles-${width}x${height}-en.png`) });
+        }
+      }
+      await bounded('closing the context', context.close());
+    }, 300_000);
+  }
+
+  for (const lang of ['zh', 'en'] as const) {
+    it(`on a phone (390×844, ${lang}): one column, hero figures, every family a section — no horizontal overflow, nothing overlapping`, async () => {
+      const context = await newContext(browser, {
+        viewport: { width: 390, height: 844 },
+        deviceScaleFactor: 2,
+        isMobile: true,
+        hasTouch: true
+      });
+      await context.addCookies([{ name: 'yinling_lang', value: lang, url: app.url }]);
+      const page = await signIn(context, app.url, DEMO.leader);
+      await page.goto(`${app.url}/screen`);
+      await chartsReady(page);
+      const layout = await bounded(
+        'measuring the phone layout',
+        page.evaluate(() => {
+          const visible = (sel: string, root: ParentNode = document) => [...root.querySelectorAll(sel)].filter((e) => e.checkVisibility());
+          const box = (e: Element) => e.getBoundingClientRect();
+          const overlaps = (els: Element[], what: string) => {
+            const out: string[] = [];
+            for (let i = 0; i < els.length; i++)
+              for (let j = i + 1; j < els.length; j++) {
+                const a = box(els[i]),
+                  b = box(els[j]);
+                if (Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1)
+                  out.push(
+                    `${what}: ${els[i].getAttribute('data-indicator') ?? els[i].className} × ${els[j].getAttribute('data-indicator') ?? els[j].className}`
+                  );
+              }
+            return out;
+          };
+          const problems: string[] = [];
+          // the page's blocks: header, hero, each section (families, map, alerts), in one column
+          const cockpit = document.querySelector('[data-testid=cockpit]')!;
+          const blocks = [
+            cockpit.querySelector('header.top')!,
+            cockpit.querySelector('[data-testid=hero]')!,
+            ...visible('section.panel', cockpit)
+          ];
+          problems.push(...overlaps(blocks, 'blocks'));
+          problems.push(...overlaps(visible('[data-hero]'), 'hero'));
+          problems.push(...overlaps(visible('header.top > * > *, header.top .side > *'), 'header'));
+          for (const panel of visible('section.panel[data-family]')) {
+            problems.push(...overlaps(visible('article.tile', panel), `tiles of ${panel.getAttribute('data-family')}`));
+            for (const tile of visible('article.tile', panel)) {
+              problems.push(
+                ...overlaps(visible(':scope > button > .head, :scope > button > .mid, :scope > button > .foot', tile), 'tile parts')
+              );
+              const t = tile.querySelector('[data-testid=tile-title]') as HTMLElement;
+              if (t.scrollWidth > t.clientWidth || t.scrollHeight > t.clientHeight + 2)
+                problems.push(`${tile.getAttribute('data-indicator')} title cut`);
+            }
+          }
+          for (const e of visible('body *'))
+            if (box(e).right > innerWidth + 0.5 && !e.closest('[data-testid=alert-ticker] li'))
+              problems.push(`${e.tagName}.${e.className} sticks out`);
+          const sections = visible('section.panel').map((e) => box(e));
+          return {
+            scrollWidth: document.documentElement.scrollWidth,
+            oneColumn: sections.every((r) => r.left < 20 && r.right > innerWidth - 20),
+            tiles: visible('article.tile[data-indicator]').length,
+            families: visible('section.panel[data-family]').length,
+            hero: visible('[data-hero]').length,
+            pager: visible('[data-testid=family-pages]').length,
+            problems: problems.slice(0, 20)
+          };
+        })
+      );
+      expect(layout).toEqual({ scrollWidth: 390, oneColumn: true, tiles: 41, families: 6, hero: 6, pager: 0, problems: [] });
+      // The page scrolls (the wall's fixed viewport would cut it): the alerts at the end can be reached.
+      await page.locator('[data-testid=alert-ticker]').scrollIntoViewIfNeeded();
+      expect(await page.evaluate(() => scrollY)).toBeGreaterThan(0);
+      await page.screenshot({ path: shotPath(`phone-390x844-${lang}.png`), fullPage: true });
+      await bounded('closing the context', context.close());
+    }, 300_000);
+  }
 });
