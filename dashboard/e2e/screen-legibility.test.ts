@@ -52,7 +52,7 @@ async function smallText(page: Page, scale: number): Promise<Small[]> {
           continue;
         let px = parseFloat(getComputedStyle(el).fontSize);
         if (el instanceof SVGElement) {
-          const m = (el as SVGGraphicsElement).getScreenCTM?.();
+          const m = (el as unknown as SVGGraphicsElement).getScreenCTM?.();
           if (m) px *= Math.hypot(m.a, m.b);
         }
         const min = (el.closest('[data-lead]') ? 18 : 16) * scale;
@@ -318,4 +318,52 @@ describe('the wall screen from 3 m', () => {
       await bounded('closing the context', context.close());
     }, 300_000);
   }
+
+  it('the map labels never overlap: a label that does not fit is hidden and shows on hover', async () => {
+    for (const viewport of [
+      { width: 1920, height: 1080 },
+      { width: 390, height: 844 }
+    ]) {
+      const context = await newContext(browser, { viewport });
+      await context.addCookies([{ name: 'yinling_lang', value: 'en', url: app.url }]);
+      const page = await signIn(context, app.url, DEMO.leader);
+      await page.goto(`${app.url}/screen`);
+      const city = (await page.getAttribute('[data-testid=cockpit]', 'data-region'))!;
+      const district = (await apiIndicators(page, city)).region.children[0].code;
+      for (const path of [city, `${city}/${district}`]) {
+        await page.goto(`${app.url}/screen/${path}`);
+        await chartsReady(page);
+        await poll(() => page.locator('[data-testid=region-map] a[data-region]').count()).toBeGreaterThan(1);
+        const labels = () =>
+          page.$$eval('[data-testid=region-map] a[data-region]', (els) =>
+            els.map((e) => {
+              const r = e.getBoundingClientRect();
+              const shown = getComputedStyle(e.querySelector('.n')!).visibility === 'visible';
+              return { code: e.getAttribute('data-region')!, shown, r: { l: r.left, r: r.right, t: r.top, b: r.bottom } };
+            })
+          );
+        const all = await bounded('measuring the map labels', labels());
+        const shown = all.filter((x) => x.shown);
+        expect(shown.length, `${viewport.width}: ${path}`).toBeGreaterThan(0);
+        for (let i = 0; i < shown.length; i++)
+          for (let j = i + 1; j < shown.length; j++) {
+            const a = shown[i].r,
+              b = shown[j].r;
+            expect(
+              a.l < b.r && b.l < a.r && a.t < b.b && b.t < a.b,
+              `${shown[i].code} × ${shown[j].code} at ${viewport.width}: ${path}`
+            ).toBe(false);
+          }
+        // A hidden label shows while its area is hovered.
+        const hidden = all.find((x) => !x.shown);
+        if (hidden) {
+          const spot = page.locator(`[data-testid=region-map] a[data-region="${hidden.code}"]`);
+          await spot.hover();
+          await poll(() => spot.locator('.n').evaluate((e) => getComputedStyle(e).visibility)).toBe('visible');
+        }
+        await page.screenshot({ path: shotPath(`map-labels-${viewport.width}-${path.split('/').length}.png`) });
+      }
+      await bounded('closing the context', context.close());
+    }
+  }, 300_000);
 });
