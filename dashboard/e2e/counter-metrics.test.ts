@@ -51,7 +51,7 @@ describe('the counter-metric next to R05 on the wall screen', () => {
   it('shows the records withdrawn and the restorations owed over the twelve months up to the month shown', async () => {
     const leader = await pageOf(DEMO.leader);
     const city = (await q(`SELECT code FROM regions WHERE level = 'city'`))[0].code;
-    await leader.goto(`${app.url}/screen/${city}`);
+    await leader.goto(`${app.url}/screen/${city}?ind=R05`); // the R family's page
     const tile = leader.locator('article.tile[data-indicator="R05"] [data-testid=companions]');
     await poll(() => tile.count()).toBe(1);
     const shown = await leader.$$eval('article.tile[data-indicator="R05"] [data-companion]', (els) =>
@@ -98,7 +98,7 @@ describe('the counter-metric next to R05 on the wall screen', () => {
         const r = e.getBoundingClientRect();
         return {
           inside: r.left >= box.left && r.right <= box.right && r.top >= box.top && r.bottom <= box.bottom,
-          clearOfValue: r.left >= value.right,
+          clearOfValue: r.left >= value.right || r.top >= value.bottom,
           cut: (e as HTMLElement).scrollWidth > (e as HTMLElement).clientWidth + 1
         };
       });
@@ -221,7 +221,7 @@ describe('prevented before payment next to R07', () => {
     await buildIndicatorFacts(app.db.pool, today > period ? today : period);
 
     const leader = await pageOf(DEMO.leader);
-    await leader.goto(`${app.url}/screen/${city}?period=${period.slice(0, 7)}`);
+    await leader.goto(`${app.url}/screen/${city}?period=${period.slice(0, 7)}&ind=R07`);
     await poll(() => leader.locator('article.tile[data-indicator="R07"] [data-companion]').count()).toBe(2);
     const shown = await leader.$$eval('article.tile[data-indicator="R07"] [data-companion]', (els) =>
       els.map((e) => ({ window: e.getAttribute('data-window'), cents: Math.round(Number(e.getAttribute('data-value')) * 100) }))

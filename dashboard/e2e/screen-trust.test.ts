@@ -149,7 +149,7 @@ describe('honest colours', () => {
   it('draws the certification counts as parallel bars: widths in the order of the values, labels never inside a bar', async () => {
     const context = await newContext(browser);
     const page = await signIn(context, app.url, DEMO.leader);
-    await page.goto(`${app.url}/screen`);
+    await page.goto(`${app.url}/screen?ind=C01`); // the certification family's page
     await chartsReady(page);
     const chart = page.locator('[data-testid=chart-funnel]');
     expect(await chart.getAttribute('data-shape')).toBe('bars');

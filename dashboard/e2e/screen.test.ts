@@ -213,6 +213,8 @@ describe('the wall screen', () => {
     expect(breached, 'the tiny city plants paid-after-death cases: R01 must be critical').toBeTruthy();
     const tile = page.locator(`[data-indicator="${breached!.code}"]`);
     await poll(() => tile.getAttribute('data-status')).toBe('critical');
+    // The families page in pairs beside the map: show the breached tile's page.
+    await page.click(`[data-testid=family-pages] button:has([data-page-family="${breached!.family}"])`);
     // Red, and not by colour alone: the ✕ icon.
     const look = await tile.evaluate((el) => ({
       border: getComputedStyle(el).borderLeftColor,
@@ -343,6 +345,7 @@ describe('the wall screen', () => {
     await page.goto(`${app.url}/screen/${district}`);
     await page.waitForURL(`**/screen/${city}/${district}`);
     // Selecting a tile puts its indicator on the map and ranked bars.
+    await page.click('[data-testid=family-pages] button:has([data-page-family="C"])');
     await page.locator('[data-indicator="C01"] button.main').click();
     await poll(() => page.inputValue('[data-testid=indicator-select]')).toBe('C01');
     const rows = await page.evaluate(async (r) => (await fetch(`/api/indicators/C01/regions?region=${r}`)).json(), district);

@@ -21,6 +21,8 @@ export interface Indicator {
   family: Family;
   title_zh: string;
   title_en: string;
+  /** The tile's English label where title_en is too long for a tile (the model's meta short_en), else null. */
+  short_en: string | null;
   unit: Unit;
   direction: 'higher_better' | 'lower_better' | 'neutral';
   grain: 'month' | 'now';

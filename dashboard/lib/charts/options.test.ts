@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bar3dOption, choroplethOption, mapPalette, periodLabels, rankedBars, trendOption } from './options.ts';
+import { bar3dOption, choroplethOption, mapPalette, mapRange, periodLabels, rankedBars, trendOption } from './options.ts';
 import { escapeHtml, markup, trusted } from './html.ts';
 import { sparklinePath } from './sparkline.ts';
 import { centroid } from './geo.ts';
@@ -78,9 +78,45 @@ describe('choropleth', () => {
     expect(opt.series[0].nameProperty).toBe('code');
     expect(opt.series[0].data[1]).toMatchObject({ name: 'B', value: 9, itemStyle: { borderColor: COLORS.critical } });
     expect(opt.series[0].data[0].itemStyle).toBeUndefined();
-    expect([opt.visualMap.min, opt.visualMap.max]).toEqual([3, 9]);
+    // a count: the legend starts at zero, so the smallest area is not drawn empty
+    expect([opt.visualMap.min, opt.visualMap.max]).toEqual([0, 9]);
+    expect(opt.visualMap.text[1]).toBe('0条');
     expect(opt.visualMap.inRange.color).toEqual(mapPalette('lower_better'));
     expect(opt.tooltip.formatter({ name: 'B' })).toContain('柯桥区<br/>9条  ✕ 严重');
+  });
+});
+
+describe('the map scale', () => {
+  const rows = (vals: number[]) => vals.map((v, i) => ({ code: `R${i}`, name: `r${i}`, value: v, status: 'ok' as const }));
+  it('starts counts and amounts at zero, keeps the spread of rates', () => {
+    expect(mapRange(rows([1812, 1946]), 'people')).toEqual([0, 1946]);
+    expect(mapRange(rows([2_000_000, 2_050_000]), 'yuan')).toEqual([0, 2_050_000]);
+    expect(mapRange(rows([-5, 3]), 'yuan')).toEqual([-5, 3]);
+    expect(mapRange(rows([95.1, 98.2]), '%')).toEqual([95.1, 98.2]);
+    expect(mapRange(rows([0, 0]), 'alerts')).toEqual([0, 1]);
+  });
+  it('3D: outlines breached areas in their status colour and gives the smallest area a bar', () => {
+    const opt = o(
+      bar3dOption(
+        'm',
+        [
+          { code: 'A', name: 'a', value: 1812, status: 'ok' },
+          { code: 'B', name: 'b', value: 1946, status: 'warn' }
+        ],
+        { A: [120, 30], B: [121, 30] },
+        { A: '越城区', B: '柯桥区' },
+        'people',
+        'neutral',
+        ctx
+      )
+    );
+    expect(opt.geo3D.regions).toEqual([{ name: 'B', itemStyle: { borderColor: COLORS.warn, borderWidth: 3 } }]);
+    expect(opt.visualMap.min).toBe(0);
+    // heights measured from zero: an invisible point at 0, never a bar nor a tooltip of its own
+    const zero = opt.series[0].data.find((d: { value: number[] }) => d.value[2] === 0);
+    expect(zero).toMatchObject({ code: '', itemStyle: { opacity: 0 }, label: { show: false } });
+    expect(opt.tooltip.formatter({ data: zero })).toBe('');
+    expect(opt.series[0].data.filter((d: { code: string }) => d.code).map((d: { value: number[] }) => d.value[2])).toEqual([1812, 1946]);
   });
 });
 

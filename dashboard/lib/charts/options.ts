@@ -143,12 +143,20 @@ export function mapPalette(direction: 'higher_better' | 'lower_better' | 'neutra
   return direction === 'lower_better' ? ['#16325c', '#7a4b6b', '#e0664f', '#ff9a5a'] : ['#0f2f5c', '#1b5fa8', '#2e9be6', '#5fe0ff'];
 }
 
-function range(rows: RankedRow[]): [number, number] {
+/** Units that count or add up (people, money, payments, alerts, …): their map scale starts at zero. */
+const ZERO_BASED: ReadonlySet<Unit> = new Set<Unit>(['people', 'yuan', 'payments', 'alerts', 'sign-ups', 'records']);
+
+/**
+ * The map's colour (and 3D height) scale over the child regions' values. For counts and amounts it is
+ * anchored at zero, so the smallest area is coloured for what it has, not drawn empty as the bottom of
+ * a min–max stretch; rates, ratios and scores keep the spread of their values.
+ */
+export function mapRange(rows: RankedRow[], unit: Unit): [number, number] {
   const vals = rows.map((r) => r.value).filter((v): v is number => v !== null && Number.isFinite(v));
   if (!vals.length) return [0, 1];
-  const lo = Math.min(...vals);
+  const lo = ZERO_BASED.has(unit) ? Math.min(0, ...vals) : Math.min(...vals);
   const hi = Math.max(...vals);
-  return lo === hi ? [lo - 1, hi + 1] : [lo, hi];
+  return lo === hi ? (lo === 0 ? [0, 1] : [lo - 1, hi + 1]) : [lo, hi];
 }
 
 /**
@@ -165,7 +173,7 @@ export function choroplethOption(
   opts: { labels?: boolean } = {}
 ): EChartsOption {
   const labels = opts.labels ?? true; // the cockpit draws its own HTML labels (focusable buttons) over the map
-  const [min, max] = range(rows);
+  const [min, max] = mapRange(rows, unit);
   return {
     animationDurationUpdate: 500,
     tooltip: {
@@ -245,19 +253,32 @@ export function bar3dOption(
   direction: 'higher_better' | 'lower_better' | 'neutral',
   ctx: ChartContext
 ): EChartsOption {
-  const [min, max] = range(rows);
-  const data = rows
+  const [min, max] = mapRange(rows, unit);
+  const data: { name: string; code: string; value: number[]; itemStyle?: object; label?: object; tooltip?: object }[] = rows
     .filter((r) => centroids[r.code] && r.value !== null)
     .map((r) => ({
       name: names[r.code] ?? r.code,
       code: r.code,
       value: [...centroids[r.code], r.value as number]
     }));
+  // echarts-gl measures bar heights over the data's own extent, so the smallest area got no bar: an
+  // invisible point at the scale's zero (counts and amounts) anchors the heights there, as the legend.
+  const anchor = data[0];
+  if (anchor && min === 0 && !data.some((d) => d.value[2] === 0))
+    data.push({
+      name: '',
+      code: '',
+      value: [anchor.value[0], anchor.value[1], 0],
+      itemStyle: { opacity: 0 },
+      label: { show: false },
+      tooltip: { show: false }
+    });
   return {
     tooltip: {
       ...tooltipBase(ctx),
       formatter: (p: unknown) => {
-        const d = (p as { data: { name: string; value: number[] } }).data;
+        const d = (p as { data: { name: string; code: string; value: number[] } }).data;
+        if (!d.code) return ''; // the zero anchor
         return markup`${d.name}<br/>${formatValue(d.value[2], unit, ctx.lang).full}`;
       }
     },
@@ -287,6 +308,10 @@ export function bar3dOption(
       top: 0,
       bottom: px(26, ctx),
       itemStyle: { color: '#12305a', borderColor: 'rgba(150,210,255,0.8)', borderWidth: 1 },
+      // breached areas outlined in their status colour, as on the 2D map
+      regions: rows
+        .filter((r) => r.status === 'warn' || r.status === 'critical')
+        .map((r) => ({ name: r.code, itemStyle: { borderColor: STATUS_COLOR[r.status], borderWidth: px(3, ctx) } })),
       label: { show: false },
       emphasis: { label: { show: false }, itemStyle: { color: '#1b4a85' } },
       light: { main: { intensity: 1.1, shadow: false, alpha: 40, beta: 30 }, ambient: { intensity: 0.45 } },
@@ -318,7 +343,7 @@ export function bar3dOption(
             const d = (p as { data: { name: string; value: number[] } }).data;
             return `${d.name}\n${formatValue(d.value[2], unit, ctx.lang).number}`;
           },
-          textStyle: { ...textStyle(ctx, 12, '#fff'), backgroundColor: 'rgba(6,20,44,0.75)', padding: [2, 4], lineHeight: px(15, ctx) }
+          textStyle: { ...textStyle(ctx, 12, '#fff'), backgroundColor: 'rgba(6,20,44,0.75)', padding: [2, 4], lineHeight: px(20, ctx) }
         },
         data
       }

@@ -44,8 +44,15 @@ export interface ChartContext {
 /** Design pixels → CSS pixels at the current scale (ECharts sizes are CSS pixels; it renders at devicePixelRatio). */
 export const px = (n: number, ctx: ChartContext) => Math.round(n * ctx.scale * 10) / 10;
 
-export function textStyle(ctx: ChartContext, size = 15, color: string = COLORS.text) {
-  return { color, fontSize: px(size, ctx), fontFamily: "'Noto Sans CJK SC', 'PingFang SC', 'Microsoft YaHei', sans-serif" };
+/** The smallest text a wall screen draws, in design pixels (1920×1080): legible from 3 m. */
+export const MIN_TEXT = 16;
+
+export function textStyle(ctx: ChartContext, size = MIN_TEXT, color: string = COLORS.text) {
+  return {
+    color,
+    fontSize: px(Math.max(MIN_TEXT, size), ctx),
+    fontFamily: "'Noto Sans CJK SC', 'PingFang SC', 'Microsoft YaHei', sans-serif"
+  };
 }
 
 export function tooltipBase(ctx: ChartContext) {

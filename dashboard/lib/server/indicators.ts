@@ -22,6 +22,8 @@ export interface IndicatorMeta {
   family: Family;
   title_zh: string;
   title_en: string;
+  /** A shorter English title for the wall screen's tiles, where title_en does not fit a tile (beside it in the model's meta). */
+  short_en?: string;
   unit: string;
   direction: 'higher_better' | 'lower_better' | 'neutral';
   grain?: 'month' | 'now';
@@ -372,6 +374,7 @@ export async function buildBoard(
       family: d.meta.family,
       title_zh: d.meta.title_zh,
       title_en: d.meta.title_en,
+      short_en: d.meta.short_en ?? null,
       unit: d.meta.unit as Unit,
       direction: d.meta.direction,
       grain: isNow ? 'now' : 'month',

@@ -52,6 +52,7 @@ function board(value: number): IndicatorsResponse {
         family: 'P',
         title_zh: '退休人员总数',
         title_en: 'Recipients',
+        short_en: null,
         unit: 'people',
         direction: 'neutral',
         grain: 'now',

@@ -5,6 +5,9 @@
 // cockpit owns the timers. The last input time is module state so it survives navigation.
 import type { Family } from '$lib/i18n';
 
+/** Viewports this wide or narrower (CSS px) get the phone layout of the cockpit, not the wall. */
+export const PHONE_MAX_PX = 700;
+
 export const HEADLINE: Record<Family, string> = { P: 'P01', A: 'A01', C: 'C01', R: 'R06', S: 'S01', H: 'H01' };
 
 let lastInput = 0; // 0 = never: a freshly opened wall screen starts cycling at once
