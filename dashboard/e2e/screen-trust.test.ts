@@ -249,7 +249,7 @@ describe('red numbers lead to their cases', () => {
   it('an R tile opens the alerts behind it, as many as it shows; a leader’s ticker row opens its alert in that list, an auditor’s in the workbench', async () => {
     const context = await newContext(browser);
     const page = await signIn(context, app.url, DEMO.leader);
-    await page.goto(`${app.url}/screen/${city}`);
+    await page.goto(`${app.url}/screen/${city}?ind=R01`); // the R family's page
     await poll(() => page.locator('[data-testid=alert-ticker] li[data-alert]').count()).toBeGreaterThan(0);
     // the R count with the most alerts
     const values = await page.$$eval('[data-indicator^=R0]', (els) =>
@@ -294,6 +294,8 @@ describe('red numbers lead to their cases', () => {
   it('an alert that arrives while the screen shows stays pinned on top of the ticker while the others rotate', async () => {
     const context = await newContext(browser);
     const page = await signIn(context, app.url, DEMO.leader);
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${app.url}/screen/${city}?refresh=2`);
     await poll(() => page.locator('[data-testid=alert-ticker] li[data-alert]').count()).toBeGreaterThan(1);
     const raised = await app.db.pool.query(
@@ -313,6 +315,8 @@ describe('red numbers lead to their cases', () => {
       expect(await items.first().getAttribute('data-alert')).toBe(id);
       const overflow = await page.$eval('[data-testid=alert-ticker]', (el) => el.scrollHeight > el.clientHeight + 2);
       if (overflow) expect(await items.nth(1).getAttribute('data-alert'), 'the rest rotates below it').not.toBe(secondBefore);
+      // no effect loop (effect_update_depth_exceeded) or other error while the alert arrives and stays
+      expect(errors).toEqual([]);
     } finally {
       await context.close();
       await app.db.pool.query(`DELETE FROM alerts WHERE alert_id = $1`, [id]);
