@@ -7,5 +7,5 @@ import type { PageServerLoad } from './$types';
 export const load: PageServerLoad = async ({ locals, setHeaders }) => {
   if (!locals.resident) redirect(303, '/portal/login');
   setHeaders({ 'cache-control': 'no-store' }); // a person's own record: never cached
-  return { status: await myStatus(db(), locals.resident.id_number) };
+  return { status: await myStatus(db(), locals.resident.subject) };
 };
