@@ -378,3 +378,39 @@ export async function submitDeathReport(
   ]);
   return out;
 }
+
+/** A death this resident reported as the surviving spouse, and where its case stands (the portal's "what happens next"). */
+export interface SurvivorCase {
+  reference: string;
+  status: 'reported' | 'open' | 'closed';
+  close_reason: string | null;
+  deceased_name: string;
+  death_date: string | null;
+  funeral_grant: string | null;
+  account_balance: string | null;
+  /** The after-death tasks that concern the family: the funeral grant and the pension-account balance, open or done. */
+  grant_task: 'open' | 'done' | 'cancelled' | null;
+  balance_task: 'open' | 'done' | 'cancelled' | null;
+}
+
+/**
+ * The after-death cases in which this resident reported the death as the spouse — their own report or
+ * one that joined the case — newest first. Only what the survivor needs: the reference, the stage, the
+ * amounts payable to the family and whether those tasks are done; never the bank account.
+ */
+export async function mySurvivorCases(db: Queryable, idNumber: string): Promise<SurvivorCase[]> {
+  const r = await db.query(
+    `SELECT c.case_id::int, c.status, c.close_reason, p.name AS deceased_name,
+            to_char(COALESCE(c.death_date, (c.detail #>> '{report,death_date}')::date), 'YYYY-MM-DD') AS death_date,
+            c.funeral_grant::text, c.account_balance::text,
+            (SELECT t.status FROM tasks t WHERE t.case_id = c.case_id AND t.kind = 'funeral_grant' ORDER BY t.task_id DESC LIMIT 1) AS grant_task,
+            (SELECT t.status FROM tasks t WHERE t.case_id = c.case_id AND t.kind = 'account_balance' ORDER BY t.task_id DESC LIMIT 1) AS balance_task
+       FROM cases c JOIN persons p ON p.id_number = c.id_number
+      WHERE c.kind = 'after_death'
+        AND (c.detail -> 'report' @> jsonb_build_object('reporter_id', $1::text, 'relation', 'spouse')
+             OR c.detail -> 'further_reports' @> jsonb_build_array(jsonb_build_object('reporter_id', $1::text, 'relation', 'spouse')))
+      ORDER BY c.opened_at DESC`,
+    [idNumber]
+  );
+  return r.rows.map(({ case_id, ...x }) => ({ reference: deathReportReference(case_id), ...x }));
+}

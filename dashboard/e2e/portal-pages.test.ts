@@ -9,6 +9,7 @@ import { launchBrowser, poll, shotPath, startApp, type App } from './support/app
 import { axeViolations, residentContext, sizeProblems } from './support/portal.ts';
 import { ensureCheckupSlots, myBooking } from '../../core/workflow/checkup-bookings.ts';
 import { ensureActivitySessions } from '../../core/workflow/activities.ts';
+import { fileDemoSpouseReport } from '../../jobs/cli/start-log.ts';
 import { todayShanghai } from '../../core/time.ts';
 import { yuan } from '../lib/portal-text.ts';
 
@@ -444,6 +445,31 @@ describe('the session: its end said on every page, a warning before it, and a wa
       [id]
     );
     expect(left.rows[0].s).toBeGreaterThan(3600);
+    await c.close();
+  });
+});
+
+describe('the demo resident whose spouse died', () => {
+  it('sees the case, the funeral grant to their own account and the next steps, in elder sizes', async () => {
+    const widow = await fileDemoSpouseReport(app.db.pool);
+    expect(widow).toBeTruthy();
+    const k = await app.db.pool.query(
+      `SELECT case_id, status, funeral_grant::text FROM cases WHERE kind = 'after_death' AND detail -> 'further_reports' @> $1::jsonb`,
+      [JSON.stringify([{ reporter_id: widow, relation: 'spouse' }])]
+    );
+    expect(k.rowCount).toBe(1);
+    const c = await residentContext(app, browser, widow!, { bypassCSP: true, javaScriptEnabled: true });
+    const page = await c.newPage();
+    await page.goto(`${app.url}/portal`);
+    expect(await page.getAttribute('[data-testid=survivor]', 'data-status')).toBe(k.rows[0].status);
+    expect(await page.textContent('[data-testid=survivor]')).toContain('SH' + String(k.rows[0].case_id).padStart(6, '0'));
+    expect(await page.getAttribute('[data-testid=funeral-grant]', 'data-amount')).toBe(k.rows[0].funeral_grant);
+    expect(await page.locator('[data-testid=survivor-steps] li').count()).toBeGreaterThanOrEqual(3);
+    await page.screenshot({ path: shotPath('portal-spouse-died-390.png'), fullPage: true });
+    const m = await sizeProblems(page);
+    expect(m.small).toEqual([]);
+    expect(m.tooSmall).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await c.close();
   });
 });

@@ -214,7 +214,21 @@ const zh = {
   readStop: '停止朗读',
   sessionEnds: '为了安全，您的登录到 {time} 结束。',
   sessionEndingSoon: '您的登录还有 {minutes} 分钟（{time}）就结束了。要继续使用，请点“延长登录”。',
-  sessionExtend: '延长登录'
+  sessionExtend: '延长登录',
+  svTitle: '{name} 的身后事',
+  svReference: '编号 {reference}，去世日期 {date}。',
+  svReported: '我们已经收到您的报告，正在等待有关部门的死亡记录来核实。社区工作人员会联系您。',
+  svOpen: '有关部门的死亡记录已经核实，我们正在办理。',
+  svClosed: '这件事已经全部办完。',
+  svRefuted: '经过核实，这份报告不成立，待遇已恢复发放。如有疑问，请打 {phone}。',
+  svNext: '接下来会怎样',
+  svStepHold: '去世后的待遇已经暂停发放，不需要您再办手续。多发的钱会从应付给家属的款项中扣回。',
+  svGrant: '丧葬补助金 {amount} 元，会打到您报告时填写的您本人的账户。',
+  svGrantPaid: '丧葬补助金 {amount} 元已经发放到您本人的账户。',
+  svGrantLater: '核实以后，我们会告诉您丧葬补助金的金额。',
+  svBalance: '养老保险个人账户余额 {amount} 元，由继承人领取；工作人员会告诉您要带哪些材料。',
+  svBalancePaid: '养老保险个人账户余额 {amount} 元已经发放。',
+  svSurvivor: '作为配偶，您自己的待遇不受影响。如果您生活有困难，可以申请遗属补助，请打 {phone} 或到社区服务站。'
 };
 export type PortalKey = keyof typeof zh;
 type Key = PortalKey;
@@ -429,7 +443,23 @@ const en: Record<Key, string> = {
   readStop: 'Stop reading',
   sessionEnds: 'For your safety, you stay signed in until {time}.',
   sessionEndingSoon: 'You will be signed out in {minutes} minutes ({time}). To carry on, press "Stay signed in".',
-  sessionExtend: 'Stay signed in'
+  sessionExtend: 'Stay signed in',
+  svTitle: '{name}: after the death',
+  svReference: 'Reference {reference}; date of death {date}.',
+  svReported:
+    'We have your report and are waiting for the death record from the authorities to confirm it. Community staff will contact you.',
+  svOpen: 'The death record has been confirmed; we are dealing with everything.',
+  svClosed: 'Everything has been done.',
+  svRefuted: 'After checking, the report did not stand and the payments were restored. Questions: call {phone}.',
+  svNext: 'What happens next',
+  svStepHold: 'Payments after the death are on hold; you need do nothing. Anything overpaid is taken from what is due to the family.',
+  svGrant: 'The funeral grant of ¥{amount} will be paid into your own account, the one you gave in the report.',
+  svGrantPaid: 'The funeral grant of ¥{amount} has been paid into your own account.',
+  svGrantLater: 'Once confirmed, we will tell you the amount of the funeral grant.',
+  svBalance: 'The pension account balance of ¥{amount} goes to the heirs; staff will tell you which papers to bring.',
+  svBalancePaid: 'The pension account balance of ¥{amount} has been paid.',
+  svSurvivor:
+    'As the spouse, your own payments do not change. If money is tight, you may apply for survivor support: call {phone} or visit the community office.'
 };
 
 export function pt(lang: PortalLang, key: Key, vars: Record<string, string | number> = {}): string {
