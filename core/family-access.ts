@@ -252,7 +252,8 @@ async function textParent(db: Queryable, sms: SmsSender, who: { helperId: string
 /**
  * A step a signed-in resident takes on the account they are looking at: their own (nothing to check),
  * or a parent's as a helper — then the link's role must allow `cap` (else 403), and after the step the
- * parent gets a text saying what the helper did (`what`, in plain words). Returns the step's result.
+ * parent gets a text saying what the helper did (`what`, in plain words) — unless the step did nothing
+ * (returned false or { ok: false }). Returns the step's result.
  */
 export async function onAccount<T>(
   pool: Pool,
@@ -269,6 +270,9 @@ export async function onAccount<T>(
     throw new HttpError(403, `a helper with role ${acting.role} may not ${cap}`, 'helper_not_allowed');
   }
   const out = await step(acting.parent_id);
+  // a step that did nothing (false, or { ok: false }: full, already booked…) is no action to tell about
+  const didNothing = out === false || (typeof out === 'object' && out !== null && (out as { ok?: unknown }).ok === false);
+  if (didNothing) return out;
   await textParent(pool, sms, { helperId: resident.id_number, parentId: acting.parent_id }, what);
   await audit(pool, { type: 'resident', name: resident.id_number }, 'family.action', acting.parent_id, {
     cap,

@@ -120,6 +120,10 @@ describe('family access', () => {
     const after = await texts(parent, 'family_action');
     expect(after).toHaveLength(before + 1);
     expect(after.at(-1)).toContain('为您预约了体检');
+    // a step that did nothing (already booked) texts nothing
+    const again = await onAccount(db.pool, outboxSender, me2, 'request', '为您预约了体检', (who) => bookCheckup(db.pool, who, slot));
+    expect(again).toEqual({ ok: false, reason: 'already_booked' });
+    expect(await texts(parent, 'family_action')).toHaveLength(before + 1);
   });
 
   it('no role may give a bank account or report a death for the parent', async () => {
