@@ -85,7 +85,9 @@ try {
       fetch(`${base}/portal/checkups?/book`, {
         method: 'POST',
         redirect: 'manual',
-        headers: { cookie: c, origin: base, 'content-type': 'application/x-www-form-urlencoded' },
+        // accept text/html: a plain form post, as a browser without script sends it (fetch's default */* makes
+        // SvelteKit answer the action as JSON with status 200, which the counts below would call errors)
+        headers: { cookie: c, origin: base, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
         body: `slot=${slotIds[i % SLOTS]}`
       })
     )
