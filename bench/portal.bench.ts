@@ -17,6 +17,8 @@ import { chromium } from 'playwright-core';
 import { ROOT } from '../core/config.ts';
 import { requestSignInCode, verifySignInCode } from '../core/residents.ts';
 import { outboxSender } from '../core/sms.ts';
+import { ensureActivitySessions } from '../core/workflow/activities.ts';
+import { todayShanghai } from '../core/time.ts';
 import { ensureBuild } from '../dashboard/e2e/support/build.ts';
 import { untilHealthy } from '../dashboard/e2e/support/health.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../dashboard/e2e/support/chromium.ts';
@@ -25,7 +27,15 @@ import { cityDatabase, freePort } from './support.ts';
 const say = (m: string) => console.log(`[bench:portal] ${m}`);
 const RESIDENTS = 200;
 const SLOTS = 20;
-const PAGES = ['/portal', '/portal/payments', '/portal/subsidies', '/portal/checkups', '/portal/report-death/relation'];
+const PAGES = [
+  '/portal',
+  '/portal/payments',
+  '/portal/subsidies',
+  '/portal/checkups',
+  '/portal/activities',
+  '/portal/family',
+  '/portal/report-death/relation'
+];
 
 const db = await cityDatabase('portal', say);
 let web: ChildProcess | undefined;
@@ -75,7 +85,9 @@ try {
       fetch(`${base}/portal/checkups?/book`, {
         method: 'POST',
         redirect: 'manual',
-        headers: { cookie: c, origin: base, 'content-type': 'application/x-www-form-urlencoded' },
+        // accept text/html: a plain form post, as a browser without script sends it (fetch's default */* makes
+        // SvelteKit answer the action as JSON with status 200, which the counts below would call errors)
+        headers: { cookie: c, origin: base, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
         body: `slot=${slotIds[i % SLOTS]}`
       })
     )
@@ -105,7 +117,8 @@ try {
     `booking: ${RESIDENTS} residents at once on ${SLOTS} slots → ${confirmed} confirmed, ${full} full, ${errors} errors (database: ${inDb.n} booked, at most ${inDb.mx} per slot) in ${booking.booking_ms} ms (${booking.booking_per_s}/s); baseline ${RESIDENTS} page reads ${booking.baseline_read_ms} ms → ratio ${booking.ratio_to_baseline}`
   );
 
-  // pages on a throttled phone
+  // pages on a throttled phone (the activities page with the demo programme's sessions)
+  await ensureActivitySessions(db.pool, { from: todayShanghai() });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   const pages: Record<string, { usable_ms: number; bytes: number; js_bytes: number; ratio_ms: number; ratio_bytes: number }> = {};
   try {

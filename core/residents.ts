@@ -17,6 +17,8 @@ export const CODE_LOCK_MINUTES = 15;
 export const RESIDENT_SESSION_HOURS = 2;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+/** How a session token is kept in resident_sessions (never the token itself). */
+export const sessionHash = (token: string) => sha256(token);
 
 function idOrError(raw: string): string {
   const id = parseIdNumber(raw.trim());
@@ -127,21 +129,54 @@ export async function verifySignInCode(
 }
 
 export interface Resident {
+  /** The signed-in resident themselves (never anyone else). */
   id_number: string;
   name: string;
   expires_at: Date;
+  /** Acting for a parent through an active, unexpired family link (core/family-access.ts), else null. */
+  acting: { link_id: number; parent_id: string; parent_name: string; role: 'view' | 'certify' | 'requests' } | null;
+  /** Whose account the pages show: the parent's while acting, else the resident's own. */
+  subject: string;
 }
 
-/** The resident behind a portal session cookie, sliding its last-seen time; null when expired or unknown. */
+/**
+ * The resident behind a portal session cookie, sliding its last-seen time; null when expired or unknown.
+ * A family link the session acts through counts only while it is active and unexpired (revoked or
+ * expired: the session is the resident's own again, at once).
+ */
 export async function residentBySession(pool: Pool, token: string | undefined): Promise<Resident | null> {
   if (!token) return null;
   const r = await pool.query(
     `UPDATE resident_sessions s SET last_seen_at = now() FROM persons p
       WHERE s.session_id_hash = $1 AND s.expires_at > now() AND p.id_number = s.id_number
-      RETURNING s.id_number, p.name, s.expires_at`,
+      RETURNING s.id_number, p.name, s.expires_at, s.acting_link_id`,
     [sha256(token)]
   );
-  return r.rows[0] ?? null;
+  const x = r.rows[0];
+  if (!x) return null;
+  let acting: Resident['acting'] = null;
+  if (x.acting_link_id) {
+    const l = (
+      await pool.query(
+        `SELECT l.link_id::int, l.parent_id, p.name AS parent_name, l.role FROM family_links l JOIN persons p ON p.id_number = l.parent_id
+          WHERE l.link_id = $1 AND l.helper_id = $2 AND l.status = 'active' AND l.expires_at > now()`,
+        [x.acting_link_id, x.id_number]
+      )
+    ).rows[0];
+    acting = l ?? null;
+  }
+  return { id_number: x.id_number, name: x.name, expires_at: x.expires_at, acting, subject: acting?.parent_id ?? x.id_number };
+}
+
+/** Keep a portal session going (the "extend" button before it ends): a fresh RESIDENT_SESSION_HOURS from now. */
+export async function extendResidentSession(pool: Pool, token: string | undefined): Promise<Date | null> {
+  if (!token) return null;
+  const r = await pool.query(
+    `UPDATE resident_sessions SET expires_at = now() + make_interval(hours => $2), last_seen_at = now()
+      WHERE session_id_hash = $1 AND expires_at > now() RETURNING expires_at`,
+    [sha256(token), RESIDENT_SESSION_HOURS]
+  );
+  return r.rows[0]?.expires_at ?? null;
 }
 
 export async function residentSignOut(pool: Pool, token: string | undefined): Promise<void> {

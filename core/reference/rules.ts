@@ -18,7 +18,8 @@ export const RISK_RULES = [
   'shared_account',
   'post_death_activity',
   'no_sign_of_life',
-  'hold_not_honoured'
+  'hold_not_honoured',
+  'reported_death'
 ] as const;
 export type RiskRule = (typeof RISK_RULES)[number];
 

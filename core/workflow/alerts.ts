@@ -427,6 +427,7 @@ export async function transitionIn(c: PoolClient, input: TransitionInput): Promi
         `${code} needs a re-review within ${d.review_days} days and a checker: propose it, a second auditor approves it`,
         'needs_four_eyes'
       );
+    if (a.rule === 'reported_death') await checkReportedDeathClose(c, a, d.group);
     set.disposition = code;
     if (input.intentional !== undefined) set.disposition_intentional = input.intentional;
     if (code === 'duplicate') {
@@ -457,8 +458,60 @@ export async function transitionIn(c: PoolClient, input: TransitionInput): Promi
   }
   if (TERMINAL.has(step.to) && !a.closed_at) set.closed_at = new Date();
   const after = await update(c, a, who.user, set);
-  await recordEvent(c, a, after, { action, actor: input.actor, role: who.role, reason: input.reason, note: input.note });
+  const released =
+    action === 'close' && a.rule === 'reported_death' ? await refuteReportedDeath(c, a, who.user, String(set.disposition)) : null;
+  await recordEvent(c, a, after, {
+    action,
+    actor: input.actor,
+    role: who.role,
+    reason: input.reason,
+    note: input.note,
+    ...(released ? { extra: released } : {})
+  });
   return { alertId: a.alert_id, action, status: after.status, version: after.version, pending: false };
+}
+
+/**
+ * A reported death (rule reported_death, migration 0034) is closed by a person only as a false positive
+ * (the report was refuted, or withdrawn by the family) and only while its case still waits for a
+ * department record: once a record confirmed the death, the after-death case decides, not this item.
+ */
+async function checkReportedDeathClose(c: Queryable, a: AlertRow, group: string): Promise<void> {
+  if (group !== 'false_positive')
+    throw new HttpError(
+      409,
+      `a reported death is confirmed by a department death record, not closed by hand: close it only as a false positive (the report was wrong or withdrawn)`,
+      'reported_death_confirmed_by_record'
+    );
+  const k = await c.query(`SELECT status FROM cases WHERE 'case:' || case_id = $1 AND kind = 'after_death'`, [a.dedup_key]);
+  if (k.rows[0]?.status !== 'reported')
+    throw new HttpError(
+      409,
+      `the death reported for alert ${a.alert_id} is ${k.rows[0]?.status === 'open' ? 'confirmed by a department record' : 'no longer awaiting confirmation'}: the after-death case decides`,
+      'reported_death_not_pending'
+    );
+}
+
+/** The report did not stand: release its payment hold and close its after_death case and open tasks, all recorded. */
+async function refuteReportedDeath(c: Queryable, a: AlertRow, user: string, disposition: string): Promise<Record<string, unknown>> {
+  const caseId = Number(a.dedup_key.slice('case:'.length));
+  const h = await c.query(
+    `UPDATE payment_holds SET released_at = now(), released_by = $2, release_reason = $3
+      WHERE case_id = $1 AND origin = 'death_report' AND released_at IS NULL RETURNING hold_id`,
+    [caseId, user, `death report refuted (${disposition}, alert ${a.alert_id})`]
+  );
+  await c.query(
+    `UPDATE cases SET status = 'closed', closed_at = now(), close_reason = 'report_refuted',
+            detail = detail || jsonb_build_object('refuted', jsonb_build_object('by', $2::text, 'disposition', $3::text, 'alert_id', $4::bigint))
+      WHERE case_id = $1 AND status = 'reported'`,
+    [caseId, user, disposition, a.alert_id]
+  );
+  await c.query(
+    `UPDATE tasks SET status = 'cancelled', done_at = now(), result = jsonb_build_object('by', $2::text, 'why', 'death report refuted')
+      WHERE case_id = $1 AND status = 'open'`,
+    [caseId, user]
+  );
+  return { case_id: caseId, released_hold_ids: h.rows.map((x) => Number(x.hold_id)) };
 }
 
 type Ctx = { c: PoolClient; a: AlertRow; input: TransitionInput; who: { user: string; role: string; region: string } };

@@ -130,7 +130,66 @@ export async function openReportedDeathCase(
       followUp.createdBy
     ]
   );
+  await holdForReportedDeath(c, idNumber, deathDate, caseId, person.rows[0].region, rules.risk.severity.reported_death, followUp.createdBy);
   return { case_id: caseId, status: 'reported', created: true };
+}
+
+/**
+ * A newly reported death, inside the report's transaction (migration 0034): the person's payments are
+ * held at once — a suspension (never a stop: one unconfirmed source) of every scheme not terminated, from
+ * the month after the reported death — and a P1 item, the alert reported_death, goes to the auditors'
+ * workbench. Once per case (unique indexes); a second report joins the case and adds neither. The
+ * engines' merge keeps the alert while the case stays `reported`; a department death record confirms the
+ * case and the merge closes it (the after-death path takes over). An auditor who finds the report wrong
+ * closes the alert as a false positive (alerts.ts), which releases the hold and closes the case.
+ */
+async function holdForReportedDeath(
+  c: PoolClient,
+  idNumber: string,
+  deathDate: string,
+  caseId: number,
+  region: string | null,
+  severity: string,
+  by: string
+): Promise<void> {
+  const dedup = 'case:' + caseId;
+  // paid already after the reported death: the amount at risk and its periods
+  const paid = await c.query(
+    `SELECT COALESCE(sum(amount), 0)::numeric(14,2)::text AS amount, COALESCE(array_agg(DISTINCT period ORDER BY period), '{}') AS periods,
+            COALESCE(jsonb_agg(payment_id ORDER BY payment_id) FILTER (WHERE payment_id IS NOT NULL), '[]') AS ids
+       FROM payments WHERE id_number = $1 AND status = 'paid' AND period > $2::date`,
+    [idNumber, deathDate]
+  );
+  const a = await c.query(
+    `INSERT INTO alerts (rule, id_number, dedup_key, severity, status, amount_at_risk, periods, evidence, detail, region_code, detected_as_of, last_seen_as_of)
+     VALUES ('reported_death', $1, $2, $3, 'new', $4, $5, $6, $7, $8, $9, $9) RETURNING alert_id`,
+    [
+      idNumber,
+      dedup,
+      severity,
+      paid.rows[0].amount,
+      paid.rows[0].periods,
+      JSON.stringify({ case_ids: [caseId], payment_ids: paid.rows[0].ids }),
+      JSON.stringify({ case_id: caseId, reported_death_date: deathDate }),
+      region,
+      todayShanghai()
+    ]
+  );
+  const alertId = Number(a.rows[0].alert_id);
+  await c.query(
+    `INSERT INTO alert_transitions (alert_id, from_status, to_status, actor, reason, action) VALUES ($1, NULL, 'new', $2, $3, 'detect')`,
+    [alertId, by, `death reported (case ${caseId}): payments held until a department record confirms it`]
+  );
+  const schemes = await c.query(
+    `SELECT array_agg(DISTINCT scheme_code ORDER BY scheme_code) AS s FROM enrollments WHERE id_number = $1 AND status <> 'terminated'`,
+    [idNumber]
+  );
+  if (schemes.rows[0].s?.length)
+    await c.query(
+      `INSERT INTO payment_holds (id_number, scheme_codes, from_period, kind, source_confirmed, alert_id, origin, case_id)
+       VALUES ($1, $2, (date_trunc('month', $3::date) + interval '1 month')::date, 'suspend', false, $4, 'death_report', $5)`,
+      [idNumber, schemes.rows[0].s, deathDate, alertId, caseId]
+    );
 }
 
 // ---- the portal's report, one question per page -------------------------------------------------
@@ -318,4 +377,40 @@ export async function submitDeathReport(
     JSON.stringify(out)
   ]);
   return out;
+}
+
+/** A death this resident reported as the surviving spouse, and where its case stands (the portal's "what happens next"). */
+export interface SurvivorCase {
+  reference: string;
+  status: 'reported' | 'open' | 'closed';
+  close_reason: string | null;
+  deceased_name: string;
+  death_date: string | null;
+  funeral_grant: string | null;
+  account_balance: string | null;
+  /** The after-death tasks that concern the family: the funeral grant and the pension-account balance, open or done. */
+  grant_task: 'open' | 'done' | 'cancelled' | null;
+  balance_task: 'open' | 'done' | 'cancelled' | null;
+}
+
+/**
+ * The after-death cases in which this resident reported the death as the spouse — their own report or
+ * one that joined the case — newest first. Only what the survivor needs: the reference, the stage, the
+ * amounts payable to the family and whether those tasks are done; never the bank account.
+ */
+export async function mySurvivorCases(db: Queryable, idNumber: string): Promise<SurvivorCase[]> {
+  const r = await db.query(
+    `SELECT c.case_id::int, c.status, c.close_reason, p.name AS deceased_name,
+            to_char(COALESCE(c.death_date, (c.detail #>> '{report,death_date}')::date), 'YYYY-MM-DD') AS death_date,
+            c.funeral_grant::text, c.account_balance::text,
+            (SELECT t.status FROM tasks t WHERE t.case_id = c.case_id AND t.kind = 'funeral_grant' ORDER BY t.task_id DESC LIMIT 1) AS grant_task,
+            (SELECT t.status FROM tasks t WHERE t.case_id = c.case_id AND t.kind = 'account_balance' ORDER BY t.task_id DESC LIMIT 1) AS balance_task
+       FROM cases c JOIN persons p ON p.id_number = c.id_number
+      WHERE c.kind = 'after_death'
+        AND (c.detail -> 'report' @> jsonb_build_object('reporter_id', $1::text, 'relation', 'spouse')
+             OR c.detail -> 'further_reports' @> jsonb_build_array(jsonb_build_object('reporter_id', $1::text, 'relation', 'spouse')))
+      ORDER BY c.opened_at DESC`,
+    [idNumber]
+  );
+  return r.rows.map(({ case_id, ...x }) => ({ reference: deathReportReference(case_id), ...x }));
 }

@@ -8,6 +8,8 @@ import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, poll, shotPath, startApp, type App } from './support/app.ts';
 import { axeViolations, residentContext, sizeProblems } from './support/portal.ts';
 import { ensureCheckupSlots, myBooking } from '../../core/workflow/checkup-bookings.ts';
+import { ensureActivitySessions } from '../../core/workflow/activities.ts';
+import { fileDemoSpouseReport } from '../../jobs/cli/start-log.ts';
 import { todayShanghai } from '../../core/time.ts';
 import { yuan } from '../lib/portal-text.ts';
 
@@ -324,11 +326,166 @@ describe('book a health checkup', () => {
   });
 });
 
+describe('family access', () => {
+  it('a child asks, the parent consents by SMS code, the child acts for the parent; no bank answer, no forged link; one-tap revoke', async () => {
+    const [child, parent, stranger] = (
+      await app.db.pool.query(
+        `SELECT p.id_number FROM persons p WHERE p.phone IS NOT NULL AND p.status = 'retired'
+            AND NOT EXISTS (SELECT 1 FROM family_links l WHERE p.id_number IN (l.helper_id, l.parent_id))
+            AND NOT EXISTS (SELECT 1 FROM death_report_drafts r WHERE r.reporter_id = p.id_number)
+          ORDER BY p.id_number OFFSET 40 LIMIT 3`
+      )
+    ).rows.map((r) => r.id_number as string);
+    const texts = async (id: string, purpose: string) =>
+      (
+        await app.db.pool.query(
+          `SELECT o.body FROM sms_outbox o JOIN persons p ON p.phone = o.phone WHERE p.id_number = $1 AND o.purpose = $2 ORDER BY o.sms_id`,
+          [id, purpose]
+        )
+      ).rows.map((r) => r.body as string);
+    const c = await residentContext(app, browser, child);
+    const pc = await c.newPage();
+    await pc.goto(`${app.url}/portal/family`);
+    await pc.fill('[data-testid=family-parent]', parent);
+    await pc.check('input[name=role][value=requests]');
+    await pc.click('[data-testid=family-request]');
+    await pc.waitForSelector('[data-testid=family-sent]');
+    const code = /(?<!\d)(\d{6})(?!\d)/.exec((await texts(parent, 'family_consent')).at(-1)!)![1];
+    await pc.fill('[data-testid=family-code]', code);
+    await pc.click('[data-testid=family-confirm]');
+    await pc.waitForSelector('[data-testid=act]');
+    expect(await texts(parent, 'family_linked')).toHaveLength(1);
+    await pc.screenshot({ path: shotPath('portal-family-390.png'), fullPage: true });
+    const link = await pc.getAttribute('[data-testid=act]', 'data-link');
+    await pc.click('[data-testid=act]');
+    await pc.waitForSelector('[data-testid=acting]');
+    const parentName = (await app.db.pool.query(`SELECT name FROM persons WHERE id_number = $1`, [parent])).rows[0].name;
+    expect(await pc.textContent('main')).toContain(parentName);
+    expect((await texts(parent, 'family_action')).length).toBeGreaterThan(0);
+    const post = (path: string, form: Record<string, string>) =>
+      pc.request.post(`${app.url}${path}`, { form, headers: { origin: app.url, accept: 'text/html' }, maxRedirects: 0 });
+    // while acting, the death report (and its bank account) is refused: no draft of anyone gets a bank answer
+    await pc.goto(`${app.url}/portal/report-death/bank`);
+    expect(await pc.locator('[data-testid=portal-forbidden]').count()).toBe(1);
+    const bank = await post('/portal/report-death/bank', { bank_name: '中国银行', bank_account: '6216600000000000001' });
+    expect(bank.status()).toBe(403);
+    const drafts = await app.db.pool.query(`SELECT 1 FROM death_report_drafts WHERE reporter_id = ANY($1) AND answers ? 'bank_account'`, [
+      [child, parent]
+    ]);
+    expect(drafts.rowCount).toBe(0);
+    await c.close();
+
+    // a stranger forging the child's link id into the form reaches nobody
+    const s = await residentContext(app, browser, stranger);
+    const ps = await s.newPage();
+    const forged = await ps.request.post(`${app.url}/portal/family?/act`, {
+      form: { link: String(link) },
+      headers: { origin: app.url, accept: 'text/html' },
+      maxRedirects: 0
+    });
+    expect(forged.status()).toBe(403);
+    await ps.goto(`${app.url}/portal`);
+    expect(await ps.locator('[data-testid=acting]').count()).toBe(0);
+    await s.close();
+
+    // the parent sees who can see the account and removes the child with one tap
+    const p = await residentContext(app, browser, parent);
+    const pp = await p.newPage();
+    await pp.goto(`${app.url}/portal/family`);
+    expect(await pp.locator('[data-testid=helper]').count()).toBe(1);
+    await pp.click('[data-testid=revoke]');
+    await pp.waitForSelector('[data-testid=who-sees]');
+    expect(await pp.locator('[data-testid=helper]').count()).toBe(0);
+    await p.close();
+    const state = await app.db.pool.query(`SELECT status FROM family_links WHERE link_id = $1`, [link]);
+    expect(state.rows[0].status).toBe('revoked');
+  });
+});
+
+describe('activities and elderly education', () => {
+  it('signs up and cancels with scripts off; the place is taken and given back', async () => {
+    await ensureActivitySessions(app.db.pool, { from: today });
+    const id = (await app.db.pool.query(`SELECT id_number FROM persons WHERE phone IS NOT NULL ORDER BY id_number OFFSET 60 LIMIT 1`))
+      .rows[0].id_number;
+    const c = await residentContext(app, browser, id, { viewport: { width: 360, height: 640 } });
+    const page = await c.newPage();
+    await page.goto(`${app.url}/portal/activities`);
+    const session = await page.getAttribute('[data-testid=activity] >> nth=0', 'data-session');
+    const taken = async () =>
+      (await app.db.pool.query(`SELECT taken FROM activity_sessions WHERE session_id = $1`, [session])).rows[0].taken;
+    const before = await taken();
+    await page.click(`[data-session="${session}"] [data-testid=activity-signup]`);
+    await page.waitForSelector(`[data-session="${session}"][data-mine=true]`);
+    expect(await taken()).toBe(before + 1);
+    await page.screenshot({ path: shotPath('portal-activities-360.png'), fullPage: true });
+    await page.click(`[data-session="${session}"] [data-testid=activity-cancel]`);
+    await page.waitForSelector(`[data-session="${session}"][data-mine=false]`);
+    expect(await taken()).toBe(before);
+    await c.close();
+  });
+});
+
+describe('the session: its end said on every page, a warning before it, and a way to extend (scripts off)', () => {
+  it('warns in the last minutes and extends without losing the page', async () => {
+    const id = (await app.db.pool.query(`SELECT id_number FROM persons WHERE phone IS NOT NULL ORDER BY id_number OFFSET 61 LIMIT 1`))
+      .rows[0].id_number;
+    const c = await residentContext(app, browser, id);
+    const page = await c.newPage();
+    await page.goto(`${app.url}/portal/payments`);
+    expect(await page.locator('[data-testid=session-ends]').count()).toBe(1);
+    expect(await page.locator('[data-testid=session-warning]').count()).toBe(0);
+    await app.db.pool.query(`UPDATE resident_sessions SET expires_at = now() + interval '10 minutes' WHERE id_number = $1`, [id]);
+    await page.goto(`${app.url}/portal/payments`);
+    expect(await page.textContent('[data-testid=session-warning]')).toContain('分钟');
+    await page.click('[data-testid=extend-now]');
+    await page.waitForURL(/\/portal\/payments$/);
+    expect(await page.locator('[data-testid=session-warning]').count()).toBe(0);
+    const left = await app.db.pool.query(
+      `SELECT extract(epoch FROM expires_at - now())::int AS s FROM resident_sessions WHERE id_number = $1 ORDER BY expires_at DESC LIMIT 1`,
+      [id]
+    );
+    expect(left.rows[0].s).toBeGreaterThan(3600);
+    await c.close();
+  });
+});
+
+describe('the demo resident whose spouse died', () => {
+  it('sees the case, the funeral grant to their own account and the next steps, in elder sizes', async () => {
+    const widow = await fileDemoSpouseReport(app.db.pool);
+    expect(widow).toBeTruthy();
+    const k = await app.db.pool.query(
+      `SELECT case_id, status, funeral_grant::text FROM cases WHERE kind = 'after_death' AND detail -> 'further_reports' @> $1::jsonb`,
+      [JSON.stringify([{ reporter_id: widow, relation: 'spouse' }])]
+    );
+    expect(k.rowCount).toBe(1);
+    const c = await residentContext(app, browser, widow!, { bypassCSP: true, javaScriptEnabled: true });
+    const page = await c.newPage();
+    await page.goto(`${app.url}/portal`);
+    expect(await page.getAttribute('[data-testid=survivor]', 'data-status')).toBe(k.rows[0].status);
+    expect(await page.textContent('[data-testid=survivor]')).toContain('SH' + String(k.rows[0].case_id).padStart(6, '0'));
+    expect(await page.getAttribute('[data-testid=funeral-grant]', 'data-amount')).toBe(k.rows[0].funeral_grant);
+    expect(await page.locator('[data-testid=survivor-steps] li').count()).toBeGreaterThanOrEqual(3);
+    await page.screenshot({ path: shotPath('portal-spouse-died-390.png'), fullPage: true });
+    const m = await sizeProblems(page);
+    expect(m.small).toEqual([]);
+    expect(m.tooSmall).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
+    await c.close();
+  });
+});
+
 describe('elder sizes and accessibility on every new page', () => {
   it('keeps text ≥ 18 px, targets ≥ 60/44 px, ships no script, and axe-core finds nothing, at 390×844 and 360×640', async () => {
     const id = (await app.db.pool.query(`SELECT id_number FROM persons WHERE phone IS NOT NULL ORDER BY id_number OFFSET 20 LIMIT 1`))
       .rows[0].id_number;
-    const pages = ['/portal', '/portal/payments', '/portal/subsidies', '/portal/checkups', '/portal/report-death/relation'];
+    const pages = [
+      '/portal',
+      '/portal/payments',
+      '/portal/subsidies',
+      '/portal/checkups',
+      '/portal/report-death/relation',
+      '/portal/family'
+    ];
     for (const viewport of [
       { width: 390, height: 844 },
       { width: 360, height: 640 }
@@ -343,6 +500,11 @@ describe('elder sizes and accessibility on every new page', () => {
           expect(m.small, `${url} ${size} ${viewport.width}`).toEqual([]);
           expect(m.tooSmall, `${url} ${size} ${viewport.width}`).toEqual([]);
           expect(m.code, `${url}: no script`).toBe(0);
+          expect(m.readAloud, `${url}: read-aloud button`).toBe(1);
+          expect(m.phone, `${url}: a human phone number`).toBeGreaterThan(0);
+          // the read-aloud button shows only where the browser can speak
+          const speaks = await page.evaluate(() => 'speechSynthesis' in window && typeof SpeechSynthesisUtterance === 'function');
+          expect(await page.isVisible('#read-aloud'), url).toBe(speaks);
           expect(await axeViolations(page), `${url} ${size} ${viewport.width}`).toEqual([]);
         }
       await context.close();

@@ -72,7 +72,8 @@ async function measure(page: Page) {
       })
       .filter((t) => t.w && t.h);
     // the app's code: module scripts and preloads (app.html's small inline boot guard acts on /screen only)
-    const code = document.querySelectorAll('script[src], link[rel=modulepreload]').length;
+    // (and the read-aloud button's one small static script, static/read-aloud.js)
+    const code = document.querySelectorAll('script[src]:not([src="/read-aloud.js"]), link[rel=modulepreload]').length;
     const inline = [...document.querySelectorAll('script:not([src])')].reduce((n, s) => n + (s.textContent ?? '').length, 0);
     return { texts, targets, code, inline };
   });

@@ -18,9 +18,18 @@ import * as accounts from '../../core/accounts.ts';
 import { audit, type Actor } from '../../core/audit.ts';
 import { HttpError } from '../../core/errors.ts';
 import { ensureDemoAccounts } from '../../core/demo-accounts.ts';
-import { demoAccountLines, demoPayrollCheck, demoResidentLines, ingestSummary, openStartLog, type StartLog } from './start-log.ts';
+import {
+  demoAccountLines,
+  demoPayrollCheck,
+  demoResidentLines,
+  fileDemoSpouseReport,
+  ingestSummary,
+  openStartLog,
+  type StartLog
+} from './start-log.ts';
 import * as field from '../../core/workflow/field-visits.ts';
 import { ensureCheckupSlots } from '../../core/workflow/checkup-bookings.ts';
+import { ensureActivitySessions } from '../../core/workflow/activities.ts';
 import { importGeoJson } from '../geo.ts';
 import { backupDatabase, restoreDatabase } from '../backup.ts';
 import { loadCatalogues } from '../../core/reference/load.ts';
@@ -237,6 +246,11 @@ export const COMMANDS: Record<string, Command> = {
           for (const line of demoAccountLines(logins, `http://localhost:${config.port}`, passwordFile)) out.say(line);
           // the demo city's residents: one per situation the portal shows, and checkup days to book
           out.detail(`Opened ${await ensureCheckupSlots(db.pool)} checkup slots for the portal`);
+          out.detail(
+            `Opened ${await ensureActivitySessions(db.pool, { from: todayShanghai() })} activity and class sessions for the portal`
+          );
+          // the "spouse died" resident: a death report filed through the service, naming the resident the surviving spouse
+          await fileDemoSpouseReport(db.pool);
           const residentsFile = path.join(config.dataDir, 'demo-residents.json');
           for (const line of await demoResidentLines(db.pool, `http://localhost:${config.port}`, residentsFile)) out.say(line);
         }

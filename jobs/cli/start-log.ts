@@ -8,6 +8,7 @@ import type { Pool } from '../../core/db/pool.ts';
 import type { DemoLogin } from '../../core/demo-accounts.ts';
 import type { JobResult } from '../runner.ts';
 import { maskIdNumber, maskName } from '../../core/domain/masking.ts';
+import { reportDeath } from '../../core/workflow/death-reports.ts';
 
 const stamp = () => new Date().toLocaleTimeString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false });
 
@@ -121,9 +122,12 @@ export async function demoResidentLines(pool: Pool, url: string, file: string): 
       `EXISTS (SELECT 1 FROM subsidy_matches m JOIN ref_subsidy_projects r USING (project_code) WHERE m.id_number = p.id_number AND m.category = 'eligible_not_receiving' AND r.per = 'month')`
     ],
     [
-      'spouse died',
-      `EXISTS (SELECT 1 FROM enrollments mine JOIN enrollments theirs ON theirs.account_no = mine.account_no AND theirs.id_number <> mine.id_number
-                 JOIN deaths d ON d.id_number = theirs.id_number WHERE mine.id_number = p.id_number)`
+      // the feeds carry no household link: the portal's own data does — a death this resident reported as the
+      // surviving spouse (fileDemoSpouseReport files one at demo start, through the death report service)
+      'whose spouse died',
+      `EXISTS (SELECT 1 FROM cases k WHERE k.kind = 'after_death'
+                 AND (k.detail -> 'report' @> jsonb_build_object('reporter_id', p.id_number, 'relation', 'spouse')
+                      OR k.detail -> 'further_reports' @> jsonb_build_array(jsonb_build_object('reporter_id', p.id_number, 'relation', 'spouse'))))`
     ]
   ];
   const found: { situation: string; id_number: string; name: string }[] = [];
@@ -141,6 +145,66 @@ export async function demoResidentLines(pool: Pool, url: string, file: string): 
     `Demo residents — sign in at ${url}/portal with the ID number (full numbers in ${file}); the code: yinling sms outbox`,
     ...found.map((f) => `  ${f.situation.padEnd(w)}  ${maskIdNumber(f.id_number)}  ${maskName(f.name)}`)
   ];
+}
+
+/**
+ * The demo's "spouse died" resident, made honest through the portal's own data (the feeds carry no
+ * household link): once per database, a demo resident — alive, with a phone, not yet a reporter —
+ * reports through the death report service the death of a demo person who has a department death record
+ * and an open after-death case, as the surviving spouse, with the resident's own pension account for the
+ * funeral grant. The report joins the case (no hold, no workbench item: a record confirmed the death
+ * already). Returns the reporter's ID number, or null when the demo city has no such pair.
+ */
+export async function fileDemoSpouseReport(pool: Pool): Promise<string | null> {
+  const done = await pool.query(
+    `SELECT 1 FROM cases WHERE kind = 'after_death'
+        AND (detail -> 'report' @> '{"relation": "spouse", "demo": true}' OR detail -> 'further_reports' @> '[{"relation": "spouse", "demo": true}]')`
+  );
+  if (done.rowCount) return null;
+  const dead = (
+    await pool.query(
+      `SELECT c.id_number, to_char(c.death_date, 'YYYY-MM-DD') AS death_date, p.sex
+         FROM cases c JOIN persons p USING (id_number)
+        WHERE c.kind = 'after_death' AND c.status = 'open' AND c.death_date IS NOT NULL AND c.funeral_grant > 0
+        ORDER BY c.id_number LIMIT 1`
+    )
+  ).rows[0];
+  if (!dead) return null;
+  // a spouse of the other sex, close in age, alive, with a phone and a pension account of their own
+  const spouse = (
+    await pool.query(
+      `SELECT p.id_number, p.name, p.phone, e.account_no FROM persons p
+         JOIN enrollments e ON e.id_number = p.id_number AND e.status = 'active' AND e.account_no IS NOT NULL
+         JOIN persons d ON d.id_number = $1
+        WHERE p.phone IS NOT NULL AND p.sex IS DISTINCT FROM d.sex AND p.id_number <> d.id_number
+          AND NOT EXISTS (SELECT 1 FROM deaths x WHERE x.id_number = p.id_number)
+          AND NOT EXISTS (SELECT 1 FROM cases k WHERE k.id_number = p.id_number)
+        ORDER BY abs(p.birth_date - d.birth_date), p.id_number LIMIT 1`,
+      [dead.id_number]
+    )
+  ).rows[0];
+  if (!spouse) return null;
+  const r = await reportDeath(pool, {
+    id_number: dead.id_number,
+    reporter: spouse.name,
+    reporter_id: spouse.id_number,
+    relation: 'spouse',
+    death_date: dead.death_date,
+    phone: spouse.phone,
+    place: '家中',
+    bank_name: '养老金发放账户',
+    bank_account: spouse.account_no,
+    survivor: `spouse: ${spouse.name}`
+  });
+  // marks the demo's report, so a restart does not file another
+  await pool.query(
+    `UPDATE cases SET detail = CASE WHEN $2 THEN jsonb_set(detail, '{report,demo}', 'true')
+                                    ELSE jsonb_set(detail, '{further_reports}', (SELECT jsonb_agg(CASE WHEN f->>'reporter_id' = $3 THEN f || '{"demo": true}' ELSE f END)
+                                                                                  FROM jsonb_array_elements(detail->'further_reports') f)) END
+      WHERE case_id = $1`,
+    [r.case_id, r.created, spouse.id_number]
+  );
+  return spouse.id_number;
 }
 
 /**

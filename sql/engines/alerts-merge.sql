@@ -11,6 +11,8 @@
 --   positive comes back only when its facts change (new periods or a higher amount).
 --   A finding a live suppression covers (alert_suppressions: its rule for that person, or that account)
 --   opens no alert; the suppression's expiry ends that.
+--   A reported_death alert (raised by a family's death report, migration 0034) is never closed here while
+--   its after_death case is still `reported`; once a death record confirmed the case it closes as basis_disappeared.
 --   A shared_account alert is the account's (matched on rule + account, its person = the smallest member
 --   id, which may change as members change). :full = false only touches alerts of the people in engine_scope (and accounts in r_scope_acct).
 
@@ -94,6 +96,10 @@ WITH vanished AS (
      -- a run as of an earlier date than the one that found the alert cannot see its basis yet: that is
      -- no reason to close it (replaying an earlier date after a later one must change nothing)
      AND (SELECT z.detected_as_of FROM alerts z WHERE z.alert_id = a.alert_id) <= :as_of::date
+     -- a reported death (migration 0034) is raised by the report, not found by detect-risk: it stands while
+     -- its after_death case is still `reported` (no department record yet, not refuted)
+     AND NOT (a.rule = 'reported_death'
+              AND EXISTS (SELECT 1 FROM cases c WHERE c.kind = 'after_death' AND c.status = 'reported' AND 'case:' || c.case_id = a.dedup_key))
 ), gone AS (
   SELECT a.alert_id, a.status, CASE WHEN a.withdrawn THEN 'source_data_error' ELSE 'basis_disappeared' END AS disposition,
          CASE WHEN a.withdrawn THEN 'source_data_error: the ' || CASE WHEN a.rule = 'paid_in_custody' THEN 'custody' ELSE 'death' END
@@ -108,6 +114,7 @@ WITH vanished AS (
            WHEN 'abnormal_amount' THEN 'no payment outside the threshold any more (payments or enrollment corrected)'
            WHEN 'shared_account' THEN 'the account no longer receives pensions for enough people in one period'
            WHEN 'no_sign_of_life' THEN 'sign of life found, death recorded, or no longer paid'
+           WHEN 'reported_death' THEN 'a department death record confirmed the report: the after-death case takes over'
            WHEN 'hold_not_honoured' THEN CASE WHEN a.dedup_key LIKE 'hold:%'
                                              THEN 'no payment made despite the hold any more (hold released or payments corrected)'
                                              ELSE 'the held line is no longer paid (payment corrected) or the approved hold list changed' END

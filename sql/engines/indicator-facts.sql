@@ -282,8 +282,14 @@ retired AS (
          count(*) FILTER (WHERE c.result IN ('normal', 'abnormal')) AS n, count(*) FILTER (WHERE c.result = 'abnormal') AS abnormal
     FROM checkups c LEFT JOIN f_person fp USING (id_number) WHERE c.attended_at IS NOT NULL GROUP BY 1, 2
 ), signups AS (
-  SELECT date_trunc('month', a.signed_up_at AT TIME ZONE 'Asia/Shanghai')::date AS period, COALESCE(fp.region_code, '') AS region_code, count(*) AS n
-    FROM activities a LEFT JOIN f_person fp USING (id_number) GROUP BY 1, 2
+  -- H04: the activities feed's sign-ups, and the portal's open sign-ups (migration 0037) that the feed
+  -- does not carry yet (a feed row for a portal sign-up has signup_id 'A' || signup_id), by sign-up month
+  SELECT date_trunc('month', x.signed_up_at AT TIME ZONE 'Asia/Shanghai')::date AS period, COALESCE(fp.region_code, '') AS region_code, count(*) AS n
+    FROM (SELECT a.id_number, a.signed_up_at FROM activities a
+          UNION ALL
+          SELECT s.id_number, s.signed_up_at FROM activity_signups s
+           WHERE s.status = 'signed_up' AND NOT EXISTS (SELECT 1 FROM activities a WHERE a.signup_id = 'A' || s.signup_id)) x
+    LEFT JOIN f_person fp USING (id_number) GROUP BY 1, 2
 ), satisfaction AS (
   SELECT date_trunc('month', a.attended_at AT TIME ZONE 'Asia/Shanghai')::date AS period, COALESCE(fp.region_code, '') AS region_code,
          sum(a.satisfaction) AS s, count(a.satisfaction) AS n

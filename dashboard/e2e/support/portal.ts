@@ -29,7 +29,9 @@ export async function residentContext(app: App, browser: Browser, id: string, op
 }
 
 /** Text smaller than 18 px and targets smaller than 60 px (primary) / 44 px (others). */
-export async function sizeProblems(page: Page): Promise<{ small: string[]; tooSmall: string[]; code: number }> {
+export async function sizeProblems(
+  page: Page
+): Promise<{ small: string[]; tooSmall: string[]; code: number; readAloud: number; phone: number }> {
   return page.evaluate(() => {
     const small: string[] = [];
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -52,8 +54,11 @@ export async function sizeProblems(page: Page): Promise<{ small: string[]; tooSm
       })
       .filter((t) => t.w && t.h && (t.primary ? t.h < 60 : t.h < 44 || t.w < 44))
       .map((t) => `${t.what} ${Math.round(t.w)}×${Math.round(t.h)}`);
-    const code = document.querySelectorAll('script[src], link[rel=modulepreload]').length;
-    return { small, tooSmall, code };
+    // the app's code: none (the one script is the read-aloud button's, static/read-aloud.js)
+    const code = document.querySelectorAll('script[src]:not([src="/read-aloud.js"]), link[rel=modulepreload]').length;
+    const readAloud = document.querySelectorAll('#read-aloud').length;
+    const phone = document.querySelectorAll('a[href^="tel:"]').length;
+    return { small, tooSmall, code, readAloud, phone };
   });
 }
 

@@ -7,5 +7,5 @@ import type { PageServerLoad } from './$types';
 export const load: PageServerLoad = async ({ locals, setHeaders }) => {
   if (!locals.resident) redirect(303, '/portal/login');
   setHeaders({ 'cache-control': 'no-store' });
-  return await mySubsidies(db(), locals.resident.id_number);
+  return await mySubsidies(db(), locals.resident.subject);
 };

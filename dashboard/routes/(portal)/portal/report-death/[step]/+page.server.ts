@@ -21,6 +21,7 @@ const isStep = (s: string): s is DeathReportStep => (DEATH_REPORT_STEPS as reado
 
 export const load: PageServerLoad = async ({ locals, params, setHeaders }) => {
   if (!locals.resident) redirect(303, '/portal/login');
+  if (locals.resident.acting) error(403, 'own_account_only');
   setHeaders({ 'cache-control': 'no-store' });
   const draft = await readDeathReportDraft(db(), locals.resident.id_number);
   if (params.step === 'done') {
@@ -54,6 +55,9 @@ export const actions: Actions = {
     if (!locals.resident) redirect(303, '/portal/login');
     if (!isStep(params.step)) error(404, 'Not found');
     const form = Object.fromEntries([...(await request.formData())].map(([k, v]) => [k, typeof v === 'string' ? v : '']));
+    // the report and its bank account are the signed-in resident's own: refused while acting for a parent
+    // (core/family-access.ts: no role may report a death or give a bank account for someone else)
+    if (locals.resident.acting) error(403, 'own_account_only');
     const me = locals.resident.id_number;
     try {
       if (params.step === 'declaration') {
