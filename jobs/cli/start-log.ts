@@ -125,9 +125,13 @@ export async function demoResidentLines(pool: Pool, url: string, file: string): 
       // the feeds carry no household link: the portal's own data does — a death this resident reported as the
       // surviving spouse (fileDemoSpouseReport files one at demo start, through the death report service)
       'whose spouse died',
-      `EXISTS (SELECT 1 FROM cases k WHERE k.kind = 'after_death'
-                 AND (k.detail -> 'report' @> jsonb_build_object('reporter_id', p.id_number, 'relation', 'spouse')
-                      OR k.detail -> 'further_reports' @> jsonb_build_array(jsonb_build_object('reporter_id', p.id_number, 'relation', 'spouse'))))`
+      // (the reporters listed once and hashed: an EXISTS probing every case's json for each of the city's
+      // persons took 2.5 minutes of the demo start)
+      `p.id_number IN (SELECT k.detail -> 'report' ->> 'reporter_id' FROM cases k
+                         WHERE k.kind = 'after_death' AND k.detail -> 'report' ->> 'relation' = 'spouse'
+                       UNION ALL
+                       SELECT f ->> 'reporter_id' FROM cases k, jsonb_array_elements(COALESCE(k.detail -> 'further_reports', '[]')) f
+                         WHERE k.kind = 'after_death' AND f ->> 'relation' = 'spouse')`
     ]
   ];
   const found: { situation: string; id_number: string; name: string }[] = [];
