@@ -505,6 +505,25 @@ describe('elder sizes and accessibility on every new page', () => {
           // the read-aloud button shows only where the browser can speak
           const speaks = await page.evaluate(() => 'speechSynthesis' in window && typeof SpeechSynthesisUtterance === 'function');
           expect(await page.isVisible('#read-aloud'), url).toBe(speaks);
+          // the header's controls (read-aloud, English, text size) never run into each other: the text
+          // of each, as drawn, clear of the others' (the links once squeezed to "Englis" over "标准字")
+          const clash = await page.evaluate(() => {
+            const boxes = [...document.querySelectorAll('header a, header button:not([hidden])')].map((el) => {
+              const r = document.createRange();
+              r.selectNodeContents(el);
+              return { what: (el.textContent ?? '').trim(), rects: [...r.getClientRects()] };
+            });
+            const hit = (a: DOMRect, b: DOMRect) =>
+              a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+            const out: string[] = [];
+            boxes.forEach((a, i) =>
+              boxes.slice(i + 1).forEach((b) => {
+                if (a.rects.some((x) => b.rects.some((y) => hit(x, y)))) out.push(`${a.what} × ${b.what}`);
+              })
+            );
+            return out;
+          });
+          expect(clash, `${url} ${size} ${viewport.width}`).toEqual([]);
           expect(await axeViolations(page), `${url} ${size} ${viewport.width}`).toEqual([]);
         }
       await context.close();
