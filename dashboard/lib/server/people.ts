@@ -69,6 +69,13 @@ export function monthFilters(filters: DrillFilter[], period: string, view = PEOP
 const MAX_PAGE = 1000;
 const MAX_OFFSET = 10_000_000;
 
+/** A page of a list asked for: a clear 400 for anything but a whole offset and a limit in range. */
+function checkPage(offset: number, limit: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset > MAX_OFFSET || !Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+    throw new HttpError(400, `offset must be a whole number from 0 to ${MAX_OFFSET} and limit from 1 to ${MAX_PAGE}`, 'bad_page');
+  }
+}
+
 /**
  * The people behind indicator `code` in an area. For a month-grain indicator, those counted in
  * `opts.period` ('YYYY-MM'; the board's rule: a month without data, or none, means the board's
@@ -83,9 +90,7 @@ export async function peopleBehind(
   opts: { offset: number; limit: number; unmask: boolean; ip?: string; period?: string | null }
 ): Promise<PeopleResponse> {
   const { offset, limit } = opts;
-  if (!Number.isSafeInteger(offset) || offset < 0 || offset > MAX_OFFSET || !Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) {
-    throw new HttpError(400, `offset must be a whole number from 0 to ${MAX_OFFSET} and limit from 1 to ${MAX_PAGE}`, 'bad_page');
-  }
+  checkPage(offset, limit);
   const def = indicatorDefs(engine).find((d) => d.code === code);
   if (!def) throw new HttpError(404, `no indicator ${code}`, 'unknown_indicator');
   const drill = def.meta.drill;
@@ -176,9 +181,7 @@ export async function alertsBehind(
   opts: { offset: number; limit: number; period?: string | null }
 ): Promise<AlertListResponse> {
   const { offset, limit } = opts;
-  if (!Number.isSafeInteger(offset) || offset < 0 || offset > MAX_OFFSET || !Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) {
-    throw new HttpError(400, `offset must be a whole number from 0 to ${MAX_OFFSET} and limit from 1 to ${MAX_PAGE}`, 'bad_page');
-  }
+  checkPage(offset, limit);
   const def = indicatorDefs(engine).find((d) => d.code === code);
   if (!def) throw new HttpError(404, `no indicator ${code}`, 'unknown_indicator');
   const list = def.meta.alert_list;

@@ -2,6 +2,7 @@
 // is keyed by the session's own ID number, never by a value from the URL or a form.
 import type { Pool } from '../../../core/db/pool.ts';
 import { todayShanghai } from '../../../core/time.ts';
+import { HttpError } from '../../../core/errors.ts';
 
 /** Kinds of evidence whose place (the hospital, the checkup centre) a resident recognises and may see. */
 const PLACE_KINDS = new Set([
@@ -282,4 +283,14 @@ export async function mySubsidies(
     x.lines.push({ period: r.period, amount: r.amount, paidAt: r.paid_at });
   }
   return { claims, received: [...received.values()] };
+}
+
+/** A helper's step their role does not cover: 'refused' (the page says so in words); any other error goes on. */
+export async function helperStep<T>(step: () => Promise<T>): Promise<T | 'refused'> {
+  try {
+    return await step();
+  } catch (e) {
+    if (e instanceof HttpError && e.code === 'helper_not_allowed') return 'refused';
+    throw e;
+  }
 }

@@ -3,9 +3,9 @@
 // capacity and one sign-up per session are kept by the database (core/workflow/activities.ts).
 import { fail, redirect } from '@sveltejs/kit';
 import { db } from '$lib/server/db';
+import { helperStep } from '$lib/server/portal';
 import { cancelActivity, listActivities, signUpActivity } from '../../../../../core/workflow/activities.ts';
 import { onAccount } from '../../../../../core/family-access.ts';
-import { HttpError } from '../../../../../core/errors.ts';
 import { smsSenderFromEnv } from '../../../../../core/sms.ts';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -16,15 +16,6 @@ export const load: PageServerLoad = async ({ locals, setHeaders }) => {
 };
 
 const sessionOf = async (request: Request) => Number(String((await request.formData()).get('session') ?? '').slice(0, 20));
-
-async function helperStep<T>(step: () => Promise<T>): Promise<T | 'refused'> {
-  try {
-    return await step();
-  } catch (e) {
-    if (e instanceof HttpError && e.code === 'helper_not_allowed') return 'refused';
-    throw e;
-  }
-}
 
 export const actions: Actions = {
   signup: async ({ locals, request }) => {

@@ -3,9 +3,9 @@
 // one open booking per resident in the database).
 import { fail, redirect } from '@sveltejs/kit';
 import { db } from '$lib/server/db';
+import { helperStep } from '$lib/server/portal';
 import { bookCheckup, cancelCheckup, myBooking, openSlots } from '../../../../../core/workflow/checkup-bookings.ts';
 import { onAccount } from '../../../../../core/family-access.ts';
-import { HttpError } from '../../../../../core/errors.ts';
 import { smsSenderFromEnv } from '../../../../../core/sms.ts';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -17,16 +17,6 @@ export const load: PageServerLoad = async ({ locals, setHeaders }) => {
 };
 
 const slotOf = async (request: Request) => Number(String((await request.formData()).get('slot') ?? '').slice(0, 20));
-
-/** A helper's step their role does not cover: 'refused' (the page says so in words). */
-async function helperStep<T>(step: () => Promise<T>): Promise<T | 'refused'> {
-  try {
-    return await step();
-  } catch (e) {
-    if (e instanceof HttpError && e.code === 'helper_not_allowed') return 'refused';
-    throw e;
-  }
-}
 
 export const actions: Actions = {
   /** The chosen slot, to confirm on the next screen (nothing is booked yet). */
