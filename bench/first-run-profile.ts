@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startEmbeddedPostgres, portInUse, embeddedUrl } from '../core/db/embedded.ts';
 import { createPool, endPool, withDatabase } from '../core/db/pool.ts';
+import { migrate } from '../core/db/migrate.ts';
 import { ENGINES } from '../jobs/engines/index.ts';
 import { runIndicatorFacts } from '../jobs/indicator-facts.ts';
 
@@ -30,6 +31,8 @@ if (!url) {
 const admin = createPool(url, { max: 1 });
 await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
 await admin.query(`CREATE DATABASE ${DB} TEMPLATE yinling_bench_engines_ingested STRATEGY FILE_COPY`);
+// a template ingested before the newest migrations: bring the copy up to date (engine tables stay empty)
+await migrate(withDatabase(url, DB));
 const pool = createPool(withDatabase(url, DB), { max: 6 });
 const t0 = Date.now();
 const log = (m: string) => {
