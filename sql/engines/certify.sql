@@ -52,17 +52,21 @@ CREATE UNIQUE INDEX ON c_neg (id_number);
 ANALYZE c_neg;
 
 -- step: strong
--- The most recent strong evidence date per person (ever, so a lapse can be dated), after custody ends.
--- (max of the instants, converted once: the date of the latest instant is the latest date)
+-- The most recent strong evidence day per person (ever, so a lapse can be dated), after custody ends,
+-- with every strong record of that day (they explain a strong basis): one pass, grouped by person and
+-- day, then the latest day. (A second pass that looked the day's records up again per person cost
+-- more than the rest of the step at city scale: 200k random index probes into evidence.)
 CREATE TEMP TABLE c_strong ON COMMIT DROP AS
-SELECT ev.id_number, (max(ev.occurred_at) AT TIME ZONE 'Asia/Shanghai')::date AS d
-  FROM evidence ev
-  JOIN ref_evidence_kinds k ON k.kind = ev.kind AND k.strength = 'strong'
-  JOIN c_pop USING (id_number)
-  LEFT JOIN c_neg n USING (id_number)
- WHERE ev.occurred_at < :as_of_end::timestamptz
-   AND (n.custody_end IS NULL OR ev.occurred_at >= (n.custody_end + 1)::timestamptz)
- GROUP BY ev.id_number;
+SELECT DISTINCT ON (id_number) id_number, d, ids
+  FROM (SELECT ev.id_number, (ev.occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS d, array_agg(ev.evidence_id ORDER BY ev.evidence_id) AS ids
+          FROM evidence ev
+          JOIN ref_evidence_kinds k ON k.kind = ev.kind AND k.strength = 'strong'
+          JOIN c_pop USING (id_number)
+          LEFT JOIN c_neg n USING (id_number)
+         WHERE ev.occurred_at < :as_of_end::timestamptz
+           AND (n.custody_end IS NULL OR ev.occurred_at >= (n.custody_end + 1)::timestamptz)
+         GROUP BY 1, 2) x
+ ORDER BY id_number, d DESC;
 CREATE UNIQUE INDEX ON c_strong (id_number);
 ANALYZE c_strong;
 
@@ -132,20 +136,6 @@ SELECT a.id_number, a.d, array_agg(DISTINCT w.evidence_id ORDER BY w.evidence_id
  GROUP BY a.id_number, a.d;
 CREATE UNIQUE INDEX ON c_weakbest (id_number);
 
--- step: strong evidence ids
--- Every strong record on the basis date explains a strong basis (for people whose latest basis is strong).
-CREATE TEMP TABLE c_sids ON COMMIT DROP AS
-SELECT c.id_number, array_agg(ev.evidence_id ORDER BY ev.evidence_id) AS ids
-  FROM (SELECT s.id_number, s.d::timestamptz AS t0, (s.d + 1)::timestamptz AS t1
-          FROM c_strong s JOIN c_thr t USING (id_number)
-          LEFT JOIN c_explicit x USING (id_number) LEFT JOIN c_weakbest w USING (id_number)
-         WHERE s.d >= COALESCE(x.d, s.d) AND s.d >= COALESCE(w.d, s.d)) c
-  JOIN evidence ev ON ev.id_number = c.id_number AND ev.occurred_at >= c.t0 AND ev.occurred_at < c.t1
-  JOIN ref_evidence_kinds k ON k.kind = ev.kind AND k.strength = 'strong'
- GROUP BY c.id_number;
-CREATE UNIQUE INDEX ON c_sids (id_number);
-ANALYZE c_sids;
-
 -- step: decide
 -- Negative first; otherwise the most recent basis (silent beats explicit on the same day, strong beats
 -- weak); certified when it lies in the lookback and is still valid on :as_of.
@@ -154,13 +144,12 @@ WITH b AS (
   SELECT p.id_number, p.region_code, p.benefit_start, n.death_date, n.death_ids, n.death_known_on,
          n.ongoing_ids, n.ongoing_start, n.ongoing_known_on,
          s.d AS strong_d, x.d AS explicit_d, x.method AS explicit_method, x.certification_id, w.d AS weak_d, w.ids AS weak_ids,
-         si.ids AS strong_ids
+         s.ids AS strong_ids
     FROM c_pop p
     LEFT JOIN c_neg n USING (id_number)
     LEFT JOIN c_strong s USING (id_number)
     LEFT JOIN c_explicit x USING (id_number)
     LEFT JOIN c_weakbest w USING (id_number)
-    LEFT JOIN c_sids si USING (id_number)
 ), pick AS (
   SELECT b.*,
          CASE

@@ -99,43 +99,42 @@ ON CONFLICT (period, region_code) DO UPDATE SET
   pension_people_paid = t.pension_people_paid + EXCLUDED.pension_people_paid,
   payments_paid = t.payments_paid + EXCLUDED.payments_paid, payments_failed = t.payments_failed + EXCLUDED.payments_failed;
 
--- step: payments of every month
-INSERT INTO ind_pay_month
-WITH per_person AS (
-  SELECT p.period, p.id_number,
-         sum(p.amount) FILTER (WHERE p.status = 'paid') AS paid,
-         sum(p.amount) FILTER (WHERE p.status = 'paid' AND s.exclusive_group IS NOT NULL) AS pension,
+-- step: payments of the months to compute
+-- Every month on a rebuild, else the months loaded since. Sums and counts go straight to month and
+-- region (one hash join to the person's region); the people with a paid pension in a month are counted
+-- from one bit per month per person and year (bit_or), grouped by region and bit pattern, then spread
+-- over the months — exact, as counting distinct people per month. Grouping every payment by person and
+-- month first (10 M groups at city scale) spilled to disk and made most of a first run (issue 22).
+INSERT INTO ind_pay_month (period, region_code, payout_amount, pension_payout, pension_people_paid, payments_paid, payments_failed)
+WITH sums AS (
+  SELECT p.period, COALESCE(fp.region_code, '') AS region_code,
+         COALESCE(sum(p.amount) FILTER (WHERE p.status = 'paid'), 0) AS paid,
+         COALESCE(sum(p.amount) FILTER (WHERE p.status = 'paid' AND s.exclusive_group IS NOT NULL), 0) AS pension,
          count(*) FILTER (WHERE p.status = 'paid') AS n_paid,
          count(*) FILTER (WHERE p.status IN ('failed', 'returned')) AS n_failed
     FROM payments p
     LEFT JOIN ref_schemes s ON s.scheme_code = p.scheme_code
-   WHERE (SELECT rebuild FROM f_pay_basis)
-   GROUP BY p.period, p.id_number
+    LEFT JOIN f_person fp ON fp.id_number = p.id_number
+   WHERE (SELECT rebuild FROM f_pay_basis) OR p.period IN (SELECT period FROM f_pay_dirty)
+   GROUP BY 1, 2
+), pension_months AS (
+  SELECT p.id_number, date_trunc('year', p.period)::date AS year, bit_or(1 << (extract(month FROM p.period)::int - 1)) AS mask
+    FROM payments p
+    JOIN ref_schemes s ON s.scheme_code = p.scheme_code AND s.exclusive_group IS NOT NULL
+   WHERE p.status = 'paid' AND ((SELECT rebuild FROM f_pay_basis) OR p.period IN (SELECT period FROM f_pay_dirty))
+   GROUP BY 1, 2
+), patterns AS (
+  SELECT pm.year, COALESCE(fp.region_code, '') AS region_code, pm.mask, count(*) AS n
+    FROM pension_months pm LEFT JOIN f_person fp ON fp.id_number = pm.id_number
+   GROUP BY 1, 2, 3
+), pension_people AS (
+  SELECT (pt.year + make_interval(months => m.i))::date AS period, pt.region_code, sum(pt.n) AS n
+    FROM patterns pt CROSS JOIN generate_series(0, 11) AS m(i)
+   WHERE pt.mask & (1 << m.i) <> 0
+   GROUP BY 1, 2
 )
-SELECT pp.period, COALESCE(fp.region_code, ''),
-       COALESCE(sum(pp.paid), 0), COALESCE(sum(pp.pension), 0), count(*) FILTER (WHERE pp.pension IS NOT NULL),
-       sum(pp.n_paid), sum(pp.n_failed)
-  FROM per_person pp LEFT JOIN f_person fp ON fp.id_number = pp.id_number
- GROUP BY 1, 2;
-
--- step: payments of the months loaded since
-INSERT INTO ind_pay_month
-WITH per_person AS (
-  SELECT p.period, p.id_number,
-         sum(p.amount) FILTER (WHERE p.status = 'paid') AS paid,
-         sum(p.amount) FILTER (WHERE p.status = 'paid' AND s.exclusive_group IS NOT NULL) AS pension,
-         count(*) FILTER (WHERE p.status = 'paid') AS n_paid,
-         count(*) FILTER (WHERE p.status IN ('failed', 'returned')) AS n_failed
-    FROM f_pay_dirty d
-    JOIN payments p ON p.period = d.period
-    LEFT JOIN ref_schemes s ON s.scheme_code = p.scheme_code
-   GROUP BY p.period, p.id_number
-)
-SELECT pp.period, COALESCE(fp.region_code, ''),
-       COALESCE(sum(pp.paid), 0), COALESCE(sum(pp.pension), 0), count(*) FILTER (WHERE pp.pension IS NOT NULL),
-       sum(pp.n_paid), sum(pp.n_failed)
-  FROM per_person pp LEFT JOIN f_person fp ON fp.id_number = pp.id_number
- GROUP BY 1, 2;
+SELECT s.period, s.region_code, s.paid, s.pension, COALESCE(pp.n, 0), s.n_paid, s.n_failed
+  FROM sums s LEFT JOIN pension_people pp USING (period, region_code);
 
 -- step: people's payment regions
 DELETE FROM ind_pay_person WHERE (SELECT rebuild FROM f_pay_basis) OR id_number IN (SELECT id_number FROM f_pay_moved);
