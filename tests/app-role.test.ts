@@ -4,11 +4,12 @@
 // embedded server gives it a login with a password of this installation's own (owner-only file) at a fresh
 // start and at the first start of a cluster made before the role existed (migration 0039 grants, then).
 // The web server's own work as that role: dashboard/e2e/app-role.test.ts.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../core/config.ts';
+import { loadConfig, ROOT } from '../core/config.ts';
 import { audit } from '../core/audit.ts';
 import { openDatabase } from '../core/db/connect.ts';
 import { APP_PASSWORD_FILE, APP_ROLE, embeddedAppPassword, scratchDir, startEmbeddedPostgres } from '../core/db/embedded.ts';
@@ -83,6 +84,30 @@ describe('the application role on the test server', () => {
     // what it appended is chained like every other event
     expect((await verifyAuditChain(db.pool)).ok).toBe(true);
   });
+
+  it('is what the workbench and accounts commands connect as, given DATABASE_URL and YINLING_APP_DATABASE_URL', () => {
+    const cli = (args: string[], appUrl: string) =>
+      spawnSync(process.execPath, [path.join(ROOT, 'jobs', 'cli', 'bin.js'), ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, DATABASE_URL: db.url, YINLING_APP_DATABASE_URL: appUrl },
+        timeout: 60_000
+      });
+    const wrong = new URL(db.appUrl);
+    wrong.password = 'not-its-password';
+    for (const args of [
+      ['audit', 'verify'],
+      ['alerts', 'list'],
+      ['user', 'list'],
+      ['export', 'alerts']
+    ]) {
+      const ok = cli(args, db.appUrl);
+      expect({ args, status: ok.status, stderr: ok.stderr }).toMatchObject({ args, status: 0 });
+      // the proof that they use it: its login refused, they fail
+      const refused = cli(args, wrong.toString());
+      expect({ args, status: refused.status }).toEqual({ args, status: 1 });
+      expect(refused.stderr).toMatch(/password authentication failed for user "yinling_app"/);
+    }
+  }, 300_000);
 });
 
 describe('the embedded server', () => {
