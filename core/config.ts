@@ -17,6 +17,11 @@ function intEnv(name: string, fallback: number): number {
 export interface Config {
   /** A real server's URL; when unset the embedded PostgreSQL is started. */
   databaseUrl: string | undefined;
+  /**
+   * With DATABASE_URL: the application role's login on that server (yinling_app, migration 0039), which the web
+   * server and the workbench services use; DATABASE_URL's user owns the schema and runs migrations and jobs.
+   */
+  appDatabaseUrl: string | undefined;
   /** Where the embedded PostgreSQL keeps its cluster. */
   dataDir: string;
   /** YINLING_DATA_DIR was set: the operator chose the data dir, so the cluster is never kept elsewhere. */
@@ -49,6 +54,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = path.resolve(env.YINLING_DATA_DIR || path.join(ROOT, '.data'));
   return {
     databaseUrl: env.DATABASE_URL || undefined,
+    appDatabaseUrl: env.YINLING_APP_DATABASE_URL || undefined,
     dataDir,
     dataDirFromEnv: !!env.YINLING_DATA_DIR,
     embeddedPgPort: intEnv('YINLING_PG_PORT', 54329),

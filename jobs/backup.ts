@@ -132,7 +132,12 @@ export async function restoreDatabase(
   url: string,
   pool: Pool,
   file: string,
-  log: (m: string) => void = () => {}
+  log: (m: string) => void = () => {},
+  /**
+   * schemaDir: build the backup's schema from these migration files (the release that took it) instead of
+   * this version's first ones; upgrade false: stop there, before this version's newer migrations.
+   */
+  opts: { schemaDir?: string; upgrade?: boolean } = {}
 ): Promise<{ manifest: BackupManifest; upgraded: string[] }> {
   const current = await schemaVersion(pool);
   if (current)
@@ -145,7 +150,7 @@ export async function restoreDatabase(
   try {
     const manifest = await readBackup(file, work);
     log(`restore: backup of ${manifest.created_at}, schema ${manifest.migrations.at(-1)}, ${manifest.tables.length} tables`);
-    await migrate(url, log, { count: manifest.migrations.length });
+    await migrate(url, log, { count: manifest.migrations.length, dir: opts.schemaDir });
     const c = await pool.connect();
     try {
       await c.query('BEGIN');
@@ -167,7 +172,7 @@ export async function restoreDatabase(
     } finally {
       c.release();
     }
-    const upgraded = await migrate(url, log);
+    const upgraded = opts.upgrade === false ? [] : await migrate(url, log);
     return { manifest, upgraded };
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

@@ -4,7 +4,10 @@ import { inject } from 'vitest';
 import { createPool, endPool, withDatabase, type Pool } from '../core/db/pool.ts';
 
 export interface TestDatabase {
+  /** The owner's (a superuser's) URL: what migrations, ingest and engines use. */
   url: string;
+  /** The application role's URL (yinling_app): what the web server and the workbench services use. */
+  appUrl: string;
   pool: Pool;
   drop(): Promise<void>;
 }
@@ -23,6 +26,7 @@ export async function freshDatabase(opts: { empty?: boolean } = {}): Promise<Tes
   const pool = createPool(url, { max: 4 });
   return {
     url,
+    appUrl: withDatabase(inject('pgAppUrl'), name),
     pool,
     async drop() {
       await endPool(pool); // closed before the FORCE below, which would cut them

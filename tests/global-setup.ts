@@ -9,7 +9,8 @@
 import fs from 'node:fs';
 import { freePort } from './free-port.ts';
 import type { TestProject } from 'vitest/node';
-import { scratchDir, startEmbeddedPostgres, type EmbeddedServer } from '../core/db/embedded.ts';
+import { APP_ROLE, scratchDir, startEmbeddedPostgres, type EmbeddedServer } from '../core/db/embedded.ts';
+import { randomBytes } from 'node:crypto';
 import { createPool, endPool, withDatabase } from '../core/db/pool.ts';
 import { migrate } from '../core/db/migrate.ts';
 import { describeTimescale } from '../core/db/timescale.ts';
@@ -18,6 +19,8 @@ import { loadCatalogues } from '../core/reference/load.ts';
 declare module 'vitest' {
   export interface ProvidedContext {
     pgAdminUrl: string;
+    /** The application role's login (yinling_app, migration 0039) on the same server; a suite's database by withDatabase. */
+    pgAppUrl: string;
     pgTemplate: string;
     pgTimescale: boolean;
   }
@@ -39,6 +42,7 @@ export default async function setup(project: TestProject) {
   }
   let covered: string;
   let timescale: boolean;
+  let appUrl: string;
   try {
     const admin = createPool(adminUrl, { max: 1 });
     try {
@@ -49,6 +53,21 @@ export default async function setup(project: TestProject) {
     }
     const templateUrl = withDatabase(adminUrl, TEMPLATE);
     await migrate(templateUrl);
+    if (server) appUrl = withDatabase(server.appUrl, TEMPLATE);
+    else {
+      // another server: migration 0039 created the application role (no login); give it one for this run
+      const password = randomBytes(18).toString('base64url');
+      const a = createPool(adminUrl, { max: 1 });
+      try {
+        await a.query(`ALTER ROLE ${APP_ROLE} LOGIN PASSWORD '${password}'`);
+      } finally {
+        await endPool(a);
+      }
+      const u = new URL(templateUrl);
+      u.username = APP_ROLE;
+      u.password = password;
+      appUrl = u.toString();
+    }
     const pool = createPool(templateUrl, { max: 1 });
     let version: string;
     let tsVersion: string | null = null;
@@ -93,6 +112,7 @@ export default async function setup(project: TestProject) {
   }
   console.log(`database tests: ${covered}`);
   project.provide('pgAdminUrl', adminUrl);
+  project.provide('pgAppUrl', appUrl);
   project.provide('pgTemplate', TEMPLATE);
   project.provide('pgTimescale', timescale);
   return async () => {

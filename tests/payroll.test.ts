@@ -58,7 +58,7 @@ async function exportRows(name: string, period: string, format: 'json' | 'csv' =
 const cli = (args: string[]) =>
   spawnSync(process.execPath, [path.join(ROOT, 'jobs', 'cli', 'bin.js'), ...args], {
     encoding: 'utf8',
-    env: { ...process.env, DATABASE_URL: db.url },
+    env: { ...process.env, DATABASE_URL: db.url, YINLING_APP_DATABASE_URL: db.appUrl },
     timeout: 120_000
   });
 

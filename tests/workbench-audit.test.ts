@@ -18,7 +18,8 @@ let alertId: number;
 const cli = (args: string[]) =>
   spawnSync(process.execPath, [path.join(ROOT, 'jobs', 'cli', 'bin.js'), ...args], {
     encoding: 'utf8',
-    env: { ...process.env, DATABASE_URL: db.url },
+    // as in production: the workbench commands connect as the application role (migration 0039)
+    env: { ...process.env, DATABASE_URL: db.url, YINLING_APP_DATABASE_URL: db.appUrl },
     timeout: 60_000
   });
 

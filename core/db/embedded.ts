@@ -17,7 +17,10 @@ import os from 'node:os';
 import path from 'node:path';
 
 export interface EmbeddedServer {
+  /** The superuser's URL: migrations, ingest, engines, backup and restore. */
   url: string;
+  /** The application role's URL (APP_ROLE): the web server and the workbench services. */
+  appUrl: string;
   stop(): Promise<void>;
 }
 
@@ -34,12 +37,7 @@ export const PASSWORD_FILE = 'pg-superuser.password';
  * off). A cluster from before that still has the old fixed one until its next start changes it.
  */
 export function embeddedPassword(dir: string): string | null {
-  try {
-    return fs.readFileSync(path.join(dir, PASSWORD_FILE), 'utf8').trim() || null;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
+  return readSecret(path.join(dir, PASSWORD_FILE));
 }
 
 function writePassword(dir: string, password: string): void {
@@ -50,6 +48,61 @@ function writePassword(dir: string, password: string): void {
 }
 
 const newPassword = () => randomBytes(24).toString('base64url');
+
+/**
+ * The application's own role: not a superuser, owns nothing, may do what migration 0039 grants it (which is
+ * where it is defined) — so audit_log is append-only for it by privileges, and it cannot set
+ * session_replication_role to step past the triggers. Its password is random per installation too.
+ */
+export const APP_ROLE = 'yinling_app';
+/** The file in the data dir that keeps the application role's password (owner-only). */
+export const APP_PASSWORD_FILE = 'pg-app.password';
+
+function readSecret(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8').trim() || null;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/** The application role's password for the embedded cluster under `dir` (null before its first start). */
+export function embeddedAppPassword(dir: string): string | null {
+  return readSecret(path.join(dir, APP_PASSWORD_FILE));
+}
+
+/**
+ * Give the application role a login with this installation's password (kept in <dir>/pg-app.password,
+ * made once, owner-only), creating the role when missing — on every start, so a cluster made before the
+ * role existed gets it on its next start. What the role may do is granted by migration 0039, not here.
+ */
+export async function ensureAppLogin(superuserUrl: string, dir: string): Promise<string> {
+  let password = embeddedAppPassword(dir);
+  if (!password) {
+    password = newPassword();
+    const file = path.join(dir, APP_PASSWORD_FILE);
+    const tmp = `${file}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, password + '\n', { mode: 0o600 });
+    fs.renameSync(tmp, file);
+  }
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: superuserUrl });
+  await client.connect();
+  try {
+    const attrs = `LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '${password}'`; // base64url: nothing to quote
+    const exists = await client.query(`SELECT 1 FROM pg_roles WHERE rolname = $1`, [APP_ROLE]);
+    if (exists.rowCount) await client.query(`ALTER ROLE ${APP_ROLE} ${attrs}`);
+    else
+      await client.query(`CREATE ROLE ${APP_ROLE} ${attrs}`).catch(async (e: { code?: string }) => {
+        if (e.code !== '42710') throw e; // another start created it just now
+        await client.query(`ALTER ROLE ${APP_ROLE} ${attrs}`);
+      });
+  } finally {
+    await client.end();
+  }
+  return password;
+}
 
 /** Where, as root, Yinling keeps what the postgres user must reach but cannot where the checkout is. */
 export const SYSTEM_DIR = '/var/lib/yinling';
@@ -303,7 +356,14 @@ export function embeddedUrl(port: number, dir: string): string {
   return urlWith(port, password);
 }
 
-const urlWith = (port: number, password: string) => `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+/** The application role's URL on the embedded server of data dir `dir`, or null when it has no login yet. */
+export function embeddedAppUrl(port: number, dir: string): string | null {
+  const password = embeddedAppPassword(dir);
+  return password ? urlWith(port, password, APP_ROLE) : null;
+}
+
+const urlWith = (port: number, password: string, user = USER) =>
+  `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
 
 /**
  * Start the embedded server on `port` with its cluster in `<dir>/pg` (created when missing). `notice` is told,
@@ -366,8 +426,19 @@ export async function startEmbeddedPostgres(opts: {
       `The embedded PostgreSQL's superuser password is now this installation's own (kept in ${path.join(opts.dir, PASSWORD_FILE)})`
     );
   }
+  const url = urlWith(opts.port, password);
+  let appPassword: string;
+  try {
+    appPassword = await ensureAppLogin(url, opts.dir);
+  } catch (e) {
+    await stopPostmaster(server);
+    throw new Error(`The embedded PostgreSQL in ${dbDir} started, but its application role could not be set up: ${(e as Error).message}`, {
+      cause: e
+    });
+  }
   return {
-    url: urlWith(opts.port, password),
+    url,
+    appUrl: urlWith(opts.port, appPassword, APP_ROLE),
     stop: () => stopPostmaster(server)
   };
 }

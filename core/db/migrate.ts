@@ -14,11 +14,18 @@ export const MIGRATIONS_TABLE = 'schema_migrations';
 // (as an error) for each of our short numbers, on every start; it then orders by the number, as intended.
 const NUMBERED = /^Can't determine timestamp for \d{4}$/;
 
-/** Apply the pending migrations (only the first `count` of them when given: a restore stops at its backup's schema). */
-export async function migrate(databaseUrl: string, log: (m: string) => void = () => {}, opts: { count?: number } = {}): Promise<string[]> {
+/**
+ * Apply the pending migrations (only the first `count` of them when given: a restore stops at its backup's schema),
+ * from `dir` when given (an earlier release's files: the upgrade test builds its old schema with them).
+ */
+export async function migrate(
+  databaseUrl: string,
+  log: (m: string) => void = () => {},
+  opts: { count?: number; dir?: string } = {}
+): Promise<string[]> {
   const applied = await runner({
     databaseUrl,
-    dir: MIGRATIONS_DIR,
+    dir: opts.dir ?? MIGRATIONS_DIR,
     migrationsTable: MIGRATIONS_TABLE,
     direction: 'up',
     count: opts.count ?? Infinity,

@@ -1,7 +1,8 @@
 // `yinling serve` — the command `npm start` runs for the web — answers a sign-in over plain HTTP
 // (the browser tests use the same server code through support/serve.ts; this pins the command).
 // A sign-in form POST from the page's own origin must pass SvelteKit's CSRF check and set the
-// session cookie; one from another origin must not.
+// session cookie; one from another origin must not. With DATABASE_URL and YINLING_APP_DATABASE_URL the
+// web connects as the application role (migration 0039), not as the owner (issue 19 §7).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../../tests/free-port.ts';
 import path from 'node:path';
@@ -33,6 +34,7 @@ beforeAll(async () => {
     env: {
       ...withoutModelDir(process.env),
       DATABASE_URL: db.url,
+      YINLING_APP_DATABASE_URL: db.appUrl,
       PORT: String(port),
       HOST: '127.0.0.1',
       YINLING_WEB_BUILD: buildDir,
@@ -74,6 +76,14 @@ describe('yinling serve', () => {
     const body = (await board.json()) as { indicators?: unknown[] };
     expect(board.status, JSON.stringify(body).slice(0, 300)).toBe(200);
     expect(body.indicators).toHaveLength(41);
+  });
+
+  it('connects to the database as the application role, not the owner', async () => {
+    expect((await signIn(url)).status).toBe(303);
+    const r = await db.pool.query(
+      `SELECT DISTINCT usename::text AS role FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'yinling-web'`
+    );
+    expect(r.rows).toEqual([{ role: 'yinling_app' }]);
   });
 
   it('refuses the same form posted from another origin', async () => {

@@ -73,7 +73,8 @@ async function readPassword(envName: string | undefined): Promise<string> {
 }
 
 async function withAccounts(config: Config, fn: (pool: import('../../core/db/pool.ts').Pool) => Promise<void>): Promise<number> {
-  const db = await openDatabase({ config, migrate: true });
+  // the accounts, kiosk and field services run as the application role, as in the web server
+  const db = await openDatabase({ config, migrate: true, as: 'app' });
   try {
     await fn(db.pool);
     return 0;
@@ -254,7 +255,13 @@ export const COMMANDS: Record<string, Command> = {
           const residentsFile = path.join(config.dataDir, 'demo-residents.json');
           for (const line of await demoResidentLines(db.pool, `http://localhost:${config.port}`, residentsFile)) out.say(line);
         }
-        const env = { ...process.env, DATABASE_URL: db.url, YINLING_MANAGED_BY_UP: '1' };
+        // the scheduler's jobs run as the owner, the web server as the application role (core/db/connect.ts)
+        const env = {
+          ...process.env,
+          DATABASE_URL: db.url,
+          ...(db.appRole ? { YINLING_APP_DATABASE_URL: db.appUrl } : {}),
+          YINLING_MANAGED_BY_UP: '1'
+        };
         const bin = path.join(ROOT, 'jobs', 'cli', 'bin.js');
         const start = (cmd: string): void => {
           const child = fork(bin, [cmd], { env, stdio: 'inherit' });
@@ -303,7 +310,8 @@ export const COMMANDS: Record<string, Command> = {
     async run(argv, config) {
       parse(argv, {});
       const db = await openDatabase({ config, log, migrate: !process.env.YINLING_MANAGED_BY_UP });
-      const server = await serveWeb(config, db.url);
+      if (!db.appRole) log(`web: ${db.appRoleMissing}`);
+      const server = await serveWeb(config, db.appUrl);
       log(`web: listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}/`);
       await waitForSignal();
       await new Promise<void>((resolve) => {
@@ -481,7 +489,7 @@ export const COMMANDS: Record<string, Command> = {
       const asOf = isoDateOption(values['as-of'] as string | undefined, '--as-of');
       if (DATASETS[dataset].takesPeriod && values.period === undefined) throw new UsageError(`${dataset} needs --period YYYY-MM`);
       const period = values.period === undefined ? undefined : periodOption(values.period as string);
-      const db = await openDatabase({ config, migrate: true, log: (m) => console.error(m) });
+      const db = await openDatabase({ config, migrate: true, as: 'app', log: (m) => console.error(m) });
       try {
         // every export is logged (an unmasked one under its own action, as before)
         await audit(db.pool, { type: 'operator', name: os.userInfo().username }, values.unmask ? 'export.unmasked' : 'export', dataset, {

@@ -59,7 +59,8 @@ function printDiff(d: RunDiff): void {
 const signed = (v: number | string) => (String(v).startsWith('-') ? String(v) : `+${v}`);
 
 async function withPool(config: Config, fn: (pool: import('../../core/db/pool.ts').Pool) => Promise<void>): Promise<number> {
-  const db = await openDatabase({ config, migrate: true });
+  // as the application role, as the web's payroll pages (its check included): a four-eyes workflow, audit-logged
+  const db = await openDatabase({ config, migrate: true, as: 'app' });
   try {
     await fn(db.pool);
     return 0;

@@ -24,7 +24,8 @@ import { oneOf, parse, UsageError } from './args.ts';
 
 async function withDb<T>(config: Config, fn: (pool: Pool) => Promise<T>): Promise<T> {
   // quiet: stderr carries only the command's own line (scripts read it)
-  const db = await openDatabase({ config, migrate: true, log: () => {} });
+  // as the application role, like the web server's workbench: audit_log is append-only for it by privileges
+  const db = await openDatabase({ config, migrate: true, as: 'app', log: () => {} });
   try {
     return await fn(db.pool);
   } finally {

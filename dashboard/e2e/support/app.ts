@@ -1,6 +1,6 @@
 // The real application for browser tests: a fresh database (tests/db.ts) loaded with the tiny
 // synthetic city through the real ingestion and engines, the demo accounts, the region shapes,
-// and the built web server (a private build, support/build.ts) as a child process — which a test
+// and the built web server (a private build, support/build.ts, connected as the application role) as a child process — which a test
 // can stop and start again (server restart) while the browser stays open.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -68,7 +68,8 @@ export async function startApp(opts: { scale?: 'tiny' | 'demo' | 'city'; seed?: 
   const log: string[] = [];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    DATABASE_URL: db.url,
+    // as in production: the web server connects as the application role (migration 0039), not the owner
+    DATABASE_URL: db.appUrl,
     PORT: String(port),
     CUBEJS_API_SECRET: 'e2e-secret-' + port,
     NODE_ENV: 'production'
