@@ -1,7 +1,7 @@
 // EXPLAIN (ANALYZE, BUFFERS, WAL) the statements of one engine run that contain a given text, on a fresh
 // copy of the ingested city (the template bench/engines.bench.ts keeps), as in the first run; the run
 // stops after the last such statement and is rolled back. For finding where a go-live run spends its time:
-//   tsx bench/explain-engine.ts <certify|detect-risk|…|indicator-facts> '<text in the statement>'
+//   tsx bench/explain-engine.ts <certify|detect-risk|…|indicator-facts> '<text in the statement>[|<another>…]'
 // Env as bench/first-run-profile.ts (BENCH_SCALE, YINLING_BENCH_PG_DIR/PORT, BENCH_DATABASE_URL, AS_OF);
 // EXPLAIN_DB=<name> reuses a database instead of copying the template (e.g. one a first run wrote).
 import os from 'node:os';
@@ -42,7 +42,8 @@ const connect = pool.connect.bind(pool);
 class Done extends Error {}
 // every client the run checks out explains the matching statements and stops the run after the last one
 let matched = 0;
-const expected = Number(process.env.EXPLAIN_COUNT ?? 1);
+const needles = needle.split('|');
+const expected = needles.length;
 // (pool.query checks out with a callback: those clients are left as they are)
 (pool as unknown as { connect: (...a: unknown[]) => unknown }).connect = (...args: unknown[]) => {
   if (args.length) return (connect as (...a: unknown[]) => unknown)(...args);
@@ -52,7 +53,8 @@ async function wrapped() {
   const c = await connect();
   const query = c.query.bind(c) as (t: string, v?: unknown[]) => Promise<{ rows: Record<string, unknown>[] }>;
   (c as unknown as { query: unknown }).query = async (text: string, values?: unknown[]) => {
-    if (typeof text !== 'string' || !text.includes(needle) || /^\s*(EXPLAIN|BEGIN|COMMIT|ROLLBACK)/i.test(text)) return query(text, values);
+    if (typeof text !== 'string' || !needles.some((n) => text.includes(n)) || /^\s*(EXPLAIN|BEGIN|COMMIT|ROLLBACK)/i.test(text))
+      return query(text, values);
     const t0 = Date.now();
     const r = await query('EXPLAIN (ANALYZE, BUFFERS, WAL, VERBOSE false) ' + text, values);
     console.log(`--- ${text.trim().split('\n')[0].slice(0, 100)} (${Date.now() - t0} ms)`);

@@ -5,7 +5,7 @@ import type { Pool } from '../core/db/pool.ts';
 import { withTransaction } from '../core/db/pool.ts';
 import { runJob, type JobResult } from './runner.ts';
 import { runSqlFile, stepCount } from './engines/sql.ts';
-import { asOfParams, todayShanghai } from './engines/context.ts';
+import { asOfParams, todayShanghai, BATCH_WORK_MEM } from './engines/context.ts';
 import { readRules } from '../core/reference/rules.ts';
 
 export async function buildIndicatorFacts(
@@ -14,6 +14,7 @@ export async function buildIndicatorFacts(
   log?: (m: string) => void
 ): Promise<{ months: number; nowRows: number }> {
   return withTransaction(pool, async (client) => {
+    await client.query(`SET LOCAL work_mem = '${BATCH_WORK_MEM}'`);
     // "Weak-evidence doubts" look back over the same window certification does (rules.json).
     const { rules } = await readRules(client);
     const { as_of, as_of_end } = asOfParams(asOf);

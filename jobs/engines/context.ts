@@ -55,6 +55,10 @@ export function asOfParams(asOf: string): AsOfParams {
   return { as_of: asOf, as_of_end: `${addDays(asOf, 1)}T00:00:00+08:00`, as_of_month: month, prev_month: addMonths(month, -1) };
 }
 
+/** Memory for each sort and hash of the big set-based jobs (engines, indicator facts), transaction-local:
+ * the server's 32 MB made the city's sorts and aggregates spill to disk. */
+export const BATCH_WORK_MEM = '256MB';
+
 /** Today's date in Asia/Shanghai, YYYY-MM-DD. */
 export { todayShanghai };
 
@@ -119,7 +123,7 @@ export async function runEngine(
                                  AND pid <> pg_backend_pid())) AS watermark`
         );
         // Big set-based steps: give the planner room (transaction-local).
-        await client.query(`SET LOCAL work_mem = '256MB'`);
+        await client.query(`SET LOCAL work_mem = '${BATCH_WORK_MEM}'`);
         await client.query(`SET LOCAL TimeZone = 'Asia/Shanghai'`);
         const { rules, hash } = await readRules(client);
         await client.query(`CREATE TEMP TABLE engine_scope (id_number text PRIMARY KEY) ON COMMIT DROP`);
