@@ -412,7 +412,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   'import-geo': {
-    summary: 'import district/town polygons (GeoJSON FeatureCollection, properties.code) for the map',
+    summary: 'import district/town/community polygons (GeoJSON FeatureCollection, properties.code) for the map',
     usage: '<file.geojson>',
     async run(argv, config) {
       const { positionals } = parse(argv, {}, true);
