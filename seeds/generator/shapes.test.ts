@@ -93,11 +93,31 @@ describe('the demo city map', () => {
     });
   }
 
-  it('is not a grid: areas have many corners and differ in size', () => {
-    const towns = mapOf('demo').filter((f) => f.properties.level === 'town');
-    for (const t of towns) expect(t.geometry.coordinates[0].length).toBeGreaterThan(12);
-    const areas = towns.map((t) => geometryArea(t.geometry));
-    expect(Math.max(...areas) / Math.min(...areas)).toBeGreaterThan(1.3);
+  it('is not a grid: areas have many corners, differ in size, and their edges run every way', () => {
+    for (const seed of [1, 11]) {
+      const features = mapOf('demo', seed);
+      const towns = features.filter((f) => f.properties.level === 'town');
+      for (const t of towns) expect(t.geometry.coordinates[0].length).toBeGreaterThan(12);
+      const areas = towns.map((t) => geometryArea(t.geometry));
+      expect(Math.max(...areas) / Math.min(...areas)).toBeGreaterThan(1.3);
+      // the share of boundary length within 15° of horizontal or vertical: 0.71–0.90 for the old jittered
+      // lattice (districts and towns, tiny and demo, seeds 1 and 11), ≈ 1/3 for directions spread evenly
+      for (const level of ['district', 'town', 'community']) {
+        let axis = 0;
+        let total = 0;
+        for (const f of features.filter((x) => x.properties.level === level)) {
+          const r = f.geometry.coordinates[0];
+          for (let i = 0; i + 1 < r.length; i++) {
+            const dx = (r[i + 1][0] - r[i][0]) * 0.87;
+            const dy = r[i + 1][1] - r[i][1];
+            const a = Math.abs((Math.atan2(dy, dx) * 180) / Math.PI) % 90;
+            total += Math.hypot(dx, dy);
+            if (Math.min(a, 90 - a) < 15) axis += Math.hypot(dx, dy);
+          }
+        }
+        expect(axis / total, `${level} seed ${seed}`).toBeLessThan(0.55);
+      }
+    }
   });
 
   it('the same seed draws the same map, another seed another', () => {
