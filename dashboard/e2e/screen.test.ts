@@ -281,16 +281,17 @@ describe('the wall screen', () => {
     await townSpot.click();
     await page.waitForURL(`**/screen/${city}/${district}/${town}`);
     await poll(() => page.getAttribute('[data-testid=cockpit]', 'data-region')).toBe(town);
-    // Communities have no polygons: the town shows its communities as ranked bars instead of a map.
-    await poll(() => page.locator('[data-testid=region-map]').count()).toBe(0);
-    const bar = page.locator('[data-testid=ranked-bars] a[data-region]').first();
-    await poll(() => bar.count()).toBe(1);
+    // The town's map shows its communities (and the ranked bars beside it list them too).
+    const townChildren = (await apiIndicators(page, town)).region.children.length;
+    await poll(() => page.locator('[data-testid=region-map] a[data-region]').count()).toBe(townChildren);
+    await poll(() => page.locator('[data-testid=ranked-bars] a[data-region]').count()).toBe(townChildren);
     await chartsReady(page); // the artifact shows finished charts, not their entry animation
     await page.screenshot({ path: shotPath('drill-2-town.png') });
 
-    // Town → community: click a bar.
-    const community = (await bar.getAttribute('data-region'))!;
-    await bar.click();
+    // Town → community: click it on the map.
+    const communitySpot = page.locator('[data-testid=region-map] a[data-region]').first();
+    const community = (await communitySpot.getAttribute('data-region'))!;
+    await communitySpot.click();
     await page.waitForURL(`**/screen/${city}/${district}/${town}/${community}`);
     await poll(() => page.getAttribute('[data-testid=cockpit]', 'data-region')).toBe(community);
     await expectTilesMatch(page, await apiIndicators(page, community));

@@ -30,6 +30,7 @@ import {
 import * as field from '../../core/workflow/field-visits.ts';
 import { ensureCheckupSlots } from '../../core/workflow/checkup-bookings.ts';
 import { ensureActivitySessions } from '../../core/workflow/activities.ts';
+import { backfillNowSnapshots } from '../now-backfill.ts';
 import { importGeoJson } from '../geo.ts';
 import { backupDatabase, restoreDatabase } from '../backup.ts';
 import { loadCatalogues } from '../../core/reference/load.ts';
@@ -226,6 +227,11 @@ export const COMMANDS: Record<string, Command> = {
           // Demo accounts (two may unmask) only over the demo city generated just now, never over an
           // operator's files that were already in the inbox.
           if (!hasFiles) {
+            // the "now" indicators' sparklines get a trend from day one: their snapshots at past month-ends
+            const backfill = await backfillNowSnapshots(db.pool, { today: todayShanghai(), log: out.detail });
+            out.say(
+              `Backfilled the "now" indicators at ${backfill.monthEnds.length} past month-ends (${Math.round(backfill.ms / 1000)} s), those known from dated data.`
+            );
             await ensureDemoAccounts(db.pool, { passwordFile });
             // The demo shows a pre-payroll check waiting for approval: prepared by the demo auditor, not approved.
             const lines = await demoPayrollCheck(
@@ -420,7 +426,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   'import-geo': {
-    summary: 'import district/town polygons (GeoJSON FeatureCollection, properties.code) for the map',
+    summary: 'import district/town/community polygons (GeoJSON FeatureCollection, properties.code) for the map',
     usage: '<file.geojson>',
     async run(argv, config) {
       const { positionals } = parse(argv, {}, true);

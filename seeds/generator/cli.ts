@@ -10,7 +10,7 @@ export const SEED_USAGE = `Usage: yinling seed [--scale demo|city|city3|tiny] [-
 Writes a deterministic synthetic city (越州市) as department feed files into DIR:
 one folder per feed (regions, persons, enrollments, payments, evidence, certifications,
 deaths, imprisonments, subsidies, hardship, checkups, fund, activities), the expected
-results in DIR/.ground-truth.json and district/town polygons in DIR/.geo/city.geojson.
+results in DIR/.ground-truth.json and district/town/community polygons in DIR/.geo/city.geojson.
 Same options ⇒ byte-identical files.
 
 Options:

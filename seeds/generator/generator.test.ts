@@ -518,6 +518,7 @@ describe('synthetic city generator — tiny scale', () => {
     const towns = geo.features.filter((f: { properties: { level: string } }) => f.properties.level === 'town');
     expect(districts).toHaveLength(3);
     expect(towns).toHaveLength(6);
+    expect(geo.features.filter((f: { properties: { level: string } }) => f.properties.level === 'community')).toHaveLength(18);
     for (const f of geo.features) {
       const ring = f.geometry.coordinates[0] as [number, number][];
       expect(ring[0]).toEqual(ring[ring.length - 1]);

@@ -6,7 +6,7 @@
  * Output under `outDir`:
  *   <feed>/<name>.csv          the inbox (see FILES below and the README of the ingestion engineer)
  *   .ground-truth.json         the expected results (dot-file: not a feed)
- *   .geo/city.geojson          district and town polygons {code, name, level, parent_code}
+ *   .geo/city.geojson          district, town and community polygons {code, name, level, parent_code}
  *
  * Ground truth (`.ground-truth.json`), one top-level key per line:
  *   asOf, seed, scale
@@ -102,7 +102,8 @@ import { CsvFile, TextSink, csvField, type Encoding } from './csv-writer.ts';
 import { RARE_NAMES } from './names.ts';
 import { PersonBuilder, isActiveRecipient, type Person, type World } from './person.ts';
 import { RULES, RULE_OF_ROLE, SCALES, makePlan, type Scale } from './plan.ts';
-import { buildRegions, cityGeoJson, regionRows } from './regions.ts';
+import { buildRegions, regionRows } from './regions.ts';
+import { cityGeoJson } from './shapes.ts';
 import { retirementTruth, type RetirementTruth } from './retirement.ts';
 import { Rng } from './rng.ts';
 import { EXCLUSIVE, LENIENT, NOMINAL, STRICT, certify, riskHits, type CertMethod, type RiskFacts, type RuleHit } from './truth.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { bar3dOption, choroplethOption, mapPalette, mapRange, periodLabels, rankedBars, trendOption } from './options.ts';
+import { bar3dOption, choroplethOption, mapLayoutSize, mapPalette, mapRange, periodLabels, rankedBars, trendOption } from './options.ts';
 import { escapeHtml, markup, trusted } from './html.ts';
 import { sparklinePath } from './sparkline.ts';
-import { centroid } from './geo.ts';
+import { inPolygon, labelPoint as centroid } from '../../../core/geometry.ts';
 import { COLORS } from './theme.ts';
 
 const ctx = { scale: 1, lang: 'zh' as const };
@@ -202,5 +202,32 @@ describe('sparklines and centroids', () => {
       })
     ).toEqual([12, 12]);
     expect(centroid({ type: 'Point', coordinates: [1, 2] })).toBeNull();
+  });
+
+  it('sizes the map to fill its box: by the height when the box is wider than the shapes, else by the width', () => {
+    // shapes 2 wide (× 0.87) by 1 tall: aspect 1.74
+    expect(mapLayoutSize([0, 0, 2, 1], 1000, 400)).toBe(Math.floor(400 * 0.98 * 1.74));
+    expect(mapLayoutSize([0, 0, 2, 1], 500, 400)).toBe(490);
+    // a tall shape: the longer side is the height
+    expect(mapLayoutSize([0, 0, 0.87, 2], 1000, 400)).toBe(392);
+    expect(mapLayoutSize([0, 0, 0.87, 2], 100, 400)).toBe(Math.floor(98 / 0.3785));
+  });
+
+  it('puts the label of a crescent-like shape inside it, where its centroid lies outside', () => {
+    // a C open to the right: its centroid is in the mouth, outside the shape
+    const ring: [number, number][] = [
+      [0, 0],
+      [10, 0],
+      [10, 2],
+      [2, 2],
+      [2, 8],
+      [10, 8],
+      [10, 10],
+      [0, 10],
+      [0, 0]
+    ];
+    const p = centroid({ type: 'Polygon', coordinates: [ring] })!;
+    expect(inPolygon([4.4, 5], [ring])).toBe(false);
+    expect(inPolygon(p, [ring])).toBe(true);
   });
 });

@@ -163,6 +163,20 @@ export function mapRange(rows: RankedRow[], unit: Unit): [number, number] {
  * 2D choropleth of the child regions (GeoJSON registered as `mapName`, features keyed by
  * properties.code). Breached regions get an outline in their status colour.
  */
+/** The map's horizontal squeeze (a degree of longitude is shorter than one of latitude, here at lat ≈ 30°). */
+export const MAP_ASPECT_SCALE = 0.87;
+
+/**
+ * The map's size (echarts' layoutSize: the longer side of the shapes, px) that fills a box of w × h
+ * with 1% to spare on each side, for shapes whose bounding box is `bbox` [minX, minY, maxX, maxY].
+ */
+export function mapLayoutSize(bbox: [number, number, number, number], w: number, h: number): number {
+  const aspect = ((bbox[2] - bbox[0]) * MAP_ASPECT_SCALE) / (bbox[3] - bbox[1] || 1);
+  const fw = w * 0.98;
+  const fh = h * 0.98;
+  return Math.max(1, Math.floor(aspect >= 1 ? Math.min(fw, fh * aspect) : Math.min(fh, fw / aspect)));
+}
+
 export function choroplethOption(
   mapName: string,
   rows: RankedRow[],
@@ -170,9 +184,12 @@ export function choroplethOption(
   unit: Unit,
   direction: 'higher_better' | 'lower_better' | 'neutral',
   ctx: ChartContext,
-  opts: { labels?: boolean } = {}
+  opts: { labels?: boolean; fit?: { bbox: [number, number, number, number]; w: number; h: number } } = {}
 ): EChartsOption {
-  const labels = opts.labels ?? true; // the cockpit draws its own HTML labels (focusable buttons) over the map
+  const labels = opts.labels ?? true;
+  // Fitted to its box, the map keeps a strip on the left for the legend (upright there) and fills the rest.
+  const legendW = px(70, ctx);
+  const fit = opts.fit && opts.fit.w > legendW * 2 ? opts.fit : null; // the cockpit draws its own HTML labels (focusable buttons) over the map
   const [min, max] = mapRange(rows, unit);
   return {
     animationDurationUpdate: 500,
@@ -192,11 +209,12 @@ export function choroplethOption(
       max,
       calculable: false,
       realtime: false,
-      orient: 'horizontal',
-      left: 'center',
+      // upright in the bottom-left corner, beside the shapes rather than under them: the map gets the full height
+      orient: 'vertical',
+      left: 0,
       bottom: 0,
       itemWidth: px(10, ctx),
-      itemHeight: px(140, ctx),
+      itemHeight: px(110, ctx),
       inRange: { color: mapPalette(direction) },
       text: [formatValue(max, unit, ctx.lang).full, formatValue(min, unit, ctx.lang).full],
       textStyle: textStyle(ctx, 13, COLORS.muted),
@@ -209,9 +227,10 @@ export function choroplethOption(
         map: mapName,
         nameProperty: 'code',
         roam: false,
-        layoutCenter: ['50%', '45%'],
-        layoutSize: '90%',
-        aspectScale: 0.87,
+        // the centrepiece of the screen: the shapes fill their box (its height or its width: mapLayoutSize), keeping their aspect
+        layoutCenter: fit ? [legendW + (fit.w - legendW) / 2, '50%'] : ['50%', '50%'],
+        layoutSize: fit ? mapLayoutSize(fit.bbox, fit.w - legendW, fit.h) : '98%',
+        aspectScale: MAP_ASPECT_SCALE,
         selectedMode: false,
         cursor: 'pointer',
         label: {
@@ -288,11 +307,12 @@ export function bar3dOption(
       max,
       show: true,
       calculable: false,
-      orient: 'horizontal',
-      left: 'center',
+      // upright in the bottom-left corner, beside the shapes rather than under them: the map gets the full height
+      orient: 'vertical',
+      left: 0,
       bottom: 0,
       itemWidth: px(10, ctx),
-      itemHeight: px(140, ctx),
+      itemHeight: px(110, ctx),
       inRange: { color: mapPalette(direction) },
       dimension: 2,
       text: [formatValue(max, unit, ctx.lang).full, formatValue(min, unit, ctx.lang).full],

@@ -1,5 +1,5 @@
-// The map's shapes: GeoJSON polygons of an area's child areas (none below town level, where
-// communities have no shapes). Names come from the area tree, so a renamed area shows its new name.
+// The map's shapes: GeoJSON polygons of an area's child areas — districts, towns, or a town's
+// communities (a community has no children, so no map). Names come from the area tree, so a renamed area shows its new name.
 import type { Pool } from '../../../core/db/pool.ts';
 import type { GeoCollection } from '../api-types.ts';
 import type { Region } from './scope.ts';

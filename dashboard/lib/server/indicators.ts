@@ -378,7 +378,8 @@ export async function buildBoard(
       unit: d.meta.unit as Unit,
       direction: d.meta.direction,
       grain: isNow ? 'now' : 'month',
-      current_only: isNow && at === null,
+      // no snapshot of the month, or one backfilled at its month-end without this figure (migration 0040: not known then)
+      current_only: isNow && (at === null || (value === null && at !== nowPeriods[nowPeriods.length - 1])),
       value,
       exact,
       previous,
