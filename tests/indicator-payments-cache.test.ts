@@ -148,4 +148,22 @@ describe('indicator facts: the payments kept between runs', () => {
     });
     expect(new Map(got.map((r) => [key(r), norm(r)]))).toEqual(new Map(want.filter(counted).map((r) => [key(r), norm(r)])));
   });
+
+  it('every month and region holds the exact subsidy payout (summed from the project facts)', async () => {
+    const want = await q(
+      `SELECT to_char(s.period, 'YYYY-MM') AS period, COALESCE(rp.code, '') AS region_code, sum(s.amount)::text AS amount
+         FROM subsidies s LEFT JOIN persons pe USING (id_number)
+         LEFT JOIN region_paths rp ON rp.code = COALESCE(pe.residence_region, pe.hukou_region)
+        WHERE s.period <= date_trunc('month', $1::date) AND s.period >= (SELECT min(period) FROM ind_region_month)
+        GROUP BY 1, 2`,
+      [asOf]
+    );
+    expect(want.length).toBeGreaterThan(10);
+    const got = await q(
+      `SELECT to_char(period, 'YYYY-MM') AS period, region_code, subsidy_payout::text AS amount FROM ind_region_month WHERE subsidy_payout <> 0`
+    );
+    const asMap = (rows: Record<string, unknown>[]) =>
+      new Map(rows.map((r) => [`${r.period}|${r.region_code}`, Number(r.amount).toFixed(2)]));
+    expect(asMap(got)).toEqual(asMap(want));
+  });
 });
