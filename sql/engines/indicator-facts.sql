@@ -153,6 +153,9 @@ CREATE TEMP TABLE f_window ON COMMIT DROP AS
 SELECT LEAST(COALESCE((SELECT min(period) FROM ind_pay_month WHERE payments_paid + payments_failed > 0), date_trunc('month', :as_of::date)::date),
              date_trunc('month', :as_of::date)::date) AS first_period,
        date_trunc('month', :as_of::date)::date AS last_period;
+-- temp tables are never analyzed by autovacuum: without statistics the one-row window was taken for
+-- 2,260 rows and the joins after it planned for billions (merge joins over sorts; issue 22)
+ANALYZE f_window;
 
 -- step: region grid
 CREATE TEMP TABLE f_grid ON COMMIT DROP AS
@@ -164,6 +167,7 @@ SELECT m.period::date AS period, r.region_code, r.region_path, r.district_code, 
   FROM r CROSS JOIN f_window w
  CROSS JOIN LATERAL generate_series(w.first_period, w.last_period, INTERVAL '1 month') AS m(period);
 CREATE UNIQUE INDEX ON f_grid (region_code, period);
+ANALYZE f_grid;
 
 -- step: recipient spans
 -- One span per person from the first to the last month of any exclusive-group enrollment (gaps
@@ -177,6 +181,7 @@ SELECT e.id_number, min(e.start_period) AS first_month,
   JOIN ref_schemes s ON s.scheme_code = e.scheme_code AND s.exclusive_group IS NOT NULL
  GROUP BY e.id_number;
 CREATE UNIQUE INDEX ON f_span (id_number);
+ANALYZE f_span;
 
 -- step: people by month
 -- Stocks by month from +1/−1 events at span edges, summed cumulatively per region. A person counts
@@ -208,12 +213,14 @@ SELECT g.period, g.region_code,
        sum(COALESCE(d.man, 0)) OVER w AS community_managed
   FROM f_grid g LEFT JOIN d ON d.region_code = g.region_code AND d.period = g.period
 WINDOW w AS (PARTITION BY g.region_code ORDER BY g.period);
+ANALYZE f_people;
 
 -- step: payments by month
 CREATE TEMP TABLE f_pay ON COMMIT DROP AS
 SELECT period, region_code, payout_amount, pension_payout, pension_people_paid, payments_paid, payments_failed
   FROM ind_pay_month
  WHERE period BETWEEN (SELECT first_period FROM f_window) AND (SELECT last_period FROM f_window);
+ANALYZE f_pay;
 
 -- step: replace project facts
 DELETE FROM ind_project_month;
@@ -226,7 +233,8 @@ INSERT INTO ind_project_month
 SELECT g.* FROM (
   SELECT s.period, COALESCE(fp.region_code, ''), max(fp.region_path), s.project_code, sum(s.amount), count(*)
     FROM subsidies s LEFT JOIN f_person fp USING (id_number)
-   GROUP BY s.period, COALESCE(fp.region_code, ''), s.project_code) g
+   GROUP BY s.period, COALESCE(fp.region_code, ''), s.project_code
+  OFFSET 0) g -- keeps the window's filter out of the grouping (the planner would push it down again)
  WHERE g.period BETWEEN (SELECT first_period FROM f_window) AND (SELECT last_period FROM f_window);
 
 -- step: other flows by month
@@ -333,6 +341,7 @@ SELECT g.period, g.region_code,
   LEFT JOIN satisfaction USING (period, region_code)
   LEFT JOIN withdrawn USING (period, region_code)
   LEFT JOIN restored USING (period, region_code);
+ANALYZE f_flow;
 
 -- step: replace monthly facts
 DELETE FROM ind_region_month;
@@ -452,6 +461,7 @@ SELECT :as_of::date AS as_of, pe.id_number, COALESCE(fp.region_code, '') AS regi
   LEFT JOIN hard h ON h.id_number = pe.id_number
   LEFT JOIN enr ON enr.id_number = pe.id_number
   LEFT JOIN spans ON spans.id_number = pe.id_number;
+ANALYZE f_now_person;
 
 -- step: replace person now
 -- TRUNCATE, not DELETE: the whole table is rewritten every run; a deleted million rows left as much dead
