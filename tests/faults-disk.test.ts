@@ -2,7 +2,8 @@
 // CI: `mount -t tmpfs`; anyone else gets a failure saying so — never a silent skip):
 //  * the inbox on a full filesystem (no blocks and no inodes left, so the `.done/` folder of a new feed cannot
 //    be made): the ingest run fails with an error naming the file and ENOSPC, the file is neither loaded nor
-//    moved (whole, in the inbox), what was loaded before stays, and after space is freed a re-run loads it;
+//    moved (whole, in the inbox), what was loaded before stays, and after space is freed a re-run loads it; a
+//    file to reject is not recorded as rejected while it cannot be moved to `.rejected/`;
 //  * the database's own disk full (the embedded cluster's data files on a small tmpfs; its WAL on the ordinary
 //    disk, as production installations often keep it, so PostgreSQL refuses the write with an ERROR instead of
 //    stopping): an ingest and an engine run fail with PostgreSQL's "could not extend file … No space left on
@@ -200,6 +201,30 @@ describe('a full disk', () => {
     expect(loaded.rows[0].n).toBe(loaded.rows[0].rows_loaded);
     expect(loaded.rows[0].n).toBeGreaterThan(0);
   }, 600_000);
+
+  it('the inbox full: a file to reject is neither recorded nor moved until there is room for it in .rejected/', async () => {
+    // a folder that is not a feed: its file is rejected (unknown_feed) and goes to .rejected/, not made yet
+    const file = path.join(inbox, 'elsewhere', 'odd.csv');
+    fs.mkdirSync(path.dirname(file));
+    fs.writeFileSync(file, 'a,b\n1,2\n');
+    const before = await fingerprint(pool);
+    const filler = fill(inbox, { inodes: true });
+    const message = failure(await ingest());
+    expect(message).toContain('elsewhere/odd.csv');
+    expect(message).toMatch(/ENOSPC|no space left/i);
+    // nothing recorded for a file still in the inbox (the rejection would otherwise say it was dealt with)
+    expect(await fingerprint(pool)).toEqual(before);
+    expect(fs.readFileSync(file, 'utf8')).toBe('a,b\n1,2\n');
+    expect(await running()).toBe(0);
+
+    fs.rmSync(filler, { recursive: true, force: true });
+    const again = await ingest();
+    expect(again instanceof Error ? again.message : again.filter((r) => r.status !== 'ok').map((r) => r.error)).toEqual([]);
+    expect(fs.existsSync(file)).toBe(false);
+    expect(fs.readFileSync(path.join(inbox, '.rejected', 'elsewhere', 'odd.csv'), 'utf8')).toBe('a,b\n1,2\n');
+    const recorded = await pool.query(`SELECT status FROM ingest_files WHERE file_name = 'odd.csv'`);
+    expect(recorded.rows).toEqual([{ status: 'rejected' }]);
+  }, 300_000);
 
   it("the database's disk full: an ingest and an engine run fail with PostgreSQL's error, nothing half-written, and complete once space is freed", async () => {
     // the rest of the city (but one year of payments), loaded with room to spare, from an inbox on the ordinary disk
