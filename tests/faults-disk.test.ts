@@ -8,7 +8,10 @@
 //    disk, as production installations often keep it, so PostgreSQL refuses the write with an ERROR instead of
 //    stopping): an ingest and an engine run fail with PostgreSQL's "could not extend file … No space left on
 //    device" in their run's error (the ingest's naming the file), nothing is half-written, no run is left
-//    "running", and after space is freed the re-runs complete.
+//    "running", and after space is freed the re-runs complete;
+//  * the data dir full: `yinling up`'s log file cannot take a line — the line still reaches the terminal, with
+//    a warning naming the log file and ENOSPC, and `up` goes on (a throw there, in a child's exit handler, would
+//    take `up` down and leave the web server and the scheduler without their supervisor).
 // Own embedded server (the shared test server must keep its disk), in a scratch dir.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,6 +26,7 @@ import { loadConfig } from '../core/config.ts';
 import { generateCity } from '../seeds/generator/index.ts';
 import { runWithDependents } from '../jobs/registry.ts';
 import type { JobResult } from '../jobs/runner.ts';
+import { openStartLog } from '../jobs/cli/start-log.ts';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 let dir: string; // scratch: the city's files, the WAL, mount points
@@ -292,4 +296,35 @@ describe('a full disk', () => {
     expect(rerun.filter((r) => r.status !== 'ok').map((r) => r.error)).toEqual([]);
     expect(await running()).toBe(0);
   }, 600_000);
+
+  it("the data dir full: up's log loses the line to the file only, says so, and writes again once there is room", async () => {
+    const dataDir = path.join(dir, 'data');
+    mountTmpfs(dataDir, 'size=1m');
+    const out = openStartLog({ ...loadConfig({ ...process.env, YINLING_DATA_DIR: dataDir }) });
+    const printed: string[] = [];
+    const origLog = console.log;
+    const origError = console.error;
+    console.log = (...a: unknown[]) => void printed.push(a.join(' '));
+    console.error = (...a: unknown[]) => void printed.push(a.join(' '));
+    try {
+      out.say('before the disk filled');
+      const filler = fill(dataDir);
+      const long = 'web exited (SIGKILL); restarting in 2 s ' + 'x'.repeat(8192); // more than the log's last page holds
+      expect(() => out.say(long)).not.toThrow();
+      expect(() => out.detail(long)).not.toThrow();
+      expect(printed.some((l) => l.includes(long))).toBe(true);
+      const warnings = printed.filter((l) => l.includes(out.file) && /ENOSPC|no space left/i.test(l));
+      expect(warnings).toHaveLength(1); // once, not per line
+      fs.rmSync(filler, { recursive: true, force: true });
+      out.say('after space was freed');
+      out.close();
+    } finally {
+      console.log = origLog;
+      console.error = origError;
+    }
+    const text = fs.readFileSync(out.file, 'utf8');
+    expect(text).toContain('before the disk filled');
+    expect(text).toContain('after space was freed');
+    expect(text).toMatch(/lines? could not be written/);
+  }, 60_000);
 });
