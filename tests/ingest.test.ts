@@ -655,7 +655,7 @@ describe('ingest: interrupted loads', () => {
       }
     });
     expect(failed.status).toBe('failed');
-    expect(failed.error).toBe('simulated crash mid-file');
+    expect(failed.error).toBe('payments/big.csv: simulated crash mid-file'); // the run's error names the file
     expect(calls).toBe(2);
     expect(await count(db.pool, `SELECT count(*) AS n FROM payments`)).toBe(0);
     expect(await count(db.pool, `SELECT count(*) AS n FROM ingest_files`)).toBe(0);

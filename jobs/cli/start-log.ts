@@ -30,7 +30,28 @@ export function openStartLog(config: Config): StartLog {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'up.log');
   const fd = fs.openSync(file, 'a', 0o600);
-  const write = (m: string) => fs.writeSync(fd, `${new Date().toISOString()} ${m}\n`);
+  // A full disk (or any write error) must not take `up` down — these lines are also written from the handler
+  // that restarts a child that exited. The line still goes to the terminal when it is one for the terminal;
+  // the trouble is said once, on the terminal, and in the file once it can be written again.
+  let lost = 0;
+  const write = (m: string) => {
+    try {
+      if (lost) {
+        fs.writeSync(
+          fd,
+          `${new Date().toISOString()} (${lost} line${lost > 1 ? 's' : ''} could not be written to this file: disk full or unwritable)\n`
+        );
+        lost = 0;
+      }
+      fs.writeSync(fd, `${new Date().toISOString()} ${m}\n`);
+    } catch (e) {
+      if (!lost)
+        console.error(
+          `[${stamp()}] could not write to ${file} (${(e as Error).message}); its lines are lost until it can be written again`
+        );
+      lost++;
+    }
+  };
   write(`--- yinling up (pid ${process.pid}) ---`);
   return {
     file,

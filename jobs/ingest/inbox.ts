@@ -62,6 +62,43 @@ export async function listInbox(
 }
 
 /**
+ * <inbox>/<.done|.rejected>/<feed>/, made when missing — one level at a time: a recursive mkdir reports a full
+ * disk (ENOSPC) as ENOENT, "no such file or directory", which would send the operator looking for the wrong thing.
+ */
+async function folderAside(inbox: string, feed: string, to: typeof DONE_DIR | typeof REJECTED_DIR): Promise<string> {
+  const dir = path.join(inbox, to, feed);
+  for (const d of [path.join(inbox, to), dir]) {
+    try {
+      await fs.mkdir(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+  return dir;
+}
+
+/**
+ * Make <inbox>/<.done|.rejected>/<feed>/ before anything of a file is recorded, so that a disk too full to hold
+ * the folder fails the file while nothing is kept (and it stays in the inbox), not after its rows are committed.
+ */
+export async function prepareAside(inbox: string, feed: string, to: typeof DONE_DIR | typeof REJECTED_DIR): Promise<void> {
+  try {
+    await folderAside(inbox, feed, to);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw Object.assign(
+      new Error(
+        `could not make the folder ${to}/${feed}/ to move the file to (${err.message}); nothing of it was kept, it stays in the inbox`,
+        {
+          cause: e
+        }
+      ),
+      { code: err.code }
+    );
+  }
+}
+
+/**
  * Move a processed file to <inbox>/<.done|.rejected>/<feed>/, never overwriting an earlier file of the
  * same name (a `~<file_id>` suffix then). Returns the new path, or null when the file is already gone.
  */
@@ -71,8 +108,7 @@ export async function moveAside(
   to: typeof DONE_DIR | typeof REJECTED_DIR,
   fileId: number | null
 ): Promise<string | null> {
-  const dir = path.join(inbox, to, file.feed);
-  await fs.mkdir(dir, { recursive: true });
+  const dir = await folderAside(inbox, file.feed, to);
   let dest = path.join(dir, file.name);
   for (let n = 0; ; n++) {
     try {

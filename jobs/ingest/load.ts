@@ -43,7 +43,7 @@ import {
   type ReadInfo
 } from './encoding.ts';
 import type { FeedDef } from './feeds.ts';
-import { DONE_DIR, REJECTED_DIR, moveAside, type InboxFile } from './inbox.ts';
+import { DONE_DIR, REJECTED_DIR, moveAside, prepareAside, type InboxFile } from './inbox.ts';
 import { deleteStatements, feedSql, keyedSql, type ChangedRow, type FeedSql, type KeyedSql } from './merge-sql.ts';
 import { QuarantineSink } from './quarantine.ts';
 import { FileRejection, RowProcessor, type Catalogues, type FileReasonCode } from './rows.ts';
@@ -442,6 +442,7 @@ async function rejectFile(
 ): Promise<FileResult> {
   const { pool } = env;
   const raw = probe && !probe.notText ? await firstLine(file.path, probe.encoding).catch(() => null) : null;
+  await prepareAside(env.inbox, file.feed, REJECTED_DIR);
   const client = await pool.connect();
   let fileId: number | null;
   try {
@@ -500,8 +501,21 @@ async function rejectFile(
  * Ingest one file. `feed` is null for a folder that is not a feed. Returns null when the file vanished.
  * The content hash is computed while the rows stream; a separate fingerprinting pass (probeFile) only runs
  * when a file of the same size is already recorded — the only way this one can be a duplicate.
+ * An error (the database's disk full, the connection lost, the inbox's disk full…) names the file: the run's
+ * error then says which file did not go through.
  */
 export async function loadFile(env: LoadEnv, feed: FeedDef | null, file: InboxFile): Promise<FileResult | null> {
+  try {
+    return await loadOneFile(env, feed, file);
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    const name = `${file.feed}/${file.name}`;
+    if (err.message.includes(name)) throw err;
+    throw Object.assign(new Error(`${name}: ${err.message}`, { cause: err }), { code: (err as { code?: unknown }).code });
+  }
+}
+
+async function loadOneFile(env: LoadEnv, feed: FeedDef | null, file: InboxFile): Promise<FileResult | null> {
   const started = Date.now();
   const { pool, log } = env;
   let probe: FileProbe | null = null;
@@ -539,6 +553,7 @@ export async function loadFile(env: LoadEnv, feed: FeedDef | null, file: InboxFi
   }
   if (!feed) throw new Error('unreachable');
 
+  await prepareAside(env.inbox, file.feed, DONE_DIR);
   const client = await pool.connect();
   const onClientError = (e: Error) => log(`ingest: connection lost while loading ${file.feed}/${file.name}: ${e.message}`);
   client.on('error', onClientError);

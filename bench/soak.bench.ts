@@ -1,0 +1,592 @@
+// `npm run bench:soak` (tsx bench/soak.bench.ts) — issue 19 §14: weeks of running, compressed. It starts the
+// real `yinling up` (its own data dir under os.tmpdir(), its own PORT and YINLING_PG_PORT, the demo city,
+// a private build of the web app) with the scheduler set to ingest every minute and run the engines every
+// 10 minutes (YINLING_SCHEDULE_INGEST / YINLING_SCHEDULE_ENGINES; an ingest that loaded rows also runs the
+// engines after it, as it always does), then for BENCH_MINUTES (default 240):
+//  * new feed files arrive in the inbox every minute, written as `.part` and renamed (docs/feeds.md):
+//    evidence rows (new ids, happening now, for people, sources, kinds and areas of the city), passed
+//    online certifications, and a re-delivery of payments already known (a department sending a month
+//    again: the merge finds them unchanged);
+//  * 10 wall screens poll what the screen polls (feed.svelte.ts) at the kiosk's default interval (60 s),
+//    each with a kiosk token of its own (city and districts): /api/indicators, /api/indicators/<code>/regions
+//    and /api/alerts/recent (the semantic layer's queries);
+//  * 5 workbench users (auditors, signed in through /login) list the alert queue and open one of the
+//    alerts listed, every 20–40 s.
+// Every BENCH_INTERVAL_MINUTES (default 60) it prints the RSS of every process (the `up` process, the web
+// server, the scheduler, the PostgreSQL postmaster and every backend summed — and their PSS, which counts
+// shared memory once), the database's size and the cluster's size on disk, p95 latency per kind of request,
+// the load average, the job runs and files of the interval, and every error line (HTTP ≥ 500 or no answer,
+// failed job runs, error lines of `up` and its children). At the end: the drift of RSS and p95 after the
+// first interval (last interval ÷ first, and the largest ratio; target ≤ 1.10) and the error count
+// (target 0). BENCH_KEEP=1 keeps the data dir. Results: printed, and test-results/bench-soak.json.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ROOT } from '../core/config.ts';
+import { createUser, createKioskToken } from '../core/accounts.ts';
+import { embeddedUrl, scratchDir } from '../core/db/embedded.ts';
+import { createPool, endPool, type Pool } from '../core/db/pool.ts';
+import { ensureBuild } from '../dashboard/e2e/support/build.ts';
+import { untilHealthy } from '../dashboard/e2e/support/health.ts';
+import { freePort } from './support.ts';
+
+const MINUTES = Number(process.env.BENCH_MINUTES ?? 240);
+const INTERVAL_MIN = Number(process.env.BENCH_INTERVAL_MINUTES ?? 60);
+const SCREENS = 10;
+const USERS = 5;
+const SCREEN_REFRESH_S = 60; // the kiosk's default (?refresh=, area.server.ts)
+const SAMPLE_S = 15;
+const TARGET_DRIFT = 1.1;
+const started = Date.now();
+const clock = () => new Date().toISOString().slice(11, 19);
+const say = (m: string) => console.log(`[bench:soak ${clock()}] ${m}`);
+const pct = (xs: number[], p: number) =>
+  xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] : NaN;
+const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------------------
+// what is measured, per interval
+
+interface Interval {
+  index: number;
+  latencies: Map<string, number[]>;
+  requests: number;
+  errors: string[];
+  /** RSS/PSS samples (KB) of the whole system, and the last sample per process kind. */
+  totals: number[];
+  last: Record<string, { rss: number; pss: number; n: number }> | null;
+  files: number;
+}
+
+let current: Interval;
+const intervals: Interval[] = [];
+const newInterval = (index: number): Interval => ({
+  index,
+  latencies: new Map(),
+  requests: 0,
+  errors: [],
+  totals: [],
+  last: null,
+  files: 0
+});
+let allErrors = 0;
+function error(line: string): void {
+  current.errors.push(`${clock()} ${line}`);
+  allErrors++;
+  console.log(`[bench:soak ${clock()}] ERROR ${line}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// processes: `up`, its children (web server, scheduler), and PostgreSQL (postmaster and backends)
+
+function readProc(pid: number): { ppid: number; rss: number; pss: number; cmd: string } | null {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    const rss = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    let pss = rss;
+    try {
+      pss = Number(/^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? rss);
+    } catch {
+      /* no smaps_rollup: count RSS */
+    }
+    const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+    return { ppid, rss, pss, cmd };
+  } catch {
+    return null; // gone meanwhile
+  }
+}
+
+function allProcs(): Map<number, NonNullable<ReturnType<typeof readProc>>> {
+  const out = new Map<number, NonNullable<ReturnType<typeof readProc>>>();
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    const p = readProc(Number(e));
+    if (p) out.set(Number(e), p);
+  }
+  return out;
+}
+
+function postmasterPid(dataDir: string): number | null {
+  try {
+    const file = path.join(fs.realpathSync(path.join(dataDir, 'pg')), 'postmaster.pid');
+    return Number(fs.readFileSync(file, 'utf8').split('\n')[0]);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Memory per kind of process (KB): up itself; the web server and the scheduler, each with its own children
+ * children; anything else `up` started (tsx's esbuild); postgres (the postmaster and every backend).
+ */
+function memory(upPid: number, dataDir: string): Record<string, { rss: number; pss: number; n: number }> {
+  const procs = allProcs();
+  const children = new Map<number, number[]>();
+  for (const [pid, p] of procs) {
+    const list = children.get(p.ppid);
+    if (list) list.push(pid);
+    else children.set(p.ppid, [pid]);
+  }
+  const out: Record<string, { rss: number; pss: number; n: number }> = {};
+  const add = (kind: string, pid: number, tree: boolean) => {
+    const p = procs.get(pid);
+    if (!p) return;
+    const o = (out[kind] ??= { rss: 0, pss: 0, n: 0 });
+    o.rss += p.rss;
+    o.pss += p.pss;
+    o.n++;
+    if (tree) for (const c of children.get(pid) ?? []) add(kind, c, true);
+  };
+  const pm = postmasterPid(dataDir);
+  add('up', upPid, false);
+  for (const c of children.get(upPid) ?? []) {
+    if (c === pm) continue; // the postmaster is started by `up`: counted below with its backends
+    const cmd = procs.get(c)?.cmd ?? '';
+    add(/bin\.js serve\b/.test(cmd) ? 'web' : /bin\.js scheduler\b/.test(cmd) ? 'scheduler' : 'up-other', c, true);
+  }
+  if (pm) add('postgres', pm, true);
+  return out;
+}
+
+function duKb(dir: string): number {
+  try {
+    return Number(execFileSync('du', ['-sk', fs.realpathSync(dir)], { encoding: 'utf8' }).split(/\s/)[0]);
+  } catch {
+    return NaN;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// HTTP clients
+
+let base = '';
+
+async function timed(kind: string, url: string, init: RequestInit = {}): Promise<Response | null> {
+  const t = performance.now();
+  let res: Response;
+  try {
+    res = await fetch(base + url, { redirect: 'manual', signal: AbortSignal.timeout(60_000), ...init });
+    await res.clone().arrayBuffer(); // the whole answer, as a client waits for it
+  } catch (e) {
+    current.requests++;
+    error(`${kind} ${url}: no answer (${(e as Error).message})`);
+    return null;
+  }
+  const ms = performance.now() - t;
+  current.requests++;
+  let list = current.latencies.get(kind);
+  if (!list) current.latencies.set(kind, (list = []));
+  list.push(ms);
+  if (res.status >= 500) error(`${kind} ${url}: HTTP ${res.status} ${(await res.clone().text()).slice(0, 200).replace(/\s+/g, ' ')}`);
+  return res;
+}
+
+let stopping = false;
+
+/** A wall screen: what feed.svelte.ts polls, every SCREEN_REFRESH_S, with its kiosk token. */
+async function screen(token: string, region: string, privacy: boolean, indicator: string, offsetMs: number): Promise<void> {
+  await sleep(offsetMs);
+  const headers = { 'x-kiosk-token': token, accept: 'application/json' };
+  const q = new URLSearchParams({ region });
+  while (!stopping) {
+    const t = Date.now();
+    const alerts = new URLSearchParams({ region, limit: '20', ...(privacy ? { privacy: '1' } : {}) });
+    const answers = await Promise.all([
+      timed('screen /api/alerts/recent', `/api/alerts/recent?${alerts}`, { headers }),
+      timed('screen /api/indicators/:code/regions', `/api/indicators/${indicator}/regions?${q}`, { headers }),
+      timed('screen /api/indicators', `/api/indicators?${q}`, { headers })
+    ]);
+    for (const r of answers) if (r && r.status !== 200 && r.status < 500) error(`screen: HTTP ${r.status} for ${r.url}`);
+    await sleep(Math.max(0, SCREEN_REFRESH_S * 1000 - (Date.now() - t)));
+  }
+}
+
+async function signIn(username: string, password: string): Promise<string> {
+  const r = await timed('workbench sign-in', '/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', origin: base },
+    body: new URLSearchParams({ username, password })
+  });
+  const cookie = r?.headers.getSetCookie().find((c) => c.startsWith('yinling_session='));
+  if (!r || r.status !== 303 || !cookie) throw new Error(`${username} could not sign in (HTTP ${r?.status})`);
+  return cookie.split(';')[0];
+}
+
+/** A workbench user: the queue, then one of its alerts, at a human pace (20–40 s between steps). */
+async function workbenchUser(username: string, password: string, offsetMs: number): Promise<void> {
+  await sleep(offsetMs);
+  let cookie = await signIn(username, password);
+  while (!stopping) {
+    const list = await timed('workbench queue', '/workbench/alerts', { headers: { cookie, accept: 'text/html' } });
+    if (list && (list.status === 303 || list.status === 302)) {
+      error(`workbench: ${username}'s session ended (sent to ${list.headers.get('location')}); signing in again`);
+      cookie = await signIn(username, password);
+      continue;
+    }
+    if (list?.status === 200) {
+      const ids = [...new Set([...(await list.text()).matchAll(/href="\/workbench\/alerts\/(\d+)/g)].map((m) => m[1]))];
+      await sleep(20_000 + Math.random() * 20_000);
+      if (stopping) break;
+      if (ids.length) {
+        const id = ids[Math.floor(Math.random() * ids.length)];
+        const one = await timed('workbench alert', `/workbench/alerts/${id}`, { headers: { cookie, accept: 'text/html' } });
+        if (one && one.status !== 200 && one.status < 500) error(`workbench: HTTP ${one.status} for alert ${id}`);
+      } else error(`workbench: ${username}'s queue lists no alert`);
+    } else if (list && list.status < 500) error(`workbench: HTTP ${list.status} for the queue`);
+    await sleep(20_000 + Math.random() * 20_000);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// feed files
+
+interface Samples {
+  evidence: { id_number: string; source: string; kind: string; region: string | null }[];
+  certified: string[];
+  payments: string[]; // CSV lines of payments already loaded, exactly as they are in the table
+}
+
+async function samples(pool: Pool): Promise<Samples> {
+  const evidence = (
+    await pool.query(`SELECT id_number, source, kind, region FROM evidence TABLESAMPLE SYSTEM (5) ORDER BY random() LIMIT 20000`)
+  ).rows;
+  const certified = (await pool.query(`SELECT DISTINCT id_number FROM certifications WHERE result = 'pass' LIMIT 20000`)).rows.map(
+    (r) => r.id_number as string
+  );
+  const payments = (
+    await pool.query(
+      `SELECT concat_ws(',', payment_id, id_number, scheme_code, to_char(period, 'YYYY-MM'), amount::text,
+                        COALESCE(to_char(paid_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '+08:00', ''), status,
+                        COALESCE(account_no, '')) AS line
+         FROM payments TABLESAMPLE SYSTEM (2)
+        WHERE period >= date_trunc('month', now() - interval '6 months') AND account_no !~ '[,"\\n]'
+        LIMIT 20000`
+    )
+  ).rows.map((r) => r.line as string);
+  if (!evidence.length || !certified.length || !payments.length)
+    throw new Error(`the demo city gave no samples to make feed files from (${evidence.length}/${certified.length}/${payments.length})`);
+  return { evidence, certified, payments };
+}
+
+const pick = <T>(xs: T[], n: number): T[] => Array.from({ length: n }, () => xs[Math.floor(Math.random() * xs.length)]);
+
+/** A Shanghai timestamp with its offset, `secondsAgo` before now. */
+function shanghai(secondsAgo: number): string {
+  const d = new Date(Date.now() - secondsAgo * 1000 + 8 * 3600_000);
+  return d.toISOString().slice(0, 19) + '+08:00';
+}
+
+function deliver(inbox: string, feed: string, name: string, header: string, lines: string[]): void {
+  const dir = path.join(inbox, feed);
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, name);
+  fs.writeFileSync(file + '.part', [header, ...lines].join('\n') + '\n');
+  fs.renameSync(file + '.part', file);
+  current.files++;
+}
+
+let seq = 0;
+function deliverMinute(inbox: string, s: Samples, minute: number): void {
+  const tag = `${started.toString(36)}-${String(minute).padStart(4, '0')}`;
+  const ev = pick(s.evidence, 400).map((e) => {
+    const id = `SOAK-EV-${tag}-${++seq}`;
+    return `${id},${e.id_number},${e.source},${e.kind},${shanghai(Math.floor(Math.random() * 3600))},${e.region ?? ''},soak`;
+  });
+  deliver(inbox, 'evidence', `soak-${tag}.csv`, 'evidence_id,id_number,source,kind,occurred_at,region,detail', ev);
+  const cf = pick(s.certified, 40).map(
+    (id) => `SOAK-CF-${tag}-${++seq},${id},face_online,${shanghai(Math.floor(Math.random() * 3600))},pass,soak`
+  );
+  deliver(inbox, 'certifications', `soak-${tag}.csv`, 'certification_id,id_number,method,certified_at,result,operator', cf);
+  const start = Math.floor(Math.random() * Math.max(1, s.payments.length - 300));
+  deliver(
+    inbox,
+    'payments',
+    `soak-${tag}.csv`,
+    'payment_id,id_number,scheme_code,period,amount,paid_at,status,account_no',
+    s.payments.slice(start, start + 300)
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// reports
+
+interface Row {
+  interval: number;
+  minutes: string;
+  mem: Record<string, { rss: number; pss: number; n: number }>;
+  rss_total_kb: number;
+  pss_total_kb: number;
+  db_bytes: number;
+  cluster_kb: number;
+  p95: Record<string, number>;
+  requests: number;
+  load: number[];
+  jobs: Record<string, string>;
+  files: number;
+  errors: string[];
+}
+const rows: Row[] = [];
+
+async function report(iv: Interval, pool: Pool, dataDir: string, from: Date, to: Date, soakStart: number): Promise<void> {
+  const mem = iv.last ?? {};
+  const rssTotal = Object.values(mem).reduce((a, m) => a + m.rss, 0);
+  const pssTotal = Object.values(mem).reduce((a, m) => a + m.pss, 0);
+  const size = Number((await pool.query(`SELECT pg_database_size(current_database())::bigint AS b`)).rows[0].b);
+  const jobs = await pool.query(
+    `SELECT job, count(*) FILTER (WHERE status = 'ok')::int AS ok, count(*) FILTER (WHERE status = 'failed')::int AS failed,
+            count(*) FILTER (WHERE status = 'skipped')::int AS skipped, round(avg(extract(epoch FROM finished_at - started_at))::numeric, 1) AS avg_s,
+            round(max(extract(epoch FROM finished_at - started_at))::numeric, 1) AS max_s
+       FROM job_runs WHERE started_at >= $1 AND started_at < $2 GROUP BY job ORDER BY job`,
+    [from, to]
+  );
+  const failed = await pool.query(
+    `SELECT run_id, job, left(error, 300) AS error FROM job_runs WHERE status = 'failed' AND started_at >= $1 AND started_at < $2 ORDER BY run_id`,
+    [from, to]
+  );
+  for (const f of failed.rows) error(`job run #${f.run_id} ${f.job} failed: ${f.error}`);
+  const row: Row = {
+    interval: iv.index + 1,
+    minutes: `${Math.round((from.getTime() - soakStart) / 60000)}–${Math.round((to.getTime() - soakStart) / 60000)}`,
+    mem,
+    rss_total_kb: rssTotal,
+    pss_total_kb: pssTotal,
+    db_bytes: size,
+    cluster_kb: duKb(path.join(dataDir, 'pg')),
+    p95: Object.fromEntries([...iv.latencies].map(([k, v]) => [k, +pct(v, 95).toFixed(1)])),
+    requests: iv.requests,
+    load: os.loadavg().map((x) => +x.toFixed(2)),
+    jobs: Object.fromEntries(
+      jobs.rows.map((j) => [
+        j.job,
+        `${j.ok} ok${j.failed ? `, ${j.failed} FAILED` : ''}${j.skipped ? `, ${j.skipped} skipped` : ''}, avg ${j.avg_s} s, max ${j.max_s} s`
+      ])
+    ),
+    files: iv.files,
+    errors: iv.errors
+  };
+  rows.push(row);
+  console.log('');
+  console.log(`── interval ${row.interval} (minutes ${row.minutes}) ──────────────────────────────`);
+  for (const [k, m] of Object.entries(mem))
+    console.log(`  ${k.padEnd(10)} RSS ${mb(m.rss).padStart(8)}  PSS ${mb(m.pss).padStart(8)}  (${m.n} process${m.n > 1 ? 'es' : ''})`);
+  console.log(`  ${'total'.padEnd(10)} RSS ${mb(rssTotal).padStart(8)}  PSS ${mb(pssTotal).padStart(8)}`);
+  console.log(`  database   ${(size / 1e6).toFixed(1)} MB (pg_database_size); cluster on disk ${(row.cluster_kb / 1024).toFixed(0)} MB`);
+  console.log(`  requests   ${iv.requests}; p95:`);
+  for (const [k, v] of Object.entries(row.p95))
+    console.log(`    ${k.padEnd(38)} ${String(v).padStart(8)} ms  (${iv.latencies.get(k)!.length})`);
+  console.log(`  files      ${iv.files} delivered`);
+  for (const [k, v] of Object.entries(row.jobs)) console.log(`  job        ${k.padEnd(22)} ${v}`);
+  console.log(`  load       ${row.load.join(' ')} (1/5/15 min, ${os.availableParallelism()} CPUs)`);
+  console.log(`  errors     ${iv.errors.length}`);
+  for (const e of iv.errors) console.log(`    ${e}`);
+  console.log('');
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+const dataDir = scratchDir('yinling-soak-');
+let up: ChildProcess | undefined;
+let pool: Pool | undefined;
+const upLines: string[] = [];
+
+async function main(): Promise<void> {
+  say(`BENCH_MINUTES=${MINUTES}, BENCH_INTERVAL_MINUTES=${INTERVAL_MIN}; data dir ${dataDir}`);
+  const port = await freePort();
+  const pgPort = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  const build = await ensureBuild();
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'YINLING_INBOX', 'YINLING_NO_DEMO', 'YINLING_DEMO_SCALE'].includes(k))
+  );
+  current = newInterval(0);
+  up = spawn(process.execPath, [path.join(ROOT, 'jobs', 'cli', 'bin.js'), 'up'], {
+    cwd: ROOT,
+    detached: true, // its own process group: stopped as a whole at the end
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...env,
+      YINLING_DATA_DIR: dataDir,
+      PORT: String(port),
+      YINLING_PG_PORT: String(pgPort),
+      HOST: '127.0.0.1',
+      YINLING_WEB_BUILD: build,
+      NODE_ENV: 'production',
+      YINLING_SCHEDULE_INGEST: '* * * * *',
+      YINLING_SCHEDULE_ENGINES: '*/10 * * * *'
+    }
+  });
+  let soaking = false;
+  const onLine = (line: string) => {
+    if (!line.trim()) return;
+    upLines.push(line);
+    if (upLines.length > 2000) upLines.splice(0, 1000);
+    // once the soak runs, every line saying something went wrong counts
+    if (soaking && /error|fail|exited|unhandled|ECONN|ENOSPC|FATAL|PANIC|could not/i.test(line)) error(`log: ${line.trim().slice(0, 300)}`);
+  };
+  for (const s of [up.stdout!, up.stderr!]) {
+    let rest = '';
+    s.on('data', (b: Buffer) => {
+      const parts = (rest + b.toString()).split('\n');
+      rest = parts.pop()!;
+      for (const l of parts) onLine(l);
+    });
+  }
+  const t0 = Date.now();
+  say('starting `yinling up` with the demo city (generation, ingestion and engines: a few minutes) …');
+  await untilHealthy(base, 'yinling up (demo city)', { child: up, output: () => upLines.slice(-40).join('\n'), ms: 1_800_000 });
+  for (let i = 0; i < 600 && !upLines.some((l) => l.includes('Yinling is up')); i++) await sleep(100);
+  say(`up in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+
+  const url = embeddedUrl(pgPort, dataDir);
+  pool = createPool(url, { max: 2 });
+  const inbox = path.join(dataDir, 'inbox');
+  const s = await samples(pool);
+  say(`samples for the feed files: ${s.evidence.length} evidence, ${s.certified.length} people, ${s.payments.length} payments`);
+
+  // 10 kiosk tokens (the city, then its districts in turn), 5 auditors
+  const op = { type: 'operator' as const, name: 'bench-soak' };
+  const city = (await pool.query(`SELECT code FROM regions WHERE level = 'city' ORDER BY code LIMIT 1`)).rows[0].code as string;
+  const districts = (await pool.query(`SELECT code FROM regions WHERE level = 'district' ORDER BY code`)).rows.map((r) => r.code as string);
+  const indicators = ['P01', 'C01', 'R01', 'S01', 'A01', 'H01'];
+  const screens: Promise<void>[] = [];
+  for (let i = 0; i < SCREENS; i++) {
+    const region = i === 0 || !districts.length ? city : districts[(i - 1) % districts.length];
+    const privacy = i % 2 === 0;
+    const k = await createKioskToken(pool, op, { label: `soak screen ${i + 1}`, regionCode: region, privacyMode: privacy });
+    screens.push(screen(k.token, region, privacy, indicators[i % indicators.length], (i * SCREEN_REFRESH_S * 1000) / SCREENS));
+  }
+  const users: Promise<void>[] = [];
+  for (let i = 0; i < USERS; i++) {
+    const password = `soak-password-${i}-${Date.now()}`;
+    const username = `soak-auditor-${i + 1}`;
+    await createUser(pool, op, { username, role: 'auditor', regionCode: city, password });
+    users.push(workbenchUser(username, password, i * 6000));
+  }
+  const clients = [...screens, ...users].map((p) =>
+    p.catch((e) => {
+      error(`client stopped: ${(e as Error).message}`);
+    })
+  );
+
+  soaking = true;
+  const soakStart = Date.now();
+  const end = soakStart + MINUTES * 60_000;
+  let intervalStart = soakStart;
+  let intervalFrom = new Date(soakStart);
+  let minute = 0;
+  let nextFiles = soakStart;
+  let nextSample = soakStart;
+  say(`soaking for ${MINUTES} min: ${SCREENS} wall screens, ${USERS} workbench users, files every minute`);
+  while (Date.now() < end) {
+    const now = Date.now();
+    if (now >= nextFiles) {
+      try {
+        deliverMinute(inbox, s, minute++);
+      } catch (e) {
+        error(`could not deliver files: ${(e as Error).message}`);
+      }
+      nextFiles += 60_000;
+    }
+    if (now >= nextSample) {
+      const m = memory(up.pid!, dataDir);
+      current.last = m;
+      current.totals.push(Object.values(m).reduce((a, x) => a + x.rss, 0));
+      if (!m.web) error('no web server process');
+      if (!m.scheduler) error('no scheduler process');
+      nextSample += SAMPLE_S * 1000;
+    }
+    if (now - intervalStart >= INTERVAL_MIN * 60_000) {
+      const done = current;
+      intervals.push(done);
+      current = newInterval(done.index + 1);
+      const to = new Date(now);
+      await report(done, pool, dataDir, intervalFrom, to, soakStart);
+      intervalFrom = to;
+      intervalStart = now;
+    }
+    if (up.exitCode !== null) {
+      error(`yinling up exited (${up.exitCode})`);
+      break;
+    }
+    await sleep(1000);
+  }
+  stopping = true;
+  if (Date.now() - intervalStart > 30_000 || !intervals.length) {
+    intervals.push(current);
+    await report(current, pool, dataDir, intervalFrom, new Date(), soakStart);
+  }
+  await Promise.race([Promise.all(clients), sleep(70_000)]);
+  summary();
+}
+
+function summary(): void {
+  const first = rows[0];
+  const later = rows.slice(1);
+  const drift = (f: (r: Row) => number) => {
+    if (!first || !later.length) return { last: NaN, max: NaN };
+    const r = later.map((x) => f(x) / f(first));
+    return { last: +r[r.length - 1].toFixed(3), max: +Math.max(...r).toFixed(3) };
+  };
+  const result = {
+    minutes: MINUTES,
+    interval_minutes: INTERVAL_MIN,
+    intervals: rows,
+    drift: {
+      rss_total: drift((r) => r.rss_total_kb),
+      pss_total: drift((r) => r.pss_total_kb),
+      ...Object.fromEntries(Object.keys(first?.mem ?? {}).map((k) => [`rss_${k}`, drift((r) => r.mem[k]?.rss ?? NaN)])),
+      ...Object.fromEntries(Object.keys(first?.p95 ?? {}).map((k) => [`p95 ${k}`, drift((r) => r.p95[k] ?? NaN)]))
+    } as Record<string, { last: number; max: number }>,
+    db_growth: first && later.length ? +(rows[rows.length - 1].db_bytes / first.db_bytes).toFixed(3) : NaN,
+    errors: allErrors,
+    load_at_end: os.loadavg().map((x) => +x.toFixed(2))
+  };
+  console.log('');
+  console.log(`soak summary: ${MINUTES} min in ${rows.length} intervals of ${INTERVAL_MIN} min (drift = later interval ÷ the first)`);
+  if (!later.length) console.log('  (one interval only: no drift to compute — set BENCH_INTERVAL_MINUTES smaller than BENCH_MINUTES)');
+  for (const [k, d] of Object.entries(result.drift)) {
+    if (Number.isNaN(d.max) && later.length) {
+      console.log(`  ${k.padEnd(46)} (measured in the first interval only)`);
+      continue;
+    }
+    const ok = Number.isNaN(d.max) ? '' : d.max <= TARGET_DRIFT ? 'met' : 'MISSED';
+    console.log(
+      `  ${k.padEnd(46)} last ${String(d.last).padStart(6)}×  max ${String(d.max).padStart(6)}×  (target ≤ ${TARGET_DRIFT}×: ${ok})`
+    );
+  }
+  console.log(`  database size                                  ${result.db_growth}× the first interval's`);
+  console.log(`  errors                                         ${allErrors}  (target 0: ${allErrors === 0 ? 'met' : 'MISSED'})`);
+  console.log(`  load average at the end                        ${result.load_at_end.join(' ')}`);
+  const out = path.join(ROOT, 'test-results', 'bench-soak.json');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), ...result }, null, 2));
+  say(`written ${path.relative(ROOT, out)}`);
+}
+
+async function stop(): Promise<void> {
+  stopping = true;
+  await endPool(pool!).catch(() => {});
+  if (up && up.exitCode === null) {
+    const exited = new Promise<void>((r) => up!.once('exit', () => r()));
+    process.kill(-up.pid!, 'SIGINT');
+    const t = setTimeout(() => process.kill(-up!.pid!, 'SIGKILL'), 60_000);
+    await exited;
+    clearTimeout(t);
+  }
+  if (!process.env.BENCH_KEEP) fs.rmSync(dataDir, { recursive: true, force: true });
+  else say(`kept ${dataDir}`);
+}
+
+let code = 0;
+try {
+  await main();
+} catch (e) {
+  console.error(e instanceof Error ? e.stack : e);
+  code = 1;
+} finally {
+  await stop();
+}
+process.exit(code);
