@@ -1,28 +1,15 @@
 // Step-by-step timings of one engine on the benchmark database (bench/engines.bench.ts builds it):
 //   tsx bench/engines-profile.ts <certify|detect-risk|match-subsidies|…> [full|auto]
-import os from 'node:os';
-import path from 'node:path';
-import { startEmbeddedPostgres, portInUse, embeddedUrl } from '../core/db/embedded.ts';
+import { enginesBenchServer } from './support.ts';
 import { createPool, withDatabase } from '../core/db/pool.ts';
 import { migrate } from '../core/db/migrate.ts';
 import { ENGINES } from '../jobs/engines/index.ts';
 
-const PG_DIR = process.env.YINLING_BENCH_PG_DIR ?? path.join(os.tmpdir(), 'yinling-bench-engines');
-const PG_PORT = Number(process.env.YINLING_BENCH_PG_PORT ?? 54391);
 const name = process.argv[2] ?? 'certify';
 const mode = (process.argv[3] ?? 'full') as 'full' | 'auto';
 const asOf = process.env.AS_OF ?? '2026-11-15';
 
-let stop: (() => Promise<void>) | undefined;
-let url = process.env.BENCH_DATABASE_URL;
-if (!url) {
-  if (await portInUse(PG_PORT)) url = embeddedUrl(PG_PORT, PG_DIR);
-  else {
-    const s = await startEmbeddedPostgres({ dir: PG_DIR, port: PG_PORT });
-    url = s.url;
-    stop = () => s.stop();
-  }
-}
+const { url, stop } = await enginesBenchServer();
 const dbUrl = withDatabase(url, 'yinling_bench_engines');
 await migrate(dbUrl);
 const pool = createPool(dbUrl, { max: 6 });
@@ -56,4 +43,4 @@ if (process.env.SMALLFEED === '1') {
   await pool.query(`DELETE FROM deaths WHERE record_id LIKE 'PROF-%'`);
 }
 await pool.end();
-await stop?.();
+await stop();

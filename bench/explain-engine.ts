@@ -4,9 +4,7 @@
 //   tsx bench/explain-engine.ts <certify|detect-risk|…|indicator-facts> '<text in the statement>[|<another>…]'
 // Env as bench/first-run-profile.ts (BENCH_SCALE, YINLING_BENCH_PG_DIR/PORT, BENCH_DATABASE_URL, AS_OF);
 // EXPLAIN_DB=<name> reuses a database instead of copying the template (e.g. one a first run wrote).
-import os from 'node:os';
-import path from 'node:path';
-import { startEmbeddedPostgres, portInUse, embeddedUrl } from '../core/db/embedded.ts';
+import { enginesBenchServer } from './support.ts';
 import { createPool, endPool, withDatabase, type Pool } from '../core/db/pool.ts';
 import { migrate } from '../core/db/migrate.ts';
 import { ENGINES } from '../jobs/engines/index.ts';
@@ -14,23 +12,10 @@ import { runIndicatorFacts } from '../jobs/indicator-facts.ts';
 
 const [name, needle] = process.argv.slice(2);
 if (!name || !needle) throw new Error('usage: tsx bench/explain-engine.ts <engine|indicator-facts> <text in the statement>');
-const SCALE = process.env.BENCH_SCALE ?? 'city';
-const SUFFIX = SCALE === 'city' ? '' : `-${SCALE}`;
-const PG_DIR = process.env.YINLING_BENCH_PG_DIR ?? path.join(os.tmpdir(), `yinling-bench-engines${SUFFIX}`);
-const PG_PORT = Number(process.env.YINLING_BENCH_PG_PORT ?? (SCALE === 'city' ? 54391 : 54392));
 const asOf = process.env.AS_OF ?? '2026-11-15';
 const DB = process.env.EXPLAIN_DB ?? 'yinling_bench_explain';
 
-let stop: (() => Promise<void>) | undefined;
-let url = process.env.BENCH_DATABASE_URL;
-if (!url) {
-  if (await portInUse(PG_PORT)) url = embeddedUrl(PG_PORT, PG_DIR);
-  else {
-    const s = await startEmbeddedPostgres({ dir: PG_DIR, port: PG_PORT });
-    url = s.url;
-    stop = () => s.stop();
-  }
-}
+const { url, stop } = await enginesBenchServer();
 const admin = createPool(url, { max: 1 });
 if (!process.env.EXPLAIN_DB) {
   await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
@@ -76,5 +61,5 @@ else {
 if (!matched) console.log(`no statement contained "${needle}"`);
 await endPool(pool, 2000);
 await admin.end();
-await stop?.();
+await stop();
 process.exit(0);

@@ -5,11 +5,12 @@
 // jobs/registry.ts — exactly what the scheduler does after a load. BENCH_DIR=<dir> keeps the
 // cluster in that directory and reuses an already ingested city on the next run.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../tests/free-port.ts';
 import { ROOT, loadConfig } from '../core/config.ts';
 import { loadCatalogues } from '../core/reference/load.ts';
-import { scratchDir, startEmbeddedPostgres, type EmbeddedServer } from '../core/db/embedded.ts';
+import { scratchDir, startEmbeddedPostgres, portInUse, embeddedUrl, type EmbeddedServer } from '../core/db/embedded.ts';
 import { migrate } from '../core/db/migrate.ts';
 import { createPool, withDatabase, type Pool } from '../core/db/pool.ts';
 import { runWithDependents } from '../jobs/registry.ts';
@@ -20,6 +21,22 @@ export { freePort };
 export type Scale = 'city' | 'demo' | 'tiny';
 export const SCALE = (process.env.BENCH_SCALE ?? 'city') as Scale;
 export const SEED = Number(process.env.BENCH_SEED ?? 1);
+
+/**
+ * The server that holds bench:engines' databases (the ingested city as a template, per BENCH_SCALE):
+ * BENCH_DATABASE_URL, else the embedded one under YINLING_BENCH_PG_DIR / YINLING_BENCH_PG_PORT — reused
+ * when it is already running (stop() then leaves it running).
+ */
+export async function enginesBenchServer(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const suffix = SCALE === 'city' ? '' : `-${SCALE}`;
+  const dir = process.env.YINLING_BENCH_PG_DIR ?? path.join(os.tmpdir(), `yinling-bench-engines${suffix}`);
+  const port = Number(process.env.YINLING_BENCH_PG_PORT ?? (SCALE === 'city' ? 54391 : 54392));
+  const none = async () => {};
+  if (process.env.BENCH_DATABASE_URL) return { url: process.env.BENCH_DATABASE_URL, stop: none };
+  if (await portInUse(port)) return { url: embeddedUrl(port, dir), stop: none };
+  const s = await startEmbeddedPostgres({ dir, port });
+  return { url: s.url, stop: () => s.stop() };
+}
 
 /** Hard-link a cached inbox into a fresh directory (ingestion moves files; the cache stays intact). */
 export function linkTree(from: string, to: string): void {
