@@ -10,7 +10,7 @@
 import type { Pool } from '../core/db/pool.ts';
 import { withTransaction } from '../core/db/pool.ts';
 import { addDays, addMonths } from '../core/domain/certification-rules.ts';
-import { buildIndicatorFacts, runIndicatorFacts } from './indicator-facts.ts';
+import { writeIndicatorFacts, runIndicatorFacts } from './indicator-facts.ts';
 
 export const BACKFILL_MONTHS = 12;
 
@@ -60,8 +60,9 @@ export async function backfillNowSnapshots(
   );
   const todo = pastMonthEnds(opts.today, first.rows[0].p, opts.months).filter((e) => !done.has(e.slice(0, 8) + '01'));
   for (const monthEnd of todo) {
-    await buildIndicatorFacts(pool, monthEnd);
+    // one transaction: a start cut off here leaves the month neither half-written nor marked done
     await withTransaction(pool, async (client) => {
+      await writeIndicatorFacts(client, monthEnd);
       const period = monthEnd.slice(0, 8) + '01';
       await client.query(
         `UPDATE ind_region_now SET ${NOT_KNOWN_IN_THE_PAST.map((c) => `${c} = NULL`).join(', ')} WHERE period = $1::date`,
