@@ -36,8 +36,10 @@ const expected = needles.length;
 };
 async function wrapped() {
   const c = await connect();
-  const query = c.query.bind(c) as (t: string, v?: unknown[]) => Promise<{ rows: Record<string, unknown>[] }>;
-  (c as unknown as { query: unknown }).query = async (text: string, values?: unknown[]) => {
+  const query = c.query.bind(c) as (t: string, v?: unknown, cb?: unknown) => Promise<{ rows: Record<string, unknown>[] }>;
+  // the client goes back to the pool wrapped, and pool.query later calls it with a callback: passed through
+  (c as unknown as { query: unknown }).query = async (text: string, values?: unknown[], cb?: unknown) => {
+    if (typeof cb === 'function' || typeof values === 'function') return query(text, values, cb);
     if (typeof text !== 'string' || !needles.some((n) => text.includes(n)) || /^\s*(EXPLAIN|BEGIN|COMMIT|ROLLBACK)/i.test(text))
       return query(text, values);
     const t0 = Date.now();

@@ -156,7 +156,7 @@ describe(`the engines' first run on a freshly ingested ${scale} city`, () => {
 
   it('explains every insert of the engines, the guarded ones among them', () => {
     const targets = new Set(first.flatMap((c) => c.targets));
-    for (const t of ['cert_status', 'cert_events', 'cases', 'alerts', 'community_assignments', 'tasks', 'ind_person_now'])
+    for (const t of ['cert_status', 'cert_events', 'cases', 'alerts', 'community_assignments', 'tasks', 'ind_person_now', 'ind_pay_month'])
       expect(targets, t).toContain(t);
   });
 

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from './db.ts';
 import { generateCity } from '../seeds/generator/index.ts';
 import { ingestInbox } from '../jobs/ingest/index.ts';
-import { buildIndicatorFacts } from '../jobs/indicator-facts.ts';
+import type { Pool } from '../core/db/pool.ts';
+import { buildIndicatorFacts, runIndicatorFacts } from '../jobs/indicator-facts.ts';
 
 let db: TestDatabase;
 let dir: string;
@@ -166,4 +167,46 @@ describe('indicator facts: the payments kept between runs', () => {
       new Map(rows.map((r) => [`${r.period}|${r.region_code}`, Number(r.amount).toFixed(2)]));
     expect(asMap(got)).toEqual(asMap(want));
   });
+
+  it('the refresh runs beside the facts on a connection of its own, and a run that fails half-way leaves nothing behind', async () => {
+    // every client the run checks out: which connection ran the payments' refresh and which the facts,
+    // and a failure injected into the facts' transaction once the refresh is under way
+    const backends = { payments: new Set<number>(), facts: new Set<number>() };
+    let fail = true;
+    const wrapped = Object.create(db.pool) as Pool;
+    const connect = db.pool.connect.bind(db.pool) as (...a: unknown[]) => unknown;
+    (wrapped as unknown as { connect: (...a: unknown[]) => unknown }).connect = (...args: unknown[]) =>
+      args.length ? connect(...args) : checkOut(); // pool.query checks out with a callback: left as it is
+    const checkOut = async () => {
+      const c = await db.pool.connect();
+      const pid = (c as unknown as { processID: number }).processID;
+      const query = c.query.bind(c) as (...a: unknown[]) => Promise<unknown>;
+      // (the client goes back to the pool wrapped: pool.query calls it later with a callback, passed through)
+      (c as unknown as { query: unknown }).query = async (text: string, ...rest: unknown[]) => {
+        if (typeof rest[rest.length - 1] === 'function') return query(text, ...rest);
+        if (typeof text === 'string' && text.includes('f_pay_region')) backends.payments.add(pid);
+        if (typeof text === 'string' && text.includes('f_now_person')) {
+          backends.facts.add(pid);
+          if (fail) throw new Error('injected failure');
+        }
+        return query(text, ...rest);
+      };
+      return c;
+    };
+    const failed = await runIndicatorFacts(wrapped, { asOf });
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toContain('injected failure');
+    expect(backends.payments.size).toBe(1);
+    expect([...backends.facts].some((pid) => backends.payments.has(pid))).toBe(false);
+    // no transaction left open, no lock left held: the next run does the work
+    const open = await q(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`
+    );
+    expect(open[0].n).toBe(0);
+    fail = false;
+    const before = await payFacts();
+    const ok = await runIndicatorFacts(wrapped, { asOf });
+    expect(ok.status, ok.error).toBe('ok');
+    expect(await payFacts()).toEqual(before);
+  }, 120_000);
 });

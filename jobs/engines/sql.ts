@@ -182,11 +182,14 @@ export async function runSqlFile(
   client: Queryable,
   name: string,
   params: Record<string, unknown>,
-  log?: (m: string) => void
+  log?: (m: string) => void,
+  /** awaited before each step: a job that must wait for work beside it before a step (indicator-facts) */
+  beforeStep?: (label: string) => Promise<void>
 ): Promise<StepResult[]> {
   const file = loadSqlFile(name);
   const results: StepResult[] = [];
   for (const step of file.steps) {
+    await beforeStep?.(step.label);
     const values = step.params.map((p) => {
       if (!(p in params)) throw new Error(`sql/engines/${name}.sql step "${step.label}" needs parameter :${p}`);
       const v = params[p];

@@ -37,120 +37,16 @@ SELECT p.id_number, p.birth_date, p.status,
 CREATE UNIQUE INDEX ON f_person (id_number);
 ANALYZE f_person;
 
--- Payments by month and region are kept between runs in ind_pay_month (migration 0036): reading every
--- payment again on each run was the largest step (city: 11.9 M rows, 10 M person-months). A run
---   * rebuilds the cache when it is empty or the scheme catalogue (which schemes are pensions) changed;
---   * otherwise recomputes the months that received payment rows since the last run: the loader writes
---     new and corrected payments as new rows of their period with loaded_at = its transaction's start,
---     and removes a replaced version only by writing its successor (same key, so the same period);
---   * and moves the payments of people whose region changed (or who appeared or left) in the months
---     kept from the region they were counted in (ind_pay_person) to the new one: the sums are additive
---     per person and month, and exact (numeric).
--- "Since the last run" is loaded_at ≥ the basis' loaded_before: the earliest start of any transaction
--- open when the last run began (pg_stat_activity, which shows the sessions of this role), so a
--- payment committed after that run's snapshot is never missed.
-
--- step: payments basis
-CREATE TEMP TABLE f_pay_basis ON COMMIT DROP AS
-SELECT s.schemes, b.loaded_before AS since, (b.schemes IS DISTINCT FROM s.schemes) AS rebuild,
-       LEAST(now(), (SELECT min(a.xact_start) FROM pg_stat_activity a WHERE a.xact_start IS NOT NULL)) AS loaded_before
-  FROM (SELECT string_agg(scheme_code || '=' || COALESCE(exclusive_group, ''), ',' ORDER BY scheme_code) AS schemes FROM ref_schemes) s
-  LEFT JOIN ind_pay_basis b ON true;
-
--- step: payment months loaded since
-CREATE TEMP TABLE f_pay_dirty ON COMMIT DROP AS
-SELECT DISTINCT p.period FROM payments p
- WHERE NOT (SELECT rebuild FROM f_pay_basis) AND p.loaded_at >= (SELECT since FROM f_pay_basis);
-ANALYZE f_pay_dirty;
-
--- step: people moved
-CREATE TEMP TABLE f_pay_moved ON COMMIT DROP AS
-SELECT COALESCE(o.id_number, n.id_number) AS id_number, COALESCE(o.region_code, '') AS old_region, COALESCE(n.region_code, '') AS new_region
-  FROM ind_pay_person o
-  FULL JOIN (SELECT id_number, region_code FROM f_person WHERE region_code <> '') n ON n.id_number = o.id_number
- WHERE NOT (SELECT rebuild FROM f_pay_basis) AND o.region_code IS DISTINCT FROM n.region_code;
-ANALYZE f_pay_moved;
-
--- step: forget payment months
-DELETE FROM ind_pay_month WHERE (SELECT rebuild FROM f_pay_basis) OR period IN (SELECT period FROM f_pay_dirty);
-
--- step: move payments of the moved
-INSERT INTO ind_pay_month AS t
-WITH per_person AS (
-  SELECT p.period, p.id_number,
-         sum(p.amount) FILTER (WHERE p.status = 'paid') AS paid,
-         sum(p.amount) FILTER (WHERE p.status = 'paid' AND s.exclusive_group IS NOT NULL) AS pension,
-         count(*) FILTER (WHERE p.status = 'paid') AS n_paid,
-         count(*) FILTER (WHERE p.status IN ('failed', 'returned')) AS n_failed
-    FROM payments p
-    LEFT JOIN ref_schemes s ON s.scheme_code = p.scheme_code
-   WHERE p.id_number IN (SELECT id_number FROM f_pay_moved)
-     AND NOT EXISTS (SELECT 1 FROM f_pay_dirty d WHERE d.period = p.period)
-   GROUP BY p.period, p.id_number
-)
-SELECT pp.period, x.region_code,
-       COALESCE(sum(x.sign * pp.paid), 0), COALESCE(sum(x.sign * pp.pension), 0),
-       COALESCE(sum(x.sign) FILTER (WHERE pp.pension IS NOT NULL), 0), sum(x.sign * pp.n_paid), sum(x.sign * pp.n_failed)
-  FROM per_person pp JOIN f_pay_moved m USING (id_number)
- CROSS JOIN LATERAL (VALUES (m.old_region, -1), (m.new_region, 1)) AS x(region_code, sign)
- GROUP BY 1, 2
-ON CONFLICT (period, region_code) DO UPDATE SET
-  payout_amount = t.payout_amount + EXCLUDED.payout_amount, pension_payout = t.pension_payout + EXCLUDED.pension_payout,
-  pension_people_paid = t.pension_people_paid + EXCLUDED.pension_people_paid,
-  payments_paid = t.payments_paid + EXCLUDED.payments_paid, payments_failed = t.payments_failed + EXCLUDED.payments_failed;
-
--- step: payments of the months to compute
--- Every month on a rebuild, else the months loaded since. Sums and counts go straight to month and
--- region (one hash join to the person's region); the people with a paid pension in a month are counted
--- from one bit per month per person and year (bit_or), grouped by region and bit pattern, then spread
--- over the months — exact, as counting distinct people per month. Grouping every payment by person and
--- month first (10 M groups at city scale) spilled to disk and made most of a first run (issue 22).
-INSERT INTO ind_pay_month (period, region_code, payout_amount, pension_payout, pension_people_paid, payments_paid, payments_failed)
-WITH sums AS (
-  SELECT p.period, COALESCE(fp.region_code, '') AS region_code,
-         COALESCE(sum(p.amount) FILTER (WHERE p.status = 'paid'), 0) AS paid,
-         COALESCE(sum(p.amount) FILTER (WHERE p.status = 'paid' AND s.exclusive_group IS NOT NULL), 0) AS pension,
-         count(*) FILTER (WHERE p.status = 'paid') AS n_paid,
-         count(*) FILTER (WHERE p.status IN ('failed', 'returned')) AS n_failed
-    FROM payments p
-    LEFT JOIN ref_schemes s ON s.scheme_code = p.scheme_code
-    LEFT JOIN f_person fp ON fp.id_number = p.id_number
-   WHERE (SELECT rebuild FROM f_pay_basis) OR p.period IN (SELECT period FROM f_pay_dirty)
-   GROUP BY 1, 2
-), pension_months AS (
-  SELECT p.id_number, date_trunc('year', p.period)::date AS year, bit_or(1 << (extract(month FROM p.period)::int - 1)) AS mask
-    FROM payments p
-    JOIN ref_schemes s ON s.scheme_code = p.scheme_code AND s.exclusive_group IS NOT NULL
-   WHERE p.status = 'paid' AND ((SELECT rebuild FROM f_pay_basis) OR p.period IN (SELECT period FROM f_pay_dirty))
-   GROUP BY 1, 2
-), patterns AS (
-  SELECT pm.year, COALESCE(fp.region_code, '') AS region_code, pm.mask, count(*) AS n
-    FROM pension_months pm LEFT JOIN f_person fp ON fp.id_number = pm.id_number
-   GROUP BY 1, 2, 3
-), pension_people AS (
-  SELECT (pt.year + make_interval(months => m.i))::date AS period, pt.region_code, sum(pt.n) AS n
-    FROM patterns pt CROSS JOIN generate_series(0, 11) AS m(i)
-   WHERE pt.mask & (1 << m.i) <> 0
-   GROUP BY 1, 2
-)
-SELECT s.period, s.region_code, s.paid, s.pension, COALESCE(pp.n, 0), s.n_paid, s.n_failed
-  FROM sums s LEFT JOIN pension_people pp USING (period, region_code);
-
--- step: people's payment regions
-DELETE FROM ind_pay_person WHERE (SELECT rebuild FROM f_pay_basis) OR id_number IN (SELECT id_number FROM f_pay_moved);
-INSERT INTO ind_pay_person (id_number, region_code)
-SELECT id_number, region_code FROM f_person
- WHERE region_code <> '' AND (SELECT rebuild FROM f_pay_basis)
-UNION ALL
-SELECT id_number, new_region FROM f_pay_moved WHERE new_region <> '';
-DELETE FROM ind_pay_basis;
-INSERT INTO ind_pay_basis (schemes, loaded_before) SELECT schemes, loaded_before FROM f_pay_basis;
-
 -- step: window
--- From the first month with a payment (every period of payments is in ind_pay_month, each with a
--- payment counted as paid or failed) to the as-of month.
+-- From the first month with a payment to the as-of month. ind_pay_month (every period of payments, each
+-- with a payment counted as paid or failed) is refreshed beside this transaction (indicator-payments.sql):
+-- what it held at its last refresh, and the earliest month of the payments loaded since (none after a
+-- refresh; all of them when it was never built), read in one snapshot. A month only ever joins payments
+-- (a replaced payment's successor keeps its period), so this is the first month the refresh will hold.
 CREATE TEMP TABLE f_window ON COMMIT DROP AS
-SELECT LEAST(COALESCE((SELECT min(period) FROM ind_pay_month WHERE payments_paid + payments_failed > 0), date_trunc('month', :as_of::date)::date),
+SELECT LEAST(COALESCE((SELECT min(period) FROM ind_pay_month WHERE payments_paid + payments_failed > 0), 'infinity'::date),
+             COALESCE((SELECT min(p.period) FROM payments p
+                        WHERE p.loaded_at >= COALESCE((SELECT loaded_before FROM ind_pay_basis), '-infinity'::timestamptz)), 'infinity'::date),
              date_trunc('month', :as_of::date)::date) AS first_period,
        date_trunc('month', :as_of::date)::date AS last_period;
 -- temp tables are never analyzed by autovacuum: without statistics the one-row window was taken for
@@ -189,12 +85,14 @@ ANALYZE f_span;
 -- it starts covers no month (without the guard its events would count −1 in between).
 CREATE TEMP TABLE f_people ON COMMIT DROP AS
 WITH s AS (
-  SELECT sp.id_number, GREATEST(sp.first_month, w.first_period) AS a, sp.last_month AS b,
-         date_trunc('month', fp.birth_date + INTERVAL '80 years')::date AS turn80,
-         COALESCE(fp.region_code, '') AS region_code, COALESCE(fp.outside, false) AS outside, COALESCE(fp.managed, false) AS managed
-    FROM f_span sp CROSS JOIN f_window w
-    LEFT JOIN f_person fp ON fp.id_number = sp.id_number
-   WHERE sp.first_month <= w.last_period AND sp.last_month >= w.first_period AND sp.first_month <= sp.last_month
+  SELECT x.id_number, GREATEST(x.first_month, w.first_period) AS a, x.last_month AS b, x.turn80, x.region_code, x.outside, x.managed
+    FROM (SELECT sp.id_number, sp.first_month, sp.last_month, date_trunc('month', fp.birth_date + INTERVAL '80 years')::date AS turn80,
+                 COALESCE(fp.region_code, '') AS region_code, COALESCE(fp.outside, false) AS outside, COALESCE(fp.managed, false) AS managed
+            FROM f_span sp LEFT JOIN f_person fp ON fp.id_number = sp.id_number
+          OFFSET 0) x -- every span joined before the window's filter: filtered first, the 330k spans were taken for 12k
+                      -- and looked up in f_person one by one (issue 22)
+   CROSS JOIN f_window w
+   WHERE x.first_month <= w.last_period AND x.last_month >= w.first_period AND x.first_month <= x.last_month
 ), ev AS (
   SELECT region_code, a AS period, 1 AS rec, 0 AS old, outside::int AS out, managed::int AS man FROM s
   UNION ALL
@@ -215,13 +113,6 @@ SELECT g.period, g.region_code,
 WINDOW w AS (PARTITION BY g.region_code ORDER BY g.period);
 ANALYZE f_people;
 
--- step: payments by month
-CREATE TEMP TABLE f_pay ON COMMIT DROP AS
-SELECT period, region_code, payout_amount, pension_payout, pension_people_paid, payments_paid, payments_failed
-  FROM ind_pay_month
- WHERE period BETWEEN (SELECT first_period FROM f_window) AND (SELECT last_period FROM f_window);
-ANALYZE f_pay;
-
 -- step: replace project facts
 DELETE FROM ind_project_month;
 
@@ -229,137 +120,111 @@ DELETE FROM ind_project_month;
 -- (before the other flows: their subsidy payout per month and region is these rows' sum)
 -- Grouped first, the window applied to the groups: a filter on the window's bounds (unknown when the
 -- statement is planned) was estimated at 0.5 % of the subsidies and planned as a nested loop (issue 22).
+-- The region's path is looked up per group, not carried through 2.5 M rows (max() of a text per row).
 INSERT INTO ind_project_month
-SELECT g.* FROM (
-  SELECT s.period, COALESCE(fp.region_code, ''), max(fp.region_path), s.project_code, sum(s.amount), count(*)
+SELECT g.period, g.region_code, rp.path, g.project_code, g.payout, g.n FROM (
+  SELECT s.period, COALESCE(fp.region_code, '') AS region_code, s.project_code, sum(s.amount) AS payout, count(*) AS n
     FROM subsidies s LEFT JOIN f_person fp USING (id_number)
-   GROUP BY s.period, COALESCE(fp.region_code, ''), s.project_code
+   GROUP BY 1, 2, 3
   OFFSET 0) g -- keeps the window's filter out of the grouping (the planner would push it down again)
+  LEFT JOIN region_paths rp ON rp.code = g.region_code
  WHERE g.period BETWEEN (SELECT first_period FROM f_window) AND (SELECT last_period FROM f_window);
 
 -- step: other flows by month
+-- Every flow's rows (a person, a month, one or two measures) in one list, joined to the people's regions
+-- once and summed by flow, month and region: one join with a million people instead of one per flow,
+-- which made most of this step (issue 22).
 CREATE TEMP TABLE f_flow ON COMMIT DROP AS
-WITH w AS (SELECT first_period, last_period FROM f_window),
-retired AS (
-  SELECT date_trunc('month', p.retired_on)::date AS period, fp.region_code, count(*) AS n
-    FROM persons p JOIN f_person fp USING (id_number) WHERE p.retired_on IS NOT NULL GROUP BY 1, 2
-), exits AS (
-  SELECT sp.last_month AS period, COALESCE(fp.region_code, '') AS region_code, count(*) AS n
-    FROM f_span sp LEFT JOIN f_person fp USING (id_number) WHERE sp.last_month <> 'infinity' GROUP BY 1, 2
-), face AS (
-  SELECT date_trunc('month', c.certified_at AT TIME ZONE 'Asia/Shanghai')::date AS period, COALESCE(fp.region_code, '') AS region_code,
-         count(DISTINCT c.id_number) AS n
-    FROM certifications c LEFT JOIN f_person fp USING (id_number)
-   WHERE c.method = 'face_online' AND c.result = 'pass' GROUP BY 1, 2
-), deaths AS (
-  SELECT date_trunc('month', rc.recorded_on)::date AS period, COALESCE(fp.region_code, '') AS region_code,
-         count(*) AS n, count(*) FILTER (WHERE rc.stopped_timely) AS timely
-    FROM risk_clock rc LEFT JOIN f_person fp USING (id_number)
-   WHERE rc.event_kind = 'death' AND rc.recorded_on IS NOT NULL GROUP BY 1, 2
-), withdrawn AS (
-  SELECT date_trunc('month', w.withdrawn_at AT TIME ZONE 'Asia/Shanghai')::date AS period, COALESCE(fp.region_code, '') AS region_code, count(*) AS n
+WITH flows (flow, id_number, period, a, b) AS (
+  SELECT 'retired', p.id_number, date_trunc('month', p.retired_on)::date, 1::numeric, NULL::numeric FROM persons p WHERE p.retired_on IS NOT NULL
+  UNION ALL
+  SELECT 'exit', sp.id_number, sp.last_month, 1, NULL FROM f_span sp WHERE sp.last_month <> 'infinity'
+  UNION ALL
+  -- people certified face-to-face online in the month (each once)
+  SELECT DISTINCT 'face', c.id_number, date_trunc('month', c.certified_at AT TIME ZONE 'Asia/Shanghai')::date, 1::numeric, NULL::numeric
+    FROM certifications c WHERE c.method = 'face_online' AND c.result = 'pass'
+  UNION ALL
+  SELECT 'death', rc.id_number, date_trunc('month', rc.recorded_on)::date, 1, CASE WHEN rc.stopped_timely THEN 1 ELSE 0 END
+    FROM risk_clock rc WHERE rc.event_kind = 'death' AND rc.recorded_on IS NOT NULL
+  UNION ALL
+  SELECT 'withdrawn', w.id_number, date_trunc('month', w.withdrawn_at AT TIME ZONE 'Asia/Shanghai')::date, 1, NULL
     FROM (SELECT id_number, withdrawn_at FROM deaths_as_of(:as_of_end::timestamptz) WHERE withdrawn
           UNION ALL
           SELECT id_number, withdrawn_at FROM imprisonments_as_of(:as_of_end::timestamptz) WHERE withdrawn) w
-    LEFT JOIN f_person fp USING (id_number) GROUP BY 1, 2
-), restored AS (
-  SELECT date_trunc('month', r.withdrawn_on)::date AS period, COALESCE(fp.region_code, '') AS region_code, count(*) AS n
-    FROM restorations r LEFT JOIN f_person fp USING (id_number) WHERE r.withdrawn_on <= :as_of::date GROUP BY 1, 2
-), recovered AS (
-  SELECT date_trunc('month', r.recovered_on)::date AS period, COALESCE(fp.region_code, '') AS region_code, sum(r.amount) AS amount
-    FROM recoveries r JOIN alerts a USING (alert_id) LEFT JOIN f_person fp ON fp.id_number = a.id_number GROUP BY 1, 2
-), closed AS (
-  SELECT date_trunc('month', a.closed_at AT TIME ZONE 'Asia/Shanghai')::date AS period, COALESCE(fp.region_code, '') AS region_code,
-         count(*) AS n, sum(extract(epoch FROM a.closed_at - a.opened_at) / 86400.0) AS days
-    FROM alerts a LEFT JOIN f_person fp USING (id_number)
-   WHERE a.closed_at IS NOT NULL GROUP BY 1, 2
-), subsidy AS (
-  SELECT period, region_code, sum(payout) AS amount FROM ind_project_month GROUP BY 1, 2
-), subsidy_new AS (
-  SELECT first_period AS period, region_code, count(DISTINCT id_number) AS n
-    FROM (SELECT s.id_number, s.project_code, min(s.period) AS first_period, COALESCE(max(fp.region_code), '') AS region_code
-            FROM subsidies s LEFT JOIN f_person fp USING (id_number) GROUP BY 1, 2) x
-   GROUP BY 1, 2
-), checkup_first AS (
+  UNION ALL
+  SELECT 'restored', r.id_number, date_trunc('month', r.withdrawn_on)::date, 1, NULL FROM restorations r WHERE r.withdrawn_on <= :as_of::date
+  UNION ALL
+  SELECT 'recovered', a.id_number, date_trunc('month', r.recovered_on)::date, r.amount, NULL FROM recoveries r JOIN alerts a USING (alert_id)
+  UNION ALL
+  SELECT 'closed', a.id_number, date_trunc('month', a.closed_at AT TIME ZONE 'Asia/Shanghai')::date, 1,
+         extract(epoch FROM a.closed_at - a.opened_at) / 86400.0
+    FROM alerts a WHERE a.closed_at IS NOT NULL
+  UNION ALL
+  -- people whose first-ever payout of a subsidy project is in the month (each once per month)
+  SELECT DISTINCT 'subsidy_new', x.id_number, x.first_period, 1::numeric, NULL::numeric
+    FROM (SELECT s.id_number, min(s.period) AS first_period FROM subsidies s GROUP BY s.id_number, s.project_code) x
+  UNION ALL
   -- first attended checkup per person and calendar year
-  SELECT c.id_number, date_trunc('year', c.attended_at AT TIME ZONE 'Asia/Shanghai')::date AS year,
-         min(date_trunc('month', c.attended_at AT TIME ZONE 'Asia/Shanghai'))::date AS period
-    FROM checkups c WHERE c.attended_at IS NOT NULL GROUP BY 1, 2
-), checkup_first_n AS (
-  SELECT cf.period, COALESCE(fp.region_code, '') AS region_code, count(*) AS n
-    FROM checkup_first cf LEFT JOIN f_person fp USING (id_number) GROUP BY 1, 2
-), bookings AS (
+  SELECT 'checkup_first', c.id_number, min(date_trunc('month', c.attended_at AT TIME ZONE 'Asia/Shanghai'))::date, 1, NULL
+    FROM checkups c WHERE c.attended_at IS NOT NULL
+   GROUP BY c.id_number, date_trunc('year', c.attended_at AT TIME ZONE 'Asia/Shanghai')
+  UNION ALL
   -- the checkups feed's bookings, and the portal's open bookings (migration 0028) that the feed does
   -- not carry yet (a centre's feed row for a portal booking has checkup_id 'P' || booking_id)
-  SELECT date_trunc('month', x.booked_for)::date AS period, COALESCE(fp.region_code, '') AS region_code, count(*) AS n
-    FROM (SELECT c.id_number, c.booked_for FROM checkups c
-          UNION ALL
-          SELECT b.id_number, s.day FROM checkup_bookings b JOIN checkup_slots s USING (slot_id)
-           WHERE b.status = 'booked' AND NOT EXISTS (SELECT 1 FROM checkups c WHERE c.checkup_id = 'P' || b.booking_id)) x
-    LEFT JOIN f_person fp USING (id_number) GROUP BY 1, 2
-), results AS (
-  SELECT date_trunc('month', c.attended_at AT TIME ZONE 'Asia/Shanghai')::date AS period, COALESCE(fp.region_code, '') AS region_code,
-         count(*) FILTER (WHERE c.result IN ('normal', 'abnormal')) AS n, count(*) FILTER (WHERE c.result = 'abnormal') AS abnormal
-    FROM checkups c LEFT JOIN f_person fp USING (id_number) WHERE c.attended_at IS NOT NULL GROUP BY 1, 2
-), signups AS (
+  SELECT 'booking', c.id_number, date_trunc('month', c.booked_for)::date, 1, NULL FROM checkups c
+  UNION ALL
+  SELECT 'booking', b.id_number, date_trunc('month', s.day)::date, 1, NULL FROM checkup_bookings b JOIN checkup_slots s USING (slot_id)
+   WHERE b.status = 'booked' AND NOT EXISTS (SELECT 1 FROM checkups c WHERE c.checkup_id = 'P' || b.booking_id)
+  UNION ALL
+  SELECT 'result', c.id_number, date_trunc('month', c.attended_at AT TIME ZONE 'Asia/Shanghai')::date,
+         CASE WHEN c.result IN ('normal', 'abnormal') THEN 1 ELSE 0 END, CASE WHEN c.result = 'abnormal' THEN 1 ELSE 0 END
+    FROM checkups c WHERE c.attended_at IS NOT NULL
+  UNION ALL
   -- H04: the activities feed's sign-ups, and the portal's open sign-ups (migration 0037) that the feed
   -- does not carry yet (a feed row for a portal sign-up has signup_id 'A' || signup_id), by sign-up month
-  SELECT date_trunc('month', x.signed_up_at AT TIME ZONE 'Asia/Shanghai')::date AS period, COALESCE(fp.region_code, '') AS region_code, count(*) AS n
-    FROM (SELECT a.id_number, a.signed_up_at FROM activities a
-          UNION ALL
-          SELECT s.id_number, s.signed_up_at FROM activity_signups s
-           WHERE s.status = 'signed_up' AND NOT EXISTS (SELECT 1 FROM activities a WHERE a.signup_id = 'A' || s.signup_id)) x
-    LEFT JOIN f_person fp USING (id_number) GROUP BY 1, 2
-), satisfaction AS (
-  SELECT date_trunc('month', a.attended_at AT TIME ZONE 'Asia/Shanghai')::date AS period, COALESCE(fp.region_code, '') AS region_code,
-         sum(a.satisfaction) AS s, count(a.satisfaction) AS n
-    FROM activities a LEFT JOIN f_person fp USING (id_number)
-   WHERE a.attended_at IS NOT NULL AND a.satisfaction IS NOT NULL GROUP BY 1, 2
+  SELECT 'signup', a.id_number, date_trunc('month', a.signed_up_at AT TIME ZONE 'Asia/Shanghai')::date, 1, NULL FROM activities a
+  UNION ALL
+  SELECT 'signup', s.id_number, date_trunc('month', s.signed_up_at AT TIME ZONE 'Asia/Shanghai')::date, 1, NULL FROM activity_signups s
+   WHERE s.status = 'signed_up' AND NOT EXISTS (SELECT 1 FROM activities a WHERE a.signup_id = 'A' || s.signup_id)
+  UNION ALL
+  SELECT 'satisfaction', a.id_number, date_trunc('month', a.attended_at AT TIME ZONE 'Asia/Shanghai')::date, a.satisfaction, 1
+    FROM activities a WHERE a.attended_at IS NOT NULL AND a.satisfaction IS NOT NULL
+), by_region AS (
+  SELECT f.period, COALESCE(fp.region_code, '') AS region_code,
+         sum(f.a) FILTER (WHERE f.flow = 'retired') AS new_retirees, sum(f.a) FILTER (WHERE f.flow = 'exit') AS exits,
+         sum(f.a) FILTER (WHERE f.flow = 'face') AS face_certified,
+         sum(f.a) FILTER (WHERE f.flow = 'death') AS deaths_recorded, sum(f.b) FILTER (WHERE f.flow = 'death') AS deaths_timely,
+         sum(f.a) FILTER (WHERE f.flow = 'withdrawn') AS records_withdrawn, sum(f.a) FILTER (WHERE f.flow = 'restored') AS restorations,
+         sum(f.a) FILTER (WHERE f.flow = 'recovered') AS recovered_amount,
+         sum(f.a) FILTER (WHERE f.flow = 'closed') AS alerts_closed, sum(f.b) FILTER (WHERE f.flow = 'closed') AS alert_days_sum,
+         sum(f.a) FILTER (WHERE f.flow = 'subsidy_new') AS subsidy_new_people,
+         sum(f.a) FILTER (WHERE f.flow = 'checkup_first') AS checkup_first_people,
+         sum(f.a) FILTER (WHERE f.flow = 'booking') AS checkup_bookings,
+         sum(f.a) FILTER (WHERE f.flow = 'result') AS checkup_results, sum(f.b) FILTER (WHERE f.flow = 'result') AS checkup_abnormal,
+         sum(f.a) FILTER (WHERE f.flow = 'signup') AS signups,
+         sum(f.a) FILTER (WHERE f.flow = 'satisfaction') AS satisfaction_sum, sum(f.b) FILTER (WHERE f.flow = 'satisfaction') AS satisfaction_n
+    FROM flows f LEFT JOIN f_person fp USING (id_number)
+   GROUP BY 1, 2
+), subsidy AS (
+  SELECT period, region_code, sum(payout) AS amount FROM ind_project_month GROUP BY 1, 2
 )
 SELECT g.period, g.region_code,
-       COALESCE(retired.n, 0) AS new_retirees, COALESCE(exits.n, 0) AS exits, COALESCE(face.n, 0) AS face_certified,
-       COALESCE(deaths.n, 0) AS deaths_recorded, COALESCE(deaths.timely, 0) AS deaths_timely,
-       COALESCE(recovered.amount, 0) AS recovered_amount, COALESCE(closed.n, 0) AS alerts_closed, COALESCE(closed.days, 0) AS alert_days_sum,
-       COALESCE(subsidy.amount, 0) AS subsidy_payout, COALESCE(subsidy_new.n, 0) AS subsidy_new_people,
-       sum(COALESCE(checkup_first_n.n, 0)) OVER (PARTITION BY g.region_code, date_trunc('year', g.period) ORDER BY g.period) AS checkup_ytd_people,
-       COALESCE(bookings.n, 0) AS checkup_bookings, COALESCE(results.n, 0) AS checkup_results, COALESCE(results.abnormal, 0) AS checkup_abnormal,
-       COALESCE(signups.n, 0) AS signups, COALESCE(satisfaction.s, 0) AS satisfaction_sum, COALESCE(satisfaction.n, 0) AS satisfaction_n,
-       COALESCE(withdrawn.n, 0) AS records_withdrawn, COALESCE(restored.n, 0) AS restorations
+       COALESCE(f.new_retirees, 0)::bigint AS new_retirees, COALESCE(f.exits, 0)::bigint AS exits,
+       COALESCE(f.face_certified, 0)::bigint AS face_certified,
+       COALESCE(f.deaths_recorded, 0)::bigint AS deaths_recorded, COALESCE(f.deaths_timely, 0)::bigint AS deaths_timely,
+       COALESCE(f.recovered_amount, 0) AS recovered_amount, COALESCE(f.alerts_closed, 0)::bigint AS alerts_closed,
+       COALESCE(f.alert_days_sum, 0) AS alert_days_sum,
+       COALESCE(subsidy.amount, 0) AS subsidy_payout, COALESCE(f.subsidy_new_people, 0)::bigint AS subsidy_new_people,
+       (sum(COALESCE(f.checkup_first_people, 0)) OVER (PARTITION BY g.region_code, date_trunc('year', g.period) ORDER BY g.period))::bigint AS checkup_ytd_people,
+       COALESCE(f.checkup_bookings, 0)::bigint AS checkup_bookings, COALESCE(f.checkup_results, 0)::bigint AS checkup_results,
+       COALESCE(f.checkup_abnormal, 0)::bigint AS checkup_abnormal,
+       COALESCE(f.signups, 0)::bigint AS signups, COALESCE(f.satisfaction_sum, 0) AS satisfaction_sum,
+       COALESCE(f.satisfaction_n, 0)::bigint AS satisfaction_n,
+       COALESCE(f.records_withdrawn, 0)::bigint AS records_withdrawn, COALESCE(f.restorations, 0)::bigint AS restorations
   FROM f_grid g
-  LEFT JOIN retired USING (period, region_code)
-  LEFT JOIN exits USING (period, region_code)
-  LEFT JOIN face USING (period, region_code)
-  LEFT JOIN deaths USING (period, region_code)
-  LEFT JOIN recovered USING (period, region_code)
-  LEFT JOIN closed USING (period, region_code)
-  LEFT JOIN subsidy USING (period, region_code)
-  LEFT JOIN subsidy_new USING (period, region_code)
-  LEFT JOIN checkup_first_n USING (period, region_code)
-  LEFT JOIN bookings USING (period, region_code)
-  LEFT JOIN results USING (period, region_code)
-  LEFT JOIN signups USING (period, region_code)
-  LEFT JOIN satisfaction USING (period, region_code)
-  LEFT JOIN withdrawn USING (period, region_code)
-  LEFT JOIN restored USING (period, region_code);
+  LEFT JOIN by_region f USING (period, region_code)
+  LEFT JOIN subsidy USING (period, region_code);
 ANALYZE f_flow;
-
--- step: replace monthly facts
-DELETE FROM ind_region_month;
-
--- step: monthly facts
-INSERT INTO ind_region_month
-SELECT g.period, g.region_code, g.region_path, g.district_code, g.town_code,
-       COALESCE(pe.recipients, 0), COALESCE(pe.aged80, 0), COALESCE(pe.living_outside, 0), COALESCE(pe.community_managed, 0),
-       f.new_retirees, f.exits,
-       COALESCE(pay.payout_amount, 0), COALESCE(pay.pension_payout, 0), COALESCE(pay.pension_people_paid, 0),
-       COALESCE(pay.payments_paid, 0), COALESCE(pay.payments_failed, 0),
-       f.face_certified, f.deaths_recorded, f.deaths_timely, f.recovered_amount, f.alerts_closed, f.alert_days_sum,
-       f.subsidy_payout, f.subsidy_new_people, f.checkup_ytd_people, f.checkup_bookings, f.checkup_results, f.checkup_abnormal,
-       f.signups, f.satisfaction_sum, f.satisfaction_n, f.records_withdrawn, f.restorations
-  FROM f_grid g
-  LEFT JOIN f_people pe USING (period, region_code)
-  LEFT JOIN f_pay pay USING (period, region_code)
-  JOIN f_flow f USING (period, region_code);
 
 -- step: now per person
 -- The state as of :as_of per person: the people behind every "now" count (drill-down lists read
@@ -390,8 +255,6 @@ weak_only AS (
    WHERE s.reason = 'not_certified' AND s.event_date <= :as_of::date
      AND NOT EXISTS (SELECT 1 FROM cert_events r WHERE r.id_number = s.id_number AND r.kind = 'resumption'
                       AND r.cycle_key = s.cycle_key AND r.event_date <= :as_of::date)
-), rec AS (
-  SELECT sp.id_number FROM f_span sp CROSS JOIN w WHERE sp.first_month <= w.last_period AND sp.last_month >= w.last_period
 ), retiring AS (
   SELECT r.id_number, r.retirement_month FROM retirements r CROSS JOIN w
    WHERE r.retirement_month > w.last_period AND r.retirement_month <= (w.last_period + INTERVAL '12 months')::date
@@ -411,56 +274,66 @@ weak_only AS (
 ), enr AS (
   SELECT DISTINCT id_number FROM subsidy_matches WHERE category = 'eligible_not_receiving'
 ), spans AS (
-  SELECT sp.id_number, sp.first_month, NULLIF(sp.last_month, 'infinity') AS last_month
+  -- everyone with a recipient span in the window; `current`: a recipient now (the span covers the as-of month)
+  SELECT sp.id_number, sp.first_month, NULLIF(sp.last_month, 'infinity') AS last_month, (sp.last_month >= w.last_period) AS current
     FROM f_span sp CROSS JOIN f_window w
    WHERE sp.first_month <= w.last_period AND sp.last_month >= w.first_period AND sp.first_month <= sp.last_month
-), people AS (
-  SELECT id_number FROM rec UNION SELECT id_number FROM f_person WHERE status = 'insured'
-  UNION SELECT id_number FROM tasks_open UNION SELECT id_number FROM enr UNION SELECT id_number FROM spans
+), marks AS (
+  -- the small sets above (each at most one row per person), one row per person: three joins on a million
+  -- people below instead of one per set (issue 22)
+  SELECT id_number,
+         bool_or(k = 'task') AS task_open, max(since) FILTER (WHERE k = 'task') AS task_since,
+         bool_or(k = 'suspended') AS suspended, max(since) FILTER (WHERE k = 'suspended') AS suspended_since,
+         bool_or(k = 'weak') AS weak_only, bool_or(k = 'hardship') AS hardship, bool_or(k = 'enr') AS eligible_not_receiving,
+         max(since) FILTER (WHERE k = 'retiring') AS retirement_month
+    FROM (SELECT id_number, 'task' AS k, since FROM tasks_open
+          UNION ALL SELECT id_number, 'suspended', since FROM suspended
+          UNION ALL SELECT id_number, 'weak', NULL::date FROM weak_only
+          UNION ALL SELECT id_number, 'hardship', NULL FROM hard
+          UNION ALL SELECT id_number, 'enr', NULL FROM enr
+          UNION ALL SELECT id_number, 'retiring', retirement_month FROM retiring) x
+   GROUP BY id_number
 )
-SELECT :as_of::date AS as_of, pe.id_number, COALESCE(fp.region_code, '') AS region_code, fp.region_path, fp.district_code, fp.town_code,
-       (rec.id_number IS NOT NULL) AS recipient,
+-- the people: the insured, everyone with a span in the window, those awaiting field verification and
+-- those eligible but not receiving (FULL JOINs: a person in a feed without a registry row is kept)
+SELECT :as_of::date AS as_of, id_number, COALESCE(fp.region_code, '') AS region_code, fp.region_path, fp.district_code, fp.town_code,
+       COALESCE(sp.current, false) AS recipient,
        -- COALESCE: a person the engines' tables do not know (no registry row, no cert_status row — e.g. a run
        -- as of another date built them) is on no list, never NULL (the columns are NOT NULL)
-       COALESCE(rec.id_number IS NOT NULL AND fp.birth_date + INTERVAL '80 years' <= (SELECT (last_period + INTERVAL '1 month' - INTERVAL '1 day') FROM w), false) AS aged80,
-       (rec.id_number IS NOT NULL AND COALESCE(fp.outside, false)) AS living_outside,
-       (rec.id_number IS NOT NULL AND COALESCE(fp.managed, false)) AS community_managed,
+       COALESCE(sp.current AND fp.birth_date + INTERVAL '80 years' <= (SELECT (last_period + INTERVAL '1 month' - INTERVAL '1 day') FROM w), false) AS aged80,
+       COALESCE(sp.current AND fp.outside, false) AS living_outside,
+       COALESCE(sp.current AND fp.managed, false) AS community_managed,
        COALESCE(fp.status = 'insured', false) AS insured,
-       (rt.id_number IS NOT NULL) AS reaching_retirement,
-       COALESCE(rec.id_number IS NOT NULL AND cs.status = 'certified' AND cs.valid_until >= :as_of::date, false) AS cert_valid,
-       COALESCE(rec.id_number IS NOT NULL AND cs.status = 'certified', false) AS certified,
-       COALESCE(rec.id_number IS NOT NULL AND cs.status = 'certified' AND cs.method = 'silent', false) AS certified_silent,
-       (t.id_number IS NOT NULL) AS field_task_open,
-       COALESCE(rec.id_number IS NOT NULL AND cs.rule = 'expired', false) AS cert_expired,
-       (rec.id_number IS NOT NULL AND su.id_number IS NOT NULL) AS suspended_not_certified,
-       (rec.id_number IS NOT NULL AND wo.id_number IS NOT NULL) AS weak_only,
-       (rec.id_number IS NOT NULL AND h.id_number IS NOT NULL) AS hardship,
-       (enr.id_number IS NOT NULL) AS eligible_not_receiving,
-       spans.first_month AS recipient_from, spans.last_month AS recipient_until,
+       (m.retirement_month IS NOT NULL) AS reaching_retirement,
+       COALESCE(sp.current AND cs.status = 'certified' AND cs.valid_until >= :as_of::date, false) AS cert_valid,
+       COALESCE(sp.current AND cs.status = 'certified', false) AS certified,
+       COALESCE(sp.current AND cs.status = 'certified' AND cs.method = 'silent', false) AS certified_silent,
+       COALESCE(m.task_open, false) AS field_task_open,
+       COALESCE(sp.current AND cs.rule = 'expired', false) AS cert_expired,
+       COALESCE(sp.current AND m.suspended, false) AS suspended_not_certified,
+       COALESCE(sp.current AND m.weak_only, false) AS weak_only,
+       COALESCE(sp.current AND m.hardship, false) AS hardship,
+       COALESCE(m.eligible_not_receiving, false) AS eligible_not_receiving,
+       sp.first_month AS recipient_from, sp.last_month AS recipient_until,
        date_trunc('month', fp.birth_date + INTERVAL '80 years')::date AS turns80,
        COALESCE(fp.outside, false) AS outside,
        -- what puts a person on a "now" list (the lists' columns, migration 0014)
        -- the day the rules issued the field task of the current lapse, shown as suspended_since below
-       CASE WHEN t.since < (SELECT first_period FROM f_window) THEN 'before ' || to_char((SELECT first_period FROM f_window), 'YYYY-MM')
-            ELSE to_char(t.since, 'YYYY-MM-DD') END AS field_task_since,
+       CASE WHEN m.task_since < (SELECT first_period FROM f_window) THEN 'before ' || to_char((SELECT first_period FROM f_window), 'YYYY-MM')
+            ELSE to_char(m.task_since, 'YYYY-MM-DD') END AS field_task_since,
        to_char(COALESCE(cs.valid_until, cs.last_valid_until), 'YYYY-MM-DD') AS cert_valid_until,
        -- a suspension dated before the first month of data is the engine's reading of "never certified
        -- in the data" (its lapse is the benefit's start, e.g. 1995): the system cannot know that date,
        -- only that it is before the data begins — 'before YYYY-MM', as the lists show it
-       CASE WHEN su.since < (SELECT first_period FROM f_window) THEN 'before ' || to_char((SELECT first_period FROM f_window), 'YYYY-MM')
-            ELSE to_char(su.since, 'YYYY-MM-DD') END AS suspended_since,
-       to_char(rt.retirement_month, 'YYYY-MM') AS retirement_month
-  FROM people pe
-  LEFT JOIN f_person fp ON fp.id_number = pe.id_number
-  LEFT JOIN rec ON rec.id_number = pe.id_number
-  LEFT JOIN retiring rt ON rt.id_number = pe.id_number
-  LEFT JOIN cert_status cs ON cs.id_number = pe.id_number
-  LEFT JOIN tasks_open t ON t.id_number = pe.id_number
-  LEFT JOIN suspended su ON su.id_number = pe.id_number
-  LEFT JOIN weak_only wo ON wo.id_number = pe.id_number
-  LEFT JOIN hard h ON h.id_number = pe.id_number
-  LEFT JOIN enr ON enr.id_number = pe.id_number
-  LEFT JOIN spans ON spans.id_number = pe.id_number;
+       CASE WHEN m.suspended_since < (SELECT first_period FROM f_window) THEN 'before ' || to_char((SELECT first_period FROM f_window), 'YYYY-MM')
+            ELSE to_char(m.suspended_since, 'YYYY-MM-DD') END AS suspended_since,
+       to_char(m.retirement_month, 'YYYY-MM') AS retirement_month,
+       fp.birth_date -- the lists' order (person now)
+  FROM f_person fp
+  FULL JOIN spans sp USING (id_number)
+  FULL JOIN marks m USING (id_number)
+  LEFT JOIN cert_status cs USING (id_number)
+ WHERE fp.status = 'insured' OR sp.id_number IS NOT NULL OR m.task_open OR m.eligible_not_receiving;
 ANALYZE f_now_person;
 
 -- step: replace person now
@@ -479,11 +352,11 @@ SELECT f.as_of, f.id_number, f.region_code, f.region_path, f.district_code, f.to
   f.community_managed, f.insured, f.reaching_retirement, f.cert_valid, f.certified, f.certified_silent, f.field_task_open, f.cert_expired,
   f.suspended_not_certified, f.weak_only, f.hardship, f.eligible_not_receiving, f.recipient_from, f.recipient_until, f.turns80, f.outside,
   -- the lists' stable order without a personal member (see migration 0013)
-  row_number() OVER (ORDER BY f.region_path, p.birth_date, f.id_number),
+  row_number() OVER (ORDER BY f.region_path, f.birth_date, f.id_number),
   -- the months the lists filter on, as the people_now cube compares them ('YYYY-MM')
   to_char(f.recipient_from, 'YYYY-MM'), to_char(f.recipient_until, 'YYYY-MM'), to_char(f.turns80, 'YYYY-MM'),
   f.field_task_since, f.cert_valid_until, f.suspended_since, f.retirement_month
-  FROM f_now_person f LEFT JOIN persons p ON p.id_number = f.id_number;
+  FROM f_now_person f;
 
 -- step: now
 CREATE TEMP TABLE f_now ON COMMIT DROP AS
@@ -534,3 +407,31 @@ DELETE FROM ind_region_now WHERE period = (SELECT last_period FROM f_window);
 
 -- step: now facts
 INSERT INTO ind_region_now SELECT * FROM f_now;
+
+
+-- The monthly facts come last: they read ind_pay_month, which the payments' refresh beside this
+-- transaction has committed by now (jobs/indicator-facts.ts waits for it before this step).
+-- step: payments by month
+CREATE TEMP TABLE f_pay ON COMMIT DROP AS
+SELECT period, region_code, payout_amount, pension_payout, pension_people_paid, payments_paid, payments_failed
+  FROM ind_pay_month
+ WHERE period BETWEEN (SELECT first_period FROM f_window) AND (SELECT last_period FROM f_window);
+ANALYZE f_pay;
+
+-- step: replace monthly facts
+DELETE FROM ind_region_month;
+
+-- step: monthly facts
+INSERT INTO ind_region_month
+SELECT g.period, g.region_code, g.region_path, g.district_code, g.town_code,
+       COALESCE(pe.recipients, 0), COALESCE(pe.aged80, 0), COALESCE(pe.living_outside, 0), COALESCE(pe.community_managed, 0),
+       f.new_retirees, f.exits,
+       COALESCE(pay.payout_amount, 0), COALESCE(pay.pension_payout, 0), COALESCE(pay.pension_people_paid, 0),
+       COALESCE(pay.payments_paid, 0), COALESCE(pay.payments_failed, 0),
+       f.face_certified, f.deaths_recorded, f.deaths_timely, f.recovered_amount, f.alerts_closed, f.alert_days_sum,
+       f.subsidy_payout, f.subsidy_new_people, f.checkup_ytd_people, f.checkup_bookings, f.checkup_results, f.checkup_abnormal,
+       f.signups, f.satisfaction_sum, f.satisfaction_n, f.records_withdrawn, f.restorations
+  FROM f_grid g
+  LEFT JOIN f_people pe USING (period, region_code)
+  LEFT JOIN f_pay pay USING (period, region_code)
+  JOIN f_flow f USING (period, region_code);
