@@ -118,6 +118,22 @@ export function pastMonthEnds(today: string, firstMonth: string, months = BACKFI
   return out;
 }
 
+/** The past month-ends the backfill has still to fill in, oldest first (none when there are no payments yet). */
+export async function pendingMonthEnds(pool: Pool, today: string, months = BACKFILL_MONTHS): Promise<string[]> {
+  const first = await pool.query(
+    `SELECT to_char(min(period), 'YYYY-MM-DD') AS p FROM ind_pay_month WHERE payments_paid + payments_failed > 0`
+  );
+  if (!first.rows[0].p) return [];
+  const skip = new Set(
+    (
+      await pool.query(
+        `SELECT to_char(period, 'YYYY-MM-DD') AS p FROM ind_now_backfill UNION SELECT DISTINCT to_char(period, 'YYYY-MM-DD') FROM ind_region_now`
+      )
+    ).rows.map((r) => r.p as string)
+  );
+  return pastMonthEnds(today, first.rows[0].p, months).filter((e) => !skip.has(e.slice(0, 8) + '01'));
+}
+
 /**
  * Fill in the past month-ends not done yet, oldest first; `signal` stops it between months (a month is
  * written whole or not at all, so the next start goes on from there). A month that already holds a
@@ -128,18 +144,7 @@ export async function backfillNowSnapshots(
   opts: { today: string; months?: number; log?: (m: string) => void; signal?: AbortSignal }
 ): Promise<{ monthEnds: string[]; ms: number }> {
   const started = Date.now();
-  const first = await pool.query(
-    `SELECT to_char(min(period), 'YYYY-MM-DD') AS p FROM ind_pay_month WHERE payments_paid + payments_failed > 0`
-  );
-  if (!first.rows[0].p) return { monthEnds: [], ms: 0 };
-  const skip = new Set(
-    (
-      await pool.query(
-        `SELECT to_char(period, 'YYYY-MM-DD') AS p FROM ind_now_backfill UNION SELECT DISTINCT to_char(period, 'YYYY-MM-DD') FROM ind_region_now`
-      )
-    ).rows.map((r) => r.p as string)
-  );
-  const todo = pastMonthEnds(opts.today, first.rows[0].p, opts.months).filter((e) => !skip.has(e.slice(0, 8) + '01'));
+  const todo = await pendingMonthEnds(pool, opts.today, opts.months);
   const done: string[] = [];
   for (const monthEnd of todo) {
     if (opts.signal?.aborted) break;

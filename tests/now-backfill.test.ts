@@ -15,7 +15,13 @@ import { freshDatabase, type TestDatabase } from './db.ts';
 import { generateCity } from '../seeds/generator/index.ts';
 import { runWithDependents } from '../jobs/registry.ts';
 import { loadConfig } from '../core/config.ts';
-import { backfillNowSnapshots, NOT_KNOWN_IN_THE_PAST, REPLAYED_IN_THE_PAST, pastMonthEnds } from '../jobs/now-backfill.ts';
+import {
+  backfillNowSnapshots,
+  NOT_KNOWN_IN_THE_PAST,
+  pastMonthEnds,
+  pendingMonthEnds,
+  REPLAYED_IN_THE_PAST
+} from '../jobs/now-backfill.ts';
 import { ROOT } from '../core/config.ts';
 import { createSemanticEngine, type SemanticEngine } from '../semantic-layer/engine/index.ts';
 import { buildBoard } from '../dashboard/lib/server/indicators.ts';
@@ -215,18 +221,28 @@ describe('the "now" snapshots backfilled at past month-ends', () => {
     }
   });
 
-  it('a second backfill finds every month done and changes nothing', async () => {
+  it('a backfill stopped between months goes on at the next, to the same figures; then there is nothing left to do', async () => {
     const n = (await db.pool.query(`SELECT count(*)::int AS n FROM ind_region_now`)).rows[0].n;
     expect(n).toBeGreaterThan(before.nowRows);
-    const month = monthEnds[Math.floor(monthEnds.length / 2)].slice(0, 8) + '01';
-    const kept = await snapshot(month);
-    // a month not written (a start stopped before it) is done by the next, to the same figures
-    await db.pool.query(`DELETE FROM ind_now_backfill WHERE period = $1::date`, [month]);
-    await db.pool.query(`DELETE FROM ind_region_now WHERE period = $1::date`, [month]);
-    expect((await backfillNowSnapshots(db.pool, { today })).monthEnds).toHaveLength(1);
-    expect(await snapshot(month)).toEqual(kept);
+    const months = monthEnds.slice(2, 5).map((e) => e.slice(0, 8) + '01');
+    const kept = await Promise.all(months.map((m) => snapshot(m)));
+    // three months not written (a start stopped before them)
+    await db.pool.query(`DELETE FROM ind_now_backfill WHERE period = ANY($1::date[])`, [months]);
+    await db.pool.query(`DELETE FROM ind_region_now WHERE period = ANY($1::date[])`, [months]);
+    expect(await pendingMonthEnds(db.pool, today)).toEqual(monthEnds.slice(2, 5));
+    // stopped after the first of them (as `up` stops it on Ctrl-C)
+    const stop = new AbortController();
+    const first = await backfillNowSnapshots(db.pool, { today, signal: stop.signal, log: () => stop.abort() });
+    expect(first.monthEnds).toEqual([monthEnds[2]]);
+    expect(await pendingMonthEnds(db.pool, today)).toEqual(monthEnds.slice(3, 5));
+    expect((await backfillNowSnapshots(db.pool, { today })).monthEnds).toEqual(monthEnds.slice(3, 5));
+    expect(await Promise.all(months.map((m) => snapshot(m)))).toEqual(kept);
+    expect(await pendingMonthEnds(db.pool, today)).toEqual([]);
     expect((await backfillNowSnapshots(db.pool, { today })).monthEnds).toEqual([]);
     expect((await db.pool.query(`SELECT count(*)::int AS n FROM ind_region_now`)).rows[0].n).toBe(n);
     expect(await monthly()).toEqual(before.month);
+    // a month the system ran through (a snapshot the backfill did not write) is not replayed over
+    await db.pool.query(`DELETE FROM ind_now_backfill WHERE period = $1::date`, [months[0]]);
+    expect(await pendingMonthEnds(db.pool, today)).toEqual([]);
   });
 });

@@ -30,7 +30,7 @@ import {
 import * as field from '../../core/workflow/field-visits.ts';
 import { ensureCheckupSlots } from '../../core/workflow/checkup-bookings.ts';
 import { ensureActivitySessions } from '../../core/workflow/activities.ts';
-import { backfillNowSnapshots } from '../now-backfill.ts';
+import { backfillNowSnapshots, pendingMonthEnds } from '../now-backfill.ts';
 import { importGeoJson } from '../geo.ts';
 import { backupDatabase, restoreDatabase } from '../backup.ts';
 import { loadCatalogues } from '../../core/reference/load.ts';
@@ -284,19 +284,21 @@ export const COMMANDS: Record<string, Command> = {
         // The demo city's "now" indicators get a trend from day one: their snapshots at past month-ends, each
         // an engine replay rolled back (jobs/now-backfill.ts) — about ten seconds a month at demo scale, so
         // after the screen is up, in the background; a start stopped half-way goes on from where it was.
-        if (demo.rows[0].n > 0) {
-          out.say('Filling in the "now" indicators at past month-ends in the background (progress in the log)…');
+        const signalled = waitForSignal();
+        const pending = demo.rows[0].n > 0 ? await pendingMonthEnds(db.pool, todayShanghai()) : [];
+        if (pending.length) {
+          out.say(`Filling in the "now" indicators at ${pending.length} past month-ends in the background (progress in the log)…`);
           backfill = backfillNowSnapshots(db.pool, { today: todayShanghai(), log: out.detail, signal: backfillStop.signal }).then(
             (r) =>
               out.say(
-                backfillStop.signal.aborted
+                r.monthEnds.length < pending.length
                   ? `Stopped filling in the "now" indicators after ${r.monthEnds.length} month-ends; the next start goes on.`
                   : `Filled in the "now" indicators at ${r.monthEnds.length} past month-ends (${Math.round(r.ms / 1000)} s).`
               ),
             (e: Error) => out.say(`Filling in the "now" indicators stopped: ${e.message} (the next start goes on)`)
           );
         }
-        const signal = await waitForSignal();
+        const signal = await signalled;
         out.say(`${signal}: stopping…`);
       } finally {
         stopping = true;
