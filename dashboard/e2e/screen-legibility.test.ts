@@ -391,7 +391,7 @@ describe('the wall screen from 3 m', () => {
       // counts (zero-based scale), a rate where higher is better, money where lower is better
       for (const indicator of ['P01', 'C01', 'R06']) {
         await page.selectOption('[data-testid=indicator-select]', indicator);
-        await poll(() => page.locator(`.mapArea[data-indicator=${indicator}]`).count()).toBe(1);
+        await poll(() => page.locator(`.mapArea[data-map-indicator=${indicator}]`).count()).toBe(1);
         await chartsReady(page);
         // the fill under each shown label, read from the map's canvas (the most common colour of a small
         // square at the label's anchor, so a border line through it does not count), and the label's colours

@@ -382,7 +382,7 @@ describe('past months', () => {
       });
     const showMap = async (code: string) => {
       await page.selectOption('[data-testid=indicator-select]', code);
-      await poll(() => page.locator(`.mapArea[data-indicator=${code}]`).count()).toBe(1);
+      await poll(() => page.locator(`.mapArea[data-map-indicator=${code}]`).count()).toBe(1);
       await chartsReady(page);
     };
     await showMap('C01');
