@@ -1,9 +1,11 @@
 // "Now" indicators have a trend from the demo's first day (issue 18.11): the demo start backfills the
-// "now" snapshots at the past month-ends by running the indicator-facts job as of each. On the tiny
-// city: after the backfill a "now" indicator (P07, S03) has ≥ 6 monthly points on the board; a past
-// month's snapshot equals a fresh run of the facts job as of that month-end on the same data; what
-// such a run cannot know (it reads today's state: certification, alerts, subsidy matches) is NULL and
-// shows no point rather than a figure; the monthly facts and today's lists are as before the backfill;
+// "now" snapshots at the past month-ends by replaying, as of each, the engines whose state they read and
+// the indicator-facts job, in a transaction rolled back. On the tiny city: after the backfill P07, S03,
+// C01 (certification coverage) and R06 (amount at risk) have ≥ 6 monthly points on the board; a past
+// month equals a run of the engines and the facts as of its month-end on a fresh database with the same
+// data (no run as of a later date before it); what no replay can know (the registry's insured status,
+// workbench decisions) is NULL and shows no point; the replays leave no alert, transition, job run, audit
+// row, task, SMS or cert history behind; the monthly facts and today's lists are as before the backfill;
 // a second backfill does nothing.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,8 +15,13 @@ import { freshDatabase, type TestDatabase } from './db.ts';
 import { generateCity } from '../seeds/generator/index.ts';
 import { runWithDependents } from '../jobs/registry.ts';
 import { loadConfig } from '../core/config.ts';
-import { buildIndicatorFacts } from '../jobs/indicator-facts.ts';
-import { backfillNowSnapshots, NOT_KNOWN_IN_THE_PAST, pastMonthEnds } from '../jobs/now-backfill.ts';
+import {
+  backfillNowSnapshots,
+  NOT_KNOWN_IN_THE_PAST,
+  pastMonthEnds,
+  pendingMonthEnds,
+  REPLAYED_IN_THE_PAST
+} from '../jobs/now-backfill.ts';
 import { ROOT } from '../core/config.ts';
 import { createSemanticEngine, type SemanticEngine } from '../semantic-layer/engine/index.ts';
 import { buildBoard } from '../dashboard/lib/server/indicators.ts';
@@ -22,16 +29,17 @@ import type { Caller, Region } from '../dashboard/lib/server/scope.ts';
 
 let db: TestDatabase;
 let dir: string;
+let copy: string;
 let engine: SemanticEngine;
 let leader: Caller;
 let today: string;
 let monthEnds: string[];
 const KNOWN = ['recipients', 'reaching_retirement', 'hardship'];
 
-const snapshot = async (period: string) =>
+const snapshot = async (period: string, pool = db.pool) =>
   (
-    await db.pool.query(
-      `SELECT region_code, as_of::text, ${[...KNOWN, ...NOT_KNOWN_IN_THE_PAST].map((c) => `${c}::text`).join(', ')}
+    await pool.query(
+      `SELECT region_code, as_of::text, ${[...KNOWN, ...REPLAYED_IN_THE_PAST, ...NOT_KNOWN_IN_THE_PAST].map((c) => `${c}::text`).join(', ')}
          FROM ind_region_now WHERE period = $1::date ORDER BY region_code`,
       [period]
     )
@@ -41,13 +49,50 @@ const monthly = async () =>
 const personNow = async () =>
   (await db.pool.query(`SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) AS h, count(*)::int AS n FROM ind_person_now t`)).rows[0];
 
-let before: { month: { h: string; n: number }; people: { h: string; n: number }; nowRows: number };
+// what a replay must leave as it found it: engine state, workflow, job runs, audit (the tables' whole content)
+const STATE_TABLES = [
+  'alerts',
+  'alert_transitions',
+  'job_runs',
+  'audit_log',
+  'cert_status',
+  'cert_events',
+  'tasks',
+  'cases',
+  'sms_outbox',
+  'risk_clock',
+  'risk_source_lags',
+  'restorations',
+  'subsidy_matches',
+  'subsidy_payout_list',
+  'engine_state'
+];
+const state = async () =>
+  Object.fromEntries(
+    await Promise.all(
+      STATE_TABLES.map(async (t) => [
+        t,
+        (await db.pool.query(`SELECT count(*)::int AS n, md5(COALESCE(string_agg(t::text, '|' ORDER BY t::text), '')) AS h FROM ${t} t`))
+          .rows[0]
+      ])
+    )
+  );
+
+let before: {
+  month: { h: string; n: number };
+  people: { h: string; n: number };
+  nowRows: number;
+  state: Record<string, { n: number; h: string }>;
+};
 
 beforeAll(async () => {
   db = await freshDatabase();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yinling-now-backfill-'));
   const truth = await generateCity({ scale: 'tiny', seed: 11, outDir: dir });
   today = truth.asOf;
+  // the same files for the oracle below (loading moves them aside), with their times: arrival order
+  copy = fs.mkdtempSync(path.join(os.tmpdir(), 'yinling-now-backfill-copy-'));
+  fs.cpSync(dir, copy, { recursive: true, preserveTimestamps: true });
   // as the demo start loads it: ingest, then the engines, rollups and indicator facts after it
   const config = { ...loadConfig({ ...process.env, DATABASE_URL: db.url }), inboxDir: dir };
   const results = await runWithDependents(db.pool, 'ingest', { config, inbox: dir, asOf: today, trigger: 'manual', log: () => {} });
@@ -55,7 +100,8 @@ beforeAll(async () => {
   before = {
     month: await monthly(),
     people: await personNow(),
-    nowRows: (await db.pool.query(`SELECT count(*)::int AS n FROM ind_region_now`)).rows[0].n
+    nowRows: (await db.pool.query(`SELECT count(*)::int AS n FROM ind_region_now`)).rows[0].n,
+    state: await state()
   };
   const r = await backfillNowSnapshots(db.pool, { today });
   monthEnds = r.monthEnds;
@@ -73,6 +119,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.drop();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  if (copy) fs.rmSync(copy, { recursive: true, force: true });
 });
 
 describe('the "now" snapshots backfilled at past month-ends', () => {
@@ -97,27 +144,50 @@ describe('the "now" snapshots backfilled at past month-ends', () => {
     expect(await personNow()).toEqual(before.people);
   });
 
-  it('give a "now" indicator at least six monthly points on the board, and none where the past is not known', async () => {
+  it('leave no trace of the engine replays: no alert, transition, job run, audit row, task, SMS or cert history', async () => {
+    // the replays did find alerts in the past (else this would prove nothing): R01–R04 have past values
+    const past = await db.pool.query(
+      `SELECT count(*)::int AS n FROM ind_region_now
+        WHERE period < date_trunc('month', $1::date) AND alerts_after_death + alerts_custody + alerts_double + alerts_abnormal > 0`,
+      [today]
+    );
+    expect(past.rows[0].n).toBeGreaterThan(0);
+    expect(await state()).toEqual(before.state);
+  });
+
+  it('give the "now" indicators at least six monthly points on the board, and none where the past is not known', async () => {
     const board = await buildBoard(engine, db.pool, leader, leader.scope as Region, null);
     const of = (code: string) => board.indicators.find((i) => i.code === code)!;
-    for (const code of ['P07', 'S03']) {
-      expect(of(code).grain).toBe('now');
+    // P07 and S03 from dated data; C01 (certification coverage), C04 (awaiting field verification), R01
+    // (paid after death) and R06 (amount at risk) from the engines replayed as of each month-end
+    for (const code of ['P07', 'S03', 'C01', 'C04', 'R01', 'R06']) {
+      expect(of(code).grain, code).toBe('now');
       expect(of(code).series.length, code).toBeGreaterThanOrEqual(6);
     }
-    // R01 (alerts raised by engine runs, which ran only today) and C01 (today's certification status): one point, today's
-    for (const code of ['R01', 'C01']) expect(of(code).series.length, code).toBe(1);
-    // a past month shows the backfilled P07, and says C01 and R01 have a current value only
+    // A08 (the registry's insured status) and R08 (workbench decisions): no past point (R08 has none today
+    // either on a fresh city: nothing decided yet)
+    for (const code of ['A08', 'R08'])
+      expect(
+        of(code).series.filter((p) => p.period < today.slice(0, 7)),
+        code
+      ).toEqual([]);
+    expect(of('A08').series.length).toBe(1);
+    // certification coverage is not the same every month (a replay, not today's figure copied)
+    expect(new Set(of('C01').series.map((p) => String(p.value))).size).toBeGreaterThan(1);
+    // a past month shows the backfilled C01 and R06, and says A08 and R08 have a current value only
     const past = await buildBoard(engine, db.pool, leader, leader.scope as Region, monthEnds[monthEnds.length - 3].slice(0, 7));
     const pastOf = (code: string) => past.indicators.find((i) => i.code === code)!;
-    expect(pastOf('P07').current_only).toBe(false);
-    expect(pastOf('P07').value).not.toBeNull();
-    for (const code of ['R01', 'C01']) {
+    for (const code of ['P07', 'C01', 'R06']) {
+      expect(pastOf(code).current_only, code).toBe(false);
+      expect(pastOf(code).value, code).not.toBeNull();
+    }
+    for (const code of ['A08', 'R08']) {
       expect(pastOf(code).current_only, code).toBe(true);
       expect(pastOf(code).value, code).toBeNull();
     }
   });
 
-  it('a past month equals a fresh run of the facts job as of its month-end on the same data, less what it cannot know', async () => {
+  it('a past month equals the engines and the facts run as of its month-end on a fresh database with the same data', async () => {
     const monthEnd = monthEnds[Math.floor(monthEnds.length / 2)];
     const period = monthEnd.slice(0, 8) + '01';
     const stored = await snapshot(period);
@@ -125,26 +195,54 @@ describe('the "now" snapshots backfilled at past month-ends', () => {
     expect(stored.every((r) => r.as_of === monthEnd)).toBe(true);
     expect(stored.some((r) => Number(r.reaching_retirement) > 0)).toBe(true);
     for (const r of stored) for (const c of NOT_KNOWN_IN_THE_PAST) expect(r[c], `${r.region_code} ${c}`).toBeNull();
-    await buildIndicatorFacts(db.pool, monthEnd);
-    const fresh = await snapshot(period);
-    const keep = (rows: Record<string, unknown>[]) =>
-      rows.map((r) => Object.fromEntries(['region_code', 'as_of', ...KNOWN].map((k) => [k, r[k]])));
-    expect(keep(stored)).toEqual(keep(fresh));
-    // and what it cannot know, a fresh run fills with today's state, not that month's (the reason it is NULL)
-    expect(fresh.every((r) => NOT_KNOWN_IN_THE_PAST.every((c) => r[c] !== null))).toBe(true);
-    await buildIndicatorFacts(db.pool, today);
+    // the oracle: the same files loaded into an empty database and every engine, then the facts, run as
+    // of the month-end — no run as of a later date before it, so nothing of today's state can leak in
+    const oracle = await freshDatabase();
+    try {
+      const config = { ...loadConfig({ ...process.env, DATABASE_URL: oracle.url }), inboxDir: copy };
+      const results = await runWithDependents(oracle.pool, 'ingest', {
+        config,
+        inbox: copy,
+        asOf: monthEnd,
+        trigger: 'manual',
+        log: () => {}
+      });
+      expect(results.filter((r) => r.status !== 'ok')).toEqual([]);
+      const fresh = await snapshot(period, oracle.pool);
+      const keep = (rows: Record<string, unknown>[]) =>
+        rows.map((r) => Object.fromEntries(['region_code', 'as_of', ...KNOWN, ...REPLAYED_IN_THE_PAST].map((k) => [k, r[k]])));
+      expect(keep(stored)).toEqual(keep(fresh));
+      // not a month of zeros: the replay found certified people and money at risk then
+      const total = (c: string) => stored.reduce((t, r) => t + Number(r[c]), 0);
+      expect(total('cert_valid')).toBeGreaterThan(0);
+      expect(total('amount_at_risk')).toBeGreaterThan(0);
+    } finally {
+      await oracle.drop();
+    }
   });
 
-  it('a second backfill finds every month done and changes nothing', async () => {
+  it('a backfill stopped between months goes on at the next, to the same figures; then there is nothing left to do', async () => {
     const n = (await db.pool.query(`SELECT count(*)::int AS n FROM ind_region_now`)).rows[0].n;
     expect(n).toBeGreaterThan(before.nowRows);
-    // the previous test's fresh run overwrote one month: put it back as the backfill left it
-    await db.pool.query(`DELETE FROM ind_now_backfill WHERE period = $1::date`, [
-      monthEnds[Math.floor(monthEnds.length / 2)].slice(0, 8) + '01'
-    ]);
-    expect((await backfillNowSnapshots(db.pool, { today })).monthEnds).toHaveLength(1);
+    const months = monthEnds.slice(2, 5).map((e) => e.slice(0, 8) + '01');
+    const kept = await Promise.all(months.map((m) => snapshot(m)));
+    // three months not written (a start stopped before them)
+    await db.pool.query(`DELETE FROM ind_now_backfill WHERE period = ANY($1::date[])`, [months]);
+    await db.pool.query(`DELETE FROM ind_region_now WHERE period = ANY($1::date[])`, [months]);
+    expect(await pendingMonthEnds(db.pool, today)).toEqual(monthEnds.slice(2, 5));
+    // stopped after the first of them (as `up` stops it on Ctrl-C)
+    const stop = new AbortController();
+    const first = await backfillNowSnapshots(db.pool, { today, signal: stop.signal, log: () => stop.abort() });
+    expect(first.monthEnds).toEqual([monthEnds[2]]);
+    expect(await pendingMonthEnds(db.pool, today)).toEqual(monthEnds.slice(3, 5));
+    expect((await backfillNowSnapshots(db.pool, { today })).monthEnds).toEqual(monthEnds.slice(3, 5));
+    expect(await Promise.all(months.map((m) => snapshot(m)))).toEqual(kept);
+    expect(await pendingMonthEnds(db.pool, today)).toEqual([]);
     expect((await backfillNowSnapshots(db.pool, { today })).monthEnds).toEqual([]);
     expect((await db.pool.query(`SELECT count(*)::int AS n FROM ind_region_now`)).rows[0].n).toBe(n);
     expect(await monthly()).toEqual(before.month);
+    // a month the system ran through (a snapshot the backfill did not write) is not replayed over
+    await db.pool.query(`DELETE FROM ind_now_backfill WHERE period = $1::date`, [months[0]]);
+    expect(await pendingMonthEnds(db.pool, today)).toEqual([]);
   });
 });

@@ -21,6 +21,19 @@ afterAll(async () => {
   await app?.close();
 });
 
+/** WCAG relative luminance and contrast ratio (the test's own reading of https://www.w3.org/TR/WCAG21/#dfn-contrast-ratio). */
+function luminance(rgb: number[]): number {
+  const [r, g, b] = rgb.map((v) => {
+    const x = v / 255;
+    return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+function contrast(a: number[], b: number[]): number {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
 interface Small {
   text: string;
   px: number;
@@ -365,5 +378,84 @@ describe('the wall screen from 3 m', () => {
       }
       await bounded('closing the context', context.close());
     }
+  }, 300_000);
+  it('every map label reads on its own area: WCAG contrast ≥ 4.5:1 against the fill drawn under it', async () => {
+    const context = await newContext(browser);
+    const page = await signIn(context, app.url, DEMO.leader);
+    await page.goto(`${app.url}/screen`);
+    const city = (await page.getAttribute('[data-testid=cockpit]', 'data-region'))!;
+    const district = (await apiIndicators(page, city)).region.children[0].code;
+    const seen: { where: string; code: string; fill: number[]; name: number; value: number }[] = [];
+    for (const path of [city, `${city}/${district}`]) {
+      await page.goto(`${app.url}/screen/${path}`);
+      // counts (zero-based scale), a rate where higher is better, money where lower is better
+      for (const indicator of ['P01', 'C01', 'R06']) {
+        await page.selectOption('[data-testid=indicator-select]', indicator);
+        await poll(() => page.locator(`.mapArea[data-map-indicator=${indicator}]`).count()).toBe(1);
+        await chartsReady(page);
+        // the fill under each shown label, read from the map's canvas (the most common colour of a small
+        // square at the label's anchor, so a border line through it does not count), and the label's colours
+        const sample = () =>
+          bounded(
+            'sampling the map under its labels',
+            page.evaluate(() => {
+              const canvas = document.querySelector('[data-testid=chart-map] canvas') as HTMLCanvasElement;
+              const k = canvas.width / canvas.getBoundingClientRect().width;
+              const ctx = canvas.getContext('2d')!;
+              const rgb = (c: string) => (/rgba?\(([^)]+)\)/.exec(c)?.[1] ?? '').split(',').slice(0, 3).map(Number);
+              return [...document.querySelectorAll<HTMLElement>('[data-testid=region-map] a[data-region]')]
+                .filter((a) => getComputedStyle(a.querySelector('.n')!).visibility === 'visible')
+                .map((a) => {
+                  const x = Math.round(parseFloat(a.style.left) * k);
+                  const y = Math.round(parseFloat(a.style.top) * k);
+                  const d = ctx.getImageData(x - 3, y - 3, 7, 7).data;
+                  const counts = new Map<string, number>();
+                  for (let i = 0; i < d.length; i += 4)
+                    if (d[i + 3] === 255)
+                      counts.set(`${d[i]},${d[i + 1]},${d[i + 2]}`, (counts.get(`${d[i]},${d[i + 1]},${d[i + 2]}`) ?? 0) + 1);
+                  const fill =
+                    [...counts]
+                      .sort((p, q) => q[1] - p[1])[0]?.[0]
+                      .split(',')
+                      .map(Number) ?? [];
+                  return {
+                    code: a.dataset.region!,
+                    fill,
+                    name: rgb(getComputedStyle(a.querySelector('.n')!).color),
+                    value: rgb(getComputedStyle(a.querySelector('.v')!).color)
+                  };
+                });
+            })
+          );
+        // the labels are placed and coloured once the map has drawn: read until two readings agree
+        let prev = '';
+        let spots: Awaited<ReturnType<typeof sample>> = [];
+        await poll(async () => {
+          spots = await sample();
+          const now = JSON.stringify(spots);
+          const same = now === prev && spots.length > 0;
+          prev = now;
+          return same;
+        }).toBe(true);
+        for (const s of spots) {
+          expect(s.fill, `${path} ${indicator} ${s.code}: a painted area under the label`).toHaveLength(3);
+          seen.push({
+            where: `${path} ${indicator}`,
+            code: s.code,
+            fill: s.fill,
+            name: contrast(s.name, s.fill),
+            value: contrast(s.value, s.fill)
+          });
+        }
+        await page.screenshot({ path: shotPath(`map-contrast-${indicator}-${path.split('/').length}.png`) });
+      }
+    }
+    for (const s of seen) {
+      expect(s.name, `${s.where} ${s.code}: the area's name on rgb(${s.fill})`).toBeGreaterThanOrEqual(4.5);
+      expect(s.value, `${s.where} ${s.code}: the area's value on rgb(${s.fill})`).toBeGreaterThanOrEqual(4.5);
+    }
+    // the maps had light areas too (where white labels were unreadable), not only dark ones
+    expect(seen.some((s) => luminance(s.fill) > 0.3)).toBe(true);
+    await bounded('closing the context', context.close());
   }, 300_000);
 });

@@ -355,4 +355,61 @@ describe('past months', () => {
     await page.screenshot({ path: shotPath('screen-past-month.png') });
     await context.close();
   }, 300_000);
+  it('on a past month a "now" indicator with no value anywhere draws no map scale, and its 仅当前 tiles link to no list', async () => {
+    const context = await newContext(browser);
+    const page = await signIn(context, app.url, DEMO.leader);
+    await page.goto(`${app.url}/screen/${city}`);
+    await poll(() => page.locator('[data-testid=cockpit]').count()).toBe(1);
+    const latest = await apiIndicators(page, city);
+    const past = latest.periods[latest.periods.length - 4];
+    // the "now" tiles that open a list today (people or alerts)
+    const nowCodes = latest.indicators.filter((i) => i.grain === 'now').map((i) => i.code);
+    const withList: string[] = [];
+    for (const code of nowCodes)
+      if ((await page.locator(`article[data-indicator=${code}] [data-testid=people-link]`).count()) > 0) withList.push(code);
+    expect(withList.length).toBeGreaterThan(3);
+
+    // The map's scale (visualMap, drawn on the canvas in a strip at the map's left): its bar's blue
+    // pixels, counted; the areas are drawn right of that strip.
+    const scalePixels = () =>
+      page.evaluate(() => {
+        const canvas = document.querySelector('[data-testid=chart-map] canvas') as HTMLCanvasElement;
+        const k = canvas.width / canvas.getBoundingClientRect().width;
+        const d = canvas.getContext('2d')!.getImageData(0, 0, Math.round(70 * k), canvas.height).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i + 3] === 255 && d[i + 2] > d[i] + 40) n++;
+        return n;
+      });
+    const showMap = async (code: string) => {
+      await page.selectOption('[data-testid=indicator-select]', code);
+      await poll(() => page.locator(`.mapArea[data-map-indicator=${code}]`).count()).toBe(1);
+      await chartsReady(page);
+    };
+    await showMap('C01');
+    expect(await scalePixels(), 'the latest month draws its scale').toBeGreaterThan(200);
+    expect(await page.locator('[data-testid=map-no-data]').count()).toBe(0);
+
+    await page.goto(`${app.url}/screen/${city}?period=${past}`);
+    await poll(() => page.locator('[data-current-only]').count()).toBe(nowCodes.length);
+    // 仅当前: no list icon (the list behind it would be today's)
+    for (const code of withList) {
+      const tile = page.locator(`article[data-indicator=${code}]`);
+      expect((await tile.locator('.foot').textContent())?.trim(), code).toBe('仅当前');
+      expect(await tile.locator('[data-testid=people-link]').count(), code).toBe(0);
+      expect(await tile.locator('a').count(), code).toBe(0);
+    }
+    // a month indicator on the same past month keeps its list
+    const monthWithList = latest.indicators.find((i) => i.grain === 'month' && i.drillable)!;
+    expect(await page.locator(`article[data-indicator=${monthWithList.code}] [data-testid=people-link]`).count()).toBe(1);
+    // and the map of a "now" indicator there has no value in any area: no scale
+    const board = await apiIndicators(page, city, past);
+    expect(board.indicators.find((i) => i.code === 'C01')!.value).toBeNull();
+    await showMap('C01');
+    await poll(scalePixels).toBeLessThan(20);
+    // and says so where the scale was
+    expect((await page.locator('[data-testid=map-no-data]').textContent())?.trim()).toBe('该期暂无数据');
+    expect(await page.locator('[data-testid=map-no-data]').isVisible()).toBe(true);
+    await page.screenshot({ path: shotPath('screen-past-month-map.png') });
+    await context.close();
+  }, 300_000);
 });

@@ -30,7 +30,7 @@ import {
 import * as field from '../../core/workflow/field-visits.ts';
 import { ensureCheckupSlots } from '../../core/workflow/checkup-bookings.ts';
 import { ensureActivitySessions } from '../../core/workflow/activities.ts';
-import { backfillNowSnapshots } from '../now-backfill.ts';
+import { backfillNowSnapshots, pendingMonthEnds } from '../now-backfill.ts';
 import { importGeoJson } from '../geo.ts';
 import { backupDatabase, restoreDatabase } from '../backup.ts';
 import { loadCatalogues } from '../../core/reference/load.ts';
@@ -206,6 +206,8 @@ export const COMMANDS: Record<string, Command> = {
       const db = await openDatabase({ config, log: out.detail, migrate: true });
       const children: ChildProcess[] = [];
       let stopping = false;
+      const backfillStop = new AbortController();
+      let backfill: Promise<void> = Promise.resolve();
       const passwordFile = path.join(config.dataDir, 'demo-accounts.json');
       try {
         const ts = await db.pool.query(`SELECT yinling_has_timescale() AS ts`);
@@ -227,11 +229,6 @@ export const COMMANDS: Record<string, Command> = {
           // Demo accounts (two may unmask) only over the demo city generated just now, never over an
           // operator's files that were already in the inbox.
           if (!hasFiles) {
-            // the "now" indicators' sparklines get a trend from day one: their snapshots at past month-ends
-            const backfill = await backfillNowSnapshots(db.pool, { today: todayShanghai(), log: out.detail });
-            out.say(
-              `Backfilled the "now" indicators at ${backfill.monthEnds.length} past month-ends (${Math.round(backfill.ms / 1000)} s), those known from dated data.`
-            );
             await ensureDemoAccounts(db.pool, { passwordFile });
             // The demo shows a pre-payroll check waiting for approval: prepared by the demo auditor, not approved.
             const lines = await demoPayrollCheck(
@@ -284,12 +281,32 @@ export const COMMANDS: Record<string, Command> = {
         start('serve');
         start('scheduler');
         out.say(`Yinling is up: http://localhost:${config.port}/ (health: http://localhost:${config.port}/healthz). Ctrl-C stops.`);
-        const signal = await waitForSignal();
+        // The demo city's "now" indicators get a trend from day one: their snapshots at past month-ends, each
+        // an engine replay rolled back (jobs/now-backfill.ts) — about ten seconds a month at demo scale, so
+        // after the screen is up, in the background; a start stopped half-way goes on from where it was.
+        const signalled = waitForSignal();
+        const pending = demo.rows[0].n > 0 ? await pendingMonthEnds(db.pool, todayShanghai()) : [];
+        if (pending.length) {
+          out.say(`Filling in the "now" indicators at ${pending.length} past month-ends in the background (progress in the log)…`);
+          backfill = backfillNowSnapshots(db.pool, { today: todayShanghai(), log: out.detail, signal: backfillStop.signal }).then(
+            (r) =>
+              out.say(
+                r.monthEnds.length < pending.length
+                  ? `Stopped filling in the "now" indicators after ${r.monthEnds.length} month-ends; the next start goes on.`
+                  : `Filled in the "now" indicators at ${r.monthEnds.length} past month-ends (${Math.round(r.ms / 1000)} s).`
+              ),
+            (e: Error) => out.say(`Filling in the "now" indicators stopped: ${e.message} (the next start goes on)`)
+          );
+        }
+        const signal = await signalled;
         out.say(`${signal}: stopping…`);
       } finally {
         stopping = true;
-        await Promise.all(
-          children.map(
+        // the month being replayed finishes (a month is written whole or not at all) before the database goes
+        backfillStop.abort();
+        await Promise.all([
+          backfill,
+          ...children.map(
             (c) =>
               new Promise<void>((resolve) => {
                 if (c.exitCode !== null) return resolve();
@@ -301,7 +318,7 @@ export const COMMANDS: Record<string, Command> = {
                 c.kill('SIGTERM');
               })
           )
-        );
+        ]);
         await db.close();
         out.say('Stopped.');
         out.close();

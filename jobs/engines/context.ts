@@ -94,6 +94,43 @@ async function fillScope(client: PoolClient, sources: ScopeSource[], watermark: 
 }
 
 /**
+ * An engine run inside the caller's open transaction, as runEngine sets it up (full, as of `asOf`, the
+ * rules in force, transaction-local settings) but without its own lock or transaction: for replays the
+ * caller rolls back whole (jobs/now-backfill.ts). Its job_runs row is written in that transaction, so it
+ * goes with the rollback too.
+ */
+export async function engineRunInTransaction(
+  client: PoolClient,
+  name: string,
+  asOf: string,
+  log: (m: string) => void = () => {}
+): Promise<EngineRun> {
+  assertIsoDate(asOf);
+  await client.query(`SET LOCAL work_mem = '${BATCH_WORK_MEM}'`);
+  await client.query(`SET LOCAL TimeZone = 'Asia/Shanghai'`);
+  const { rules, hash } = await readRules(client);
+  await client.query(`CREATE TEMP TABLE IF NOT EXISTS engine_scope (id_number text PRIMARY KEY) ON COMMIT DROP`);
+  const ins = await client.query(
+    `INSERT INTO job_runs (job, trigger, as_of, status, host) VALUES ($1, 'manual', $2, 'running', 'replay') RETURNING run_id, now() AS started`,
+    [name, asOf]
+  );
+  const runId = Number(ins.rows[0].run_id);
+  const ctx: JobContext = { runId, job: name, asOf, log, count: () => {} };
+  return {
+    client,
+    ctx,
+    asOf,
+    rules,
+    rulesHash: hash,
+    full: true,
+    scopeSize: 0,
+    watermark: new Date(ins.rows[0].started).toISOString(),
+    opts: { asOf, mode: 'full' },
+    params: { ...asOfParams(asOf), full: true, run_id: runId }
+  };
+}
+
+/**
  * Run an engine as a recorded job: lock, job_runs row, transaction, scope. `body` does the work and
  * reports counts through ctx.count.
  */

@@ -143,6 +143,14 @@ export function mapPalette(direction: 'higher_better' | 'lower_better' | 'neutra
   return direction === 'lower_better' ? ['#16325c', '#7a4b6b', '#e0664f', '#ff9a5a'] : ['#0f2f5c', '#1b5fa8', '#2e9be6', '#5fe0ff'];
 }
 
+/** Whether any area has a value: else the map draws no colour scale (a scale over nothing reads as data). */
+export function mapHasData(rows: RankedRow[]): boolean {
+  return rows.some((r) => r.value !== null && Number.isFinite(r.value));
+}
+
+/** The fill of an area without a value. */
+export const MAP_NO_DATA_FILL = '#10284d';
+
 /** Units that count or add up (people, money, payments, alerts, …): their map scale starts at zero. */
 const ZERO_BASED: ReadonlySet<Unit> = new Set<Unit>(['people', 'yuan', 'payments', 'alerts', 'sign-ups', 'records']);
 
@@ -191,6 +199,8 @@ export function choroplethOption(
   const legendW = px(70, ctx);
   const fit = opts.fit && opts.fit.w > legendW * 2 ? opts.fit : null; // the cockpit draws its own HTML labels (focusable buttons) over the map
   const [min, max] = mapRange(rows, unit);
+  // no value in any area (e.g. a "now" indicator on a month without a snapshot): no scale (the map says 无数据)
+  const hasData = mapHasData(rows);
   return {
     animationDurationUpdate: 500,
     tooltip: {
@@ -205,6 +215,7 @@ export function choroplethOption(
     },
     visualMap: {
       type: 'continuous',
+      show: hasData,
       min,
       max,
       calculable: false,
@@ -246,7 +257,7 @@ export function choroplethOption(
             return `${names[name] ?? ''}\n${flag}${formatValue(r?.value ?? null, unit, ctx.lang).full}`;
           }
         },
-        itemStyle: { borderColor: 'rgba(150, 210, 255, 0.85)', borderWidth: px(1.2, ctx), areaColor: '#10284d' },
+        itemStyle: { borderColor: 'rgba(150, 210, 255, 0.85)', borderWidth: px(1.2, ctx), areaColor: MAP_NO_DATA_FILL },
         emphasis: {
           label: { show: labels, ...textStyle(ctx, 15, '#fff'), fontWeight: 700 },
           itemStyle: { areaColor: '#ffd166', borderColor: '#fff', borderWidth: px(2, ctx) }
@@ -305,7 +316,7 @@ export function bar3dOption(
       type: 'continuous',
       min,
       max,
-      show: true,
+      show: mapHasData(rows),
       calculable: false,
       // upright in the bottom-left corner, beside the shapes rather than under them: the map gets the full height
       orient: 'vertical',
