@@ -190,6 +190,9 @@ function waitForSignal(): Promise<NodeJS.Signals> {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGHUP', () => resolve('SIGHUP')); // the terminal closed: the database runs in its own process group
+    // a web server or scheduler that `up` forked: `up` gone (even killed with SIGKILL, which it cannot catch)
+    // closes the IPC channel — stop as on a hang-up instead of living on, orphaned, holding the port
+    if (process.send) process.once('disconnect', () => resolve('SIGHUP'));
   });
 }
 
