@@ -45,8 +45,14 @@ ANALYZE f_person;
 -- (a replaced payment's successor keeps its period), so this is the first month the refresh will hold.
 CREATE TEMP TABLE f_window ON COMMIT DROP AS
 SELECT LEAST(COALESCE((SELECT min(period) FROM ind_pay_month WHERE payments_paid + payments_failed > 0), 'infinity'::date),
-             COALESCE((SELECT min(p.period) FROM payments p
-                        WHERE p.loaded_at >= COALESCE((SELECT loaded_before FROM ind_pay_basis), '-infinity'::timestamptz)), 'infinity'::date),
+             COALESCE(CASE WHEN EXISTS (SELECT 1 FROM ind_pay_basis)
+                           THEN (SELECT min(p.period) FROM payments p WHERE p.loaded_at >= (SELECT loaded_before FROM ind_pay_basis))
+                           -- never built: the first month of every payment, bounded by a month some payment has so that
+                           -- the BRIN index on period skips the block ranges of later months (payments arrive month by
+                           -- month; a full scan of the city's 11.9 M rows was 4 s of a first run)
+                           ELSE (SELECT min(p.period) FROM payments p
+                                  WHERE p.period <= (SELECT min(x.period) FROM (SELECT period FROM payments LIMIT 1000) x)) END,
+                      'infinity'::date),
              date_trunc('month', :as_of::date)::date) AS first_period,
        date_trunc('month', :as_of::date)::date AS last_period;
 -- temp tables are never analyzed by autovacuum: without statistics the one-row window was taken for
