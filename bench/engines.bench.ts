@@ -28,6 +28,7 @@ import { ENGINES as ALL_ENGINES, type EngineOptions } from '../jobs/engines/inde
 import { runIndicatorFacts } from '../jobs/indicator-facts.ts';
 import { refreshRollups } from '../jobs/rollups.ts';
 import { runJob, type JobResult } from '../jobs/runner.ts';
+import { generatedAsOf } from './support.ts';
 
 const SCALE = (process.env.BENCH_SCALE ?? 'city') as 'city' | 'demo' | 'tiny';
 const SUFFIX = SCALE === 'city' ? '' : `-${SCALE}`;
@@ -85,16 +86,7 @@ async function main(): Promise<void> {
     await generateCity({ scale: SCALE, seed: 1, outDir: CITY_DIR });
     log(`generated in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }
-  const truth = JSON.parse(
-    fs
-      .readFileSync(path.join(CITY_DIR, '.ground-truth.json'), 'utf8')
-      .split('\n')
-      .filter((l) => /^"(asOf|seed|scale)"/.test(l))
-      .map((l) => l.replace(/,$/, ''))
-      .join(',')
-      .replace(/^/, '{') + '}'
-  );
-  const asOf: string = truth.asOf;
+  const asOf = generatedAsOf(CITY_DIR);
 
   // ---- database: the ingested city as a template, a fresh copy of it for every run ----
   let stop: (() => Promise<void>) | undefined;

@@ -30,7 +30,7 @@ import { createSemanticEngine } from '../semantic-layer/engine/index.ts';
 import { buildBoard } from '../dashboard/lib/server/indicators.ts';
 import type { Caller, Region } from '../dashboard/lib/server/scope.ts';
 import { generateCity, type Scale } from '../seeds/generator/index.ts';
-import { freePort, linkTree } from './support.ts';
+import { freePort, generatedAsOf, linkTree } from './support.ts';
 
 const SCALES = (process.env.BENCH_SCALES ?? 'tiny,demo,city,city3').split(',').map((s) => s.trim()) as Scale[];
 const SEED = 1;
@@ -77,8 +77,7 @@ async function measure(scale: Scale): Promise<SizeResult> {
     await generateCity({ scale, seed: SEED, outDir: cache, clean: true });
     log(`  generated in ${((Date.now() - t) / 1000).toFixed(0)} s`);
   }
-  const asOf = (fs.readFileSync(path.join(cache, '.ground-truth.json'), 'utf8').match(/"asOf":\s*"(\d{4}-\d{2}-\d{2})"/) ?? [])[1];
-  if (!asOf) throw new Error(`no asOf in ${cache}/.ground-truth.json`);
+  const asOf = generatedAsOf(cache);
   const dir = scratchDir(`yinling-bench-scale-${scale}-`);
   const pg = await startEmbeddedPostgres({ dir, port: await freePort() });
   const admin = createPool(pg.url, { max: 1 });
