@@ -34,7 +34,6 @@ SELECT p.id_number, p.birth_date, p.status,
        (rp.level = 'community') AS managed
   FROM persons p
   LEFT JOIN region_paths rp ON rp.code = COALESCE(p.residence_region, p.hukou_region);
-CREATE UNIQUE INDEX ON f_person (id_number);
 ANALYZE f_person;
 
 -- step: window
@@ -82,7 +81,6 @@ SELECT e.id_number, min(e.start_period) AS first_month,
   FROM enrollments e
   JOIN ref_schemes s ON s.scheme_code = e.scheme_code AND s.exclusive_group IS NOT NULL
  GROUP BY e.id_number;
-CREATE UNIQUE INDEX ON f_span (id_number);
 ANALYZE f_span;
 
 -- step: people by month
