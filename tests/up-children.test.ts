@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../core/config.ts';
 import { freshDatabase, type TestDatabase } from './db.ts';
+import { alive } from '../dashboard/e2e/support/processes.ts';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -14,15 +15,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.drop();
 });
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('yinling up: its children', () => {
   it('a forked scheduler stops by itself when `up` is killed with SIGKILL', async () => {

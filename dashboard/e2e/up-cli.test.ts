@@ -11,6 +11,7 @@ import { embeddedUrl, scratchDir } from '../../core/db/embedded.ts';
 import { freePort } from '../../tests/free-port.ts';
 import { ensureBuild, ROOT } from './support/build.ts';
 import { untilHealthy } from './support/health.ts';
+import { alive } from './support/processes.ts';
 
 let child: ChildProcess | undefined;
 let dataDir = '';
@@ -20,14 +21,6 @@ const text = () => output.join('');
 
 /** Field 5 of /proc/PID/stat: the process group. */
 const processGroup = (pid: number) => Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[2]);
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const postmasterPid = () => Number(fs.readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
 
 beforeAll(async () => {

@@ -14,6 +14,7 @@ import { embeddedUrl, SYSTEM_DIR } from '../../core/db/embedded.ts';
 import { freePort } from '../../tests/free-port.ts';
 import { ensureBuild, ROOT } from './support/build.ts';
 import { untilHealthy } from './support/health.ts';
+import { alive } from './support/processes.ts';
 
 const asRoot = process.getuid?.() === 0;
 /** Not copied into the 0700 directory: what a fresh clone has not got (node_modules comes as hard links). */
@@ -25,14 +26,6 @@ let buildDir = '';
 let cluster = ''; // the directory under SYSTEM_DIR that holds the cluster this test made
 const children: ChildProcess[] = [];
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const pidFile = () => path.join(checkout, '.data', 'pg', 'postmaster.pid');
 const postmasterPid = () => Number(fs.readFileSync(pidFile(), 'utf8').split('\n')[0]);
 
