@@ -94,6 +94,19 @@ async function fillScope(client: PoolClient, sources: ScopeSource[], watermark: 
 }
 
 /**
+ * What every engine run sets up in its transaction: room for big set-based steps and Shanghai time
+ * (transaction-local), the rules in force, and the scope table (empty: a full run). A replay runs several
+ * engines in one transaction, so the table may be there already.
+ */
+async function prepareEngineTransaction(client: PoolClient): Promise<{ rules: EngineRules; hash: string }> {
+  await client.query(`SET LOCAL work_mem = '${BATCH_WORK_MEM}'`);
+  await client.query(`SET LOCAL TimeZone = 'Asia/Shanghai'`);
+  const { rules, hash } = await readRules(client);
+  await client.query(`CREATE TEMP TABLE IF NOT EXISTS engine_scope (id_number text PRIMARY KEY) ON COMMIT DROP`);
+  return { rules, hash };
+}
+
+/**
  * An engine run inside the caller's open transaction, as runEngine sets it up (full, as of `asOf`, the
  * rules in force, transaction-local settings) but without its own lock or transaction: for replays the
  * caller rolls back whole (jobs/now-backfill.ts). Its job_runs row is written in that transaction, so it
@@ -106,10 +119,7 @@ export async function engineRunInTransaction(
   log: (m: string) => void = () => {}
 ): Promise<EngineRun> {
   assertIsoDate(asOf);
-  await client.query(`SET LOCAL work_mem = '${BATCH_WORK_MEM}'`);
-  await client.query(`SET LOCAL TimeZone = 'Asia/Shanghai'`);
-  const { rules, hash } = await readRules(client);
-  await client.query(`CREATE TEMP TABLE IF NOT EXISTS engine_scope (id_number text PRIMARY KEY) ON COMMIT DROP`);
+  const { rules, hash } = await prepareEngineTransaction(client);
   const ins = await client.query(
     `INSERT INTO job_runs (job, trigger, as_of, status, host) VALUES ($1, 'manual', $2, 'running', 'replay') RETURNING run_id, now() AS started`,
     [name, asOf]
@@ -159,11 +169,7 @@ export async function runEngine(
                                WHERE xact_start IS NOT NULL AND backend_type = 'client backend' AND datname = current_database()
                                  AND pid <> pg_backend_pid())) AS watermark`
         );
-        // Big set-based steps: give the planner room (transaction-local).
-        await client.query(`SET LOCAL work_mem = '${BATCH_WORK_MEM}'`);
-        await client.query(`SET LOCAL TimeZone = 'Asia/Shanghai'`);
-        const { rules, hash } = await readRules(client);
-        await client.query(`CREATE TEMP TABLE engine_scope (id_number text PRIMARY KEY) ON COMMIT DROP`);
+        const { rules, hash } = await prepareEngineTransaction(client);
         let full = true;
         let scopeSize = 0;
         const mode = opts.mode ?? 'auto';
