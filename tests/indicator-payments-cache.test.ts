@@ -209,4 +209,62 @@ describe('indicator facts: the payments kept between runs', () => {
     expect(ok.status, ok.error).toBe('ok');
     expect(await payFacts()).toEqual(before);
   }, 120_000);
+
+  it('the tables rewritten whole get their indexes back, as the migrations define them, and keep them when a run fails', async () => {
+    // ind_person_now (every run) and ind_pay_person (a rebuild) are written without their indexes, which are
+    // built again afterwards from the catalogue's own definitions (migration 0041)
+    const indexes = async (pool: Pool) =>
+      (
+        await pool.query(
+          `SELECT c.relname AS tbl, i.relname AS idx, pg_get_indexdef(x.indexrelid) AS def, k.conname, pg_get_constraintdef(k.oid) AS condef
+             FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid
+             LEFT JOIN pg_constraint k ON k.conindid = x.indexrelid AND k.conrelid = x.indrelid
+            WHERE c.relname IN ('ind_person_now', 'ind_pay_person') ORDER BY 1, 2`
+        )
+      ).rows;
+    const blank = await freshDatabase();
+    const migrated = await indexes(blank.pool);
+    await blank.drop();
+    expect(migrated.map((r) => r.idx)).toEqual([
+      'ind_pay_person_pkey',
+      'ind_person_now_list_order',
+      'ind_person_now_path',
+      'ind_person_now_pkey'
+    ]);
+    await rebuilt(); // a rebuild of the payments' cache and a run of the facts
+    expect(await indexes(db.pool)).toEqual(migrated);
+    await buildIndicatorFacts(db.pool, asOf); // a steady run
+    expect(await indexes(db.pool)).toEqual(migrated);
+
+    // a run that fails once the indexes were set aside (at the statement putting them back) rolls the
+    // drop back with everything else
+    // (a client goes back to the pool wrapped: the failure is injected only while failOn is set)
+    let failOn: string | null = null;
+    for (const needle of ["indexes_put_back('ind_person_now'", "indexes_put_back('ind_pay_person'"]) {
+      failOn = needle;
+      const wrapped = Object.create(db.pool) as Pool;
+      const connect = db.pool.connect.bind(db.pool) as (...a: unknown[]) => unknown;
+      (wrapped as unknown as { connect: (...a: unknown[]) => unknown }).connect = (...args: unknown[]) =>
+        args.length ? connect(...args) : checkOut();
+      const checkOut = async () => {
+        const c = await db.pool.connect();
+        const query = c.query.bind(c) as (...a: unknown[]) => Promise<unknown>;
+        (c as unknown as { query: unknown }).query = async (text: string, ...rest: unknown[]) => {
+          if (typeof rest[rest.length - 1] === 'function') return query(text, ...rest);
+          if (failOn && typeof text === 'string' && text.includes(failOn)) throw new Error('injected failure');
+          return query(text, ...rest);
+        };
+        return c;
+      };
+      await q('DELETE FROM ind_pay_basis'); // a rebuild, so that ind_pay_person is rewritten too
+      const failed = await runIndicatorFacts(wrapped, { asOf });
+      expect(failed.status, needle).toBe('failed');
+      expect(failed.error).toContain('injected failure');
+      expect(await indexes(db.pool)).toEqual(migrated);
+    }
+    failOn = null;
+    const ok = await runIndicatorFacts(db.pool, { asOf });
+    expect(ok.status, ok.error).toBe('ok');
+    expect(await indexes(db.pool)).toEqual(migrated);
+  }, 180_000);
 });

@@ -208,6 +208,9 @@ WITH flows (flow, id_number, period, a, b) AS (
          sum(f.a) FILTER (WHERE f.flow = 'signup') AS signups,
          sum(f.a) FILTER (WHERE f.flow = 'satisfaction') AS satisfaction_sum, sum(f.b) FILTER (WHERE f.flow = 'satisfaction') AS satisfaction_n
     FROM flows f LEFT JOIN f_person fp USING (id_number)
+   -- the window's months only (the grid below keeps no other): most retirements are decades old, and
+   -- grouping them all spilled 214k groups to disk for 30k kept (issue 22)
+   WHERE f.period BETWEEN (SELECT first_period FROM f_window) AND (SELECT last_period FROM f_window)
    GROUP BY 1, 2
 ), subsidy AS (
   SELECT period, region_code, sum(payout) AS amount FROM ind_project_month GROUP BY 1, 2
@@ -346,6 +349,8 @@ ANALYZE f_now_person;
 -- the same transaction need no WAL. Readers of the lists wait for the commit, a few seconds (the steps
 -- after this one are small).
 TRUNCATE ind_person_now;
+-- and its indexes built once after the insert, not maintained row by row (migration 0041): 7.8 s → 4.8 s
+CREATE TEMP TABLE f_person_now_indexes ON COMMIT DROP AS SELECT * FROM indexes_set_aside('ind_person_now');
 
 -- step: person now
 INSERT INTO ind_person_now (as_of, id_number, region_code, region_path, district_code, town_code, recipient, aged80, living_outside,
@@ -361,6 +366,9 @@ SELECT f.as_of, f.id_number, f.region_code, f.region_path, f.district_code, f.to
   to_char(f.recipient_from, 'YYYY-MM'), to_char(f.recipient_until, 'YYYY-MM'), to_char(f.turns80, 'YYYY-MM'),
   f.field_task_since, f.cert_valid_until, f.suspended_since, f.retirement_month
   FROM f_now_person f;
+
+-- step: person now indexes
+SELECT indexes_put_back('ind_person_now', constraint_name, definition) FROM f_person_now_indexes;
 
 -- step: now
 CREATE TEMP TABLE f_now ON COMMIT DROP AS
