@@ -4,6 +4,9 @@
 // The payments by month and region it reads are a cache refreshed by sql/engines/indicator-payments.sql
 // in a transaction of its own on a second connection, at the same time as the facts' other steps: on a
 // first run that refresh reads every payment (the city: 11.9 M rows), and the machine has two cores (issue 22).
+// The same transaction then counts the other flows by month and region (sql/engines/indicator-flows.sql)
+// and hands them to the facts' transaction through ind_flow_month under the run's key.
+import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient, Queryable } from '../core/db/pool.ts';
 import { withTransaction } from '../core/db/pool.ts';
 import { runJob, type JobResult } from './runner.ts';
@@ -11,8 +14,8 @@ import { runSqlFile, stepCount } from './engines/sql.ts';
 import { asOfParams, todayShanghai, BATCH_WORK_MEM } from './engines/context.ts';
 import { readRules } from '../core/reference/rules.ts';
 
-/** The step of indicator-facts.sql that first reads the payments cache: it waits for the refresh. */
-const FIRST_STEP_READING_PAYMENTS = 'payments by month';
+/** The step of indicator-facts.sql that first reads what the work beside it wrote: it waits for that work. */
+const FIRST_STEP_READING_SIDE_WORK = 'payments by month';
 
 /** Refresh the payments by month and region (ind_pay_month) inside the caller's transaction. */
 export async function refreshPaymentsCache(client: Queryable, log?: (m: string) => void): Promise<void> {
@@ -20,51 +23,65 @@ export async function refreshPaymentsCache(client: Queryable, log?: (m: string) 
   await runSqlFile(client, 'indicator-payments', {}, log);
 }
 
+/** The flows by month and region as of `asOf`, into ind_flow_month under `runKey` (after the refresh, same transaction). */
+async function countFlows(client: Queryable, asOf: string, runKey: string, log?: (m: string) => void): Promise<void> {
+  const { as_of, as_of_end } = asOfParams(asOf);
+  await runSqlFile(client, 'indicator-flows', { as_of, as_of_end, run_key: runKey }, log);
+}
+
 export async function buildIndicatorFacts(
   pool: Pool,
   asOf: string,
   log?: (m: string) => void
 ): Promise<{ months: number; nowRows: number }> {
+  const runKey = randomUUID();
   // asked for first, so a pool of one connection runs the two one after the other instead of waiting for ever
-  const payments = withTransaction(pool, (client) => refreshPaymentsCache(client, log));
-  payments.catch(() => {}); // awaited below; a failure must not be an unhandled rejection meanwhile
+  const side = withTransaction(pool, async (client) => {
+    await refreshPaymentsCache(client, log);
+    await countFlows(client, asOf, runKey, log);
+  });
+  side.catch(() => {}); // awaited below; a failure must not be an unhandled rejection meanwhile
   let facts: { months: number; nowRows: number };
   try {
-    facts = await withTransaction(pool, (client) => writeIndicatorFacts(client, asOf, log, payments));
+    facts = await withTransaction(pool, (client) => writeIndicatorFacts(client, asOf, log, { runKey, done: side }));
   } catch (e) {
-    await payments.catch(() => {}); // no connection left working behind a failed run
+    await side.catch(() => {}); // no connection left working behind a failed run
     throw e;
   }
-  await payments;
+  await side;
   return facts;
 }
 
 /**
  * The facts as of `asOf`, written inside the caller's transaction (the backfill adds its own step to it).
- * `paymentsRefreshed`: the refresh running beside it (buildIndicatorFacts); without it the payments are
- * refreshed first, in this transaction.
+ * `beside`: the payments' refresh and the flows running beside it (buildIndicatorFacts) under that run
+ * key; without it both are done first, in this transaction.
  */
 export async function writeIndicatorFacts(
   client: PoolClient,
   asOf: string,
   log?: (m: string) => void,
-  paymentsRefreshed?: Promise<void>
+  beside?: { runKey: string; done: Promise<void> }
 ): Promise<{ months: number; nowRows: number }> {
-  if (!paymentsRefreshed) await refreshPaymentsCache(client, log);
+  const runKey = beside?.runKey ?? randomUUID();
+  if (!beside) {
+    await refreshPaymentsCache(client, log);
+    await countFlows(client, asOf, runKey, log);
+  }
   await client.query(`SET LOCAL work_mem = '${BATCH_WORK_MEM}'`);
   // "Weak-evidence doubts" look back over the same window certification does (rules.json).
   const { rules } = await readRules(client);
-  const { as_of, as_of_end } = asOfParams(asOf);
+  const { as_of } = asOfParams(asOf);
   const results = await runSqlFile(
     client,
     'indicator-facts',
-    { as_of, as_of_end, lookback_months: rules.certification.lookback_months },
+    { as_of, lookback_months: rules.certification.lookback_months, run_key: runKey },
     log,
     async (label) => {
-      if (label === FIRST_STEP_READING_PAYMENTS && paymentsRefreshed) {
+      if (label === FIRST_STEP_READING_SIDE_WORK && beside) {
         const t0 = Date.now();
-        await paymentsRefreshed;
-        log?.(`  indicator-facts: waited for the payments' refresh — ${Date.now() - t0} ms`);
+        await beside.done;
+        log?.(`  indicator-facts: waited for the payments' refresh and the flows — ${Date.now() - t0} ms`);
       }
     }
   );

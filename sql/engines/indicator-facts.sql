@@ -1,5 +1,5 @@
 -- name: indicator-facts
--- params: as_of, as_of_end, lookback_months
+-- params: as_of, lookback_months, run_key
 -- purpose: the additive parts of the 41 governance indicators (docs/indicators.md) per month and region,
 --   into ind_region_month / ind_project_month (rebuilt for every month from the first payment month
 --   to the as-of month) and ind_region_now (the state as of :as_of, kept per month so history
@@ -37,23 +37,10 @@ SELECT p.id_number, p.birth_date, p.status,
 ANALYZE f_person;
 
 -- step: window
--- From the first month with a payment to the as-of month. ind_pay_month (every period of payments, each
--- with a payment counted as paid or failed) is refreshed beside this transaction (indicator-payments.sql):
--- what it held at its last refresh, and the earliest month of the payments loaded since (none after a
--- refresh; all of them when it was never built), read in one snapshot. A month only ever joins payments
--- (a replaced payment's successor keeps its period), so this is the first month the refresh will hold.
+-- From the first month with a payment to the as-of month (ind_first_period, migration 0042). The payments
+-- cache it reads (ind_pay_month) is refreshed beside this transaction (indicator-payments.sql).
 CREATE TEMP TABLE f_window ON COMMIT DROP AS
-SELECT LEAST(COALESCE((SELECT min(period) FROM ind_pay_month WHERE payments_paid + payments_failed > 0), 'infinity'::date),
-             COALESCE(CASE WHEN EXISTS (SELECT 1 FROM ind_pay_basis)
-                           THEN (SELECT min(p.period) FROM payments p WHERE p.loaded_at >= (SELECT loaded_before FROM ind_pay_basis))
-                           -- never built: the first month of every payment, bounded by a month some payment has so that
-                           -- the BRIN index on period skips the block ranges of later months (payments arrive month by
-                           -- month; a full scan of the city's 11.9 M rows was 4 s of a first run)
-                           ELSE (SELECT min(p.period) FROM payments p
-                                  WHERE p.period <= (SELECT min(x.period) FROM (SELECT period FROM payments LIMIT 1000) x)) END,
-                      'infinity'::date),
-             date_trunc('month', :as_of::date)::date) AS first_period,
-       date_trunc('month', :as_of::date)::date AS last_period;
+SELECT ind_first_period(:as_of::date) AS first_period, date_trunc('month', :as_of::date)::date AS last_period;
 -- temp tables are never analyzed by autovacuum: without statistics the one-row window was taken for
 -- 2,260 rows and the joins after it planned for billions (merge joins over sorts; issue 22)
 ANALYZE f_window;
@@ -133,105 +120,6 @@ SELECT g.period, g.region_code, rp.path, g.project_code, g.payout, g.n FROM (
   OFFSET 0) g -- keeps the window's filter out of the grouping (the planner would push it down again)
   LEFT JOIN region_paths rp ON rp.code = g.region_code
  WHERE g.period BETWEEN (SELECT first_period FROM f_window) AND (SELECT last_period FROM f_window);
-
--- step: other flows by month
--- Every flow's rows (a person, a month, one or two measures) in one list, joined to the people's regions
--- once and summed by flow, month and region: one join with a million people instead of one per flow,
--- which made most of this step (issue 22).
-CREATE TEMP TABLE f_flow ON COMMIT DROP AS
-WITH flows (flow, id_number, period, a, b) AS (
-  SELECT 'retired', p.id_number, date_trunc('month', p.retired_on)::date, 1::numeric, NULL::numeric FROM persons p WHERE p.retired_on IS NOT NULL
-  UNION ALL
-  SELECT 'exit', sp.id_number, sp.last_month, 1, NULL FROM f_span sp WHERE sp.last_month <> 'infinity'
-  UNION ALL
-  -- people certified face-to-face online in the month (each once)
-  SELECT DISTINCT 'face', c.id_number, date_trunc('month', c.certified_at AT TIME ZONE 'Asia/Shanghai')::date, 1::numeric, NULL::numeric
-    FROM certifications c WHERE c.method = 'face_online' AND c.result = 'pass'
-  UNION ALL
-  SELECT 'death', rc.id_number, date_trunc('month', rc.recorded_on)::date, 1, CASE WHEN rc.stopped_timely THEN 1 ELSE 0 END
-    FROM risk_clock rc WHERE rc.event_kind = 'death' AND rc.recorded_on IS NOT NULL
-  UNION ALL
-  SELECT 'withdrawn', w.id_number, date_trunc('month', w.withdrawn_at AT TIME ZONE 'Asia/Shanghai')::date, 1, NULL
-    FROM (SELECT id_number, withdrawn_at FROM deaths_as_of(:as_of_end::timestamptz) WHERE withdrawn
-          UNION ALL
-          SELECT id_number, withdrawn_at FROM imprisonments_as_of(:as_of_end::timestamptz) WHERE withdrawn) w
-  UNION ALL
-  SELECT 'restored', r.id_number, date_trunc('month', r.withdrawn_on)::date, 1, NULL FROM restorations r WHERE r.withdrawn_on <= :as_of::date
-  UNION ALL
-  SELECT 'recovered', a.id_number, date_trunc('month', r.recovered_on)::date, r.amount, NULL FROM recoveries r JOIN alerts a USING (alert_id)
-  UNION ALL
-  SELECT 'closed', a.id_number, date_trunc('month', a.closed_at AT TIME ZONE 'Asia/Shanghai')::date, 1,
-         extract(epoch FROM a.closed_at - a.opened_at) / 86400.0
-    FROM alerts a WHERE a.closed_at IS NOT NULL
-  UNION ALL
-  -- people whose first-ever payout of a subsidy project is in the month (each once per month)
-  SELECT DISTINCT 'subsidy_new', x.id_number, x.first_period, 1::numeric, NULL::numeric
-    FROM (SELECT s.id_number, min(s.period) AS first_period FROM subsidies s GROUP BY s.id_number, s.project_code) x
-  UNION ALL
-  -- first attended checkup per person and calendar year
-  SELECT 'checkup_first', c.id_number, min(date_trunc('month', c.attended_at AT TIME ZONE 'Asia/Shanghai'))::date, 1, NULL
-    FROM checkups c WHERE c.attended_at IS NOT NULL
-   GROUP BY c.id_number, date_trunc('year', c.attended_at AT TIME ZONE 'Asia/Shanghai')
-  UNION ALL
-  -- the checkups feed's bookings, and the portal's open bookings (migration 0028) that the feed does
-  -- not carry yet (a centre's feed row for a portal booking has checkup_id 'P' || booking_id)
-  SELECT 'booking', c.id_number, date_trunc('month', c.booked_for)::date, 1, NULL FROM checkups c
-  UNION ALL
-  SELECT 'booking', b.id_number, date_trunc('month', s.day)::date, 1, NULL FROM checkup_bookings b JOIN checkup_slots s USING (slot_id)
-   WHERE b.status = 'booked' AND NOT EXISTS (SELECT 1 FROM checkups c WHERE c.checkup_id = 'P' || b.booking_id)
-  UNION ALL
-  SELECT 'result', c.id_number, date_trunc('month', c.attended_at AT TIME ZONE 'Asia/Shanghai')::date,
-         CASE WHEN c.result IN ('normal', 'abnormal') THEN 1 ELSE 0 END, CASE WHEN c.result = 'abnormal' THEN 1 ELSE 0 END
-    FROM checkups c WHERE c.attended_at IS NOT NULL
-  UNION ALL
-  -- H04: the activities feed's sign-ups, and the portal's open sign-ups (migration 0037) that the feed
-  -- does not carry yet (a feed row for a portal sign-up has signup_id 'A' || signup_id), by sign-up month
-  SELECT 'signup', a.id_number, date_trunc('month', a.signed_up_at AT TIME ZONE 'Asia/Shanghai')::date, 1, NULL FROM activities a
-  UNION ALL
-  SELECT 'signup', s.id_number, date_trunc('month', s.signed_up_at AT TIME ZONE 'Asia/Shanghai')::date, 1, NULL FROM activity_signups s
-   WHERE s.status = 'signed_up' AND NOT EXISTS (SELECT 1 FROM activities a WHERE a.signup_id = 'A' || s.signup_id)
-  UNION ALL
-  SELECT 'satisfaction', a.id_number, date_trunc('month', a.attended_at AT TIME ZONE 'Asia/Shanghai')::date, a.satisfaction, 1
-    FROM activities a WHERE a.attended_at IS NOT NULL AND a.satisfaction IS NOT NULL
-), by_region AS (
-  SELECT f.period, COALESCE(fp.region_code, '') AS region_code,
-         sum(f.a) FILTER (WHERE f.flow = 'retired') AS new_retirees, sum(f.a) FILTER (WHERE f.flow = 'exit') AS exits,
-         sum(f.a) FILTER (WHERE f.flow = 'face') AS face_certified,
-         sum(f.a) FILTER (WHERE f.flow = 'death') AS deaths_recorded, sum(f.b) FILTER (WHERE f.flow = 'death') AS deaths_timely,
-         sum(f.a) FILTER (WHERE f.flow = 'withdrawn') AS records_withdrawn, sum(f.a) FILTER (WHERE f.flow = 'restored') AS restorations,
-         sum(f.a) FILTER (WHERE f.flow = 'recovered') AS recovered_amount,
-         sum(f.a) FILTER (WHERE f.flow = 'closed') AS alerts_closed, sum(f.b) FILTER (WHERE f.flow = 'closed') AS alert_days_sum,
-         sum(f.a) FILTER (WHERE f.flow = 'subsidy_new') AS subsidy_new_people,
-         sum(f.a) FILTER (WHERE f.flow = 'checkup_first') AS checkup_first_people,
-         sum(f.a) FILTER (WHERE f.flow = 'booking') AS checkup_bookings,
-         sum(f.a) FILTER (WHERE f.flow = 'result') AS checkup_results, sum(f.b) FILTER (WHERE f.flow = 'result') AS checkup_abnormal,
-         sum(f.a) FILTER (WHERE f.flow = 'signup') AS signups,
-         sum(f.a) FILTER (WHERE f.flow = 'satisfaction') AS satisfaction_sum, sum(f.b) FILTER (WHERE f.flow = 'satisfaction') AS satisfaction_n
-    FROM flows f LEFT JOIN f_person fp USING (id_number)
-   -- the window's months only (the grid below keeps no other): most retirements are decades old, and
-   -- grouping them all spilled 214k groups to disk for 30k kept (issue 22)
-   WHERE f.period BETWEEN (SELECT first_period FROM f_window) AND (SELECT last_period FROM f_window)
-   GROUP BY 1, 2
-), subsidy AS (
-  SELECT period, region_code, sum(payout) AS amount FROM ind_project_month GROUP BY 1, 2
-)
-SELECT g.period, g.region_code,
-       COALESCE(f.new_retirees, 0)::bigint AS new_retirees, COALESCE(f.exits, 0)::bigint AS exits,
-       COALESCE(f.face_certified, 0)::bigint AS face_certified,
-       COALESCE(f.deaths_recorded, 0)::bigint AS deaths_recorded, COALESCE(f.deaths_timely, 0)::bigint AS deaths_timely,
-       COALESCE(f.recovered_amount, 0) AS recovered_amount, COALESCE(f.alerts_closed, 0)::bigint AS alerts_closed,
-       COALESCE(f.alert_days_sum, 0) AS alert_days_sum,
-       COALESCE(subsidy.amount, 0) AS subsidy_payout, COALESCE(f.subsidy_new_people, 0)::bigint AS subsidy_new_people,
-       (sum(COALESCE(f.checkup_first_people, 0)) OVER (PARTITION BY g.region_code, date_trunc('year', g.period) ORDER BY g.period))::bigint AS checkup_ytd_people,
-       COALESCE(f.checkup_bookings, 0)::bigint AS checkup_bookings, COALESCE(f.checkup_results, 0)::bigint AS checkup_results,
-       COALESCE(f.checkup_abnormal, 0)::bigint AS checkup_abnormal,
-       COALESCE(f.signups, 0)::bigint AS signups, COALESCE(f.satisfaction_sum, 0) AS satisfaction_sum,
-       COALESCE(f.satisfaction_n, 0)::bigint AS satisfaction_n,
-       COALESCE(f.records_withdrawn, 0)::bigint AS records_withdrawn, COALESCE(f.restorations, 0)::bigint AS restorations
-  FROM f_grid g
-  LEFT JOIN by_region f USING (period, region_code)
-  LEFT JOIN subsidy USING (period, region_code);
-ANALYZE f_flow;
 
 -- step: now per person
 -- The state as of :as_of per person: the people behind every "now" count (drill-down lists read
@@ -429,6 +317,40 @@ SELECT period, region_code, payout_amount, pension_payout, pension_people_paid, 
   FROM ind_pay_month
  WHERE period BETWEEN (SELECT first_period FROM f_window) AND (SELECT last_period FROM f_window);
 ANALYZE f_pay;
+
+-- step: other flows by month
+-- The flows counted beside this transaction (indicator-flows.sql, handed over in ind_flow_month under this
+-- run's key, then deleted with this transaction's commit), the exits (spans ending in the month) counted
+-- here, and the subsidy payout per month and region: the project facts' sums.
+CREATE TEMP TABLE f_flow ON COMMIT DROP AS
+WITH exits AS (
+  SELECT x.last_month AS period, COALESCE(fp.region_code, '') AS region_code, count(*) AS exits
+    FROM f_span x LEFT JOIN f_person fp USING (id_number)
+   WHERE x.last_month <> 'infinity'
+   GROUP BY 1, 2
+), subsidy AS (
+  SELECT period, region_code, sum(payout) AS amount FROM ind_project_month GROUP BY 1, 2
+), by_region AS (
+  SELECT * FROM ind_flow_month WHERE run_key = :run_key::uuid
+)
+SELECT g.period, g.region_code,
+       COALESCE(f.new_retirees, 0)::bigint AS new_retirees, COALESCE(x.exits, 0)::bigint AS exits,
+       COALESCE(f.face_certified, 0)::bigint AS face_certified,
+       COALESCE(f.deaths_recorded, 0)::bigint AS deaths_recorded, COALESCE(f.deaths_timely, 0)::bigint AS deaths_timely,
+       COALESCE(f.recovered_amount, 0) AS recovered_amount, COALESCE(f.alerts_closed, 0)::bigint AS alerts_closed,
+       COALESCE(f.alert_days_sum, 0) AS alert_days_sum,
+       COALESCE(subsidy.amount, 0) AS subsidy_payout, COALESCE(f.subsidy_new_people, 0)::bigint AS subsidy_new_people,
+       (sum(COALESCE(f.checkup_first_people, 0)) OVER (PARTITION BY g.region_code, date_trunc('year', g.period) ORDER BY g.period))::bigint AS checkup_ytd_people,
+       COALESCE(f.checkup_bookings, 0)::bigint AS checkup_bookings, COALESCE(f.checkup_results, 0)::bigint AS checkup_results,
+       COALESCE(f.checkup_abnormal, 0)::bigint AS checkup_abnormal,
+       COALESCE(f.signups, 0)::bigint AS signups, COALESCE(f.satisfaction_sum, 0) AS satisfaction_sum,
+       COALESCE(f.satisfaction_n, 0)::bigint AS satisfaction_n,
+       COALESCE(f.records_withdrawn, 0)::bigint AS records_withdrawn, COALESCE(f.restorations, 0)::bigint AS restorations
+  FROM f_grid g
+  LEFT JOIN by_region f USING (period, region_code)
+  LEFT JOIN exits x USING (period, region_code)
+  LEFT JOIN subsidy USING (period, region_code);
+DELETE FROM ind_flow_month WHERE run_key = :run_key::uuid;
 
 -- step: replace monthly facts
 DELETE FROM ind_region_month;
