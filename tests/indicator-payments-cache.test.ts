@@ -220,15 +220,15 @@ describe('indicator facts: the payments kept between runs', () => {
   }, 120_000);
 
   it('the tables rewritten whole get their indexes back, as the migrations define them, and keep them when a run fails', async () => {
-    // ind_person_now and ind_project_month (every run) and ind_pay_person (a rebuild) are written without
-    // their indexes, which are built again afterwards from the catalogue's own definitions (migration 0041)
+    // ind_person_now (every run) and ind_pay_person (a rebuild) are written without their indexes, which are
+    // built again afterwards from the catalogue's own definitions (migration 0041)
     const indexes = async (pool: Pool) =>
       (
         await pool.query(
           `SELECT c.relname AS tbl, i.relname AS idx, pg_get_indexdef(x.indexrelid) AS def, k.conname, pg_get_constraintdef(k.oid) AS condef
              FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid
              LEFT JOIN pg_constraint k ON k.conindid = x.indexrelid AND k.conrelid = x.indrelid
-            WHERE c.relname IN ('ind_person_now', 'ind_pay_person', 'ind_project_month') ORDER BY 1, 2`
+            WHERE c.relname IN ('ind_person_now', 'ind_pay_person') ORDER BY 1, 2`
         )
       ).rows;
     const blank = await freshDatabase();
@@ -238,9 +238,7 @@ describe('indicator facts: the payments kept between runs', () => {
       'ind_pay_person_pkey',
       'ind_person_now_list_order',
       'ind_person_now_path',
-      'ind_person_now_pkey',
-      'ind_project_month_path',
-      'ind_project_month_pkey'
+      'ind_person_now_pkey'
     ]);
     await rebuilt(); // a rebuild of the payments' cache and a run of the facts
     expect(await indexes(db.pool)).toEqual(migrated);
@@ -251,11 +249,7 @@ describe('indicator facts: the payments kept between runs', () => {
     // drop back with everything else
     // (a client goes back to the pool wrapped: the failure is injected only while failOn is set)
     let failOn: string | null = null;
-    for (const needle of [
-      "indexes_put_back('ind_person_now'",
-      "indexes_put_back('ind_project_month'",
-      "indexes_put_back('ind_pay_person'"
-    ]) {
+    for (const needle of ["indexes_put_back('ind_person_now'", "indexes_put_back('ind_pay_person'"]) {
       failOn = needle;
       const wrapped = Object.create(db.pool) as Pool;
       const connect = db.pool.connect.bind(db.pool) as (...a: unknown[]) => unknown;

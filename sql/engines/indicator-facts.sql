@@ -104,6 +104,23 @@ SELECT g.period, g.region_code,
 WINDOW w AS (PARTITION BY g.region_code ORDER BY g.period);
 ANALYZE f_people;
 
+-- step: replace project facts
+DELETE FROM ind_project_month;
+
+-- step: project facts
+-- (before the other flows: their subsidy payout per month and region is these rows' sum)
+-- Grouped first, the window applied to the groups: a filter on the window's bounds (unknown when the
+-- statement is planned) was estimated at 0.5 % of the subsidies and planned as a nested loop (issue 22).
+-- The region's path is looked up per group, not carried through 2.5 M rows (max() of a text per row).
+INSERT INTO ind_project_month
+SELECT g.period, g.region_code, rp.path, g.project_code, g.payout, g.n FROM (
+  SELECT s.period, COALESCE(fp.region_code, '') AS region_code, s.project_code, sum(s.amount) AS payout, count(*) AS n
+    FROM subsidies s LEFT JOIN f_person fp USING (id_number)
+   GROUP BY 1, 2, 3
+  OFFSET 0) g -- keeps the window's filter out of the grouping (the planner would push it down again)
+  LEFT JOIN region_paths rp ON rp.code = g.region_code
+ WHERE g.period BETWEEN (SELECT first_period FROM f_window) AND (SELECT last_period FROM f_window);
+
 -- step: now per person
 -- The state as of :as_of per person: the people behind every "now" count (drill-down lists read
 -- this table, the region totals below are its sums — one definition for both). Also everyone with
@@ -291,30 +308,6 @@ DELETE FROM ind_region_now WHERE period = (SELECT last_period FROM f_window);
 -- step: now facts
 INSERT INTO ind_region_now SELECT * FROM f_now;
 
-
--- step: replace project facts
--- TRUNCATE, its indexes built once after the insert (migration 0041): a DELETE left 116k dead rows and
--- the insert maintained two indexes row by row (1.5 s of the step at city scale). Readers of the project
--- facts wait for the commit: the steps below, seconds (on a first run, also the payments' rebuild beside).
-TRUNCATE ind_project_month;
-CREATE TEMP TABLE f_project_month_indexes ON COMMIT DROP AS SELECT * FROM indexes_set_aside('ind_project_month');
-
--- step: project facts
--- (before the other flows: their subsidy payout per month and region is these rows' sum)
--- Grouped first, the window applied to the groups: a filter on the window's bounds (unknown when the
--- statement is planned) was estimated at 0.5 % of the subsidies and planned as a nested loop (issue 22).
--- The region's path is looked up per group, not carried through 2.5 M rows (max() of a text per row).
-INSERT INTO ind_project_month
-SELECT g.period, g.region_code, rp.path, g.project_code, g.payout, g.n FROM (
-  SELECT s.period, COALESCE(fp.region_code, '') AS region_code, s.project_code, sum(s.amount) AS payout, count(*) AS n
-    FROM subsidies s LEFT JOIN f_person fp USING (id_number)
-   GROUP BY 1, 2, 3
-  OFFSET 0) g -- keeps the window's filter out of the grouping (the planner would push it down again)
-  LEFT JOIN region_paths rp ON rp.code = g.region_code
- WHERE g.period BETWEEN (SELECT first_period FROM f_window) AND (SELECT last_period FROM f_window);
-
--- step: project facts indexes
-SELECT indexes_put_back('ind_project_month', constraint_name, definition) FROM f_project_month_indexes;
 
 -- The monthly facts come last: they read ind_pay_month, which the payments' refresh beside this
 -- transaction has committed by now (jobs/indicator-facts.ts waits for it before this step).
