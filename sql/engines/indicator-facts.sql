@@ -234,8 +234,8 @@ ANALYZE f_now_person;
 -- step: replace person now
 -- TRUNCATE, not DELETE: the whole table is rewritten every run; a deleted million rows left as much dead
 -- space for vacuum, and (wal_level=minimal, the embedded server) rows written into a table truncated in
--- the same transaction need no WAL. Readers of the lists wait for the commit, a few seconds (the steps
--- after this one are small).
+-- the same transaction need no WAL. Readers of the lists wait for the commit: the steps after this one,
+-- a few seconds — on a first run also what is left of the payments' rebuild beside (city: up to 5 s seen).
 TRUNCATE ind_person_now;
 -- and its indexes built once after the insert, not maintained row by row (migration 0041): 7.8 s → 4.8 s
 CREATE TEMP TABLE f_person_now_indexes ON COMMIT DROP AS SELECT * FROM indexes_set_aside('ind_person_now');
