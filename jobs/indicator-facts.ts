@@ -4,8 +4,11 @@
 // The payments by month and region it reads are a cache refreshed by sql/engines/indicator-payments.sql
 // in a transaction of its own on a second connection, at the same time as the facts' other steps: on a
 // first run that refresh reads every payment (the city: 11.9 M rows), and the machine has two cores (issue 22).
-// The same transaction then counts the other flows by month and region (sql/engines/indicator-flows.sql)
-// and hands them to the facts' transaction through ind_flow_month under the run's key.
+// The other flows by month and region (sql/engines/indicator-flows.sql) are counted by whichever of the two
+// is free first — the refresh once it is done, or the facts' transaction once it has nothing else left
+// before the payments — and handed to the facts' transaction through ind_flow_month under the run's key:
+// on a steady run the refresh takes seconds, on a first run it reads every payment and finishes about
+// when the facts' other steps do.
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient, Queryable } from '../core/db/pool.ts';
 import { withTransaction } from '../core/db/pool.ts';
@@ -23,7 +26,7 @@ export async function refreshPaymentsCache(client: Queryable, log?: (m: string) 
   await runSqlFile(client, 'indicator-payments', {}, log);
 }
 
-/** The flows by month and region as of `asOf`, into ind_flow_month under `runKey` (after the refresh, same transaction). */
+/** The flows by month and region as of `asOf`, into ind_flow_month under `runKey`. */
 async function countFlows(client: Queryable, asOf: string, runKey: string, log?: (m: string) => void): Promise<void> {
   const { as_of, as_of_end } = asOfParams(asOf);
   await runSqlFile(client, 'indicator-flows', { as_of, as_of_end, run_key: runKey }, log);
@@ -34,16 +37,19 @@ export async function buildIndicatorFacts(
   asOf: string,
   log?: (m: string) => void
 ): Promise<{ months: number; nowRows: number }> {
-  const runKey = randomUUID();
+  const beside: Beside = { runKey: randomUUID(), flowsBy: null, done: Promise.resolve() };
   // asked for first, so a pool of one connection runs the two one after the other instead of waiting for ever
   const side = withTransaction(pool, async (client) => {
     await refreshPaymentsCache(client, log);
-    await countFlows(client, asOf, runKey, log);
+    if (beside.flowsBy) return; // the facts' transaction got to them first
+    beside.flowsBy = 'beside';
+    await countFlows(client, asOf, beside.runKey, log);
   });
+  beside.done = side;
   side.catch(() => {}); // awaited below; a failure must not be an unhandled rejection meanwhile
   let facts: { months: number; nowRows: number };
   try {
-    facts = await withTransaction(pool, (client) => writeIndicatorFacts(client, asOf, log, { runKey, done: side }));
+    facts = await withTransaction(pool, (client) => writeIndicatorFacts(client, asOf, log, beside));
   } catch (e) {
     await side.catch(() => {}); // no connection left working behind a failed run
     throw e;
@@ -52,16 +58,24 @@ export async function buildIndicatorFacts(
   return facts;
 }
 
+/** The work beside the facts' transaction (buildIndicatorFacts): the payments' refresh, then the flows unless taken. */
+interface Beside {
+  runKey: string;
+  /** who counts the flows: the first of the two to be free for them (both in this one process) */
+  flowsBy: 'beside' | 'facts' | null;
+  done: Promise<void>;
+}
+
 /**
  * The facts as of `asOf`, written inside the caller's transaction (the backfill adds its own step to it).
- * `beside`: the payments' refresh and the flows running beside it (buildIndicatorFacts) under that run
- * key; without it both are done first, in this transaction.
+ * `beside`: the payments' refresh running beside it (buildIndicatorFacts), and the flows unless this
+ * transaction takes them; without it both are done first, in this transaction.
  */
 export async function writeIndicatorFacts(
   client: PoolClient,
   asOf: string,
   log?: (m: string) => void,
-  beside?: { runKey: string; done: Promise<void> }
+  beside?: Beside
 ): Promise<{ months: number; nowRows: number }> {
   const runKey = beside?.runKey ?? randomUUID();
   if (!beside) {
@@ -79,6 +93,10 @@ export async function writeIndicatorFacts(
     log,
     async (label) => {
       if (label === FIRST_STEP_READING_SIDE_WORK && beside) {
+        if (!beside.flowsBy) {
+          beside.flowsBy = 'facts';
+          await countFlows(client, asOf, runKey, log);
+        }
         const t0 = Date.now();
         await beside.done;
         log?.(`  indicator-facts: waited for the payments' refresh and the flows — ${Date.now() - t0} ms`);

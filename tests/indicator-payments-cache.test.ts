@@ -276,4 +276,46 @@ describe('indicator facts: the payments kept between runs', () => {
     expect(ok.status, ok.error).toBe('ok');
     expect(await indexes(db.pool)).toEqual(migrated);
   }, 180_000);
+
+  it('counts the flows on whichever connection is free for them first, to the same facts', async () => {
+    const monthly = () => q(`SELECT * FROM ind_region_month ORDER BY period, region_code`);
+    await q('DELETE FROM ind_flow_month'); // what the failed runs above left behind
+    await buildIndicatorFacts(db.pool, asOf);
+    const before = await monthly();
+    // the refresh held back before its last statement until the facts' transaction has counted the flows
+    // itself (as on a first run, when the refresh reads every payment)
+    const counted: { backend: number; flows: boolean }[] = [];
+    let flowsCounted!: () => void;
+    const byFacts = new Promise<void>((r) => (flowsCounted = r));
+    const wrapped = Object.create(db.pool) as Pool;
+    const connect = db.pool.connect.bind(db.pool) as (...a: unknown[]) => unknown;
+    (wrapped as unknown as { connect: (...a: unknown[]) => unknown }).connect = (...args: unknown[]) =>
+      args.length ? connect(...args) : checkOut();
+    let holding = true;
+    const checkOut = async () => {
+      const c = await db.pool.connect();
+      const pid = (c as unknown as { processID: number }).processID;
+      const query = c.query.bind(c) as (...a: unknown[]) => Promise<unknown>;
+      (c as unknown as { query: unknown }).query = async (text: string, ...rest: unknown[]) => {
+        if (typeof rest[rest.length - 1] === 'function' || typeof text !== 'string' || !holding) return query(text, ...rest);
+        if (text.includes('INSERT INTO ind_pay_basis')) await byFacts;
+        const r = await query(text, ...rest);
+        if (text.includes('INSERT INTO ind_flow_month')) {
+          counted.push({ backend: pid, flows: true });
+          flowsCounted();
+        }
+        if (text.includes('f_now_person')) counted.push({ backend: pid, flows: false });
+        return r;
+      };
+      return c;
+    };
+    await buildIndicatorFacts(wrapped, asOf);
+    holding = false;
+    const flows = counted.filter((c) => c.flows).map((c) => c.backend);
+    const facts = new Set(counted.filter((c) => !c.flows).map((c) => c.backend));
+    expect(flows).toHaveLength(1);
+    expect(facts.has(flows[0])).toBe(true); // the facts' own connection counted them
+    expect(await monthly()).toEqual(before);
+    expect((await q(`SELECT count(*)::int AS n FROM ind_flow_month`))[0].n).toBe(0);
+  }, 120_000);
 });

@@ -3,16 +3,22 @@
 -- purpose: the flows of the indicator facts per month and region — people retired, certified face to
 --   face, deaths recorded (and stopped in time), records withdrawn and restored, money recovered, alerts
 --   closed, new subsidy recipients, checkups, activities — handed to the facts' transaction through
---   ind_flow_month (migration 0042) under the run's key. jobs/indicator-facts.ts runs this file on the
---   second connection, in the payments' refresh transaction right after indicator-payments.sql (whose
---   f_pay_region, each person's region, it reads), while the facts' transaction works on the people;
---   the facts read these rows once this transaction committed (issue 22). The exits (recipient spans
---   ending) are counted by the facts themselves, from their spans. docs/indicators.md's readings are in
---   indicator-facts.sql's header.
+--   ind_flow_month (migration 0042) under the run's key. jobs/indicator-facts.ts runs this file in the
+--   payments' refresh transaction on the second connection once the refresh is done, or in the facts'
+--   own transaction if that has nothing else left to do first (a first run's refresh reads every
+--   payment); the facts read these rows once both committed or in their own transaction (issue 22). The
+--   exits (recipient spans ending) are counted by the facts themselves, from their spans.
+--   docs/indicators.md's readings are in indicator-facts.sql's header.
 
 -- step: forget old hand-overs
 -- rows of runs whose facts failed after this committed (a successful run deletes its own)
 DELETE FROM ind_flow_month WHERE made_at < now() - INTERVAL '1 day';
+
+-- step: flow regions
+-- each person's region ('' when unknown), as the facts count them (person_regions, migration 0007)
+CREATE TEMP TABLE f_flow_region ON COMMIT DROP AS
+SELECT id_number, CASE WHEN region_path IS NOT NULL THEN region_code ELSE '' END AS region_code FROM person_regions;
+ANALYZE f_flow_region;
 
 -- step: flows by month
 -- Every flow's rows (a person, a month, one or two measures) in one list, joined to the people's regions
@@ -86,7 +92,7 @@ WITH flows (flow, id_number, period, a, b) AS (
          sum(f.a) FILTER (WHERE f.flow = 'result') AS checkup_results, sum(f.b) FILTER (WHERE f.flow = 'result') AS checkup_abnormal,
          sum(f.a) FILTER (WHERE f.flow = 'signup') AS signups,
          sum(f.a) FILTER (WHERE f.flow = 'satisfaction') AS satisfaction_sum, sum(f.b) FILTER (WHERE f.flow = 'satisfaction') AS satisfaction_n
-    FROM flows f LEFT JOIN f_pay_region fp USING (id_number)
+    FROM flows f LEFT JOIN f_flow_region fp USING (id_number)
    -- the window's months only (the facts keep no other): most retirements are decades old, and grouping
    -- them all spilled 214k groups to disk for 30k kept (issue 22). Read after the payments' refresh, the
    -- window starts no later than the facts' own (ind_first_period).
