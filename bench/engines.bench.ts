@@ -122,10 +122,12 @@ async function main(): Promise<void> {
     ingestMs = Date.now() - t0;
     log(`ingested in ${(ingestMs / 1000).toFixed(0)} s`);
     fs.rmSync(inbox, { recursive: true, force: true });
-    // The area tree (region_paths), as the scheduler refreshes it after a load: without it every person
-    // falls in the unknown region and the indicator facts work on 37 rows instead of the city's grid.
+    // The rollups, as the scheduler refreshes them after a load: the area tree (region_paths; without it
+    // every person falls in the unknown region and the indicator facts work on 37 rows instead of the
+    // city's grid) and the payments by month and area the facts read (jobs/rollups.ts).
     await runJob(tpool, 'refresh-rollups', (ctx) => refreshRollups(tpool, ctx), { trigger: 'manual' });
-    // As on the day a bureau goes live: inputs loaded, engine tables empty, everything vacuumed and analyzed.
+    // As on the day a bureau goes live: inputs loaded and their rollups refreshed, engine tables empty,
+    // everything vacuumed and analyzed.
     await tpool.query('VACUUM ANALYZE');
     await tpool.end();
     await admin.query(`ALTER DATABASE ${TEMPLATE} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false`);
@@ -133,11 +135,15 @@ async function main(): Promise<void> {
     await admin.query(`ALTER DATABASE ${TEMPLATE} WITH ALLOW_CONNECTIONS true`);
     await migrate(templateUrl); // migrations added since the city was ingested (engine tables stay empty)
     const tpool = createPool(templateUrl, { max: 2 });
-    // a template ingested before the rollups were refreshed here: refresh them now (see above)
-    if (!(await tpool.query('SELECT 1 FROM region_paths LIMIT 1')).rowCount) {
-      log('refreshing the rollups (region_paths) of the template…');
+    // a template ingested before the rollups were refreshed here, or before they included the payments by
+    // month and area (jobs/rollups.ts): refresh them now (see above)
+    if (
+      !(await tpool.query('SELECT 1 FROM region_paths LIMIT 1')).rowCount ||
+      !(await tpool.query('SELECT 1 FROM ind_pay_basis')).rowCount
+    ) {
+      log('refreshing the rollups (region_paths, the payments by month and area) of the template…');
       await runJob(tpool, 'refresh-rollups', (ctx) => refreshRollups(tpool, ctx), { trigger: 'manual' });
-      await tpool.query('VACUUM ANALYZE region_paths');
+      await tpool.query('VACUUM ANALYZE region_paths, ind_pay_month, ind_pay_person');
     }
     await tpool.end();
     await admin.query(`ALTER DATABASE ${TEMPLATE} WITH ALLOW_CONNECTIONS false`);

@@ -12,6 +12,7 @@ import { generateCity } from '../seeds/generator/index.ts';
 import { ingestInbox } from '../jobs/ingest/index.ts';
 import type { Pool } from '../core/db/pool.ts';
 import { buildIndicatorFacts, runIndicatorFacts } from '../jobs/indicator-facts.ts';
+import { refreshRollups } from '../jobs/rollups.ts';
 
 let db: TestDatabase;
 let dir: string;
@@ -317,5 +318,23 @@ describe('indicator facts: the payments kept between runs', () => {
     expect(facts.has(flows[0])).toBe(true); // the facts' own connection counted them
     expect(await monthly()).toEqual(before);
     expect((await q(`SELECT count(*)::int AS n FROM ind_flow_month`))[0].n).toBe(0);
+  }, 120_000);
+
+  it('is refreshed with the rollups after a load, so that the facts run after it read no payment month again', async () => {
+    const expected = await rebuilt();
+    // as before a go-live: nothing built yet
+    await q('DELETE FROM ind_pay_basis');
+    await q('DELETE FROM ind_pay_month');
+    await q('DELETE FROM ind_pay_person');
+    const noLog = () => {};
+    await refreshRollups(db.pool, { runId: 0, job: 'test', asOf: null, log: noLog, count: noLog });
+    expect((await q('SELECT count(*)::int AS n FROM ind_pay_basis'))[0].n).toBe(1);
+    expect((await q('SELECT count(*)::int AS n FROM ind_pay_month'))[0].n).toBeGreaterThan(0);
+    const steps: string[] = [];
+    await buildIndicatorFacts(db.pool, asOf, (m) => steps.push(m));
+    // the facts' own refresh found no month to recompute (a first run would read every payment)
+    expect(steps.find((m) => m.includes('indicator-payments: payment months loaded since'))).toMatch(/— 0 rows/);
+    expect(steps.find((m) => m.includes('indicator-payments: payments of the months to compute'))).toMatch(/— 0 rows/);
+    expect(await payFacts()).toEqual(expected);
   }, 120_000);
 });
