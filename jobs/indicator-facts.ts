@@ -2,13 +2,15 @@
 // (sql/engines/indicator-facts.sql) after the engines, in one transaction so the cockpit never
 // sees a half-built month. Every indicator is then a sum or ratio of sums in the Cube model.
 // The payments by month and region it reads are a cache refreshed by sql/engines/indicator-payments.sql
-// in a transaction of its own on a second connection, at the same time as the facts' other steps: on a
-// first run that refresh reads every payment (the city: 11.9 M rows), and the machine has two cores (issue 22).
+// in a transaction of its own on a second connection, at the same time as the facts' other steps: built
+// from nothing, that refresh reads every payment (the city: 11.9 M rows), and the machine has two cores
+// (issue 22). The refresh-rollups job after every load keeps it up to date (jobs/rollups.ts), so the
+// facts' run usually finds little to do there — the first one on go-live day included.
 // The other flows by month and region (sql/engines/indicator-flows.sql) are counted by whichever of the two
 // is free first — the refresh once it is done, or the facts' transaction once it has nothing else left
 // before the payments — and handed to the facts' transaction through ind_flow_month under the run's key:
-// on a steady run the refresh takes seconds, on a first run it reads every payment and finishes about
-// when the facts' other steps do.
+// the refresh takes seconds when the cache is up to date, and as long as the facts' other steps when it
+// reads every payment.
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient, Queryable } from '../core/db/pool.ts';
 import { withTransaction } from '../core/db/pool.ts';
