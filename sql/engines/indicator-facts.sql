@@ -27,13 +27,13 @@
 --     their current status.
 
 -- step: person regions
+-- the area each person is counted in ('' when unknown: person_regions.area_code, migration 0043)
 CREATE TEMP TABLE f_person ON COMMIT DROP AS
-SELECT p.id_number, p.birth_date, p.status,
-       COALESCE(NULLIF(btrim(p.residence_outside), ''), NULL) IS NOT NULL AS outside,
-       COALESCE(rp.code, '') AS region_code, rp.path AS region_path, rp.district_code, rp.town_code,
-       (rp.level = 'community') AS managed
-  FROM persons p
-  LEFT JOIN region_paths rp ON rp.code = COALESCE(p.residence_region, p.hukou_region);
+SELECT id_number, birth_date, status,
+       COALESCE(NULLIF(btrim(residence_outside), ''), NULL) IS NOT NULL AS outside,
+       area_code AS region_code, region_path, district_code, town_code,
+       (region_level = 'community') AS managed
+  FROM person_regions;
 ANALYZE f_person;
 
 -- step: window

@@ -15,9 +15,9 @@
 DELETE FROM ind_flow_month WHERE made_at < now() - INTERVAL '1 day';
 
 -- step: flow regions
--- each person's region ('' when unknown), as the facts count them (person_regions, migration 0007)
+-- the area each person is counted in ('' when unknown: person_regions.area_code, migration 0043)
 CREATE TEMP TABLE f_flow_region ON COMMIT DROP AS
-SELECT id_number, CASE WHEN region_path IS NOT NULL THEN region_code ELSE '' END AS region_code FROM person_regions;
+SELECT id_number, area_code AS region_code FROM person_regions;
 ANALYZE f_flow_region;
 
 -- step: flows by month

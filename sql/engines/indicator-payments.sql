@@ -12,8 +12,9 @@
 SELECT pg_advisory_xact_lock(hashtext('yinling:indicator-payments'));
 
 -- step: payment regions
+-- the area each person is counted in ('' when unknown: person_regions.area_code, migration 0043)
 CREATE TEMP TABLE f_pay_region ON COMMIT DROP AS
-SELECT id_number, CASE WHEN region_path IS NOT NULL THEN region_code ELSE '' END AS region_code FROM person_regions;
+SELECT id_number, area_code AS region_code FROM person_regions;
 CREATE UNIQUE INDEX ON f_pay_region (id_number);
 ANALYZE f_pay_region;
 
