@@ -438,7 +438,7 @@ export const COMMANDS: Record<string, Command> = {
 
   seed: {
     summary: 'generate the synthetic city as feed files (demo or city scale)',
-    usage: '[--scale demo|city|city3|tiny] [--seed N] [--out DIR] [--as-of YYYY-MM-DD]',
+    usage: '[--scale demo|town|city|city3|tiny] [--seed N] [--out DIR] [--as-of YYYY-MM-DD]',
     async run(argv) {
       const { seedCommand } = await import('../../seeds/generator/cli.ts');
       return seedCommand(argv);

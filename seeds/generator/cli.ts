@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_AS_OF, FEEDS, generateCity, type GroundTruth } from './index.ts';
 import { RULES, SCALES, type Scale } from './plan.ts';
 
-export const SEED_USAGE = `Usage: yinling seed [--scale demo|city|city3|tiny] [--seed N] [--out DIR] [--as-of YYYY-MM-DD] [--clean]
+export const SEED_USAGE = `Usage: yinling seed [--scale demo|town|city|city3|tiny] [--seed N] [--out DIR] [--as-of YYYY-MM-DD] [--clean]
 
 Writes a deterministic synthetic city (越州市) as department feed files into DIR:
 one folder per feed (regions, persons, enrollments, payments, evidence, certifications,
@@ -14,8 +14,9 @@ results in DIR/.ground-truth.json and district/town/community polygons in DIR/.g
 Same options ⇒ byte-identical files.
 
 Options:
-  --scale   tiny (≈600 recipients), demo (20,000 + 8,000 insured, default),
-            city (330,000 + 120,000 insured, 36 months of payments),
+  --scale   tiny (≈600 recipients), demo (20,000 + 46,000 insured, default),
+            town (demo's people in the city's shape: bench:scale),
+            city (330,000 + 760,000 insured, 36 months of payments),
             city3 (three times the city's people on the same map: bench:scale)
   --seed    non-negative integer (default 1)
   --out     inbox folder (default ./.data/inbox)

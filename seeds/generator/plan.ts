@@ -3,7 +3,7 @@
 import { type Month } from './calendar.ts';
 import { Rng } from './rng.ts';
 
-export type Scale = 'tiny' | 'demo' | 'city' | 'city3';
+export type Scale = 'tiny' | 'demo' | 'town' | 'city' | 'city3';
 
 export interface ScaleConfig {
   recipients: number;
@@ -26,6 +26,34 @@ export interface ScaleConfig {
   withdrawnDeaths: number;
   withdrawnCustody: number;
 }
+
+// The city: the shape town and city3 share (map, payment months, planted cases), scaled in people only.
+const CITY: ScaleConfig = {
+  recipients: 330_000,
+  insured: 760_000,
+  districts: 10,
+  townsX: 4,
+  townsY: 2,
+  communities: 10,
+  months: 36,
+  perRule: 40,
+  sharedAccountGroups: 15,
+  couples: 300,
+  late: 20,
+  policyPerKind: 8,
+  explained: 10,
+  sameDay: 5,
+  withdrawnDeaths: 5,
+  withdrawnCustody: 2
+};
+
+/** The city's people (and couples) times k, on the city's map and calendar. */
+const cityTimes = (k: number): ScaleConfig => ({
+  ...CITY,
+  recipients: Math.round(CITY.recipients * k),
+  insured: Math.round(CITY.insured * k),
+  couples: Math.round(CITY.couples * k)
+});
 
 export const SCALES: Record<Scale, ScaleConfig> = {
   tiny: {
@@ -64,43 +92,13 @@ export const SCALES: Record<Scale, ScaleConfig> = {
     withdrawnDeaths: 4,
     withdrawnCustody: 2
   },
-  city: {
-    recipients: 330_000,
-    insured: 760_000,
-    districts: 10,
-    townsX: 4,
-    townsY: 2,
-    communities: 10,
-    months: 36,
-    perRule: 40,
-    sharedAccountGroups: 15,
-    couples: 300,
-    late: 20,
-    policyPerKind: 8,
-    explained: 10,
-    sameDay: 5,
-    withdrawnDeaths: 5,
-    withdrawnCustody: 2
-  },
+  // Demo's number of people (1/16 of the city) in the city's shape: the small end of bench:scale's
+  // curve, so that cost per row is compared between inputs of the same mix (demo's 24 months of
+  // payments make payments a smaller share of its rows than of the cities').
+  town: cityTimes(1 / 16),
+  city: CITY,
   // Three times the city's people on the same map (≈ 1 M recipients): the top of bench:scale's curve (issue 22).
-  city3: {
-    recipients: 990_000,
-    insured: 2_280_000,
-    districts: 10,
-    townsX: 4,
-    townsY: 2,
-    communities: 10,
-    months: 36,
-    perRule: 40,
-    sharedAccountGroups: 15,
-    couples: 900,
-    late: 20,
-    policyPerKind: 8,
-    explained: 10,
-    sameDay: 5,
-    withdrawnDeaths: 5,
-    withdrawnCustody: 2
-  }
+  city3: cityTimes(3)
 };
 
 /** Alert roles map one-to-one to risk rules. */
