@@ -607,7 +607,7 @@ function summary(): void {
   }
   const minutesOf = (t: number) => Math.round((t - soakStartMs) / 60000);
   console.log(
-    `  latency after the first hour, minutes ${minutesOf(from)}–${minutesOf(mid)} against ${minutesOf(mid)}–${minutesOf(to)} (every request):`
+    `  latency after the first ${WARMUP_MIN} min, minutes ${minutesOf(from)}–${minutesOf(mid)} against ${minutesOf(mid)}–${minutesOf(to)} (every request):`
   );
   if (!Object.keys(halves).length) console.log('    (too few requests after the first hour to compare)');
   for (const [k, h] of Object.entries(halves)) {
