@@ -65,7 +65,16 @@ export const REPLAYED_ENGINES: [string, (run: EngineRun) => Promise<unknown>][] 
   ['match-subsidies', matchSubsidiesBody]
 ];
 
-const LOCKED_JOBS = [...REPLAYED_ENGINES.map(([name]) => name), 'indicator-facts'].sort();
+/** The advisory locks a replay holds (keys hashtext('yinling:' || name)), taken in this order before its
+ * snapshot: the jobs' own (jobs/runner.ts) and the payments cache's, which the refresh-rollups job takes
+ * after every load (sql/engines/indicator-payments.sql) — a refresh committed after the replay's snapshot
+ * would make the replay's own refresh fail to serialize. Sorted, so two lockers never wait on each other. */
+const REPLAY_LOCKS = [...REPLAYED_ENGINES.map(([name]) => name), 'indicator-facts', 'indicator-payments'].sort();
+
+/** SQLSTATEs a month's replay is tried again on: a workbench decision or a staff visit committed on a
+ * row the replay also changes (serialization_failure), or a deadlock with one. */
+const TRY_AGAIN = new Set(['40001', '40P01']);
+const TRIES = 3;
 
 /**
  * The engines replayed as of `monthEnd` on the data as it is, then the facts as of it, in one transaction
@@ -77,11 +86,11 @@ export async function replayNowAsOf(pool: Pool, monthEnd: string, log?: (m: stri
   let lost: Error | undefined;
   let locked = false;
   try {
-    // the jobs' own locks (jobs/runner.ts), taken before the snapshot: a replay waits for a run of these
-    // jobs in progress and sees what it wrote; a run that finds a lock taken by a replay is recorded as
-    // skipped, as when it overlaps itself
+    // taken before the snapshot: a replay waits for a run of these jobs (or a refresh of the payments
+    // cache) in progress and sees what it wrote; a run that finds a lock taken by a replay is recorded as
+    // skipped, as when it overlaps itself, and a refresh waits for the replay
     locked = true;
-    for (const job of LOCKED_JOBS) await client.query(`SELECT pg_advisory_lock(hashtext('yinling:' || $1))`, [job]);
+    for (const key of REPLAY_LOCKS) await client.query(`SELECT pg_advisory_lock(hashtext('yinling:' || $1))`, [key]);
     // one snapshot for the whole replay, as each engine run takes one
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
     for (const [name, body] of REPLAYED_ENGINES) await body(await engineRunInTransaction(client, name, monthEnd, log));
@@ -103,6 +112,27 @@ export async function replayNowAsOf(pool: Pool, monthEnd: string, log?: (m: stri
         (e: Error) => e
       );
     client.release(lost);
+  }
+}
+
+/** The SQLSTATE of a database error, also when wrapped (runSqlFile names the step and keeps it as the cause). */
+function sqlState(e: unknown): string {
+  for (let x = e; x && typeof x === 'object'; x = (x as { cause?: unknown }).cause) {
+    const code = (x as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return '';
+}
+
+/** replayNowAsOf, tried again (up to TRIES times) when it lost a race with a change committed beside it. */
+async function replayWithRetry(pool: Pool, monthEnd: string, log?: (m: string) => void): ReturnType<typeof replayNowAsOf> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await replayNowAsOf(pool, monthEnd);
+    } catch (e) {
+      if (attempt >= TRIES || !TRY_AGAIN.has(sqlState(e))) throw e;
+      log?.(`"now" snapshot as of ${monthEnd}: ${(e as Error).message} — trying the month again`);
+    }
   }
 }
 
@@ -150,7 +180,7 @@ export async function backfillNowSnapshots(
     if (opts.signal?.aborted) break;
     const t0 = Date.now();
     const period = monthEnd.slice(0, 8) + '01';
-    const replayed = await replayNowAsOf(pool, monthEnd);
+    const replayed = await replayWithRetry(pool, monthEnd, opts.log);
     // one transaction: a start cut off here leaves the month neither half-written nor marked done. Only
     // the month's rows of ind_region_now are written: the monthly facts and today's lists are never
     // touched outside the rolled-back replay, so the screen reads today's figures throughout.

@@ -20,8 +20,10 @@ import {
   NOT_KNOWN_IN_THE_PAST,
   pastMonthEnds,
   pendingMonthEnds,
-  REPLAYED_IN_THE_PAST
+  REPLAYED_IN_THE_PAST,
+  replayNowAsOf
 } from '../jobs/now-backfill.ts';
+import { refreshPaymentsCache } from '../jobs/indicator-facts.ts';
 import { ROOT } from '../core/config.ts';
 import { createSemanticEngine, type SemanticEngine } from '../semantic-layer/engine/index.ts';
 import { buildBoard } from '../dashboard/lib/server/indicators.ts';
@@ -244,5 +246,70 @@ describe('the "now" snapshots backfilled at past month-ends', () => {
     // a month the system ran through (a snapshot the backfill did not write) is not replayed over
     await db.pool.query(`DELETE FROM ind_now_backfill WHERE period = $1::date`, [months[0]]);
     expect(await pendingMonthEnds(db.pool, today)).toEqual([]);
+  });
+});
+
+// Found by a soak: `up` fills the months in while the scheduler loads files, and the refresh-rollups job
+// after each load refreshes the payments cache. A refresh that committed after a replay's snapshot made the
+// replay's own refresh fail ("could not serialize access due to concurrent delete"), and the fill-in stopped
+// until the next start.
+describe('a replay beside the jobs that run while `up` fills the months in', () => {
+  const waiting = async (locktype: string) => {
+    for (let i = 0; i < 600; i++) {
+      const r = await db.pool.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = $1 AND NOT granted`, [locktype]);
+      if (r.rows[0].n > 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`nothing waited on a ${locktype} lock`);
+  };
+
+  it('waits for a refresh of the payments cache in progress and reads what it wrote', async () => {
+    const monthEnd = monthEnds[monthEnds.length - 1];
+    const refresh = await db.pool.connect();
+    try {
+      // the refresh-rollups job's transaction, holding the cache's lock (sql/engines/indicator-payments.sql)
+      await refresh.query('BEGIN');
+      await refresh.query(`SELECT pg_advisory_xact_lock(hashtext('yinling:indicator-payments'))`);
+      const replay = replayNowAsOf(db.pool, monthEnd);
+      replay.catch(() => {});
+      await waiting('advisory');
+      // it rewrites the cache's basis, as every refresh does, and commits while the replay waits
+      await refreshPaymentsCache(refresh);
+      await refresh.query('COMMIT');
+      const r = await replay;
+      expect(r.areas).toBeGreaterThan(1);
+      expect(JSON.parse(r.json)[0].as_of).toBe(monthEnd);
+    } finally {
+      refresh.release();
+    }
+  });
+
+  it('tries a month again when a change committed beside it touched a row the replay rewrites', async () => {
+    const monthEnd = monthEnds[monthEnds.length - 1];
+    const period = monthEnd.slice(0, 8) + '01';
+    const kept = await snapshot(period);
+    await db.pool.query(`DELETE FROM ind_now_backfill WHERE period = $1::date`, [period]);
+    await db.pool.query(`DELETE FROM ind_region_now WHERE period = $1::date`, [period]);
+    const someone = (await db.pool.query(`SELECT id_number FROM cert_status ORDER BY id_number LIMIT 1`)).rows[0].id_number;
+    const other = await db.pool.connect();
+    const lines: string[] = [];
+    try {
+      // a transaction beside it holds a row of cert_status that the replay (as of another day) rewrites …
+      await other.query('BEGIN');
+      await other.query(`SELECT 1 FROM cert_status WHERE id_number = $1 FOR UPDATE`, [someone]);
+      const backfill = backfillNowSnapshots(db.pool, { today, log: (m) => lines.push(m) });
+      backfill.catch(() => {});
+      await waiting('transactionid');
+      // … and changes it after the replay's snapshot: that replay cannot go on; the next one can
+      await other.query(`UPDATE cert_status SET updated_at = now() WHERE id_number = $1`, [someone]);
+      await other.query('COMMIT');
+      const r = await backfill;
+      expect(r.monthEnds).toEqual([monthEnd]);
+      expect(lines.filter((m) => m.includes('trying the month again'))).toHaveLength(1);
+      expect(lines.find((m) => m.includes('trying the month again'))).toMatch(/could not serialize/);
+      expect(await snapshot(period)).toEqual(kept);
+    } finally {
+      other.release();
+    }
   });
 });
