@@ -24,30 +24,42 @@ export function schedulesFrom(config: Config): ScheduleEntry[] {
   return entries;
 }
 
-export function startScheduler(pool: Pool, config: Config, log: (m: string) => void): { stop(): Promise<void> } {
-  const tasks = schedulesFrom(config).map((entry) =>
+export function startScheduler(
+  pool: Pool,
+  config: Config,
+  log: (m: string) => void,
+  entries: ScheduleEntry[] = schedulesFrom(config)
+): { stop(): Promise<void> } {
+  // the runs in progress: stopping waits for them, so the pool is never ended under a running job (node-cron's
+  // stop() only clears its timers)
+  const running = new Set<Promise<void>>();
+  let stopping = false;
+  const tasks = entries.map((entry) =>
     cron.schedule(
       entry.expression,
       async () => {
-        try {
-          const results = await runWithDependents(pool, entry.job, { config, trigger: 'schedule', log });
-          const changed = results.some((r) => r.counts.read > 0 || r.status !== 'ok');
-          if (changed) log(`scheduler: ${entry.job} ${results.map((r) => r.status).join(' → ')}`);
-        } catch (e) {
-          log(`scheduler: ${entry.job} could not run: ${e instanceof Error ? e.message : e}`);
-        }
+        if (stopping) return;
+        const run = (async () => {
+          try {
+            const results = await runWithDependents(pool, entry.job, { config, trigger: 'schedule', log });
+            const changed = results.some((r) => r.counts.read > 0 || r.status !== 'ok');
+            if (changed) log(`scheduler: ${entry.job} ${results.map((r) => r.status).join(' → ')}`);
+          } catch (e) {
+            log(`scheduler: ${entry.job} could not run: ${e instanceof Error ? e.message : e}`);
+          }
+        })();
+        running.add(run);
+        await run.finally(() => running.delete(run));
       },
       { name: entry.job, timezone: 'Asia/Shanghai', noOverlap: true }
     )
   );
-  log(
-    `scheduler: ${schedulesFrom(config)
-      .map((e) => `${e.job} "${e.expression}"`)
-      .join(', ')} (Asia/Shanghai)`
-  );
+  log(`scheduler: ${entries.map((e) => `${e.job} "${e.expression}"`).join(', ')} (Asia/Shanghai)`);
   return {
     async stop() {
+      stopping = true;
       await Promise.all(tasks.map((t) => t.stop()));
+      await Promise.all(running);
     }
   };
 }
