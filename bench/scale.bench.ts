@@ -4,16 +4,19 @@
 // indicator facts, then the 41-indicator board for the largest district, cold. Printed per size: the
 // time of each part and its cost per input row, and between consecutive sizes the growth factor of
 // rows, of time and of cost per row. Target: cost per row flat (within ±30 %) from demo's size up to
-// 3× city. The band is measured from the town — demo's number of people in the city's mix (its map and
-// 36 months of payments); demo's own 24 months make payments, the cheapest rows, a smaller share of its
-// input, so its cost per row is printed beside for reference only. Every engine step whose cost per row
+// 3× city. The band is measured from the town — 1/16 of the city in the city's mix (its people per
+// community and 36 months of payments; city3 is 3× the city the same way); demo's own 24 months make
+// payments, the cheapest rows, a smaller share of its input, so its cost per row is printed beside for
+// reference only. Every engine step whose cost per row
 // grows by more than 30 % from one size to the next of the same mix (and takes ≥ 1 s at the larger) is
 // named with its file and step: that is where a size goes super-linear.
 //
 // Sizes: BENCH_SCALES=tiny,demo,town,city,city3 (default); each city is generated once into
-// .cache/bench/<scale>-seed1 (the cache bench:ingest and bench:engines use too; city3 ≈ 6 GB of CSV).
+// .cache/bench/<scale>-seed1-<key of its settings> (city3 ≈ 6 GB of CSV): a change of a scale's settings
+// (seeds/generator/plan.ts) generates it again instead of measuring the old one.
 // Each size's cluster lives in a scratch dir removed after it (BENCH_KEEP=1 keeps them).
 // Results: printed (a Markdown table for the README), and written to .cache/bench/scale-result.json.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -73,7 +76,8 @@ interface SizeResult {
 }
 
 async function measure(scale: Scale): Promise<SizeResult> {
-  const cache = path.join(ROOT, '.cache', 'bench', `${scale}-seed${SEED}`);
+  const settings = createHash('sha256').update(JSON.stringify(GENERATOR_SCALES[scale])).digest('hex').slice(0, 8);
+  const cache = path.join(ROOT, '.cache', 'bench', `${scale}-seed${SEED}-${settings}`);
   if (!fs.existsSync(path.join(cache, '.ground-truth.json'))) {
     log(`generating the ${scale} city into ${path.relative(ROOT, cache)} (once) …`);
     const t = Date.now();
@@ -184,7 +188,7 @@ async function main(): Promise<void> {
   const results: SizeResult[] = [];
   for (const scale of SCALES) results.push(await measure(scale));
 
-  // The band is measured from the town: demo's number of people in the city's mix. Demo itself has 24
+  // The band is measured from the town: 1/16 of the city in the city's mix. Demo itself has 24
   // months of payments against the cities' 36, so payments are a smaller share of its rows and its cost
   // per row is not comparable (it is printed beside, for reference).
   const base = results.find((r) => r.scale === 'town') ?? results.find((r) => r.scale === 'demo');

@@ -15,9 +15,9 @@ Same options ⇒ byte-identical files.
 
 Options:
   --scale   tiny (≈600 recipients), demo (20,000 + 46,000 insured, default),
-            town (demo's people in the city's shape: bench:scale),
-            city (330,000 + 760,000 insured, 36 months of payments),
-            city3 (three times the city's people on the same map: bench:scale)
+            town (1/16 of the city, 50 communities: bench:scale),
+            city (330,000 + 760,000 insured, 800 communities, 36 months of payments),
+            city3 (three times the city, 2,400 communities: bench:scale)
   --seed    non-negative integer (default 1)
   --out     inbox folder (default ./.data/inbox)
   --as-of   the date everything is relative to (default ${DEFAULT_AS_OF})

@@ -27,7 +27,7 @@ export interface ScaleConfig {
   withdrawnCustody: number;
 }
 
-// The city: the shape town and city3 share (map, payment months, planted cases), scaled in people only.
+// The city: the mix town and city3 share (people per community, payment months, planted cases).
 const CITY: ScaleConfig = {
   recipients: 330_000,
   insured: 760_000,
@@ -47,13 +47,21 @@ const CITY: ScaleConfig = {
   withdrawnCustody: 2
 };
 
-/** The city's people (and couples) times k, on the city's map and calendar. */
-const cityTimes = (k: number): ScaleConfig => ({
-  ...CITY,
-  recipients: Math.round(CITY.recipients * k),
-  insured: Math.round(CITY.insured * k),
-  couples: Math.round(CITY.couples * k)
-});
+type MapShape = Pick<ScaleConfig, 'districts' | 'townsX' | 'townsY' | 'communities'>;
+const communitiesOf = (m: MapShape): number => m.districts * m.townsX * m.townsY * m.communities;
+
+/** The city's people (and couples) times k on a map of k times its communities, on its calendar: the
+ * same mix, so a bigger place is more communities of the same size, as a province is. */
+const cityTimes = (k: number, map: MapShape): ScaleConfig => {
+  if (communitiesOf(map) !== communitiesOf(CITY) * k) throw new Error(`a map of ${k} × the city's communities is needed`);
+  return {
+    ...CITY,
+    ...map,
+    recipients: Math.round(CITY.recipients * k),
+    insured: Math.round(CITY.insured * k),
+    couples: Math.round(CITY.couples * k)
+  };
+};
 
 export const SCALES: Record<Scale, ScaleConfig> = {
   tiny: {
@@ -92,13 +100,15 @@ export const SCALES: Record<Scale, ScaleConfig> = {
     withdrawnDeaths: 4,
     withdrawnCustody: 2
   },
-  // Demo's number of people (1/16 of the city) in the city's shape: the small end of bench:scale's
-  // curve, so that cost per row is compared between inputs of the same mix (demo's 24 months of
-  // payments make payments a smaller share of its rows than of the cities').
-  town: cityTimes(1 / 16),
+  // 1/16 of the city — demo's number of people — in the city's mix: its people per community (50
+  // communities), 36 months of payments, its planted cases. The small end of bench:scale's curve, so
+  // that cost per row is compared between inputs of the same mix: demo's 24 months of payments make
+  // payments a smaller share of its rows, and the city's 800 communities under demo's people would
+  // make the indicator facts' work per area and month (the same for any number of people) a larger one.
+  town: cityTimes(1 / 16, { districts: 5, townsX: 2, townsY: 1, communities: 5 }),
   city: CITY,
-  // Three times the city's people on the same map (≈ 1 M recipients): the top of bench:scale's curve (issue 22).
-  city3: cityTimes(3)
+  // Three times the city (≈ 1 M recipients, 2,400 communities): the top of bench:scale's curve (issue 22).
+  city3: cityTimes(3, { districts: 10, townsX: 4, townsY: 2, communities: 30 })
 };
 
 /** Alert roles map one-to-one to risk rules. */
