@@ -7,9 +7,9 @@
 // 3× city. The band is measured from the town — 1/16 of the city in the city's mix (its people per
 // community and 36 months of payments; city3 is 3× the city the same way); demo's own 24 months make
 // payments, the cheapest rows, a smaller share of its input, so its cost per row is printed beside for
-// reference only. Every engine step whose cost per row
-// grows by more than 30 % from one size to the next of the same mix (and takes ≥ 1 s at the larger) is
-// named with its file and step: that is where a size goes super-linear.
+// reference only. Every engine step whose cost per row grows by more than 30 % from one size to the
+// next of the same mix (and takes ≥ 1 s at the larger) is named with its file and step: that is where a
+// size goes super-linear.
 //
 // Sizes: BENCH_SCALES=tiny,demo,town,city,city3 (default); each city is generated once into
 // .cache/bench/<scale>-seed1-<key of its settings> (city3 ≈ 6 GB of CSV): a change of a scale's settings
