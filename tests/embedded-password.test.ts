@@ -57,7 +57,9 @@ describe('the embedded superuser password', () => {
     } finally {
       await other.stop();
     }
-    expect(() => embeddedUrl(port, scratchDir('yinling-pw-none-'))).toThrow(/No database password/);
+    const none = scratchDir('yinling-pw-none-');
+    dirs.push(none);
+    expect(() => embeddedUrl(port, none)).toThrow(/No database password/);
   }, 180_000);
 
   it('replaces the password every installation shared on a cluster made before', async () => {
