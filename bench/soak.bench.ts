@@ -19,8 +19,8 @@
 // (HTTP ≥ 500 or no answer, failed job runs, error lines of `up` and its children). Memory is sampled every
 // 15 s and an interval reports the medians. At the end: the drift of memory and p95 after the first hour
 // (BENCH_WARMUP_MINUTES, 60) — memory: every later interval ÷ the last interval that ends within it, the
-// last ratio and the largest, judged by RSS for the Node processes and by PSS for PostgreSQL and the total
-// (their RSS printed for reference: see summary()); latency: p95 (and p50) of every request in the second
+// last ratio and the largest, judged by the floor of RSS for the Node processes and by PSS for PostgreSQL
+// and the total (the rest printed for reference: see forReference()); latency: p95 (and p50) of every request in the second
 // half of the time after that interval ÷ the first half's; target ≤ 1.10 — and the error count (target 0).
 // BENCH_KEEP=1 keeps the data dir. Results: printed, and test-results/bench-soak.json.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -583,6 +583,23 @@ async function main(): Promise<void> {
   summary();
 }
 
+// Memory is judged interval by interval. PostgreSQL's memory is judged by PSS: the sum of its processes'
+// RSS counts the shared buffers once for every backend that has touched them, so it grows with the
+// number of backends alive at the sample and with how much of shared_buffers each has read, not with
+// memory used; PSS counts every shared page once. The Node processes are one process each, judged by
+// the floor of their RSS: V8 lets its heap grow by tens of MB between collections and gives the pages
+// back only later, in a saw-tooth longer than a 20-minute interval (the web server, 2026-12-05: about
+// 130 MB for 10 minutes, then about 160 MB for 20, then 130 again), so a median says where the tooth
+// was; what a leak raises is what stays after the collections. The median is printed beside it.
+// p95 per interval is shown for reference, and judged from the halves below.
+/** Why a drift is printed for reference only, or '' when it is judged against TARGET_DRIFT. */
+function forReference(key: string): string {
+  if (key.startsWith('p95 ')) return 'per interval';
+  if (key === 'rss_total' || key === 'rss_postgres') return 'shared buffers counted per process';
+  if (key.endsWith(' median')) return "where the heap's saw-tooth was";
+  return '';
+}
+
 function summary(): void {
   const base = Math.max(
     0,
@@ -641,12 +658,14 @@ function summary(): void {
       rss_total: drift((r) => r.rss_total_kb),
       ...Object.fromEntries(Object.keys(first?.p95 ?? {}).map((k) => [`p95 ${k}`, drift((r) => r.p95[k] ?? NaN)]))
     } as Record<string, { last: number; max: number }>,
-    judged: [] as string[],
     latency_halves: halves,
     db_growth: first && later.length ? +(rows[rows.length - 1].db_bytes / first.db_bytes).toFixed(3) : NaN,
     errors: allErrors,
     load_at_end: os.loadavg().map((x) => +x.toFixed(2))
   };
+  const judged = Object.entries(result.drift)
+    .filter(([k, d]) => !forReference(k) && !Number.isNaN(d.max))
+    .map(([k]) => k);
   console.log('');
   console.log(
     `soak summary: ${MINUTES} min in ${rows.length} intervals of ${INTERVAL_MIN} min (drift = every later interval ÷ interval ${first?.interval ?? '–'}, minutes ${first?.minutes ?? '–'}, the last one within the first ${WARMUP_MIN} min)`
@@ -657,23 +676,7 @@ function summary(): void {
       console.log(`  ${k.padEnd(46)} (measured in the baseline interval only)`);
       continue;
     }
-    // Memory is judged interval by interval. PostgreSQL's memory is judged by PSS: the sum of its processes'
-    // RSS counts the shared buffers once for every backend that has touched them, so it grows with the
-    // number of backends alive at the sample and with how much of shared_buffers each has read, not with
-    // memory used; PSS counts every shared page once. The Node processes are one process each, judged by
-    // the floor of their RSS: V8 lets its heap grow by tens of MB between collections and gives the pages
-    // back only later, in a saw-tooth longer than a 20-minute interval (the web server, 2026-12-05: about
-    // 130 MB for 10 minutes, then about 160 MB for 20, then 130 again), so a median says where the tooth
-    // was; what a leak raises is what stays after the collections. The median is printed beside it.
-    // p95 per interval is shown for reference, and judged from the halves below.
-    const why = k.startsWith('p95 ')
-      ? 'per interval'
-      : k === 'rss_total' || k === 'rss_postgres'
-        ? 'shared buffers counted per process'
-        : k.endsWith(' median')
-          ? "where the heap's saw-tooth was"
-          : '';
-    if (!why && !Number.isNaN(d.max)) result.judged.push(k);
+    const why = forReference(k);
     const ok = Number.isNaN(d.max) || why ? '' : d.max <= TARGET_DRIFT ? 'met' : 'MISSED';
     console.log(
       `  ${k.padEnd(46)} last ${String(d.last).padStart(6)}×  max ${String(d.max).padStart(6)}×  ${ok ? `(target ≤ ${TARGET_DRIFT}×: ${ok})` : `(${why}, for reference)`}`
@@ -695,7 +698,7 @@ function summary(): void {
   console.log(`  load average at the end                        ${result.load_at_end.join(' ')}`);
   const out = path.join(ROOT, 'test-results', 'bench-soak.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), ...result }, null, 2));
+  fs.writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), ...result, judged }, null, 2));
   say(`written ${path.relative(ROOT, out)}`);
 }
 
