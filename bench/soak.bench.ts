@@ -17,16 +17,21 @@
 // shared memory once), the database's size and the cluster's size on disk, p95 latency per kind of request,
 // the load average, the job runs and files of the interval, the alerts by status, and every error line
 // (HTTP ≥ 500 or no answer, failed job runs, error lines of `up` and its children). Memory is sampled every
-// 15 s and an interval reports the medians. At the end: the drift of memory and p95 after the first hour
+// 15 s and an interval reports the medians. Controls, to tell the system's drift from the machine's: every
+// 10 s a static file from the web server and a `SELECT 1` from PostgreSQL (neither touches data that grows),
+// per interval the CPU time of the web server per request, the machine's busy and steal share, and this
+// bench's own event-loop delay (its sampling is synchronous and every latency is timed on that loop). At the end: the drift of memory and p95 after the first hour
 // (BENCH_WARMUP_MINUTES, 60) — memory: every later interval ÷ the last interval that ends within it, the
 // last ratio and the largest, judged by the floor of RSS for the Node processes and by PSS for PostgreSQL
 // and the total (the rest printed for reference: see forReference()); latency: p95 (and p50) of every request in the second
 // half of the time after that interval ÷ the first half's; target ≤ 1.10 — and the error count (target 0).
 // BENCH_KEEP=1 keeps the data dir. Results: printed, and test-results/bench-soak.json.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { promisify } from 'node:util';
 import { ROOT } from '../core/config.ts';
 import { createUser, createKioskToken } from '../core/accounts.ts';
 import { embeddedUrl, scratchDir } from '../core/db/embedded.ts';
@@ -44,6 +49,9 @@ const SCREENS = 10;
 const USERS = 5;
 const SCREEN_REFRESH_S = 60; // the kiosk's default (?refresh=, area.server.ts)
 const SAMPLE_S = 15;
+const CONTROL_S = 10;
+/** Request kinds that measure the machine, not the system: printed, never judged. */
+const CONTROL = /^control /;
 const TARGET_DRIFT = 1.1;
 const started = Date.now();
 const clock = () => new Date().toISOString().slice(11, 19);
@@ -71,6 +79,8 @@ interface Interval {
   /** Every memory sample of the interval (KB per process kind, every SAMPLE_S): reported as medians. */
   memory: Mem[];
   files: number;
+  /** CPU counters at the interval's start (see cpuNow()) */
+  cpuFrom: Cpu;
 }
 
 let current: Interval;
@@ -81,7 +91,8 @@ const newInterval = (index: number): Interval => ({
   requests: 0,
   errors: [],
   memory: [],
-  files: 0
+  files: 0,
+  cpuFrom: cpuNow()
 });
 let allErrors = 0;
 function error(line: string): void {
@@ -93,32 +104,36 @@ function error(line: string): void {
 // ---------------------------------------------------------------------------------------------------------
 // processes: `up`, its children (web server, scheduler), and PostgreSQL (postmaster and backends)
 
-function readProc(pid: number): { ppid: number; rss: number; pss: number; cmd: string } | null {
+// Every read of /proc is asynchronous (libuv's thread pool): every latency is timed on this process's event
+// loop, and a synchronous walk of every process's status and smaps_rollup blocked it for 36–52 ms every 15 s
+// (a 2-minute run, 2026-12-05), adding that to whatever request was in flight.
+const readText = (file: string) => fs.promises.readFile(file, 'utf8');
+
+/** A process's parent, RSS and command line (KB), or null when it is gone meanwhile. */
+async function readProc(pid: number): Promise<{ ppid: number; rss: number; cmd: string } | null> {
   try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const [status, cmdline] = await Promise.all([readText(`/proc/${pid}/status`), readText(`/proc/${pid}/cmdline`)]);
     const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0);
     const rss = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-    let pss = rss;
-    try {
-      pss = Number(/^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? rss);
-    } catch {
-      /* no smaps_rollup: count RSS */
-    }
-    const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-    return { ppid, rss, pss, cmd };
+    return { ppid, rss, cmd: cmdline.split('\0').join(' ').trim() };
   } catch {
-    return null; // gone meanwhile
+    return null;
   }
 }
 
-function allProcs(): Map<number, NonNullable<ReturnType<typeof readProc>>> {
-  const out = new Map<number, NonNullable<ReturnType<typeof readProc>>>();
-  for (const e of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    const p = readProc(Number(e));
-    if (p) out.set(Number(e), p);
+/** PSS (KB) of a process counted, read only for those (smaps_rollup walks the page tables); RSS when unreadable. */
+async function readPss(pid: number, rss: number): Promise<number> {
+  try {
+    return Number(/^Pss:\s+(\d+)/m.exec(await readText(`/proc/${pid}/smaps_rollup`))?.[1] ?? rss);
+  } catch {
+    return rss;
   }
-  return out;
+}
+
+async function allProcs(): Promise<Map<number, NonNullable<Awaited<ReturnType<typeof readProc>>>>> {
+  const pids = (await fs.promises.readdir('/proc')).filter((e) => /^\d+$/.test(e)).map(Number);
+  const procs = await Promise.all(pids.map(async (pid) => [pid, await readProc(pid)] as const));
+  return new Map(procs.filter((x): x is [number, NonNullable<(typeof x)[1]>] => x[1] !== null));
 }
 
 function postmasterPid(dataDir: string): number | null {
@@ -134,22 +149,18 @@ function postmasterPid(dataDir: string): number | null {
  * Memory per kind of process (KB): up itself; the web server and the scheduler, each with its own children
  * children; anything else `up` started (tsx's esbuild); postgres (the postmaster and every backend).
  */
-function memory(upPid: number, dataDir: string): Mem {
-  const procs = allProcs();
+async function memory(upPid: number, dataDir: string): Promise<Mem> {
+  const procs = await allProcs();
   const children = new Map<number, number[]>();
   for (const [pid, p] of procs) {
     const list = children.get(p.ppid);
     if (list) list.push(pid);
     else children.set(p.ppid, [pid]);
   }
-  const out: Mem = {};
+  const counted: [string, number][] = [];
   const add = (kind: string, pid: number, tree: boolean) => {
-    const p = procs.get(pid);
-    if (!p) return;
-    const o = (out[kind] ??= { rss: 0, pss: 0, n: 0 });
-    o.rss += p.rss;
-    o.pss += p.pss;
-    o.n++;
+    if (!procs.has(pid)) return;
+    counted.push([kind, pid]);
     if (tree) for (const c of children.get(pid) ?? []) add(kind, c, true);
   };
   const pm = postmasterPid(dataDir);
@@ -157,15 +168,51 @@ function memory(upPid: number, dataDir: string): Mem {
   for (const c of children.get(upPid) ?? []) {
     if (c === pm) continue; // the postmaster is started by `up`: counted below with its backends
     const cmd = procs.get(c)?.cmd ?? '';
-    add(/bin\.js serve\b/.test(cmd) ? 'web' : /bin\.js scheduler\b/.test(cmd) ? 'scheduler' : 'up-other', c, true);
+    const kind = /bin\.js serve\b/.test(cmd) ? 'web' : /bin\.js scheduler\b/.test(cmd) ? 'scheduler' : 'up-other';
+    if (kind === 'web') webPid = c;
+    add(kind, c, true);
   }
   if (pm) add('postgres', pm, true);
+  const out: Mem = {};
+  const pss = await Promise.all(counted.map(([, pid]) => readPss(pid, procs.get(pid)!.rss)));
+  counted.forEach(([kind, pid], i) => {
+    const o = (out[kind] ??= { rss: 0, pss: 0, n: 0 });
+    o.rss += procs.get(pid)!.rss;
+    o.pss += pss[i];
+    o.n++;
+  });
   return out;
 }
 
-function duKb(dir: string): number {
+/** CPU counters now: the machine's jiffies (all, idle + iowait, steal) and the web server's own (user + system). */
+interface Cpu {
+  total: number;
+  idle: number;
+  steal: number;
+  web: number;
+}
+let webPid = 0;
+function cpuNow(): Cpu {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already in user)
+  const total = f.slice(0, 8).reduce((a, x) => a + x, 0);
+  let web = NaN;
   try {
-    return Number(execFileSync('du', ['-sk', fs.realpathSync(dir)], { encoding: 'utf8' }).split(/\s/)[0]);
+    // fields after the command's closing parenthesis: utime and stime are the 12th and 13th
+    const st = fs.readFileSync(`/proc/${webPid}/stat`, 'utf8');
+    const after = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    web = Number(after[11]) + Number(after[12]);
+  } catch {
+    /* no web server (yet): NaN */
+  }
+  return { total, idle: f[3] + f[4], steal: f[7] ?? 0, web };
+}
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+async function duKb(dir: string): Promise<number> {
+  try {
+    const { stdout } = await promisify(execFile)('du', ['-sk', fs.realpathSync(dir)], { encoding: 'utf8' });
+    return Number(stdout.split(/\s/)[0]);
   } catch {
     return NaN;
   }
@@ -175,6 +222,14 @@ function duKb(dir: string): number {
 // HTTP clients
 
 let base = '';
+
+function record(kind: string, ms: number): void {
+  current.requests++;
+  let list = current.latencies.get(kind);
+  if (!list) current.latencies.set(kind, (list = []));
+  list.push(ms);
+  if (soakStartMs) requestLog.push({ at: Date.now(), kind, ms });
+}
 
 async function timed(kind: string, url: string, init: RequestInit = {}): Promise<Response | null> {
   const t = performance.now();
@@ -187,12 +242,7 @@ async function timed(kind: string, url: string, init: RequestInit = {}): Promise
     error(`${kind} ${url}: no answer (${(e as Error).message})`);
     return null;
   }
-  const ms = performance.now() - t;
-  current.requests++;
-  let list = current.latencies.get(kind);
-  if (!list) current.latencies.set(kind, (list = []));
-  list.push(ms);
-  if (soakStartMs) requestLog.push({ at: Date.now(), kind, ms });
+  record(kind, performance.now() - t);
   if (res.status >= 500) error(`${kind} ${url}: HTTP ${res.status} ${(await res.clone().text()).slice(0, 200).replace(/\s+/g, ' ')}`);
   return res;
 }
@@ -214,6 +264,27 @@ async function screen(token: string, region: string, privacy: boolean, indicator
     ]);
     for (const r of answers) if (r && r.status !== 200 && r.status < 500) error(`screen: HTTP ${r.status} for ${r.url}`);
     await sleep(Math.max(0, SCREEN_REFRESH_S * 1000 - (Date.now() - t)));
+  }
+}
+
+/**
+ * The controls: a static file from the web server (no session, no database) and `SELECT 1` from PostgreSQL
+ * (no table), every CONTROL_S. Neither grows with the data, so their drift is the machine's; a system drift
+ * shows as the other kinds moving while these stay.
+ */
+async function control(pool: Pool): Promise<void> {
+  while (!stopping) {
+    const t = Date.now();
+    const r = await timed('control static file', '/favicon.svg');
+    if (r && r.status !== 200 && r.status < 500) error(`control: HTTP ${r.status} for /favicon.svg`);
+    const q = performance.now();
+    try {
+      await pool.query('SELECT 1');
+      record('control SELECT 1', performance.now() - q);
+    } catch (e) {
+      error(`control: SELECT 1 failed (${(e as Error).message})`);
+    }
+    await sleep(Math.max(0, CONTROL_S * 1000 - (Date.now() - t)));
   }
 }
 
@@ -343,12 +414,21 @@ interface Row {
   cluster_kb: number;
   p95: Record<string, number>;
   requests: number;
+  /** the web server's CPU time per request, the machine's busy and steal share, this bench's event-loop delay */
+  cpu: { web_ms_per_request: number; busy_pct: number; steal_pct: number; loop_delay_p99_ms: number; loop_delay_max_ms: number };
   load: number[];
   jobs: Record<string, string>;
   files: number;
   errors: string[];
 }
 const rows: Row[] = [];
+// Every latency is timed on this process's event loop, which also reads /proc synchronously every SAMPLE_S:
+// its delay is printed per interval so a slower bench is not taken for a slower system.
+// The histogram counts from the timer's last tick, so its readings include the resolution: subtracted.
+const LOOP_RESOLUTION_MS = 10;
+const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+const loopDelayMs = (ns: number) => +Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS).toFixed(1);
+loopDelay.enable();
 
 async function report(iv: Interval, pool: Pool, dataDir: string, from: Date, to: Date, soakStart: number): Promise<void> {
   // Medians, not the last sample: one sample can catch autovacuum or a parallel query's workers, each
@@ -378,6 +458,16 @@ async function report(iv: Interval, pool: Pool, dataDir: string, from: Date, to:
       )
     ).rows.map((r) => [r.relname, { live: Number(r.live), dead: Number(r.dead) }])
   );
+  const c = cpuNow();
+  const ticks = c.total - iv.cpuFrom.total;
+  const cpu: Row['cpu'] = {
+    web_ms_per_request: +(((c.web - iv.cpuFrom.web) * TICK_MS) / Math.max(1, iv.requests)).toFixed(2),
+    busy_pct: +(100 * (1 - (c.idle - iv.cpuFrom.idle) / ticks)).toFixed(1),
+    steal_pct: +((100 * (c.steal - iv.cpuFrom.steal)) / ticks).toFixed(1),
+    loop_delay_p99_ms: loopDelayMs(loopDelay.percentile(99)),
+    loop_delay_max_ms: loopDelayMs(loopDelay.max)
+  };
+  loopDelay.reset();
   const size = Number((await pool.query(`SELECT pg_database_size(current_database())::bigint AS b`)).rows[0].b);
   const jobs = await pool.query(
     `SELECT job, count(*) FILTER (WHERE status = 'ok')::int AS ok, count(*) FILTER (WHERE status = 'failed')::int AS failed,
@@ -402,9 +492,10 @@ async function report(iv: Interval, pool: Pool, dataDir: string, from: Date, to:
     alerts,
     tables,
     db_bytes: size,
-    cluster_kb: duKb(path.join(dataDir, 'pg')),
+    cluster_kb: await duKb(path.join(dataDir, 'pg')),
     p95: Object.fromEntries([...iv.latencies].map(([k, v]) => [k, +pct(v, 95).toFixed(1)])),
     requests: iv.requests,
+    cpu,
     load: os.loadavg().map((x) => +x.toFixed(2)),
     jobs: Object.fromEntries(
       jobs.rows.map((j) => [
@@ -438,6 +529,9 @@ async function report(iv: Interval, pool: Pool, dataDir: string, from: Date, to:
   console.log(`  requests   ${iv.requests}; p95:`);
   for (const [k, v] of Object.entries(row.p95))
     console.log(`    ${k.padEnd(38)} ${String(v).padStart(8)} ms  (${iv.latencies.get(k)!.length})`);
+  console.log(
+    `  cpu        web server ${Number.isNaN(cpu.web_ms_per_request) ? '–' : cpu.web_ms_per_request} ms per request; machine ${cpu.busy_pct} % busy, ${cpu.steal_pct} % stolen; this bench's event-loop delay p99 ${cpu.loop_delay_p99_ms} ms, max ${cpu.loop_delay_max_ms} ms`
+  );
   console.log(`  files      ${iv.files} delivered`);
   for (const [k, v] of Object.entries(row.jobs)) console.log(`  job        ${k.padEnd(22)} ${v}`);
   console.log(`  load       ${row.load.join(' ')} (1/5/15 min, ${os.availableParallelism()} CPUs)`);
@@ -502,7 +596,7 @@ async function main(): Promise<void> {
   say(`up in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 
   const url = embeddedUrl(pgPort, dataDir);
-  pool = createPool(url, { max: 2 });
+  pool = createPool(url, { max: 3 }); // the interval's report, the SELECT 1 control, one spare: no wait inside the control
   const inbox = path.join(dataDir, 'inbox');
   const s = await samples(pool);
   say(`samples for the feed files: ${s.evidence.length} evidence, ${s.certified.length} people, ${s.payments.length} payments`);
@@ -526,7 +620,7 @@ async function main(): Promise<void> {
     await createUser(pool, op, { username, role: 'auditor', regionCode: city, password });
     users.push(workbenchUser(username, password, i * 6000));
   }
-  const clients = [...screens, ...users].map((p) =>
+  const clients = [...screens, ...users, control(pool)].map((p) =>
     p.catch((e) => {
       error(`client stopped: ${(e as Error).message}`);
     })
@@ -553,7 +647,7 @@ async function main(): Promise<void> {
       nextFiles += 60_000;
     }
     if (now >= nextSample) {
-      const m = memory(up.pid!, dataDir);
+      const m = await memory(up.pid!, dataDir);
       current.memory.push(m);
       if (!m.web) error('no web server process');
       if (!m.scheduler) error('no scheduler process');
@@ -597,6 +691,7 @@ function forReference(key: string): string {
   if (key.startsWith('p95 ')) return 'per interval';
   if (key === 'rss_total' || key === 'rss_postgres') return 'shared buffers counted per process';
   if (key.endsWith(' median')) return "where the heap's saw-tooth was";
+  if (key.startsWith('cpu ')) return 'the work behind the latency';
   return '';
 }
 
@@ -622,7 +717,7 @@ function summary(): void {
   const mid = (from + to) / 2;
   const halves: Record<
     string,
-    { n: [number, number]; p50: [number, number]; p95: [number, number]; drift_p50: number; drift_p95: number }
+    { n: [number, number]; p50: [number, number]; p95: [number, number]; drift_p50: number; drift_p95: number; control: boolean }
   > = {};
   for (const kind of [...new Set(requestLog.map((x) => x.kind))].sort()) {
     const h1 = requestLog.filter((x) => x.kind === kind && x.at >= from && x.at < mid).map((x) => x.ms);
@@ -634,7 +729,8 @@ function summary(): void {
       p50: [r(pct(h1, 50)), r(pct(h2, 50))],
       p95: [r(pct(h1, 95)), r(pct(h2, 95))],
       drift_p50: +(pct(h2, 50) / pct(h1, 50)).toFixed(3),
-      drift_p95: +(pct(h2, 95) / pct(h1, 95)).toFixed(3)
+      drift_p95: +(pct(h2, 95) / pct(h1, 95)).toFixed(3),
+      control: CONTROL.test(kind)
     };
   }
   const result = {
@@ -656,6 +752,7 @@ function summary(): void {
       ),
       rss_postgres: drift((r) => r.mem.postgres?.rss ?? NaN),
       rss_total: drift((r) => r.rss_total_kb),
+      'cpu web per request': drift((r) => r.cpu.web_ms_per_request),
       ...Object.fromEntries(Object.keys(first?.p95 ?? {}).map((k) => [`p95 ${k}`, drift((r) => r.p95[k] ?? NaN)]))
     } as Record<string, { last: number; max: number }>,
     latency_halves: halves,
@@ -688,9 +785,11 @@ function summary(): void {
   );
   if (!Object.keys(halves).length) console.log('    (too few requests after the first hour to compare)');
   for (const [k, h] of Object.entries(halves)) {
-    const ok = h.drift_p95 <= TARGET_DRIFT ? 'met' : 'MISSED';
+    const ok = h.control
+      ? 'the machine, for reference'
+      : `p95 target ≤ ${TARGET_DRIFT}×: ${h.drift_p95 <= TARGET_DRIFT ? 'met' : 'MISSED'}`;
     console.log(
-      `    ${k.padEnd(44)} p95 ${h.p95[0]} → ${h.p95[1]} ms ${String(h.drift_p95).padStart(6)}×  p50 ${h.p50[0]} → ${h.p50[1]} ms ${h.drift_p50}×  (n ${h.n[0]} / ${h.n[1]}; p95 target ≤ ${TARGET_DRIFT}×: ${ok})`
+      `    ${k.padEnd(44)} p95 ${h.p95[0]} → ${h.p95[1]} ms ${String(h.drift_p95).padStart(6)}×  p50 ${h.p50[0]} → ${h.p50[1]} ms ${h.drift_p50}×  (n ${h.n[0]} / ${h.n[1]}; ${ok})`
     );
   }
   console.log(`  database size                                  ${result.db_growth}× the baseline interval's`);
