@@ -526,10 +526,20 @@ const FEED_TITLES: Record<string, [zh: string, en: string]> = {
   payroll_draft: ['发放草案', 'Payroll draft']
 };
 
+/**
+ * The newest loaded file of each feed: one index probe per feed (ingest_files_feed_loaded, 0044), not a
+ * pass over every file ever delivered — every screen asks every minute, and the table grows for ever.
+ */
+export const FRESHNESS_SQL = `SELECT f.feed, (SELECT max(i.loaded_at) FROM ingest_files i WHERE i.feed = f.feed AND i.status = 'loaded') AS last
+  FROM unnest($1::text[]) AS f(feed)`;
+
+/** When the indicator facts were last built: the newest ok run, found from the newest run backwards. */
+export const FACTS_BUILT_SQL = `SELECT finished_at FROM job_runs WHERE job = 'indicator-facts' AND status = 'ok' ORDER BY started_at DESC LIMIT 1`;
+
 export async function feedFreshness(pool: Pool): Promise<Freshness[]> {
-  const r = await pool.query(`SELECT feed, max(loaded_at) AS last FROM ingest_files WHERE status = 'loaded' GROUP BY feed`);
-  const last = new Map(r.rows.map((x) => [x.feed, x.last as Date]));
   const expected = feedsConfig.expected_hours as Record<string, number>;
+  const r = await pool.query(FRESHNESS_SQL, [Object.keys(expected)]);
+  const last = new Map(r.rows.map((x) => [x.feed, x.last as Date | null]));
   return Object.keys(expected).map((feed) => {
     const t = last.get(feed) ?? null;
     return {
@@ -544,8 +554,6 @@ export async function feedFreshness(pool: Pool): Promise<Freshness[]> {
 }
 
 async function dataAsOf(pool: Pool): Promise<string | null> {
-  const r = await pool.query(
-    `SELECT max(as_of) AS as_of, (SELECT max(finished_at) FROM job_runs WHERE job = 'indicator-facts' AND status = 'ok') AS built FROM ind_region_now`
-  );
+  const r = await pool.query(`SELECT max(as_of) AS as_of, (${FACTS_BUILT_SQL}) AS built FROM ind_region_now`);
   return r.rows[0]?.built ? (r.rows[0].built as Date).toISOString() : null;
 }
