@@ -109,9 +109,17 @@ function error(line: string): void {
 // loop, and a synchronous walk of every process's status and smaps_rollup blocked it for 36–52 ms every 15 s
 // (a 2-minute run, 2026-12-05), adding that to whatever request was in flight.
 const readText = (file: string) => fs.promises.readFile(file, 'utf8');
+const execFileAsync = promisify(execFile);
 
-/** A process's parent, RSS and command line (KB), or null when it is gone meanwhile. */
-async function readProc(pid: number): Promise<{ ppid: number; rss: number; cmd: string } | null> {
+/** A process's parent, RSS (KB) and command line. */
+interface Proc {
+  ppid: number;
+  rss: number;
+  cmd: string;
+}
+
+/** A process as /proc shows it, or null when it is gone meanwhile. */
+async function readProc(pid: number): Promise<Proc | null> {
   try {
     const [status, cmdline] = await Promise.all([readText(`/proc/${pid}/status`), readText(`/proc/${pid}/cmdline`)]);
     const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0);
@@ -131,10 +139,16 @@ async function readPss(pid: number, rss: number): Promise<number> {
   }
 }
 
-async function allProcs(): Promise<Map<number, NonNullable<Awaited<ReturnType<typeof readProc>>>>> {
+async function allProcs(): Promise<Map<number, Proc>> {
   const pids = (await fs.promises.readdir('/proc')).filter((e) => /^\d+$/.test(e)).map(Number);
-  const procs = await Promise.all(pids.map(async (pid) => [pid, await readProc(pid)] as const));
-  return new Map(procs.filter((x): x is [number, NonNullable<(typeof x)[1]>] => x[1] !== null));
+  const out = new Map<number, Proc>();
+  await Promise.all(
+    pids.map(async (pid) => {
+      const p = await readProc(pid);
+      if (p) out.set(pid, p);
+    })
+  );
+  return out;
 }
 
 function postmasterPid(dataDir: string): number | null {
@@ -212,7 +226,7 @@ const TICK_MS = 10; // USER_HZ is 100 on Linux
 
 async function duKb(dir: string): Promise<number> {
   try {
-    const { stdout } = await promisify(execFile)('du', ['-sk', fs.realpathSync(dir)], { encoding: 'utf8' });
+    const { stdout } = await execFileAsync('du', ['-sk', fs.realpathSync(dir)], { encoding: 'utf8' });
     return Number(stdout.split(/\s/)[0]);
   } catch {
     return NaN;
@@ -426,8 +440,8 @@ interface Row {
   errors: string[];
 }
 const rows: Row[] = [];
-// Every latency is timed on this process's event loop, which also reads /proc synchronously every SAMPLE_S:
-// its delay is printed per interval so a slower bench is not taken for a slower system.
+// Every latency is timed on this process's event loop: its delay is printed per interval so a slower bench
+// is not taken for a slower system.
 // The histogram counts from the timer's last tick, so its readings include the resolution: subtracted.
 const LOOP_RESOLUTION_MS = 10;
 const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
