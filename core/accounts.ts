@@ -8,6 +8,7 @@ import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { withTransaction, type Pool } from './db/pool.ts';
 import { audit, type Actor } from './audit.ts';
 import { HttpError } from './errors.ts';
+import { shanghaiIso } from './time.ts';
 
 export const ROLES = ['leader', 'auditor', 'staff', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -215,7 +216,7 @@ export async function login(
   ];
   const { blockedUntil, blockedNow } = await reserveAttempt(pool, keys);
   if (blockedUntil) {
-    await audit(pool, actor, 'login.refused', actor.name, { reason: 'throttled', until: blockedUntil.toISOString() });
+    await audit(pool, actor, 'login.refused', actor.name, { reason: 'throttled', until: shanghaiIso(blockedUntil) });
     return { ok: false, reason: 'locked', lockedUntil: blockedUntil };
   }
   const r = await pool.query(`SELECT * FROM staff_users WHERE username = $1`, [username]);

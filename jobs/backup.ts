@@ -23,6 +23,7 @@ import * as tar from 'tar';
 import type { Pool, PoolClient } from '../core/db/pool.ts';
 import { MIGRATIONS_DIR, migrate, schemaVersion, MIGRATIONS_TABLE } from '../core/db/migrate.ts';
 import { HttpError } from '../core/errors.ts';
+import { shanghaiIso } from '../core/time.ts';
 
 export const BACKUP_FORMAT = 'yinling-backup/1';
 
@@ -63,7 +64,7 @@ export async function backupDatabase(pool: Pool, file: string): Promise<BackupMa
     const ts = await c.query(`SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') AS ts`);
     const manifest: BackupManifest = {
       format: BACKUP_FORMAT,
-      created_at: new Date().toISOString(),
+      created_at: shanghaiIso(new Date()),
       migrations,
       timescale: ts.rows[0].ts,
       tables: [],

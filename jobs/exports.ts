@@ -10,7 +10,7 @@ import { spreadsheetCell } from '../core/spreadsheet.ts';
 import { ENGINE_DATASETS } from './engines/datasets.ts';
 import { PAYROLL_DATASETS } from './engines/payroll-datasets.ts';
 import { UsageError } from '../core/errors.ts';
-import { todayShanghai } from '../core/time.ts';
+import { shanghaiIso, todayShanghai } from '../core/time.ts';
 
 export interface Dataset {
   description: string;
@@ -122,7 +122,7 @@ Object.assign(DATASETS, PAYROLL_DATASETS);
 
 function cell(v: unknown): string | null {
   if (v === null || v === undefined) return null;
-  if (v instanceof Date) return v.toISOString();
+  if (v instanceof Date) return shanghaiIso(v, 'ms');
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
 }

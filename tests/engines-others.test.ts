@@ -310,8 +310,8 @@ describe('all and the exports', () => {
   it("never writes a cell a spreadsheet would run as a formula, and masks ID numbers in the quarantine's reasons", async () => {
     const hostile = '=HYPERLINK("http://evil.example","点我")';
     await db.pool.query(
-      `INSERT INTO quarantine (feed, file_name, line_no, reason_code, reason, raw_line)
-      VALUES ('persons', '@evil.csv', 7, 'bad_value', 'sex M disagrees with 330602195001011233', $1)`,
+      `INSERT INTO quarantine (feed, file_name, line_no, reason_code, reason, raw_line, created_at)
+      VALUES ('persons', '@evil.csv', 7, 'bad_value', 'sex M disagrees with 330602195001011233', $1, '2026-03-05 22:30:00.123+00')`,
       [hostile]
     );
     const { Writable: W } = await import('node:stream');
@@ -330,5 +330,7 @@ describe('all and the exports', () => {
     expect(line).toContain("'@evil.csv");
     expect(line).not.toContain('330602195001011233');
     expect(line).toContain('3306************33');
+    // An auditor opening the file reads the bureau's clock: Beijing time with its offset, to the millisecond.
+    expect(line.endsWith(',2026-03-06T06:30:00.123+08:00'), line).toBe(true);
   });
 });

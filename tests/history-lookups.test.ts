@@ -8,6 +8,7 @@ import { freshDatabase, type TestDatabase } from './db.ts';
 import { FACTS_BUILT_SQL, FRESHNESS_SQL, feedFreshness } from '../dashboard/lib/server/indicators.ts';
 import { LATEST_RUNS_SQL } from '../dashboard/lib/server/health.ts';
 import feedsConfig from '../core/reference/feeds.json' with { type: 'json' };
+import { shanghaiIso } from '../core/time.ts';
 
 const FILES = 30_000;
 const RUNS = 30_000;
@@ -73,11 +74,12 @@ async function rowsRead(sql: string, params: unknown[], table: string): Promise<
 describe('queries polled by every screen and by /healthz over a year of history', () => {
   it("the feeds' freshness: the newest loaded file of each feed, reading a few rows per feed", async () => {
     const plain = await db.pool.query(`SELECT feed, max(loaded_at) AS last FROM ingest_files WHERE status = 'loaded' GROUP BY feed`);
-    const want = new Map(plain.rows.map((x) => [x.feed, (x.last as Date).toISOString()]));
+    const want = new Map(plain.rows.map((x) => [x.feed, shanghaiIso(x.last as Date)]));
     const got = await feedFreshness(db.pool);
     expect(got.map((f) => f.feed)).toEqual(FEEDS);
     for (const f of got) expect(f.last_loaded_at, f.feed).toBe(want.get(f.feed) ?? null);
     expect(got.filter((f) => f.last_loaded_at).length).toBe(FEEDS.length);
+    for (const f of got) expect(f.last_loaded_at).toMatch(/\+08:00$/);
 
     const read = await rowsRead(FRESHNESS_SQL, [FEEDS], 'ingest_files');
     expect(read).toBeGreaterThan(0);

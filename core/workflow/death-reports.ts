@@ -8,7 +8,7 @@ import { parseIdNumber } from '../domain/id-number.ts';
 import { audit } from '../audit.ts';
 import { HttpError } from '../errors.ts';
 import { readRules } from '../reference/rules.ts';
-import { todayShanghai } from '../time.ts';
+import { shanghaiIso, todayShanghai } from '../time.ts';
 
 export interface DeathReport {
   id_number: string;
@@ -54,7 +54,7 @@ export async function reportDeath(pool: Pool, report: DeathReport): Promise<Deat
       bank_name: report.bank_name ?? null,
       bank_account: report.bank_account ?? null,
       survivor: report.survivor ?? null,
-      reported_at: new Date().toISOString()
+      reported_at: shanghaiIso(new Date())
     };
     const result = await openReportedDeathCase(c, id.value, report.death_date, reportJson, {
       kind: 'verify_death_report',

@@ -32,7 +32,7 @@ import { HttpError } from '../errors.ts';
 import type { StaffUser } from '../accounts.ts';
 import { checkFreeText } from '../domain/free-text.ts';
 import { maskIdNumber } from '../domain/masking.ts';
-import { todayShanghai } from '../time.ts';
+import { shanghaiIso, todayShanghai } from '../time.ts';
 import { isDate, openReportedDeathCase } from './death-reports.ts';
 
 /** The departments whose tasks community staff work on. */
@@ -335,7 +335,7 @@ export async function recordVisit(
           death_date: input.death_date,
           via: 'field_visit',
           field_task_id: Number(task.task_id),
-          reported_at: new Date().toISOString()
+          reported_at: shanghaiIso(new Date())
         },
         {
           kind: FOLLOW_UP_KIND,

@@ -10,6 +10,7 @@ import { audit } from '../audit.ts';
 import { HttpError } from '../errors.ts';
 import { refusePersonalData } from '../domain/free-text.ts';
 import { maskIdNumber } from '../domain/masking.ts';
+import { shanghaiIsoSql } from '../time.ts';
 import { requireWorkbenchUser, type WorkbenchActor } from './alerts.ts';
 
 /** Where an item stands: to propose (new, rejected, or changed since approval), waiting for a checker, approved. */
@@ -51,7 +52,7 @@ export interface RestorationItem extends RestorationKey {
   } | null;
 }
 
-const ISO = (col: string) => `to_char(${col} AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS') || '+08:00'`;
+const ISO = shanghaiIsoSql;
 const MONTHS = (col: string) => `array(SELECT to_char(x, 'YYYY-MM') FROM unnest(${col}) x ORDER BY x)`;
 /** The actor's area: a city-wide account sees everything, anyone else the restorations of people in their area. */
 const IN_AREA = (col: string, param: number) =>

@@ -7,6 +7,7 @@
 import { withTransaction, type Pool, type Queryable } from '../db/pool.ts';
 import { audit } from '../audit.ts';
 import { HttpError } from '../errors.ts';
+import { shanghaiIso } from '../time.ts';
 import { refusePersonalData } from '../domain/free-text.ts';
 import { alertDispositions } from '../reference/index.ts';
 import { requireWorkbenchUser, transitionIn, type WorkbenchActor } from './alerts.ts';
@@ -97,7 +98,7 @@ export async function createSuppression(
       rule: t.rule,
       scope: input.scope,
       owner,
-      expires_at: new Date(s.rows[0].expires_at).toISOString(),
+      expires_at: shanghaiIso(s.rows[0].expires_at),
       reason
     });
     const covered = await c.query(`SELECT a.alert_id, a.version FROM alerts a WHERE ${COVERED} ORDER BY a.alert_id`, [
@@ -117,7 +118,7 @@ export async function createSuppression(
       });
       closed.push(Number(x.alert_id));
     }
-    return { suppressionId, closed, expiresAt: new Date(s.rows[0].expires_at).toISOString() };
+    return { suppressionId, closed, expiresAt: shanghaiIso(s.rows[0].expires_at) };
   });
 }
 

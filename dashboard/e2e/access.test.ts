@@ -235,7 +235,7 @@ describe('people lists', () => {
 describe('/healthz', () => {
   it('tells anyone the status and schema, and only a signed-in admin the job runs', async () => {
     await app.db.pool.query(
-      `INSERT INTO job_runs (job, status, started_at, finished_at, error) VALUES ('health-probe', 'ok', now(), now(), NULL)`
+      `INSERT INTO job_runs (job, status, started_at, finished_at, error) VALUES ('health-probe', 'ok', '2026-12-05 16:02:03+00', '2026-12-05 16:02:04+00', NULL)`
     );
     const open = await (await fetch(`${app.url}/healthz`)).json();
     expect(open.database.schemaVersion).toMatch(/^\d{4}_/);
@@ -252,6 +252,15 @@ describe('/healthz', () => {
     expect(leader.jobs).toEqual([]);
     const admin = await (await fetch(`${app.url}/healthz`, { headers: { cookie: `${SESSION_COOKIE}=${asAdmin.sessionToken}` } })).json();
     expect(admin.jobs.map((j: { job: string }) => j.job)).toContain('health-probe');
+    // An operator reads the bureau's clock, with the offset that makes it exact.
+    expect(admin.jobs.find((j: { job: string }) => j.job === 'health-probe')).toMatchObject({
+      started_at: '2026-12-06T00:02:03+08:00',
+      finished_at: '2026-12-06T00:02:04+08:00'
+    });
+    for (const h of [open, admin]) {
+      expect(h.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$/);
+      expect(Math.abs(Date.parse(h.time) - Date.now())).toBeLessThan(60_000);
+    }
   });
 });
 

@@ -5,6 +5,7 @@ import os from 'node:os';
 import type { Config } from '../../core/config.ts';
 import { openDatabase } from '../../core/db/connect.ts';
 import { HttpError } from '../../core/errors.ts';
+import { shanghaiIso } from '../../core/time.ts';
 import {
   approveRun,
   comparisonBase,
@@ -31,7 +32,7 @@ export function periodOption(value: string): string {
 
 function runLine(r: PayrollRun): string {
   const state = r.approved_by
-    ? `APPROVED by ${r.approved_by} at ${r.approved_at!.toISOString()}`
+    ? `APPROVED by ${r.approved_by} at ${shanghaiIso(r.approved_at!)}`
     : r.prepared_by
       ? 'waiting for approval'
       : 'prepared by the scheduler (an auditor prepares it again to approve)';

@@ -8,6 +8,7 @@ import { openDatabase } from '../../core/db/connect.ts';
 import type { Pool } from '../../core/db/pool.ts';
 import { audit } from '../../core/audit.ts';
 import { maskIdNumber } from '../../core/domain/masking.ts';
+import { shanghaiIso } from '../../core/time.ts';
 import {
   ALERT_ACTIONS,
   PROPOSED_ACTIONS,
@@ -136,11 +137,11 @@ export const WORKBENCH_COMMANDS = {
           if (values.json) console.log(JSON.stringify({ alert, events: ev.rows }, null, 2));
           else {
             for (const [k, v] of Object.entries(alert))
-              console.log(`${k.padEnd(16)} ${v instanceof Date ? v.toISOString() : Array.isArray(v) ? v.join(';') : (v ?? '-')}`);
+              console.log(`${k.padEnd(16)} ${v instanceof Date ? shanghaiIso(v) : Array.isArray(v) ? v.join(';') : (v ?? '-')}`);
             console.log('events:');
             for (const e of ev.rows)
               console.log(
-                `  ${new Date(e.at).toISOString()}  ${e.action ?? '-'}  ${e.from_status ?? '∅'} → ${e.to_status}  ${e.actor}${e.actor_role ? ` (${e.actor_role})` : ''}${e.reason ? `  ${e.reason}` : ''}`
+                `  ${shanghaiIso(e.at)}  ${e.action ?? '-'}  ${e.from_status ?? '∅'} → ${e.to_status}  ${e.actor}${e.actor_role ? ` (${e.actor_role})` : ''}${e.reason ? `  ${e.reason}` : ''}`
               );
           }
           return 0;

@@ -3,6 +3,7 @@
 // more about the installation than a stranger needs).
 import type { Pool } from '../../../core/db/pool.ts';
 import { schemaVersion } from '../../../core/db/migrate.ts';
+import { shanghaiIso } from '../../../core/time.ts';
 
 export interface Health {
   status: 'ok' | 'degraded' | 'down';
@@ -36,11 +37,17 @@ export const LATEST_RUNS_SQL = `WITH RECURSIVE jobs(job) AS (
    ORDER BY r.job`;
 
 export async function health(pool: Pool): Promise<Health> {
-  const time = new Date().toISOString();
+  const time = shanghaiIso(new Date());
   try {
     const version = await schemaVersion(pool);
     const ts = await pool.query(`SELECT yinling_has_timescale() AS ts`).catch(() => ({ rows: [{ ts: false }] }));
-    const jobs = version ? (await pool.query(LATEST_RUNS_SQL)).rows : [];
+    const jobs: Health['jobs'] = version
+      ? (await pool.query(LATEST_RUNS_SQL)).rows.map((r) => ({
+          ...r,
+          started_at: shanghaiIso(r.started_at),
+          finished_at: r.finished_at ? shanghaiIso(r.finished_at) : null
+        }))
+      : [];
     const failed = jobs.some((j) => j.status === 'failed');
     return {
       status: version && !failed ? 'ok' : 'degraded',

@@ -8,6 +8,7 @@
 import type { SemanticEngine } from '../../../semantic-layer/engine/index.ts';
 import { evaluate, isBreach, worstStatus, type Status, type Thresholds } from '../../../semantic-layer/thresholds.ts';
 import type { Pool } from '../../../core/db/pool.ts';
+import { shanghaiIso } from '../../../core/time.ts';
 import { breadcrumb, children, securityContext, type Caller, type Region } from './scope.ts';
 import type { Freshness, Indicator, IndicatorsResponse, Level, RegionsResponse } from '../api-types.ts';
 import type { Unit } from '../format.ts';
@@ -546,7 +547,7 @@ export async function feedFreshness(pool: Pool): Promise<Freshness[]> {
       feed,
       title_zh: FEED_TITLES[feed]?.[0] ?? feed,
       title_en: FEED_TITLES[feed]?.[1] ?? feed,
-      last_loaded_at: t ? t.toISOString() : null,
+      last_loaded_at: t ? shanghaiIso(t) : null,
       expected_hours: expected[feed],
       stale: !t || Date.now() - t.getTime() > expected[feed] * 3600_000
     };
@@ -555,5 +556,5 @@ export async function feedFreshness(pool: Pool): Promise<Freshness[]> {
 
 async function dataAsOf(pool: Pool): Promise<string | null> {
   const r = await pool.query(`SELECT max(as_of) AS as_of, (${FACTS_BUILT_SQL}) AS built FROM ind_region_now`);
-  return r.rows[0]?.built ? (r.rows[0].built as Date).toISOString() : null;
+  return r.rows[0]?.built ? shanghaiIso(r.rows[0].built as Date) : null;
 }

@@ -5,6 +5,7 @@
 // a hook changed by mistake, still refuses.
 import { HttpError } from '../../../../core/errors.ts';
 import type { Queryable } from '../../../../core/db/pool.ts';
+import { shanghaiIsoSql } from '../../../../core/time.ts';
 import { callerFrom, type Caller } from '../scope.ts';
 import type { Pool } from '../../../../core/db/pool.ts';
 
@@ -26,7 +27,7 @@ export async function requireAuditor(pool: Pool, locals: App.Locals): Promise<Ca
 }
 
 /** A timestamp column as ISO 8601 in Beijing time with its offset: every time leaving the server says its zone. */
-export const iso = (col: string) => `to_char(${col} AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS') || '+08:00'`;
+export const iso = shanghaiIsoSql;
 
 /** The region filter of the caller's scope on a region_code column ('' for a city-wide caller). */
 export function scopeSql(caller: Caller, col: string, param: number): { sql: string; values: unknown[] } {

@@ -8,6 +8,7 @@ import { render } from '$lib/server/workbench/exports';
 import { audit } from '../../../../../../../core/audit.ts';
 import { errorResponse, HttpError } from '../../../../../../../core/errors.ts';
 import { maskIdNumber } from '../../../../../../../core/domain/masking.ts';
+import { shanghaiIsoSql } from '../../../../../../../core/time.ts';
 import { getRun, HOLDS_EXPORT_COLUMNS, holdsExportSql, periodLabel } from '../../../../../../../core/workflow/payroll.ts';
 import type { RequestHandler } from './$types';
 
@@ -28,7 +29,7 @@ export const GET: RequestHandler = async ({ locals, params, url, getClientAddres
     if (format !== 'csv' && format !== 'xlsx') throw new HttpError(400, 'format must be csv or xlsx', 'bad_format');
     const unmask = url.searchParams.get('unmask') === '1';
     const r = await db().query(
-      `SELECT ${HOLDS_EXPORT_COLUMNS.map((c) => (c === 'approved_at' ? `to_char(approved_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS') || '+08:00' AS approved_at` : `${c}::text AS ${c}`)).join(', ')}
+      `SELECT ${HOLDS_EXPORT_COLUMNS.map((c) => (c === 'approved_at' ? `${shanghaiIsoSql('approved_at')} AS approved_at` : `${c}::text AS ${c}`)).join(', ')}
          FROM (${holdsExportSql('$1')}) x`,
       [run.run_no]
     );
