@@ -52,7 +52,6 @@ export interface RestorationItem extends RestorationKey {
   } | null;
 }
 
-const ISO = shanghaiIsoSql;
 const MONTHS = (col: string) => `array(SELECT to_char(x, 'YYYY-MM') FROM unnest(${col}) x ORDER BY x)`;
 /** The actor's area: a city-wide account sees everything, anyone else the restorations of people in their area. */
 const IN_AREA = (col: string, param: number) =>
@@ -63,8 +62,8 @@ const IN_AREA = (col: string, param: number) =>
 const ITEMS_SQL = (where: string) => `
   SELECT r.record_kind, r.record_id, r.scheme_code, r.id_number, r.region_code, ${MONTHS('r.periods')} AS periods,
          r.back_pay::text AS back_pay, r.arrived_on::text AS arrived_on, r.withdrawn_on::text AS withdrawn_on, r.as_of::text AS as_of,
-         d.decision_id, d.outcome, d.proposed_by, ${ISO('d.proposed_at')} AS proposed_at, d.decided_by,
-         CASE WHEN d.decided_at IS NOT NULL THEN ${ISO('d.decided_at')} END AS decided_at, d.decision_reason, d.note,
+         d.decision_id, d.outcome, d.proposed_by, ${shanghaiIsoSql('d.proposed_at')} AS proposed_at, d.decided_by,
+         CASE WHEN d.decided_at IS NOT NULL THEN ${shanghaiIsoSql('d.decided_at')} END AS decided_at, d.decision_reason, d.note,
          d.back_pay::text AS d_back_pay, ${MONTHS('d.periods')} AS d_periods,
          (d.decision_id IS NOT NULL AND (d.back_pay <> r.back_pay OR d.periods <> r.periods)) AS changed
     FROM restorations r

@@ -5,7 +5,6 @@
 // a hook changed by mistake, still refuses.
 import { HttpError } from '../../../../core/errors.ts';
 import type { Queryable } from '../../../../core/db/pool.ts';
-import { shanghaiIsoSql } from '../../../../core/time.ts';
 import { callerFrom, type Caller } from '../scope.ts';
 import type { Pool } from '../../../../core/db/pool.ts';
 
@@ -25,9 +24,6 @@ export async function requireAuditor(pool: Pool, locals: App.Locals): Promise<Ca
   if (!caller || caller.kind !== 'staff') throw new HttpError(401, '请先登录 Please sign in');
   return caller;
 }
-
-/** A timestamp column as ISO 8601 in Beijing time with its offset: every time leaving the server says its zone. */
-export const iso = shanghaiIsoSql;
 
 /** The region filter of the caller's scope on a region_code column ('' for a city-wide caller). */
 export function scopeSql(caller: Caller, col: string, param: number): { sql: string; values: unknown[] } {

@@ -8,7 +8,8 @@ import type { Pool, Queryable } from '../../../../core/db/pool.ts';
 import { audit } from '../../../../core/audit.ts';
 import { maskIdNumber, maskIdNumbersIn, maskName, maskPhone } from '../../../../core/domain/masking.ts';
 import { alertDispositions, alertRuleNames, alertStates, alertTransitions } from '../../../../core/reference/index.ts';
-import { iso, scopeSql, type Caller } from './access.ts';
+import { scopeSql, type Caller } from './access.ts';
+import { shanghaiIsoSql } from '../../../../core/time.ts';
 import { mayUnmask } from '../scope.ts';
 
 /** Months of history the timeline shows, up to the current month (36: the issue's data window). */
@@ -169,9 +170,9 @@ export function actionsFrom(status: string): string[] {
 }
 
 const LINEAGE = (t: string) =>
-  `f.feed, ${t}.file_id::int AS file_id, f.file_name, ${t}.line_no, ${iso(`${t}.loaded_at`)} AS loaded_at, NULL::int AS run_id, NULL::text AS job`;
+  `f.feed, ${t}.file_id::int AS file_id, f.file_name, ${t}.line_no, ${shanghaiIsoSql(`${t}.loaded_at`)} AS loaded_at, NULL::int AS run_id, NULL::text AS job`;
 const RUN_LINEAGE = (t: string) =>
-  `NULL::text AS feed, NULL::int AS file_id, NULL::text AS file_name, NULL::int AS line_no, ${iso('j.finished_at')} AS loaded_at, ${t}.run_id::int AS run_id, j.job`;
+  `NULL::text AS feed, NULL::int AS file_id, NULL::text AS file_name, NULL::int AS line_no, ${shanghaiIsoSql('j.finished_at')} AS loaded_at, ${t}.run_id::int AS run_id, j.job`;
 const RUN_JOIN = (t: string) => `LEFT JOIN LATERAL (SELECT job, finished_at FROM job_runs WHERE run_id = ${t}.run_id LIMIT 1) j ON true`;
 
 /**
@@ -180,68 +181,68 @@ const RUN_JOIN = (t: string) => `LEFT JOIN LATERAL (SELECT job, finished_at FROM
  * and tasks, earlier alerts and their transitions. $1 id_number, $2 window start (date).
  */
 const TIMELINE_SQL = `
-SELECT 'payment' AS kind, 'payment:' || p.scheme_code AS lane, p.period::text AS day, ${iso('p.paid_at')} AS at, p.payment_id AS ref,
+SELECT 'payment' AS kind, 'payment:' || p.scheme_code AS lane, p.period::text AS day, ${shanghaiIsoSql('p.paid_at')} AS at, p.payment_id AS ref,
        p.scheme_code || ' ' || p.status AS title, p.amount::text AS amount, 'account ' || COALESCE(p.account_no, '—') AS info, ${LINEAGE('p')}
   FROM payments p LEFT JOIN ingest_files f ON f.file_id = p.file_id
  WHERE p.id_number = $1 AND p.period >= $2::date
 UNION ALL
-SELECT 'enrollment', 'enrollment:' || e.scheme_code, e.start_period::text, ${iso('e.updated_at')}, e.enrollment_id,
+SELECT 'enrollment', 'enrollment:' || e.scheme_code, e.start_period::text, ${shanghaiIsoSql('e.updated_at')}, e.enrollment_id,
        e.scheme_code || ' ' || e.status, e.monthly_amount::text,
        'from ' || to_char(e.start_period, 'YYYY-MM') || COALESCE(' to ' || to_char(e.end_period, 'YYYY-MM'), '') || COALESCE(', ' || e.suspended_reason, ''),
        ${LINEAGE('e')}
   FROM enrollments e LEFT JOIN ingest_files f ON f.file_id = e.file_id
  WHERE e.id_number = $1
 UNION ALL
-SELECT 'certification', 'certification', (c.certified_at AT TIME ZONE 'Asia/Shanghai')::date::text, ${iso('c.certified_at')}, c.certification_id,
+SELECT 'certification', 'certification', (c.certified_at AT TIME ZONE 'Asia/Shanghai')::date::text, ${shanghaiIsoSql('c.certified_at')}, c.certification_id,
        c.method || ' ' || c.result, NULL, c.operator, ${LINEAGE('c')}
   FROM certifications c LEFT JOIN ingest_files f ON f.file_id = c.file_id
  WHERE c.id_number = $1 AND c.certified_at >= $2::date
 UNION ALL
-SELECT 'evidence', 'evidence:' || ev.source, (ev.occurred_at AT TIME ZONE 'Asia/Shanghai')::date::text, ${iso('ev.occurred_at')}, ev.evidence_id,
+SELECT 'evidence', 'evidence:' || ev.source, (ev.occurred_at AT TIME ZONE 'Asia/Shanghai')::date::text, ${shanghaiIsoSql('ev.occurred_at')}, ev.evidence_id,
        ev.source || ' ' || ev.kind, NULL, ev.detail, ${LINEAGE('ev')}
   FROM evidence ev LEFT JOIN ingest_files f ON f.file_id = ev.file_id
  WHERE ev.id_number = $1 AND ev.occurred_at >= $2::date
 UNION ALL
-SELECT 'death', 'death', d.death_date::text, ${iso('d.recorded_at')}, d.record_id, 'death ' || d.source, NULL,
+SELECT 'death', 'death', d.death_date::text, ${shanghaiIsoSql('d.recorded_at')}, d.record_id, 'death ' || d.source, NULL,
        'recorded ' || COALESCE(to_char(d.recorded_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD'), '—'), ${LINEAGE('d')}
   FROM deaths d LEFT JOIN ingest_files f ON f.file_id = d.file_id
  WHERE d.id_number = $1
 UNION ALL
-SELECT 'custody', 'custody', i.start_date::text, ${iso('i.recorded_at')}, i.record_id, 'custody ' || i.source, NULL,
+SELECT 'custody', 'custody', i.start_date::text, ${shanghaiIsoSql('i.recorded_at')}, i.record_id, 'custody ' || i.source, NULL,
        to_char(i.start_date, 'YYYY-MM-DD') || ' – ' || COALESCE(to_char(i.end_date, 'YYYY-MM-DD'), '…'), ${LINEAGE('i')}
   FROM imprisonments i LEFT JOIN ingest_files f ON f.file_id = i.file_id
  WHERE i.id_number = $1
 UNION ALL
-SELECT 'subsidy', 'subsidy:' || s.project_code, s.period::text, ${iso('s.paid_at')}, s.payout_id, s.project_code, s.amount::text, NULL, ${LINEAGE('s')}
+SELECT 'subsidy', 'subsidy:' || s.project_code, s.period::text, ${shanghaiIsoSql('s.paid_at')}, s.payout_id, s.project_code, s.amount::text, NULL, ${LINEAGE('s')}
   FROM subsidies s LEFT JOIN ingest_files f ON f.file_id = s.file_id
  WHERE s.id_number = $1 AND s.period >= $2::date
 UNION ALL
-SELECT 'cert_event', 'certification', ce.event_date::text, ${iso('ce.created_at')}, 'cert_event:' || ce.event_id, 'cert ' || ce.kind, NULL,
+SELECT 'cert_event', 'certification', ce.event_date::text, ${shanghaiIsoSql('ce.created_at')}, 'cert_event:' || ce.event_id, 'cert ' || ce.kind, NULL,
        concat_ws(' ', ce.reason, ce.rule, ce.method, NULLIF(array_to_string(ce.evidence_ids, ','), '')), ${RUN_LINEAGE('ce')}
   FROM cert_events ce ${RUN_JOIN('ce')}
  WHERE ce.id_number = $1 AND ce.event_date >= $2::date
 UNION ALL
-SELECT 'cert_status', 'certification', COALESCE(cs.certified_at, cs.as_of)::text, ${iso('cs.updated_at')}, 'cert_status', 'status ' || cs.status, NULL,
+SELECT 'cert_status', 'certification', COALESCE(cs.certified_at, cs.as_of)::text, ${shanghaiIsoSql('cs.updated_at')}, 'cert_status', 'status ' || cs.status, NULL,
        concat_ws(' ', cs.rule, cs.method, 'valid until ' || cs.valid_until::text, NULLIF(array_to_string(cs.evidence_ids, ','), '')), ${RUN_LINEAGE('cs')}
   FROM cert_status cs ${RUN_JOIN('cs')}
  WHERE cs.id_number = $1
 UNION ALL
-SELECT 'case', 'case', (ca.opened_at AT TIME ZONE 'Asia/Shanghai')::date::text, ${iso('ca.opened_at')}, 'case:' || ca.case_id, ca.kind || ' ' || ca.status,
+SELECT 'case', 'case', (ca.opened_at AT TIME ZONE 'Asia/Shanghai')::date::text, ${shanghaiIsoSql('ca.opened_at')}, 'case:' || ca.case_id, ca.kind || ' ' || ca.status,
        ca.amount_overpaid::text, ca.close_reason, ${RUN_LINEAGE('ca')}
   FROM cases ca ${RUN_JOIN('ca')}
  WHERE ca.id_number = $1
 UNION ALL
-SELECT 'task', 'task', (t.created_at AT TIME ZONE 'Asia/Shanghai')::date::text, ${iso('t.created_at')}, 'task:' || t.task_id,
+SELECT 'task', 'task', (t.created_at AT TIME ZONE 'Asia/Shanghai')::date::text, ${shanghaiIsoSql('t.created_at')}, 'task:' || t.task_id,
        t.kind || ' ' || t.status, NULL, concat_ws(' ', t.department, 'due ' || t.due_on::text), ${RUN_LINEAGE('t')}
   FROM tasks t ${RUN_JOIN('t')}
  WHERE t.id_number = $1
 UNION ALL
-SELECT 'alert', 'alert', a.detected_as_of::text, ${iso('a.opened_at')}, 'alert:' || a.alert_id, a.rule || ' ' || a.status, a.amount_at_risk::text,
+SELECT 'alert', 'alert', a.detected_as_of::text, ${shanghaiIsoSql('a.opened_at')}, 'alert:' || a.alert_id, a.rule || ' ' || a.status, a.amount_at_risk::text,
        a.disposition, ${RUN_LINEAGE('a')}
   FROM alerts a ${RUN_JOIN('a')}
  WHERE a.id_number = $1
 UNION ALL
-SELECT 'transition', 'alert', (tr.at AT TIME ZONE 'Asia/Shanghai')::date::text, ${iso('tr.at')}, 'transition:' || tr.transition_id,
+SELECT 'transition', 'alert', (tr.at AT TIME ZONE 'Asia/Shanghai')::date::text, ${shanghaiIsoSql('tr.at')}, 'transition:' || tr.transition_id,
        'alert ' || tr.alert_id || ' ' || COALESCE(tr.action, '') || ' → ' || tr.to_status, NULL, tr.actor || COALESCE(': ' || tr.reason, ''),
        NULL::text, NULL::int, NULL::text, NULL::int, NULL::text, NULL::int, NULL::text
   FROM alert_transitions tr JOIN alerts a ON a.alert_id = tr.alert_id
@@ -309,8 +310,8 @@ export async function alertDetail(
   const r = await pool.query(
     `SELECT a.alert_id::int, a.rule, a.severity, a.status, a.amount_at_risk::text, a.amount_due::text,
             ARRAY(SELECT to_char(x, 'YYYY-MM') FROM unnest(a.periods) x ORDER BY x) AS periods, a.dedup_key, a.assignee,
-            a.disposition, a.duplicate_of::int, ${iso('a.opened_at')} AS opened_at, ${iso('a.updated_at')} AS updated_at, a.updated_by,
-            ${iso('a.closed_at')} AS closed_at, a.close_reason, a.version, a.detected_as_of::text, a.run_id::int, rp.name AS region_name,
+            a.disposition, a.duplicate_of::int, ${shanghaiIsoSql('a.opened_at')} AS opened_at, ${shanghaiIsoSql('a.updated_at')} AS updated_at, a.updated_by,
+            ${shanghaiIsoSql('a.closed_at')} AS closed_at, a.close_reason, a.version, a.detected_as_of::text, a.run_id::int, rp.name AS region_name,
             a.detail, a.evidence, a.id_number, pe.name, pe.sex, pe.birth_date::text, pe.phone
        FROM alerts a
        LEFT JOIN region_paths rp ON rp.code = a.region_code
@@ -344,7 +345,7 @@ export async function alertDetail(
   const [timeline, related, transitions, recoveries] = await Promise.all([
     timelineOf(pool, a.id_number, window.from, evidenceRefs(a.evidence)),
     pool.query(
-      `SELECT a.alert_id::int, a.rule, a.status, a.amount_at_risk::text, ${iso('a.opened_at')} AS opened_at,
+      `SELECT a.alert_id::int, a.rule, a.status, a.amount_at_risk::text, ${shanghaiIsoSql('a.opened_at')} AS opened_at,
               CASE WHEN a.id_number = $2 THEN 'person' ELSE 'account' END AS why
          FROM alerts a
         WHERE a.alert_id <> $1
@@ -353,18 +354,18 @@ export async function alertDetail(
       [id, a.id_number, accountNos]
     ),
     pool.query(
-      `SELECT ${iso('at')} AS at, actor, from_status, to_status, action, reason FROM alert_transitions WHERE alert_id = $1 ORDER BY at, transition_id`,
+      `SELECT ${shanghaiIsoSql('at')} AS at, actor, from_status, to_status, action, reason FROM alert_transitions WHERE alert_id = $1 ORDER BY at, transition_id`,
       [id]
     ),
     pool.query(
-      `SELECT amount::text, recovered_on::text, recorded_by, note, ${iso('recorded_at')} AS recorded_at FROM recoveries WHERE alert_id = $1 ORDER BY recovered_on, recovery_id`,
+      `SELECT amount::text, recovered_on::text, recorded_by, note, ${shanghaiIsoSql('recorded_at')} AS recorded_at FROM recoveries WHERE alert_id = $1 ORDER BY recovered_on, recovery_id`,
       [id]
     )
   ]);
   const total = await pool.query(`SELECT COALESCE(sum(amount), 0)::text AS t FROM recoveries WHERE alert_id = $1`, [id]);
   const [pending, ledger, sla, now] = await Promise.all([
     pool.query(
-      `SELECT proposal_id::int, action, disposition, intentional, amount::text, reason, made_by, ${iso('made_at')} AS made_at, made_at AS made_ts,
+      `SELECT proposal_id::int, action, disposition, intentional, amount::text, reason, made_by, ${shanghaiIsoSql('made_at')} AS made_at, made_at AS made_ts,
               alert_version, snapshot
          FROM alert_proposals WHERE alert_id = $1 AND state = 'pending'`,
       [id]

@@ -14,7 +14,8 @@ import { HttpError } from '../../../../core/errors.ts';
 import type { Queryable } from '../../../../core/db/pool.ts';
 import { maskIdNumber, maskName } from '../../../../core/domain/masking.ts';
 import { alertRuleNames, alertStates } from '../../../../core/reference/index.ts';
-import { iso, scopeSql, type Caller } from './access.ts';
+import { scopeSql, type Caller } from './access.ts';
+import { shanghaiIsoSql } from '../../../../core/time.ts';
 import { regionInScope } from '../scope.ts';
 import type { Pool } from '../../../../core/db/pool.ts';
 
@@ -199,7 +200,7 @@ const SELECT = (sortKey: string) => `
   a.alert_id::int, a.rule, a.severity, a.status, a.amount_at_risk::text,
   a.next_payroll::text, a.money_before_payroll::text,
   ARRAY(SELECT to_char(x, 'YYYY-MM') FROM unnest(a.periods) x ORDER BY x) AS periods,
-  a.assignee, ${iso('a.opened_at')} AS opened_at,
+  a.assignee, ${shanghaiIsoSql('a.opened_at')} AS opened_at,
   (current_date - (a.opened_at AT TIME ZONE 'Asia/Shanghai')::date)::int AS age_days,
   rp.name AS region_name, pe.name, a.id_number, a.version, (${sortKey})::text AS sort_key`;
 
