@@ -26,11 +26,18 @@
 // and by PSS for PostgreSQL and the total (the rest printed for reference: see forReference()); latency:
 // p95 (and p50) of every request in the second half of the time after that interval ÷ the first half's;
 // target ≤ 1.10 — and the error count (target 0).
+// A third control, for the machine's own speed: a fixed piece of CPU work (PBKDF2, in this process's thread
+// pool) timed every CONTROL_S — it shares nothing with the system, so when it slows the machine slowed.
+// BENCH_NODE_ARGS adds Node flags to `up`, and through fork() to its web server and scheduler: with
+// `--trace-gc` the bench reads the web server's garbage collections from the output (pauses, incremental
+// marking, the heap left after each major collection) and prints them per interval and per half, beside
+// the web server's CPU time per request; with a heap flag (`--max-semi-space-size=…`) a run tries it.
 // BENCH_KEEP=1 keeps the data dir. Results: printed, and test-results/bench-soak.json.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pbkdf2 } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { ROOT } from '../core/config.ts';
@@ -46,6 +53,7 @@ const INTERVAL_MIN = Number(process.env.BENCH_INTERVAL_MINUTES ?? 60);
 // Drift is measured after the first hour (issue 19): the baseline is the last interval that ends within it,
 // so shorter intervals do not put PostgreSQL's warm-up (shared buffers filling) into the baseline.
 const WARMUP_MIN = Number(process.env.BENCH_WARMUP_MINUTES ?? 60);
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 const SCREENS = 10;
 const USERS = 5;
 const SCREEN_REFRESH_S = 60; // the kiosk's default (?refresh=, area.server.ts)
@@ -59,6 +67,18 @@ const clock = () => new Date().toISOString().slice(11, 19);
 const say = (m: string) => console.log(`[bench:soak ${clock()}] ${m}`);
 // Every request's latency with its time, for the drift of latency over the whole run (summary()).
 const requestLog: { at: number; kind: string; ms: number }[] = [];
+// The web server's CPU counter (ticks) at every memory sample, for its CPU time per request in each half.
+const webCpuLog: { at: number; ticks: number }[] = [];
+// The web server's garbage collections (with BENCH_NODE_ARGS=--trace-gc): main-thread pause, incremental
+// marking steps before a major one, and the heap after it (MB).
+interface Gc {
+  at: number;
+  major: boolean;
+  pause_ms: number;
+  incremental_ms: number;
+  after_mb: number;
+}
+const gcLog: Gc[] = [];
 let soakStartMs = 0;
 const pct = (xs: number[], p: number) =>
   xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] : NaN;
@@ -76,12 +96,16 @@ interface Interval {
   index: number;
   latencies: Map<string, number[]>;
   requests: number;
+  /** requests the web server answered: the CPU work and SELECT 1 controls never reach it */
+  served: number;
   errors: string[];
   /** Every memory sample of the interval (KB per process kind, every SAMPLE_S): reported as medians. */
   memory: Mem[];
   files: number;
   /** CPU counters at the interval's start (see cpuNow()) */
   cpuFrom: Cpu;
+  /** index into gcLog where the interval starts */
+  gcFrom: number;
 }
 
 let current: Interval;
@@ -90,10 +114,12 @@ const newInterval = (index: number): Interval => ({
   index,
   latencies: new Map(),
   requests: 0,
+  served: 0,
   errors: [],
   memory: [],
   files: 0,
-  cpuFrom: cpuNow()
+  cpuFrom: cpuNow(),
+  gcFrom: gcLog.length
 });
 let allErrors = 0;
 function error(line: string): void {
@@ -238,8 +264,12 @@ async function duKb(dir: string): Promise<number> {
 
 let base = '';
 
+/** Kinds of request that never reach the web server. */
+const NOT_SERVED = /^control (CPU|SELECT)/;
+
 function record(kind: string, ms: number): void {
   current.requests++;
+  if (!NOT_SERVED.test(kind)) current.served++;
   let list = current.latencies.get(kind);
   if (!list) current.latencies.set(kind, (list = []));
   list.push(ms);
@@ -283,15 +313,23 @@ async function screen(token: string, region: string, privacy: boolean, indicator
 }
 
 /**
- * The controls: a static file from the web server (no session, no database) and `SELECT 1` from PostgreSQL
- * (no table), every CONTROL_S on average. Neither grows with the data, so their drift is the machine's; a
- * system drift shows as the other kinds moving while these stay.
+ * The controls: a static file from the web server (no session, no database), a fixed piece of CPU work in
+ * this process (a few milliseconds) and `SELECT 1` from PostgreSQL (no table), every CONTROL_S on average. None
+ * grows with the data: a system drift shows as the other kinds moving while these stay; the CPU work
+ * slowing says the machine itself slowed (a neighbour on the host, whose time the guest does not always
+ * count as stolen).
  */
+const CPU_WORK_ITERATIONS = 20_000;
 async function control(pool: Pool): Promise<void> {
   while (!stopping) {
     const t = Date.now();
     const r = await timed('control static file', '/favicon.svg');
     if (r && r.status !== 200 && r.status < 500) error(`control: HTTP ${r.status} for /favicon.svg`);
+    const w = performance.now();
+    await new Promise((resolve, reject) =>
+      pbkdf2('soak', 'control', CPU_WORK_ITERATIONS, 32, 'sha256', (e) => (e ? reject(e) : resolve(null)))
+    );
+    record('control CPU work', performance.now() - w);
     const q = performance.now();
     try {
       await pool.query('SELECT 1');
@@ -434,12 +472,43 @@ interface Row {
   requests: number;
   /** the web server's CPU time per request, the machine's busy and steal share, this bench's event-loop delay */
   cpu: { web_ms_per_request: number; busy_pct: number; steal_pct: number; loop_delay_p99_ms: number; loop_delay_max_ms: number };
+  /** the web server's garbage collections in the interval (BENCH_NODE_ARGS=--trace-gc), or null without the trace */
+  gc: GcSummary | null;
   load: number[];
   jobs: Record<string, string>;
   files: number;
   errors: string[];
 }
 const rows: Row[] = [];
+
+interface GcSummary {
+  minor: number;
+  minor_ms: number;
+  major: number;
+  /** main-thread time of the major collections: their final pause plus the incremental marking before it */
+  major_ms: number;
+  ms_per_request: number;
+  /** the heap left after the major collections (MB): what the web server keeps alive, median and largest */
+  heap_after_major_mb: { median: number; max: number } | null;
+}
+function gcSummary(gcs: Gc[], requests: number): GcSummary | null {
+  if (!gcs.length) return null;
+  const sum = (xs: number[]) => xs.reduce((a, x) => a + x, 0);
+  const minor = gcs.filter((g) => !g.major);
+  const major = gcs.filter((g) => g.major);
+  const r = (x: number) => +x.toFixed(1);
+  const minorMs = sum(minor.map((g) => g.pause_ms));
+  const majorMs = sum(major.map((g) => g.pause_ms + g.incremental_ms));
+  const after = major.map((g) => g.after_mb);
+  return {
+    minor: minor.length,
+    minor_ms: r(minorMs),
+    major: major.length,
+    major_ms: r(majorMs),
+    ms_per_request: +((minorMs + majorMs) / Math.max(1, requests)).toFixed(2),
+    heap_after_major_mb: after.length ? { median: r(pct(after, 50)), max: r(Math.max(...after)) } : null
+  };
+}
 // Every latency is timed on this process's event loop: its delay is printed per interval so a slower bench
 // is not taken for a slower system.
 // The histogram counts from the timer's last tick, so its readings include the resolution: subtracted.
@@ -479,7 +548,7 @@ async function report(iv: Interval, pool: Pool, dataDir: string, from: Date, to:
   const c = cpuNow();
   const ticks = c.total - iv.cpuFrom.total;
   const cpu: Row['cpu'] = {
-    web_ms_per_request: +(((c.web - iv.cpuFrom.web) * TICK_MS) / Math.max(1, iv.requests)).toFixed(2),
+    web_ms_per_request: +(((c.web - iv.cpuFrom.web) * TICK_MS) / Math.max(1, iv.served)).toFixed(2),
     busy_pct: +(100 * (1 - (c.idle - iv.cpuFrom.idle) / ticks)).toFixed(1),
     steal_pct: +((100 * (c.steal - iv.cpuFrom.steal)) / ticks).toFixed(1),
     loop_delay_p99_ms: loopDelayMs(loopDelay.percentile(99)),
@@ -514,6 +583,7 @@ async function report(iv: Interval, pool: Pool, dataDir: string, from: Date, to:
     p95: Object.fromEntries([...iv.latencies].map(([k, v]) => [k, +pct(v, 95).toFixed(1)])),
     requests: iv.requests,
     cpu,
+    gc: gcSummary(gcLog.slice(iv.gcFrom), iv.served),
     load: os.loadavg().map((x) => +x.toFixed(2)),
     jobs: Object.fromEntries(
       jobs.rows.map((j) => [
@@ -550,6 +620,13 @@ async function report(iv: Interval, pool: Pool, dataDir: string, from: Date, to:
   console.log(
     `  cpu        web server ${Number.isNaN(cpu.web_ms_per_request) ? '–' : cpu.web_ms_per_request} ms per request; machine ${cpu.busy_pct} % busy, ${cpu.steal_pct} % stolen; this bench's event-loop delay p99 ${cpu.loop_delay_p99_ms} ms, max ${cpu.loop_delay_max_ms} ms`
   );
+  if (row.gc) {
+    const g = row.gc;
+    const heap = g.heap_after_major_mb ? `; heap after them ${g.heap_after_major_mb.median} MB (largest ${g.heap_after_major_mb.max})` : '';
+    console.log(
+      `  gc (web)   ${g.minor} minor, ${g.minor_ms} ms; ${g.major} major, ${g.major_ms} ms with incremental marking${heap}; ${g.ms_per_request} ms per request`
+    );
+  }
   console.log(`  files      ${iv.files} delivered`);
   for (const [k, v] of Object.entries(row.jobs)) console.log(`  job        ${k.padEnd(22)} ${v}`);
   console.log(`  load       ${row.load.join(' ')} (1/5/15 min, ${os.availableParallelism()} CPUs)`);
@@ -561,6 +638,9 @@ async function report(iv: Interval, pool: Pool, dataDir: string, from: Date, to:
 // ---------------------------------------------------------------------------------------------------------
 
 const dataDir = scratchDir('yinling-soak-');
+// `[pid:isolate]  1234 ms: Mark-Compact 75.9 (103.6) -> 28.6 (64.2) MB, 30.99 / 0.00 ms  (+ 2.1 ms in 18 steps …`
+const GC_LINE =
+  /^\[(\d+):0x[0-9a-f]+\]\s+[\d.]+ ms: ([A-Za-z -]+?) [\d.]+ \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms(?:\s+\(\+ ([\d.]+) ms in)?/;
 let up: ChildProcess | undefined;
 let pool: Pool | undefined;
 const upLines: string[] = [];
@@ -575,7 +655,8 @@ async function main(): Promise<void> {
     Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'YINLING_INBOX', 'YINLING_NO_DEMO', 'YINLING_DEMO_SCALE'].includes(k))
   );
   current = newInterval(0);
-  up = spawn(process.execPath, [path.join(ROOT, 'jobs', 'cli', 'bin.js'), 'up'], {
+  if (NODE_ARGS.length) say(`Node flags for up, its web server and its scheduler: ${NODE_ARGS.join(' ')}`);
+  up = spawn(process.execPath, [...NODE_ARGS, path.join(ROOT, 'jobs', 'cli', 'bin.js'), 'up'], {
     cwd: ROOT,
     detached: true, // its own process group: stopped as a whole at the end
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -594,6 +675,19 @@ async function main(): Promise<void> {
   let soaking = false;
   const onLine = (line: string) => {
     if (!line.trim()) return;
+    const gc = GC_LINE.exec(line);
+    if (gc) {
+      // --trace-gc: every Node process of `up` writes them; the web server's are kept
+      if (Number(gc[1]) === webPid)
+        gcLog.push({
+          at: Date.now(),
+          major: gc[2] === 'Mark-Compact',
+          pause_ms: Number(gc[4]),
+          incremental_ms: Number(gc[5] ?? 0),
+          after_mb: Number(gc[3])
+        });
+      return;
+    }
     upLines.push(line);
     if (upLines.length > 2000) upLines.splice(0, 1000);
     // once the soak runs, every line saying something went wrong counts
@@ -644,6 +738,11 @@ async function main(): Promise<void> {
     })
   );
 
+  // The first interval's CPU counters start here, with the web server's known (memory() finds it): its
+  // start-up and the sign-ins above are not the soak's.
+  await memory(up.pid!, dataDir);
+  current.cpuFrom = cpuNow();
+  current.gcFrom = gcLog.length;
   soaking = true;
   const soakStart = Date.now();
   soakStartMs = soakStart;
@@ -667,6 +766,7 @@ async function main(): Promise<void> {
     if (now >= nextSample) {
       const m = await memory(up.pid!, dataDir);
       current.memory.push(m);
+      webCpuLog.push({ at: Date.now(), ticks: cpuNow().web });
       if (!m.web) error('no web server process');
       if (!m.scheduler) error('no scheduler process');
       nextSample += SAMPLE_S * 1000;
@@ -751,8 +851,31 @@ function summary(): void {
       control: CONTROL.test(kind)
     };
   }
+  // The web server in each half: its CPU time per request (from the samples nearest the half's ends) and,
+  // with --trace-gc, its collections' share of it and the heap they left — to tell a slower server from a
+  // slower machine (the CPU work control) and a bigger heap from more work per request.
+  const webHalves = [
+    [from, mid],
+    [mid, to]
+  ].map(([a, b]) => {
+    // requests the web server answered (the CPU work and SELECT 1 controls never reach it)
+    const served = (t0: number, t1: number) => requestLog.filter((x) => x.at >= t0 && x.at < t1 && !NOT_SERVED.test(x.kind)).length;
+    const near = (t: number) => webCpuLog.reduce((best, x) => (Math.abs(x.at - t) < Math.abs(best.at - t) ? x : best));
+    const ca = webCpuLog.length ? near(a) : undefined;
+    const cb = webCpuLog.length ? near(b) : undefined;
+    const requests = served(a, b);
+    return {
+      requests,
+      cpu_ms_per_request: ca && cb && served(ca.at, cb.at) ? +(((cb.ticks - ca.ticks) * TICK_MS) / served(ca.at, cb.at)).toFixed(2) : NaN,
+      gc: gcSummary(
+        gcLog.filter((g) => g.at >= a && g.at < b),
+        requests
+      )
+    };
+  });
   const result = {
     minutes: MINUTES,
+    node_args: NODE_ARGS,
     interval_minutes: INTERVAL_MIN,
     warmup_minutes: WARMUP_MIN,
     baseline_interval: first?.interval ?? null,
@@ -774,6 +897,7 @@ function summary(): void {
       ...Object.fromEntries(Object.keys(first?.p95 ?? {}).map((k) => [`p95 ${k}`, drift((r) => r.p95[k] ?? NaN)]))
     } as Record<string, { last: number; max: number }>,
     latency_halves: halves,
+    web_halves: webHalves,
     db_growth: first && later.length ? +(rows[rows.length - 1].db_bytes / first.db_bytes).toFixed(3) : NaN,
     errors: allErrors,
     load_at_end: os.loadavg().map((x) => +x.toFixed(2))
@@ -810,6 +934,16 @@ function summary(): void {
       `    ${k.padEnd(44)} p95 ${h.p95[0]} → ${h.p95[1]} ms ${String(h.drift_p95).padStart(6)}×  p50 ${h.p50[0]} → ${h.p50[1]} ms ${h.drift_p50}×  (n ${h.n[0]} / ${h.n[1]}; ${ok})`
     );
   }
+  const [w1, w2] = webHalves;
+  console.log(
+    `    web server: CPU ${w1.cpu_ms_per_request} → ${w2.cpu_ms_per_request} ms per request (of ${w1.requests} / ${w2.requests})`
+  );
+  if (w1.gc && w2.gc) {
+    const heap = (g: GcSummary) => g.heap_after_major_mb?.median ?? '–';
+    console.log(
+      `    web server GC: ${w1.gc.ms_per_request} → ${w2.gc.ms_per_request} ms per request; major ${w1.gc.major} → ${w2.gc.major} (${w1.gc.major_ms} → ${w2.gc.major_ms} ms); heap after major ${heap(w1.gc)} → ${heap(w2.gc)} MB`
+    );
+  } else if (!NODE_ARGS.includes('--trace-gc')) console.log('    web server GC: not traced (BENCH_NODE_ARGS=--trace-gc traces it)');
   console.log(`  database size                                  ${result.db_growth}× the baseline interval's`);
   console.log(`  errors                                         ${allErrors}  (target 0: ${allErrors === 0 ? 'met' : 'MISSED'})`);
   console.log(`  load average at the end                        ${result.load_at_end.join(' ')}`);
