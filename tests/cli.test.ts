@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../core/config.ts';
+import { shanghaiIso } from '../core/time.ts';
 import { COMMANDS } from '../jobs/cli/commands.ts';
 import { freshDatabase } from './db.ts';
 import { enroll, insert, pay, person, pid } from './engines-helpers.ts';
@@ -71,6 +72,11 @@ describe('yinling run all --as-of, then export alerts --as-of (issue 14.6)', () 
         detected_as_of: '2025-06-15'
       });
       expect(rows[0].id_number).toContain('*'); // masked without --unmask
+      // `yinling jobs` gives each run's start as the bureau's clock with its offset, not the session's bare local time
+      const jobs = run(['jobs', '--limit', '1'], env);
+      expect(jobs.status, jobs.stderr).toBe(0);
+      const newest = (await db.pool.query(`SELECT started_at FROM job_runs ORDER BY started_at DESC, run_id DESC LIMIT 1`)).rows[0];
+      expect(jobs.stdout).toContain(shanghaiIso(newest.started_at));
     } finally {
       await db.drop();
     }

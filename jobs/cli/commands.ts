@@ -35,6 +35,7 @@ import { importGeoJson } from '../geo.ts';
 import { backupDatabase, restoreDatabase } from '../backup.ts';
 import { loadCatalogues } from '../../core/reference/load.ts';
 import { todayShanghai } from '../engines/context.ts';
+import { shanghaiIsoSql } from '../../core/time.ts';
 import { payrollCommand, periodOption } from './payroll.ts';
 import { runPayrollCheck } from '../engines/payroll-check.ts';
 import { WORKBENCH_COMMANDS } from './workbench.ts';
@@ -709,7 +710,7 @@ export const COMMANDS: Record<string, Command> = {
       const db = await openDatabase({ config, migrate: true });
       try {
         const { rows } = await db.pool.query(
-          `SELECT run_id, job, trigger, status, to_char(started_at, 'YYYY-MM-DD HH24:MI:SS') AS started,
+          `SELECT run_id, job, trigger, status, ${shanghaiIsoSql('started_at')} AS started,
                   round(extract(epoch FROM finished_at - started_at)::numeric, 1) AS seconds,
                   rows_read, rows_loaded, rows_replaced, rows_quarantined, error
              FROM job_runs WHERE ($2::text IS NULL OR job = $2) ORDER BY started_at DESC, run_id DESC LIMIT $1`,
