@@ -864,9 +864,10 @@ function summary(): void {
     const ca = webCpuLog.length ? near(a) : undefined;
     const cb = webCpuLog.length ? near(b) : undefined;
     const requests = served(a, b);
+    const betweenSamples = ca && cb ? served(ca.at, cb.at) : 0;
     return {
       requests,
-      cpu_ms_per_request: ca && cb && served(ca.at, cb.at) ? +(((cb.ticks - ca.ticks) * TICK_MS) / served(ca.at, cb.at)).toFixed(2) : NaN,
+      cpu_ms_per_request: ca && cb && betweenSamples ? +(((cb.ticks - ca.ticks) * TICK_MS) / betweenSamples).toFixed(2) : NaN,
       gc: gcSummary(
         gcLog.filter((g) => g.at >= a && g.at < b),
         requests
